@@ -1,0 +1,37 @@
+/* db.h: metadata in SQLite (WAL, foreign keys on, versioned migrations), with group commit.
+ *
+ * Writes go through nb_db_write(): the function runs inside a transaction on the database's
+ * writer thread, batched with other writers' functions (each in its own SAVEPOINT, so one
+ * failing rolls back only itself), and nb_db_write() returns only after the batch committed
+ * durably (synchronous=FULL). Many small writes thus share one fsync. Reads go through
+ * nb_db_read() on a per-thread read connection (WAL readers do not block the writer).
+ * Both block: call them from worker or scheduler threads, not from a loop thread, except
+ * for reads that are known to be cheap. */
+#ifndef NB_STORE_DB_H
+#define NB_STORE_DB_H
+
+#include <sqlite3.h>
+
+#include "core/nb.h"
+
+typedef struct nb_db nb_db;
+
+/* Open (creating) path and apply migrations[i] for every i >= the stored user_version, each in
+ * its own transaction. Returns NULL with *err (malloc'd) on failure. */
+nb_db *nb_db_open(const char *path, const char *const *migrations, size_t nmigrations,
+                  char **err);
+void nb_db_close(nb_db *db);
+
+/* fn returns SQLITE_OK (0) to keep its changes, anything else to roll them back; that value is
+ * returned. Returns after the commit is durable. */
+int nb_db_write(nb_db *db, int (*fn)(sqlite3 *h, void *arg), void *arg);
+/* fn runs on a read connection for this thread, in a read transaction (consistent snapshot). */
+int nb_db_read(nb_db *db, int (*fn)(sqlite3 *h, void *arg), void *arg);
+/* Delete every row of every table (reset), durably. */
+int nb_db_wipe(nb_db *db);
+
+/* Prepared-statement cache per connection: same sql text -> same statement, reset and with
+ * bindings cleared. Valid until the connection closes. */
+sqlite3_stmt *nb_db_stmt(sqlite3 *h, const char *sql);
+
+#endif

@@ -1,0 +1,129 @@
+/* service.h: what a service is to the rest of Nimbus: a table of operations (name ->
+ * handler, IAM action, flags) plus init/reset hooks; and the call a handler receives.
+ *
+ * Adding an operation = writing its handler and one row in the service's table.
+ * Adding a service = a folder under src/svc/ and one line in src/svc/services.def.
+ */
+#ifndef NB_SVC_SERVICE_H
+#define NB_SVC_SERVICE_H
+
+#include <jansson.h>
+
+#include "core/nb.h"
+#include "http/http.h"
+#include "proto/proto.h"
+
+/* Who is asking. Filled by authentication before the handler runs. */
+enum nb_principal_type {
+    NB_PRINCIPAL_ANONYMOUS = 0,
+    NB_PRINCIPAL_ROOT,
+    NB_PRINCIPAL_USER,
+    NB_PRINCIPAL_ASSUMED_ROLE,
+    NB_PRINCIPAL_FEDERATED,
+};
+
+typedef struct nb_principal {
+    enum nb_principal_type type;
+    char account[13];      /* 12 digits, "" for anonymous */
+    char arn[512];         /* arn:aws:iam::000000000000:root, ...:user/path/name, sts assumed-role */
+    char user_id[160];     /* root: account id; user: AIDA...; role session: AROA...:session */
+    char name[128];        /* user name or role session name */
+    char access_key[128];  /* the key that signed, "" for anonymous */
+    bool temporary;        /* signed with STS credentials */
+} nb_principal;
+
+typedef struct nb_service nb_service;
+typedef struct nb_call nb_call;
+
+struct nb_call {
+    nb_req *http;             /* the HTTP request: headers, and the body of streaming ops */
+    const nb_service *svc;
+    const nb_model *model;
+    const nb_op *op;
+    const char *op_name;
+    json_t *input;            /* decoded input document, owned by the call */
+    json_t *output;           /* set by the handler; the call takes the reference; NULL = empty */
+    nb_principal who;
+    const char *region;       /* the region this server is */
+    const char *request_id;
+    nb_arena *arena;          /* freed with the request */
+    nb_aws_error err;         /* filled by nb_call_error() */
+    const char *error_resource; /* rest-xml errors: <Resource> (defaults to the path) */
+
+    /* Streaming output (operations with a streaming payload member, e.g. S3 GetObject): the
+     * handler sets out_fd (ownership passes to the call) + offset + length, or out_body for
+     * in-memory bytes. Headers and status come from the output document as usual. */
+    int out_fd;
+    off_t out_off;
+    int64_t out_len;
+    const char *out_body;     /* arena or static memory */
+    size_t out_body_len;
+    int out_status;           /* 0 = the model's status; e.g. 206 for ranges */
+    nb_header out_headers[16];/* extra raw headers, names/values in the arena */
+    size_t out_nheaders;
+
+    /* Streaming input state, used by nb_call_read() (aws-chunked decoding, hash checks). */
+    struct nb_body_reader *body;
+};
+
+/* Fill c->err and return -1, so handlers write `return nb_call_error(c, 404, "NoSuchKey",
+ * "The specified key does not exist.");`. 4xx = sender fault, 5xx = receiver fault. */
+int nb_call_error(nb_call *c, int status, const char *code, const char *fmt, ...)
+    NB_PRINTF(4, 5);
+/* Convenience for handlers: input members. Missing -> NULL / def. */
+const char *nb_in_str(const nb_call *c, const char *member);
+json_int_t nb_in_int(const nb_call *c, const char *member, json_int_t def);
+bool nb_in_bool(const nb_call *c, const char *member, bool def);
+/* Read the request body of a streaming operation: the payload after aws-chunked decoding,
+ * with chunk signatures, x-amz-content-sha256 and trailing checksums verified. Returns bytes,
+ * 0 at the end (only after every check passed), -1 with c->err filled (e.g.
+ * XAmzContentSHA256Mismatch, SignatureDoesNotMatch, IncompleteBody). Worker thread only. */
+ssize_t nb_call_read(nb_call *c, void *buf, size_t n);
+/* Trailing checksum header received in an aws-chunked trailer ("x-amz-checksum-crc32" ...)
+ * after nb_call_read() returned 0; NULL if none. */
+const char *nb_call_trailer(nb_call *c, const char *name);
+/* Header of the request, case-insensitive. */
+const char *nb_call_header(const nb_call *c, const char *name);
+
+typedef int (*nb_op_handler)(nb_call *c); /* 0 = success, -1 = error in c->err */
+
+enum nb_op_flags {
+    NB_OP_INLINE = 1 << 0, /* fast and non-blocking: run on the loop thread, not a worker */
+};
+
+typedef struct nb_op_def {
+    const char *name;        /* operation name as in the model: "GetCallerIdentity" */
+    nb_op_handler fn;
+    unsigned flags;          /* enum nb_op_flags */
+    const char *iam_action;  /* NULL = "<signing name>:<name>" */
+} nb_op_def;
+
+/* Environment a service starts in. */
+typedef struct nb_svc_env {
+    const char *data_dir;    /* the service's own directory: <data-dir>/<service>, created */
+    const char *region;
+    const struct nb_config *config;
+} nb_svc_env;
+
+struct nb_service {
+    const char *name;        /* short name, also the folder: "s3" */
+    const char *model;       /* botocore model folder: "s3", "sts", "logs", "monitoring" */
+    const nb_op_def *ops;
+    size_t nops;
+    int (*init)(const nb_svc_env *env, char **err); /* NULL = nothing to open */
+    void (*shutdown)(void);
+    int (*reset)(void);      /* drop all state (POST /_nimbus/reset) */
+    /* Routing by Host header (S3 virtual-hosted buckets, website endpoints): return true if
+     * this service takes the request; may rewrite *path into the arena. NULL = never. */
+    bool (*host_route)(nb_req *r, const char **path, size_t *path_len);
+};
+
+/* The registry built from services.def. */
+size_t nb_services_count(void);
+const nb_service *nb_service_at(size_t i);
+const nb_service *nb_service_by_model(const nb_model *m);
+const nb_service *nb_service_by_name(const char *name);
+/* The handler row of op in its service, or NULL (-> NotImplemented). */
+const nb_op_def *nb_service_op(const nb_service *s, const char *op_name);
+
+#endif
