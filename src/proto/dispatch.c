@@ -1,0 +1,831 @@
+/* dispatch.c: one endpoint for every service. A request is authenticated (SigV4 header,
+ * presigned query, or anonymous), routed (credential scope service, X-Amz-Target,
+ * Action+Version, Host, else S3), matched to an operation, its input decoded and validated by
+ * the model, authorized, run by its handler (inline on the loop for NB_OP_INLINE rows, else
+ * on a worker), and the output or error encoded in the service's protocol.
+ *
+ * Streaming operations (S3 PutObject, UploadPart) are authenticated from the headers before
+ * any body byte is read, so a refused upload costs nothing and a client using
+ * Expect: 100-continue never sends its body; their handler reads the body with
+ * nb_call_read(), which undoes aws-chunked framing and verifies chunk signatures, trailing
+ * checksums and x-amz-content-sha256 on the way. */
+#include "proto/dispatch.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "iam/creds.h"
+#include "proto/proto.h"
+#include "proto/sigv4.h"
+#include "svc/service.h"
+
+#define BODY_LIMIT_DEFAULT (16u << 20) /* query/json bodies: AWS caps these far lower */
+#define BODY_LIMIT_REST (72u << 20)    /* rest-json: Lambda CreateFunction ZipFile (50 MiB b64) */
+#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+static const nb_config *cfg;
+
+void nb_dispatch_init(const nb_config *c) { cfg = c; }
+
+/* Per-request dispatch state; lives in the request's arena. */
+typedef struct dctx {
+    nb_req *r;
+    nb_call call;
+    const nb_model *model;
+    const nb_service *svc;
+    const nb_op *op;
+    const char *protocol;
+    int auth_kind; /* 0 anonymous, 1 header, 2 presigned */
+    nb_sigv4_auth *auth;
+    nb_cred *cred;
+    const char *path; /* possibly rewritten (virtual-hosted S3) */
+    size_t path_len;
+    const char *body;
+    size_t body_len;
+    bool s3;
+} dctx;
+
+/* Streaming request bodies (nb_call_read). */
+enum body_mode { BODY_PLAIN, BODY_SHA256, BODY_CHUNKED };
+struct nb_body_reader {
+    enum body_mode mode;
+    nb_awschunked *chunked;
+    EVP_MD_CTX *sha;
+    char expect_sha[65];
+    int64_t decoded_expected; /* x-amz-decoded-content-length, -1 if absent */
+    uint64_t delivered;
+    nb_buf pending;
+    size_t pending_off;
+    char *raw;
+    bool eof;
+    bool failed;
+};
+
+static void finish(dctx *d, int rc);
+
+/* ---- small helpers ---- */
+
+/* Value of a form/query parameter (first occurrence), decoded into the arena, or NULL. */
+static const char *form_param(nb_arena *a, const char *s, size_t n, const char *name)
+{
+    size_t nl = strlen(name);
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && s[j] != '&') j++;
+        size_t eq = i;
+        while (eq < j && s[eq] != '=') eq++;
+        if (eq - i == nl && memcmp(s + i, name, nl) == 0) {
+            size_t vl = eq < j ? j - eq - 1 : 0;
+            char *out = nb_arena_alloc(a, vl + 1);
+            if (!out) return NULL;
+            ssize_t m = nb_url_decode(s + eq + 1, vl, out, true);
+            if (m < 0) return NULL;
+            out[m] = 0;
+            return out;
+        }
+        i = j + 1;
+    }
+    return NULL;
+}
+
+static bool is_form(const nb_req *r)
+{
+    size_t n;
+    const char *ct = nb_req_header(r, "content-type", &n);
+    return ct && n >= 33 && nb_mem_ieq(ct, 33, "application/x-www-form-urlencoded", 33);
+}
+
+/* ---- responses ---- */
+
+static void send_wire(dctx *d, nb_wire_resp *w)
+{
+    nb_req *r = d->r;
+    nb_resp_start(r, w->status, w->headers, w->nheaders, (int64_t)w->body.len);
+    if (w->body.len && strcmp(r->method, "HEAD") != 0) nb_resp_write(r, w->body.data, w->body.len);
+    nb_buf_free(&w->body);
+    nb_resp_end(r);
+}
+
+/* Render an AWS error in the protocol of d (or a guess when the service is unknown). */
+static void reply_error(dctx *d, const nb_aws_error *e)
+{
+    nb_req *r = d->r;
+    nb_wire_resp w;
+    memset(&w, 0, sizeof(w));
+    const char *proto = d->protocol;
+    if (!d->model && !proto) proto = nb_req_header(r, "x-amz-target", NULL) ? "json" : "query";
+    char *resource = NULL;
+    if (d->s3) {
+        resource = nb_arena_alloc(r->arena, d->path_len + 1);
+        if (resource) {
+            ssize_t m = nb_url_decode(d->path, d->path_len, resource, false);
+            resource[m < 0 ? 0 : m] = 0;
+        }
+    }
+    const char *res = d->call.error_resource ? d->call.error_resource : resource;
+    if (nb_proto_serialize_error(d->model, proto, e, r->request_id, res, r->arena, &w) < 0) {
+        nb_buf_free(&w.body);
+        nb_resp_simple(r, e->status, "text/plain", e->message, strlen(e->message), NULL, 0);
+        return;
+    }
+    if (r->log_service == NULL && d->model) r->log_service = nb_model_name(d->model);
+    if (e->status >= 500) nb_warn("request %s: %d %s: %s", r->request_id, e->status, e->code, e->message);
+    send_wire(d, &w);
+}
+
+static void reply_err(dctx *d, int status, const char *code, const char *fmt, ...) NB_PRINTF(4, 5);
+static void reply_err(dctx *d, int status, const char *code, const char *fmt, ...)
+{
+    nb_aws_error e;
+    memset(&e, 0, sizeof(e));
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e.message, sizeof(e.message), fmt, ap);
+    va_end(ap);
+    e.status = status;
+    snprintf(e.code, sizeof(e.code), "%s", code);
+    e.sender_fault = status < 500;
+    reply_error(d, &e);
+}
+
+/* ---- authentication ---- */
+
+enum auth_failure {
+    AF_UNKNOWN_KEY,
+    AF_BAD_SIGNATURE,
+    AF_SKEW,
+    AF_MISSING,
+    AF_EXPIRED_TOKEN,
+    AF_BAD_TOKEN,
+};
+
+/* The same failure is worded differently by each protocol family; these are AWS's codes. */
+static int auth_error(dctx *d, enum auth_failure f, const nb_sigv4_error *se)
+{
+    nb_aws_error *e = &d->call.err;
+    const char *p = d->protocol ? d->protocol : "query";
+    bool json = strstr(p, "json") != NULL, ec2 = strcmp(p, "ec2") == 0;
+    switch (f) {
+    case AF_UNKNOWN_KEY:
+        if (d->s3)
+            return nb_aws_error_set(e, 403, "InvalidAccessKeyId",
+                                    "The AWS Access Key Id you provided does not exist in our records.");
+        if (ec2)
+            return nb_aws_error_set(e, 401, "AuthFailure",
+                                    "AWS was not able to validate the provided access credentials");
+        return nb_aws_error_set(e, 403, json ? "UnrecognizedClientException" : "InvalidClientTokenId",
+                                "The security token included in the request is invalid.");
+    case AF_BAD_SIGNATURE:
+        if (ec2)
+            return nb_aws_error_set(e, 401, "AuthFailure",
+                                    "AWS was not able to validate the provided access credentials");
+        return nb_aws_error_set(e, json ? 403 : 403, json ? "InvalidSignatureException" : "SignatureDoesNotMatch",
+                                "%s", se->message);
+    case AF_SKEW:
+        if (d->s3 || !json) {
+            if (ec2) return nb_aws_error_set(e, 400, "RequestExpired", "%s", se->message);
+            return nb_aws_error_set(e, se->status ? se->status : 403, se->code, "%s", se->message);
+        }
+        return nb_aws_error_set(e, 400, "InvalidSignatureException", "%s", se->message);
+    case AF_MISSING:
+        if (json)
+            return nb_aws_error_set(e, 400, "MissingAuthenticationTokenException",
+                                    "Missing Authentication Token");
+        return nb_aws_error_set(e, 403, "MissingAuthenticationToken",
+                                "Request is missing Authentication Token");
+    case AF_EXPIRED_TOKEN:
+        return nb_aws_error_set(e, d->s3 ? 400 : 403, d->s3 ? "ExpiredToken" : "ExpiredTokenException",
+                                "The security token included in the request is expired");
+    case AF_BAD_TOKEN:
+        if (d->s3)
+            return nb_aws_error_set(e, 400, "InvalidToken",
+                                    "The provided token is malformed or otherwise invalid.");
+        return nb_aws_error_set(e, 403, json ? "UnrecognizedClientException" : "InvalidClientTokenId",
+                                "The security token included in the request is invalid.");
+    }
+    return -1;
+}
+
+/* Verify the request's signature. For S3 the payload hash is what x-amz-content-sha256 claims
+ * (the body is checked against it while it is read); for the others it is the SHA-256 of the
+ * buffered body. The skew and expiry checks use the host's real time, not the region clock:
+ * clients sign with their real clocks, and advancing the region clock must not lock them out. */
+static int authenticate(dctx *d)
+{
+    nb_req *r = d->r;
+    if (d->auth_kind == 0) {
+        if (d->s3) {
+            memset(&d->call.who, 0, sizeof(d->call.who));
+            d->call.who.type = NB_PRINCIPAL_ANONYMOUS;
+            return 0;
+        }
+        return auth_error(d, AF_MISSING, NULL);
+    }
+    nb_sigv4_auth *a = d->auth;
+    nb_cred *cred = nb_arena_alloc(r->arena, sizeof(*cred));
+    if (!cred) return nb_aws_error_set(&d->call.err, 503, "ServiceUnavailable", "Out of memory.");
+    if (nb_creds_lookup(a->access_key, cred) < 0 || !cred->active)
+        return auth_error(d, AF_UNKNOWN_KEY, NULL);
+    d->cred = cred;
+
+    char payload[80];
+    if (d->s3) {
+        const char *h = nb_req_header(r, "x-amz-content-sha256", NULL);
+        if (h) {
+            snprintf(payload, sizeof(payload), "%s", h);
+        } else if (d->auth_kind == 2) {
+            snprintf(payload, sizeof(payload), "UNSIGNED-PAYLOAD");
+        } else {
+            return nb_aws_error_set(&d->call.err, 400, "InvalidRequest",
+                                    "Missing required header for this request: x-amz-content-sha256");
+        }
+    } else {
+        nb_sha256_hex(d->body ? d->body : "", d->body_len, payload);
+    }
+    nb_sigv4_error se;
+    memset(&se, 0, sizeof(se));
+    int64_t now = nb_wall_us() / 1000000;
+    /* The signature covers the path as sent, even when a virtual-hosted S3 request was
+     * rewritten to /bucket/key for routing. */
+    int rc = nb_sigv4_verify(a, cred->secret, r, r->path, r->path_len, payload, d->s3, now, &se);
+    if (rc < 0 && !d->s3 && d->auth_kind == 2) {
+        /* Presigned URLs of non-S3 services may be signed over UNSIGNED-PAYLOAD. */
+        nb_sigv4_error se2;
+        memset(&se2, 0, sizeof(se2));
+        if (nb_sigv4_verify(a, cred->secret, r, r->path, r->path_len, "UNSIGNED-PAYLOAD", false,
+                            now, &se2) == 0)
+            rc = 0;
+    }
+    if (rc < 0) {
+        if (!strcmp(se.code, "SignatureDoesNotMatch")) return auth_error(d, AF_BAD_SIGNATURE, &se);
+        if (!strcmp(se.code, "RequestTimeTooSkewed")) return auth_error(d, AF_SKEW, &se);
+        if (d->s3 || strcmp(se.code, "AccessDenied") == 0 || strcmp(se.code, "IncompleteSignature") == 0)
+            return nb_aws_error_set(&d->call.err, se.status ? se.status : 403, se.code, "%s", se.message);
+        return auth_error(d, AF_BAD_SIGNATURE, &se);
+    }
+    /* Temporary credentials: the session token must be sent and still valid on the region
+     * clock (STS sessions expire in region time, so "an hour passes" can be simulated). */
+    if (cred->session_token[0]) {
+        if (strcmp(a->security_token, cred->session_token) != 0)
+            return auth_error(d, AF_BAD_TOKEN, NULL);
+        if (cred->expires && nb_clock_now() >= cred->expires)
+            return auth_error(d, AF_EXPIRED_TOKEN, NULL);
+    } else if (a->security_token[0]) {
+        return auth_error(d, AF_BAD_TOKEN, NULL);
+    }
+    d->call.who = cred->who;
+    return 0;
+}
+
+/* ---- authorization ---- */
+
+/* Who may call what. The root user of an account may do everything in its account.
+ * Anonymous S3 requests are refused here until bucket policies and ACLs land (issue 5);
+ * IAM users and roles go through the policy evaluator once identities exist (issue 4). */
+static int authorize(dctx *d)
+{
+    nb_call *c = &d->call;
+    switch (c->who.type) {
+    case NB_PRINCIPAL_ROOT:
+        return 0;
+    case NB_PRINCIPAL_ANONYMOUS:
+        if (d->s3 && c->op_name && strcmp(c->op_name, "ListBuckets") == 0)
+            return nb_aws_error_set(&c->err, 403, "AccessDenied", "Access Denied");
+        return nb_aws_error_set(&c->err, 403, "AccessDenied", "Access Denied");
+    default:
+        return nb_aws_error_set(&c->err, 403, "AccessDenied",
+                                "User: %s is not authorized to perform: %s", c->who.arn,
+                                c->op_name ? c->op_name : "this action");
+    }
+}
+
+/* ---- running the handler ---- */
+
+static void run_handler(dctx *d)
+{
+    nb_call *c = &d->call;
+    const nb_op_def *def = nb_service_op(d->svc, c->op_name);
+    int rc;
+    if (!def || !def->fn) {
+        rc = nb_aws_error_set(&c->err, 501, "NotImplemented",
+                              "The operation %s of service %s is not implemented by Nimbus yet.",
+                              c->op_name, d->svc->name);
+    } else {
+        rc = def->fn(c);
+        if (rc != 0 && !c->err.code[0])
+            nb_aws_error_set(&c->err, 500, "InternalError",
+                             "We encountered an internal error. Please try again.");
+    }
+    finish(d, rc);
+}
+
+static void worker_entry(nb_req *r) { run_handler((dctx *)r->ud); }
+
+static void body_reader_free(struct nb_body_reader *b)
+{
+    if (!b) return;
+    nb_awschunked_free(b->chunked);
+    if (b->sha) EVP_MD_CTX_free(b->sha);
+    nb_buf_free(&b->pending);
+    free(b->raw);
+}
+
+/* Encode the outcome and send it; releases everything the call holds. */
+static void finish(dctx *d, int rc)
+{
+    nb_call *c = &d->call;
+    nb_req *r = d->r;
+    body_reader_free(c->body);
+    c->body = NULL;
+    if (rc != 0) {
+        if (c->out_fd >= 0) close(c->out_fd);
+        c->out_fd = -1;
+        reply_error(d, &c->err);
+    } else {
+        nb_wire_resp w;
+        memset(&w, 0, sizeof(w));
+        if (nb_proto_serialize(d->model, d->op, c->output, r->request_id, r->arena, &w) < 0) {
+            nb_buf_free(&w.body);
+            if (c->out_fd >= 0) close(c->out_fd);
+            c->out_fd = -1;
+            nb_aws_error_set(&c->err, 500, "InternalError",
+                             "We encountered an internal error. Please try again.");
+            nb_warn("request %s: cannot serialize output of %s", r->request_id, c->op_name);
+            reply_error(d, &c->err);
+        } else {
+            for (size_t i = 0; i < c->out_nheaders && w.nheaders < NB_ARRAY_LEN(w.headers); i++)
+                w.headers[w.nheaders++] = c->out_headers[i];
+            if (c->out_status) w.status = c->out_status;
+            bool head = strcmp(r->method, "HEAD") == 0;
+            if (c->out_fd >= 0) {
+                nb_resp_start(r, w.status, w.headers, w.nheaders, c->out_len);
+                if (!head && c->out_len > 0)
+                    nb_resp_sendfile(r, c->out_fd, c->out_off, (size_t)c->out_len);
+                else
+                    close(c->out_fd);
+                c->out_fd = -1;
+                nb_buf_free(&w.body);
+                nb_resp_end(r);
+            } else if (c->out_body) {
+                nb_resp_start(r, w.status, w.headers, w.nheaders, (int64_t)c->out_body_len);
+                if (!head && c->out_body_len) nb_resp_write(r, c->out_body, c->out_body_len);
+                nb_buf_free(&w.body);
+                nb_resp_end(r);
+            } else {
+                send_wire(d, &w);
+            }
+        }
+    }
+    if (c->input) json_decref(c->input);
+    if (c->output) json_decref(c->output);
+    c->input = c->output = NULL;
+    if (c->err.extra) json_decref(c->err.extra);
+    c->err.extra = NULL;
+}
+
+/* Decode, authorize and run (or offload). The body, if any, is in d->body. */
+static void run_call(dctx *d, bool on_loop)
+{
+    nb_call *c = &d->call;
+    nb_req *r = d->r;
+    c->op = d->op;
+    c->op_name = nb_op_name(d->op);
+    r->log_operation = c->op_name;
+    r->log_account = c->who.account[0] ? c->who.account : NULL;
+    r->log_principal = c->who.arn[0] ? c->who.arn : (c->who.type == NB_PRINCIPAL_ANONYMOUS ? "anonymous" : NULL);
+
+    nb_wire_req w = {r->method, d->path, d->path_len, r->query, r->query_len,
+                     r->headers, r->nheaders, d->body, d->body_len};
+    if (nb_proto_parse(d->model, d->op, &w, &c->input, &c->err) < 0) {
+        finish(d, -1);
+        return;
+    }
+    if (authorize(d) < 0) {
+        finish(d, -1);
+        return;
+    }
+    const nb_op_def *def = nb_service_op(d->svc, c->op_name);
+    if (on_loop && (!def || !def->fn || (def->flags & NB_OP_INLINE))) {
+        run_handler(d);
+        return;
+    }
+    if (on_loop)
+        nb_req_offload(r, worker_entry);
+    else
+        run_handler(d);
+}
+
+/* ---- streaming bodies ---- */
+
+static int setup_body_reader(dctx *d)
+{
+    nb_call *c = &d->call;
+    nb_req *r = d->r;
+    struct nb_body_reader *b = nb_arena_calloc(r->arena, sizeof(*b));
+    if (!b) return nb_aws_error_set(&c->err, 503, "ServiceUnavailable", "Out of memory.");
+    b->decoded_expected = -1;
+    const char *h = nb_req_header(r, "x-amz-content-sha256", NULL);
+    const char *dl = nb_req_header(r, "x-amz-decoded-content-length", NULL);
+    if (dl) b->decoded_expected = strtoll(dl, NULL, 10);
+    if (h && strncmp(h, "STREAMING-", 10) == 0) {
+        enum nb_chunked_mode mode;
+        if (!strcmp(h, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"))
+            mode = NB_CHUNKED_SIGNED;
+        else if (!strcmp(h, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"))
+            mode = NB_CHUNKED_SIGNED_TRAILER;
+        else if (!strcmp(h, "STREAMING-UNSIGNED-PAYLOAD-TRAILER"))
+            mode = NB_CHUNKED_UNSIGNED_TRAILER;
+        else
+            return nb_aws_error_set(&c->err, 400, "InvalidArgument",
+                                    "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "
+                                    "STREAMING-UNSIGNED-PAYLOAD-TRAILER, "
+                                    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, "
+                                    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, or a valid sha256 value.");
+        unsigned char key[32] = {0};
+        char scope[256] = "";
+        const char *seed = "";
+        const char *amz_date = "";
+        if (mode != NB_CHUNKED_UNSIGNED_TRAILER) {
+            if (!d->auth || !d->cred)
+                return nb_aws_error_set(&c->err, 403, "AccessDenied", "Access Denied");
+            nb_sigv4_signing_key(d->cred->secret, d->auth->date, d->auth->region,
+                                 d->auth->service, key);
+            snprintf(scope, sizeof(scope), "%s/%s/%s/aws4_request", d->auth->date,
+                     d->auth->region, d->auth->service);
+            seed = d->auth->signature;
+            amz_date = d->auth->amz_date;
+        }
+        b->chunked = nb_awschunked_new(mode, key, amz_date, scope, seed);
+        if (!b->chunked) return nb_aws_error_set(&c->err, 503, "ServiceUnavailable", "Out of memory.");
+        b->mode = BODY_CHUNKED;
+    } else if (h && strlen(h) == 64) {
+        b->mode = BODY_SHA256;
+        snprintf(b->expect_sha, sizeof(b->expect_sha), "%s", h);
+        for (char *p = b->expect_sha; *p; p++)
+            if (*p >= 'A' && *p <= 'F') *p = (char)(*p + 32);
+        b->sha = EVP_MD_CTX_new();
+        if (!b->sha || EVP_DigestInit_ex(b->sha, EVP_sha256(), NULL) != 1)
+            return nb_aws_error_set(&c->err, 503, "ServiceUnavailable", "Out of memory.");
+    } else {
+        b->mode = BODY_PLAIN;
+    }
+    c->body = b;
+    return 0;
+}
+
+ssize_t nb_call_read(nb_call *c, void *buf, size_t n)
+{
+    struct nb_body_reader *b = c->body;
+    if (!b) return 0; /* not a streaming operation: the body was decoded into the input */
+    if (b->failed) return -1;
+    for (;;) {
+        if (b->pending_off < b->pending.len) {
+            size_t take = b->pending.len - b->pending_off;
+            if (take > n) take = n;
+            memcpy(buf, b->pending.data + b->pending_off, take);
+            b->pending_off += take;
+            if (b->pending_off == b->pending.len) {
+                b->pending.len = 0;
+                b->pending_off = 0;
+            }
+            b->delivered += take;
+            return (ssize_t)take;
+        }
+        if (b->eof) return 0;
+        if (b->mode != BODY_CHUNKED) {
+            ssize_t got = nb_req_read(c->http, buf, n);
+            if (got < 0) goto incomplete;
+            if (got > 0) {
+                if (b->sha) EVP_DigestUpdate(b->sha, buf, (size_t)got);
+                b->delivered += (uint64_t)got;
+                return got;
+            }
+            b->eof = true;
+            if (b->sha) {
+                unsigned char md[32];
+                unsigned int mdl = 0;
+                char hex[65];
+                EVP_DigestFinal_ex(b->sha, md, &mdl);
+                nb_hex(md, 32, hex);
+                if (strcmp(hex, b->expect_sha) != 0) {
+                    b->failed = true;
+                    nb_aws_error_set(&c->err, 400, "XAmzContentSHA256Mismatch",
+                                     "The provided 'x-amz-content-sha256' header does not match what was computed.");
+                    return -1;
+                }
+            }
+            return 0;
+        }
+        if (!b->raw && !(b->raw = malloc(65536))) {
+            b->failed = true;
+            nb_aws_error_set(&c->err, 503, "ServiceUnavailable", "Out of memory.");
+            return -1;
+        }
+        ssize_t got = nb_req_read(c->http, b->raw, 65536);
+        if (got < 0) goto incomplete;
+        if (got == 0) {
+            b->eof = true;
+            if (!nb_awschunked_done(b->chunked)) goto incomplete;
+            if (b->decoded_expected >= 0 &&
+                (uint64_t)b->decoded_expected != nb_awschunked_decoded(b->chunked)) {
+                b->failed = true;
+                nb_aws_error_set(&c->err, 400, "IncompleteBody",
+                                 "You did not provide the number of bytes specified by the "
+                                 "x-amz-decoded-content-length HTTP header");
+                return -1;
+            }
+            continue;
+        }
+        nb_sigv4_error se;
+        memset(&se, 0, sizeof(se));
+        if (nb_awschunked_feed(b->chunked, b->raw, (size_t)got, &b->pending, &se) < 0) {
+            b->failed = true;
+            nb_aws_error_set(&c->err, se.status ? se.status : 400, se.code[0] ? se.code : "IncompleteBody",
+                             "%s", se.message[0] ? se.message : "The request body is malformed.");
+            return -1;
+        }
+    }
+incomplete:
+    b->failed = true;
+    nb_aws_error_set(&c->err, 400, "IncompleteBody",
+                     "You did not provide the number of bytes specified by the Content-Length HTTP header");
+    return -1;
+}
+
+const char *nb_call_trailer(nb_call *c, const char *name)
+{
+    if (!c->body || !c->body->chunked) return NULL;
+    return nb_awschunked_trailer(c->body->chunked, name);
+}
+
+/* ---- routing ---- */
+
+/* Query/ec2 services unsigned (or routed without a credential scope): Action + Version. */
+static const nb_model *route_by_action(dctx *d)
+{
+    nb_req *r = d->r;
+    const char *action = form_param(r->arena, r->query, r->query_len, "Action");
+    const char *version = form_param(r->arena, r->query, r->query_len, "Version");
+    if (!action && d->body && is_form(r)) {
+        action = form_param(r->arena, d->body, d->body_len, "Action");
+        version = form_param(r->arena, d->body, d->body_len, "Version");
+    }
+    if (!action) return NULL;
+    for (size_t i = 0; i < nb_services_count(); i++) {
+        const nb_service *s = nb_service_at(i);
+        const nb_model *m = nb_model_find(s->model);
+        if (!m) continue;
+        const char *p = nb_model_protocol(m);
+        if (strcmp(p, "query") != 0 && strcmp(p, "ec2") != 0) continue;
+        if (version && strcmp(version, nb_model_api_version(m)) != 0) continue;
+        if (nb_model_op(m, action)) return m;
+    }
+    return NULL;
+}
+
+static void after_body(nb_req *r, int status, const char *body, size_t len);
+
+/* The model is known: match the operation, then read the body or stream it. */
+static void with_model(dctx *d)
+{
+    nb_req *r = d->r;
+    d->svc = nb_service_by_model(d->model);
+    d->protocol = nb_model_protocol(d->model);
+    d->s3 = d->svc && strcmp(d->svc->name, "s3") == 0;
+    r->log_service = d->svc ? d->svc->name : nb_model_name(d->model);
+    if (!d->svc) {
+        reply_err(d, 501, "NotImplemented", "Nimbus does not serve the service %s yet.",
+                  nb_model_name(d->model));
+        return;
+    }
+    if (d->s3 && d->svc->host_route) {
+        const char *p = d->path;
+        size_t pl = d->path_len;
+        if (d->svc->host_route(r, &p, &pl)) {
+            d->path = p;
+            d->path_len = pl;
+        }
+    }
+    bool rest = strncmp(d->protocol, "rest-", 5) == 0;
+    if (rest) {
+        nb_wire_req w = {r->method, d->path, d->path_len, r->query, r->query_len,
+                         r->headers, r->nheaders, NULL, 0};
+        nb_aws_error e;
+        memset(&e, 0, sizeof(e));
+        d->op = nb_proto_match(d->model, &w, &e);
+        if (!d->op) {
+            reply_error(d, &e);
+            nb_aws_error_clear(&e);
+            return;
+        }
+        if (nb_op_streaming_input(d->op)) {
+            /* Authenticate from the headers alone, before accepting the body. */
+            if (authenticate(d) < 0) {
+                reply_error(d, &d->call.err);
+                return;
+            }
+            if (setup_body_reader(d) < 0) {
+                reply_error(d, &d->call.err);
+                return;
+            }
+            run_call(d, true);
+            return;
+        }
+    }
+    nb_req_read_all(r, rest ? BODY_LIMIT_REST : BODY_LIMIT_DEFAULT, after_body);
+}
+
+static void after_body(nb_req *r, int status, const char *body, size_t len)
+{
+    dctx *d = r->ud;
+    if (status == 413) {
+        reply_err(d, 413, d->s3 ? "EntityTooLarge" : "RequestEntityTooLarge",
+                  "Your proposed upload exceeds the maximum allowed size");
+        return;
+    }
+    if (status != 0) {
+        nb_resp_close_after(r);
+        reply_err(d, 400, "IncompleteBody", "The request body could not be read.");
+        return;
+    }
+    d->body = body;
+    d->body_len = len;
+    if (!d->model) {
+        d->model = route_by_action(d);
+        if (!d->model) {
+            if (!nb_model_find("s3")) {
+                reply_err(d, 400, "InvalidAction", "The request names no service Nimbus serves.");
+                return;
+            }
+            d->model = nb_model_find("s3");
+            with_model(d);
+            return;
+        }
+        with_model(d);
+        return;
+    }
+    if (!d->op) {
+        nb_wire_req w = {r->method, d->path, d->path_len, r->query, r->query_len,
+                         r->headers, r->nheaders, body, len};
+        nb_aws_error e;
+        memset(&e, 0, sizeof(e));
+        d->op = nb_proto_match(d->model, &w, &e);
+        if (!d->op) {
+            reply_error(d, &e);
+            nb_aws_error_clear(&e);
+            return;
+        }
+    }
+    /* S3 bodies sent aws-chunked to a non-streaming operation are decoded here. */
+    if (d->s3) {
+        const char *h = nb_req_header(r, "x-amz-content-sha256", NULL);
+        if (h && strlen(h) == 64) {
+            char got[65];
+            nb_sha256_hex(body, len, got);
+            if (strcasecmp(got, h) != 0) {
+                reply_err(d, 400, "XAmzContentSHA256Mismatch",
+                          "The provided 'x-amz-content-sha256' header does not match what was computed.");
+                return;
+            }
+        }
+    }
+    if (authenticate(d) < 0) {
+        reply_error(d, &d->call.err);
+        return;
+    }
+    if (d->s3) {
+        const char *h = nb_req_header(r, "x-amz-content-sha256", NULL);
+        if (h && strncmp(h, "STREAMING-", 10) == 0 && len) {
+            if (setup_body_reader(d) < 0) {
+                reply_error(d, &d->call.err);
+                return;
+            }
+            nb_buf out;
+            nb_buf_init(&out);
+            nb_sigv4_error se;
+            memset(&se, 0, sizeof(se));
+            if (nb_awschunked_feed(d->call.body->chunked, body, len, &out, &se) < 0 ||
+                !nb_awschunked_done(d->call.body->chunked)) {
+                nb_buf_free(&out);
+                reply_err(d, se.status ? se.status : 400, se.code[0] ? se.code : "IncompleteBody",
+                          "%s", se.message[0] ? se.message : "The request body is malformed.");
+                return;
+            }
+            char *copy = nb_arena_strndup(r->arena, out.data ? out.data : "", out.len);
+            d->body = copy;
+            d->body_len = out.len;
+            nb_buf_free(&out);
+        }
+    }
+    run_call(d, true);
+}
+
+void nb_dispatch_request(nb_req *r)
+{
+    nb_uuid4(r->request_id);
+    if (r->path_len >= 9 && memcmp(r->path, "/_nimbus/", 9) == 0) {
+        nb_admin_handle(r);
+        return;
+    }
+    dctx *d = nb_arena_calloc(r->arena, sizeof(*d));
+    if (!d) {
+        nb_resp_simple(r, 503, "text/plain", "out of memory\n", 14, NULL, 0);
+        return;
+    }
+    r->ud = d;
+    d->r = r;
+    d->path = r->path;
+    d->path_len = r->path_len;
+    d->call.http = r;
+    d->call.arena = r->arena;
+    d->call.request_id = r->request_id;
+    d->call.region = cfg ? cfg->region : "us-east-1";
+    d->call.out_fd = -1;
+
+    nb_sigv4_error se;
+    memset(&se, 0, sizeof(se));
+    d->auth_kind = nb_sigv4_detect(r, &se);
+    if (d->auth_kind > 0) {
+        d->auth = nb_arena_calloc(r->arena, sizeof(*d->auth));
+        if (!d->auth) {
+            nb_resp_simple(r, 503, "text/plain", "out of memory\n", 14, NULL, 0);
+            return;
+        }
+        int rc;
+        if (d->auth_kind == 1) {
+            size_t n;
+            const char *v = nb_req_header(r, "authorization", &n);
+            rc = nb_sigv4_parse_header(v, n, d->auth, &se);
+        } else {
+            rc = nb_sigv4_parse_presigned(r->query, r->query_len, d->auth, &se);
+        }
+        if (rc == 0) {
+            d->model = nb_model_by_signing_name(d->auth->service);
+            if (!d->model) {
+                reply_err(d, 501, "NotImplemented",
+                          "Nimbus does not serve the service '%s' yet.", d->auth->service);
+                return;
+            }
+        } else {
+            d->model = nb_model_find("s3");
+            /* Without a readable scope we do not know the service: answer in S3's format for
+             * S3-looking requests, else the generic one. */
+            if (nb_req_header(r, "x-amz-target", NULL)) d->model = NULL;
+            if (d->model) {
+                d->protocol = "rest-xml";
+                d->s3 = true;
+            }
+            reply_err(d, se.status ? se.status : 400, se.code[0] ? se.code : "IncompleteSignature",
+                      "%s", se.message);
+            return;
+        }
+    } else if (d->auth_kind < 0) {
+        d->model = nb_model_find("s3");
+        d->protocol = "rest-xml";
+        d->s3 = true;
+        reply_err(d, se.status ? se.status : 400, se.code[0] ? se.code : "InvalidRequest", "%s",
+                  se.message);
+        return;
+    }
+    if (!d->model) {
+        size_t tn;
+        const char *t = nb_req_header(r, "x-amz-target", &tn);
+        if (t) {
+            const char *dot = memchr(t, '.', tn);
+            d->model = nb_model_by_target_prefix(t, dot ? (size_t)(dot - t) : tn);
+            if (!d->model) {
+                d->protocol = "json";
+                reply_err(d, 400, "UnknownOperationException",
+                          "Nimbus does not serve the service of target %.*s yet.", (int)tn, t);
+                return;
+            }
+        }
+    }
+    if (!d->model) {
+        for (size_t i = 0; i < nb_services_count(); i++) {
+            const nb_service *s = nb_service_at(i);
+            const char *p = r->path;
+            size_t pl = r->path_len;
+            if (s->host_route && s->host_route(r, &p, &pl)) {
+                d->model = nb_model_find(s->model);
+                break;
+            }
+        }
+    }
+    if (!d->model && r->query_len) d->model = route_by_action(d);
+    if (!d->model && strcmp(r->method, "POST") == 0 && is_form(r)) {
+        /* Action may be in the form body: read it, then route. */
+        nb_req_read_all(r, BODY_LIMIT_DEFAULT, after_body);
+        return;
+    }
+    if (!d->model) d->model = nb_model_find("s3");
+    if (!d->model) {
+        reply_err(d, 400, "InvalidAction", "The request names no service Nimbus serves.");
+        return;
+    }
+    with_model(d);
+}
