@@ -18,6 +18,9 @@ uint64_t nb_sched_at(int64_t at_us, nb_sched_fn fn, void *arg);
 uint64_t nb_sched_every(int64_t period_us, nb_sched_fn fn, void *arg);
 /* Cancel; returns true if it was pending. A running callback finishes. */
 bool nb_sched_cancel(uint64_t id);
+/* Cancel like nb_sched_cancel, then wait until a running callback of this timer has returned
+ * (not when called from that very callback), so the caller may free what arg points to. */
+bool nb_sched_cancel_sync(uint64_t id);
 /* Number of pending timers (health and tests). */
 size_t nb_sched_pending(void);
 

@@ -1,0 +1,596 @@
+/* db.c: metadata in SQLite: migrations, one writer thread per database doing group commit, and
+ * lazily opened per-thread read connections, each with a prepared-statement cache. */
+#include "store/db.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Memory: the whole server must idle in a few MiB, and there is one writer per service plus one
+ * reader per (thread, database) actually used, so every connection gets a small page cache and
+ * lookaside; SQLite allocates both lazily, so unused capacity costs no RSS. */
+#define WRITER_CACHE_KIB 1024
+#define READER_CACHE_KIB 256
+#define BUSY_TIMEOUT_MS 10000
+
+/* ---- connections and their statement caches ---- */
+
+struct slot {
+    uint32_t hash;
+    sqlite3_stmt *st; /* NULL = empty */
+};
+
+/* One SQLite connection. The writer's is embedded in nb_db; readers are malloc'd, belong to one
+ * thread and are listed both in that thread's list and in their database's list (both under
+ * reg_mu). When the database closes first, it closes the handle and marks the struct dead; the
+ * owning thread frees the struct later (next lookup or thread exit). */
+struct conn {
+    sqlite3 *h;
+    struct slot *slots;
+    size_t cap, n;
+    uint64_t db_id;
+    nb_db *db;
+    atomic_bool dead; /* set under reg_mu; read without it to skip quickly */
+    struct conn *next_in_db, *next_in_thread;
+};
+
+struct job {
+    int (*fn)(sqlite3 *h, void *arg);
+    void *arg;
+    int rc;
+    bool done;
+    struct job *next;
+};
+
+struct nb_db {
+    uint64_t id;
+    char *path;
+    struct conn writer;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t has_work, done;
+    struct job *head, *tail;
+    bool stop;
+    struct conn *readers; /* under reg_mu */
+};
+
+static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
+static atomic_uint_fast64_t next_db_id = 1;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t thread_key;          /* value: the thread's reader list, for its exit */
+static __thread struct conn *tl_readers;  /* this thread's read connections */
+static __thread struct conn *tl_conn;     /* connection fn is running on (for nb_db_stmt) */
+static __thread nb_db *tl_writer_db;      /* set on a writer thread while it runs jobs */
+
+static uint32_t hash_sql(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static bool cache_grow(struct conn *c)
+{
+    size_t cap = c->cap ? c->cap * 2 : 16;
+    struct slot *s = calloc(cap, sizeof(*s));
+    if (!s) return false;
+    for (size_t i = 0; i < c->cap; i++) {
+        if (!c->slots[i].st) continue;
+        size_t j = c->slots[i].hash & (cap - 1);
+        while (s[j].st) j = (j + 1) & (cap - 1);
+        s[j] = c->slots[i];
+    }
+    free(c->slots);
+    c->slots = s;
+    c->cap = cap;
+    return true;
+}
+
+/* Finalizes every statement of the connection (cached or not) and closes it. */
+static void conn_close(struct conn *c)
+{
+    if (c->h) {
+        sqlite3_stmt *st;
+        while ((st = sqlite3_next_stmt(c->h, NULL))) sqlite3_finalize(st);
+        if (sqlite3_close(c->h) != SQLITE_OK)
+            nb_error("db: close: %s", sqlite3_errmsg(c->h));
+    }
+    c->h = NULL;
+    free(c->slots);
+    c->slots = NULL;
+    c->cap = c->n = 0;
+}
+
+static int exec(sqlite3 *h, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(h, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        nb_debug("db: %s: %s", sql, msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+    }
+    return rc;
+}
+
+/* A statement left mid-step by fn would keep a read transaction (or a pending write) open
+ * past our COMMIT; reset them all after each fn. */
+static void reset_busy(sqlite3 *h)
+{
+    for (sqlite3_stmt *st = sqlite3_next_stmt(h, NULL); st; st = sqlite3_next_stmt(h, st))
+        if (sqlite3_stmt_busy(st)) sqlite3_reset(st);
+}
+
+static int conn_open(struct conn *c, const char *path, bool reader, char **err)
+{
+    int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_PRIVATECACHE |
+                (reader ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    memset(c, 0, sizeof(*c));
+    int rc = sqlite3_open_v2(path, &c->h, flags, NULL);
+    if (rc != SQLITE_OK) goto fail;
+    sqlite3_extended_result_codes(c->h, 0);
+    sqlite3_db_config(c->h, SQLITE_DBCONFIG_LOOKASIDE, NULL, 128, reader ? 32 : 128);
+    sqlite3_busy_timeout(c->h, BUSY_TIMEOUT_MS);
+    char sql[256];
+    if (reader) {
+        snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%d; PRAGMA foreign_keys=ON;",
+                 READER_CACHE_KIB);
+    } else {
+        /* WAL so readers never block the writer; FULL so a commit is on disk when the writer
+         * wakes its waiters (in WAL mode NORMAL could lose the last commits on power loss). */
+        snprintf(sql, sizeof(sql),
+                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                 "PRAGMA cache_size=-%d; PRAGMA journal_size_limit=%d;",
+                 WRITER_CACHE_KIB, 8 << 20);
+    }
+    rc = exec(c->h, sql);
+    if (rc != SQLITE_OK) goto fail;
+    return 0;
+fail:
+    if (err) {
+        nb_buf b;
+        nb_buf_init(&b);
+        nb_buf_printf(&b, "%s: %s", path, c->h ? sqlite3_errmsg(c->h) : sqlite3_errstr(rc));
+        *err = nb_buf_steal(&b, NULL);
+    }
+    if (c->h) sqlite3_close(c->h);
+    c->h = NULL;
+    return rc ? rc : SQLITE_ERROR;
+}
+
+/* Statement cache: keyed by the text (hash, then strcmp against the statement's own copy),
+ * so SQL built in a reused buffer is safe. Meant for a bounded set of SQL texts (literals); the
+ * cache never evicts, since an evicted statement might still be in use by the caller. */
+static sqlite3_stmt *cache_get(struct conn *c, const char *sql)
+{
+    uint32_t hv = hash_sql(sql);
+    size_t i = 0;
+    if (c->cap) {
+        for (i = hv & (c->cap - 1); c->slots[i].st; i = (i + 1) & (c->cap - 1)) {
+            if (c->slots[i].hash == hv && strcmp(sqlite3_sql(c->slots[i].st), sql) == 0) {
+                sqlite3_stmt *st = c->slots[i].st;
+                sqlite3_reset(st);
+                sqlite3_clear_bindings(st);
+                return st;
+            }
+        }
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v3(c->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK || !st) {
+        nb_error("db: prepare failed: %s: %s", sqlite3_errmsg(c->h), sql);
+        return NULL;
+    }
+    if ((c->n + 1) * 4 > c->cap * 3) {
+        if (!cache_grow(c)) return st; /* works uncached; finalized at close */
+        if (c->cap == 1024) nb_warn("db: 512+ cached statements on one connection: dynamic SQL?");
+    }
+    for (i = hv & (c->cap - 1); c->slots[i].st; i = (i + 1) & (c->cap - 1)) {
+    }
+    c->slots[i].hash = hv;
+    c->slots[i].st = st;
+    c->n++;
+    return st;
+}
+
+sqlite3_stmt *nb_db_stmt(sqlite3 *h, const char *sql)
+{
+    if (tl_conn && tl_conn->h == h) return cache_get(tl_conn, sql);
+    /* A handle we are not running on (used outside fn): find a statement with this text among
+     * the connection's own, else prepare one that lives until the connection closes. */
+    for (sqlite3_stmt *st = sqlite3_next_stmt(h, NULL); st; st = sqlite3_next_stmt(h, st)) {
+        if (strcmp(sqlite3_sql(st), sql) == 0) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return st;
+        }
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        nb_error("db: prepare failed: %s: %s", sqlite3_errmsg(h), sql);
+        return NULL;
+    }
+    return st;
+}
+
+/* ---- writes: group commit on the writer thread ---- */
+
+/* Run one job in its own savepoint. Returns fn's result, or the error that undid it. */
+static int run_savepoint(sqlite3 *h, int (*fn)(sqlite3 *, void *), void *arg)
+{
+    int rc = exec(h, "SAVEPOINT nb_job");
+    if (rc != SQLITE_OK) return rc;
+    rc = fn(h, arg);
+    reset_busy(h);
+    if (sqlite3_get_autocommit(h)) return rc ? rc : SQLITE_ABORT; /* txn lost: caller handles */
+    if (rc == SQLITE_OK) {
+        rc = exec(h, "RELEASE nb_job");
+        if (rc == SQLITE_OK) return SQLITE_OK;
+    }
+    exec(h, "ROLLBACK TO nb_job");
+    exec(h, "RELEASE nb_job");
+    return rc;
+}
+
+static void run_batch(nb_db *db, struct job *batch)
+{
+    sqlite3 *h = db->writer.h;
+    int njobs = 0;
+    struct job *txn_first = batch; /* first job of the current transaction */
+    int rc = exec(h, "BEGIN IMMEDIATE");
+    for (struct job *j = batch; j; j = j->next, njobs++) {
+        if (rc != SQLITE_OK) { /* no transaction: BEGIN failed */
+            j->rc = rc;
+            continue;
+        }
+        j->rc = run_savepoint(h, j->fn, j->arg);
+        if (sqlite3_get_autocommit(h)) {
+            /* The transaction is gone (I/O error, out of memory, or fn ran COMMIT/ROLLBACK
+             * itself): every job of it so far lost its changes, so none may report success. */
+            int why = sqlite3_errcode(h) != SQLITE_OK ? sqlite3_errcode(h) : SQLITE_ABORT;
+            nb_error("db: %s: transaction lost in a write batch (%s)", db->path,
+                     sqlite3_errstr(why));
+            for (struct job *k = txn_first; k != j->next; k = k->next)
+                if (k->rc == SQLITE_OK) k->rc = why;
+            txn_first = j->next;
+            rc = exec(h, "BEGIN IMMEDIATE");
+        }
+    }
+    if (rc == SQLITE_OK) {
+        rc = exec(h, "COMMIT"); /* the one fsync of the batch */
+        if (rc != SQLITE_OK) {
+            nb_error("db: %s: commit of %d jobs failed: %s", db->path, njobs, sqlite3_errmsg(h));
+            exec(h, "ROLLBACK");
+            for (struct job *k = txn_first; k; k = k->next)
+                if (k->rc == SQLITE_OK) k->rc = rc;
+        }
+    } else {
+        nb_error("db: %s: BEGIN failed: %s", db->path, sqlite3_errstr(rc));
+    }
+    nb_debug("db: %s: committed a batch of %d", db->path, njobs);
+}
+
+static void *writer_main(void *arg)
+{
+    nb_db *db = arg;
+    tl_writer_db = db;
+    tl_conn = &db->writer;
+    pthread_mutex_lock(&db->mu);
+    for (;;) {
+        while (!db->head && !db->stop) pthread_cond_wait(&db->has_work, &db->mu);
+        if (!db->head) break; /* stopping, and every queued job is done */
+        struct job *batch = db->head;
+        db->head = db->tail = NULL;
+        pthread_mutex_unlock(&db->mu);
+        run_batch(db, batch);
+        pthread_mutex_lock(&db->mu);
+        for (struct job *j = batch, *next; j; j = next) {
+            next = j->next; /* j lives on its waiter's stack: do not touch it once done */
+            j->done = true;
+        }
+        pthread_cond_broadcast(&db->done);
+    }
+    pthread_mutex_unlock(&db->mu);
+    return NULL;
+}
+
+int nb_db_write(nb_db *db, int (*fn)(sqlite3 *h, void *arg), void *arg)
+{
+    /* Called from inside a write job of this database: the writer is us, so run fn inline as a
+     * nested savepoint; it becomes durable with the enclosing batch. */
+    if (tl_writer_db == db) return run_savepoint(db->writer.h, fn, arg);
+    struct job j = {fn, arg, SQLITE_OK, false, NULL};
+    pthread_mutex_lock(&db->mu);
+    if (db->stop) {
+        pthread_mutex_unlock(&db->mu);
+        return SQLITE_MISUSE;
+    }
+    if (db->tail)
+        db->tail->next = &j;
+    else
+        db->head = &j;
+    db->tail = &j;
+    pthread_cond_signal(&db->has_work);
+    while (!j.done) pthread_cond_wait(&db->done, &db->mu);
+    pthread_mutex_unlock(&db->mu);
+    return j.rc;
+}
+
+/* ---- reads: one read-only connection per (thread, database), opened on first use ---- */
+
+static void thread_exit(void *list)
+{
+    pthread_mutex_lock(&reg_mu);
+    for (struct conn *c = list, *next; c; c = next) {
+        next = c->next_in_thread;
+        if (!atomic_load(&c->dead)) {
+            struct conn **pp = &c->db->readers;
+            while (*pp != c) pp = &(*pp)->next_in_db;
+            *pp = c->next_in_db;
+            conn_close(c);
+        }
+        free(c);
+    }
+    pthread_mutex_unlock(&reg_mu);
+}
+
+static void key_init(void) { pthread_key_create(&thread_key, thread_exit); }
+
+static struct conn *reader_for(nb_db *db)
+{
+    struct conn **pp = &tl_readers, *c;
+    while ((c = *pp)) {
+        if (atomic_load(&c->dead)) {
+            /* Its database was closed. Free under reg_mu: the closer may still be walking its
+             * list (it marks while holding reg_mu). */
+            pthread_mutex_lock(&reg_mu);
+            *pp = c->next_in_thread;
+            pthread_mutex_unlock(&reg_mu);
+            free(c);
+            pthread_setspecific(thread_key, tl_readers);
+            continue;
+        }
+        if (c->db_id == db->id) return c;
+        pp = &c->next_in_thread;
+    }
+    pthread_once(&key_once, key_init);
+    c = calloc(1, sizeof(*c));
+    if (!c) return NULL;
+    char *err = NULL;
+    if (conn_open(c, db->path, true, &err) != 0) {
+        nb_error("db: cannot open a read connection: %s", err ? err : "?");
+        free(err);
+        free(c);
+        return NULL;
+    }
+    c->db_id = db->id;
+    c->db = db;
+    pthread_mutex_lock(&reg_mu);
+    c->next_in_db = db->readers;
+    db->readers = c;
+    c->next_in_thread = tl_readers;
+    tl_readers = c;
+    pthread_mutex_unlock(&reg_mu);
+    pthread_setspecific(thread_key, tl_readers);
+    return c;
+}
+
+int nb_db_read(nb_db *db, int (*fn)(sqlite3 *h, void *arg), void *arg)
+{
+    /* Inside a write job of this database: read on the writer's connection, which sees the
+     * job's own uncommitted changes (a read connection would not). */
+    if (tl_writer_db == db) return fn(db->writer.h, arg);
+    struct conn *c = reader_for(db);
+    if (!c) return SQLITE_CANTOPEN;
+    struct conn *saved = tl_conn;
+    tl_conn = c;
+    int rc;
+    if (!sqlite3_get_autocommit(c->h)) {
+        rc = fn(c->h, arg); /* nested read: already inside our snapshot */
+    } else {
+        rc = exec(c->h, "BEGIN");
+        if (rc == SQLITE_OK) {
+            rc = fn(c->h, arg);
+            reset_busy(c->h);
+            if (exec(c->h, "COMMIT") != SQLITE_OK) exec(c->h, "ROLLBACK");
+        }
+    }
+    tl_conn = saved;
+    return rc;
+}
+
+/* ---- open, migrate, close, wipe ---- */
+
+static char *errmsg(const char *fmt, ...) NB_PRINTF(1, 2);
+static char *errmsg(const char *fmt, ...)
+{
+    nb_buf b;
+    nb_buf_init(&b);
+    va_list ap;
+    va_start(ap, fmt);
+    nb_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    return nb_buf_steal(&b, NULL);
+}
+
+static int migrate(sqlite3 *h, const char *path, const char *const *migrations, size_t n,
+                   char **err)
+{
+    sqlite3_stmt *st;
+    int version = 0;
+    if (sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    if (version < 0 || (size_t)version > n) {
+        *err = errmsg("%s: schema version %d is newer than this program knows (%zu)", path,
+                      version, n);
+        return -1;
+    }
+    for (size_t i = (size_t)version; i < n; i++) {
+        char *msg = NULL;
+        char bump[64];
+        snprintf(bump, sizeof(bump), "PRAGMA user_version=%zu;", i + 1);
+        if (exec(h, "BEGIN IMMEDIATE") != SQLITE_OK ||
+            sqlite3_exec(h, migrations[i], NULL, NULL, &msg) != SQLITE_OK ||
+            exec(h, bump) != SQLITE_OK || exec(h, "COMMIT") != SQLITE_OK) {
+            *err = errmsg("%s: migration %zu failed: %s", path, i + 1,
+                          msg ? msg : sqlite3_errmsg(h));
+            sqlite3_free(msg);
+            if (!sqlite3_get_autocommit(h)) exec(h, "ROLLBACK");
+            return -1;
+        }
+        nb_debug("db: %s: migrated to version %zu", path, i + 1);
+    }
+    return 0;
+}
+
+nb_db *nb_db_open(const char *path, const char *const *migrations, size_t nmigrations,
+                  char **err)
+{
+    char *dummy = NULL;
+    if (!err) err = &dummy;
+    *err = NULL;
+    nb_db *db = calloc(1, sizeof(*db));
+    if (!db) {
+        *err = errmsg("out of memory");
+        return NULL;
+    }
+    db->id = atomic_fetch_add(&next_db_id, 1);
+    db->path = strdup(path);
+    if (!db->path || conn_open(&db->writer, path, false, err) != 0) {
+        if (!*err) *err = errmsg("out of memory");
+        goto fail;
+    }
+    if (migrate(db->writer.h, path, migrations, nmigrations, err) < 0) goto fail;
+    pthread_mutex_init(&db->mu, NULL);
+    pthread_cond_init(&db->has_work, NULL);
+    pthread_cond_init(&db->done, NULL);
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setstacksize(&at, 256 * 1024); /* SQLite needs little stack; RSS stays small */
+    int rc = pthread_create(&db->thread, &at, writer_main, db);
+    pthread_attr_destroy(&at);
+    if (rc != 0) {
+        *err = errmsg("%s: cannot start the writer thread: %s", path, strerror(rc));
+        pthread_mutex_destroy(&db->mu);
+        pthread_cond_destroy(&db->has_work);
+        pthread_cond_destroy(&db->done);
+        goto fail;
+    }
+    if (err == &dummy) free(dummy);
+    return db;
+fail:
+    conn_close(&db->writer);
+    free(db->path);
+    free(db);
+    if (err == &dummy) free(dummy);
+    return NULL;
+}
+
+/* Jobs already queued still run. No thread may be inside nb_db_read/nb_db_write of this
+ * database, or call them later; other threads' read connections are closed here. */
+void nb_db_close(nb_db *db)
+{
+    if (!db) return;
+    pthread_mutex_lock(&db->mu);
+    db->stop = true;
+    pthread_cond_signal(&db->has_work);
+    pthread_mutex_unlock(&db->mu);
+    pthread_join(db->thread, NULL);
+    pthread_mutex_lock(&reg_mu);
+    for (struct conn *c = db->readers; c; c = c->next_in_db) {
+        conn_close(c);
+        atomic_store(&c->dead, true);
+    }
+    db->readers = NULL;
+    pthread_mutex_unlock(&reg_mu);
+    /* Our own dead connections can go now (other threads drop theirs lazily). */
+    pthread_mutex_lock(&reg_mu);
+    struct conn **pp = &tl_readers, *c;
+    while ((c = *pp)) {
+        if (atomic_load(&c->dead)) {
+            *pp = c->next_in_thread;
+            free(c);
+        } else {
+            pp = &c->next_in_thread;
+        }
+    }
+    pthread_mutex_unlock(&reg_mu);
+    pthread_once(&key_once, key_init);
+    pthread_setspecific(thread_key, tl_readers);
+    conn_close(&db->writer);
+    pthread_mutex_destroy(&db->mu);
+    pthread_cond_destroy(&db->has_work);
+    pthread_cond_destroy(&db->done);
+    free(db->path);
+    free(db);
+}
+
+/* Names of the tables to empty: ordinary and virtual tables of the main schema, not SQLite's
+ * own nor the shadow tables behind virtual ones (their module empties them). */
+static int wipe_fn(sqlite3 *h, void *arg)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(h,
+                                "SELECT name FROM pragma_table_list WHERE schema='main' AND "
+                                "type IN ('table','virtual') AND name NOT LIKE 'sqlite_%'",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK) return rc;
+    nb_buf names; /* NUL-separated */
+    nb_buf_init(&names);
+    size_t count = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *n = (const char *)sqlite3_column_text(st, 0);
+        nb_buf_append(&names, n, strlen(n) + 1);
+        count++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE || names.oom) {
+        nb_buf_free(&names);
+        return rc == SQLITE_DONE ? SQLITE_NOMEM : rc;
+    }
+    /* Foreign keys are enforced, so a parent table cannot be emptied before its children
+     * (unless ON DELETE CASCADE). Rather than sort by the key graph, retry the refused ones
+     * until a pass makes no progress: each refused DELETE rolled back only itself. */
+    bool *done = calloc(count ? count : 1, sizeof(bool));
+    if (!done) {
+        nb_buf_free(&names);
+        return SQLITE_NOMEM;
+    }
+    size_t left = count;
+    rc = SQLITE_OK;
+    while (left && rc == SQLITE_OK) {
+        size_t progress = 0;
+        const char *n = names.data;
+        for (size_t i = 0; i < count; i++, n += strlen(n) + 1) {
+            if (done[i]) continue;
+            char *sql = sqlite3_mprintf("DELETE FROM \"%w\"", n);
+            if (!sql) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            int r = exec(h, sql);
+            sqlite3_free(sql);
+            if (r == SQLITE_OK) {
+                done[i] = true;
+                left--;
+                progress++;
+            } else if (r != SQLITE_CONSTRAINT) {
+                rc = r;
+                break;
+            }
+        }
+        if (rc == SQLITE_OK && left && !progress) rc = SQLITE_CONSTRAINT; /* a key cycle */
+    }
+    free(done);
+    nb_buf_free(&names);
+    if (rc != SQLITE_OK) return rc;
+    /* AUTOINCREMENT counters restart too: a reset is a fresh start. */
+    if (sqlite3_table_column_metadata(h, "main", "sqlite_sequence", "name", NULL, NULL, NULL,
+                                      NULL, NULL) == SQLITE_OK)
+        rc = exec(h, "DELETE FROM sqlite_sequence");
+    return rc;
+}
+
+int nb_db_wipe(nb_db *db) { return nb_db_write(db, wipe_fn, NULL); }
