@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "iam/authz.h"
 #include "iam/creds.h"
 #include "proto/proto.h"
 #include "proto/sigv4.h"
@@ -283,24 +284,9 @@ static int authenticate(dctx *d)
 
 /* ---- authorization ---- */
 
-/* Who may call what. The root user of an account may do everything in its account.
- * Anonymous S3 requests are refused here until bucket policies and ACLs land (issue 5);
- * IAM users and roles go through the policy evaluator once identities exist (issue 4). */
 static int authorize(dctx *d)
 {
-    nb_call *c = &d->call;
-    switch (c->who.type) {
-    case NB_PRINCIPAL_ROOT:
-        return 0;
-    case NB_PRINCIPAL_ANONYMOUS:
-        if (d->s3 && c->op_name && strcmp(c->op_name, "ListBuckets") == 0)
-            return nb_aws_error_set(&c->err, 403, "AccessDenied", "Access Denied");
-        return nb_aws_error_set(&c->err, 403, "AccessDenied", "Access Denied");
-    default:
-        return nb_aws_error_set(&c->err, 403, "AccessDenied",
-                                "User: %s is not authorized to perform: %s", c->who.arn,
-                                c->op_name ? c->op_name : "this action");
-    }
+    return nb_iam_authorize(&d->call, nb_service_op(d->svc, d->call.op_name));
 }
 
 /* ---- running the handler ---- */

@@ -96,6 +96,10 @@ typedef struct nb_op_def {
     nb_op_handler fn;
     unsigned flags;          /* enum nb_op_flags */
     const char *iam_action;  /* NULL = "<signing name>:<name>" */
+    /* Resource ARN template for authorization: "{Member}" = that input member, "{region}",
+     * "{account}" = the caller's account; e.g. "arn:aws:s3:::{Bucket}/{Key}",
+     * "arn:aws:iam::{account}:user/{UserName}". NULL = "*" (actions without resources). */
+    const char *resource;
 } nb_op_def;
 
 /* Environment a service starts in. */
