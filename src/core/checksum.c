@@ -1,0 +1,296 @@
+/* checksum.c: S3's checksum algorithms. CRC32 comes from zlib; CRC32C uses the SSE4.2 crc32
+ * instruction when the CPU has it, else slicing-by-8 tables; CRC64NVME is slicing-by-8;
+ * SHA1/SHA256/MD5 go through OpenSSL's EVP. */
+#include "core/checksum.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+
+#include <openssl/evp.h>
+
+#include "core/nb.h"
+
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
+
+/* Reflected polynomials: CRC-32C (Castagnoli) and CRC-64/NVME (0xad93d23594c93659 reflected). */
+#define POLY_CRC32 0xedb88320u
+#define POLY_CRC32C 0x82f63b78u
+#define POLY_CRC64NVME 0x9a6c9329ac4bc9b5ull
+
+static uint32_t crc32c_tab[8][256];
+static uint64_t crc64_tab[8][256];
+static bool crc32c_hw;
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void tables_init(void)
+{
+    for (unsigned i = 0; i < 256; i++) {
+        uint32_t c = i;
+        uint64_t d = i;
+        for (int k = 0; k < 8; k++) {
+            c = (c & 1) ? (c >> 1) ^ POLY_CRC32C : c >> 1;
+            d = (d & 1) ? (d >> 1) ^ POLY_CRC64NVME : d >> 1;
+        }
+        crc32c_tab[0][i] = c;
+        crc64_tab[0][i] = d;
+    }
+    for (unsigned i = 0; i < 256; i++) {
+        for (int t = 1; t < 8; t++) {
+            uint32_t c = crc32c_tab[t - 1][i];
+            crc32c_tab[t][i] = (c >> 8) ^ crc32c_tab[0][c & 0xff];
+            uint64_t d = crc64_tab[t - 1][i];
+            crc64_tab[t][i] = (d >> 8) ^ crc64_tab[0][d & 0xff];
+        }
+    }
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    crc32c_hw = __builtin_cpu_supports("sse4.2");
+#endif
+}
+
+/* Byte-wise little-endian loads keep the tables right on any host byte order. */
+static inline uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+uint32_t nb_crc32(uint32_t crc, const void *p, size_t n)
+{
+    return (uint32_t)crc32_z(crc, p, n);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc,
+                                                                const unsigned char *p, size_t n)
+{
+    uint64_t c = ~crc;
+    while (n && ((uintptr_t)p & 7)) {
+        c = _mm_crc32_u8((uint32_t)c, *p++);
+        n--;
+    }
+    while (n >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        c = _mm_crc32_u64(c, v);
+        p += 8;
+        n -= 8;
+    }
+    while (n--) c = _mm_crc32_u8((uint32_t)c, *p++);
+    return ~(uint32_t)c;
+}
+#endif
+
+static uint32_t crc32c_sw(uint32_t crc, const unsigned char *p, size_t n)
+{
+    uint32_t c = ~crc;
+    while (n >= 8) {
+        uint32_t lo = c ^ le32(p), hi = le32(p + 4);
+        c = crc32c_tab[7][lo & 0xff] ^ crc32c_tab[6][(lo >> 8) & 0xff] ^
+            crc32c_tab[5][(lo >> 16) & 0xff] ^ crc32c_tab[4][lo >> 24] ^
+            crc32c_tab[3][hi & 0xff] ^ crc32c_tab[2][(hi >> 8) & 0xff] ^
+            crc32c_tab[1][(hi >> 16) & 0xff] ^ crc32c_tab[0][hi >> 24];
+        p += 8;
+        n -= 8;
+    }
+    while (n--) c = crc32c_tab[0][(c ^ *p++) & 0xff] ^ (c >> 8);
+    return ~c;
+}
+
+uint32_t nb_crc32c(uint32_t crc, const void *p, size_t n)
+{
+    pthread_once(&tables_once, tables_init);
+#if defined(__x86_64__)
+    if (crc32c_hw) return crc32c_sse42(crc, p, n);
+#endif
+    return crc32c_sw(crc, p, n);
+}
+
+/* Exposed for the unit test, which checks that both CRC32C paths agree. */
+uint32_t nb_crc32c_table(uint32_t crc, const void *p, size_t n);
+uint32_t nb_crc32c_table(uint32_t crc, const void *p, size_t n)
+{
+    pthread_once(&tables_once, tables_init);
+    return crc32c_sw(crc, p, n);
+}
+
+uint64_t nb_crc64nvme(uint64_t crc, const void *data, size_t n)
+{
+    pthread_once(&tables_once, tables_init);
+    const unsigned char *p = data;
+    uint64_t c = ~crc;
+    while (n >= 8) {
+        uint64_t v = c ^ ((uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32);
+        c = crc64_tab[7][v & 0xff] ^ crc64_tab[6][(v >> 8) & 0xff] ^
+            crc64_tab[5][(v >> 16) & 0xff] ^ crc64_tab[4][(v >> 24) & 0xff] ^
+            crc64_tab[3][(v >> 32) & 0xff] ^ crc64_tab[2][(v >> 40) & 0xff] ^
+            crc64_tab[1][(v >> 48) & 0xff] ^ crc64_tab[0][v >> 56];
+        p += 8;
+        n -= 8;
+    }
+    while (n--) c = crc64_tab[0][(c ^ *p++) & 0xff] ^ (c >> 8);
+    return ~c;
+}
+
+/* ---- CRC combination (zlib's multmodp/x2nmodp method, for any reflected CRC) ---- */
+
+/* a * b modulo the polynomial, both in reflected representation of width w. */
+static uint64_t multmodp(uint64_t a, uint64_t b, uint64_t poly, unsigned w)
+{
+    uint64_t m = (uint64_t)1 << (w - 1), p = 0;
+    for (;;) {
+        if (a & m) {
+            p ^= b;
+            if ((a & (m - 1)) == 0) break;
+        }
+        m >>= 1;
+        b = (b & 1) ? (b >> 1) ^ poly : b >> 1;
+    }
+    return p;
+}
+
+uint64_t nb_cksum_crc_combine(nb_cksum_algo algo, uint64_t crc_a, uint64_t crc_b, uint64_t len_b)
+{
+    uint64_t poly;
+    unsigned w;
+    switch (algo) {
+    case NB_CKSUM_CRC32: poly = POLY_CRC32, w = 32; break;
+    case NB_CKSUM_CRC32C: poly = POLY_CRC32C, w = 32; break;
+    case NB_CKSUM_CRC64NVME: poly = POLY_CRC64NVME, w = 64; break;
+    default: return 0;
+    }
+    /* x^(8 * len_b) mod p by squaring: x2n = x^(2^k), starting at x^8 (one byte). */
+    uint64_t x2n = (uint64_t)1 << (w - 2); /* x^1 */
+    for (int k = 0; k < 3; k++) x2n = multmodp(x2n, x2n, poly, w);
+    uint64_t p = (uint64_t)1 << (w - 1); /* x^0 */
+    for (uint64_t n = len_b; n; n >>= 1) {
+        if (n & 1) p = multmodp(x2n, p, poly, w);
+        x2n = multmodp(x2n, x2n, poly, w);
+    }
+    uint64_t r = multmodp(p, crc_a, poly, w) ^ crc_b;
+    return w == 32 ? (r & 0xffffffffu) : r;
+}
+
+/* ---- the generic interface ---- */
+
+static const struct {
+    const char *name, *header;
+    size_t len;
+} algos[NB_CKSUM_COUNT] = {
+    [NB_CKSUM_CRC32] = {"CRC32", "x-amz-checksum-crc32", 4},
+    [NB_CKSUM_CRC32C] = {"CRC32C", "x-amz-checksum-crc32c", 4},
+    [NB_CKSUM_CRC64NVME] = {"CRC64NVME", "x-amz-checksum-crc64nvme", 8},
+    [NB_CKSUM_SHA1] = {"SHA1", "x-amz-checksum-sha1", 20},
+    [NB_CKSUM_SHA256] = {"SHA256", "x-amz-checksum-sha256", 32},
+    [NB_CKSUM_MD5] = {"MD5", NULL, 16},
+};
+
+static bool valid(nb_cksum_algo a) { return a >= 0 && a < NB_CKSUM_COUNT; }
+
+size_t nb_cksum_len(nb_cksum_algo a) { return valid(a) ? algos[a].len : 0; }
+const char *nb_cksum_header(nb_cksum_algo a) { return valid(a) ? algos[a].header : NULL; }
+const char *nb_cksum_name(nb_cksum_algo a) { return valid(a) ? algos[a].name : NULL; }
+bool nb_cksum_is_crc(nb_cksum_algo a)
+{
+    return a == NB_CKSUM_CRC32 || a == NB_CKSUM_CRC32C || a == NB_CKSUM_CRC64NVME;
+}
+
+nb_cksum_algo nb_cksum_algo_from_header(const char *name, size_t n)
+{
+    for (int a = 0; a < NB_CKSUM_COUNT; a++)
+        if (algos[a].header && nb_mem_ieq(name, n, algos[a].header, strlen(algos[a].header)))
+            return (nb_cksum_algo)a;
+    return NB_CKSUM_NONE;
+}
+
+nb_cksum_algo nb_cksum_algo_from_name(const char *name, size_t n)
+{
+    for (int a = 0; a < NB_CKSUM_COUNT; a++)
+        if (a != NB_CKSUM_MD5 && nb_mem_ieq(name, n, algos[a].name, strlen(algos[a].name)))
+            return (nb_cksum_algo)a;
+    return NB_CKSUM_NONE;
+}
+
+static const EVP_MD *md_for(nb_cksum_algo a)
+{
+    switch (a) {
+    case NB_CKSUM_SHA1: return EVP_sha1();
+    case NB_CKSUM_SHA256: return EVP_sha256();
+    case NB_CKSUM_MD5: return EVP_md5();
+    default: return NULL;
+    }
+}
+
+int nb_cksum_init(nb_cksum *c, nb_cksum_algo algo)
+{
+    memset(c, 0, sizeof(*c));
+    c->algo = NB_CKSUM_NONE;
+    if (!valid(algo)) return -1;
+    if (!nb_cksum_is_crc(algo)) {
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        if (!ctx) return -1;
+        if (EVP_DigestInit_ex(ctx, md_for(algo), NULL) != 1) {
+            EVP_MD_CTX_free(ctx);
+            return -1;
+        }
+        c->md = ctx;
+    }
+    c->algo = algo;
+    return 0;
+}
+
+void nb_cksum_update(nb_cksum *c, const void *p, size_t n)
+{
+    switch (c->algo) {
+    case NB_CKSUM_CRC32: c->crc = nb_crc32((uint32_t)c->crc, p, n); break;
+    case NB_CKSUM_CRC32C: c->crc = nb_crc32c((uint32_t)c->crc, p, n); break;
+    case NB_CKSUM_CRC64NVME: c->crc = nb_crc64nvme(c->crc, p, n); break;
+    default:
+        if (c->md && n) EVP_DigestUpdate(c->md, p, n);
+        break;
+    }
+}
+
+size_t nb_cksum_final(nb_cksum *c, unsigned char out[NB_CKSUM_MAX_RAW])
+{
+    size_t len = nb_cksum_len(c->algo);
+    if (nb_cksum_is_crc(c->algo)) {
+        for (size_t i = 0; i < len; i++) out[i] = (unsigned char)(c->crc >> (8 * (len - 1 - i)));
+    } else if (c->md) {
+        unsigned int ml = 0;
+        if (EVP_DigestFinal_ex(c->md, out, &ml) != 1 || ml != len) len = 0;
+    } else {
+        len = 0;
+    }
+    nb_cksum_free(c);
+    return len;
+}
+
+void nb_cksum_free(nb_cksum *c)
+{
+    if (c->md) EVP_MD_CTX_free(c->md);
+    c->md = NULL;
+    c->algo = NB_CKSUM_NONE;
+}
+
+size_t nb_cksum_to_b64(const unsigned char *raw, size_t n, char out[NB_CKSUM_MAX_B64])
+{
+    if (n > NB_CKSUM_MAX_RAW) n = NB_CKSUM_MAX_RAW;
+    return nb_base64_encode(raw, n, out);
+}
+
+int nb_cksum_b64(nb_cksum_algo algo, const void *p, size_t n, char out[NB_CKSUM_MAX_B64])
+{
+    nb_cksum c;
+    unsigned char raw[NB_CKSUM_MAX_RAW];
+    out[0] = 0;
+    if (nb_cksum_init(&c, algo) < 0) return -1;
+    nb_cksum_update(&c, p, n);
+    size_t len = nb_cksum_final(&c, raw);
+    if (!len) return -1;
+    nb_cksum_to_b64(raw, len, out);
+    return 0;
+}
