@@ -38,7 +38,7 @@ static int s3_init(const nb_svc_env *env, char **err)
 static int s3_reset(void) { return 0; }
 
 static const nb_op_def s3_ops[] = {
-    {"ListBuckets", op_list_buckets, 0, "s3:ListAllMyBuckets"},
+    {"ListBuckets", op_list_buckets, 0, "s3:ListAllMyBuckets", NULL},
 };
 
 const nb_service nb_svc_s3 = {
