@@ -163,7 +163,9 @@ int nb_clock_init(const char *data_dir, double rate)
     struct clock_state saved = {0, 0, 1.0};
     int r = path ? load(path, &saved) : 1;
     if (r < 0) {
-        nb_error("clock: %s is unreadable or corrupt; refusing to guess region time", path);
+        nb_error("clock: %s is unreadable or corrupt; refusing to guess region time (remove it "
+                 "to restart region time from host time)",
+                 path);
         free(path);
         pthread_mutex_unlock(&advance_mu);
         return -1;

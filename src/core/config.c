@@ -27,7 +27,7 @@ struct opt {
 
 static const struct opt opts[] = {
     {"host", OPT_STR, F(host), "127.0.0.1", 0, 0, false, "ADDR",
-     "address to listen on; any non-loopback address disables the well-known test/test keys"},
+     "address to listen on (not loopback: no well-known test/test keys)"},
     {"port", OPT_INT, F(port), "4566", 0, 65535, false, "PORT",
      "HTTP port for every AWS API and /_nimbus/ (0 = pick a free port)"},
     {"data-dir", OPT_STR, F(data_dir), "./data", 0, 0, false, "DIR",

@@ -201,7 +201,8 @@ static bool newer_than(const struct stat *st, const struct timespec *t)
            (st->st_mtim.tv_sec == t->tv_sec && st->st_mtim.tv_nsec >= t->tv_nsec);
 }
 
-long nb_blob_scan(nb_blob_store *s, int (*is_referenced)(const char *id, void *arg), void *arg)
+static long scan(nb_blob_store *s, int (*is_referenced)(const char *id, void *arg), void *arg,
+                 bool all)
 {
     int top = dup(s->dirfd);
     if (top < 0) return -1;
@@ -236,8 +237,8 @@ long nb_blob_scan(nb_blob_store *s, int (*is_referenced)(const char *id, void *a
             if (memcmp(id, e->d_name, 2) != 0) continue; /* not ours: wrong directory */
             struct stat st;
             if (fstatat(sfd, n, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode)) continue;
-            if (newer_than(&st, &s->opened)) continue;
-            if (!tmp) {
+            if (!all && newer_than(&st, &s->opened)) continue;
+            if (!all && !tmp) {
                 int r = is_referenced(id, arg);
                 if (r < 0) {
                     failed = true;
@@ -255,6 +256,13 @@ long nb_blob_scan(nb_blob_store *s, int (*is_referenced)(const char *id, void *a
     }
     closedir(d);
     if (failed) return -1;
-    if (removed) nb_info("blob: %s: collected %ld orphaned files", s->dir, removed);
+    if (removed && !all) nb_info("blob: %s: collected %ld orphaned files", s->dir, removed);
     return removed;
 }
+
+long nb_blob_scan(nb_blob_store *s, int (*is_referenced)(const char *id, void *arg), void *arg)
+{
+    return scan(s, is_referenced, arg, false);
+}
+
+long nb_blob_wipe(nb_blob_store *s) { return scan(s, NULL, NULL, true); }

@@ -60,5 +60,8 @@ bool nb_blob_id_valid(const char *id);
  * or -1 (error: the scan stops, removing nothing more). Returns the number of files removed, or
  * -1 on error. Unknown file names are left alone. */
 long nb_blob_scan(nb_blob_store *s, int (*is_referenced)(const char *id, void *arg), void *arg);
+/* Reset (drop all state): remove every blob and temp file, whatever its age. Writes in flight
+ * then fail at commit (ENOENT). Returns the number of files removed, or -1. */
+long nb_blob_wipe(nb_blob_store *s);
 
 #endif
