@@ -1,0 +1,1309 @@
+/* store.c: S3 metadata in SQLite (<data_dir>/s3.db): buckets, object versions, multipart
+ * uploads and parts; every write goes through nb_db_write (group commit) and content files
+ * that a write replaced are removed only after its commit is durable.
+ *
+ * Layout (see README.md): keys are BLOBs so SQLite orders them by memcmp, which is S3's
+ * byte order. Every write of a key adds a row with a larger id, so "newest first" is
+ * "id descending"; the current version of a key is the row with is_latest = 1 (a unique
+ * partial index), which may be a delete marker. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "svc/s3/content.h"
+#include "svc/s3/s3.h"
+
+static const char *const migrations[] = {
+    /* 1: initial schema */
+    "CREATE TABLE buckets("
+    " name TEXT PRIMARY KEY,"
+    " account TEXT NOT NULL,"
+    " region TEXT NOT NULL,"
+    " created REAL NOT NULL,"
+    " versioning INTEGER NOT NULL DEFAULT 0," /* enum nb_s3_versioning */
+    " object_lock INTEGER NOT NULL DEFAULT 0,"
+    " tags TEXT,"                             /* JSON TagSet */
+    " config TEXT NOT NULL DEFAULT '{}'"      /* other subresources, JSON by name */
+    ");"
+    "CREATE INDEX buckets_by_account ON buckets(account, name);"
+    "CREATE TABLE objects("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT," /* never reused: orders versions */
+    " bucket TEXT NOT NULL,"
+    " key BLOB NOT NULL,"
+    " version_id TEXT NOT NULL,"
+    " is_latest INTEGER NOT NULL,"
+    " delete_marker INTEGER NOT NULL DEFAULT 0,"
+    " size INTEGER NOT NULL DEFAULT 0,"
+    " etag TEXT NOT NULL DEFAULT '',"
+    " last_modified REAL NOT NULL,"
+    " storage_class TEXT NOT NULL DEFAULT 'STANDARD',"
+    " owner TEXT NOT NULL,"
+    " attrs TEXT,"       /* JSON: output members (ContentType, CacheControl, Metadata ...) */
+    " checksums TEXT,"   /* JSON: {"ChecksumCRC32": "..."} as the client sent or asked */
+    " tags TEXT,"        /* JSON TagSet */
+    " blob TEXT,"        /* content file of a single-part object */
+    " crcs BLOB,"        /* integrity table of that file (content.h) */
+    " nparts INTEGER NOT NULL DEFAULT 0" /* > 0: content is the manifest in object_parts */
+    ");"
+    "CREATE UNIQUE INDEX objects_latest ON objects(bucket, key) WHERE is_latest = 1;"
+    "CREATE INDEX objects_history ON objects(bucket, key, id DESC);"
+    "CREATE TABLE object_parts("
+    " object_id INTEGER NOT NULL,"
+    " idx INTEGER NOT NULL,"          /* 1..nparts in object order */
+    " part_number INTEGER NOT NULL,"  /* as uploaded */
+    " offset INTEGER NOT NULL,"
+    " size INTEGER NOT NULL,"
+    " etag TEXT NOT NULL,"
+    " blob TEXT NOT NULL,"
+    " crcs BLOB,"
+    " checksum TEXT,"
+    " PRIMARY KEY(object_id, idx)) WITHOUT ROWID;"
+    "CREATE TABLE uploads("
+    " upload_id TEXT PRIMARY KEY,"
+    " bucket TEXT NOT NULL,"
+    " key BLOB NOT NULL,"
+    " initiated REAL NOT NULL,"
+    " owner TEXT NOT NULL,"
+    " storage_class TEXT NOT NULL DEFAULT 'STANDARD',"
+    " attrs TEXT,"
+    " tags TEXT,"
+    " checksum_algo TEXT"
+    ");"
+    "CREATE INDEX uploads_by_key ON uploads(bucket, key, initiated);"
+    "CREATE TABLE parts("
+    " upload_id TEXT NOT NULL,"
+    " part_number INTEGER NOT NULL,"
+    " size INTEGER NOT NULL,"
+    " etag TEXT NOT NULL,"
+    " last_modified REAL NOT NULL,"
+    " blob TEXT NOT NULL,"
+    " crcs BLOB,"
+    " checksum TEXT,"
+    " PRIMARY KEY(upload_id, part_number)) WITHOUT ROWID;",
+};
+
+struct nb_s3_store {
+    nb_db *db;
+    nb_s3_content *content;
+};
+
+/* Content files dropped by a write, removed after its commit. Filled on the writer thread
+ * while the caller waits; reset at the start of every run of the write function. */
+typedef struct garbage {
+    char **ids;
+    size_t n, cap;
+    bool oom;
+} garbage;
+
+static void gc_reset(garbage *g)
+{
+    for (size_t i = 0; i < g->n; i++) free(g->ids[i]);
+    g->n = 0;
+    g->oom = false;
+}
+
+static void gc_add(garbage *g, const char *id)
+{
+    if (!id || !*id) return;
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 8;
+        char **p = realloc(g->ids, cap * sizeof *p);
+        if (!p) {
+            g->oom = true; /* the file stays as an orphan until the next start-up scan */
+            return;
+        }
+        g->ids = p;
+        g->cap = cap;
+    }
+    char *d = strdup(id);
+    if (!d) {
+        g->oom = true;
+        return;
+    }
+    g->ids[g->n++] = d;
+}
+
+/* After a successful commit: remove the files; always: free the list. */
+static void gc_finish(nb_s3_store *s, garbage *g, bool committed)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        if (committed) nb_s3_content_unlink(s->content, g->ids[i]);
+        free(g->ids[i]);
+    }
+    free(g->ids);
+    memset(g, 0, sizeof *g);
+}
+
+/* Collect every referenced content id for the orphan scan. */
+typedef struct refs {
+    char **ids;
+    size_t n, cap;
+} refs;
+
+static int refs_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int collect_refs(sqlite3 *h, void *arg)
+{
+    refs *r = arg;
+    static const char *const q[] = {
+        "SELECT blob FROM objects WHERE blob IS NOT NULL",
+        "SELECT blob FROM object_parts",
+        "SELECT blob FROM parts",
+    };
+    for (size_t i = 0; i < NB_ARRAY_LEN(q); i++) {
+        sqlite3_stmt *st = nb_db_stmt(h, q[i]);
+        if (!st) return SQLITE_ERROR;
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            const char *id = (const char *)sqlite3_column_text(st, 0);
+            if (!id) continue;
+            if (r->n == r->cap) {
+                r->cap = r->cap ? r->cap * 2 : 1024;
+                r->ids = realloc(r->ids, r->cap * sizeof *r->ids);
+                NB_ASSERT(r->ids != NULL); /* start-up: out of memory aborts */
+            }
+            r->ids[r->n++] = nb_xstrdup(id);
+        }
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) return rc;
+    }
+    return SQLITE_OK;
+}
+
+static bool is_referenced(void *ud, const char *id)
+{
+    refs *r = ud;
+    const char *k = id;
+    return bsearch(&k, r->ids, r->n, sizeof *r->ids, refs_cmp) != NULL;
+}
+
+nb_s3_store *nb_s3_store_open(const char *dir, char **err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/s3.db", dir);
+    nb_s3_store *s = nb_xcalloc(1, sizeof *s);
+    s->db = nb_db_open(path, migrations, NB_ARRAY_LEN(migrations), err);
+    if (!s->db) {
+        free(s);
+        return NULL;
+    }
+    s->content = nb_s3_content_open(dir, err);
+    if (!s->content) {
+        nb_db_close(s->db);
+        free(s);
+        return NULL;
+    }
+    /* Orphans: files written but never committed (crash before the metadata commit) and
+     * files whose removal after a commit was interrupted. */
+    refs r = {0};
+    if (nb_db_read(s->db, collect_refs, &r) == SQLITE_OK) {
+        if (r.n) qsort(r.ids, r.n, sizeof *r.ids, refs_cmp);
+        size_t removed = nb_s3_content_scan(s->content, is_referenced, &r);
+        if (removed) nb_info("s3: removed %zu orphan content files", removed);
+    } else {
+        nb_warn("s3: could not list referenced content files; orphan scan skipped");
+    }
+    for (size_t i = 0; i < r.n; i++) free(r.ids[i]);
+    free(r.ids);
+    return s;
+}
+
+void nb_s3_store_close(nb_s3_store *s)
+{
+    if (!s) return;
+    nb_db_close(s->db);
+    nb_s3_content_close(s->content);
+    free(s);
+}
+
+nb_db *nb_s3_store_db(nb_s3_store *s) { return s->db; }
+struct nb_s3_content *nb_s3_store_content(nb_s3_store *s) { return s->content; }
+
+int nb_s3_store_wipe(nb_s3_store *s)
+{
+    int rc = nb_db_wipe(s->db);
+    if (rc != SQLITE_OK) return NB_S3_DBERR;
+    nb_s3_content_scan(s->content, NULL, NULL); /* nothing is referenced any more */
+    return NB_S3_OK;
+}
+
+/* Map an SQLite failure to NB_S3_DBERR with a log line (a server fault). */
+static int dberr(sqlite3 *h, const char *what)
+{
+    nb_error("s3: %s: %s", what, sqlite3_errmsg(h));
+    return NB_S3_DBERR;
+}
+
+static int store_rc(int rc)
+{
+    if (rc == SQLITE_OK) return NB_S3_OK;
+    if (rc >= NB_S3_DBERR) return rc;
+    return NB_S3_DBERR;
+}
+
+static const char *col_str(sqlite3_stmt *st, int i, nb_arena *a)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    if (!t) return NULL;
+    return a ? nb_arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(st, i)) : NULL;
+}
+
+void nb_s3_version_id_new(char out[33])
+{
+    /* 32 characters like AWS's version ids; never "null". */
+    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._";
+    unsigned char r[32];
+    nb_random(r, sizeof r);
+    for (int i = 0; i < 32; i++) out[i] = al[r[i] & 63];
+    out[32] = 0;
+}
+
+/* ------------------------------------------------------------------ buckets */
+
+static int bucket_create_fn(sqlite3 *h, void *arg)
+{
+    const nb_s3_bucket *b = arg;
+    sqlite3_stmt *st = nb_db_stmt(h, "SELECT account FROM buckets WHERE name=?");
+    if (!st) return dberr(h, "bucket lookup");
+    sqlite3_bind_text(st, 1, b->name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        bool mine = strcmp((const char *)sqlite3_column_text(st, 0), b->account) == 0;
+        sqlite3_reset(st);
+        return mine ? NB_S3_OWNED : NB_S3_EXISTS;
+    }
+    sqlite3_reset(st);
+    st = nb_db_stmt(h, "INSERT INTO buckets(name,account,region,created,object_lock,versioning)"
+                       " VALUES(?,?,?,?,?,?)");
+    if (!st) return dberr(h, "bucket insert");
+    sqlite3_bind_text(st, 1, b->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, b->account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, b->region, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 4, b->created);
+    sqlite3_bind_int(st, 5, b->object_lock);
+    /* Object Lock requires versioning, which AWS enables with it. */
+    sqlite3_bind_int(st, 6, b->object_lock ? NB_S3_VERSIONING_ENABLED : NB_S3_VERSIONING_OFF);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : dberr(h, "bucket insert");
+}
+
+int nb_s3_bucket_create(nb_s3_store *s, const nb_s3_bucket *b)
+{
+    return store_rc(nb_db_write(s->db, bucket_create_fn, (void *)b));
+}
+
+static void read_bucket(sqlite3_stmt *st, nb_s3_bucket *b, nb_arena *a)
+{
+    memset(b, 0, sizeof *b);
+    snprintf(b->name, sizeof b->name, "%s", (const char *)sqlite3_column_text(st, 0));
+    snprintf(b->account, sizeof b->account, "%s", (const char *)sqlite3_column_text(st, 1));
+    snprintf(b->region, sizeof b->region, "%s", (const char *)sqlite3_column_text(st, 2));
+    b->created = sqlite3_column_double(st, 3);
+    b->versioning = sqlite3_column_int(st, 4);
+    b->object_lock = sqlite3_column_int(st, 5) != 0;
+    b->tags = col_str(st, 6, a);
+}
+
+#define BUCKET_COLS "name,account,region,created,versioning,object_lock,tags"
+
+typedef struct bucket_get_arg {
+    const char *name;
+    nb_s3_bucket *b;
+    nb_arena *a;
+} bucket_get_arg;
+
+static int bucket_get_fn(sqlite3 *h, void *arg)
+{
+    bucket_get_arg *g = arg;
+    sqlite3_stmt *st = nb_db_stmt(h, "SELECT " BUCKET_COLS " FROM buckets WHERE name=?");
+    if (!st) return dberr(h, "bucket get");
+    sqlite3_bind_text(st, 1, g->name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) read_bucket(st, g->b, g->a);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW) return SQLITE_OK;
+    return rc == SQLITE_DONE ? NB_S3_NO_BUCKET : dberr(h, "bucket get");
+}
+
+int nb_s3_bucket_get(nb_s3_store *s, const char *name, nb_s3_bucket *b, nb_arena *a)
+{
+    bucket_get_arg g = {name, b, a};
+    return store_rc(nb_db_read(s->db, bucket_get_fn, &g));
+}
+
+typedef struct bucket_list_arg {
+    const char *account;
+    nb_arena *a;
+    nb_s3_bucket *out;
+    size_t n;
+} bucket_list_arg;
+
+static int bucket_list_fn(sqlite3 *h, void *arg)
+{
+    bucket_list_arg *g = arg;
+    sqlite3_stmt *st =
+        nb_db_stmt(h, "SELECT " BUCKET_COLS " FROM buckets WHERE account=? ORDER BY name");
+    if (!st) return dberr(h, "bucket list");
+    sqlite3_bind_text(st, 1, g->account, -1, SQLITE_STATIC);
+    size_t cap = 0;
+    int rc;
+    g->n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (g->n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            nb_s3_bucket *p = nb_arena_alloc(g->a, ncap * sizeof *p);
+            if (!p) {
+                sqlite3_reset(st);
+                return SQLITE_NOMEM;
+            }
+            if (g->n) memcpy(p, g->out, g->n * sizeof *p);
+            g->out = p;
+            cap = ncap;
+        }
+        read_bucket(st, &g->out[g->n++], g->a);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : dberr(h, "bucket list");
+}
+
+int nb_s3_bucket_list(nb_s3_store *s, const char *account, nb_arena *a, nb_s3_bucket **out,
+                      size_t *n)
+{
+    bucket_list_arg g = {account, a, NULL, 0};
+    int rc = store_rc(nb_db_read(s->db, bucket_list_fn, &g));
+    *out = g.out;
+    *n = g.n;
+    return rc;
+}
+
+typedef struct bucket_del_arg {
+    const char *name;
+    garbage gc;
+} bucket_del_arg;
+
+static int exec_bind1(sqlite3 *h, const char *sql, const char *v)
+{
+    sqlite3_stmt *st = nb_db_stmt(h, sql);
+    if (!st) return dberr(h, sql);
+    sqlite3_bind_text(st, 1, v, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : dberr(h, sql);
+}
+
+static int bucket_delete_fn(sqlite3 *h, void *arg)
+{
+    bucket_del_arg *d = arg;
+    gc_reset(&d->gc);
+    sqlite3_stmt *st = nb_db_stmt(h, "SELECT 1 FROM buckets WHERE name=?");
+    if (!st) return dberr(h, "bucket delete");
+    sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW) return rc == SQLITE_DONE ? NB_S3_NO_BUCKET : dberr(h, "bucket delete");
+    st = nb_db_stmt(h, "SELECT 1 FROM objects WHERE bucket=? LIMIT 1");
+    if (!st) return dberr(h, "bucket delete");
+    sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW) return NB_S3_NOT_EMPTY;
+    if (rc != SQLITE_DONE) return dberr(h, "bucket delete");
+    /* In-progress multipart uploads go with the bucket. */
+    st = nb_db_stmt(h, "SELECT p.blob FROM parts p JOIN uploads u USING(upload_id)"
+                       " WHERE u.bucket=?");
+    if (!st) return dberr(h, "bucket delete");
+    sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        gc_add(&d->gc, (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return dberr(h, "bucket delete");
+    if ((rc = exec_bind1(h, "DELETE FROM parts WHERE upload_id IN"
+                            " (SELECT upload_id FROM uploads WHERE bucket=?)",
+                         d->name)))
+        return rc;
+    if ((rc = exec_bind1(h, "DELETE FROM uploads WHERE bucket=?", d->name))) return rc;
+    return exec_bind1(h, "DELETE FROM buckets WHERE name=?", d->name);
+}
+
+int nb_s3_bucket_delete(nb_s3_store *s, const char *name)
+{
+    bucket_del_arg d = {.name = name};
+    int rc = store_rc(nb_db_write(s->db, bucket_delete_fn, &d));
+    gc_finish(s, &d.gc, rc == NB_S3_OK);
+    return rc;
+}
+
+typedef struct bucket_set_arg {
+    const char *name;
+    const char *sql;
+    int ival;
+    const char *sval;
+    bool is_int;
+} bucket_set_arg;
+
+static int bucket_set_fn(sqlite3 *h, void *arg)
+{
+    bucket_set_arg *b = arg;
+    sqlite3_stmt *st = nb_db_stmt(h, b->sql);
+    if (!st) return dberr(h, b->sql);
+    if (b->is_int)
+        sqlite3_bind_int(st, 1, b->ival);
+    else if (b->sval)
+        sqlite3_bind_text(st, 1, b->sval, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 1);
+    sqlite3_bind_text(st, 2, b->name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return dberr(h, b->sql);
+    return sqlite3_changes(h) ? SQLITE_OK : NB_S3_NO_BUCKET;
+}
+
+int nb_s3_bucket_set_versioning(nb_s3_store *s, const char *name, int state)
+{
+    bucket_set_arg b = {name, "UPDATE buckets SET versioning=? WHERE name=?", state, NULL, true};
+    return store_rc(nb_db_write(s->db, bucket_set_fn, &b));
+}
+
+int nb_s3_bucket_set_tags(nb_s3_store *s, const char *name, const char *tags)
+{
+    bucket_set_arg b = {name, "UPDATE buckets SET tags=? WHERE name=?", 0, tags, false};
+    return store_rc(nb_db_write(s->db, bucket_set_fn, &b));
+}
+
+/* ------------------------------------------------------------------ objects */
+
+int nb_s3_read_object_row(sqlite3_stmt *st, nb_arena *a, nb_s3_object *o)
+{
+    memset(o, 0, sizeof *o);
+    o->id = sqlite3_column_int64(st, 0);
+    o->key_len = (size_t)sqlite3_column_bytes(st, 1);
+    char *k = nb_arena_alloc(a, o->key_len + 1);
+    if (!k) return -1;
+    if (o->key_len) memcpy(k, sqlite3_column_blob(st, 1), o->key_len);
+    k[o->key_len] = 0;
+    o->key = k;
+    snprintf(o->version_id, sizeof o->version_id, "%s", (const char *)sqlite3_column_text(st, 2));
+    o->is_latest = sqlite3_column_int(st, 3) != 0;
+    o->delete_marker = sqlite3_column_int(st, 4) != 0;
+    o->size = sqlite3_column_int64(st, 5);
+    snprintf(o->etag, sizeof o->etag, "%s", (const char *)sqlite3_column_text(st, 6));
+    o->last_modified = sqlite3_column_double(st, 7);
+    o->storage_class = col_str(st, 8, a);
+    o->owner = col_str(st, 9, a);
+    o->attrs = col_str(st, 10, a);
+    o->checksums = col_str(st, 11, a);
+    o->tags = col_str(st, 12, a);
+    o->blob = col_str(st, 13, a);
+    o->crcs_len = (size_t)sqlite3_column_bytes(st, 14);
+    if (o->crcs_len) {
+        unsigned char *c = nb_arena_alloc(a, o->crcs_len);
+        if (!c) return -1;
+        memcpy(c, sqlite3_column_blob(st, 14), o->crcs_len);
+        o->crcs = c;
+    }
+    o->nparts = sqlite3_column_int(st, 15);
+    return 0;
+}
+
+static int bucket_versioning(sqlite3 *h, const char *bucket, int *state)
+{
+    sqlite3_stmt *st = nb_db_stmt(h, "SELECT versioning FROM buckets WHERE name=?");
+    if (!st) return dberr(h, "bucket versioning");
+    sqlite3_bind_text(st, 1, bucket, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *state = sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW) return SQLITE_OK;
+    return rc == SQLITE_DONE ? NB_S3_NO_BUCKET : dberr(h, "bucket versioning");
+}
+
+/* The current version's (id, etag, delete marker), or *id = 0. */
+static int latest_of(sqlite3 *h, const char *bucket, const char *key, size_t key_len,
+                     int64_t *id, char etag[48], bool *marker)
+{
+    sqlite3_stmt *st = nb_db_stmt(
+        h, "SELECT id,etag,delete_marker FROM objects WHERE bucket=? AND key=? AND is_latest=1");
+    if (!st) return dberr(h, "latest");
+    sqlite3_bind_text(st, 1, bucket, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, key, (int)key_len, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    *id = 0;
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        snprintf(etag, 48, "%s", (const char *)sqlite3_column_text(st, 1));
+        *marker = sqlite3_column_int(st, 2) != 0;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : dberr(h, "latest");
+}
+
+/* Remove one version row (and its manifest), adding its content files to gc. */
+static int drop_version(sqlite3 *h, int64_t id, garbage *gc)
+{
+    sqlite3_stmt *st = nb_db_stmt(h, "SELECT blob FROM objects WHERE id=? AND blob IS NOT NULL"
+                                     " UNION ALL SELECT blob FROM object_parts WHERE object_id=?");
+    if (!st) return dberr(h, "drop version");
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        gc_add(gc, (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return dberr(h, "drop version");
+    st = nb_db_stmt(h, "DELETE FROM object_parts WHERE object_id=?");
+    if (!st) return dberr(h, "drop version");
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return dberr(h, "drop version");
+    st = nb_db_stmt(h, "DELETE FROM objects WHERE id=?");
+    if (!st) return dberr(h, "drop version");
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : dberr(h, "drop version");
+}
+
+/* Make room for a new current version of key under the bucket's versioning state:
+ * unversioned -> every version goes; enabled -> the current one stops being latest;
+ * suspended -> the 'null' version goes and the current one stops being latest. */
+static int retire_current(sqlite3 *h, const char *bucket, const char *key, size_t key_len,
+                          int versioning, garbage *gc)
+{
+    int rc;
+    if (versioning == NB_S3_VERSIONING_OFF || versioning == NB_S3_VERSIONING_SUSPENDED) {
+        sqlite3_stmt *st = nb_db_stmt(h, "SELECT id FROM objects WHERE bucket=? AND key=?"
+                                         " AND version_id='null'");
+        if (!st) return dberr(h, "retire");
+        sqlite3_bind_text(st, 1, bucket, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, key, (int)key_len, SQLITE_STATIC);
+        int64_t ids[4];
+        size_t n = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < NB_ARRAY_LEN(ids))
+            ids[n++] = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        for (size_t i = 0; i < n; i++)
+            if ((rc = drop_version(h, ids[i], gc))) return rc;
+    }
+    sqlite3_stmt *st = nb_db_stmt(h, "UPDATE objects SET is_latest=0 WHERE bucket=? AND key=?"
+                                     " AND is_latest=1");
+    if (!st) return dberr(h, "retire");
+    sqlite3_bind_text(st, 1, bucket, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, key, (int)key_len, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : dberr(h, "retire");
+}
+
+static void bind_opt_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static int insert_version(sqlite3 *h, const char *bucket, nb_s3_object *o)
+{
+    sqlite3_stmt *st = nb_db_stmt(
+        h, "INSERT INTO objects(bucket,key,version_id,is_latest,delete_marker,size,etag,"
+           "last_modified,storage_class,owner,attrs,checksums,tags,blob,crcs,nparts)"
+           " VALUES(?,?,?,1,?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (!st) return dberr(h, "insert version");
+    sqlite3_bind_text(st, 1, bucket, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, o->key, (int)o->key_len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, o->version_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, o->delete_marker);
+    sqlite3_bind_int64(st, 5, o->size);
+    sqlite3_bind_text(st, 6, o->etag, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 7, o->last_modified);
+    sqlite3_bind_text(st, 8, o->storage_class ? o->storage_class : "STANDARD", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, o->owner ? o->owner : "", -1, SQLITE_STATIC);
+    bind_opt_text(st, 10, o->attrs);
+    bind_opt_text(st, 11, o->checksums);
+    bind_opt_text(st, 12, o->tags);
+    bind_opt_text(st, 13, o->blob);
+    if (o->crcs_len)
+        sqlite3_bind_blob(st, 14, o->crcs, (int)o->crcs_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 14);
+    sqlite3_bind_int(st, 15, o->nparts);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return dberr(h, "insert version");
+    o->id = sqlite3_last_insert_rowid(h);
+    return SQLITE_OK;
+}
+
+static bool etag_matches(const char *cond, const char *etag)
+{
+    /* If-Match may list several entity tags, quoted or not ("a", "b"); "*" matches any. */
+    const char *p = cond;
+    size_t el = strlen(etag);
+    while (*p) {
+        while (*p == ' ' || *p == ',') p++;
+        if (!*p) break;
+        if (p[0] == 'W' && p[1] == '/') p += 2;
+        const char *s = p;
+        if (*s == '"') {
+            s++;
+            const char *e = strchr(s, '"');
+            if (!e) e = s + strlen(s);
+            if ((size_t)(e - s) == el && memcmp(s, etag, el) == 0) return true;
+            p = *e ? e + 1 : e;
+        } else {
+            const char *e = strchr(s, ',');
+            if (!e) e = s + strlen(s);
+            const char *t = e;
+            while (t > s && t[-1] == ' ') t--;
+            if ((t - s == 1 && *s == '*') || ((size_t)(t - s) == el && memcmp(s, etag, el) == 0))
+                return true;
+            p = e;
+        }
+    }
+    return false;
+}
+
+bool nb_s3_etag_matches(const char *cond, const char *etag) { return etag_matches(cond, etag); }
+
+typedef struct put_arg {
+    nb_s3_put *p;
+    garbage gc;
+} put_arg;
+
+static int put_manifest(sqlite3 *h, put_arg *a)
+{
+    nb_s3_put *p = a->p;
+    sqlite3_stmt *ins = nb_db_stmt(h, "INSERT INTO object_parts(object_id,idx,part_number,offset,"
+                                      "size,etag,blob,crcs,checksum) VALUES(?,?,?,?,?,?,?,?,?)");
+    if (!ins) return dberr(h, "manifest");
+    int64_t off = 0;
+    for (size_t i = 0; i < p->nparts; i++) {
+        const nb_s3_part *pt = &p->parts[i];
+        sqlite3_bind_int64(ins, 1, p->o->id);
+        sqlite3_bind_int(ins, 2, (int)i + 1);
+        sqlite3_bind_int(ins, 3, pt->number);
+        sqlite3_bind_int64(ins, 4, off);
+        sqlite3_bind_int64(ins, 5, pt->size);
+        sqlite3_bind_text(ins, 6, pt->etag, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 7, pt->blob, -1, SQLITE_STATIC);
+        if (pt->crcs_len)
+            sqlite3_bind_blob(ins, 8, pt->crcs, (int)pt->crcs_len, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(ins, 8);
+        bind_opt_text(ins, 9, pt->checksum);
+        int rc = sqlite3_step(ins);
+        sqlite3_reset(ins);
+        if (rc != SQLITE_DONE) return dberr(h, "manifest");
+        off += pt->size;
+    }
+    /* The upload's parts that were not chosen are dropped with it. */
+    sqlite3_stmt *st = nb_db_stmt(h, "SELECT blob FROM parts WHERE upload_id=?");
+    if (!st) return dberr(h, "manifest");
+    sqlite3_bind_text(st, 1, p->upload_id, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *b = (const char *)sqlite3_column_text(st, 0);
+        bool used = false;
+        for (size_t i = 0; i < p->nparts && !used; i++) used = strcmp(p->parts[i].blob, b) == 0;
+        if (!used) gc_add(&a->gc, b);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return dberr(h, "manifest");
+    if ((rc = exec_bind1(h, "DELETE FROM parts WHERE upload_id=?", p->upload_id))) return rc;
+    return exec_bind1(h, "DELETE FROM uploads WHERE upload_id=?", p->upload_id);
+}
+
+static int put_fn(sqlite3 *h, void *arg)
+{
+    put_arg *a = arg;
+    nb_s3_put *p = a->p;
+    gc_reset(&a->gc);
+    int versioning, rc;
+    if ((rc = bucket_versioning(h, p->bucket, &versioning))) return rc;
+    if (p->upload_id) {
+        /* The upload must still exist: a concurrent Abort or Complete wins otherwise. */
+        sqlite3_stmt *st = nb_db_stmt(h, "SELECT 1 FROM uploads WHERE upload_id=?");
+        if (!st) return dberr(h, "put");
+        sqlite3_bind_text(st, 1, p->upload_id, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW) return rc == SQLITE_DONE ? NB_S3_NO_UPLOAD : dberr(h, "put");
+    }
+    if (p->cond.if_none_match_any || p->cond.if_match) {
+        int64_t id;
+        char etag[48];
+        bool marker = false;
+        if ((rc = latest_of(h, p->bucket, p->o->key, p->o->key_len, &id, etag, &marker)))
+            return rc;
+        bool exists = id && !marker;
+        if (p->cond.if_none_match_any && exists) return NB_S3_PRECONDITION;
+        /* AWS: If-Match on a key that does not exist is 404 NoSuchKey. */
+        if (p->cond.if_match && !exists) return NB_S3_NO_KEY;
+        if (p->cond.if_match && !etag_matches(p->cond.if_match, etag)) return NB_S3_PRECONDITION;
+    }
+    if ((rc = retire_current(h, p->bucket, p->o->key, p->o->key_len, versioning, &a->gc)))
+        return rc;
+    p->versioned = versioning == NB_S3_VERSIONING_ENABLED;
+    if (p->versioned)
+        nb_s3_version_id_new(p->o->version_id);
+    else
+        strcpy(p->o->version_id, "null");
+    p->o->is_latest = true;
+    if ((rc = insert_version(h, p->bucket, p->o))) return rc;
+    if (p->upload_id) return put_manifest(h, a);
+    return SQLITE_OK;
+}
+
+int nb_s3_object_put(nb_s3_store *s, nb_s3_put *p)
+{
+    put_arg a = {.p = p};
+    int rc = store_rc(nb_db_write(s->db, put_fn, &a));
+    gc_finish(s, &a.gc, rc == NB_S3_OK);
+    return rc;
+}
+
+typedef struct get_arg {
+    const char *bucket;
+    const char *key;
+    size_t key_len;
+    const char *version_id;
+    bool want_parts;
+    nb_arena *a;
+    nb_s3_object *o;
+} get_arg;
+
+static int read_manifest(sqlite3 *h, nb_arena *a, nb_s3_object *o)
+{
+    o->parts = nb_arena_calloc(a, (size_t)o->nparts * sizeof *o->parts);
+    if (!o->parts) return SQLITE_NOMEM;
+    sqlite3_stmt *st = nb_db_stmt(h, "SELECT idx,part_number,offset,size,etag,blob,crcs,checksum"
+                                     " FROM object_parts WHERE object_id=? ORDER BY idx");
+    if (!st) return dberr(h, "manifest");
+    sqlite3_bind_int64(st, 1, o->id);
+    int rc, n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < o->nparts) {
+        nb_s3_part *p = &o->parts[n++];
+        p->number = sqlite3_column_int(st, 1);
+        p->offset = sqlite3_column_int64(st, 2);
+        p->size = sqlite3_column_int64(st, 3);
+        snprintf(p->etag, sizeof p->etag, "%s", (const char *)sqlite3_column_text(st, 4));
+        p->blob = col_str(st, 5, a);
+        p->crcs_len = (size_t)sqlite3_column_bytes(st, 6);
+        if (p->crcs_len) {
+            unsigned char *c = nb_arena_alloc(a, p->crcs_len);
+            if (!c) {
+                sqlite3_reset(st);
+                return SQLITE_NOMEM;
+            }
+            memcpy(c, sqlite3_column_blob(st, 6), p->crcs_len);
+            p->crcs = c;
+        }
+        p->checksum = col_str(st, 7, a);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return dberr(h, "manifest");
+    if (n != o->nparts) {
+        nb_error("s3: object %lld: manifest has %d of %d parts", (long long)o->id, n, o->nparts);
+        return NB_S3_DBERR;
+    }
+    return SQLITE_OK;
+}
+
+static int get_fn(sqlite3 *h, void *arg)
+{
+    get_arg *g = arg;
+    int versioning, rc;
+    if ((rc = bucket_versioning(h, g->bucket, &versioning))) return rc;
+    sqlite3_stmt *st;
+    if (g->version_id) {
+        st = nb_db_stmt(h, "SELECT " NB_S3_OBJECT_COLS " FROM objects WHERE bucket=? AND key=?"
+                           " AND version_id=?");
+        if (!st) return dberr(h, "get");
+        sqlite3_bind_text(st, 3, g->version_id, -1, SQLITE_STATIC);
+    } else {
+        st = nb_db_stmt(h, "SELECT " NB_S3_OBJECT_COLS " FROM objects WHERE bucket=? AND key=?"
+                           " AND is_latest=1");
+        if (!st) return dberr(h, "get");
+    }
+    sqlite3_bind_text(st, 1, g->bucket, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, g->key, (int)g->key_len, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && nb_s3_read_object_row(st, g->a, g->o)) rc = SQLITE_NOMEM;
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE) return g->version_id ? NB_S3_NO_VERSION : NB_S3_NO_KEY;
+    if (rc != SQLITE_ROW) return rc == SQLITE_NOMEM ? rc : dberr(h, "get");
+    if (g->want_parts && g->o->nparts > 0) return read_manifest(h, g->a, g->o);
+    return SQLITE_OK;
+}
+
+int nb_s3_object_get(nb_s3_store *s, const char *bucket, const char *key, size_t key_len,
+                     const char *version_id, bool want_parts, nb_arena *a, nb_s3_object *o)
+{
+    get_arg g = {bucket, key, key_len, version_id, want_parts, a, o};
+    return store_rc(nb_db_read(s->db, get_fn, &g));
+}
+
+typedef struct del_arg {
+    nb_s3_del *d;
+    garbage gc;
+} del_arg;
+
+/* After the current version of a key went away, the newest remaining one becomes current. */
+static int promote_newest(sqlite3 *h, const char *bucket, const char *key, size_t key_len)
+{
+    sqlite3_stmt *st = nb_db_stmt(
+        h, "UPDATE objects SET is_latest=1 WHERE id=(SELECT id FROM objects WHERE bucket=? AND"
+           " key=? ORDER BY id DESC LIMIT 1)");
+    if (!st) return dberr(h, "promote");
+    sqlite3_bind_text(st, 1, bucket, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, key, (int)key_len, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : dberr(h, "promote");
+}
+
+static int del_fn(sqlite3 *h, void *arg)
+{
+    del_arg *a = arg;
+    nb_s3_del *d = a->d;
+    gc_reset(&a->gc);
+    d->out_version[0] = 0;
+    d->out_marker = false;
+    int versioning, rc;
+    if ((rc = bucket_versioning(h, d->bucket, &versioning))) return rc;
+    if (d->version_id) {
+        sqlite3_stmt *st = nb_db_stmt(h, "SELECT id,is_latest,delete_marker FROM objects"
+                                         " WHERE bucket=? AND key=? AND version_id=?");
+        if (!st) return dberr(h, "delete");
+        sqlite3_bind_text(st, 1, d->bucket, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, d->key, (int)d->key_len, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, d->version_id, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        int64_t id = 0;
+        bool latest = false;
+        if (rc == SQLITE_ROW) {
+            id = sqlite3_column_int64(st, 0);
+            latest = sqlite3_column_int(st, 1) != 0;
+            d->out_marker = sqlite3_column_int(st, 2) != 0;
+        }
+        sqlite3_reset(st);
+        snprintf(d->out_version, sizeof d->out_version, "%s", d->version_id);
+        if (rc == SQLITE_DONE) return SQLITE_OK; /* S3: deleting a missing version succeeds */
+        if (rc != SQLITE_ROW) return dberr(h, "delete");
+        if ((rc = drop_version(h, id, &a->gc))) return rc;
+        return latest ? promote_newest(h, d->bucket, d->key, d->key_len) : SQLITE_OK;
+    }
+    if (versioning == NB_S3_VERSIONING_OFF) {
+        int64_t id;
+        char etag[48];
+        bool marker;
+        if ((rc = latest_of(h, d->bucket, d->key, d->key_len, &id, etag, &marker))) return rc;
+        return id ? drop_version(h, id, &a->gc) : SQLITE_OK;
+    }
+    /* Versioned: a delete marker becomes the current version ('null' when suspended). */
+    if ((rc = retire_current(h, d->bucket, d->key, d->key_len, versioning, &a->gc))) return rc;
+    nb_s3_object m = {0};
+    m.key = d->key;
+    m.key_len = d->key_len;
+    m.delete_marker = true;
+    m.last_modified = nb_clock_now_f();
+    if (versioning == NB_S3_VERSIONING_ENABLED)
+        nb_s3_version_id_new(m.version_id);
+    else
+        strcpy(m.version_id, "null");
+    m.owner = NULL;
+    if ((rc = insert_version(h, d->bucket, &m))) return rc;
+    snprintf(d->out_version, sizeof d->out_version, "%s", m.version_id);
+    d->out_marker = true;
+    return SQLITE_OK;
+}
+
+int nb_s3_object_delete(nb_s3_store *s, nb_s3_del *d)
+{
+    del_arg a = {.d = d};
+    int rc = store_rc(nb_db_write(s->db, del_fn, &a));
+    gc_finish(s, &a.gc, rc == NB_S3_OK);
+    return rc;
+}
+
+typedef struct tags_arg {
+    const char *bucket;
+    const char *key;
+    size_t key_len;
+    const char *version_id;
+    const char *tags;
+    char *out_version;
+} tags_arg;
+
+static int tags_fn(sqlite3 *h, void *arg)
+{
+    tags_arg *t = arg;
+    int versioning, rc;
+    if ((rc = bucket_versioning(h, t->bucket, &versioning))) return rc;
+    sqlite3_stmt *st;
+    if (t->version_id) {
+        st = nb_db_stmt(h, "SELECT id,version_id,delete_marker FROM objects WHERE bucket=? AND"
+                           " key=? AND version_id=?");
+        if (!st) return dberr(h, "tags");
+        sqlite3_bind_text(st, 3, t->version_id, -1, SQLITE_STATIC);
+    } else {
+        st = nb_db_stmt(h, "SELECT id,version_id,delete_marker FROM objects WHERE bucket=? AND"
+                           " key=? AND is_latest=1");
+        if (!st) return dberr(h, "tags");
+    }
+    sqlite3_bind_text(st, 1, t->bucket, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, t->key, (int)t->key_len, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    int64_t id = 0;
+    bool marker = false;
+    if (rc == SQLITE_ROW) {
+        id = sqlite3_column_int64(st, 0);
+        snprintf(t->out_version, 40, "%s", (const char *)sqlite3_column_text(st, 1));
+        marker = sqlite3_column_int(st, 2) != 0;
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE) return t->version_id ? NB_S3_NO_VERSION : NB_S3_NO_KEY;
+    if (rc != SQLITE_ROW) return dberr(h, "tags");
+    if (marker) return t->version_id ? NB_S3_NOT_IMPLEMENTED : NB_S3_NO_KEY;
+    st = nb_db_stmt(h, "UPDATE objects SET tags=? WHERE id=?");
+    if (!st) return dberr(h, "tags");
+    bind_opt_text(st, 1, t->tags);
+    sqlite3_bind_int64(st, 2, id);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : dberr(h, "tags");
+}
+
+int nb_s3_object_set_tags(nb_s3_store *s, const char *bucket, const char *key, size_t key_len,
+                          const char *version_id, const char *tags, char out_version[40])
+{
+    tags_arg t = {bucket, key, key_len, version_id, tags, out_version};
+    out_version[0] = 0;
+    return store_rc(nb_db_write(s->db, tags_fn, &t));
+}
+
+/* ------------------------------------------------------------------ multipart */
+
+typedef struct upload_arg {
+    const char *bucket;
+    nb_s3_upload *u;
+} upload_arg;
+
+static int upload_create_fn(sqlite3 *h, void *arg)
+{
+    upload_arg *a = arg;
+    int versioning, rc;
+    if ((rc = bucket_versioning(h, a->bucket, &versioning))) return rc;
+    sqlite3_stmt *st = nb_db_stmt(h, "INSERT INTO uploads(upload_id,bucket,key,initiated,owner,"
+                                     "storage_class,attrs,tags,checksum_algo)"
+                                     " VALUES(?,?,?,?,?,?,?,?,?)");
+    if (!st) return dberr(h, "upload create");
+    nb_s3_upload *u = a->u;
+    sqlite3_bind_text(st, 1, u->upload_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, a->bucket, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, u->key, (int)u->key_len, SQLITE_STATIC);
+    sqlite3_bind_double(st, 4, u->initiated);
+    sqlite3_bind_text(st, 5, u->owner ? u->owner : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, u->storage_class ? u->storage_class : "STANDARD", -1, SQLITE_STATIC);
+    bind_opt_text(st, 7, u->attrs);
+    bind_opt_text(st, 8, u->tags);
+    bind_opt_text(st, 9, u->checksum_algo);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : dberr(h, "upload create");
+}
+
+int nb_s3_upload_create(nb_s3_store *s, const char *bucket, nb_s3_upload *u)
+{
+    /* Upload ids: long random text, URL-safe, as AWS's opaque ids. */
+    nb_random_hex(u->upload_id, 48);
+    upload_arg a = {bucket, u};
+    return store_rc(nb_db_write(s->db, upload_create_fn, &a));
+}
+
+static void read_upload(sqlite3_stmt *st, nb_arena *a, nb_s3_upload *u)
+{
+    memset(u, 0, sizeof *u);
+    snprintf(u->upload_id, sizeof u->upload_id, "%s", (const char *)sqlite3_column_text(st, 0));
+    u->key_len = (size_t)sqlite3_column_bytes(st, 1);
+    char *k = nb_arena_alloc(a, u->key_len + 1);
+    if (k) {
+        if (u->key_len) memcpy(k, sqlite3_column_blob(st, 1), u->key_len);
+        k[u->key_len] = 0;
+    }
+    u->key = k ? k : "";
+    u->initiated = sqlite3_column_double(st, 2);
+    u->owner = col_str(st, 3, a);
+    u->storage_class = col_str(st, 4, a);
+    u->attrs = col_str(st, 5, a);
+    u->tags = col_str(st, 6, a);
+    u->checksum_algo = col_str(st, 7, a);
+}
+
+#define UPLOAD_COLS "upload_id,key,initiated,owner,storage_class,attrs,tags,checksum_algo"
+
+typedef struct upload_get_arg {
+    const char *bucket;
+    const char *key;
+    size_t key_len;
+    const char *upload_id;
+    nb_arena *a;
+    nb_s3_upload *u;
+} upload_get_arg;
+
+static int upload_get_fn(sqlite3 *h, void *arg)
+{
+    upload_get_arg *g = arg;
+    int versioning, rc;
+    if ((rc = bucket_versioning(h, g->bucket, &versioning))) return rc;
+    sqlite3_stmt *st = nb_db_stmt(h, "SELECT " UPLOAD_COLS " FROM uploads WHERE upload_id=?"
+                                     " AND bucket=? AND key=?");
+    if (!st) return dberr(h, "upload get");
+    sqlite3_bind_text(st, 1, g->upload_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, g->bucket, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, g->key, (int)g->key_len, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) read_upload(st, g->a, g->u);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW) return SQLITE_OK;
+    return rc == SQLITE_DONE ? NB_S3_NO_UPLOAD : dberr(h, "upload get");
+}
+
+int nb_s3_upload_get(nb_s3_store *s, const char *bucket, const char *key, size_t key_len,
+                     const char *upload_id, nb_arena *a, nb_s3_upload *u)
+{
+    upload_get_arg g = {bucket, key, key_len, upload_id, a, u};
+    return store_rc(nb_db_read(s->db, upload_get_fn, &g));
+}
+
+typedef struct part_put_arg {
+    const char *bucket;
+    const char *key;
+    size_t key_len;
+    const char *upload_id;
+    const nb_s3_part *p;
+    garbage gc;
+} part_put_arg;
+
+static int part_put_fn(sqlite3 *h, void *arg)
+{
+    part_put_arg *a = arg;
+    gc_reset(&a->gc);
+    sqlite3_stmt *st =
+        nb_db_stmt(h, "SELECT 1 FROM uploads WHERE upload_id=? AND bucket=? AND key=?");
+    if (!st) return dberr(h, "part put");
+    sqlite3_bind_text(st, 1, a->upload_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, a->bucket, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, a->key, (int)a->key_len, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW) return rc == SQLITE_DONE ? NB_S3_NO_UPLOAD : dberr(h, "part put");
+    st = nb_db_stmt(h, "SELECT blob FROM parts WHERE upload_id=? AND part_number=?");
+    if (!st) return dberr(h, "part put");
+    sqlite3_bind_text(st, 1, a->upload_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, a->p->number);
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        gc_add(&a->gc, (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return dberr(h, "part put");
+    st = nb_db_stmt(h, "INSERT OR REPLACE INTO parts(upload_id,part_number,size,etag,"
+                       "last_modified,blob,crcs,checksum) VALUES(?,?,?,?,?,?,?,?)");
+    if (!st) return dberr(h, "part put");
+    const nb_s3_part *p = a->p;
+    sqlite3_bind_text(st, 1, a->upload_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, p->number);
+    sqlite3_bind_int64(st, 3, p->size);
+    sqlite3_bind_text(st, 4, p->etag, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 5, p->last_modified);
+    sqlite3_bind_text(st, 6, p->blob, -1, SQLITE_STATIC);
+    if (p->crcs_len)
+        sqlite3_bind_blob(st, 7, p->crcs, (int)p->crcs_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 7);
+    bind_opt_text(st, 8, p->checksum);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : dberr(h, "part put");
+}
+
+int nb_s3_part_put(nb_s3_store *s, const char *bucket, const char *key, size_t key_len,
+                   const char *upload_id, const nb_s3_part *p)
+{
+    part_put_arg a = {bucket, key, key_len, upload_id, p, {0}};
+    int rc = store_rc(nb_db_write(s->db, part_put_fn, &a));
+    gc_finish(s, &a.gc, rc == NB_S3_OK);
+    return rc;
+}
+
+typedef struct part_list_arg {
+    const char *upload_id;
+    int marker, max;
+    nb_arena *a;
+    nb_s3_part *out;
+    size_t n;
+} part_list_arg;
+
+static int part_list_fn(sqlite3 *h, void *arg)
+{
+    part_list_arg *g = arg;
+    sqlite3_stmt *st =
+        nb_db_stmt(h, "SELECT part_number,size,etag,last_modified,blob,crcs,checksum FROM parts"
+                      " WHERE upload_id=? AND part_number>? ORDER BY part_number LIMIT ?");
+    if (!st) return dberr(h, "part list");
+    sqlite3_bind_text(st, 1, g->upload_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, g->marker);
+    sqlite3_bind_int(st, 3, g->max);
+    g->out = nb_arena_calloc(g->a, (size_t)(g->max > 0 ? g->max : 1) * sizeof *g->out);
+    if (!g->out) {
+        sqlite3_reset(st);
+        return SQLITE_NOMEM;
+    }
+    g->n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && g->n < (size_t)g->max) {
+        nb_s3_part *p = &g->out[g->n++];
+        p->number = sqlite3_column_int(st, 0);
+        p->size = sqlite3_column_int64(st, 1);
+        snprintf(p->etag, sizeof p->etag, "%s", (const char *)sqlite3_column_text(st, 2));
+        p->last_modified = sqlite3_column_double(st, 3);
+        p->blob = col_str(st, 4, g->a);
+        p->crcs_len = (size_t)sqlite3_column_bytes(st, 5);
+        if (p->crcs_len) {
+            unsigned char *c = nb_arena_alloc(g->a, p->crcs_len);
+            if (c) memcpy(c, sqlite3_column_blob(st, 5), p->crcs_len);
+            p->crcs = c;
+            if (!c) p->crcs_len = 0;
+        }
+        p->checksum = col_str(st, 6, g->a);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : dberr(h, "part list");
+}
+
+int nb_s3_part_list(nb_s3_store *s, const char *upload_id, int marker, int max, nb_arena *a,
+                    nb_s3_part **out, size_t *n)
+{
+    part_list_arg g = {upload_id, marker, max, a, NULL, 0};
+    int rc = store_rc(nb_db_read(s->db, part_list_fn, &g));
+    *out = g.out;
+    *n = g.n;
+    return rc;
+}
+
+typedef struct abort_arg {
+    const char *bucket;
+    const char *key;
+    size_t key_len;
+    const char *upload_id;
+    garbage gc;
+} abort_arg;
+
+static int abort_fn(sqlite3 *h, void *arg)
+{
+    abort_arg *a = arg;
+    gc_reset(&a->gc);
+    int versioning, rc;
+    if ((rc = bucket_versioning(h, a->bucket, &versioning))) return rc;
+    sqlite3_stmt *st =
+        nb_db_stmt(h, "SELECT 1 FROM uploads WHERE upload_id=? AND bucket=? AND key=?");
+    if (!st) return dberr(h, "abort");
+    sqlite3_bind_text(st, 1, a->upload_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, a->bucket, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, a->key, (int)a->key_len, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW) return rc == SQLITE_DONE ? NB_S3_NO_UPLOAD : dberr(h, "abort");
+    st = nb_db_stmt(h, "SELECT blob FROM parts WHERE upload_id=?");
+    if (!st) return dberr(h, "abort");
+    sqlite3_bind_text(st, 1, a->upload_id, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        gc_add(&a->gc, (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return dberr(h, "abort");
+    if ((rc = exec_bind1(h, "DELETE FROM parts WHERE upload_id=?", a->upload_id))) return rc;
+    return exec_bind1(h, "DELETE FROM uploads WHERE upload_id=?", a->upload_id);
+}
+
+int nb_s3_upload_abort(nb_s3_store *s, const char *bucket, const char *key, size_t key_len,
+                       const char *upload_id)
+{
+    abort_arg a = {bucket, key, key_len, upload_id, {0}};
+    int rc = store_rc(nb_db_write(s->db, abort_fn, &a));
+    gc_finish(s, &a.gc, rc == NB_S3_OK);
+    return rc;
+}
+
+typedef struct upload_list_arg {
+    const char *bucket;
+    const char *prefix;
+    size_t prefix_len;
+    const char *key_marker;
+    size_t key_marker_len;
+    const char *upload_marker;
+    size_t max;
+    nb_arena *a;
+    nb_s3_upload *out;
+    size_t n;
+} upload_list_arg;
+
+static int upload_list_fn(sqlite3 *h, void *arg)
+{
+    upload_list_arg *g = arg;
+    int versioning, rc;
+    if ((rc = bucket_versioning(h, g->bucket, &versioning))) return rc;
+    /* (key, initiated, upload_id) order; after the marker pair. An upload-id marker without
+     * its key marker is ignored, as AWS does. */
+    sqlite3_stmt *st = nb_db_stmt(
+        h, "SELECT " UPLOAD_COLS " FROM uploads WHERE bucket=?1 AND key>=?2 AND"
+           " (key>?3 OR (key=?3 AND ?4 IS NOT NULL AND (initiated,upload_id) >"
+           " (SELECT initiated,upload_id FROM uploads WHERE upload_id=?4)))"
+           " ORDER BY key, initiated, upload_id LIMIT ?5");
+    if (!st) return dberr(h, "upload list");
+    sqlite3_bind_text(st, 1, g->bucket, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, g->prefix ? g->prefix : "", (int)g->prefix_len, SQLITE_STATIC);
+    if (g->key_marker)
+        sqlite3_bind_blob(st, 3, g->key_marker, (int)g->key_marker_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_blob(st, 3, "", 0, SQLITE_STATIC);
+    if (g->key_marker && g->upload_marker && *g->upload_marker)
+        sqlite3_bind_text(st, 4, g->upload_marker, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 4);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)g->max);
+    g->out = nb_arena_calloc(g->a, (g->max ? g->max : 1) * sizeof *g->out);
+    if (!g->out) {
+        sqlite3_reset(st);
+        return SQLITE_NOMEM;
+    }
+    g->n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && g->n < g->max) {
+        nb_s3_upload *u = &g->out[g->n];
+        read_upload(st, g->a, u);
+        if (u->key_len < g->prefix_len || memcmp(u->key, g->prefix, g->prefix_len) != 0) {
+            rc = SQLITE_DONE; /* past the prefix */
+            break;
+        }
+        g->n++;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : dberr(h, "upload list");
+}
+
+int nb_s3_upload_list(nb_s3_store *s, const char *bucket, const char *prefix, size_t prefix_len,
+                      const char *key_marker, size_t key_marker_len, const char *upload_marker,
+                      size_t max, nb_arena *a, nb_s3_upload **out, size_t *n)
+{
+    upload_list_arg g = {bucket, prefix,        prefix_len, key_marker, key_marker_len,
+                         upload_marker, max,    a,          NULL,       0};
+    int rc = store_rc(nb_db_read(s->db, upload_list_fn, &g));
+    *out = g.out;
+    *n = g.n;
+    return rc;
+}
