@@ -53,6 +53,7 @@ struct nb_db {
     struct job *head, *tail;
     bool stop;
     struct conn *readers; /* under reg_mu */
+    _Atomic uint64_t nbatches, njobs;
 };
 
 static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -267,6 +268,8 @@ static void run_batch(nb_db *db, struct job *batch)
     } else {
         nb_error("db: %s: BEGIN failed: %s", db->path, sqlite3_errstr(rc));
     }
+    atomic_fetch_add(&db->nbatches, 1);
+    atomic_fetch_add(&db->njobs, (uint64_t)njobs);
     nb_debug("db: %s: committed a batch of %d", db->path, njobs);
 }
 
@@ -591,6 +594,12 @@ static int wipe_fn(sqlite3 *h, void *arg)
                                       NULL, NULL) == SQLITE_OK)
         rc = exec(h, "DELETE FROM sqlite_sequence");
     return rc;
+}
+
+void nb_db_stats(nb_db *db, uint64_t *batches, uint64_t *jobs)
+{
+    if (batches) *batches = atomic_load(&db->nbatches);
+    if (jobs) *jobs = atomic_load(&db->njobs);
 }
 
 int nb_db_wipe(nb_db *db) { return nb_db_write(db, wipe_fn, NULL); }

@@ -30,6 +30,10 @@ int nb_db_read(nb_db *db, int (*fn)(sqlite3 *h, void *arg), void *arg);
 /* Delete every row of every table (reset), durably. */
 int nb_db_wipe(nb_db *db);
 
+/* Counters since open (health, tests): write batches committed (each one transaction and one
+ * fsync) and write jobs run. jobs / batches is the group-commit factor. Either may be NULL. */
+void nb_db_stats(nb_db *db, uint64_t *batches, uint64_t *jobs);
+
 /* Prepared-statement cache per connection: same sql text -> same statement, reset and with
  * bindings cleared. Valid until the connection closes. */
 sqlite3_stmt *nb_db_stmt(sqlite3 *h, const char *sql);
