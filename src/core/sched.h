@@ -14,7 +14,11 @@ int nb_sched_start(int nthreads);
 void nb_sched_stop(void);
 /* Fire fn(arg) once at region time at_us. Returns an id > 0. */
 uint64_t nb_sched_at(int64_t at_us, nb_sched_fn fn, void *arg);
-/* Fire fn(arg) every period_us of region time, first at now + period. */
+/* Fire fn(arg) every period_us of region time, first at now + period. The next firing is
+ * planned when the callback returns, on the period's grid and strictly after the current
+ * region time: after a large advance (30 days over a 1-day timer) it fires once, not 30 times,
+ * so a callback that must account for every missed period reads the clock itself. The same
+ * timer never runs twice at once. */
 uint64_t nb_sched_every(int64_t period_us, nb_sched_fn fn, void *arg);
 /* Cancel; returns true if it was pending. A running callback finishes. */
 bool nb_sched_cancel(uint64_t id);

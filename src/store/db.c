@@ -448,9 +448,23 @@ static int migrate(sqlite3 *h, const char *path, const char *const *migrations, 
     return 0;
 }
 
+/* Process-wide SQLite settings; they only take effect before SQLite initialises, so the first
+ * nb_db_open does this (if some other code initialised SQLite first, the defaults stay). */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+static void sqlite_setup(void)
+{
+    /* No up-front bulk page allocation per connection (20 pages = ~85 KiB each by default):
+     * pages are allocated as a database actually uses them. */
+    sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
+    /* No global memory statistics: they put one mutex on every allocation of every thread. */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sqlite3_initialize();
+}
+
 nb_db *nb_db_open(const char *path, const char *const *migrations, size_t nmigrations,
                   char **err)
 {
+    pthread_once(&sqlite_once, sqlite_setup);
     char *dummy = NULL;
     if (!err) err = &dummy;
     *err = NULL;
