@@ -294,11 +294,11 @@ static uint64_t add(int64_t at, int64_t period, nb_sched_fn fn, void *arg)
     t->fn = fn;
     t->arg = arg;
     pthread_mutex_lock(&mu);
-    t->id = next_id++;
+    uint64_t id = t->id = next_id++; /* t may fire and be freed as soon as we unlock */
     heap_push(t);
     if (heap[0] == t) pthread_cond_signal(&wake); /* new earliest: re-plan the sleep */
     pthread_mutex_unlock(&mu);
-    return t->id;
+    return id;
 }
 
 /* Timers may be added before nb_sched_start; they fire once it runs. */

@@ -191,6 +191,30 @@ static void test_stop_restart(void)
     CHECK(order[0] == 5);
 }
 
+static int stress_fired;
+static void stress_cb(void *arg) { __atomic_add_fetch(&stress_fired, 1, __ATOMIC_SEQ_CST); }
+
+/* Many timers, two workers, cancels racing with firing: every timer fires exactly once unless
+ * its cancel returned true. */
+static void test_stress(void)
+{
+    enum { N = 300 };
+    static uint64_t ids[N];
+    int64_t now = nb_clock_now_us();
+    for (int i = 0; i < N; i++) ids[i] = nb_sched_at(now + (i * 7919 % 40) * MS, stress_cb, NULL);
+    int cancelled = 0;
+    for (int i = 0; i < N; i += 3) {
+        if (nb_sched_cancel(ids[i])) cancelled++;
+        if (i % 30 == 0) usleep(1000);
+    }
+    for (int i = 0; i < 3000 && __atomic_load_n(&stress_fired, __ATOMIC_SEQ_CST) < N - cancelled;
+         i++)
+        usleep(1000);
+    usleep(50 * 1000);
+    CHECK(__atomic_load_n(&stress_fired, __ATOMIC_SEQ_CST) == N - cancelled);
+    CHECK(nb_sched_pending() == 0);
+}
+
 int main(void)
 {
     char dir[128];
@@ -204,6 +228,7 @@ int main(void)
     test_cancel();
     test_cancel_sync();
     test_stop_restart();
+    test_stress();
     nb_sched_stop();
     char cmd[200];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
