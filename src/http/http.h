@@ -107,6 +107,15 @@ void nb_resp_simple(nb_req *r, int status, const char *content_type, const void 
                     size_t len, const nb_header *extra, size_t nextra);
 /* Ask the server to close the connection after this response. */
 void nb_resp_close_after(nb_req *r);
+/* End the request without completing the response: whatever was queued is sent, then the
+ * connection is closed (the client sees a truncated response if one was started). Use it
+ * when a streamed response cannot be finished. Same thread rules as nb_resp_end. */
+void nb_req_abort(nb_req *r);
+
+/* Access log: when true (the default), one nb_info() line per finished request:
+ * "access <request_id> <account> <principal> <service> <operation> <method> <path> <status>
+ * <bytes in> <bytes out> <ms>ms", "-" for unset fields. */
+extern bool nb_http_access_log;
 
 /* ---- server ---- */
 
@@ -129,7 +138,12 @@ typedef struct nb_http_listener {
     void *ud;
 } nb_http_listener;
 
-/* Configure threads before nb_http_start(): nloops 0 = one per online core; nworkers 0 = 64. */
+/* Configure threads before nb_http_start(): nloops 0 = one per online core; nworkers 0 = 64
+ * (started on demand). Zero fields of limits (or limits NULL) take the defaults above. The
+ * environment overrides the timeouts (milliseconds): NIMBUS_HEADER_TIMEOUT_MS,
+ * NIMBUS_IDLE_TIMEOUT_MS, NIMBUS_BODY_TIMEOUT_MS (used by tests to get short timeouts).
+ * Also ignores SIGPIPE and raises RLIMIT_NOFILE to its hard limit. Order: nb_http_init, then
+ * nb_http_listen and nb_http_start in either order. */
 int nb_http_init(int nloops, int nworkers, const nb_http_limits *limits);
 /* Bind a listener (one SO_REUSEPORT socket per loop). Returns 0 or -1 with *err set
  * (static or malloc'd message). May be called before or after nb_http_start(). */
@@ -171,11 +185,17 @@ typedef struct nb_http_request_spec {
     bool tls_verify;      /* for https: verify the peer certificate */
 } nb_http_request_spec;
 
-/* Asynchronous: runs on a loop; cb is called on that loop with err 0 and the response (the
- * callee owns it: free with nb_http_response_free), or err < 0 and resp NULL. */
+/* Asynchronous: runs on a loop (the caller's own loop when called on a loop thread); cb is
+ * called on that loop with err 0 and the response (the callee owns it: free with
+ * nb_http_response_free), or err < 0 (-errno: -ETIMEDOUT, -ECONNREFUSED, -EMSGSIZE when the
+ * body exceeds max_body, -EPROTO for a bad response) and resp NULL. Host names other than IP
+ * literals and "localhost" are resolved with getaddrinfo in the calling thread. netns is
+ * honoured (the socket is created by a short-lived thread that entered the namespace).
+ * Returns 0, or -1 if the request could not be started (cb is then not called). */
 int nb_http_fetch(const nb_http_request_spec *spec,
                   void (*cb)(void *ud, int err, nb_http_response *resp), void *ud);
-/* Blocking variant for worker and background threads (never call it on a loop thread). */
+/* Blocking variant for worker and background threads (never call it on a loop thread).
+ * Returns 0 with *resp set, or a negative errno as above. Needs no running loop. */
 int nb_http_fetch_sync(const nb_http_request_spec *spec, nb_http_response **resp);
 void nb_http_response_free(nb_http_response *resp);
 const char *nb_http_response_header(const nb_http_response *resp, const char *name);
