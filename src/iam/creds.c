@@ -38,7 +38,7 @@ void nb_canonical_user_id(const char *account, char out[65])
     nb_hex(md, 32, out);
 }
 
-static void root_principal(nb_principal *p, const char *account, const char *key)
+void nb_principal_root(nb_principal *p, const char *account, const char *key)
 {
     memset(p, 0, sizeof(*p));
     p->type = NB_PRINCIPAL_ROOT;
@@ -87,6 +87,26 @@ int nb_creds_remove(const char *access_key)
     }
     pthread_rwlock_unlock(&mu);
     return NB_ERR;
+}
+
+size_t nb_creds_remove_where(bool (*pred)(const nb_cred *c, void *arg), void *arg)
+{
+    size_t n = 0;
+    pthread_rwlock_wrlock(&mu);
+    for (size_t h = 0; h < NBUCKETS; h++) {
+        for (cred_node **pp = &buckets[h]; *pp;) {
+            if (pred(&(*pp)->c, arg)) {
+                cred_node *old = *pp;
+                *pp = old->next;
+                free(old);
+                n++;
+            } else {
+                pp = &(*pp)->next;
+            }
+        }
+    }
+    pthread_rwlock_unlock(&mu);
+    return n;
 }
 
 int nb_creds_lookup(const char *access_key, nb_cred *out)
@@ -141,7 +161,7 @@ int nb_creds_init(const char *data_dir, bool loopback, bool *generated_out, char
     if (loopback) {
         snprintf(root.access_key, sizeof(root.access_key), "test");
         snprintf(root.secret, sizeof(root.secret), "test");
-        root_principal(&root.who, NB_DEFAULT_ACCOUNT, "test");
+        nb_principal_root(&root.who, NB_DEFAULT_ACCOUNT, "test");
         return nb_creds_put(&root);
     }
     char dir[1100], path[1200];
@@ -192,6 +212,6 @@ int nb_creds_init(const char *data_dir, bool loopback, bool *generated_out, char
         *generated_out = true;
     }
     chmod(path, 0600);
-    root_principal(&root.who, account, root.access_key);
+    nb_principal_root(&root.who, account, root.access_key);
     return nb_creds_put(&root);
 }

@@ -29,6 +29,10 @@ int nb_creds_lookup(const char *access_key, nb_cred *out);
 /* Register or replace a credential (IAM access keys, STS sessions). Thread-safe. */
 int nb_creds_put(const nb_cred *c);
 int nb_creds_remove(const char *access_key);
+/* Remove every credential for which pred is true (account deletion, reset). Returns the count. */
+size_t nb_creds_remove_where(bool (*pred)(const nb_cred *c, void *arg), void *arg);
+/* Fill p as the root user of account, signing with key. */
+void nb_principal_root(nb_principal *p, const char *account, const char *key);
 /* The root credential to show in the banner ("test"/"test" or the generated pair). */
 const nb_cred *nb_creds_root(void);
 /* The S3 canonical user id of an account (64 hex chars), stable for the account. */

@@ -61,6 +61,14 @@ struct nb_call {
     int out_status;           /* 0 = the model's status; e.g. 206 for ranges */
     nb_header out_headers[16];/* extra raw headers, names/values in the arena */
     size_t out_nheaders;
+    /* Handler-driven streaming output (S3 objects stored as several files, reads verified as
+     * they are sent): when out_stream is set (out_fd < 0, out_body NULL), the dispatcher sends
+     * the status and headers with Content-Length out_len, then calls out_stream(c) on the
+     * worker (not for HEAD), which writes exactly out_len bytes with nb_resp_write() /
+     * nb_resp_sendfile() on c->http. -1 = the body could not be completed: the dispatcher
+     * closes the connection after it, so the client sees a short body, never wrong data. */
+    int (*out_stream)(nb_call *c);
+    void *out_stream_ud;
 
     /* Streaming input state, used by nb_call_read() (aws-chunked decoding, hash checks). */
     struct nb_body_reader *body;
@@ -89,6 +97,10 @@ typedef int (*nb_op_handler)(nb_call *c); /* 0 = success, -1 = error in c->err *
 
 enum nb_op_flags {
     NB_OP_INLINE = 1 << 0, /* fast and non-blocking: run on the loop thread, not a worker */
+    /* No IAM check before the handler: the operation needs no permission (STS
+     * GetCallerIdentity) or the handler authorizes itself (STS AssumeRole evaluates the role's
+     * trust policy together with the caller's policies). */
+    NB_OP_NO_AUTHZ = 1 << 1,
 };
 
 typedef struct nb_op_def {
@@ -120,6 +132,18 @@ struct nb_service {
     /* Routing by Host header (S3 virtual-hosted buckets, website endpoints): return true if
      * this service takes the request; may rewrite *path into the arena. NULL = never. */
     bool (*host_route)(nb_req *r, const char **path, size_t *path_len);
+    /* Authorization hooks (src/iam/authz.c), both optional, called on the loop thread before
+     * the handler, after input decoding; they must be cheap (cache what they read).
+     * resource_policy: the policy document attached to the resource the call names (S3 bucket
+     * policy, SNS topic policy ...), or NULL if none; *owner is set to the 12-digit account
+     * owning that resource (NULL = the caller's), which decides same- vs cross-account
+     * evaluation and lets resource policies admit anonymous and other accounts' callers.
+     * The text may live in c->arena. */
+    const char *(*resource_policy)(nb_call *c, const char **owner);
+    /* Add the service's own condition keys (s3:prefix, s3:x-amz-acl, aws:ResourceTag/...) to
+     * ctx, an object of lowercase key -> string or array of strings
+     * (nb_authz_context_set/add of iam/policy.h). Return 0, or -1 to fail the call (c->err). */
+    int (*authz_context)(nb_call *c, json_t *ctx);
 };
 
 /* The registry built from services.def. */
