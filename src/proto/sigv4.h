@@ -30,7 +30,23 @@ typedef struct nb_sigv4_error {
     int status;
     char code[48];
     char message[512];
+    int reason; /* enum nb_sigv4_reason (addition): lets callers word errors per protocol */
 } nb_sigv4_error;
+
+/* Why a call failed (addition). SKEW errors carry code RequestTimeTooSkewed for every service;
+ * the message is S3's for S3 and the "Signature expired: ..." text of the other services (which
+ * answer it as SignatureDoesNotMatch / InvalidSignatureException / RequestExpired (ec2)). */
+enum nb_sigv4_reason {
+    NB_SIGV4_R_NONE = 0,
+    NB_SIGV4_R_MALFORMED,   /* header/query/credential/date unreadable (4xx as filled) */
+    NB_SIGV4_R_SCHEME,      /* another auth scheme (SigV2), or two at once */
+    NB_SIGV4_R_UNSIGNED,    /* a required header is not in SignedHeaders */
+    NB_SIGV4_R_SKEW,        /* request time more than 15 minutes off */
+    NB_SIGV4_R_EXPIRED,     /* presigned URL past X-Amz-Date + X-Amz-Expires */
+    NB_SIGV4_R_SIGNATURE,   /* signature (or chunk/trailer signature) mismatch */
+    NB_SIGV4_R_BODY,        /* aws-chunked framing, size or truncation */
+    NB_SIGV4_R_NOMEM,       /* out of memory: 503 */
+};
 
 /* Does the request carry SigV4 at all? Returns 1 header, 2 presigned query, 0 none
  * (anonymous), -1 when it carries another scheme (SigV2 "AWS AKID:sig") -> e filled. */
@@ -110,5 +126,72 @@ int nb_sigv4_sign(nb_buf *out, const char *access_key, const char *secret, const
                   const char *service, const char *amz_date, const char *method,
                   const char *path, const char *query, const nb_header *h, size_t nh,
                   const char *payload_hash, bool s3);
+
+/* ---- additions (sigv4 helper), all additive ---- */
+
+/* nb_sigv4_verify() also completes a header-auth `a` from the request: it fills a->amz_date
+ * (X-Amz-Date, or the Date header converted to YYYYMMDDTHHMMSSZ) and a->security_token
+ * (x-amz-security-token header) when they are empty, so that a verified auth can seed an
+ * aws-chunked decoder and be matched against a session token. The struct is written only there.
+ *
+ * Payload hash to pass: S3 = the x-amz-content-sha256 value as sent (presigned without that
+ * header: "UNSIGNED-PAYLOAD"); other services = hex SHA-256 of the body (botocore also signs
+ * non-S3 presigned URLs over the body hash). */
+
+/* Like nb_sigv4_parse_header, choosing the wording: s3 = 1 S3's (AuthorizationHeaderMalformed
+ * "The authorization header is malformed; ..."), 0 the other services' (IncompleteSignature
+ * "Authorization header requires 'Credential' parameter. ... Authorization=<value>"), -1 decide
+ * from the credential scope (service "s3"); nb_sigv4_parse_header() is the -1 case. */
+int nb_sigv4_parse_header_ex(const char *value, size_t n, int s3, nb_sigv4_auth *out,
+                             nb_sigv4_error *e);
+
+/* Check the scope against where the request arrived, with AWS's messages: S3 -> 400
+ * AuthorizationHeaderMalformed / AuthorizationQueryParametersError "... the region 'x' is wrong;
+ * expecting 'y'"; others -> 403 SignatureDoesNotMatch "Credential should be scoped to a valid
+ * region, not 'x'. " / "... to correct service: 'y'. ". service NULL skips the service check. */
+int nb_sigv4_check_scope(const nb_sigv4_auth *a, const char *region, const char *service,
+                         bool s3, nb_sigv4_error *e);
+
+/* What the last failed nb_sigv4_verify() on this thread computed, for S3's error bodies
+ * (SignatureDoesNotMatch: CanonicalRequest, StringToSign, SignatureProvided, AWSAccessKeyId;
+ * RequestTimeTooSkewed: RequestTime, ServerTime, MaxAllowedSkewMilliseconds = 900000;
+ * expired presigned: X-Amz-Expires, Expires, ServerTime; unsigned headers: HeadersNotSigned).
+ * Thread-local, valid until the next nb_sigv4_verify() on the same thread. Never NULL. */
+typedef struct nb_sigv4_detail {
+    const char *canonical_request; /* "" when not computed */
+    size_t canonical_request_len;
+    const char *string_to_sign;
+    size_t string_to_sign_len;
+    char signature_provided[65];
+    char access_key[129];
+    char request_time[40];  /* as sent (X-Amz-Date / Date) */
+    char server_time[32];   /* "2013-05-24T00:15:00Z" */
+    char expires[32];       /* presigned expiry instant, same format */
+    int64_t x_amz_expires;
+    char headers_not_signed[256]; /* comma-separated lowercase names */
+} nb_sigv4_detail;
+const nb_sigv4_detail *nb_sigv4_last_detail(void);
+
+/* "YYYYMMDDTHHMMSSZ" -> seconds since the epoch, or -1 if malformed. */
+int64_t nb_sigv4_parse_amz_date(const char *s, size_t n);
+/* Seconds -> "YYYYMMDDTHHMMSSZ" (out[17]). */
+void nb_sigv4_format_amz_date(int64_t t, char out[17]);
+
+/* Client side: the full query string of a presigned URL: `query` (raw, may be "") plus the
+ * X-Amz-* parameters, signed over the given headers (must include host) and payload_hash
+ * ("UNSIGNED-PAYLOAD" for S3). Returns 0 or NB_NOMEM. */
+int nb_sigv4_presign(nb_buf *out, const char *access_key, const char *secret, const char *region,
+                     const char *service, const char *amz_date, int64_t expires,
+                     const char *security_token, const char *method, const char *path,
+                     const char *query, const nb_header *h, size_t nh, const char *payload_hash,
+                     bool s3);
+
+/* aws-chunked end of input: returns 0 when the stream is complete (tolerating a missing final
+ * CRLF, as S3 does), else -1 with IncompleteBody. nb_awschunked_done() already reports true in
+ * those tolerated states, so callers that only check done() at EOF behave the same. */
+int nb_awschunked_finish(nb_awschunked *d, nb_sigv4_error *e);
+/* Declare x-amz-decoded-content-length: a chunk reaching past it is refused at once and
+ * finish() checks the total. */
+void nb_awschunked_expect(nb_awschunked *d, uint64_t decoded_length);
 
 #endif
