@@ -269,12 +269,17 @@ int nb_s3_content_read(int fd, const char *id, const unsigned char *crcs, size_t
     int64_t done = 0;
     for (int64_t b = off / NB_S3_BLOCK; done < len; b++) {
         int64_t bo = b * NB_S3_BLOCK;
-        int64_t n = read_block(fd, id, crcs, size, b, scratch);
-        if (n < 0) return -1;
+        int64_t bn = size - bo < NB_S3_BLOCK ? size - bo : NB_S3_BLOCK;
         int64_t from = off + done - bo; /* offset within this block */
-        int64_t k = n - from;
+        int64_t k = bn - from;
         if (k > len - done) k = len - done;
-        memcpy(out + done, scratch + from, (size_t)k);
+        if (from == 0 && k == bn) {
+            /* the whole block is wanted: read and check it in place, no extra copy */
+            if (read_block(fd, id, crcs, size, b, out + done) < 0) return -1;
+        } else {
+            if (read_block(fd, id, crcs, size, b, scratch) < 0) return -1;
+            memcpy(out + done, scratch + from, (size_t)k);
+        }
         done += k;
     }
     return 0;

@@ -1,8 +1,19 @@
-/* service.c: the S3 service table (operation name -> handler, IAM action) and its lifecycle. */
+/* service.c: the S3 service: its operation table (name -> handler, IAM action, resource),
+ * lifecycle (open the store, reset), virtual-hosted bucket routing, and the helpers every
+ * handler shares (AWS-exact errors, keys, tags, version ids). */
+#include <ctype.h>
 #include <openssl/evp.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
 
-#include "svc/service.h"
+#include "core/config.h"
+#include "svc/s3/handlers.h"
+
+nb_s3_store *nb_s3_g;
+char nb_s3_region[64] = "us-east-1";
+static char s3_domain[256] = "s3.localhost";
 
 /* The canonical user id S3 shows as Owner.ID. Until IAM stores one per account, it is derived
  * deterministically: hex SHA-256 of "nimbus-canonical:" + account id (64 hex chars, the same
@@ -17,28 +28,386 @@ void nb_s3_canonical_id(const char *account, char out[65])
     nb_hex(md, 32, out);
 }
 
-static int op_list_buckets(nb_call *c)
+json_t *nb_s3_owner_json(const char *account)
 {
     char id[65];
-    nb_s3_canonical_id(c->who.account, id);
-    json_t *out = json_object();
-    json_object_set_new(out, "Buckets", json_array());
-    json_object_set_new(out, "Owner", json_pack("{s:s,s:s}", "ID", id, "DisplayName", "nimbus"));
-    c->output = out;
+    nb_s3_canonical_id(account, id);
+    /* DisplayName: AWS shows the account's e-mail name; the account id is our stand-in. */
+    return json_pack("{s:s,s:s}", "DisplayName", account && *account ? account : "anonymous",
+                     "ID", id);
+}
+
+/* ---------------------------------------------------------------- errors */
+
+int nb_s3_error(nb_call *c, int status, const char *code, const char *msg, ...)
+{
+    nb_call_error(c, status, code, "%s", msg);
+    va_list ap;
+    va_start(ap, msg);
+    json_t *extra = NULL;
+    for (;;) {
+        const char *name = va_arg(ap, const char *);
+        if (!name) break;
+        const char *value = va_arg(ap, const char *);
+        if (!value) continue;
+        if (!extra) extra = json_object();
+        json_object_set_new(extra, name, json_string(value));
+    }
+    va_end(ap);
+    c->err.extra = extra;
+    return -1;
+}
+
+int nb_s3_internal(nb_call *c, const char *why)
+{
+    nb_error("s3: request %s: %s", c->request_id ? c->request_id : "-", why);
+    return nb_s3_error(c, 500, "InternalError",
+                       "We encountered an internal error. Please try again.", NULL);
+}
+
+int nb_s3_nomem(nb_call *c)
+{
+    return nb_s3_error(c, 503, "SlowDown", "Please reduce your request rate.", NULL);
+}
+
+int nb_s3_store_error(nb_call *c, int rc, const char *bucket, const char *key)
+{
+    switch (rc) {
+    case NB_S3_NO_BUCKET:
+        return nb_s3_error(c, 404, "NoSuchBucket", "The specified bucket does not exist",
+                           "BucketName", bucket, NULL);
+    case NB_S3_NO_KEY:
+        return nb_s3_error(c, 404, "NoSuchKey", "The specified key does not exist.", "Key", key,
+                           NULL);
+    case NB_S3_NO_VERSION:
+        return nb_s3_error(c, 404, "NoSuchVersion",
+                           "The specified version does not exist.", "Key", key,
+                           "VersionId", nb_in_str(c, "VersionId"), NULL);
+    case NB_S3_PRECONDITION:
+        return nb_s3_error(c, 412, "PreconditionFailed",
+                           "At least one of the pre-conditions you specified did not hold",
+                           "Condition", nb_call_header(c, "If-Match") ? "If-Match" : "If-None-Match",
+                           NULL);
+    case NB_S3_CONFLICT:
+        return nb_s3_error(c, 409, "ConditionalRequestConflict",
+                           "The conditional request cannot succeed due to a conflicting operation"
+                           " against this resource.",
+                           NULL);
+    case NB_S3_OWNED:
+        return nb_s3_error(c, 409, "BucketAlreadyOwnedByYou",
+                           "Your previous request to create the named bucket succeeded and you"
+                           " already own it.",
+                           "BucketName", bucket, NULL);
+    case NB_S3_EXISTS:
+        return nb_s3_error(c, 409, "BucketAlreadyExists",
+                           "The requested bucket name is not available. The bucket namespace is"
+                           " shared by all users of the system. Please select a different name"
+                           " and try again.",
+                           "BucketName", bucket, NULL);
+    case NB_S3_NOT_EMPTY:
+        return nb_s3_error(c, 409, "BucketNotEmpty", "The bucket you tried to delete is not empty",
+                           "BucketName", bucket, NULL);
+    case NB_S3_NO_UPLOAD:
+        return nb_s3_error(c, 404, "NoSuchUpload",
+                           "The specified upload does not exist. The upload ID may be invalid, or"
+                           " the upload may have been aborted or completed.",
+                           "UploadId", nb_in_str(c, "UploadId"), NULL);
+    case NB_S3_NOT_IMPLEMENTED:
+        return nb_s3_error(c, 501, "NotImplemented",
+                           "A header you provided implies functionality that is not implemented",
+                           NULL);
+    default:
+        return nb_s3_internal(c, "metadata store failure");
+    }
+}
+
+/* ---------------------------------------------------------------- input helpers */
+
+const char *nb_s3_in_key(nb_call *c, size_t *len)
+{
+    json_t *v = c->input ? json_object_get(c->input, "Key") : NULL;
+    if (!json_is_string(v)) return NULL;
+    *len = json_string_length(v);
+    return json_string_value(v);
+}
+
+int nb_s3_check_key(nb_call *c, size_t len)
+{
+    if (len <= NB_S3_MAX_KEY) return 0;
+    char size[32];
+    snprintf(size, sizeof size, "%zu", len);
+    return nb_s3_error(c, 400, "KeyTooLongError", "Your key is too long", "Size", size,
+                       "MaxSizeAllowed", "1024", NULL);
+}
+
+int nb_s3_need_bucket(nb_call *c, const char *name, nb_s3_bucket *b)
+{
+    int rc = nb_s3_bucket_get(nb_s3_g, name ? name : "", b, c->arena);
+    if (rc) return nb_s3_store_error(c, rc, name, NULL);
+    /* Without bucket policies and ACLs (not yet), only the owner account reaches a bucket. */
+    if (strcmp(b->account, c->who.account) != 0)
+        return nb_s3_error(c, 403, "AccessDenied", "Access Denied", NULL);
     return 0;
 }
+
+bool nb_s3_bucket_name_valid(const char *n)
+{
+    /* AWS: 3-63 chars of [a-z0-9.-], starting and ending with a letter or digit, no "..",
+     * not an IP address, not starting with "xn--" or "sthree-", not ending in "-s3alias" or
+     * "--ol-s3". */
+    size_t len = strlen(n);
+    if (len < 3 || len > 63) return false;
+    for (size_t i = 0; i < len; i++) {
+        char ch = n[i];
+        if (!(islower((unsigned char)ch) || isdigit((unsigned char)ch) || ch == '.' || ch == '-'))
+            return false;
+        if (ch == '.' && i + 1 < len && n[i + 1] == '.') return false;
+    }
+    if (!isalnum((unsigned char)n[0]) || !isalnum((unsigned char)n[len - 1])) return false;
+    if (strncmp(n, "xn--", 4) == 0 || strncmp(n, "sthree-", 7) == 0) return false;
+    if (len > 8 && strcmp(n + len - 8, "-s3alias") == 0) return false;
+    if (len > 7 && strcmp(n + len - 7, "--ol-s3") == 0) return false;
+    int dots = 0, digits_only = 1;
+    for (size_t i = 0; i < len; i++) {
+        if (n[i] == '.')
+            dots++;
+        else if (!isdigit((unsigned char)n[i]))
+            digits_only = 0;
+    }
+    if (dots == 3 && digits_only) return false; /* formatted as an IP address */
+    return true;
+}
+
+int nb_s3_in_version(nb_call *c, const char **out)
+{
+    *out = nb_in_str(c, "VersionId");
+    if (!*out) return 0;
+    if (strcmp(*out, "null") == 0) return 0;
+    size_t n = strlen(*out);
+    bool ok = n == 32;
+    for (size_t i = 0; ok && i < n; i++) {
+        char ch = (*out)[i];
+        ok = isalnum((unsigned char)ch) || ch == '.' || ch == '_';
+    }
+    if (!ok)
+        return nb_s3_error(c, 400, "InvalidArgument", "Invalid version id specified",
+                           "ArgumentName", "versionId", "ArgumentValue", *out, NULL);
+    return 0;
+}
+
+const char *nb_s3_quote(nb_call *c, const char *etag)
+{
+    return nb_arena_printf(c->arena, "\"%s\"", etag);
+}
+
+void nb_s3_add_header(nb_call *c, const char *name, const char *value)
+{
+    if (c->out_nheaders >= NB_ARRAY_LEN(c->out_headers)) return;
+    nb_header *h = &c->out_headers[c->out_nheaders];
+    h->name = nb_arena_strdup(c->arena, name);
+    h->value = nb_arena_strdup(c->arena, value);
+    if (!h->name || !h->value) return;
+    h->name_len = strlen(name);
+    h->value_len = strlen(value);
+    c->out_nheaders++;
+}
+
+/* ---------------------------------------------------------------- tags */
+
+static int tag_error(nb_call *c, const char *msg)
+{
+    return nb_s3_error(c, 400, "InvalidTag", msg, NULL);
+}
+
+/* Length in characters (UTF-8 code points), as AWS counts tag lengths. */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80) n++;
+    return n;
+}
+
+static int tags_check(nb_call *c, json_t *set, bool object)
+{
+    size_t n = json_array_size(set);
+    if (object && n > 10) return tag_error(c, "Object tags cannot be greater than 10");
+    if (!object && n > 50) return tag_error(c, "Bucket tag count cannot be greater than 50");
+    for (size_t i = 0; i < n; i++) {
+        json_t *t = json_array_get(set, i);
+        const char *k = json_string_value(json_object_get(t, "Key"));
+        const char *v = json_string_value(json_object_get(t, "Value"));
+        if (!k || !v) return nb_s3_error(c, 400, "MalformedXML",
+                                         "The XML you provided was not well-formed or did not"
+                                         " validate against our published schema",
+                                         NULL);
+        if (utf8_chars(k) > 128 || !*k)
+            return tag_error(c, "The TagKey you have provided is invalid");
+        if (utf8_chars(v) > 256) return tag_error(c, "The TagValue you have provided is invalid");
+        if (strncmp(k, "aws:", 4) == 0)
+            return tag_error(c, "Your TagKey cannot be prefixed with aws:");
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(k, json_string_value(json_object_get(json_array_get(set, j), "Key"))) == 0)
+                return tag_error(c, "Cannot provide multiple Tags with the same key");
+    }
+    return 0;
+}
+
+int nb_s3_tags_from_input(nb_call *c, json_t *tagset, bool object, const char **out)
+{
+    *out = NULL;
+    json_t *set = json_array();
+    size_t n = json_array_size(tagset);
+    for (size_t i = 0; i < n; i++) {
+        json_t *t = json_array_get(tagset, i);
+        json_t *k = json_object_get(t, "Key"), *v = json_object_get(t, "Value");
+        json_array_append_new(set, json_pack("{s:O?,s:O?}", "Key", k, "Value", v));
+    }
+    int rc = tags_check(c, set, object);
+    if (rc == 0) {
+        char *s = json_dumps(set, JSON_COMPACT);
+        if (s) *out = nb_arena_strdup(c->arena, s);
+        free(s);
+        if (!*out) rc = nb_s3_nomem(c);
+    }
+    json_decref(set);
+    return rc;
+}
+
+int nb_s3_tags_from_header(nb_call *c, const char *hdr, const char **out)
+{
+    *out = NULL;
+    if (!hdr) return 0;
+    json_t *set = json_array();
+    const char *p = hdr;
+    while (*p) {
+        const char *amp = strchr(p, '&');
+        size_t n = amp ? (size_t)(amp - p) : strlen(p);
+        if (n) {
+            const char *eq = memchr(p, '=', n);
+            size_t kn = eq ? (size_t)(eq - p) : n;
+            const char *vp = eq ? eq + 1 : p + n;
+            size_t vn = eq ? n - kn - 1 : 0;
+            char *k = nb_arena_alloc(c->arena, kn + 1), *v = nb_arena_alloc(c->arena, vn + 1);
+            if (!k || !v) {
+                json_decref(set);
+                return nb_s3_nomem(c);
+            }
+            ssize_t kl = nb_url_decode(p, kn, k, true), vl = nb_url_decode(vp, vn, v, true);
+            if (kl < 0 || vl < 0) {
+                json_decref(set);
+                return nb_s3_error(c, 400, "InvalidArgument", "The header 'x-amz-tagging' shall"
+                                   " be encoded as UTF-8 then URLEncoded URL query parameters"
+                                   " without tag name duplicates.",
+                                   "ArgumentName", "x-amz-tagging", "ArgumentValue", hdr, NULL);
+            }
+            k[kl] = 0;
+            v[vl] = 0;
+            json_array_append_new(set, json_pack("{s:s,s:s}", "Key", k, "Value", v));
+        }
+        p += n + (amp ? 1 : 0);
+    }
+    int rc = tags_check(c, set, true);
+    if (rc == 0 && json_array_size(set)) {
+        char *s = json_dumps(set, JSON_COMPACT);
+        if (s) *out = nb_arena_strdup(c->arena, s);
+        free(s);
+    }
+    json_decref(set);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- routing */
+
+/* Virtual-hosted-style requests: Host "<bucket>.<s3-domain>" or "<bucket>.localhost" (port
+ * ignored) address the bucket; the path becomes "/<bucket><path>". */
+static bool s3_host_route(nb_req *r, const char **path, size_t *path_len)
+{
+    size_t hn;
+    const char *host = nb_req_header(r, "host", &hn);
+    if (!host) return false;
+    const char *colon = memchr(host, ':', hn);
+    if (colon) hn = (size_t)(colon - host);
+    const char *suffixes[] = {s3_domain, "localhost"};
+    for (size_t i = 0; i < NB_ARRAY_LEN(suffixes); i++) {
+        size_t sn = strlen(suffixes[i]);
+        if (!sn || hn <= sn + 1) continue;
+        const char *dot = host + hn - sn - 1;
+        if (*dot != '.' || strncasecmp(dot + 1, suffixes[i], sn) != 0) continue;
+        size_t bn = (size_t)(dot - host);
+        char bucket[64];
+        if (bn >= sizeof bucket) return false;
+        for (size_t j = 0; j < bn; j++) bucket[j] = (char)tolower((unsigned char)host[j]);
+        bucket[bn] = 0;
+        /* "s3.localhost" itself under "localhost" is the service endpoint, not a bucket */
+        if (strcmp(bucket, "s3") == 0) return false;
+        if (!nb_s3_bucket_name_valid(bucket)) return false;
+        char *np = nb_arena_alloc(r->arena, bn + 1 + *path_len + 1);
+        if (!np) return false;
+        np[0] = '/';
+        memcpy(np + 1, bucket, bn);
+        memcpy(np + 1 + bn, *path, *path_len);
+        np[1 + bn + *path_len] = 0;
+        *path = np;
+        *path_len = bn + 1 + *path_len;
+        return true;
+    }
+    return false;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
 
 static int s3_init(const nb_svc_env *env, char **err)
 {
-    NB_UNUSED(env);
-    NB_UNUSED(err);
-    return 0;
+    if (env->region) snprintf(nb_s3_region, sizeof nb_s3_region, "%s", env->region);
+    if (env->config && env->config->s3_domain[0])
+        snprintf(s3_domain, sizeof s3_domain, "%s", env->config->s3_domain);
+    nb_s3_g = nb_s3_store_open(env->data_dir, err);
+    return nb_s3_g ? 0 : -1;
 }
 
-static int s3_reset(void) { return 0; }
+static void s3_shutdown(void)
+{
+    nb_s3_store_close(nb_s3_g);
+    nb_s3_g = NULL;
+}
+
+static int s3_reset(void) { return nb_s3_g && nb_s3_store_wipe(nb_s3_g) == NB_S3_OK ? 0 : -1; }
+
+#define B "arn:aws:s3:::{Bucket}"
+#define O "arn:aws:s3:::{Bucket}/{Key}"
 
 static const nb_op_def s3_ops[] = {
-    {"ListBuckets", op_list_buckets, 0, "s3:ListAllMyBuckets", NULL},
+    {"ListBuckets", nb_s3_op_list_buckets, 0, "s3:ListAllMyBuckets", NULL},
+    {"CreateBucket", nb_s3_op_create_bucket, 0, "s3:CreateBucket", B},
+    {"HeadBucket", nb_s3_op_head_bucket, 0, "s3:ListBucket", B},
+    {"DeleteBucket", nb_s3_op_delete_bucket, 0, "s3:DeleteBucket", B},
+    {"GetBucketLocation", nb_s3_op_get_bucket_location, 0, "s3:GetBucketLocation", B},
+    {"GetBucketVersioning", nb_s3_op_get_bucket_versioning, 0, "s3:GetBucketVersioning", B},
+    {"PutBucketVersioning", nb_s3_op_put_bucket_versioning, 0, "s3:PutBucketVersioning", B},
+    {"GetBucketTagging", nb_s3_op_get_bucket_tagging, 0, "s3:GetBucketTagging", B},
+    {"PutBucketTagging", nb_s3_op_put_bucket_tagging, 0, "s3:PutBucketTagging", B},
+    {"DeleteBucketTagging", nb_s3_op_delete_bucket_tagging, 0, "s3:PutBucketTagging", B},
+    {"ListObjects", nb_s3_op_list_objects, 0, "s3:ListBucket", B},
+    {"ListObjectsV2", nb_s3_op_list_objects_v2, 0, "s3:ListBucket", B},
+    {"ListObjectVersions", nb_s3_op_list_object_versions, 0, "s3:ListBucketVersions", B},
+    {"PutObject", nb_s3_op_put_object, 0, "s3:PutObject", O},
+    {"GetObject", nb_s3_op_get_object, 0, "s3:GetObject", O},
+    {"HeadObject", nb_s3_op_head_object, 0, "s3:GetObject", O},
+    {"DeleteObject", nb_s3_op_delete_object, 0, "s3:DeleteObject", O},
+    {"DeleteObjects", nb_s3_op_delete_objects, 0, "s3:DeleteObject", B},
+    {"CopyObject", nb_s3_op_copy_object, 0, "s3:PutObject", O},
+    {"GetObjectTagging", nb_s3_op_get_object_tagging, 0, "s3:GetObjectTagging", O},
+    {"PutObjectTagging", nb_s3_op_put_object_tagging, 0, "s3:PutObjectTagging", O},
+    {"DeleteObjectTagging", nb_s3_op_delete_object_tagging, 0, "s3:DeleteObjectTagging", O},
+    {"CreateMultipartUpload", nb_s3_op_create_multipart_upload, 0, "s3:PutObject", O},
+    {"UploadPart", nb_s3_op_upload_part, 0, "s3:PutObject", O},
+    {"UploadPartCopy", nb_s3_op_upload_part_copy, 0, "s3:PutObject", O},
+    {"CompleteMultipartUpload", nb_s3_op_complete_multipart_upload, 0, "s3:PutObject", O},
+    {"AbortMultipartUpload", nb_s3_op_abort_multipart_upload, 0, "s3:AbortMultipartUpload", O},
+    {"ListParts", nb_s3_op_list_parts, 0, "s3:ListMultipartUploadParts", O},
+    {"ListMultipartUploads", nb_s3_op_list_multipart_uploads, 0, "s3:ListBucketMultipartUploads",
+     B},
 };
 
 const nb_service nb_svc_s3 = {
@@ -47,5 +416,7 @@ const nb_service nb_svc_s3 = {
     .ops = s3_ops,
     .nops = NB_ARRAY_LEN(s3_ops),
     .init = s3_init,
+    .shutdown = s3_shutdown,
     .reset = s3_reset,
+    .host_route = s3_host_route,
 };

@@ -683,6 +683,20 @@ static int put_manifest(sqlite3 *h, put_arg *a)
     sqlite3_stmt *ins = nb_db_stmt(h, "INSERT INTO object_parts(object_id,idx,part_number,offset,"
                                       "size,etag,blob,crcs,checksum) VALUES(?,?,?,?,?,?,?,?,?)");
     if (!ins) return dberr(h, "manifest");
+    /* Every chosen part must still be the upload's current one: a concurrent UploadPart of
+     * the same number replaced (and removed) the file the client listed. */
+    sqlite3_stmt *chk =
+        nb_db_stmt(h, "SELECT 1 FROM parts WHERE upload_id=? AND part_number=? AND blob=?");
+    if (!chk) return dberr(h, "manifest");
+    for (size_t i = 0; i < p->nparts; i++) {
+        sqlite3_bind_text(chk, 1, p->upload_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(chk, 2, p->parts[i].number);
+        sqlite3_bind_text(chk, 3, p->parts[i].blob, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(chk);
+        sqlite3_reset(chk);
+        if (rc == SQLITE_DONE) return NB_S3_INVALID_PART;
+        if (rc != SQLITE_ROW) return dberr(h, "manifest");
+    }
     int64_t off = 0;
     for (size_t i = 0; i < p->nparts; i++) {
         const nb_s3_part *pt = &p->parts[i];

@@ -1,0 +1,183 @@
+/* bucket.c: bucket operations: create (name rules, location constraints, ownership races),
+ * head, list, delete, location, versioning and tagging. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/clock.h"
+#include "svc/s3/handlers.h"
+
+int nb_s3_op_list_buckets(nb_call *c)
+{
+    nb_s3_bucket *list;
+    size_t n;
+    int rc = nb_s3_bucket_list(nb_s3_g, c->who.account, c->arena, &list, &n);
+    if (rc) return nb_s3_store_error(c, rc, NULL, NULL);
+    json_t *out = json_object(), *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_pack("{s:s,s:f}", "Name", list[i].name, "CreationDate",
+                                             list[i].created));
+    json_object_set_new(out, "Buckets", arr);
+    json_object_set_new(out, "Owner", nb_s3_owner_json(c->who.account));
+    c->output = out;
+    return 0;
+}
+
+int nb_s3_op_create_bucket(nb_call *c)
+{
+    const char *name = nb_in_str(c, "Bucket");
+    if (!name || !nb_s3_bucket_name_valid(name))
+        return nb_s3_error(c, 400, "InvalidBucketName", "The specified bucket is not valid.",
+                           "BucketName", name, NULL);
+    if (c->who.type == NB_PRINCIPAL_ANONYMOUS || !c->who.account[0])
+        return nb_s3_error(c, 403, "AccessDenied", "Access Denied", NULL);
+    json_t *cfg = json_object_get(c->input, "CreateBucketConfiguration");
+    const char *loc = json_string_value(json_object_get(cfg, "LocationConstraint"));
+    if (loc && !*loc) loc = NULL;
+    /* AWS: us-east-1 takes no constraint (naming it is InvalidLocationConstraint); any other
+     * region requires its own name (a mismatch, or none, is IllegalLocationConstraint). */
+    if (strcmp(nb_s3_region, "us-east-1") == 0) {
+        if (loc && strcmp(loc, "us-east-1") == 0)
+            return nb_s3_error(c, 400, "InvalidLocationConstraint",
+                               "The specified location-constraint is not valid",
+                               "LocationConstraint", loc, NULL);
+        if (loc && strcmp(loc, "EU") != 0 && strcmp(loc, nb_s3_region) != 0) {
+            char msg[256];
+            snprintf(msg, sizeof msg,
+                     "The %s location constraint is incompatible for the region specific"
+                     " endpoint this request was sent to.",
+                     loc);
+            return nb_s3_error(c, 400, "IllegalLocationConstraintException", msg, NULL);
+        }
+    } else if (!loc || strcmp(loc, nb_s3_region) != 0) {
+        char msg[256];
+        snprintf(msg, sizeof msg,
+                 "The %s location constraint is incompatible for the region specific endpoint"
+                 " this request was sent to.",
+                 loc ? loc : "unspecified");
+        return nb_s3_error(c, 400, "IllegalLocationConstraintException", msg, NULL);
+    }
+    nb_s3_bucket b;
+    memset(&b, 0, sizeof b);
+    snprintf(b.name, sizeof b.name, "%s", name);
+    snprintf(b.account, sizeof b.account, "%s", c->who.account);
+    snprintf(b.region, sizeof b.region, "%.31s", nb_s3_region);
+    b.created = (double)nb_clock_now();
+    b.object_lock = nb_in_bool(c, "ObjectLockEnabledForBucket", false);
+    int rc = nb_s3_bucket_create(nb_s3_g, &b);
+    /* AWS quirk: in us-east-1, re-creating your own bucket succeeds (legacy behaviour). */
+    if (rc == NB_S3_OWNED && strcmp(nb_s3_region, "us-east-1") == 0) rc = NB_S3_OK;
+    if (rc) return nb_s3_store_error(c, rc, name, NULL);
+    c->output = json_pack("{s:s}", "Location", nb_arena_printf(c->arena, "/%s", name));
+    return 0;
+}
+
+int nb_s3_op_head_bucket(nb_call *c)
+{
+    nb_s3_bucket b;
+    if (nb_s3_need_bucket(c, nb_in_str(c, "Bucket"), &b)) return -1;
+    nb_s3_add_header(c, "x-amz-bucket-region", b.region);
+    return 0;
+}
+
+int nb_s3_op_delete_bucket(nb_call *c)
+{
+    const char *name = nb_in_str(c, "Bucket");
+    nb_s3_bucket b;
+    if (nb_s3_need_bucket(c, name, &b)) return -1;
+    int rc = nb_s3_bucket_delete(nb_s3_g, name);
+    return rc ? nb_s3_store_error(c, rc, name, NULL) : 0;
+}
+
+int nb_s3_op_get_bucket_location(nb_call *c)
+{
+    nb_s3_bucket b;
+    if (nb_s3_need_bucket(c, nb_in_str(c, "Bucket"), &b)) return -1;
+    /* AWS: buckets in us-east-1 report an empty LocationConstraint. */
+    c->output = strcmp(b.region, "us-east-1") == 0
+                    ? json_object()
+                    : json_pack("{s:s}", "LocationConstraint", b.region);
+    return 0;
+}
+
+int nb_s3_op_get_bucket_versioning(nb_call *c)
+{
+    nb_s3_bucket b;
+    if (nb_s3_need_bucket(c, nb_in_str(c, "Bucket"), &b)) return -1;
+    json_t *out = json_object();
+    if (b.versioning == NB_S3_VERSIONING_ENABLED)
+        json_object_set_new(out, "Status", json_string("Enabled"));
+    else if (b.versioning == NB_S3_VERSIONING_SUSPENDED)
+        json_object_set_new(out, "Status", json_string("Suspended"));
+    c->output = out;
+    return 0;
+}
+
+static int malformed(nb_call *c)
+{
+    return nb_s3_error(c, 400, "MalformedXML",
+                       "The XML you provided was not well-formed or did not validate against our"
+                       " published schema",
+                       NULL);
+}
+
+int nb_s3_op_put_bucket_versioning(nb_call *c)
+{
+    const char *name = nb_in_str(c, "Bucket");
+    nb_s3_bucket b;
+    if (nb_s3_need_bucket(c, name, &b)) return -1;
+    json_t *cfg = json_object_get(c->input, "VersioningConfiguration");
+    const char *status = json_string_value(json_object_get(cfg, "Status"));
+    int state;
+    if (!status) return malformed(c);
+    if (strcmp(status, "Enabled") == 0)
+        state = NB_S3_VERSIONING_ENABLED;
+    else if (strcmp(status, "Suspended") == 0)
+        state = NB_S3_VERSIONING_SUSPENDED;
+    else
+        return malformed(c);
+    if (b.object_lock && state == NB_S3_VERSIONING_SUSPENDED)
+        return nb_s3_error(c, 409, "InvalidBucketState",
+                           "An Object Lock configuration is present on this bucket, so the"
+                           " versioning state cannot be changed.",
+                           NULL);
+    /* A bucket never versioned stays unversioned when "suspended" (AWS shows Suspended, and
+     * writes go to the null version either way). */
+    int rc = nb_s3_bucket_set_versioning(nb_s3_g, name, state);
+    return rc ? nb_s3_store_error(c, rc, name, NULL) : 0;
+}
+
+int nb_s3_op_get_bucket_tagging(nb_call *c)
+{
+    const char *name = nb_in_str(c, "Bucket");
+    nb_s3_bucket b;
+    if (nb_s3_need_bucket(c, name, &b)) return -1;
+    json_t *set = b.tags ? json_loads(b.tags, 0, NULL) : NULL;
+    if (!set)
+        return nb_s3_error(c, 404, "NoSuchTagSet", "The TagSet does not exist", "BucketName", name,
+                           NULL);
+    c->output = json_pack("{s:o}", "TagSet", set);
+    return 0;
+}
+
+int nb_s3_op_put_bucket_tagging(nb_call *c)
+{
+    const char *name = nb_in_str(c, "Bucket");
+    nb_s3_bucket b;
+    if (nb_s3_need_bucket(c, name, &b)) return -1;
+    json_t *tagging = json_object_get(c->input, "Tagging");
+    json_t *set = json_object_get(tagging, "TagSet");
+    if (!json_is_array(set)) return malformed(c);
+    const char *tags;
+    if (nb_s3_tags_from_input(c, set, false, &tags)) return -1;
+    int rc = nb_s3_bucket_set_tags(nb_s3_g, name, tags ? tags : "[]");
+    return rc ? nb_s3_store_error(c, rc, name, NULL) : 0;
+}
+
+int nb_s3_op_delete_bucket_tagging(nb_call *c)
+{
+    const char *name = nb_in_str(c, "Bucket");
+    nb_s3_bucket b;
+    if (nb_s3_need_bucket(c, name, &b)) return -1;
+    int rc = nb_s3_bucket_set_tags(nb_s3_g, name, NULL);
+    return rc ? nb_s3_store_error(c, rc, name, NULL) : 0;
+}

@@ -1,0 +1,125 @@
+/* handlers.h: what S3's operation handlers share: the open store, AWS-exact errors, input
+ * helpers, and the handler functions listed in service.c's table. */
+#ifndef NB_SVC_S3_HANDLERS_H
+#define NB_SVC_S3_HANDLERS_H
+
+#include "svc/s3/content.h"
+#include "svc/s3/s3.h"
+#include "svc/service.h"
+
+/* The store, opened by init (one per process; handlers run on many threads, the store is
+ * thread-safe). */
+extern nb_s3_store *nb_s3_g;
+extern char nb_s3_region[64];
+
+/* An S3 error with extra elements: pairs of (name, value) strings, NULL-terminated, e.g.
+ * nb_s3_error(c, 404, "NoSuchKey", "The specified key does not exist.", "Key", k, NULL). */
+int nb_s3_error(nb_call *c, int status, const char *code, const char *msg, ...);
+/* Map a store result to its AWS error (bucket/key give the extra elements). */
+int nb_s3_store_error(nb_call *c, int rc, const char *bucket, const char *key);
+int nb_s3_internal(nb_call *c, const char *why);
+/* 503 SlowDown-free "out of memory" on the request path. */
+int nb_s3_nomem(nb_call *c);
+
+void nb_s3_canonical_id(const char *account, char out[65]);
+json_t *nb_s3_owner_json(const char *account);
+
+/* The Key member with its length (keys may hold any UTF-8). NULL when absent. */
+const char *nb_s3_in_key(nb_call *c, size_t *len);
+/* Refuse keys over 1,024 bytes (KeyTooLongError). */
+int nb_s3_check_key(nb_call *c, size_t len);
+/* The bucket must exist (NoSuchBucket otherwise); fills b. */
+int nb_s3_need_bucket(nb_call *c, const char *name, nb_s3_bucket *b);
+/* Bucket name rules of AWS (for new buckets). */
+bool nb_s3_bucket_name_valid(const char *name);
+/* Parse and check a TagSet document (input member value) into canonical JSON text in the
+ * arena; object = true applies object limits (10 tags), else bucket limits (50). */
+int nb_s3_tags_from_input(nb_call *c, json_t *tagset, bool object, const char **out);
+/* x-amz-tagging header ("k=v&k2=v2", URL-encoded) to TagSet JSON text. */
+int nb_s3_tags_from_header(nb_call *c, const char *hdr, const char **out);
+/* Version id from input: NULL when absent; refuses malformed ones (InvalidArgument). */
+int nb_s3_in_version(nb_call *c, const char **out);
+/* Quote an etag for output: "\"<etag>\"" in the arena. */
+const char *nb_s3_quote(nb_call *c, const char *etag);
+/* Append an extra raw response header (name/value copied into the arena). */
+void nb_s3_add_header(nb_call *c, const char *name, const char *value);
+
+/* buckets (bucket.c) */
+int nb_s3_op_list_buckets(nb_call *c);
+int nb_s3_op_create_bucket(nb_call *c);
+int nb_s3_op_head_bucket(nb_call *c);
+int nb_s3_op_delete_bucket(nb_call *c);
+int nb_s3_op_get_bucket_location(nb_call *c);
+int nb_s3_op_get_bucket_versioning(nb_call *c);
+int nb_s3_op_put_bucket_versioning(nb_call *c);
+int nb_s3_op_get_bucket_tagging(nb_call *c);
+int nb_s3_op_put_bucket_tagging(nb_call *c);
+int nb_s3_op_delete_bucket_tagging(nb_call *c);
+/* listing (listops.c) */
+int nb_s3_op_list_objects(nb_call *c);
+int nb_s3_op_list_objects_v2(nb_call *c);
+int nb_s3_op_list_object_versions(nb_call *c);
+/* objects (object.c) */
+int nb_s3_op_put_object(nb_call *c);
+int nb_s3_op_get_object(nb_call *c);
+int nb_s3_op_head_object(nb_call *c);
+int nb_s3_op_delete_object(nb_call *c);
+int nb_s3_op_delete_objects(nb_call *c);
+int nb_s3_op_copy_object(nb_call *c);
+int nb_s3_op_get_object_tagging(nb_call *c);
+int nb_s3_op_put_object_tagging(nb_call *c);
+int nb_s3_op_delete_object_tagging(nb_call *c);
+/* multipart (multipart.c) */
+int nb_s3_op_create_multipart_upload(nb_call *c);
+int nb_s3_op_upload_part(nb_call *c);
+int nb_s3_op_upload_part_copy(nb_call *c);
+int nb_s3_op_complete_multipart_upload(nb_call *c);
+int nb_s3_op_abort_multipart_upload(nb_call *c);
+int nb_s3_op_list_parts(nb_call *c);
+int nb_s3_op_list_multipart_uploads(nb_call *c);
+
+/* Shared by PutObject, UploadPart, copies (object.c): stream from read_fn into a new content
+ * file, checking Content-MD5 and the S3 checksum the request names (header or trailer). */
+typedef struct nb_s3_ingest {
+    /* in */
+    nb_cksum_algo ck_algo;     /* the checksum to compute (NB_CKSUM_NONE = none) */
+    const char *ck_expect;     /* its expected base64 value from a header, or NULL */
+    const char *ck_trailer;    /* header name of a trailing checksum, or NULL */
+    const unsigned char *md5_expect; /* 16 bytes or NULL */
+    int64_t max_size;
+    /* out */
+    char blob[40];
+    int64_t size;
+    unsigned char md5[16];
+    char etag[33];
+    char ck_b64[NB_CKSUM_MAX_B64];
+    unsigned char *crcs; /* arena */
+    size_t crcs_len;
+} nb_s3_ingest;
+/* Read the request body (nb_call_read) into a new file. On success the file is durable and
+ * the caller must either commit metadata naming it or nb_s3_content_unlink it. */
+int nb_s3_ingest_body(nb_call *c, nb_s3_ingest *in);
+/* Decide the checksum algorithm and expected value of an upload from its headers. */
+int nb_s3_ingest_prepare(nb_call *c, nb_s3_ingest *in);
+
+/* Copy source "bucket/key?versionId=x" (URL-encoded) into parts, arena strings. */
+int nb_s3_parse_copy_source(nb_call *c, const char *src, const char **bucket, const char **key,
+                            size_t *key_len, const char **version);
+/* Copy-source conditions (x-amz-copy-source-if-*) against an object: 412 PreconditionFailed. */
+int nb_s3_copy_conditions(nb_call *c, const nb_s3_object *o);
+/* Read [off, off+len) of an object (single or multipart) into a writer, verifying. */
+int nb_s3_copy_range(nb_call *c, const nb_s3_object *o, int64_t off, int64_t len,
+                     nb_s3_writer *w);
+/* Stored attributes of a new object from the request (system headers, user metadata, SSE). */
+int nb_s3_build_attrs(nb_call *c, const char **out);
+/* StorageClass member, validated (InvalidStorageClass); "STANDARD" when absent. */
+int nb_s3_storage_class(nb_call *c, const char **out);
+/* If-None-Match: * / If-Match of a write. */
+int nb_s3_write_conditions(nb_call *c, nb_s3_write_cond *cond);
+/* Output member name of a checksum algorithm ("ChecksumCRC32"), NULL for none. */
+const char *nb_s3_ck_member(nb_cksum_algo a);
+/* Parse a Range header against size: 1 = range (start, end inclusive), 0 = no/ignored range,
+ * -1 = unsatisfiable. */
+int nb_s3_parse_range(const char *h, int64_t size, int64_t *start, int64_t *end);
+
+#endif

@@ -1,0 +1,530 @@
+/* multipart.c: multipart uploads: create, upload part (streamed), upload part copy (ranges),
+ * complete (validated, then a manifest of the part files: nothing is copied), abort, and the
+ * part and upload listings. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/clock.h"
+#include "svc/s3/handlers.h"
+
+#define MAX_PART ((int64_t)5 << 30)
+
+static const char *in_key(nb_call *c, size_t *kn)
+{
+    const char *k = nb_s3_in_key(c, kn);
+    if (!k) nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
+    return k;
+}
+
+int nb_s3_op_create_multipart_upload(nb_call *c)
+{
+    const char *bucket = nb_in_str(c, "Bucket");
+    size_t kn;
+    const char *key = in_key(c, &kn);
+    if (!key || nb_s3_check_key(c, kn)) return -1;
+    nb_s3_bucket b;
+    if (nb_s3_need_bucket(c, bucket, &b)) return -1;
+    nb_s3_upload u;
+    memset(&u, 0, sizeof u);
+    const char *sc;
+    if (nb_s3_build_attrs(c, &u.attrs) || nb_s3_storage_class(c, &sc) ||
+        nb_s3_tags_from_header(c, nb_in_str(c, "Tagging"), &u.tags))
+        return -1;
+    const char *alg = nb_in_str(c, "ChecksumAlgorithm");
+    if (alg) {
+        nb_cksum_algo a = nb_cksum_algo_from_name(alg, strlen(alg));
+        if (a == NB_CKSUM_NONE)
+            return nb_s3_error(c, 400, "InvalidRequest", "Checksum algorithm provided is unsupported.",
+                               NULL);
+        u.checksum_algo = nb_cksum_name(a);
+    }
+    u.key = key;
+    u.key_len = kn;
+    u.initiated = nb_clock_now_f();
+    u.owner = b.account;
+    u.storage_class = sc;
+    int rc = nb_s3_upload_create(nb_s3_g, bucket, &u);
+    if (rc) return nb_s3_store_error(c, rc, bucket, key);
+    json_t *out = json_pack("{s:s,s:s%,s:s}", "Bucket", bucket, "Key", key, kn, "UploadId",
+                            u.upload_id);
+    if (u.checksum_algo) json_object_set_new(out, "ChecksumAlgorithm", json_string(u.checksum_algo));
+    json_object_set_new(out, "ServerSideEncryption", json_string("AES256"));
+    c->output = out;
+    return 0;
+}
+
+static int part_number(nb_call *c, int *out)
+{
+    json_int_t pn = nb_in_int(c, "PartNumber", 0);
+    if (pn < 1 || pn > NB_S3_MAX_PARTS)
+        return nb_s3_error(c, 400, "InvalidArgument",
+                           "Part number must be an integer between 1 and 10000, inclusive",
+                           "ArgumentName", "partNumber", NULL);
+    *out = (int)pn;
+    return 0;
+}
+
+/* The upload the call names, which must exist for this bucket and key. */
+static int need_upload(nb_call *c, const char *bucket, const char *key, size_t kn,
+                       nb_s3_upload *u, nb_s3_bucket *b)
+{
+    if (nb_s3_need_bucket(c, bucket, b)) return -1;
+    const char *id = nb_in_str(c, "UploadId");
+    int rc = nb_s3_upload_get(nb_s3_g, bucket, key, kn, id ? id : "", c->arena, u);
+    return rc ? nb_s3_store_error(c, rc, bucket, key) : 0;
+}
+
+static int record_part(nb_call *c, const char *bucket, const char *key, size_t kn,
+                       const char *upload_id, int pn, const nb_s3_ingest *in, nb_s3_part *p)
+{
+    memset(p, 0, sizeof *p);
+    p->number = pn;
+    p->size = in->size;
+    memcpy(p->etag, in->etag, 33);
+    p->last_modified = nb_clock_now_f();
+    p->blob = in->blob;
+    p->crcs = in->crcs;
+    p->crcs_len = in->crcs_len;
+    p->checksum = in->ck_b64[0] ? in->ck_b64 : NULL;
+    int rc = nb_s3_part_put(nb_s3_g, bucket, key, kn, upload_id, p);
+    if (rc) {
+        nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), in->blob);
+        return nb_s3_store_error(c, rc, bucket, key);
+    }
+    return 0;
+}
+
+int nb_s3_op_upload_part(nb_call *c)
+{
+    const char *bucket = nb_in_str(c, "Bucket");
+    size_t kn;
+    const char *key = in_key(c, &kn);
+    int pn = 0;
+    if (!key || part_number(c, &pn)) return -1;
+    nb_s3_upload u;
+    nb_s3_bucket b;
+    if (need_upload(c, bucket, key, kn, &u, &b)) return -1;
+    nb_s3_ingest in;
+    if (nb_s3_ingest_prepare(c, &in)) return -1;
+    if (in.ck_algo == NB_CKSUM_NONE && u.checksum_algo)
+        in.ck_algo = nb_cksum_algo_from_name(u.checksum_algo, strlen(u.checksum_algo));
+    in.max_size = MAX_PART;
+    if (nb_s3_ingest_body(c, &in)) return -1;
+    nb_s3_part p;
+    if (record_part(c, bucket, key, kn, u.upload_id, pn, &in, &p)) return -1;
+    json_t *out = json_pack("{s:s,s:s}", "ETag", nb_s3_quote(c, in.etag), "ServerSideEncryption",
+                            "AES256");
+    const char *ckm = nb_s3_ck_member(in.ck_algo);
+    if (ckm && in.ck_b64[0]) json_object_set_new(out, ckm, json_string(in.ck_b64));
+    c->output = out;
+    return 0;
+}
+
+int nb_s3_op_upload_part_copy(nb_call *c)
+{
+    const char *bucket = nb_in_str(c, "Bucket");
+    size_t kn;
+    const char *key = in_key(c, &kn);
+    int pn = 0;
+    if (!key || part_number(c, &pn)) return -1;
+    nb_s3_upload u;
+    nb_s3_bucket b, sbk;
+    if (need_upload(c, bucket, key, kn, &u, &b)) return -1;
+    const char *sb, *sk, *sv, *cs = nb_in_str(c, "CopySource");
+    size_t skn;
+    if (!cs) return nb_s3_error(c, 400, "InvalidArgument", "Copy Source must mention the source"
+                                " bucket and key: sourcebucket/sourcekey", NULL);
+    if (nb_s3_parse_copy_source(c, cs, &sb, &sk, &skn, &sv)) return -1;
+    if (nb_s3_need_bucket(c, sb, &sbk)) return -1;
+    nb_s3_object so;
+    int rc = nb_s3_object_get(nb_s3_g, sb, sk, skn, sv, true, c->arena, &so);
+    if (rc) return nb_s3_store_error(c, rc, sb, sk);
+    if (so.delete_marker)
+        return sv ? nb_s3_error(c, 400, "InvalidRequest",
+                                "The source of a copy request may not specifically refer to a"
+                                " delete marker by version id.",
+                                NULL)
+                  : nb_s3_error(c, 404, "NoSuchKey", "The specified key does not exist.", "Key",
+                                sk, NULL);
+    if (nb_s3_copy_conditions(c, &so)) return -1;
+    int64_t start = 0, end = so.size - 1;
+    const char *range = nb_in_str(c, "CopySourceRange");
+    if (range) {
+        long long a, z;
+        char tail;
+        if (sscanf(range, "bytes=%lld-%lld%c", &a, &z, &tail) != 2 || a < 0 || z < a)
+            return nb_s3_error(c, 400, "InvalidArgument",
+                               "The x-amz-copy-source-range value must be of the form"
+                               " bytes=first-last where first and last are the zero-based offsets"
+                               " of the first and last bytes to copy",
+                               "ArgumentName", "x-amz-copy-source-range", "ArgumentValue", range,
+                               NULL);
+        if (z >= so.size)
+            return nb_s3_error(c, 416, "InvalidRange", "The requested range is not satisfiable",
+                               "RangeRequested", range, NULL);
+        start = a;
+        end = z;
+    }
+    nb_s3_ingest in;
+    memset(&in, 0, sizeof in);
+    in.ck_algo = u.checksum_algo ? nb_cksum_algo_from_name(u.checksum_algo, strlen(u.checksum_algo))
+                                 : NB_CKSUM_NONE;
+    nb_s3_writer w;
+    if (nb_s3_writer_open(nb_s3_store_content(nb_s3_g), &w, in.ck_algo) < 0)
+        return nb_s3_internal(c, "cannot create a content file");
+    if (nb_s3_copy_range(c, &so, start, end - start + 1, &w)) {
+        nb_s3_writer_free(&w, true);
+        return -1;
+    }
+    unsigned char ck[NB_CKSUM_MAX_RAW];
+    size_t ckn = 0;
+    if (nb_s3_writer_finish(&w, in.md5, ck, &ckn) < 0) {
+        nb_s3_writer_free(&w, true);
+        return nb_s3_internal(c, "cannot make a content file durable");
+    }
+    in.size = w.size;
+    nb_hex(in.md5, 16, in.etag);
+    snprintf(in.blob, sizeof in.blob, "%s", w.id);
+    in.crcs_len = w.crcs.len;
+    in.crcs = nb_arena_alloc(c->arena, w.crcs.len);
+    if (in.crcs) memcpy(in.crcs, w.crcs.data, w.crcs.len);
+    nb_s3_writer_free(&w, false);
+    if (!in.crcs) {
+        nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), in.blob);
+        return nb_s3_nomem(c);
+    }
+    if (ckn) nb_cksum_to_b64(ck, ckn, in.ck_b64);
+    nb_s3_part p;
+    if (record_part(c, bucket, key, kn, u.upload_id, pn, &in, &p)) return -1;
+    json_t *res = json_pack("{s:s,s:f}", "ETag", nb_s3_quote(c, in.etag), "LastModified",
+                            (double)(int64_t)p.last_modified);
+    const char *ckm = nb_s3_ck_member(in.ck_algo);
+    if (ckm && in.ck_b64[0]) json_object_set_new(res, ckm, json_string(in.ck_b64));
+    json_t *out = json_pack("{s:o}", "CopyPartResult", res);
+    if (sbk.versioning != NB_S3_VERSIONING_OFF)
+        json_object_set_new(out, "CopySourceVersionId", json_string(so.version_id));
+    c->output = out;
+    return 0;
+}
+
+/* "etag", "\"etag\"" -> etag without quotes, into out[40]. */
+static void unquote(const char *in, char out[40])
+{
+    size_t n = strlen(in);
+    if (n >= 2 && in[0] == '"' && in[n - 1] == '"') {
+        in++;
+        n -= 2;
+    }
+    if (n > 39) n = 39;
+    memcpy(out, in, n);
+    out[n] = 0;
+}
+
+int nb_s3_op_complete_multipart_upload(nb_call *c)
+{
+    const char *bucket = nb_in_str(c, "Bucket");
+    size_t kn;
+    const char *key = in_key(c, &kn);
+    if (!key) return -1;
+    nb_s3_upload u;
+    nb_s3_bucket b;
+    if (need_upload(c, bucket, key, kn, &u, &b)) return -1;
+    nb_s3_write_cond cond;
+    if (nb_s3_write_conditions(c, &cond)) return -1;
+    json_t *req = json_object_get(json_object_get(c->input, "MultipartUpload"), "Parts");
+    size_t n = json_array_size(req);
+    if (n == 0)
+        return nb_s3_error(c, 400, "MalformedXML",
+                           "The XML you provided was not well-formed or did not validate against"
+                           " our published schema",
+                           NULL);
+    if (n > NB_S3_MAX_PARTS)
+        return nb_s3_error(c, 400, "InvalidArgument", "Part number must be an integer between 1"
+                           " and 10000, inclusive", NULL);
+    nb_s3_part *have;
+    size_t nhave;
+    int rc = nb_s3_part_list(nb_s3_g, u.upload_id, 0, NB_S3_MAX_PARTS, c->arena, &have, &nhave);
+    if (rc) return nb_s3_store_error(c, rc, bucket, key);
+    nb_s3_part *chosen = nb_arena_calloc(c->arena, n * sizeof *chosen);
+    if (!chosen) return nb_s3_nomem(c);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    nb_cksum_algo ca = u.checksum_algo ? nb_cksum_algo_from_name(u.checksum_algo,
+                                                                 strlen(u.checksum_algo))
+                                       : NB_CKSUM_NONE;
+    nb_cksum ck;
+    bool ck_ok = ca != NB_CKSUM_NONE && nb_cksum_init(&ck, ca) == 0;
+    if (!md || EVP_DigestInit_ex(md, EVP_md5(), NULL) != 1) {
+        EVP_MD_CTX_free(md);
+        if (ck_ok) nb_cksum_free(&ck);
+        return nb_s3_nomem(c);
+    }
+    int64_t total = 0;
+    int last = 0;
+    const char *pn_s = NULL;
+    for (size_t i = 0; i < n; i++) {
+        json_t *pj = json_array_get(req, i);
+        int pn = (int)json_integer_value(json_object_get(pj, "PartNumber"));
+        const char *et = json_string_value(json_object_get(pj, "ETag"));
+        char want[40];
+        unquote(et ? et : "", want);
+        pn_s = nb_arena_printf(c->arena, "%d", pn);
+        if (pn <= last) {
+            rc = nb_s3_error(c, 400, "InvalidPartOrder",
+                             "The list of parts was not in ascending order. Parts must be ordered"
+                             " by part number.",
+                             "UploadId", u.upload_id, NULL);
+            goto fail;
+        }
+        last = pn;
+        const nb_s3_part *found = NULL;
+        for (size_t j = 0; j < nhave && !found; j++)
+            if (have[j].number == pn) found = &have[j];
+        if (!found || strcmp(found->etag, want) != 0) {
+            rc = nb_s3_error(c, 400, "InvalidPart",
+                             "One or more of the specified parts could not be found.  The part may"
+                             " not have been uploaded, or the specified entity tag may not match"
+                             " the part's entity tag.",
+                             "UploadId", u.upload_id, "PartNumber", pn_s, "ETag", et, NULL);
+            goto fail;
+        }
+        chosen[i] = *found;
+        total += found->size;
+        unsigned char raw[16];
+        for (int k = 0; k < 16; k++) {
+            unsigned v;
+            sscanf(found->etag + 2 * k, "%2x", &v);
+            raw[k] = (unsigned char)v;
+        }
+        EVP_DigestUpdate(md, raw, 16);
+        if (ck_ok && found->checksum) {
+            unsigned char cr[NB_CKSUM_MAX_RAW + 4];
+            ssize_t cn = nb_base64_decode(found->checksum, strlen(found->checksum), cr);
+            if (cn > 0) nb_cksum_update(&ck, cr, (size_t)cn);
+        }
+    }
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (chosen[i].size < NB_S3_MIN_PART_SIZE) {
+            char sz[24], pn2[16];
+            snprintf(sz, sizeof sz, "%lld", (long long)chosen[i].size);
+            snprintf(pn2, sizeof pn2, "%d", chosen[i].number);
+            rc = nb_s3_error(c, 400, "EntityTooSmall",
+                             "Your proposed upload is smaller than the minimum allowed size",
+                             "ProposedSize", sz, "MinSizeAllowed", "5242880", "PartNumber", pn2,
+                             "ETag", chosen[i].etag, NULL);
+            goto fail;
+        }
+    }
+    unsigned char dig[16];
+    unsigned int dl;
+    EVP_DigestFinal_ex(md, dig, &dl);
+    EVP_MD_CTX_free(md);
+    md = NULL;
+    nb_s3_object o;
+    memset(&o, 0, sizeof o);
+    nb_hex(dig, 16, o.etag);
+    snprintf(o.etag + 32, sizeof o.etag - 32, "-%zu", n);
+    o.key = key;
+    o.key_len = kn;
+    o.size = total;
+    o.last_modified = nb_clock_now_f();
+    o.storage_class = u.storage_class;
+    o.owner = b.account;
+    o.attrs = u.attrs;
+    o.tags = u.tags;
+    o.nparts = (int)n;
+    char ckb[NB_CKSUM_MAX_B64] = "";
+    if (ck_ok) {
+        unsigned char raw[NB_CKSUM_MAX_RAW];
+        size_t rn = nb_cksum_final(&ck, raw);
+        ck_ok = false;
+        if (rn) {
+            nb_cksum_to_b64(raw, rn, ckb);
+            o.checksums = nb_arena_printf(c->arena, "{\"%s\":\"%s-%zu\"}", nb_s3_ck_member(ca),
+                                          ckb, n);
+        }
+    }
+    nb_s3_put p = {.bucket = bucket, .o = &o, .cond = cond, .upload_id = u.upload_id,
+                   .parts = chosen, .nparts = n};
+    rc = nb_s3_object_put(nb_s3_g, &p);
+    if (rc == NB_S3_INVALID_PART)
+        return nb_s3_error(c, 400, "InvalidPart",
+                           "One or more of the specified parts could not be found.  The part may"
+                           " not have been uploaded, or the specified entity tag may not match"
+                           " the part's entity tag.",
+                           "UploadId", u.upload_id, NULL);
+    if (rc) return nb_s3_store_error(c, rc, bucket, key);
+    json_t *out = json_pack("{s:s,s:s,s:s%,s:s}", "Location",
+                            nb_arena_printf(c->arena, "/%s/%s", bucket, key), "Bucket", bucket,
+                            "Key", key, kn, "ETag", nb_s3_quote(c, o.etag));
+    if (p.versioned) json_object_set_new(out, "VersionId", json_string(o.version_id));
+    if (ckb[0])
+        json_object_set_new(out, nb_s3_ck_member(ca),
+                            json_string(nb_arena_printf(c->arena, "%s-%zu", ckb, n)));
+    json_object_set_new(out, "ServerSideEncryption", json_string("AES256"));
+    c->output = out;
+    return 0;
+fail:
+    EVP_MD_CTX_free(md);
+    if (ck_ok) nb_cksum_free(&ck);
+    return -1;
+}
+
+int nb_s3_op_abort_multipart_upload(nb_call *c)
+{
+    const char *bucket = nb_in_str(c, "Bucket");
+    size_t kn;
+    const char *key = in_key(c, &kn);
+    if (!key) return -1;
+    nb_s3_bucket b;
+    if (nb_s3_need_bucket(c, bucket, &b)) return -1;
+    const char *id = nb_in_str(c, "UploadId");
+    int rc = nb_s3_upload_abort(nb_s3_g, bucket, key, kn, id ? id : "");
+    return rc ? nb_s3_store_error(c, rc, bucket, key) : 0;
+}
+
+int nb_s3_op_list_parts(nb_call *c)
+{
+    const char *bucket = nb_in_str(c, "Bucket");
+    size_t kn;
+    const char *key = in_key(c, &kn);
+    if (!key) return -1;
+    nb_s3_upload u;
+    nb_s3_bucket b;
+    if (need_upload(c, bucket, key, kn, &u, &b)) return -1;
+    json_int_t max = nb_in_int(c, "MaxParts", 1000);
+    if (max < 0) max = 0;
+    if (max > 1000) max = 1000;
+    int marker = (int)nb_in_int(c, "PartNumberMarker", 0);
+    nb_s3_part *ps;
+    size_t n;
+    int rc = nb_s3_part_list(nb_s3_g, u.upload_id, marker, (int)max + 1, c->arena, &ps, &n);
+    if (rc) return nb_s3_store_error(c, rc, bucket, key);
+    bool truncated = n > (size_t)max;
+    if (truncated) n = (size_t)max;
+    json_t *arr = json_array();
+    nb_cksum_algo ca = u.checksum_algo ? nb_cksum_algo_from_name(u.checksum_algo,
+                                                                 strlen(u.checksum_algo))
+                                       : NB_CKSUM_NONE;
+    for (size_t i = 0; i < n; i++) {
+        json_t *pj = json_pack("{s:i,s:f,s:s,s:I}", "PartNumber", ps[i].number, "LastModified",
+                               ps[i].last_modified, "ETag", nb_s3_quote(c, ps[i].etag), "Size",
+                               (json_int_t)ps[i].size);
+        if (ps[i].checksum && nb_s3_ck_member(ca))
+            json_object_set_new(pj, nb_s3_ck_member(ca), json_string(ps[i].checksum));
+        json_array_append_new(arr, pj);
+    }
+    json_t *out = json_pack("{s:s,s:s%,s:s,s:i,s:I,s:b}", "Bucket", bucket, "Key", key, kn,
+                            "UploadId", u.upload_id, "PartNumberMarker", marker, "MaxParts",
+                            max, "IsTruncated", truncated);
+    if (truncated && n) json_object_set_new(out, "NextPartNumberMarker", json_integer(ps[n - 1].number));
+    if (json_array_size(arr))
+        json_object_set_new(out, "Parts", arr);
+    else
+        json_decref(arr);
+    json_object_set_new(out, "Initiator", nb_s3_owner_json(u.owner));
+    json_object_set_new(out, "Owner", nb_s3_owner_json(u.owner));
+    json_object_set_new(out, "StorageClass",
+                        json_string(u.storage_class ? u.storage_class : "STANDARD"));
+    if (u.checksum_algo) json_object_set_new(out, "ChecksumAlgorithm", json_string(u.checksum_algo));
+    c->output = out;
+    return 0;
+}
+
+int nb_s3_op_list_multipart_uploads(nb_call *c)
+{
+    const char *bucket = nb_in_str(c, "Bucket");
+    nb_s3_bucket b;
+    if (nb_s3_need_bucket(c, bucket, &b)) return -1;
+    json_t *pj = json_object_get(c->input, "Prefix"), *dj = json_object_get(c->input, "Delimiter");
+    const char *prefix = json_is_string(pj) ? json_string_value(pj) : "";
+    size_t plen = json_is_string(pj) ? json_string_length(pj) : 0;
+    const char *delim = json_is_string(dj) ? json_string_value(dj) : NULL;
+    size_t dlen = delim ? json_string_length(dj) : 0;
+    json_t *kmj = json_object_get(c->input, "KeyMarker");
+    const char *km = json_is_string(kmj) ? json_string_value(kmj) : NULL;
+    size_t kml = km ? json_string_length(kmj) : 0;
+    const char *um = nb_in_str(c, "UploadIdMarker");
+    json_int_t max = nb_in_int(c, "MaxUploads", 1000);
+    if (max < 0) max = 0;
+    if (max > 1000) max = 1000;
+    json_t *ups = json_array(), *cps = json_array();
+    size_t count = 0;
+    bool truncated = false;
+    const char *last_key = NULL, *last_id = NULL, *last_cp = NULL;
+    size_t last_key_len = 0, last_cp_len = 0;
+    const char *cur_km = km;
+    size_t cur_kml = kml;
+    const char *cur_um = um;
+    for (;;) {
+        nb_s3_upload *list;
+        size_t n;
+        int rc = nb_s3_upload_list(nb_s3_g, bucket, prefix, plen, cur_km, cur_kml, cur_um, 1000,
+                                   c->arena, &list, &n);
+        if (rc) {
+            json_decref(ups);
+            json_decref(cps);
+            return nb_s3_store_error(c, rc, bucket, NULL);
+        }
+        for (size_t i = 0; i < n; i++) {
+            nb_s3_upload *u = &list[i];
+            const char *d = delim && dlen ? memmem(u->key + plen, u->key_len - plen, delim, dlen)
+                                          : NULL;
+            if (d) {
+                size_t cpn = (size_t)(d - u->key) + dlen;
+                if (last_cp && last_cp_len == cpn && memcmp(last_cp, u->key, cpn) == 0) continue;
+                if (km && (cpn < kml ? memcmp(u->key, km, cpn) <= 0
+                                     : memcmp(u->key, km, kml) < 0 ||
+                                           (memcmp(u->key, km, kml) == 0 && cpn == kml)))
+                    continue; /* returned by an earlier page */
+                if (count == (size_t)max) {
+                    truncated = true;
+                    goto done;
+                }
+                json_array_append_new(cps, json_pack("{s:s%}", "Prefix", u->key, cpn));
+                last_cp = u->key;
+                last_cp_len = cpn;
+                last_key = u->key;
+                last_key_len = cpn;
+                last_id = NULL;
+                count++;
+                continue;
+            }
+            if (count == (size_t)max) {
+                truncated = true;
+                goto done;
+            }
+            json_t *uj = json_pack("{s:s,s:s%,s:f,s:s}", "UploadId", u->upload_id, "Key", u->key,
+                                   u->key_len, "Initiated", u->initiated, "StorageClass",
+                                   u->storage_class ? u->storage_class : "STANDARD");
+            json_object_set_new(uj, "Owner", nb_s3_owner_json(u->owner));
+            json_object_set_new(uj, "Initiator", nb_s3_owner_json(u->owner));
+            if (u->checksum_algo)
+                json_object_set_new(uj, "ChecksumAlgorithm", json_string(u->checksum_algo));
+            json_array_append_new(ups, uj);
+            last_key = u->key;
+            last_key_len = u->key_len;
+            last_id = nb_arena_strdup(c->arena, u->upload_id);
+            count++;
+        }
+        if (n < 1000) break;
+        cur_km = list[n - 1].key;
+        cur_kml = list[n - 1].key_len;
+        cur_um = nb_arena_strdup(c->arena, list[n - 1].upload_id);
+    }
+done:;
+    json_t *out = json_pack("{s:s,s:s%,s:s,s:I,s:b}", "Bucket", bucket, "KeyMarker", km ? km : "",
+                            kml, "UploadIdMarker", um ? um : "", "MaxUploads", max, "IsTruncated",
+                            truncated);
+    if (plen || json_is_string(pj)) json_object_set_new(out, "Prefix", json_stringn(prefix, plen));
+    if (delim) json_object_set_new(out, "Delimiter", json_string(delim));
+    if (truncated && last_key) {
+        json_object_set_new(out, "NextKeyMarker", json_stringn(last_key, last_key_len));
+        json_object_set_new(out, "NextUploadIdMarker", json_string(last_id ? last_id : ""));
+    }
+    if (json_array_size(ups)) json_object_set(out, "Uploads", ups);
+    if (json_array_size(cps)) json_object_set(out, "CommonPrefixes", cps);
+    json_decref(ups);
+    json_decref(cps);
+    c->output = out;
+    return 0;
+}

@@ -1,0 +1,1129 @@
+/* object.c: object operations: PutObject (streamed to a new content file, then committed),
+ * GetObject/HeadObject (conditions, ranges, parts, verified reads), DeleteObject(s),
+ * CopyObject and object tagging. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "svc/s3/handlers.h"
+
+#define READ_CHUNK (256 * 1024)
+#define MAX_OBJECT ((int64_t)5 << 30)    /* single PUT: 5 GiB */
+#define SMALL_READ ((int64_t)4 << 20)    /* ranges up to this are read into memory */
+#define MEM_SPAN ((int64_t)64 << 20)     /* multipart spans buffered without out_stream */
+#define META_MAX 2048                    /* user metadata bytes, as AWS */
+
+/* ---------------------------------------------------------------- ingest */
+
+static const char *const ck_members[] = {"ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME",
+                                         "ChecksumSHA1", "ChecksumSHA256"};
+static const nb_cksum_algo ck_algos[] = {NB_CKSUM_CRC32, NB_CKSUM_CRC32C, NB_CKSUM_CRC64NVME,
+                                         NB_CKSUM_SHA1, NB_CKSUM_SHA256};
+
+const char *nb_s3_ck_member(nb_cksum_algo a)
+{
+    for (size_t i = 0; i < NB_ARRAY_LEN(ck_algos); i++)
+        if (ck_algos[i] == a) return ck_members[i];
+    return NULL;
+}
+
+static bool b64_len_ok(const char *v, size_t want)
+{
+    size_t n = strlen(v);
+    unsigned char raw[64];
+    if (n > 60) return false;
+    ssize_t k = nb_base64_decode(v, n, raw);
+    return k == (ssize_t)want;
+}
+
+int nb_s3_ingest_prepare(nb_call *c, nb_s3_ingest *in)
+{
+    memset(in, 0, sizeof *in);
+    in->ck_algo = NB_CKSUM_NONE;
+    in->max_size = MAX_OBJECT;
+    const char *md5 = nb_in_str(c, "ContentMD5");
+    if (!md5) md5 = nb_call_header(c, "Content-MD5");
+    if (md5) {
+        unsigned char *raw = nb_arena_alloc(c->arena, strlen(md5) + 4);
+        ssize_t k = raw ? nb_base64_decode(md5, strlen(md5), raw) : -1;
+        if (k != 16)
+            return nb_s3_error(c, 400, "InvalidDigest", "The Content-MD5 you specified is not valid.",
+                               "Content-MD5", md5, NULL);
+        in->md5_expect = raw;
+    }
+    int count = 0;
+    for (size_t i = 0; i < NB_ARRAY_LEN(ck_algos); i++) {
+        const char *hn = nb_cksum_header(ck_algos[i]);
+        const char *v = nb_call_header(c, hn);
+        if (!v) continue;
+        count++;
+        if (!b64_len_ok(v, nb_cksum_len(ck_algos[i]))) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "Value for %s header is invalid.", hn);
+            return nb_s3_error(c, 400, "InvalidRequest", msg, NULL);
+        }
+        in->ck_algo = ck_algos[i];
+        in->ck_expect = v;
+    }
+    if (count > 1)
+        return nb_s3_error(c, 400, "InvalidRequest",
+                           "Expecting a single x-amz-checksum- header. Multiple checksum Types are"
+                           " not allowed.",
+                           NULL);
+    if (in->ck_algo == NB_CKSUM_NONE) {
+        const char *tr = nb_call_header(c, "x-amz-trailer");
+        if (tr) {
+            while (*tr == ' ') tr++;
+            nb_cksum_algo a = nb_cksum_algo_from_header(tr, strlen(tr));
+            if (a != NB_CKSUM_NONE) {
+                in->ck_algo = a;
+                in->ck_trailer = nb_cksum_header(a);
+            }
+        }
+    }
+    if (in->ck_algo == NB_CKSUM_NONE) {
+        const char *alg = nb_call_header(c, "x-amz-sdk-checksum-algorithm");
+        if (!alg) alg = nb_call_header(c, "x-amz-checksum-algorithm");
+        if (alg) {
+            nb_cksum_algo a = nb_cksum_algo_from_name(alg, strlen(alg));
+            if (a == NB_CKSUM_NONE)
+                return nb_s3_error(c, 400, "InvalidRequest",
+                                   "Checksum algorithm provided is unsupported. Please try again"
+                                   " with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1,"
+                                   " SHA256]",
+                                   NULL);
+            in->ck_algo = a;
+        }
+    }
+    return 0;
+}
+
+int nb_s3_ingest_body(nb_call *c, nb_s3_ingest *in)
+{
+    nb_s3_writer w;
+    if (nb_s3_writer_open(nb_s3_store_content(nb_s3_g), &w, in->ck_algo) < 0)
+        return nb_s3_internal(c, "cannot create a content file");
+    char *buf = malloc(READ_CHUNK);
+    if (!buf) {
+        nb_s3_writer_free(&w, true);
+        return nb_s3_nomem(c);
+    }
+    int rc = 0;
+    for (;;) {
+        ssize_t k = nb_call_read(c, buf, READ_CHUNK);
+        if (k < 0) {
+            rc = -1; /* c->err filled by the reader */
+            break;
+        }
+        if (k == 0) break;
+        if (w.size + k > in->max_size) {
+            char sz[32], mx[32];
+            snprintf(sz, sizeof sz, "%lld", (long long)(w.size + k));
+            snprintf(mx, sizeof mx, "%lld", (long long)in->max_size);
+            rc = nb_s3_error(c, 400, "EntityTooLarge",
+                             "Your proposed upload exceeds the maximum allowed size",
+                             "ProposedSize", sz, "MaxSizeAllowed", mx, NULL);
+            break;
+        }
+        if (nb_s3_writer_write(&w, buf, (size_t)k) < 0) {
+            rc = nb_s3_internal(c, "cannot write a content file");
+            break;
+        }
+    }
+    free(buf);
+    if (rc) {
+        nb_s3_writer_free(&w, true);
+        return -1;
+    }
+    unsigned char ck[NB_CKSUM_MAX_RAW];
+    size_t ckn = 0;
+    if (nb_s3_writer_finish(&w, in->md5, ck, &ckn) < 0) {
+        nb_s3_writer_free(&w, true);
+        return nb_s3_internal(c, "cannot make a content file durable");
+    }
+    in->size = w.size;
+    nb_hex(in->md5, 16, in->etag);
+    snprintf(in->blob, sizeof in->blob, "%s", w.id);
+    in->crcs_len = w.crcs.len;
+    in->crcs = nb_arena_alloc(c->arena, w.crcs.len);
+    if (in->crcs) memcpy(in->crcs, w.crcs.data, w.crcs.len);
+    nb_s3_writer_free(&w, false);
+    if (!in->crcs) goto nomem;
+    if (ckn) nb_cksum_to_b64(ck, ckn, in->ck_b64);
+    if (in->md5_expect && memcmp(in->md5_expect, in->md5, 16) != 0) {
+        char exp[32], got[32];
+        nb_base64_encode(in->md5_expect, 16, exp);
+        nb_base64_encode(in->md5, 16, got);
+        nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), in->blob);
+        return nb_s3_error(c, 400, "BadDigest",
+                           "The Content-MD5 you specified did not match what we received.",
+                           "ExpectedDigest", exp, "CalculatedDigest", got, NULL);
+    }
+    const char *expect = in->ck_expect;
+    if (!expect && in->ck_trailer) expect = nb_call_trailer(c, in->ck_trailer);
+    if (expect && ckn && strcmp(expect, in->ck_b64) != 0) {
+        nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), in->blob);
+        char msg[128];
+        snprintf(msg, sizeof msg, "The %s you specified did not match the calculated checksum.",
+                 nb_cksum_name(in->ck_algo));
+        return nb_s3_error(c, 400, "BadDigest", msg, NULL);
+    }
+    return 0;
+nomem:
+    nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), in->blob);
+    return nb_s3_nomem(c);
+}
+
+/* ---------------------------------------------------------------- attributes */
+
+static const char *const sys_members[] = {"ContentType",     "ContentEncoding",
+                                          "ContentDisposition", "ContentLanguage",
+                                          "CacheControl",    "WebsiteRedirectLocation",
+                                          "SSEKMSKeyId"};
+
+int nb_s3_storage_class(nb_call *c, const char **out)
+{
+    static const char *const ok[] = {"STANDARD",    "REDUCED_REDUNDANCY", "STANDARD_IA",
+                                     "ONEZONE_IA",  "INTELLIGENT_TIERING", "GLACIER",
+                                     "DEEP_ARCHIVE", "OUTPOSTS",           "GLACIER_IR",
+                                     "EXPRESS_ONEZONE"};
+    const char *sc = nb_in_str(c, "StorageClass");
+    *out = "STANDARD";
+    if (!sc) return 0;
+    for (size_t i = 0; i < NB_ARRAY_LEN(ok); i++)
+        if (strcmp(sc, ok[i]) == 0) {
+            *out = ok[i];
+            return 0;
+        }
+    return nb_s3_error(c, 400, "InvalidStorageClass", "The storage class you specified is not valid",
+                       "StorageClassRequested", sc, NULL);
+}
+
+/* The stored attributes of a new object from the request: system headers, user metadata
+ * (names lowercased, as S3 stores them), encryption. JSON text in the arena. */
+int nb_s3_build_attrs(nb_call *c, const char **out)
+{
+    json_t *a = json_object();
+    for (size_t i = 0; i < NB_ARRAY_LEN(sys_members); i++) {
+        const char *v = nb_in_str(c, sys_members[i]);
+        if (!v) continue;
+        if (strcmp(sys_members[i], "ContentEncoding") == 0) {
+            /* aws-chunked is framing, not the object's encoding: S3 drops it. */
+            nb_buf b;
+            nb_buf_init(&b);
+            const char *p = v;
+            while (*p) {
+                const char *comma = strchr(p, ',');
+                size_t n = comma ? (size_t)(comma - p) : strlen(p);
+                while (n && *p == ' ') p++, n--;
+                size_t m = n;
+                while (m && p[m - 1] == ' ') m--;
+                if (m && !(m == 11 && strncasecmp(p, "aws-chunked", 11) == 0)) {
+                    if (b.len) nb_buf_putc(&b, ',');
+                    nb_buf_append(&b, p, m);
+                }
+                p += n + (comma ? 1 : 0);
+                if (!comma) break;
+            }
+            if (b.len) json_object_set_new(a, "ContentEncoding", json_string(b.data));
+            nb_buf_free(&b);
+            continue;
+        }
+        json_object_set_new(a, sys_members[i], json_string(v));
+    }
+    if (!json_object_get(a, "ContentType"))
+        json_object_set_new(a, "ContentType", json_string("binary/octet-stream"));
+    json_t *exp = json_object_get(c->input, "Expires");
+    if (json_is_number(exp)) json_object_set(a, "Expires", exp);
+    const char *sse = nb_in_str(c, "ServerSideEncryption");
+    /* AWS encrypts every new object with SSE-S3 by default (since 2023) and says so. */
+    json_object_set_new(a, "ServerSideEncryption", json_string(sse ? sse : "AES256"));
+    if (nb_in_bool(c, "BucketKeyEnabled", false))
+        json_object_set_new(a, "BucketKeyEnabled", json_true());
+    json_t *meta = json_object_get(c->input, "Metadata");
+    if (json_is_object(meta) && json_object_size(meta)) {
+        json_t *m = json_object();
+        size_t total = 0;
+        const char *k;
+        json_t *v;
+        json_object_foreach(meta, k, v)
+        {
+            if (!json_is_string(v)) continue;
+            size_t kn = strlen(k);
+            char *lk = nb_arena_strdup(c->arena, k);
+            if (!lk) continue;
+            for (size_t i = 0; i < kn; i++)
+                if (lk[i] >= 'A' && lk[i] <= 'Z') lk[i] = (char)(lk[i] - 'A' + 'a');
+            total += kn + json_string_length(v);
+            json_object_set(m, lk, v);
+        }
+        json_object_set_new(a, "Metadata", m);
+        if (total > META_MAX) {
+            json_decref(a);
+            char sz[32];
+            snprintf(sz, sizeof sz, "%zu", total);
+            return nb_s3_error(c, 400, "MetadataTooLarge",
+                               "Your metadata headers exceed the maximum allowed metadata size",
+                               "Size", sz, "MaxSizeAllowed", "2048", NULL);
+        }
+    }
+    char *s = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    *out = s ? nb_arena_strdup(c->arena, s) : NULL;
+    free(s);
+    return *out ? 0 : nb_s3_nomem(c);
+}
+
+/* Conditions of a write (If-None-Match: * and If-Match on PutObject / Complete). */
+int nb_s3_write_conditions(nb_call *c, nb_s3_write_cond *cond)
+{
+    memset(cond, 0, sizeof *cond);
+    const char *inm = nb_in_str(c, "IfNoneMatch");
+    if (!inm) inm = nb_call_header(c, "If-None-Match");
+    const char *im = nb_in_str(c, "IfMatch");
+    if (!im) im = nb_call_header(c, "If-Match");
+    if (inm) {
+        while (*inm == ' ') inm++;
+        if (strcmp(inm, "*") != 0)
+            return nb_s3_error(c, 501, "NotImplemented",
+                               "A header you provided implies functionality that is not"
+                               " implemented",
+                               "Header", "If-None-Match", NULL);
+        cond->if_none_match_any = true;
+    }
+    cond->if_match = im;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- PutObject */
+
+int nb_s3_op_put_object(nb_call *c)
+{
+    const char *bucket = nb_in_str(c, "Bucket");
+    size_t key_len = 0;
+    const char *key = nb_s3_in_key(c, &key_len);
+    if (!key) return nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
+    if (nb_s3_check_key(c, key_len)) return -1;
+    nb_s3_bucket b;
+    if (nb_s3_need_bucket(c, bucket, &b)) return -1;
+    nb_s3_ingest in;
+    if (nb_s3_ingest_prepare(c, &in)) return -1;
+    const char *attrs, *tags, *sc;
+    nb_s3_write_cond cond;
+    if (nb_s3_build_attrs(c, &attrs) || nb_s3_tags_from_header(c, nb_in_str(c, "Tagging"), &tags) ||
+        nb_s3_storage_class(c, &sc) || nb_s3_write_conditions(c, &cond))
+        return -1;
+    if (nb_s3_ingest_body(c, &in)) return -1;
+
+    nb_s3_object o;
+    memset(&o, 0, sizeof o);
+    o.key = key;
+    o.key_len = key_len;
+    o.size = in.size;
+    memcpy(o.etag, in.etag, sizeof in.etag);
+    o.last_modified = nb_clock_now_f();
+    o.storage_class = sc;
+    o.owner = b.account;
+    o.attrs = attrs;
+    o.tags = tags;
+    o.blob = in.blob;
+    o.crcs = in.crcs;
+    o.crcs_len = in.crcs_len;
+    const char *ckm = nb_s3_ck_member(in.ck_algo);
+    if (ckm) o.checksums = nb_arena_printf(c->arena, "{\"%s\":\"%s\"}", ckm, in.ck_b64);
+    nb_s3_put p = {.bucket = bucket, .o = &o, .cond = cond};
+    int rc = nb_s3_object_put(nb_s3_g, &p);
+    if (rc) {
+        nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), in.blob);
+        return nb_s3_store_error(c, rc, bucket, key);
+    }
+    json_t *out = json_pack("{s:s}", "ETag", nb_s3_quote(c, o.etag));
+    if (p.versioned) json_object_set_new(out, "VersionId", json_string(o.version_id));
+    if (ckm) json_object_set_new(out, ckm, json_string(in.ck_b64));
+    json_t *a = json_loads(attrs, 0, NULL);
+    json_t *sse = json_object_get(a, "ServerSideEncryption");
+    if (sse) json_object_set(out, "ServerSideEncryption", sse);
+    json_decref(a);
+    c->output = out;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- reads */
+
+/* Look up the version a GET/HEAD names, turning delete markers into S3's answers. */
+static int resolve(nb_call *c, const char *bucket, const char *key, size_t key_len,
+                   nb_s3_object *o, const char *method)
+{
+    const char *version;
+    if (nb_s3_in_version(c, &version)) return -1;
+    nb_s3_bucket b;
+    if (nb_s3_need_bucket(c, bucket, &b)) return -1;
+    int rc = nb_s3_object_get(nb_s3_g, bucket, key, key_len, version, true, c->arena, o);
+    if (rc) return nb_s3_store_error(c, rc, bucket, key);
+    if (o->delete_marker) {
+        nb_s3_add_header(c, "x-amz-delete-marker", "true");
+        nb_s3_add_header(c, "x-amz-version-id", o->version_id);
+        if (version)
+            return nb_s3_error(c, 405, "MethodNotAllowed",
+                               "The specified method is not allowed against this resource.",
+                               "Method", method, "ResourceType", "DeleteMarker", NULL);
+        return nb_s3_error(c, 404, "NoSuchKey", "The specified key does not exist.", "Key", key,
+                           NULL);
+    }
+    return 0;
+}
+
+/* HTTP dates have one-second resolution: compare whole seconds. */
+static double whole(double t) { return floor(t); }
+
+static double in_time(nb_call *c, const char *member)
+{
+    json_t *v = json_object_get(c->input, member);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* GET/HEAD conditions: 0 = go on, 1 = 304 Not Modified, -1 = 412 (error set). */
+static int read_conditions(nb_call *c, const nb_s3_object *o)
+{
+    const char *im = nb_in_str(c, "IfMatch");
+    const char *inm = nb_in_str(c, "IfNoneMatch");
+    double ius = in_time(c, "IfUnmodifiedSince"), ims = in_time(c, "IfModifiedSince");
+    double lm = whole(o->last_modified);
+    if (im && !nb_s3_etag_matches(im, o->etag))
+        return nb_s3_error(c, 412, "PreconditionFailed",
+                           "At least one of the pre-conditions you specified did not hold",
+                           "Condition", "If-Match", NULL);
+    if (!im && !isnan(ius) && lm > ius)
+        return nb_s3_error(c, 412, "PreconditionFailed",
+                           "At least one of the pre-conditions you specified did not hold",
+                           "Condition", "If-Unmodified-Since", NULL);
+    if (inm && nb_s3_etag_matches(inm, o->etag)) return 1;
+    if (!inm && !isnan(ims) && lm <= ims) return 1;
+    return 0;
+}
+
+int nb_s3_parse_range(const char *h, int64_t size, int64_t *start, int64_t *end)
+{
+    if (!h) return 0;
+    while (*h == ' ') h++;
+    if (strncasecmp(h, "bytes=", 6) != 0) return 0;
+    h += 6;
+    if (strchr(h, ',')) return 0; /* S3 ignores multi-range requests: whole object */
+    char *e;
+    if (*h == '-') {
+        errno = 0;
+        long long n = strtoll(h + 1, &e, 10);
+        if (e == h + 1 || *e || errno || n < 0) return 0;
+        if (n == 0 || size == 0) return -1;
+        *start = n >= size ? 0 : size - n;
+        *end = size - 1;
+        return 1;
+    }
+    errno = 0;
+    long long a = strtoll(h, &e, 10);
+    if (e == h || *e != '-' || errno || a < 0) return 0;
+    const char *bpos = e + 1;
+    long long bv = -1;
+    if (*bpos) {
+        bv = strtoll(bpos, &e, 10);
+        if (e == bpos || *e || errno) return 0;
+        if (bv < a) return 0; /* syntactically invalid: ignored, as RFC 7233 says */
+    }
+    if (a >= size) return -1;
+    *start = a;
+    *end = bv < 0 || bv >= size ? size - 1 : bv;
+    return 1;
+}
+
+/* The output document shared by GET and HEAD (headers from stored attributes). */
+static json_t *object_doc(nb_call *c, const nb_s3_object *o, const nb_s3_bucket *b)
+{
+    json_t *out = o->attrs ? json_loads(o->attrs, 0, NULL) : NULL;
+    if (!out) out = json_object();
+    json_object_set_new(out, "ETag", json_string(nb_s3_quote(c, o->etag)));
+    json_object_set_new(out, "LastModified", json_real(whole(o->last_modified)));
+    json_object_set_new(out, "AcceptRanges", json_string("bytes"));
+    if (b->versioning != NB_S3_VERSIONING_OFF || strcmp(o->version_id, "null") != 0)
+        json_object_set_new(out, "VersionId", json_string(o->version_id));
+    if (o->storage_class && strcmp(o->storage_class, "STANDARD") != 0)
+        json_object_set_new(out, "StorageClass", json_string(o->storage_class));
+    if (o->tags) {
+        json_t *t = json_loads(o->tags, 0, NULL);
+        if (json_array_size(t))
+            json_object_set_new(out, "TagCount", json_integer((json_int_t)json_array_size(t)));
+        json_decref(t);
+    }
+    const char *mode = nb_in_str(c, "ChecksumMode");
+    if (mode && strcasecmp(mode, "ENABLED") == 0 && o->checksums) {
+        json_t *ck = json_loads(o->checksums, 0, NULL);
+        if (ck) json_object_update(out, ck);
+        json_decref(ck);
+    }
+    /* response-* overrides (GET only; members absent on HEAD) */
+    static const char *const ov[][2] = {{"ResponseContentType", "ContentType"},
+                                        {"ResponseContentLanguage", "ContentLanguage"},
+                                        {"ResponseContentDisposition", "ContentDisposition"},
+                                        {"ResponseContentEncoding", "ContentEncoding"},
+                                        {"ResponseCacheControl", "CacheControl"},
+                                        {"ResponseExpires", "Expires"}};
+    for (size_t i = 0; i < NB_ARRAY_LEN(ov); i++) {
+        json_t *v = json_object_get(c->input, ov[i][0]);
+        if (v) json_object_set(out, ov[i][1], v);
+    }
+    return out;
+}
+
+/* A piece of content to send: file + range + integrity table. */
+typedef struct piece {
+    const char *blob;
+    const unsigned char *crcs;
+    size_t crcs_len;
+    int64_t fsize; /* size of the file */
+    int64_t off;   /* within the file */
+    int64_t len;
+} piece;
+
+typedef struct stream_ctx {
+    piece *pieces;
+    size_t n;
+} stream_ctx;
+
+static int open_piece(nb_call *c, const piece *p)
+{
+    int fd = nb_s3_content_openfd(nb_s3_store_content(nb_s3_g), p->blob);
+    if (fd < 0)
+        nb_error("s3: request %s: content file %s: %s", c->request_id, p->blob, strerror(errno));
+    return fd;
+}
+
+/* out_stream: verify a window of blocks, then sendfile it from the page cache (the bytes the
+ * kernel sends are the ones just checked; files never change after they are written). */
+static int stream_pieces(nb_call *c)
+{
+    stream_ctx *s = c->out_stream_ud;
+    enum { WINDOW = 8 };
+    char *buf = malloc((size_t)NB_S3_BLOCK);
+    if (!buf) return -1;
+    int rc = 0;
+    for (size_t i = 0; i < s->n && rc == 0; i++) {
+        piece *p = &s->pieces[i];
+        int fd = open_piece(c, p);
+        if (fd < 0) {
+            rc = -1;
+            break;
+        }
+        int64_t pos = p->off, end = p->off + p->len;
+        while (pos < end) {
+            int64_t wend = (pos / NB_S3_BLOCK + WINDOW) * NB_S3_BLOCK;
+            if (wend > end) wend = end;
+            if (nb_s3_content_verify(fd, p->blob, p->crcs, p->crcs_len, p->fsize, pos,
+                                     wend - pos, buf, (size_t)NB_S3_BLOCK) < 0) {
+                rc = -1;
+                break;
+            }
+            int dfd = dup(fd);
+            if (dfd < 0 || nb_resp_sendfile(c->http, dfd, (off_t)pos, (size_t)(wend - pos)) < 0) {
+                rc = -1;
+                break;
+            }
+            pos = wend;
+        }
+        close(fd);
+    }
+    free(buf);
+    return rc;
+}
+
+/* Read pieces into one memory buffer (small ranges). */
+static int read_pieces(nb_call *c, piece *ps, size_t n, int64_t total, char **out)
+{
+    char *mem = nb_arena_alloc(c->arena, (size_t)total + 1);
+    char *scratch = malloc((size_t)NB_S3_BLOCK);
+    if (!mem || !scratch) {
+        free(scratch);
+        return nb_s3_nomem(c);
+    }
+    int64_t done = 0;
+    for (size_t i = 0; i < n; i++) {
+        int fd = open_piece(c, &ps[i]);
+        int rc = fd < 0 ? -1
+                        : nb_s3_content_read(fd, ps[i].blob, ps[i].crcs, ps[i].crcs_len,
+                                             ps[i].fsize, ps[i].off, ps[i].len, mem + done,
+                                             scratch);
+        if (fd >= 0) close(fd);
+        if (rc < 0) {
+            free(scratch);
+            return nb_s3_internal(c, "stored content failed its integrity check or is missing");
+        }
+        done += ps[i].len;
+    }
+    free(scratch);
+    *out = mem;
+    return 0;
+}
+
+/* The pieces covering [start, end] of an object. */
+static piece *pieces_of(nb_call *c, const nb_s3_object *o, int64_t start, int64_t end,
+                        size_t *n)
+{
+    *n = 0;
+    if (o->nparts == 0) {
+        piece *p = nb_arena_calloc(c->arena, sizeof *p);
+        if (!p) return NULL;
+        *p = (piece){o->blob, o->crcs, o->crcs_len, o->size, start, end - start + 1};
+        *n = 1;
+        return p;
+    }
+    piece *ps = nb_arena_calloc(c->arena, (size_t)o->nparts * sizeof *ps);
+    if (!ps) return NULL;
+    for (int i = 0; i < o->nparts; i++) {
+        const nb_s3_part *pt = &o->parts[i];
+        int64_t ps0 = pt->offset, pe = pt->offset + pt->size - 1;
+        if (pe < start || ps0 > end || pt->size == 0) continue;
+        int64_t s = start > ps0 ? start : ps0, e = end < pe ? end : pe;
+        ps[(*n)++] = (piece){pt->blob, pt->crcs, pt->crcs_len, pt->size, s - ps0, e - s + 1};
+    }
+    return ps;
+}
+
+/* Set up the body of a GET for [start, end] (len may be 0). */
+static int send_range(nb_call *c, const nb_s3_object *o, int64_t start, int64_t end)
+{
+    int64_t len = end - start + 1;
+    if (len <= 0) {
+        c->out_body = "";
+        c->out_body_len = 0;
+        return 0;
+    }
+    size_t n;
+    piece *ps = pieces_of(c, o, start, end, &n);
+    if (!ps) return nb_s3_nomem(c);
+    if (len <= SMALL_READ) {
+        char *mem;
+        if (read_pieces(c, ps, n, len, &mem)) return -1;
+        c->out_body = mem;
+        c->out_body_len = (size_t)len;
+        return 0;
+    }
+    if (n == 1) {
+        /* One file: verify the covering blocks, then let the dispatcher sendfile the range.
+         * Costs one extra read pass (from the page cache once warm) before the first byte;
+         * the out_stream path below verifies window by window instead. */
+        int fd = open_piece(c, &ps[0]);
+        if (fd < 0) return nb_s3_internal(c, "stored content is missing");
+        char *buf = malloc((size_t)NB_S3_BLOCK);
+        int rc = buf ? nb_s3_content_verify(fd, ps[0].blob, ps[0].crcs, ps[0].crcs_len,
+                                            ps[0].fsize, ps[0].off, ps[0].len, buf,
+                                            (size_t)NB_S3_BLOCK)
+                     : -1;
+        free(buf);
+        if (rc < 0) {
+            close(fd);
+            return nb_s3_internal(c, "stored content failed its integrity check");
+        }
+        c->out_fd = fd;
+        c->out_off = (off_t)ps[0].off;
+        c->out_len = ps[0].len;
+        return 0;
+    }
+    if (len <= MEM_SPAN) {
+        char *mem;
+        if (read_pieces(c, ps, n, len, &mem)) return -1;
+        c->out_body = mem;
+        c->out_body_len = (size_t)len;
+        return 0;
+    }
+    stream_ctx *s = nb_arena_calloc(c->arena, sizeof *s);
+    if (!s) return nb_s3_nomem(c);
+    s->pieces = ps;
+    s->n = n;
+    c->out_stream = stream_pieces;
+    c->out_stream_ud = s;
+    c->out_len = len;
+    return 0;
+}
+
+static int get_or_head(nb_call *c, bool get)
+{
+    const char *bucket = nb_in_str(c, "Bucket");
+    size_t key_len = 0;
+    const char *key = nb_s3_in_key(c, &key_len);
+    if (!key) return nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
+    nb_s3_object o;
+    if (resolve(c, bucket, key, key_len, &o, get ? "GET" : "HEAD")) return -1;
+    nb_s3_bucket b;
+    if (nb_s3_bucket_get(nb_s3_g, bucket, &b, NULL)) return nb_s3_internal(c, "bucket vanished");
+    int cond = read_conditions(c, &o);
+    if (cond < 0) return -1;
+    json_t *out = object_doc(c, &o, &b);
+    if (cond == 1) {
+        /* 304: only the validators, no body */
+        json_t *nm = json_pack("{s:O,s:O}", "ETag", json_object_get(out, "ETag"), "LastModified",
+                               json_object_get(out, "LastModified"));
+        json_decref(out);
+        c->output = nm;
+        c->out_status = 304;
+        c->out_body = "";
+        c->out_body_len = 0;
+        return 0;
+    }
+    int64_t start = 0, end = o.size - 1;
+    bool partial = false;
+    json_int_t pn = nb_in_int(c, "PartNumber", 0);
+    const char *range = nb_in_str(c, "Range");
+    if (pn) {
+        if (range) {
+            json_decref(out);
+            return nb_s3_error(c, 400, "InvalidRequest",
+                               "Cannot specify both Range header and partNumber query parameter",
+                               NULL);
+        }
+        int count = o.nparts ? o.nparts : 1;
+        if (pn < 1 || pn > count) {
+            json_decref(out);
+            char req[24], act[24];
+            snprintf(req, sizeof req, "%lld", (long long)pn);
+            snprintf(act, sizeof act, "%d", count);
+            return nb_s3_error(c, 416, "InvalidPartNumber", "The requested partnumber is not satisfiable",
+                               "PartNumberRequested", req, "ActualPartCount", act, NULL);
+        }
+        if (o.nparts) {
+            start = o.parts[pn - 1].offset;
+            end = start + o.parts[pn - 1].size - 1;
+            json_object_set_new(out, "PartsCount", json_integer(o.nparts));
+        }
+        partial = o.size > 0;
+    } else {
+        int r = nb_s3_parse_range(range, o.size, &start, &end);
+        if (r < 0) {
+            json_decref(out);
+            char sz[24];
+            snprintf(sz, sizeof sz, "%lld", (long long)o.size);
+            return nb_s3_error(c, 416, "InvalidRange", "The requested range is not satisfiable",
+                               "RangeRequested", range, "ActualObjectSize", sz, NULL);
+        }
+        partial = r == 1;
+    }
+    int64_t len = o.size ? end - start + 1 : 0;
+    json_object_set_new(out, "ContentLength", json_integer(len));
+    if (partial) {
+        json_object_set_new(out, "ContentRange",
+                            json_string(nb_arena_printf(c->arena, "bytes %lld-%lld/%lld",
+                                                        (long long)start, (long long)end,
+                                                        (long long)o.size)));
+        c->out_status = 206;
+    }
+    c->output = out;
+    if (!get) return 0;
+    if (send_range(c, &o, start, o.size ? end : start - 1)) {
+        json_decref(c->output);
+        c->output = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int nb_s3_op_get_object(nb_call *c) { return get_or_head(c, true); }
+int nb_s3_op_head_object(nb_call *c) { return get_or_head(c, false); }
+
+/* ---------------------------------------------------------------- delete */
+
+int nb_s3_op_delete_object(nb_call *c)
+{
+    const char *bucket = nb_in_str(c, "Bucket");
+    size_t key_len = 0;
+    const char *key = nb_s3_in_key(c, &key_len);
+    if (!key) return nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
+    const char *version;
+    if (nb_s3_in_version(c, &version)) return -1;
+    nb_s3_bucket b;
+    if (nb_s3_need_bucket(c, bucket, &b)) return -1;
+    nb_s3_del d = {.bucket = bucket, .key = key, .key_len = key_len, .version_id = version};
+    int rc = nb_s3_object_delete(nb_s3_g, &d);
+    if (rc) return nb_s3_store_error(c, rc, bucket, key);
+    json_t *out = json_object();
+    if (d.out_marker) json_object_set_new(out, "DeleteMarker", json_true());
+    if (d.out_version[0] && (b.versioning != NB_S3_VERSIONING_OFF || version))
+        json_object_set_new(out, "VersionId", json_string(d.out_version));
+    c->output = out;
+    return 0;
+}
+
+int nb_s3_op_delete_objects(nb_call *c)
+{
+    const char *bucket = nb_in_str(c, "Bucket");
+    nb_s3_bucket b;
+    if (nb_s3_need_bucket(c, bucket, &b)) return -1;
+    bool has_ck = nb_call_header(c, "Content-MD5") != NULL;
+    for (size_t i = 0; i < NB_ARRAY_LEN(ck_algos) && !has_ck; i++)
+        has_ck = nb_call_header(c, nb_cksum_header(ck_algos[i])) != NULL;
+    if (!has_ck)
+        return nb_s3_error(c, 400, "InvalidRequest",
+                           "Missing required header for this request: Content-Md5", NULL);
+    json_t *del = json_object_get(c->input, "Delete");
+    json_t *objs = json_object_get(del, "Objects");
+    bool quiet = json_is_true(json_object_get(del, "Quiet"));
+    if (!json_is_array(objs) || json_array_size(objs) == 0 || json_array_size(objs) > 1000)
+        return nb_s3_error(c, 400, "MalformedXML",
+                           "The XML you provided was not well-formed or did not validate against"
+                           " our published schema",
+                           NULL);
+    json_t *deleted = json_array(), *errors = json_array();
+    size_t i;
+    json_t *it;
+    json_array_foreach(objs, i, it)
+    {
+        json_t *kj = json_object_get(it, "Key");
+        const char *key = json_string_value(kj);
+        const char *ver = json_string_value(json_object_get(it, "VersionId"));
+        if (!key) continue;
+        size_t kn = json_string_length(kj);
+        if (kn > NB_S3_MAX_KEY) {
+            json_array_append_new(errors, json_pack("{s:s,s:s,s:s}", "Key", key, "Code",
+                                                    "KeyTooLongError", "Message",
+                                                    "Your key is too long"));
+            continue;
+        }
+        nb_s3_del d = {.bucket = bucket, .key = key, .key_len = kn, .version_id = ver};
+        int rc = nb_s3_object_delete(nb_s3_g, &d);
+        if (rc) {
+            json_t *e = json_pack("{s:s,s:s,s:s}", "Key", key, "Code",
+                                  rc == NB_S3_NO_BUCKET ? "NoSuchBucket" : "InternalError",
+                                  "Message",
+                                  rc == NB_S3_NO_BUCKET
+                                      ? "The specified bucket does not exist"
+                                      : "We encountered an internal error. Please try again.");
+            if (ver) json_object_set_new(e, "VersionId", json_string(ver));
+            json_array_append_new(errors, e);
+            continue;
+        }
+        if (quiet) continue;
+        json_t *okj = json_pack("{s:s}", "Key", key);
+        if (ver) json_object_set_new(okj, "VersionId", json_string(ver));
+        if (d.out_marker) {
+            json_object_set_new(okj, "DeleteMarker", json_true());
+            json_object_set_new(okj, "DeleteMarkerVersionId", json_string(d.out_version));
+        }
+        json_array_append_new(deleted, okj);
+    }
+    json_t *out = json_object();
+    if (json_array_size(deleted)) json_object_set(out, "Deleted", deleted);
+    if (json_array_size(errors)) json_object_set(out, "Errors", errors);
+    json_decref(deleted);
+    json_decref(errors);
+    c->output = out;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- copy */
+
+int nb_s3_parse_copy_source(nb_call *c, const char *src, const char **bucket, const char **key,
+                            size_t *key_len, const char **version)
+{
+    *version = NULL;
+    size_t n = strlen(src);
+    const char *q = memchr(src, '?', n);
+    size_t pn = q ? (size_t)(q - src) : n;
+    char *dec = nb_arena_alloc(c->arena, pn + 1);
+    if (!dec) return nb_s3_nomem(c);
+    ssize_t dn = nb_url_decode(src, pn, dec, false);
+    if (dn < 0) goto bad;
+    dec[dn] = 0;
+    char *p = dec;
+    if (*p == '/') p++;
+    char *slash = strchr(p, '/');
+    if (!slash || slash == p || !slash[1]) goto bad;
+    *slash = 0;
+    *bucket = p;
+    *key = slash + 1;
+    *key_len = (size_t)(dec + dn - (slash + 1));
+    if (q) {
+        const char *v = strstr(q + 1, "versionId=");
+        if (v) {
+            v += 10;
+            size_t vn = strcspn(v, "&");
+            char *vd = nb_arena_alloc(c->arena, vn + 1);
+            if (!vd) return nb_s3_nomem(c);
+            ssize_t k = nb_url_decode(v, vn, vd, false);
+            if (k < 0) goto bad;
+            vd[k] = 0;
+            *version = vd;
+        }
+    }
+    return 0;
+bad:
+    return nb_s3_error(c, 400, "InvalidArgument", "Invalid copy source object key",
+                       "ArgumentName", "x-amz-copy-source", "ArgumentValue", src, NULL);
+}
+
+int nb_s3_copy_conditions(nb_call *c, const nb_s3_object *o)
+{
+    const char *im = nb_in_str(c, "CopySourceIfMatch");
+    const char *inm = nb_in_str(c, "CopySourceIfNoneMatch");
+    double ius = in_time(c, "CopySourceIfUnmodifiedSince"),
+           ims = in_time(c, "CopySourceIfModifiedSince");
+    double lm = whole(o->last_modified);
+    const char *failed = NULL;
+    /* AWS: if-match true + if-unmodified-since false succeeds; if-none-match false +
+     * if-modified-since true fails (RFC 7232 precedence). */
+    if (im && !nb_s3_etag_matches(im, o->etag))
+        failed = "x-amz-copy-source-If-Match";
+    else if (!im && !isnan(ius) && lm > ius)
+        failed = "x-amz-copy-source-If-Unmodified-Since";
+    else if (inm && nb_s3_etag_matches(inm, o->etag))
+        failed = "x-amz-copy-source-If-None-Match";
+    else if (!inm && !isnan(ims) && lm <= ims)
+        failed = "x-amz-copy-source-If-Modified-Since";
+    if (failed)
+        return nb_s3_error(c, 412, "PreconditionFailed",
+                           "At least one of the pre-conditions you specified did not hold",
+                           "Condition", failed, NULL);
+    return 0;
+}
+
+int nb_s3_copy_range(nb_call *c, const nb_s3_object *o, int64_t off, int64_t len,
+                     nb_s3_writer *w)
+{
+    if (len <= 0) return 0;
+    size_t n;
+    piece *ps = pieces_of(c, o, off, off + len - 1, &n);
+    char *buf = malloc((size_t)NB_S3_BLOCK * 2);
+    if (!ps || !buf) {
+        free(buf);
+        return nb_s3_nomem(c);
+    }
+    char *scratch = buf + NB_S3_BLOCK;
+    for (size_t i = 0; i < n; i++) {
+        int fd = open_piece(c, &ps[i]);
+        if (fd < 0) {
+            free(buf);
+            return nb_s3_internal(c, "copy source content is missing");
+        }
+        for (int64_t pos = ps[i].off; pos < ps[i].off + ps[i].len;) {
+            int64_t k = ps[i].off + ps[i].len - pos;
+            int64_t to_block_end = NB_S3_BLOCK - pos % NB_S3_BLOCK;
+            if (k > to_block_end) k = to_block_end;
+            if (nb_s3_content_read(fd, ps[i].blob, ps[i].crcs, ps[i].crcs_len, ps[i].fsize, pos,
+                                   k, buf, scratch) < 0 ||
+                nb_s3_writer_write(w, buf, (size_t)k) < 0) {
+                close(fd);
+                free(buf);
+                return nb_s3_internal(c, "copy failed: source integrity check or write error");
+            }
+            pos += k;
+        }
+        close(fd);
+    }
+    free(buf);
+    return 0;
+}
+
+int nb_s3_op_copy_object(nb_call *c)
+{
+    const char *bucket = nb_in_str(c, "Bucket");
+    size_t key_len = 0;
+    const char *key = nb_s3_in_key(c, &key_len);
+    if (!key) return nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
+    if (nb_s3_check_key(c, key_len)) return -1;
+    const char *sb, *sk, *sv;
+    size_t skn;
+    const char *cs = nb_in_str(c, "CopySource");
+    if (!cs || nb_s3_parse_copy_source(c, cs, &sb, &sk, &skn, &sv)) return cs ? -1 :
+        nb_s3_error(c, 400, "InvalidArgument", "Copy Source must mention the source bucket and key:"
+                    " sourcebucket/sourcekey", NULL);
+    nb_s3_bucket db, sbk;
+    if (nb_s3_need_bucket(c, bucket, &db) || nb_s3_need_bucket(c, sb, &sbk)) return -1;
+    nb_s3_object so;
+    int rc = nb_s3_object_get(nb_s3_g, sb, sk, skn, sv, true, c->arena, &so);
+    if (rc == NB_S3_NO_VERSION)
+        return nb_s3_error(c, 404, "NoSuchVersion", "The specified version does not exist.",
+                           "Key", sk, "VersionId", sv, NULL);
+    if (rc) return nb_s3_store_error(c, rc, sb, sk);
+    if (so.delete_marker) {
+        if (sv)
+            return nb_s3_error(c, 400, "InvalidRequest",
+                               "The source of a copy request may not specifically refer to a"
+                               " delete marker by version id.",
+                               NULL);
+        return nb_s3_error(c, 404, "NoSuchKey", "The specified key does not exist.", "Key", sk,
+                           NULL);
+    }
+    if (nb_s3_copy_conditions(c, &so)) return -1;
+    const char *md = nb_in_str(c, "MetadataDirective");
+    const char *td = nb_in_str(c, "TaggingDirective");
+    if (md && strcmp(md, "COPY") != 0 && strcmp(md, "REPLACE") != 0)
+        return nb_s3_error(c, 400, "InvalidArgument", "Unknown metadata directive.",
+                           "ArgumentName", "x-amz-metadata-directive", "ArgumentValue", md, NULL);
+    if (td && strcmp(td, "COPY") != 0 && strcmp(td, "REPLACE") != 0)
+        return nb_s3_error(c, 400, "InvalidArgument", "Unknown tagging directive.",
+                           "ArgumentName", "x-amz-tagging-directive", "ArgumentValue", td, NULL);
+    bool replace = md && strcmp(md, "REPLACE") == 0;
+    const char *sc;
+    if (nb_s3_storage_class(c, &sc)) return -1;
+    bool same = strcmp(sb, bucket) == 0 && skn == key_len && memcmp(sk, key, skn) == 0 &&
+                (!sv || strcmp(sv, so.version_id) == 0);
+    if (same && !replace && !nb_in_str(c, "StorageClass") &&
+        !nb_in_str(c, "WebsiteRedirectLocation") && !nb_in_str(c, "ServerSideEncryption"))
+        return nb_s3_error(c, 400, "InvalidRequest",
+                           "This copy request is illegal because it is trying to copy an object to"
+                           " itself without changing the object's metadata, storage class,"
+                           " website redirect location or encryption attributes.",
+                           NULL);
+    const char *attrs = so.attrs, *tags = so.tags;
+    if (replace && nb_s3_build_attrs(c, &attrs)) return -1;
+    if (td && strcmp(td, "REPLACE") == 0 &&
+        nb_s3_tags_from_header(c, nb_in_str(c, "Tagging"), &tags))
+        return -1;
+    nb_s3_write_cond cond;
+    if (nb_s3_write_conditions(c, &cond)) return -1;
+    nb_s3_ingest in;
+    memset(&in, 0, sizeof in);
+    const char *alg = nb_in_str(c, "ChecksumAlgorithm");
+    in.ck_algo = alg ? nb_cksum_algo_from_name(alg, strlen(alg)) : NB_CKSUM_NONE;
+    if (alg && in.ck_algo == NB_CKSUM_NONE)
+        return nb_s3_error(c, 400, "InvalidRequest", "Checksum algorithm provided is unsupported.",
+                           NULL);
+    if (in.ck_algo == NB_CKSUM_NONE && so.checksums) {
+        /* keep the source's checksum algorithm, recomputed over the copy */
+        json_t *ck = json_loads(so.checksums, 0, NULL);
+        const char *name;
+        json_t *v;
+        json_object_foreach(ck, name, v)
+        {
+            for (size_t i = 0; i < NB_ARRAY_LEN(ck_members); i++)
+                if (strcmp(name, ck_members[i]) == 0) in.ck_algo = ck_algos[i];
+        }
+        json_decref(ck);
+    }
+    nb_s3_writer w;
+    if (nb_s3_writer_open(nb_s3_store_content(nb_s3_g), &w, in.ck_algo) < 0)
+        return nb_s3_internal(c, "cannot create a content file");
+    if (nb_s3_copy_range(c, &so, 0, so.size, &w)) {
+        nb_s3_writer_free(&w, true);
+        return -1;
+    }
+    unsigned char ck[NB_CKSUM_MAX_RAW];
+    size_t ckn = 0;
+    if (nb_s3_writer_finish(&w, in.md5, ck, &ckn) < 0) {
+        nb_s3_writer_free(&w, true);
+        return nb_s3_internal(c, "cannot make a content file durable");
+    }
+    nb_s3_object o;
+    memset(&o, 0, sizeof o);
+    o.key = key;
+    o.key_len = key_len;
+    o.size = w.size;
+    nb_hex(in.md5, 16, o.etag);
+    o.last_modified = nb_clock_now_f();
+    o.storage_class = nb_in_str(c, "StorageClass") ? sc : so.storage_class;
+    o.owner = db.account;
+    o.attrs = attrs;
+    o.tags = tags;
+    o.blob = nb_arena_strdup(c->arena, w.id);
+    o.crcs_len = w.crcs.len;
+    unsigned char *crcs = nb_arena_alloc(c->arena, w.crcs.len);
+    if (crcs) memcpy(crcs, w.crcs.data, w.crcs.len);
+    o.crcs = crcs;
+    nb_s3_writer_free(&w, false);
+    if (!crcs || !o.blob) {
+        nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), o.blob);
+        return nb_s3_nomem(c);
+    }
+    const char *ckm = nb_s3_ck_member(in.ck_algo);
+    if (ckn && ckm) {
+        nb_cksum_to_b64(ck, ckn, in.ck_b64);
+        o.checksums = nb_arena_printf(c->arena, "{\"%s\":\"%s\"}", ckm, in.ck_b64);
+    }
+    nb_s3_put p = {.bucket = bucket, .o = &o, .cond = cond};
+    rc = nb_s3_object_put(nb_s3_g, &p);
+    if (rc) {
+        nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), o.blob);
+        return nb_s3_store_error(c, rc, bucket, key);
+    }
+    json_t *res = json_pack("{s:s,s:f}", "ETag", nb_s3_quote(c, o.etag), "LastModified",
+                            whole(o.last_modified));
+    if (ckn && ckm) json_object_set_new(res, ckm, json_string(in.ck_b64));
+    json_t *out = json_pack("{s:o}", "CopyObjectResult", res);
+    if (p.versioned) json_object_set_new(out, "VersionId", json_string(o.version_id));
+    if (sbk.versioning != NB_S3_VERSIONING_OFF)
+        json_object_set_new(out, "CopySourceVersionId", json_string(so.version_id));
+    c->output = out;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- object tagging */
+
+static int tagging_target(nb_call *c, const char **bucket, const char **key, size_t *key_len,
+                          const char **version)
+{
+    *bucket = nb_in_str(c, "Bucket");
+    *key = nb_s3_in_key(c, key_len);
+    if (!*key) return nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
+    if (nb_s3_in_version(c, version)) return -1;
+    nb_s3_bucket b;
+    return nb_s3_need_bucket(c, *bucket, &b);
+}
+
+static int tagging_error(nb_call *c, int rc, const char *bucket, const char *key)
+{
+    if (rc == NB_S3_NOT_IMPLEMENTED)
+        return nb_s3_error(c, 405, "MethodNotAllowed",
+                           "The specified method is not allowed against this resource.",
+                           "ResourceType", "DeleteMarker", NULL);
+    return nb_s3_store_error(c, rc, bucket, key);
+}
+
+int nb_s3_op_get_object_tagging(nb_call *c)
+{
+    const char *bucket, *key, *version;
+    size_t kn;
+    if (tagging_target(c, &bucket, &key, &kn, &version)) return -1;
+    nb_s3_object o;
+    int rc = nb_s3_object_get(nb_s3_g, bucket, key, kn, version, false, c->arena, &o);
+    if (rc) return nb_s3_store_error(c, rc, bucket, key);
+    if (o.delete_marker) return tagging_error(c, version ? NB_S3_NOT_IMPLEMENTED : NB_S3_NO_KEY, bucket, key);
+    json_t *set = o.tags ? json_loads(o.tags, 0, NULL) : NULL;
+    json_t *out = json_pack("{s:o}", "TagSet", set ? set : json_array());
+    if (strcmp(o.version_id, "null") != 0 || version)
+        json_object_set_new(out, "VersionId", json_string(o.version_id));
+    c->output = out;
+    return 0;
+}
+
+int nb_s3_op_put_object_tagging(nb_call *c)
+{
+    const char *bucket, *key, *version;
+    size_t kn;
+    if (tagging_target(c, &bucket, &key, &kn, &version)) return -1;
+    json_t *set = json_object_get(json_object_get(c->input, "Tagging"), "TagSet");
+    if (!json_is_array(set))
+        return nb_s3_error(c, 400, "MalformedXML",
+                           "The XML you provided was not well-formed or did not validate against"
+                           " our published schema",
+                           NULL);
+    const char *tags;
+    if (nb_s3_tags_from_input(c, set, true, &tags)) return -1;
+    char vid[40];
+    int rc = nb_s3_object_set_tags(nb_s3_g, bucket, key, kn, version, tags, vid);
+    if (rc) return tagging_error(c, rc, bucket, key);
+    c->output = strcmp(vid, "null") != 0 || version ? json_pack("{s:s}", "VersionId", vid)
+                                                    : json_object();
+    return 0;
+}
+
+int nb_s3_op_delete_object_tagging(nb_call *c)
+{
+    const char *bucket, *key, *version;
+    size_t kn;
+    if (tagging_target(c, &bucket, &key, &kn, &version)) return -1;
+    char vid[40];
+    int rc = nb_s3_object_set_tags(nb_s3_g, bucket, key, kn, version, NULL, vid);
+    if (rc) return tagging_error(c, rc, bucket, key);
+    c->output = strcmp(vid, "null") != 0 || version ? json_pack("{s:s}", "VersionId", vid)
+                                                    : json_object();
+    return 0;
+}
