@@ -62,7 +62,7 @@ static struct {
     const char *key_prefix, *bucket, *delimiter, *list_prefix, *path;
     const char *region, *access_key, *secret_key, *label;
     int weights[OP_COUNT];
-    bool unsigned_payload, verify;
+    bool unsigned_payload, verify, dump;
     double timeout;
     /* startup mode */
     bool startup;
@@ -850,6 +850,11 @@ static void report(stats *s, double secs) {
 static int run_load(void) {
     pattern_init();
     build_templates();
+    if (opt.dump) { /* the first request of each operation, as sent (without the body) */
+        for (int i = 0; i < OP_COUNT; i++)
+            if (tpls[i].n) fwrite(tpls[i].t[0].head, 1, tpls[i].t[0].head_len, stdout);
+        return 0;
+    }
     for (int i = 0; i < OP_COUNT; i++) weight_total += opt.weights[i];
     if (opt.threads > opt.conns) opt.threads = opt.conns;
     thr *ts = nb_xcalloc((size_t)opt.threads, sizeof(thr));
@@ -1146,6 +1151,7 @@ static void usage(void) {
         "      --verify         check GET bodies against the pattern\n"
         "      --timeout S      per-request timeout (60)\n"
         "      --label NAME     name in the output\n"
+        "      --dump           print the first request of each operation and exit\n"
         "      --log FILE       startup: server stdout/stderr (/dev/null)\n"
         "      --rss-after-ms N startup: wait before reading RSS (500)\n",
         stderr);
@@ -1173,7 +1179,7 @@ static void set_target(const char *s) {
 int main(int argc, char **argv) {
     enum { OPT_KEYPFX = 256, OPT_KEYBASE, OPT_DIRS, OPT_DELIM, OPT_PREFIX, OPT_PATH, OPT_REGION, OPT_AK, OPT_SK,
            OPT_UNSIGNED, OPT_VERIFY, OPT_TIMEOUT, OPT_LABEL, OPT_STARTUP, OPT_LOG, OPT_RSSAFTER, OPT_EMIT,
-           OPT_WAIT, OPT_FREEPORT };
+           OPT_WAIT, OPT_FREEPORT, OPT_DUMP };
     static const struct option lo[] = {
         {"target", 1, 0, 'T'}, {"op", 1, 0, 'o'}, {"conns", 1, 0, 'c'},
         {"threads", 1, 0, 't'}, {"duration", 1, 0, 'd'}, {"requests", 1, 0, 'n'},
@@ -1184,7 +1190,7 @@ int main(int argc, char **argv) {
         {"unsigned-payload", 0, 0, OPT_UNSIGNED}, {"verify", 0, 0, OPT_VERIFY},
         {"timeout", 1, 0, OPT_TIMEOUT}, {"label", 1, 0, OPT_LABEL}, {"startup", 0, 0, OPT_STARTUP},
         {"log", 1, 0, OPT_LOG}, {"rss-after-ms", 1, 0, OPT_RSSAFTER}, {"emit", 1, 0, OPT_EMIT},
-        {"wait", 0, 0, OPT_WAIT}, {"free-port", 0, 0, OPT_FREEPORT},
+        {"dump", 0, 0, OPT_DUMP}, {"wait", 0, 0, OPT_WAIT}, {"free-port", 0, 0, OPT_FREEPORT},
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     opt.weights[OP_STS] = 1;
     int ch;
@@ -1217,6 +1223,7 @@ int main(int argc, char **argv) {
         case OPT_LOG: opt.log_path = optarg; break;
         case OPT_RSSAFTER: opt.rss_after_ms = atoi(optarg); break;
         case OPT_WAIT: wait = true; break;
+        case OPT_DUMP: opt.dump = true; break;
         case OPT_FREEPORT: return run_free_port();
         case OPT_EMIT: {
             uint64_t left = parse_size(optarg);
