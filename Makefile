@@ -5,7 +5,7 @@ CC       ?= cc
 PYTHON   ?= /usr/bin/python3
 BOTOCORE ?= /usr/lib/python3/dist-packages/botocore/data
 
-WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -Wshadow -Wstrict-prototypes
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -Wno-missing-field-initializers -Wshadow -Wstrict-prototypes
 CPPFLAGS := -D_GNU_SOURCE -Isrc -Ibuild/gen -I/usr/include/libxml2
 BASECFLAGS := -std=c17 -g -pthread $(WARN) $(CPPFLAGS)
 CFLAGS   ?= -O2
