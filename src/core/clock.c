@@ -33,9 +33,9 @@ struct clock_state {
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 /* Before nb_clock_init (tests, tools) region time is plain wall time. */
 static struct clock_state st = {0, 0, 1.0};
-static int64_t high;           /* largest value returned so far */
-static char *state_path;       /* <data_dir>/clock, NULL until init */
-static char *data_dir_path;    /* for fsync of the directory after rename */
+static int64_t high;        /* largest value returned so far */
+static char *state_path;    /* <data_dir>/clock, NULL until init */
+static char *data_dir_path; /* for fsync of the directory after rename */
 
 /* Serializes advances (compute, persist, apply) without holding `mu` across the fsync. */
 static pthread_mutex_t advance_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -75,9 +75,15 @@ int64_t nb_clock_now_us(void)
     return v;
 }
 
-int64_t nb_clock_now(void) { return nb_clock_now_us() / 1000000; }
+int64_t nb_clock_now(void)
+{
+    return nb_clock_now_us() / 1000000;
+}
 
-double nb_clock_now_f(void) { return (double)nb_clock_now_us() / 1e6; }
+double nb_clock_now_f(void)
+{
+    return (double)nb_clock_now_us() / 1e6;
+}
 
 double nb_clock_rate(void)
 {
@@ -227,7 +233,8 @@ int nb_clock_advance(int64_t us)
     pthread_mutex_unlock(&advance_mu);
 
     pthread_mutex_lock(&listeners_mu);
-    for (struct listener *l = listeners; l; l = l->next) l->fn(l->arg);
+    for (struct listener *l = listeners; l; l = l->next)
+        l->fn(l->arg);
     pthread_mutex_unlock(&listeners_mu);
     return 0;
 }
@@ -250,7 +257,7 @@ static const struct {
     const char *unit;
     double us;
 } units[] = {
-    {"ms", 1e3}, {"us", 1}, {"w", 7 * 86400e6}, {"d", 86400e6},
+    {"ms", 1e3},   {"us", 1},   {"w", 7 * 86400e6}, {"d", 86400e6},
     {"h", 3600e6}, {"m", 60e6}, {"s", 1e6},
 };
 
@@ -259,9 +266,11 @@ static const struct {
 int nb_duration_parse(const char *s, int64_t *us)
 {
     if (!s) return -1;
-    while (*s == ' ' || *s == '\t') s++;
+    while (*s == ' ' || *s == '\t')
+        s++;
     size_t len = strlen(s);
-    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n')) len--;
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n'))
+        len--;
     if (!len) return -1;
     const char *p = s, *end = s + len;
     double total = 0;

@@ -16,8 +16,8 @@ struct opt {
     const char *name;
     enum opt_type type;
     size_t off, size;
-    const char *def;   /* default, as text: parsed by the same code as flags */
-    double min, max;   /* numbers: inclusive bounds; min_open: min itself is refused */
+    const char *def; /* default, as text: parsed by the same code as flags */
+    double min, max; /* numbers: inclusive bounds; min_open: min itself is refused */
     bool min_open;
     const char *metavar;
     const char *help;
@@ -83,8 +83,7 @@ static bool parse_bool(const char *v, bool *out)
 
 /* Parse text v into option o of c. `from` names the source for the message ("--port",
  * "NIMBUS_PORT"). Returns 0 or -1 with *err. */
-static int set_opt(nb_config *c, const struct opt *o, const char *v, const char *from,
-                   char **err)
+static int set_opt(nb_config *c, const struct opt *o, const char *v, const char *from, char **err)
 {
     void *field = (char *)c + o->off;
     switch (o->type) {
@@ -105,8 +104,8 @@ static int set_opt(nb_config *c, const struct opt *o, const char *v, const char 
         errno = 0;
         long n = strtol(v, &end, 10);
         if (!*v || *end || errno || n < o->min || n > o->max) {
-            set_err(err, errf("%s: '%s' is not an integer in [%.0f, %.0f]", from, v, o->min,
-                              o->max));
+            set_err(err,
+                    errf("%s: '%s' is not an integer in [%.0f, %.0f]", from, v, o->min, o->max));
             return -1;
         }
         *(int *)field = (int)n;
@@ -219,8 +218,9 @@ int nb_config_load(nb_config *c, int argc, char **argv, char **err)
 void nb_config_print_help(const char *prog, void *file)
 {
     FILE *f = file ? file : stdout;
-    fprintf(f, "usage: %s [options]\n\noptions (flags override NIMBUS_* environment variables, "
-               "which override defaults):\n",
+    fprintf(f,
+            "usage: %s [options]\n\noptions (flags override NIMBUS_* environment variables, "
+            "which override defaults):\n",
             prog ? prog : "nimbus");
     for (size_t i = 0; i < NB_ARRAY_LEN(opts); i++) {
         const struct opt *o = &opts[i];

@@ -29,9 +29,9 @@ struct timer {
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake;      /* the scheduler thread: new earliest timer, advance, stop */
-static pthread_cond_t work;      /* workers: ready queue not empty, stop */
-static pthread_cond_t finished;  /* a callback returned (nb_sched_cancel_wait) */
+static pthread_cond_t wake;     /* the scheduler thread: new earliest timer, advance, stop */
+static pthread_cond_t work;     /* workers: ready queue not empty, stop */
+static pthread_cond_t finished; /* a callback returned (nb_sched_cancel_sync) */
 
 static struct timer **heap;
 static size_t heap_len, heap_cap;
@@ -172,7 +172,8 @@ static void *worker_main(void *arg)
 {
     pthread_mutex_lock(&mu);
     for (;;) {
-        while (!ready_head && !stopping) pthread_cond_wait(&work, &mu);
+        while (!ready_head && !stopping)
+            pthread_cond_wait(&work, &mu);
         if (stopping) break;
         struct timer *t = ready_head;
         ready_head = t->next_ready;
@@ -190,7 +191,8 @@ static void *worker_main(void *arg)
         tl_current = NULL;
         pthread_mutex_lock(&mu);
         struct timer **pp = &running_head;
-        while (*pp != t) pp = &(*pp)->next_ready;
+        while (*pp != t)
+            pp = &(*pp)->next_ready;
         *pp = t->next_ready;
         t->next_ready = NULL;
         t->running = false;
@@ -266,12 +268,14 @@ void nb_sched_stop(void)
     pthread_mutex_unlock(&mu);
     if (sched_thread_ok) pthread_join(sched_thread, NULL);
     sched_thread_ok = false;
-    for (int i = 0; i < nworkers; i++) pthread_join(workers[i], NULL);
+    for (int i = 0; i < nworkers; i++)
+        pthread_join(workers[i], NULL);
     pthread_mutex_lock(&mu);
     free(workers);
     workers = NULL;
     nworkers = 0;
-    for (size_t i = 0; i < heap_len; i++) free(heap[i]);
+    for (size_t i = 0; i < heap_len; i++)
+        free(heap[i]);
     heap_len = 0;
     while (ready_head) {
         struct timer *t = ready_head;

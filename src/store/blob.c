@@ -265,4 +265,7 @@ long nb_blob_scan(nb_blob_store *s, int (*is_referenced)(const char *id, void *a
     return scan(s, is_referenced, arg, false);
 }
 
-long nb_blob_wipe(nb_blob_store *s) { return scan(s, NULL, NULL, true); }
+long nb_blob_wipe(nb_blob_store *s)
+{
+    return scan(s, NULL, NULL, true);
+}

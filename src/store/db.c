@@ -59,15 +59,16 @@ struct nb_db {
 static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
 static atomic_uint_fast64_t next_db_id = 1;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
-static pthread_key_t thread_key;          /* value: the thread's reader list, for its exit */
-static __thread struct conn *tl_readers;  /* this thread's read connections */
-static __thread struct conn *tl_conn;     /* connection fn is running on (for nb_db_stmt) */
-static __thread nb_db *tl_writer_db;      /* set on a writer thread while it runs jobs */
+static pthread_key_t thread_key;         /* value: the thread's reader list, for its exit */
+static __thread struct conn *tl_readers; /* this thread's read connections */
+static __thread struct conn *tl_conn;    /* connection fn is running on (for nb_db_stmt) */
+static __thread nb_db *tl_writer_db;     /* set on a writer thread while it runs jobs */
 
 static uint32_t hash_sql(const char *s)
 {
     uint32_t h = 2166136261u;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
     return h;
 }
 
@@ -79,7 +80,8 @@ static bool cache_grow(struct conn *c)
     for (size_t i = 0; i < c->cap; i++) {
         if (!c->slots[i].st) continue;
         size_t j = c->slots[i].hash & (cap - 1);
-        while (s[j].st) j = (j + 1) & (cap - 1);
+        while (s[j].st)
+            j = (j + 1) & (cap - 1);
         s[j] = c->slots[i];
     }
     free(c->slots);
@@ -93,9 +95,9 @@ static void conn_close(struct conn *c)
 {
     if (c->h) {
         sqlite3_stmt *st;
-        while ((st = sqlite3_next_stmt(c->h, NULL))) sqlite3_finalize(st);
-        if (sqlite3_close(c->h) != SQLITE_OK)
-            nb_error("db: close: %s", sqlite3_errmsg(c->h));
+        while ((st = sqlite3_next_stmt(c->h, NULL)))
+            sqlite3_finalize(st);
+        if (sqlite3_close(c->h) != SQLITE_OK) nb_error("db: close: %s", sqlite3_errmsg(c->h));
     }
     c->h = NULL;
     free(c->slots);
@@ -280,7 +282,8 @@ static void *writer_main(void *arg)
     tl_conn = &db->writer;
     pthread_mutex_lock(&db->mu);
     for (;;) {
-        while (!db->head && !db->stop) pthread_cond_wait(&db->has_work, &db->mu);
+        while (!db->head && !db->stop)
+            pthread_cond_wait(&db->has_work, &db->mu);
         if (!db->head) break; /* stopping, and every queued job is done */
         struct job *batch = db->head;
         db->head = db->tail = NULL;
@@ -314,7 +317,8 @@ int nb_db_write(nb_db *db, int (*fn)(sqlite3 *h, void *arg), void *arg)
         db->head = &j;
     db->tail = &j;
     pthread_cond_signal(&db->has_work);
-    while (!j.done) pthread_cond_wait(&db->done, &db->mu);
+    while (!j.done)
+        pthread_cond_wait(&db->done, &db->mu);
     pthread_mutex_unlock(&db->mu);
     return j.rc;
 }
@@ -328,7 +332,8 @@ static void thread_exit(void *list)
         next = c->next_in_thread;
         if (!atomic_load(&c->dead)) {
             struct conn **pp = &c->db->readers;
-            while (*pp != c) pp = &(*pp)->next_in_db;
+            while (*pp != c)
+                pp = &(*pp)->next_in_db;
             *pp = c->next_in_db;
             conn_close(c);
         }
@@ -337,7 +342,10 @@ static void thread_exit(void *list)
     pthread_mutex_unlock(&reg_mu);
 }
 
-static void key_init(void) { pthread_key_create(&thread_key, thread_exit); }
+static void key_init(void)
+{
+    pthread_key_create(&thread_key, thread_exit);
+}
 
 static struct conn *reader_for(nb_db *db)
 {
@@ -426,8 +434,8 @@ static int migrate(sqlite3 *h, const char *path, const char *const *migrations, 
         sqlite3_finalize(st);
     }
     if (version < 0 || (size_t)version > n) {
-        *err = errmsg("%s: schema version %d is newer than this program knows (%zu)", path,
-                      version, n);
+        *err = errmsg("%s: schema version %d is newer than this program knows (%zu)", path, version,
+                      n);
         return -1;
     }
     for (size_t i = (size_t)version; i < n; i++) {
@@ -437,8 +445,8 @@ static int migrate(sqlite3 *h, const char *path, const char *const *migrations, 
         if (exec(h, "BEGIN IMMEDIATE") != SQLITE_OK ||
             sqlite3_exec(h, migrations[i], NULL, NULL, &msg) != SQLITE_OK ||
             exec(h, bump) != SQLITE_OK || exec(h, "COMMIT") != SQLITE_OK) {
-            *err = errmsg("%s: migration %zu failed: %s", path, i + 1,
-                          msg ? msg : sqlite3_errmsg(h));
+            *err =
+                errmsg("%s: migration %zu failed: %s", path, i + 1, msg ? msg : sqlite3_errmsg(h));
             sqlite3_free(msg);
             if (!sqlite3_get_autocommit(h)) exec(h, "ROLLBACK");
             return -1;
@@ -461,8 +469,7 @@ static void sqlite_setup(void)
     sqlite3_initialize();
 }
 
-nb_db *nb_db_open(const char *path, const char *const *migrations, size_t nmigrations,
-                  char **err)
+nb_db *nb_db_open(const char *path, const char *const *migrations, size_t nmigrations, char **err)
 {
     pthread_once(&sqlite_once, sqlite_setup);
     char *dummy = NULL;
@@ -604,8 +611,8 @@ static int wipe_fn(sqlite3 *h, void *arg)
     nb_buf_free(&names);
     if (rc != SQLITE_OK) return rc;
     /* AUTOINCREMENT counters restart too: a reset is a fresh start. */
-    if (sqlite3_table_column_metadata(h, "main", "sqlite_sequence", "name", NULL, NULL, NULL,
-                                      NULL, NULL) == SQLITE_OK)
+    if (sqlite3_table_column_metadata(h, "main", "sqlite_sequence", "name", NULL, NULL, NULL, NULL,
+                                      NULL) == SQLITE_OK)
         rc = exec(h, "DELETE FROM sqlite_sequence");
     return rc;
 }
@@ -616,4 +623,7 @@ void nb_db_stats(nb_db *db, uint64_t *batches, uint64_t *jobs)
     if (jobs) *jobs = atomic_load(&db->njobs);
 }
 
-int nb_db_wipe(nb_db *db) { return nb_db_write(db, wipe_fn, NULL); }
+int nb_db_wipe(nb_db *db)
+{
+    return nb_db_write(db, wipe_fn, NULL);
+}

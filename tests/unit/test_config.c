@@ -5,15 +5,16 @@
 #include "core/config.h"
 #include "unit.h"
 
-static const char *const envs[] = {"NIMBUS_HOST",       "NIMBUS_PORT",      "NIMBUS_DATA_DIR",
-                                   "NIMBUS_LOG_LEVEL",  "NIMBUS_TLS_PORT",  "NIMBUS_TLS_CERT",
-                                   "NIMBUS_TLS_KEY",    "NIMBUS_REGION",    "NIMBUS_CLOCK_RATE",
-                                   "NIMBUS_LOOPS",      "NIMBUS_WORKERS",   "NIMBUS_S3_DOMAIN",
+static const char *const envs[] = {"NIMBUS_HOST",      "NIMBUS_PORT",     "NIMBUS_DATA_DIR",
+                                   "NIMBUS_LOG_LEVEL", "NIMBUS_TLS_PORT", "NIMBUS_TLS_CERT",
+                                   "NIMBUS_TLS_KEY",   "NIMBUS_REGION",   "NIMBUS_CLOCK_RATE",
+                                   "NIMBUS_LOOPS",     "NIMBUS_WORKERS",  "NIMBUS_S3_DOMAIN",
                                    "NIMBUS_ACCESS_LOG"};
 
 static void clear_env(void)
 {
-    for (size_t i = 0; i < NB_ARRAY_LEN(envs); i++) unsetenv(envs[i]);
+    for (size_t i = 0; i < NB_ARRAY_LEN(envs); i++)
+        unsetenv(envs[i]);
 }
 
 static int load(nb_config *c, char **err, int argc, ...)
@@ -21,7 +22,8 @@ static int load(nb_config *c, char **err, int argc, ...)
     char *argv[32];
     va_list ap;
     va_start(ap, argc);
-    for (int i = 0; i < argc; i++) argv[i] = va_arg(ap, char *);
+    for (int i = 0; i < argc; i++)
+        argv[i] = va_arg(ap, char *);
     va_end(ap);
     return nb_config_load(c, argc, argv, err);
 }
@@ -144,11 +146,12 @@ static void test_help(void)
     FILE *f = open_memstream(&text, &len);
     nb_config_print_help("nimbus serve", f);
     fclose(f);
-    const char *must[] = {"--host", "--port", "--data-dir", "--log-level", "--tls-port",
-                          "--tls-cert", "--tls-key", "--region", "--clock-rate", "--loops",
-                          "--workers", "--s3-domain", "--access-log", "NIMBUS_DATA_DIR",
-                          "4566", "us-east-1"};
-    for (size_t i = 0; i < NB_ARRAY_LEN(must); i++) CHECK(text && strstr(text, must[i]));
+    const char *must[] = {"--host",       "--port",          "--data-dir", "--log-level",
+                          "--tls-port",   "--tls-cert",      "--tls-key",  "--region",
+                          "--clock-rate", "--loops",         "--workers",  "--s3-domain",
+                          "--access-log", "NIMBUS_DATA_DIR", "4566",       "us-east-1"};
+    for (size_t i = 0; i < NB_ARRAY_LEN(must); i++)
+        CHECK(text && strstr(text, must[i]));
     free(text);
 }
 

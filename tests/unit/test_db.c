@@ -152,8 +152,7 @@ static void test_group_commit(void)
     CHECK(j1 - j0 == THREADS * WRITES);
     CHECK(b1 - b0 < j1 - j0); /* writes shared commits */
     fprintf(stderr, "group commit: %d writes in %llu batches (%.1f per fsync), %.0f writes/s\n",
-            THREADS * WRITES, (unsigned long long)(b1 - b0),
-            (double)(j1 - j0) / (double)(b1 - b0),
+            THREADS * WRITES, (unsigned long long)(b1 - b0), (double)(j1 - j0) / (double)(b1 - b0),
             (double)(THREADS * WRITES) * 1e6 / (double)(t1 - t0));
     nb_db_close(db);
     /* Durable: a plain connection after close sees them all. */
@@ -203,10 +202,8 @@ static void test_failing_job_rolls_back_only_itself(void)
     uint64_t b0;
     nb_db_stats(db, &b0, NULL);
     struct job_thread jobs[] = {
-        {db, gate_fn, {100, 0}, -1},
-        {db, insert_fn, {100, 1}, -1},
-        {db, insert_then_fail, {100, 2}, -1},
-        {db, insert_fn, {100, 3}, -1},
+        {db, gate_fn, {100, 0}, -1},          {db, insert_fn, {100, 1}, -1},
+        {db, insert_then_fail, {100, 2}, -1}, {db, insert_fn, {100, 3}, -1},
         {db, insert_fn, {100, 1}, -1}, /* duplicate of job 1: UNIQUE fails, only it rolls back */
         {db, insert_fn, {100, 4}, -1},
     };
@@ -217,7 +214,8 @@ static void test_failing_job_rolls_back_only_itself(void)
         pthread_create(&th[i], NULL, job_thread, &jobs[i]);
         usleep(5 * 1000); /* keep their order */
     }
-    for (size_t i = 0; i < NB_ARRAY_LEN(jobs); i++) pthread_join(th[i], NULL);
+    for (size_t i = 0; i < NB_ARRAY_LEN(jobs); i++)
+        pthread_join(th[i], NULL);
     CHECK(jobs[0].rc == SQLITE_OK);
     CHECK(jobs[1].rc == SQLITE_OK);
     CHECK(jobs[2].rc == 4242);
@@ -282,7 +280,7 @@ static void test_reads(void)
     struct snap s = {db, -1, -1, -1};
     CHECK(nb_db_read(db, snapshot_fn, &s) == SQLITE_OK);
     CHECK(s.inner_rc == SQLITE_OK);
-    CHECK(s.first == before && s.second == before); /* one consistent snapshot */
+    CHECK(s.first == before && s.second == before);               /* one consistent snapshot */
     CHECK(count(db, "SELECT count(*) FROM items") == before + 1); /* the next read sees it */
     CHECK(nb_db_write(db, nested_fn, db) == SQLITE_OK);
     CHECK(count(db, "SELECT count(*) FROM items WHERE thread=200") == 2);

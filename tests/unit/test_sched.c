@@ -57,7 +57,8 @@ static void test_order(void)
     for (int i = 0; i < 5; i++)
         CHECK(nb_sched_at(now + delays[i] * MS, record, (void *)(intptr_t)delays[i]) > 0);
     CHECK(wait_for(5, 3000));
-    for (int i = 0; i < 5; i++) CHECK(order[i] == (i + 1) * 10);
+    for (int i = 0; i < 5; i++)
+        CHECK(order[i] == (i + 1) * 10);
     /* And not before their time. */
     CHECK(nb_clock_now_us() >= now + 50 * MS);
     /* A timer in the past fires right away. */
@@ -82,7 +83,10 @@ static void test_earlier_timer_wakes(void)
 }
 
 static int periodic_runs;
-static void periodic(void *arg) { __atomic_add_fetch(&periodic_runs, 1, __ATOMIC_SEQ_CST); }
+static void periodic(void *arg)
+{
+    __atomic_add_fetch(&periodic_runs, 1, __ATOMIC_SEQ_CST);
+}
 
 static void test_advance_fires(void)
 {
@@ -160,7 +164,8 @@ static void test_cancel_sync(void)
     struct slow s = {0, 0, 0, 0};
     s.id = nb_sched_every(SEC, slow_cb, &s);
     CHECK(nb_clock_advance(2 * SEC) == 0);
-    for (int i = 0; i < 2000 && !LOAD(s.started); i++) usleep(1000);
+    for (int i = 0; i < 2000 && !LOAD(s.started); i++)
+        usleep(1000);
     CHECK(LOAD(s.started));
     CHECK(nb_sched_cancel_sync(s.id) == true); /* periodic: it would have fired again */
     CHECK(LOAD(s.finished) == 1);              /* waited for the running callback */
@@ -168,7 +173,8 @@ static void test_cancel_sync(void)
     struct slow t = {0, 0, 0, 0};
     t.id = nb_sched_every(SEC, self_cancel, &t);
     CHECK(nb_clock_advance(2 * SEC) == 0);
-    for (int i = 0; i < 2000 && !LOAD(t.finished); i++) usleep(1000);
+    for (int i = 0; i < 2000 && !LOAD(t.finished); i++)
+        usleep(1000);
     CHECK(nb_clock_advance(2 * SEC) == 0);
     usleep(50 * 1000);
     CHECK(LOAD(t.finished) == 1);
@@ -192,7 +198,10 @@ static void test_stop_restart(void)
 }
 
 static int stress_fired;
-static void stress_cb(void *arg) { __atomic_add_fetch(&stress_fired, 1, __ATOMIC_SEQ_CST); }
+static void stress_cb(void *arg)
+{
+    __atomic_add_fetch(&stress_fired, 1, __ATOMIC_SEQ_CST);
+}
 
 /* Many timers, two workers, cancels racing with firing: every timer fires exactly once unless
  * its cancel returned true. */
@@ -201,7 +210,8 @@ static void test_stress(void)
     enum { N = 300 };
     static uint64_t ids[N];
     int64_t now = nb_clock_now_us();
-    for (int i = 0; i < N; i++) ids[i] = nb_sched_at(now + (i * 7919 % 40) * MS, stress_cb, NULL);
+    for (int i = 0; i < N; i++)
+        ids[i] = nb_sched_at(now + (i * 7919 % 40) * MS, stress_cb, NULL);
     int cancelled = 0;
     for (int i = 0; i < N; i += 3) {
         if (nb_sched_cancel(ids[i])) cancelled++;
