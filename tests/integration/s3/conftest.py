@@ -1,0 +1,22 @@
+"""S3 fixtures: a boto3 S3 client on the test server, a fresh bucket, and helpers."""
+import uuid
+
+import pytest
+
+
+@pytest.fixture
+def s3(boto):
+    return boto("s3")
+
+
+@pytest.fixture
+def bucket(s3):
+    name = "b-" + uuid.uuid4().hex[:12]
+    s3.create_bucket(Bucket=name)
+    return name
+
+
+def err(exc):
+    """(HTTP status, error code) of a botocore ClientError."""
+    r = exc.value.response
+    return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"]

@@ -1,0 +1,119 @@
+"""Durability and integrity: data survives restarts (including kill -9 after acknowledgement),
+orphan files are collected at start, and a flipped byte on disk is a 500 + log line, never
+wrong data."""
+import os
+import signal
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import client
+from .conftest import err
+
+
+def blob_files(data_dir):
+    out = []
+    for root, _, files in os.walk(os.path.join(data_dir, "s3", "blobs")):
+        out += [os.path.join(root, f) for f in files]
+    return out
+
+
+def test_survives_kill9(nimbus_factory):
+    srv = nimbus_factory()
+    s3 = client(srv, "s3")
+    s3.create_bucket(Bucket="durable")
+    bodies = {"k%d" % i: os.urandom(100 + i * 1000) for i in range(20)}
+    for k, b in bodies.items():
+        s3.put_object(Bucket="durable", Key=k, Body=b)
+    srv.kill()  # SIGKILL: no clean shutdown
+    srv2 = nimbus_factory(data_dir=srv.data_dir)
+    s3 = client(srv2, "s3")
+    for k, b in bodies.items():
+        assert s3.get_object(Bucket="durable", Key=k)["Body"].read() == b
+
+
+def test_flipped_byte_is_refused(nimbus_factory):
+    srv = nimbus_factory()
+    s3 = client(srv, "s3")
+    s3.create_bucket(Bucket="integrity")
+    body = b"precious data " * 1000
+    s3.put_object(Bucket="integrity", Key="k", Body=body)
+    (path,) = blob_files(srv.data_dir)
+    with open(path, "r+b") as f:
+        f.seek(500)
+        c = f.read(1)
+        f.seek(500)
+        f.write(bytes([c[0] ^ 0x01]))
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket="integrity", Key="k")
+    assert err(e) == (500, "InternalError")
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket="integrity", Key="k", Range="bytes=0-10")
+    assert err(e) == (500, "InternalError")
+    assert "checksum mismatch" in srv.read_log()
+
+
+def test_flipped_byte_large_object(nimbus_factory):
+    srv = nimbus_factory()
+    s3 = client(srv, "s3")
+    s3.create_bucket(Bucket="integrity")
+    body = os.urandom(12 * 1024 * 1024)
+    s3.put_object(Bucket="integrity", Key="big", Body=body)
+    (path,) = blob_files(srv.data_dir)
+    with open(path, "r+b") as f:
+        f.seek(11 * 1024 * 1024 + 5)
+        c = f.read(1)
+        f.seek(11 * 1024 * 1024 + 5)
+        f.write(bytes([c[0] ^ 0x80]))
+    got = None
+    try:
+        got = s3.get_object(Bucket="integrity", Key="big")["Body"].read()
+    except Exception:
+        pass  # a 500, or a connection cut short: both refuse the data
+    assert got is None or got != body and len(got) < len(body)
+    # a range that avoids the damaged block is still served
+    assert s3.get_object(Bucket="integrity", Key="big", Range="bytes=0-99")["Body"].read() == body[:100]
+
+
+def test_orphans_collected_at_start(nimbus_factory):
+    srv = nimbus_factory()
+    s3 = client(srv, "s3")
+    s3.create_bucket(Bucket="orph")
+    s3.put_object(Bucket="orph", Key="keep", Body=b"keep me")
+    (kept,) = blob_files(srv.data_dir)
+    d = os.path.join(srv.data_dir, "s3", "blobs", "ab")
+    os.makedirs(d, exist_ok=True)
+    orphan = os.path.join(d, "ab" + "0" * 30)
+    with open(orphan, "wb") as f:
+        f.write(b"nobody points at me")
+    old = time.time() - 3600
+    os.utime(orphan, (old, old))
+    os.utime(kept, (old, old))
+    srv.stop()
+    srv2 = nimbus_factory(data_dir=srv.data_dir)
+    assert not os.path.exists(orphan)
+    assert os.path.exists(kept)
+    assert client(srv2, "s3").get_object(Bucket="orph", Key="keep")["Body"].read() == b"keep me"
+
+
+def test_overwrite_removes_old_file(nimbus_factory):
+    srv = nimbus_factory()
+    s3 = client(srv, "s3")
+    s3.create_bucket(Bucket="ow")
+    for i in range(5):
+        s3.put_object(Bucket="ow", Key="k", Body=b"v%d" % i)
+    assert len(blob_files(srv.data_dir)) == 1
+    s3.delete_object(Bucket="ow", Key="k")
+    assert blob_files(srv.data_dir) == []
+
+
+def test_reset_drops_everything(nimbus):
+    import urllib.request
+    s3 = client(nimbus, "s3")
+    s3.create_bucket(Bucket="gone")
+    s3.put_object(Bucket="gone", Key="k", Body=b"x")
+    req = urllib.request.Request(nimbus.endpoint + "/_nimbus/reset", method="POST", data=b"")
+    urllib.request.urlopen(req, timeout=10).read()
+    assert s3.list_buckets()["Buckets"] == []
+    assert blob_files(nimbus.data_dir) == []
