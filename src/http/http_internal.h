@@ -192,6 +192,7 @@ extern nb_http_limits nb_http_lim;
 extern _Thread_local nb_loop *nb_loop_self; /* the loop running on this thread, or NULL */
 extern atomic_size_t nb_http_nconns;
 extern atomic_bool nb_http_stopping;
+extern atomic_uint_fast64_t nb_http_nreqs; /* requests dispatched, for the idle trim */
 nb_loop *nb_loop_pick(int i);
 void nb_timer_arm(nb_loop *L, nb_timer *t, int64_t at);
 void nb_timer_disarm(nb_loop *L, nb_timer *t);
