@@ -121,20 +121,27 @@ static int literal_query(const nb_wire_req *w, const char *tpl)
     return count;
 }
 
-/* +1 for each required query/header member present, -1 for each absent. */
-static int required_balance(const nb_model *m, const nb_op *op, const nb_wire_req *w)
+/* +1 for each required query/header member present, -1 for each absent; *missing counts the
+ * absent ones. */
+static int required_balance(const nb_model *m, const nb_op *op, const nb_wire_req *w, int *missing)
 {
     const struct nb_shape *s = nb_op_input(m, op);
     int bal = 0;
+    *missing = 0;
     if (!s) return 0;
     for (uint32_t i = 0; i < s->nmembers; i++) {
         const struct nb_member *mb = &m->members[s->first + i];
         if (!(mb->flags & NB_MF_REQUIRED)) continue;
         const char *wn = nb_member_wire(m, mb);
+        bool have;
         if (mb->location == NB_LOC_QUERYSTRING)
-            bal += query_has(w, wn, strlen(wn), NULL, 0, false) ? 1 : -1;
+            have = query_has(w, wn, strlen(wn), NULL, 0, false);
         else if (mb->location == NB_LOC_HEADER)
-            bal += nb_wire_header(w, wn, NULL) ? 1 : -1;
+            have = nb_wire_header(w, wn, NULL) != NULL;
+        else
+            continue;
+        bal += have ? 1 : -1;
+        *missing += !have;
     }
     return bal;
 }
@@ -142,6 +149,7 @@ static int required_balance(const nb_model *m, const nb_op *op, const nb_wire_re
 static const nb_op *rest_match(const nb_model *m, const nb_wire_req *w, nb_aws_error *e)
 {
     int method = method_code(w->method);
+    bool s3 = strcmp(nb_mstr(m, m->name), "s3") == 0;
     const nb_op *best = NULL;
     int64_t best_score = -1;
     for (uint32_t i = 0; method && i < m->nops; i++) {
@@ -152,7 +160,12 @@ static const nb_op *rest_match(const nb_model *m, const nb_wire_req *w, nb_aws_e
         if (lit < 0) continue;
         int nq = literal_query(w, tpl);
         if (nq < 0) continue;
-        int bal = required_balance(m, op, w);
+        int missing;
+        int bal = required_balance(m, op, w, &missing);
+        /* S3 routes by its required parameters (uploadId, partNumber, x-amz-copy-source):
+         * POST /bucket/key without uploadId is no CompleteMultipartUpload. Elsewhere they only
+         * break ties, so a missing one is reported by validation rather than misrouted. */
+        if (missing && s3) continue;
         if (bal < -500) bal = -500;
         if (bal > 500) bal = 500;
         int64_t score = ((int64_t)nq << 40) | ((int64_t)lit << 12) | ((int64_t)(bal + 512) << 1) |
@@ -163,7 +176,7 @@ static const nb_op *rest_match(const nb_model *m, const nb_wire_req *w, nb_aws_e
         }
     }
     if (best) return best;
-    if (strcmp(nb_mstr(m, m->name), "s3") == 0) {
+    if (s3) {
         /* S3 answers a method it has no operation for with 405 and names the resource kind. */
         const char *p = w->path;
         size_t n = w->path_len;

@@ -482,7 +482,7 @@ int nb_validate_input(struct nb_pin *p, const struct nb_shape *s, json_t *doc)
     nb_buf_init(&vc.msgs);
     nb_buf path;
     nb_buf_init(&path);
-    nb_buf_reserve(&path, 64);
+    if (nb_buf_reserve(&path, 64) == 0) path.data[0] = '\0';
     v_struct(&vc, s, doc, &path, 0, true);
     nb_buf_free(&path);
     if (vc.count == 0) {

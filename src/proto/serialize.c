@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 
 #include "proto/model_internal.h"
 
@@ -410,6 +411,9 @@ static void put_headers(struct ser *z, const struct nb_shape *s, json_t *doc, nb
             continue;
         }
         const char *name = nb_member_wire(m, mb);
+        /* The HTTP server frames the body and writes Content-Length itself (for HEAD, the
+         * dispatcher passes the document's ContentLength as the length). */
+        if (strcasecmp(name, "Content-Length") == 0) continue;
         int fmt = mb->tsfmt ? mb->tsfmt : NB_TS_RFC822;
         if (ms->type == NB_TYPE_LIST && json_is_array(x)) {
             const struct nb_member *lm = &m->members[ms->first];
@@ -542,7 +546,7 @@ int nb_proto_serialize(const nb_model *m, const nb_op *op, json_t *output, const
     struct ser z = {.m = m, .proto = m->protocol, .b = b};
     json_t *doc = json_is_object(output) ? output : NULL;
     out->status = op->response_code ? op->response_code : 200;
-    nb_buf_reserve(b, 512);
+    if (nb_buf_reserve(b, 512) == 0) b->data[0] = '\0';
 
     switch (m->protocol) {
     case NB_PROTO_QUERY:
