@@ -47,6 +47,7 @@ typedef struct dctx {
     const char *body;
     size_t body_len;
     bool s3;
+    bool have_body; /* the body was already read (routing by a form's Action needed it) */
 } dctx;
 
 /* Streaming request bodies (nb_call_read). */
@@ -622,7 +623,10 @@ static void with_model(dctx *d)
             return;
         }
     }
-    nb_req_read_all(r, rest ? BODY_LIMIT_REST : BODY_LIMIT_DEFAULT, after_body);
+    if (d->have_body)
+        after_body(r, 0, d->body, d->body_len);
+    else
+        nb_req_read_all(r, rest ? BODY_LIMIT_REST : BODY_LIMIT_DEFAULT, after_body);
 }
 
 static void after_body(nb_req *r, int status, const char *body, size_t len)
@@ -640,6 +644,7 @@ static void after_body(nb_req *r, int status, const char *body, size_t len)
     }
     d->body = body;
     d->body_len = len;
+    d->have_body = true;
     if (!d->model) {
         d->model = route_by_action(d);
         if (!d->model) {
