@@ -381,12 +381,13 @@ static int canonical_query(nb_buf *out, const char *q, size_t n, bool drop_signa
         nb_buf_free(&s);
         return NB_NOMEM;
     }
-    qsort_r(v, m, sizeof(*v), cparam_cmp, s.data);
+    const char *base = s.data ? s.data : ""; /* "=" alone appends nothing */
+    qsort_r(v, m, sizeof(*v), cparam_cmp, (void *)base);
     for (size_t i = 0; i < m; i++) {
         if (i) nb_buf_putc(out, '&');
-        nb_buf_append(out, s.data + v[i].k, v[i].kn);
+        nb_buf_append(out, base + v[i].k, v[i].kn);
         nb_buf_putc(out, '=');
-        nb_buf_append(out, s.data + v[i].v, v[i].vn);
+        nb_buf_append(out, base + v[i].v, v[i].vn);
     }
     free(v);
     nb_buf_free(&s);

@@ -216,6 +216,11 @@ static void test_canonical_text(void)
                                      "UNSIGNED-PAYLOAD", true, true) == 0);
     CHECK_STR(b.data, "GET\n/k~\na=A&a=x~y&b=2&c=&~=~\nhost:example.amazonaws.com\n\nhost\n"
                       "UNSIGNED-PAYLOAD");
+    /* A parameter with empty name and value (found by fuzzing: no scratch bytes at all). */
+    nb_buf_reset(&b);
+    CHECK(nb_sigv4_canonical_request(&b, "GET", "/", 1, "=", 1, t.h, 1, "host", EMPTY, false,
+                                     false) == 0);
+    CHECK(strncmp(b.data, "GET\n/\n=\nhost:", 14) == 0);
     /* S3 keeps the path (no dot-segment removal) but normalizes its encoding. */
     nb_buf_reset(&b);
     CHECK(nb_sigv4_canonical_request(&b, "GET", "/b/./a b/../%2f!", 16, "", 0, t.h, 1, "host",
