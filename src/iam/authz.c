@@ -594,6 +594,8 @@ int nb_authz_check(nb_call *c, const nb_authz_check_args *a)
 
 int nb_iam_authorize(nb_call *c, const nb_op_def *def)
 {
+    if (c->who.type == NB_PRINCIPAL_USER && !c->who.temporary)
+        nb_identity_key_used(c->who.access_key, c->model ? nb_model_endpoint_prefix(c->model) : NULL, c->region);
     if (def && (def->flags & NB_OP_NO_AUTHZ)) return 0;
     /* Root in its own account, with no resource-policy hook: the common case, decided here. */
     if (c->who.type == NB_PRINCIPAL_ROOT && (!c->svc || !c->svc->resource_policy)) return 0;

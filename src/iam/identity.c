@@ -2,6 +2,7 @@
  * reset), the change generation, and AWS-shaped ids and keys. */
 #include "iam/identity.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -369,12 +370,17 @@ char *nb_identity_policy_doc(sqlite3 *h, const char *arn)
     return doc;
 }
 
-static void add_inline_and_attached(sqlite3 *h, json_t *docs, const char *account,
+/* Appends documents to docs and, when sources is not NULL, {"id", "type"} describing each
+ * (SimulatePrincipalPolicy's MatchedStatements: type user/group/role, aws-managed, user-managed). */
+static void add_inline_and_attached(sqlite3 *h, json_t *docs, json_t *sources, const char *account,
                                     const char *kind, const char *owner)
 {
-    sqlite3_stmt *st = nb_iq(h, "SELECT doc FROM inline WHERE account = ? AND kind = ? AND owner = ? ORDER BY name",
+    sqlite3_stmt *st = nb_iq(h, "SELECT doc, name FROM inline WHERE account = ? AND kind = ? AND owner = ? ORDER BY name",
                              "sss", account, kind, owner);
-    while (st && sqlite3_step(st) == SQLITE_ROW) json_array_append_new(docs, json_string(nb_iq_text(st, 0)));
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        json_array_append_new(docs, json_string(nb_iq_text(st, 0)));
+        if (sources) json_array_append_new(sources, json_pack("{s:s, s:s}", "id", nb_iq_text(st, 1), "type", kind));
+    }
     if (st) sqlite3_reset(st);
     json_t *arns = json_array();
     st = nb_iq(h, "SELECT arn FROM attached WHERE account = ? AND kind = ? AND owner = ? ORDER BY arn",
@@ -385,8 +391,14 @@ static void add_inline_and_attached(sqlite3 *h, json_t *docs, const char *accoun
     json_t *a;
     json_array_foreach(arns, i, a)
     {
-        char *doc = nb_identity_policy_doc(h, json_string_value(a));
-        if (doc) json_array_append_new(docs, json_string(doc));
+        const char *arn = json_string_value(a);
+        char *doc = nb_identity_policy_doc(h, arn);
+        if (doc) {
+            json_array_append_new(docs, json_string(doc));
+            if (sources)
+                json_array_append_new(sources, json_pack("{s:s, s:s}", "id", strrchr(arn, '/') + 1, "type",
+                                                         nb_managed_by_arn(arn) ? "aws-managed" : "user-managed"));
+        }
         free(doc);
     }
     json_decref(arns);
@@ -419,8 +431,8 @@ json_t *nb_identity_entity_docs(sqlite3 *h, const char *account, const char *kin
     char canon[128];
     snprintf(canon, sizeof(canon), "%s", nb_iq_text(st, 0));
     sqlite3_reset(st);
-    json_t *docs = json_array();
-    add_inline_and_attached(h, docs, account, kind, canon);
+    json_t *docs = json_array(), *sources = json_array();
+    add_inline_and_attached(h, docs, sources, account, kind, canon);
     if (!strcmp(kind, "user")) {
         json_t *groups = json_array();
         st = nb_iq(h, "SELECT grp FROM members WHERE account = ? AND user = ? ORDER BY grp", "ss", account, canon);
@@ -428,10 +440,11 @@ json_t *nb_identity_entity_docs(sqlite3 *h, const char *account, const char *kin
         if (st) sqlite3_reset(st);
         size_t i;
         json_t *g;
-        json_array_foreach(groups, i, g) add_inline_and_attached(h, docs, account, "group", json_string_value(g));
+        json_array_foreach(groups, i, g) add_inline_and_attached(h, docs, sources, account, "group", json_string_value(g));
         json_object_set_new(out, "groups", groups);
     }
     json_object_set_new(out, "identity", docs);
+    json_object_set_new(out, "sources", sources);
     if (boundary) {
         char *doc = nb_identity_policy_doc(h, boundary);
         json_object_set_new(out, "boundary_arn", json_string(boundary));
@@ -443,4 +456,50 @@ json_t *nb_identity_entity_docs(sqlite3 *h, const char *account, const char *kin
     }
     if (strcmp(kind, "group") != 0) json_object_set_new(out, "tags", nb_identity_tags(h, account, kind, canon));
     return out;
+}
+
+/* ---- access key last use ---- */
+
+struct key_use {
+    char key[24];
+    char svc[32];
+    char region[32];
+    double when;
+};
+#define USE_SLOTS 4096 /* direct-mapped: a collision forgets an older key's last use */
+static struct key_use uses[USE_SLOTS];
+static pthread_mutex_t uses_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static unsigned key_slot(const char *key)
+{
+    unsigned h = 2166136261u;
+    for (; *key; key++) h = (h ^ (unsigned char)*key) * 16777619u;
+    return h % USE_SLOTS;
+}
+
+void nb_identity_key_used(const char *key, const char *service, const char *region)
+{
+    if (strlen(key) >= sizeof(uses[0].key)) return;
+    struct key_use *u = &uses[key_slot(key)];
+    pthread_mutex_lock(&uses_mu);
+    snprintf(u->key, sizeof(u->key), "%s", key);
+    snprintf(u->svc, sizeof(u->svc), "%s", service ? service : "N/A");
+    snprintf(u->region, sizeof(u->region), "%s", region ? region : "N/A");
+    u->when = nb_clock_now_f();
+    pthread_mutex_unlock(&uses_mu);
+}
+
+int nb_identity_key_last_used(const char *key, double *when, char *svc, char *region)
+{
+    int rc = -1;
+    struct key_use *u = &uses[key_slot(key)];
+    pthread_mutex_lock(&uses_mu);
+    if (strcmp(u->key, key) == 0) {
+        *when = u->when;
+        snprintf(svc, 64, "%s", u->svc);
+        snprintf(region, 64, "%s", u->region);
+        rc = 0;
+    }
+    pthread_mutex_unlock(&uses_mu);
+    return rc;
 }

@@ -62,9 +62,15 @@ json_t *nb_identity_tags(sqlite3 *h, const char *account, const char *kind, cons
 /* What applies to a user, role or group (kind "user", "role", "group") of account, by name:
  * {"name", "path", "id", "account", "identity": [documents: inline, attached, and for users
  * their groups' inline and attached], "boundary": document (if set), "boundary_arn",
- * "tags": {k: v} (users, roles), "groups": [names] (users)}. New reference; NULL when the
+ * "sources": [{"id": policy name, "type": user|group|role|aws-managed|user-managed}, one per
+ * identity document], "tags": {k: v} (users, roles), "groups": [names] (users)}. New reference; NULL when the
  * entity does not exist. */
 json_t *nb_identity_entity_docs(sqlite3 *h, const char *account, const char *kind, const char *name);
+
+/* ---- access key last use (kept in memory: one hash update per request, no write) ---- */
+void nb_identity_key_used(const char *key, const char *service, const char *region);
+/* 0 and the last use of key, or -1 if never used since start. svc/region hold 64 bytes. */
+int nb_identity_key_last_used(const char *key, double *when, char *svc, char *region);
 
 /* ---- principals as the dispatcher sees them ---- */
 /* An IAM user signing with a long-term key. path is "/" or "/a/b/". */
