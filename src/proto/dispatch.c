@@ -103,10 +103,36 @@ static bool is_form(const nb_req *r)
 
 /* ---- responses ---- */
 
+/* The serializer may produce a Content-Length header from an output member (S3 HeadObject's
+ * ContentLength). The HTTP layer writes the framing header itself, so take it out of the
+ * list; a HEAD answer uses its value as the length the GET would have. Returns -1 if absent. */
+static int64_t take_content_length(nb_wire_resp *w)
+{
+    int64_t v = -1;
+    for (size_t i = 0; i < w->nheaders;) {
+        if (nb_mem_ieq(w->headers[i].name, w->headers[i].name_len, "Content-Length", 14)) {
+            char tmp[32];
+            snprintf(tmp, sizeof(tmp), "%.*s", (int)w->headers[i].value_len, w->headers[i].value);
+            v = strtoll(tmp, NULL, 10);
+            memmove(&w->headers[i], &w->headers[i + 1], (w->nheaders - i - 1) * sizeof(w->headers[0]));
+            w->nheaders--;
+        } else {
+            i++;
+        }
+    }
+    return v;
+}
+
 static void send_wire(dctx *d, nb_wire_resp *w)
 {
     nb_req *r = d->r;
-    nb_resp_start(r, w->status, w->headers, w->nheaders, (int64_t)w->body.len);
+    int64_t declared = take_content_length(w);
+    bool head = strcmp(r->method, "HEAD") == 0;
+    /* HEAD: the length the GET would have, from the output's ContentLength member. */
+    json_t *cl = head && d->call.output ? json_object_get(d->call.output, "ContentLength") : NULL;
+    if (json_is_integer(cl)) declared = json_integer_value(cl);
+    nb_resp_start(r, w->status, w->headers, w->nheaders,
+                  head && declared >= 0 && w->body.len == 0 ? declared : (int64_t)w->body.len);
     if (w->body.len && strcmp(r->method, "HEAD") != 0) nb_resp_write(r, w->body.data, w->body.len);
     nb_buf_free(&w->body);
     nb_resp_end(r);
@@ -348,7 +374,19 @@ static void finish(dctx *d, int rc)
                 w.headers[w.nheaders++] = c->out_headers[i];
             if (c->out_status) w.status = c->out_status;
             bool head = strcmp(r->method, "HEAD") == 0;
-            if (c->out_fd >= 0) {
+            if (c->out_fd >= 0 || c->out_body || c->out_stream) take_content_length(&w);
+            if (c->out_stream && c->out_fd < 0 && !c->out_body) {
+                /* Handler-driven body (verified as it is sent). A failure half-way closes
+                 * the connection: the client sees a short body, never wrong bytes. */
+                nb_resp_start(r, w.status, w.headers, w.nheaders, c->out_len);
+                nb_buf_free(&w.body);
+                if (!head && c->out_stream(c) < 0) {
+                    nb_warn("request %s: %s body could not be completed", r->request_id,
+                            c->op_name);
+                    nb_resp_close_after(r);
+                }
+                nb_resp_end(r);
+            } else if (c->out_fd >= 0) {
                 nb_resp_start(r, w.status, w.headers, w.nheaders, c->out_len);
                 if (!head && c->out_len > 0)
                     nb_resp_sendfile(r, c->out_fd, c->out_off, (size_t)c->out_len);
