@@ -1,5 +1,18 @@
-/* sts.c: AWS Security Token Service (query protocol). GetCallerIdentity answers who signed
- * the request; the temporary-credential operations arrive with the IAM work (issue 4). */
+/* sts.c: AWS Security Token Service (query protocol): who is calling (GetCallerIdentity), and
+ * temporary credentials: GetSessionToken, AssumeRole (trust policy evaluated with the policy
+ * evaluator, external id, session policies, session tags, duration limits, role chaining) and
+ * GetFederationToken. Sessions are stored in the identity database, registered in the
+ * credential store, and expire on the region clock (the dispatcher checks the expiry and the
+ * session token on every request). AssumeRoleWithSAML/WebIdentity and
+ * DecodeAuthorizationMessage answer NotImplemented. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/clock.h"
+#include "iam/authz.h"
+#include "iam/creds.h"
+#include "iam/iam_policy.h"
+#include "iam/identity.h"
 #include "svc/service.h"
 
 /* GetCallerIdentity: always allowed, even with an explicit deny (as in AWS). */
@@ -13,8 +26,497 @@ static int get_caller_identity(nb_call *c)
     return c->output ? 0 : nb_call_error(c, 500, "InternalFailure", "Out of memory.");
 }
 
+/* ---- sessions ---- */
+
+typedef struct session {
+    const char *kind; /* role, user, root, federated */
+    char account[13];
+    char arn[600];
+    char user_id[200];
+    char name[130];
+    char role_arn[600];
+    char role_name[130];
+    char source_user[130];
+    const char *policy;
+    char *policy_arns; /* JSON array text, malloc'd or NULL */
+    char *tags;        /* JSON object text, malloc'd or NULL */
+    char *transitive;  /* JSON array text, malloc'd or NULL */
+    const char *source_identity;
+    bool chained;
+    int64_t duration;
+    /* filled by store_session */
+    char key[21];
+    char secret[41];
+    char token[400];
+    double issued, expires;
+} session;
+
+static int store_fn(sqlite3 *h, void *arg)
+{
+    session *s = arg;
+    int rc = nb_iq_exec(h,
+                        "INSERT INTO sessions(id, secret, token, account, kind, arn, user_id, name, role_arn, "
+                        "role_name, source_user, policy, policy_arns, tags, transitive, source_identity, chained, "
+                        "issued, expires) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "ssssssssssssssssidd", s->key, s->secret, s->token, s->account, s->kind, s->arn,
+                        s->user_id, s->name, s->role_arn[0] ? s->role_arn : NULL,
+                        s->role_name[0] ? s->role_name : NULL, s->source_user[0] ? s->source_user : NULL,
+                        s->policy, s->policy_arns, s->tags, s->transitive, s->source_identity,
+                        (int64_t)s->chained, s->issued, s->expires);
+    if (rc == SQLITE_OK && s->role_name[0])
+        rc = nb_iq_exec(h, "UPDATE roles SET last_used = ?, last_region = 'us-east-1' WHERE account = ? AND name = ?",
+                        "dss", s->issued, s->account, s->role_name);
+    /* Expired sessions linger a day (so their callers get ExpiredToken), then go. */
+    if (rc == SQLITE_OK) nb_iq_exec(h, "DELETE FROM sessions WHERE expires < ?", "d", s->issued - 86400);
+    return rc;
+}
+
+/* Persist the session, register its key, and answer Credentials. */
+static int issue(nb_call *c, session *s, json_t *out)
+{
+    nb_db *db = nb_identity_db();
+    if (!db) return nb_call_error(c, 503, "ServiceUnavailable", "The identity store is not available.");
+    nb_identity_new_key_id("ASIA", s->key);
+    nb_identity_new_secret(s->secret);
+    nb_identity_new_token(s->token, sizeof(s->token));
+    s->issued = nb_clock_now_f();
+    s->expires = (double)((int64_t)s->issued + s->duration);
+    if (nb_db_write(db, store_fn, s) != SQLITE_OK)
+        return nb_call_error(c, 500, "InternalFailure", "The session could not be stored.");
+    nb_cred cr;
+    memset(&cr, 0, sizeof(cr));
+    snprintf(cr.access_key, sizeof(cr.access_key), "%s", s->key);
+    snprintf(cr.secret, sizeof(cr.secret), "%s", s->secret);
+    snprintf(cr.session_token, sizeof(cr.session_token), "%s", s->token);
+    cr.expires = (int64_t)s->expires;
+    cr.active = true;
+    nb_identity_session_principal(&cr.who, s->kind, s->account, s->arn, s->user_id, s->name, s->key);
+    nb_creds_put(&cr);
+    json_object_set_new(out, "Credentials",
+                        json_pack("{s:s, s:s, s:s, s:f}", "AccessKeyId", s->key, "SecretAccessKey", s->secret,
+                                  "SessionToken", s->token, "Expiration", s->expires));
+    c->output = out;
+    return 0;
+}
+
+static void free_session(session *s)
+{
+    free(s->policy_arns);
+    free(s->tags);
+    free(s->transitive);
+}
+
+/* PackedPolicySize: AWS reports how much of the packed space the session policies and tags
+ * use, in percent. Ours counts characters against the 2,048 session policy quota. */
+static int packed_size(nb_call *c, const char *policy, json_t *arns, json_t *tags, json_int_t *pct)
+{
+    size_t used = policy ? nb_policy_size(policy, strlen(policy)) : 0;
+    used += json_array_size(arns) * 64;
+    size_t i;
+    json_t *t;
+    json_array_foreach(tags, i, t)
+    {
+        const char *k = json_string_value(json_object_get(t, "Key"));
+        const char *v = json_string_value(json_object_get(t, "Value"));
+        used += (k ? strlen(k) : 0) + (v ? strlen(v) : 0) + 8;
+    }
+    *pct = (json_int_t)((used * 100 + 2047) / 2048);
+    if (*pct > 100)
+        return nb_call_error(c, 400, "PackedPolicyTooLarge",
+                             "Packed policy consumes %lld%% of allotted space, please use smaller policy for this "
+                             "call.",
+                             (long long)*pct);
+    return 0;
+}
+
+/* Session policies: inline document (validated as AWS does) and managed policy ARNs. */
+static int session_policies(nb_call *c, session *s, json_t **arns_out)
+{
+    const char *policy = nb_in_str(c, "Policy");
+    if (policy) {
+        nb_policy_error e;
+        memset(&e, 0, sizeof(e));
+        nb_policy *p = nb_policy_parse(policy, strlen(policy), NB_POLICY_SESSION, &e);
+        if (!p)
+            return nb_call_error(c, 400, "MalformedPolicyDocument", "%s",
+                                 e.message[0] ? e.message : "The policy is not in the valid JSON format.");
+        nb_policy_free(p);
+    }
+    s->policy = policy;
+    json_t *arns = json_array();
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(c->input, "PolicyArns"), i, d)
+    {
+        const char *a = json_string_value(json_object_get(d, "arn"));
+        if (!a || strncmp(a, "arn:aws:iam::", 13) != 0 || !strstr(a, ":policy/")) {
+            json_decref(arns);
+            return nb_call_error(c, 400, "InvalidParameterValue", "Invalid policy ARN: %s", a ? a : "");
+        }
+        json_array_append_new(arns, json_string(a));
+    }
+    if (json_array_size(arns) > 10) {
+        json_decref(arns);
+        return nb_call_error(c, 400, "ValidationError",
+                             "1 validation error detected: Value at 'policyArns' failed to satisfy constraint: "
+                             "Member must have length less than or equal to 10");
+    }
+    s->policy_arns = json_array_size(arns) ? json_dumps(arns, JSON_COMPACT) : NULL;
+    *arns_out = arns;
+    return 0;
+}
+
+/* Session tags: at most 50, unique keys (case-insensitively), no aws: prefix. */
+static int session_tags(nb_call *c, json_t *inherited, json_t **out)
+{
+    json_t *tags = json_object_get(c->input, "Tags");
+    json_t *obj = json_object();
+    if (inherited) json_object_update(obj, inherited);
+    if (json_array_size(tags) > 50) {
+        json_decref(obj);
+        return nb_call_error(c, 400, "ValidationError",
+                             "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member "
+                             "must have length less than or equal to 50");
+    }
+    size_t i, j;
+    json_t *t;
+    json_array_foreach(tags, i, t)
+    {
+        const char *k = json_string_value(json_object_get(t, "Key"));
+        const char *v = json_string_value(json_object_get(t, "Value"));
+        if (!k || !v) continue;
+        if (!strncasecmp(k, "aws:", 4)) {
+            json_decref(obj);
+            return nb_call_error(c, 400, "InvalidParameterValue", "Tag keys cannot start with aws:");
+        }
+        for (j = 0; j < i; j++) {
+            const char *k2 = json_string_value(json_object_get(json_array_get(tags, j), "Key"));
+            if (k2 && !strcasecmp(k, k2)) {
+                json_decref(obj);
+                return nb_call_error(c, 400, "InvalidParameterValue",
+                                     "Duplicate tag keys found. Please note that Tag keys are case insensitive.");
+            }
+        }
+        const char *ik;
+        json_t *iv;
+        json_object_foreach(inherited, ik, iv)
+        {
+            if (!strcasecmp(ik, k)) {
+                json_decref(obj);
+                return nb_call_error(c, 400, "InvalidParameterValue",
+                                     "One or more session tags conflict with transitive tags inherited from the "
+                                     "calling session: %s",
+                                     k);
+            }
+        }
+        json_object_set_new(obj, k, json_string(v));
+    }
+    *out = obj;
+    return 0;
+}
+
+/* ---- GetSessionToken ---- */
+
+static int get_session_token(nb_call *c)
+{
+    if (c->who.temporary)
+        return nb_call_error(c, 403, "AccessDenied", "Cannot call GetSessionToken with session credentials");
+    if (c->who.type != NB_PRINCIPAL_USER && c->who.type != NB_PRINCIPAL_ROOT)
+        return nb_call_error(c, 403, "AccessDenied", "Cannot call GetSessionToken with session credentials");
+    bool root = c->who.type == NB_PRINCIPAL_ROOT;
+    json_int_t d = nb_in_int(c, "DurationSeconds", root ? 3600 : 43200);
+    json_int_t max = root ? 3600 : 129600;
+    if (d < 900 || d > max)
+        return nb_call_error(c, 400, "ValidationError",
+                             "1 validation error detected: Value '%lld' at 'durationSeconds' failed to satisfy "
+                             "constraint: Member must have value %s %lld",
+                             (long long)d, d < 900 ? "greater than or equal to" : "less than or equal to",
+                             (long long)(d < 900 ? 900 : max));
+    session s;
+    memset(&s, 0, sizeof(s));
+    s.kind = root ? "root" : "user";
+    snprintf(s.account, sizeof(s.account), "%s", c->who.account);
+    snprintf(s.arn, sizeof(s.arn), "%s", c->who.arn);
+    snprintf(s.user_id, sizeof(s.user_id), "%s", c->who.user_id);
+    snprintf(s.name, sizeof(s.name), "%s", c->who.name);
+    if (!root) snprintf(s.source_user, sizeof(s.source_user), "%s", c->who.name);
+    s.duration = d;
+    return issue(c, &s, json_object());
+}
+
+/* ---- AssumeRole ---- */
+
+struct role_row {
+    const char *account;
+    const char *name;
+    bool found;
+    char path[520];
+    char id[32];
+    char trust[8192];
+    int64_t max_session;
+};
+
+static int role_fn(sqlite3 *h, void *arg)
+{
+    struct role_row *r = arg;
+    sqlite3_stmt *st = nb_iq(h, "SELECT path, id, trust, max_session, name FROM roles WHERE account = ? AND name = ?",
+                             "ss", r->account, r->name);
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        r->found = true;
+        snprintf(r->path, sizeof(r->path), "%s", nb_iq_text(st, 0));
+        snprintf(r->id, sizeof(r->id), "%s", nb_iq_text(st, 1));
+        snprintf(r->trust, sizeof(r->trust), "%s", nb_iq_text(st, 2));
+        r->max_session = sqlite3_column_int64(st, 3);
+    }
+    if (st) sqlite3_reset(st);
+    return SQLITE_OK;
+}
+
+struct caller_session {
+    const char *key;
+    json_t *tags;       /* the calling session's tags */
+    json_t *transitive; /* and which of them pass on */
+};
+
+static int caller_session_fn(sqlite3 *h, void *arg)
+{
+    struct caller_session *cs = arg;
+    sqlite3_stmt *st = nb_iq(h, "SELECT tags, transitive FROM sessions WHERE id = ?", "s", cs->key);
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        cs->tags = json_loads(nb_iq_text(st, 0), 0, NULL);
+        cs->transitive = json_loads(nb_iq_text(st, 1), 0, NULL);
+    }
+    if (st) sqlite3_reset(st);
+    return SQLITE_OK;
+}
+
+static bool valid_session_name(const char *s, size_t min, size_t max)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < min || n > max) return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || strchr("_+=,.@-", *s)))
+            return false;
+    return true;
+}
+
+static int assume_role(nb_call *c)
+{
+    const char *role_arn = nb_in_str(c, "RoleArn"), *sname = nb_in_str(c, "RoleSessionName");
+    const char *ext = nb_in_str(c, "ExternalId"), *src_id = nb_in_str(c, "SourceIdentity");
+    if (c->who.type == NB_PRINCIPAL_ANONYMOUS)
+        return nb_call_error(c, 403, "MissingAuthenticationToken", "Request is missing Authentication Token");
+    if (!valid_session_name(sname, 2, 64))
+        return nb_call_error(c, 400, "ValidationError",
+                             "1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy "
+                             "constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+                             sname ? sname : "");
+    if (src_id && !valid_session_name(src_id, 2, 64))
+        return nb_call_error(c, 400, "ValidationError",
+                             "1 validation error detected: Value '%s' at 'sourceIdentity' failed to satisfy "
+                             "constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+                             src_id);
+    /* arn:aws:iam::<account>:role/<path...>/<name> */
+    char account[13] = "", path[520] = "/", name[130] = "";
+    if (role_arn && !strncmp(role_arn, "arn:aws:iam::", 13) && strlen(role_arn) > 31 &&
+        !strncmp(role_arn + 25, ":role/", 6)) {
+        memcpy(account, role_arn + 13, 12);
+        const char *rest = role_arn + 30, *slash = strrchr(rest, '/');
+        snprintf(name, sizeof(name), "%s", slash + 1);
+        snprintf(path, sizeof(path), "%.*s", (int)(slash - rest + 1), rest);
+    } else {
+        return nb_call_error(c, 400, "ValidationError", "%s is invalid", role_arn ? role_arn : "RoleArn");
+    }
+    nb_db *db = nb_identity_db();
+    struct role_row r = {.account = account, .name = name};
+    if (!db || nb_db_read(db, role_fn, &r) != SQLITE_OK)
+        return nb_call_error(c, 503, "ServiceUnavailable", "The identity store is not available.");
+    if (!r.found || strcmp(r.path, path) != 0)
+        return nb_call_error(c, 403, "AccessDenied", "User: %s is not authorized to perform: sts:AssumeRole on resource: %s",
+                             c->who.arn, role_arn);
+
+    bool chained = c->who.type == NB_PRINCIPAL_ASSUMED_ROLE;
+    json_int_t d = nb_in_int(c, "DurationSeconds", 3600);
+    if (chained && d > 3600)
+        return nb_call_error(c, 400, "ValidationError",
+                             "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by "
+                             "role chaining.");
+    if (d > r.max_session)
+        return nb_call_error(c, 400, "ValidationError",
+                             "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.");
+    if (d < 900)
+        return nb_call_error(c, 400, "ValidationError",
+                             "1 validation error detected: Value '%lld' at 'durationSeconds' failed to satisfy "
+                             "constraint: Member must have value greater than or equal to 900",
+                             (long long)d);
+
+    session s;
+    memset(&s, 0, sizeof(s));
+    json_t *arns = NULL, *tags = NULL, *inherited = NULL;
+    struct caller_session cs = {.key = c->who.access_key};
+    int rc = -1;
+    if (session_policies(c, &s, &arns)) goto out;
+    /* Transitive tags of a calling role session pass on to the chained session. */
+    if (chained) nb_db_read(db, caller_session_fn, &cs);
+    if (json_is_array(cs.transitive) && json_is_object(cs.tags)) {
+        inherited = json_object();
+        size_t i;
+        json_t *k;
+        json_array_foreach(cs.transitive, i, k)
+        {
+            json_t *v = json_object_get(cs.tags, json_string_value(k));
+            if (v) json_object_set(inherited, json_string_value(k), v);
+        }
+    }
+    if (session_tags(c, inherited, &tags)) goto out;
+    json_t *transitive = json_array();
+    {
+        size_t i;
+        json_t *k;
+        json_array_foreach(json_object_get(c->input, "TransitiveTagKeys"), i, k)
+        {
+            bool present = false;
+            const char *tk;
+            json_t *tv;
+            json_object_foreach(tags, tk, tv) if (!strcasecmp(tk, json_string_value(k))) present = true;
+            if (!present) {
+                json_decref(transitive);
+                nb_call_error(c, 400, "InvalidParameterValue",
+                              "The specified transitive tag key must be included in the requested tags.");
+                goto out;
+            }
+            json_array_append(transitive, k);
+        }
+        json_array_foreach(cs.transitive, i, k) json_array_append(transitive, k);
+    }
+    json_int_t pct = 0;
+    bool packed = s.policy || json_array_size(arns) || json_object_size(tags);
+    if (packed && packed_size(c, s.policy, arns, json_object_get(c->input, "Tags"), &pct)) {
+        json_decref(transitive);
+        goto out;
+    }
+
+    /* The decision: the caller's policies and the role's trust policy (as the role's resource
+     * policy), with the external id and the requested tags as condition keys. */
+    json_t *ctx = json_object();
+    if (ext) nb_authz_context_set(ctx, "sts:ExternalId", ext);
+    nb_authz_context_set(ctx, "sts:RoleSessionName", sname);
+    if (src_id) nb_authz_context_set(ctx, "sts:SourceIdentity", src_id);
+    {
+        size_t i;
+        json_t *k;
+        json_array_foreach(transitive, i, k) nb_authz_context_add(ctx, "sts:TransitiveTagKeys", json_string_value(k));
+    }
+    nb_authz_check_args a = {.action = "sts:AssumeRole", .resource = role_arn, .resource_policy = r.trust,
+                             .trust = true, .resource_account = account, .context = ctx};
+    int denied = nb_authz_check(c, &a);
+    if (!denied && json_array_size(json_object_get(c->input, "Tags"))) {
+        a.action = "sts:TagSession";
+        denied = nb_authz_check(c, &a);
+    }
+    if (!denied && src_id) {
+        a.action = "sts:SetSourceIdentity";
+        denied = nb_authz_check(c, &a);
+    }
+    json_decref(ctx);
+    if (denied) {
+        json_decref(transitive);
+        goto out;
+    }
+
+    s.kind = "role";
+    snprintf(s.account, sizeof(s.account), "%s", account);
+    snprintf(s.arn, sizeof(s.arn), "arn:aws:sts::%s:assumed-role/%s/%s", account, name, sname);
+    snprintf(s.user_id, sizeof(s.user_id), "%s:%s", r.id, sname);
+    snprintf(s.name, sizeof(s.name), "%s", sname);
+    snprintf(s.role_arn, sizeof(s.role_arn), "%s", role_arn);
+    snprintf(s.role_name, sizeof(s.role_name), "%s", name);
+    s.tags = json_object_size(tags) ? json_dumps(tags, JSON_COMPACT) : NULL;
+    s.transitive = json_array_size(transitive) ? json_dumps(transitive, JSON_COMPACT) : NULL;
+    json_decref(transitive);
+    s.source_identity = src_id;
+    s.chained = chained;
+    s.duration = d;
+    json_t *o = json_pack("{s:{s:s, s:s}}", "AssumedRoleUser", "AssumedRoleId", s.user_id, "Arn", s.arn);
+    if (packed) json_object_set_new(o, "PackedPolicySize", json_integer(pct));
+    if (src_id) json_object_set_new(o, "SourceIdentity", json_string(src_id));
+    rc = issue(c, &s, o);
+    if (rc) json_decref(o);
+out:
+    json_decref(arns);
+    json_decref(tags);
+    json_decref(inherited);
+    json_decref(cs.tags);
+    json_decref(cs.transitive);
+    free_session(&s);
+    return rc;
+}
+
+/* ---- GetFederationToken ---- */
+
+static int get_federation_token(nb_call *c)
+{
+    const char *name = nb_in_str(c, "Name");
+    if (c->who.temporary || (c->who.type != NB_PRINCIPAL_USER && c->who.type != NB_PRINCIPAL_ROOT))
+        return nb_call_error(c, 403, "AccessDenied", "Cannot call GetFederationToken with session credentials");
+    if (!valid_session_name(name, 2, 32))
+        return nb_call_error(c, 400, "ValidationError",
+                             "1 validation error detected: Value '%s' at 'name' failed to satisfy constraint: "
+                             "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+                             name ? name : "");
+    bool root = c->who.type == NB_PRINCIPAL_ROOT;
+    json_int_t d = nb_in_int(c, "DurationSeconds", root ? 3600 : 43200);
+    if (d < 900 || d > (root ? 3600 : 129600))
+        return nb_call_error(c, 400, "ValidationError",
+                             "1 validation error detected: Value '%lld' at 'durationSeconds' failed to satisfy "
+                             "constraint: Member must have value between 900 and %d",
+                             (long long)d, root ? 3600 : 129600);
+    session s;
+    memset(&s, 0, sizeof(s));
+    json_t *arns = NULL, *tags = NULL;
+    int rc = -1;
+    json_int_t pct = 0;
+    if (session_policies(c, &s, &arns) || session_tags(c, NULL, &tags)) goto out;
+    bool packed = s.policy || json_array_size(arns) || json_object_size(tags);
+    if (packed && packed_size(c, s.policy, arns, json_object_get(c->input, "Tags"), &pct)) goto out;
+    s.kind = "federated";
+    snprintf(s.account, sizeof(s.account), "%s", c->who.account);
+    snprintf(s.arn, sizeof(s.arn), "arn:aws:sts::%s:federated-user/%s", c->who.account, name);
+    snprintf(s.user_id, sizeof(s.user_id), "%s:%s", c->who.account, name);
+    snprintf(s.name, sizeof(s.name), "%s", name);
+    if (!root) snprintf(s.source_user, sizeof(s.source_user), "%s", c->who.name);
+    s.tags = json_object_size(tags) ? json_dumps(tags, JSON_COMPACT) : NULL;
+    s.duration = d;
+    json_t *o = json_pack("{s:{s:s, s:s}}", "FederatedUser", "FederatedUserId", s.user_id, "Arn", s.arn);
+    if (packed) json_object_set_new(o, "PackedPolicySize", json_integer(pct));
+    rc = issue(c, &s, o);
+    if (rc) json_decref(o);
+out:
+    json_decref(arns);
+    json_decref(tags);
+    free_session(&s);
+    return rc;
+}
+
+/* ---- GetAccessKeyInfo ---- */
+
+static int get_access_key_info(nb_call *c)
+{
+    const char *key = nb_in_str(c, "AccessKeyId");
+    nb_cred cr;
+    if (!key || nb_creds_lookup(key, &cr) < 0)
+        return nb_call_error(c, 400, "InvalidParameterValue", "The access key ID %s is not valid.", key ? key : "");
+    c->output = json_pack("{s:s}", "Account", cr.who.account);
+    return 0;
+}
+
 static const nb_op_def ops[] = {
-    {"GetCallerIdentity", get_caller_identity, NB_OP_INLINE, NULL},
+    {"GetCallerIdentity", get_caller_identity, NB_OP_INLINE | NB_OP_NO_AUTHZ, NULL, NULL},
+    {"GetSessionToken", get_session_token, NB_OP_NO_AUTHZ, NULL, NULL},
+    /* AssumeRole authorizes itself: the trust policy is the role's resource policy. */
+    {"AssumeRole", assume_role, NB_OP_NO_AUTHZ, NULL, NULL},
+    {"GetFederationToken", get_federation_token, 0, NULL, "arn:aws:sts::{account}:federated-user/{Name}"},
+    {"GetAccessKeyInfo", get_access_key_info, NB_OP_INLINE, NULL, NULL},
 };
 
 const nb_service nb_svc_sts = {
