@@ -592,6 +592,20 @@ int nb_authz_check(nb_call *c, const nb_authz_check_args *a)
     return deny(c, a->action, a->resource, why);
 }
 
+/* The IAM action vendor of a service: its endpoint prefix ("iam", "s3", "elasticloadbalancing"),
+ * except where AWS names actions differently from the endpoint (CloudWatch's endpoint is
+ * "monitoring", its actions "cloudwatch:"). */
+static const char *action_vendor(const nb_model *m)
+{
+    if (!m) return "";
+    const char *p = nb_model_endpoint_prefix(m);
+    if (!p || !*p) p = nb_model_signing_name(m);
+    if (!p) return "";
+    if (!strcmp(p, "monitoring")) return "cloudwatch";
+    if (!strcmp(p, "email")) return "ses";
+    return p;
+}
+
 int nb_iam_authorize(nb_call *c, const nb_op_def *def)
 {
     if (c->who.type == NB_PRINCIPAL_USER && !c->who.temporary)
@@ -603,7 +617,7 @@ int nb_iam_authorize(nb_call *c, const nb_op_def *def)
     char actbuf[200];
     const char *action = def && def->iam_action ? def->iam_action : NULL;
     if (!action) {
-        snprintf(actbuf, sizeof(actbuf), "%s:%s", c->model ? nb_model_signing_name(c->model) : "",
+        snprintf(actbuf, sizeof(actbuf), "%s:%s", action_vendor(c->model),
                  c->op_name ? c->op_name : "");
         action = actbuf;
     }
