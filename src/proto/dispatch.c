@@ -11,12 +11,12 @@
  * checksums and x-amz-content-sha256 on the way. */
 #include "proto/dispatch.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/hash.h"
 #include "iam/authz.h"
 #include "iam/creds.h"
 #include "proto/proto.h"
@@ -55,7 +55,8 @@ enum body_mode { BODY_PLAIN, BODY_SHA256, BODY_CHUNKED };
 struct nb_body_reader {
     enum body_mode mode;
     nb_awschunked *chunked;
-    EVP_MD_CTX *sha;
+    nb_sha256_ctx sha;
+    bool hashing;
     char expect_sha[65];
     int64_t decoded_expected; /* x-amz-decoded-content-length, -1 if absent */
     uint64_t delivered;
@@ -342,7 +343,6 @@ static void body_reader_free(struct nb_body_reader *b)
 {
     if (!b) return;
     nb_awschunked_free(b->chunked);
-    if (b->sha) EVP_MD_CTX_free(b->sha);
     nb_buf_free(&b->pending);
     free(b->raw);
 }
@@ -492,9 +492,8 @@ static int setup_body_reader(dctx *d)
         snprintf(b->expect_sha, sizeof(b->expect_sha), "%s", h);
         for (char *p = b->expect_sha; *p; p++)
             if (*p >= 'A' && *p <= 'F') *p = (char)(*p + 32);
-        b->sha = EVP_MD_CTX_new();
-        if (!b->sha || EVP_DigestInit_ex(b->sha, EVP_sha256(), NULL) != 1)
-            return nb_aws_error_set(&c->err, 503, "ServiceUnavailable", "Out of memory.");
+        b->hashing = true;
+        nb_sha256_init(&b->sha);
     } else {
         b->mode = BODY_PLAIN;
     }
@@ -525,16 +524,15 @@ ssize_t nb_call_read(nb_call *c, void *buf, size_t n)
             ssize_t got = nb_req_read(c->http, buf, n);
             if (got < 0) goto incomplete;
             if (got > 0) {
-                if (b->sha) EVP_DigestUpdate(b->sha, buf, (size_t)got);
+                if (b->hashing) nb_sha256_update(&b->sha, buf, (size_t)got);
                 b->delivered += (uint64_t)got;
                 return got;
             }
             b->eof = true;
-            if (b->sha) {
+            if (b->hashing) {
                 unsigned char md[32];
-                unsigned int mdl = 0;
                 char hex[65];
-                EVP_DigestFinal_ex(b->sha, md, &mdl);
+                nb_sha256_final(&b->sha, md);
                 nb_hex(md, 32, hex);
                 if (strcmp(hex, b->expect_sha) != 0) {
                     b->failed = true;
