@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/sched.h"
 #include "http/http.h"
+#include "iam/accounts.h"
 #include "iam/creds.h"
 #include "proto/dispatch.h"
 #include "svc/service.h"
@@ -25,6 +26,8 @@ static void usage(FILE *f)
             "  status                show the health of a running server\n"
             "  clock                 show the region clock of a running server\n"
             "  clock advance <dur>   move the region clock forward (30d, 12h, 90m, 45s)\n"
+            "  accounts list|create|show|delete  manage accounts (create [--id ID] [--name N]\n"
+            "                        [--email E] [--access-key K --secret-key S]; delete <id>)\n"
             "  --version             print the version\n"
             "\n"
             "status and clock use --host/--port (or NIMBUS_HOST/NIMBUS_PORT) to find the server.\n"
@@ -243,6 +246,7 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "serve")) return serve(argc - 2, argv + 2);
     if (!strcmp(cmd, "status")) return admin_call(argc - 2, argv + 2, "GET", "/_nimbus/health", NULL);
+    if (!strcmp(cmd, "accounts")) return nb_accounts_cli(argc - 2, argv + 2, admin_call);
     if (!strcmp(cmd, "clock")) {
         if (argc >= 4 && !strcmp(argv[2], "advance")) {
             int64_t us;

@@ -5,6 +5,7 @@
 
 #include "core/clock.h"
 #include "core/sched.h"
+#include "iam/accounts.h"
 #include "proto/dispatch.h"
 #include "proto/proto.h"
 #include "svc/service.h"
@@ -173,6 +174,8 @@ void nb_admin_handle(nb_req *r)
             reply_msg(r, 403, "AccessDenied", "reset is allowed from loopback only");
         else
             nb_req_offload(r, reset_worker);
+    } else if (p.n >= 17 && memcmp(p.p, "/_nimbus/accounts", 17) == 0 && (p.n == 17 || p.p[17] == '/')) {
+        nb_admin_accounts(r);
     } else {
         reply_msg(r, 404, "NotFound", "no such admin resource");
     }
