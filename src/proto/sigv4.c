@@ -199,11 +199,24 @@ void nb_sigv4_format_amz_date(int64_t t, char out[17])
     out[16] = 0;
 }
 
+/* "2013-05-24T00:00:00Z" */
 static void format_iso(int64_t t, char out[32])
 {
     char b[17];
     nb_sigv4_format_amz_date(t, b);
-    snprintf(out, 32, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", b, b + 4, b + 6, b + 9, b + 11, b + 13);
+    memcpy(out, b, 4);
+    out[4] = '-';
+    memcpy(out + 5, b + 4, 2);
+    out[7] = '-';
+    memcpy(out + 8, b + 6, 2);
+    out[10] = 'T';
+    memcpy(out + 11, b + 9, 2);
+    out[13] = ':';
+    memcpy(out + 14, b + 11, 2);
+    out[16] = ':';
+    memcpy(out + 17, b + 13, 2);
+    out[19] = 'Z';
+    out[20] = 0;
 }
 
 /* RFC 7231 IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT" (what clients put in Date), or the
@@ -449,19 +462,20 @@ static int canonical_uri_normalized(nb_buf *out, const char *path, size_t n)
 
 /* ---- canonical request ---- */
 
-/* Header value as AWS signs it: trimmed, inner runs of whitespace folded to one space. */
+/* Header value as AWS signs it: trimmed, inner runs of whitespace folded to one space.
+ * Appends whole runs: this sits on every request's path. */
 static void append_trimall(nb_buf *out, const char *v, size_t n)
 {
     trim(&v, &n);
-    bool space = false;
-    for (size_t i = 0; i < n; i++) {
-        if (is_ws(v[i])) {
-            space = true;
-            continue;
-        }
-        if (space) nb_buf_putc(out, ' ');
-        space = false;
-        nb_buf_putc(out, v[i]);
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && !is_ws(v[j])) j++;
+        nb_buf_append(out, v + i, j - i);
+        if (j == n) break;
+        while (j < n && is_ws(v[j])) j++;
+        nb_buf_putc(out, ' ');
+        i = j;
     }
 }
 
@@ -485,8 +499,12 @@ int nb_sigv4_canonical_request(nb_buf *out, const char *method, const char *path
         if (!semi) semi = shend;
         size_t nl = (size_t)(semi - sh);
         if (nl) {
-            for (size_t i = 0; i < nl; i++) nb_buf_putc(out, (char)tolower((unsigned char)sh[i]));
-            nb_buf_putc(out, ':');
+            if (nb_buf_reserve(out, nl + 1)) return NB_NOMEM;
+            for (size_t i = 0; i < nl; i++)
+                out->data[out->len + i] = (char)tolower((unsigned char)sh[i]);
+            out->data[out->len + nl] = ':';
+            out->len += nl + 1;
+            out->data[out->len] = 0;
             bool first = true;
             for (size_t i = 0; i < nh; i++) {
                 if (!nb_mem_ieq(h[i].name, h[i].name_len, sh, nl)) continue;
@@ -976,10 +994,15 @@ int nb_sigv4_verify(const nb_sigv4_auth *a, const char *secret, const nb_req *r,
                     int64_t now, nb_sigv4_error *e)
 {
     nb_sigv4_detail *d = &tl_detail;
-    memset(d, 0, sizeof(*d));
+    /* Reset cheaply (this runs on every request); the detail's own fields are filled on the
+     * failure paths, server_time included. */
     d->canonical_request = d->string_to_sign = "";
-    snprintf(d->signature_provided, sizeof(d->signature_provided), "%s", a->signature);
-    snprintf(d->access_key, sizeof(d->access_key), "%s", a->access_key);
+    d->canonical_request_len = d->string_to_sign_len = 0;
+    d->request_time[0] = d->expires[0] = d->headers_not_signed[0] = 0;
+    d->x_amz_expires = 0;
+    memcpy(d->signature_provided, a->signature, sizeof(d->signature_provided));
+    memcpy(d->access_key, a->access_key, sizeof(d->access_key));
+    d->signature_provided[64] = d->access_key[128] = 0;
     format_iso(now, d->server_time);
     /* verify completes a header auth from the request (see sigv4.h); the caller's struct is
      * not const storage. */
@@ -990,7 +1013,7 @@ int nb_sigv4_verify(const nb_sigv4_auth *a, const char *secret, const nb_req *r,
     bool used_amz_date = true;
     if (a->presigned) {
         t = nb_sigv4_parse_amz_date(a->amz_date, strlen(a->amz_date));
-        snprintf(d->request_time, sizeof(d->request_time), "%s", a->amz_date);
+        memcpy(d->request_time, a->amz_date, sizeof(a->amz_date));
     } else {
         size_t n = 0;
         const char *v = nb_req_header(r, "x-amz-date", &n);
@@ -1003,7 +1026,9 @@ int nb_sigv4_verify(const nb_sigv4_auth *a, const char *secret, const nb_req *r,
             const char *tv = v;
             size_t tn = n;
             trim(&tv, &tn);
-            snprintf(d->request_time, sizeof(d->request_time), "%.*s", (int)(tn > 39 ? 39 : tn), tv);
+            size_t rn = tn < sizeof(d->request_time) ? tn : sizeof(d->request_time) - 1;
+            memcpy(d->request_time, tv, rn);
+            d->request_time[rn] = 0;
             t = used_amz_date ? nb_sigv4_parse_amz_date(tv, tn) : parse_http_date(tv, tn);
         }
         if (t < 0) {
