@@ -333,6 +333,7 @@ typedef struct thr {
 
 static _Atomic uint64_t issued;     /* count mode: requests handed out */
 static _Atomic bool stopping;
+static _Atomic bool gave_up;        /* the server went away: the window ends now */
 static int64_t t_start_us, t_deadline_us;
 static int weight_total;
 
@@ -362,7 +363,8 @@ static void conn_restart(thr *t, conn *c, bool pause) {
     }
     if (pause) {
         if (++c->connect_fails >= 40) { /* 2 s of refusals: nothing is listening */
-            fprintf(stderr, "loadgen: cannot connect to %s, giving up\n", opt.hostport);
+            if (!atomic_exchange(&gave_up, true))
+                fprintf(stderr, "loadgen: cannot connect to %s, giving up\n", opt.hostport);
             atomic_store(&stopping, true);
         }
         c->state = C_WAIT;
@@ -764,8 +766,7 @@ static void *thr_main(void *arg) {
             for (int i = 0; i < t->nconns; i++) {
                 conn *c = &t->conns[i];
                 if (c->state == C_WAIT && now >= c->retry_at_us) {
-                    conn_open(t, c);
-                    if (c->state == C_CONNECTING) conn_drive(t, c, 0);
+                    conn_open(t, c); /* epoll reports the outcome */
                 } else if ((c->state == C_WRITING || c->state == C_READING) &&
                            (double)(now - c->start_us) > opt.timeout * 1e6) {
                     t->st.err_timeout++;
@@ -841,9 +842,12 @@ static void report(stats *s, double secs) {
            (unsigned long long)s->err_timeout, (unsigned long long)s->err_length,
            (unsigned long long)s->err_verify);
     fflush(stdout);
-    if (s->first_err_status)
-        fprintf(stderr, "loadgen: first error: HTTP %d %.*s\n", s->first_err_status, 300,
+    if (s->first_err_status) { /* one line, whatever the body holds */
+        for (char *q = s->first_err; *q; q++)
+            if ((unsigned char)*q < 0x20) *q = ' ';
+        fprintf(stderr, "loadgen: first error: HTTP %d %.300s\n", s->first_err_status,
                 s->first_err);
+    }
     fflush(stdout);
 }
 
@@ -907,6 +911,7 @@ static int run_load(void) {
     /* Duration mode: the window is the duration. Count mode: until the last response. */
     int64_t end = opt.count ? (all->last_done_us ? all->last_done_us : now_us()) : t_deadline_us;
     if (opt.count && atomic_load(&stopping)) end = t_deadline_us; /* hit the cap */
+    if (atomic_load(&gave_up)) end = now_us();
     report(all, (double)(end - t_start_us) / 1e6);
     return all->done ? 0 : 1;
 }

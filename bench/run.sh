@@ -55,17 +55,16 @@ declare -A R   # figure.server -> value, or "n/a" (the reason goes to the notes)
 # group id), logs in the temp dir. Sets STARTED_PID.
 start_bg() {
     local name=$1; shift
-    setsid "$@" >"$TMP/$name.log" 2>&1 </dev/null &
+    setsid "$@" >>"$TMP/$name.log" 2>&1 </dev/null &
     STARTED_PID=$!
     PIDS+=("$STARTED_PID")
 }
 
-stop_bg() {
-    local pid=$1 i
-    kill -TERM -- "-$pid" 2>/dev/null
-    for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+# Drop a dead process from the cleanup list: its id may be someone else's later.
+forget() {
+    local p keep=()
+    for p in "${PIDS[@]}"; do [ "$p" != "$1" ] && keep+=("$p"); done
+    PIDS=("${keep[@]}")
 }
 
 # Field of a loadgen JSON line (flat by design). first_error is cut off first: it holds a
@@ -217,16 +216,58 @@ say "== start-up: exec -> first served request, then idle RSS (x$STARTS, median)
 [ -n "$MOTO" ] && startup moto /moto-api/ "$MOTO" -H 127.0.0.1 -p @PORT@
 
 # ---- long-running servers for the load figures ----
+declare -A SPID
+serve_nimbus() {
+    start_bg nimbus "$NIMBUS" serve --host 127.0.0.1 --port "$PN" --data-dir "$TMP/nimbus-data"
+    SPID[nimbus]=$STARTED_PID
+    "$LG" --wait -T "127.0.0.1:$PN" --path /_nimbus/health -d 30 >/dev/null
+}
+serve_moto() {
+    start_bg moto "$MOTO" -H 127.0.0.1 -p "$PM"
+    SPID[moto]=$STARTED_PID
+    "$LG" --wait -T "127.0.0.1:$PM" --path /moto-api/ -d 60 >/dev/null
+}
+serve_nginx() {
+    start_bg nginx "$NGINX" -e "$TMP/nginx/logs/error.log" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -g 'daemon off;'
+    SPID[nginx]=$STARTED_PID
+    "$LG" --wait -T "127.0.0.1:$PG" --path /bench/k0 -d 10 >/dev/null
+}
+
+# After a run: is server $1 still alive? If it died, say so with its last log lines, keep
+# its log in build/bench/, and start it again on the same data so later figures still run.
+survived() {
+    local s=$1 what=$2 rc keep_log
+    kill -0 "${SPID[$s]}" 2>/dev/null && return 0
+    wait "${SPID[$s]}" 2>/dev/null
+    rc=$?
+    forget "${SPID[$s]}"
+    keep_log=$ROOT/build/bench/$s-died.log
+    cp "$TMP/$s.log" "$keep_log" 2>/dev/null
+    say "    !! $s exited (status $rc$([ $rc -gt 128 ] && echo ", signal $((rc - 128))")) during $what; log: $keep_log"
+    tail -3 "$TMP/$s.log" | sed 's/^/       /'
+    note "$s exited (status $rc) during $what, and was restarted; log in $keep_log"
+    serve_"$s" || say "    !! $s does not come back"
+    return 1
+}
+
+# One figure: loadgen against server $2; field $3 of the result becomes figure $1 (n/a if
+# the server died during the run: its rate would be meaningless).
+fig() {
+    local key=$1 s=$2 field=$3
+    shift 3
+    lg "$@"
+    keep "$key" "$field"
+    survived "$s" "$key" || na "$key" "$s died during the run"
+}
+
 PN= PM= PG=
 if [ "$HAVE_NIMBUS" = 1 ]; then
     PN=$("$LG" --free-port)
-    start_bg nimbus "$NIMBUS" serve --host 127.0.0.1 --port "$PN" --data-dir "$TMP/nimbus-data"
-    "$LG" --wait -T "127.0.0.1:$PN" --path /_nimbus/health -d 30 >/dev/null || { tail -5 "$TMP/nimbus.log"; PN=; }
+    serve_nimbus || { tail -5 "$TMP/nimbus.log"; PN=; }
 fi
 if [ -n "$MOTO" ]; then
     PM=$("$LG" --free-port)
-    start_bg moto "$MOTO" -H 127.0.0.1 -p "$PM"
-    "$LG" --wait -T "127.0.0.1:$PM" --path /moto-api/ -d 60 >/dev/null || { tail -5 "$TMP/moto.log"; PM=; }
+    serve_moto || { tail -5 "$TMP/moto.log"; PM=; }
 fi
 if [ -n "$NGINX" ]; then
     PG=$("$LG" --free-port)
@@ -252,8 +293,7 @@ http {
     server { listen 127.0.0.1:$PG; root $TMP/www; }
 }
 EOF
-    start_bg nginx "$NGINX" -e "$TMP/nginx/logs/error.log" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -g 'daemon off;'
-    "$LG" --wait -T "127.0.0.1:$PG" --path /bench/k0 -d 10 >/dev/null || { tail -5 "$TMP/nginx.log" "$TMP/nginx/logs/error.log"; PG=; }
+    serve_nginx || { tail -5 "$TMP/nginx.log" "$TMP/nginx/logs/error.log"; PG=; }
 fi
 
 # ---- 2. STS GetCallerIdentity ----
@@ -262,8 +302,7 @@ for s in nimbus moto; do
     port=$([ $s = nimbus ] && echo "$PN" || echo "$PM")
     [ -z "$port" ] && continue
     warm -T "127.0.0.1:$port" -o sts
-    lg -T "127.0.0.1:$port" -o sts -c "$CONNS" -d "$SECS" --label "$s sts"
-    keep sts.$s rps
+    fig sts.$s $s rps -T "127.0.0.1:$port" -o sts -c "$CONNS" -d "$SECS" --label "$s sts"
 done
 
 # ---- 3. S3 ----
@@ -288,8 +327,7 @@ say "== S3 PUT 1 KiB objects: $CONNS connections, $SECS s, keys rotate over $PUT
 for s in nimbus moto; do
     port=$(s3port $s); [ -z "$port" ] && continue
     warm -T "127.0.0.1:$port" -o put -s 1K -b bench
-    lg -T "127.0.0.1:$port" -o put -s 1K -k "$PUT_KEYS" -b bench -c "$CONNS" -d "$SECS" --label "$s put 1KiB"
-    keep put1k.$s rps
+    fig put1k.$s $s rps -T "127.0.0.1:$port" -o put -s 1K -k "$PUT_KEYS" -b bench -c "$CONNS" -d "$SECS" --label "$s put 1KiB"
 done
 
 say "== S3 GET 1 KiB objects: $CONNS connections, $SECS s, over $GET_KEYS keys (nginx: the same files)"
@@ -297,12 +335,11 @@ for s in nimbus moto; do
     port=$(s3port $s); [ -z "$port" ] && continue
     # Make sure every key read exists, whatever the PUT run reached (moto is slow).
     lg -T "127.0.0.1:$port" -o put -s 1K -n "$GET_KEYS" -b bench -c 16 --label "$s load $GET_KEYS keys" >/dev/null
-    lg -T "127.0.0.1:$port" -o get -s 1K -k "$GET_KEYS" -b bench -c "$CONNS" -d "$SECS" --label "$s get 1KiB"
-    keep get1k.$s rps
+    survived $s "loading $GET_KEYS keys"
+    fig get1k.$s $s rps -T "127.0.0.1:$port" -o get -s 1K -k "$GET_KEYS" -b bench -c "$CONNS" -d "$SECS" --label "$s get 1KiB"
 done
 if [ -n "$PG" ]; then
-    lg -T "127.0.0.1:$PG" -o raw -s 1K -k "$GET_KEYS" -b bench -c "$CONNS" -d "$SECS" --label "nginx get 1KiB"
-    keep get1k.nginx rps
+    fig get1k.nginx nginx rps -T "127.0.0.1:$PG" -o raw -s 1K -k "$GET_KEYS" -b bench -c "$CONNS" -d "$SECS" --label "nginx get 1KiB"
 fi
 
 say "== S3 $BIG_LABEL object: PUT x2, GET x3, one connection (streamed from/to a 1 MiB buffer)"
@@ -312,14 +349,11 @@ for s in nimbus moto; do
     s3_ready "$port" bench-big || continue
     n_put=2 n_get=3
     [ $s = moto ] && n_put=1 n_get=2 # moto keeps objects in memory and is slow: fewer rounds
-    lg -T "127.0.0.1:$port" -o put -s "$BIG" -k 1 --key-prefix big -b bench-big -n $n_put -c 1 --timeout 900 --label "$s put $BIG_LABEL"
-    keep putbig.$s mbps
-    lg -T "127.0.0.1:$port" -o get -s "$BIG" -k 1 --key-prefix big -b bench-big -n $n_get -c 1 --timeout 900 --label "$s get $BIG_LABEL"
-    keep getbig.$s mbps
+    fig putbig.$s $s mbps -T "127.0.0.1:$port" -o put -s "$BIG" -k 1 --key-prefix big -b bench-big -n $n_put -c 1 --timeout 900 --label "$s put $BIG_LABEL"
+    fig getbig.$s $s mbps -T "127.0.0.1:$port" -o get -s "$BIG" -k 1 --key-prefix big -b bench-big -n $n_get -c 1 --timeout 900 --label "$s get $BIG_LABEL"
 done
 if [ -n "$PG" ]; then
-    lg -T "127.0.0.1:$PG" -o raw -s "$BIG" -k 1 --key-prefix big -b bench-big -n 3 -c 1 --timeout 900 --label "nginx get $BIG_LABEL"
-    keep getbig.nginx mbps
+    fig getbig.nginx nginx mbps -T "127.0.0.1:$PG" -o raw -s "$BIG" -k 1 --key-prefix big -b bench-big -n 3 -c 1 --timeout 900 --label "nginx get $BIG_LABEL"
     rm -f "$TMP/www/bench-big/big0"
 fi
 
@@ -333,9 +367,9 @@ for s in nimbus moto; do
         note "moto lists $MOTO_LIST_KEYS keys, not $LIST_KEYS: loading keys into moto runs at a few hundred PUT/s (BENCH_MOTO_LIST_KEYS)"
     fi
     lg -T "127.0.0.1:$port" -o put -s 16 -n "$keys" --dirs "$LIST_DIRS" -b bench-list -c "$CONNS" --label "$s load $keys keys"
+    survived $s "loading $keys keys"
     warm -T "127.0.0.1:$port" -o list -b bench-list
-    lg -T "127.0.0.1:$port" -o list -b bench-list -c "$CONNS" -d "$SECS" --label "$s list"
-    keep list.$s rps
+    fig list.$s $s rps -T "127.0.0.1:$port" -o list -b bench-list -c "$CONNS" -d "$SECS" --label "$s list"
 done
 
 # ---- table ----
