@@ -64,8 +64,8 @@ uint32_t nb_crc32(uint32_t crc, const void *p, size_t n)
 }
 
 #if defined(__x86_64__)
-__attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc,
-                                                                const unsigned char *p, size_t n)
+__attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, const unsigned char *p,
+                                                               size_t n)
 {
     uint64_t c = ~crc;
     while (n && ((uintptr_t)p & 7)) {
@@ -79,7 +79,8 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc,
         p += 8;
         n -= 8;
     }
-    while (n--) c = _mm_crc32_u8((uint32_t)c, *p++);
+    while (n--)
+        c = _mm_crc32_u8((uint32_t)c, *p++);
     return ~(uint32_t)c;
 }
 #endif
@@ -90,13 +91,14 @@ static uint32_t crc32c_sw(uint32_t crc, const unsigned char *p, size_t n)
     while (n >= 8) {
         uint32_t lo = c ^ le32(p), hi = le32(p + 4);
         c = crc32c_tab[7][lo & 0xff] ^ crc32c_tab[6][(lo >> 8) & 0xff] ^
-            crc32c_tab[5][(lo >> 16) & 0xff] ^ crc32c_tab[4][lo >> 24] ^
-            crc32c_tab[3][hi & 0xff] ^ crc32c_tab[2][(hi >> 8) & 0xff] ^
-            crc32c_tab[1][(hi >> 16) & 0xff] ^ crc32c_tab[0][hi >> 24];
+            crc32c_tab[5][(lo >> 16) & 0xff] ^ crc32c_tab[4][lo >> 24] ^ crc32c_tab[3][hi & 0xff] ^
+            crc32c_tab[2][(hi >> 8) & 0xff] ^ crc32c_tab[1][(hi >> 16) & 0xff] ^
+            crc32c_tab[0][hi >> 24];
         p += 8;
         n -= 8;
     }
-    while (n--) c = crc32c_tab[0][(c ^ *p++) & 0xff] ^ (c >> 8);
+    while (n--)
+        c = crc32c_tab[0][(c ^ *p++) & 0xff] ^ (c >> 8);
     return ~c;
 }
 
@@ -131,7 +133,8 @@ uint64_t nb_crc64nvme(uint64_t crc, const void *data, size_t n)
         p += 8;
         n -= 8;
     }
-    while (n--) c = crc64_tab[0][(c ^ *p++) & 0xff] ^ (c >> 8);
+    while (n--)
+        c = crc64_tab[0][(c ^ *p++) & 0xff] ^ (c >> 8);
     return ~c;
 }
 
@@ -157,14 +160,22 @@ uint64_t nb_cksum_crc_combine(nb_cksum_algo algo, uint64_t crc_a, uint64_t crc_b
     uint64_t poly;
     unsigned w;
     switch (algo) {
-    case NB_CKSUM_CRC32: poly = POLY_CRC32, w = 32; break;
-    case NB_CKSUM_CRC32C: poly = POLY_CRC32C, w = 32; break;
-    case NB_CKSUM_CRC64NVME: poly = POLY_CRC64NVME, w = 64; break;
-    default: return 0;
+    case NB_CKSUM_CRC32:
+        poly = POLY_CRC32, w = 32;
+        break;
+    case NB_CKSUM_CRC32C:
+        poly = POLY_CRC32C, w = 32;
+        break;
+    case NB_CKSUM_CRC64NVME:
+        poly = POLY_CRC64NVME, w = 64;
+        break;
+    default:
+        return 0;
     }
     /* x^(8 * len_b) mod p by squaring: x2n = x^(2^k), starting at x^8 (one byte). */
     uint64_t x2n = (uint64_t)1 << (w - 2); /* x^1 */
-    for (int k = 0; k < 3; k++) x2n = multmodp(x2n, x2n, poly, w);
+    for (int k = 0; k < 3; k++)
+        x2n = multmodp(x2n, x2n, poly, w);
     uint64_t p = (uint64_t)1 << (w - 1); /* x^0 */
     for (uint64_t n = len_b; n; n >>= 1) {
         if (n & 1) p = multmodp(x2n, p, poly, w);
@@ -188,11 +199,23 @@ static const struct {
     [NB_CKSUM_MD5] = {"MD5", NULL, 16},
 };
 
-static bool valid(nb_cksum_algo a) { return a >= 0 && a < NB_CKSUM_COUNT; }
+static bool valid(nb_cksum_algo a)
+{
+    return a >= 0 && a < NB_CKSUM_COUNT;
+}
 
-size_t nb_cksum_len(nb_cksum_algo a) { return valid(a) ? algos[a].len : 0; }
-const char *nb_cksum_header(nb_cksum_algo a) { return valid(a) ? algos[a].header : NULL; }
-const char *nb_cksum_name(nb_cksum_algo a) { return valid(a) ? algos[a].name : NULL; }
+size_t nb_cksum_len(nb_cksum_algo a)
+{
+    return valid(a) ? algos[a].len : 0;
+}
+const char *nb_cksum_header(nb_cksum_algo a)
+{
+    return valid(a) ? algos[a].header : NULL;
+}
+const char *nb_cksum_name(nb_cksum_algo a)
+{
+    return valid(a) ? algos[a].name : NULL;
+}
 bool nb_cksum_is_crc(nb_cksum_algo a)
 {
     return a == NB_CKSUM_CRC32 || a == NB_CKSUM_CRC32C || a == NB_CKSUM_CRC64NVME;
@@ -217,10 +240,14 @@ nb_cksum_algo nb_cksum_algo_from_name(const char *name, size_t n)
 static const EVP_MD *md_for(nb_cksum_algo a)
 {
     switch (a) {
-    case NB_CKSUM_SHA1: return EVP_sha1();
-    case NB_CKSUM_SHA256: return EVP_sha256();
-    case NB_CKSUM_MD5: return EVP_md5();
-    default: return NULL;
+    case NB_CKSUM_SHA1:
+        return EVP_sha1();
+    case NB_CKSUM_SHA256:
+        return EVP_sha256();
+    case NB_CKSUM_MD5:
+        return EVP_md5();
+    default:
+        return NULL;
     }
 }
 
@@ -245,9 +272,15 @@ int nb_cksum_init(nb_cksum *c, nb_cksum_algo algo)
 void nb_cksum_update(nb_cksum *c, const void *p, size_t n)
 {
     switch (c->algo) {
-    case NB_CKSUM_CRC32: c->crc = nb_crc32((uint32_t)c->crc, p, n); break;
-    case NB_CKSUM_CRC32C: c->crc = nb_crc32c((uint32_t)c->crc, p, n); break;
-    case NB_CKSUM_CRC64NVME: c->crc = nb_crc64nvme(c->crc, p, n); break;
+    case NB_CKSUM_CRC32:
+        c->crc = nb_crc32((uint32_t)c->crc, p, n);
+        break;
+    case NB_CKSUM_CRC32C:
+        c->crc = nb_crc32c((uint32_t)c->crc, p, n);
+        break;
+    case NB_CKSUM_CRC64NVME:
+        c->crc = nb_crc64nvme(c->crc, p, n);
+        break;
     default:
         if (c->md && n) EVP_DigestUpdate(c->md, p, n);
         break;
@@ -258,7 +291,8 @@ size_t nb_cksum_final(nb_cksum *c, unsigned char out[NB_CKSUM_MAX_RAW])
 {
     size_t len = nb_cksum_len(c->algo);
     if (nb_cksum_is_crc(c->algo)) {
-        for (size_t i = 0; i < len; i++) out[i] = (unsigned char)(c->crc >> (8 * (len - 1 - i)));
+        for (size_t i = 0; i < len; i++)
+            out[i] = (unsigned char)(c->crc >> (8 * (len - 1 - i)));
     } else if (c->md) {
         unsigned int ml = 0;
         if (EVP_DigestFinal_ex(c->md, out, &ml) != 1 || ml != len) len = 0;

@@ -19,8 +19,8 @@ typedef enum nb_cksum_algo {
 } nb_cksum_algo;
 
 #define NB_CKSUM_COUNT 6
-#define NB_CKSUM_MAX_RAW 32                 /* longest raw digest (SHA-256) */
-#define NB_CKSUM_MAX_B64 45                 /* base64 of 32 bytes + NUL */
+#define NB_CKSUM_MAX_RAW 32 /* longest raw digest (SHA-256) */
+#define NB_CKSUM_MAX_B64 45 /* base64 of 32 bytes + NUL */
 
 /* Running state. CRCs live inline; hashes hold an OpenSSL context owned by the state and
  * released by nb_cksum_final() or nb_cksum_free(). */

@@ -47,7 +47,10 @@ struct nb_awschunked {
     bool trailer_sig_seen;
 };
 
-static bool signed_mode(const nb_awschunked *d) { return d->mode != NB_CHUNKED_UNSIGNED_TRAILER; }
+static bool signed_mode(const nb_awschunked *d)
+{
+    return d->mode != NB_CHUNKED_UNSIGNED_TRAILER;
+}
 
 static int fail(nb_awschunked *d, nb_sigv4_error *e, int status, const char *code, int reason,
                 const char *msg)
@@ -121,7 +124,10 @@ void nb_awschunked_expect(nb_awschunked *d, uint64_t decoded_length)
     d->have_expect = true;
 }
 
-uint64_t nb_awschunked_decoded(const nb_awschunked *d) { return d->decoded; }
+uint64_t nb_awschunked_decoded(const nb_awschunked *d)
+{
+    return d->decoded;
+}
 
 /* HMAC of "<kind>\n<amz_date>\n<scope>\n<previous signature>\n<extra>" with the signing key,
  * compared in constant time with want; on success want becomes the previous signature. */
@@ -245,14 +251,17 @@ static int trailer_line(nb_awschunked *d, const char *l, size_t n, nb_sigv4_erro
         return 0;
     }
     if (d->mode == NB_CHUNKED_SIGNED) return bad_trailer(d, e); /* no trailers in this mode */
-    if (d->trailer_sig_seen) return bad_trailer(d, e);           /* the signature comes last */
+    if (d->trailer_sig_seen) return bad_trailer(d, e);          /* the signature comes last */
     const char *colon = memchr(l, ':', n);
     if (!colon || colon == l) return bad_trailer(d, e);
     const char *name = l, *val = colon + 1;
     size_t nn = (size_t)(colon - l), vn = n - nn - 1;
-    while (nn && (name[nn - 1] == ' ' || name[nn - 1] == '\t')) nn--;
-    while (vn && (*val == ' ' || *val == '\t')) val++, vn--;
-    while (vn && (val[vn - 1] == ' ' || val[vn - 1] == '\t')) vn--;
+    while (nn && (name[nn - 1] == ' ' || name[nn - 1] == '\t'))
+        nn--;
+    while (vn && (*val == ' ' || *val == '\t'))
+        val++, vn--;
+    while (vn && (val[vn - 1] == ' ' || val[vn - 1] == '\t'))
+        vn--;
     if (!nn || memchr(name, 0, nn) || memchr(val, 0, vn)) return bad_trailer(d, e);
     if (d->mode == NB_CHUNKED_SIGNED_TRAILER &&
         nb_mem_ieq(name, nn, "x-amz-trailer-signature", 23)) {
@@ -277,8 +286,7 @@ static int trailer_line(nb_awschunked *d, const char *l, size_t n, nb_sigv4_erro
     return 0;
 }
 
-int nb_awschunked_feed(nb_awschunked *d, const char *in, size_t n, nb_buf *out,
-                       nb_sigv4_error *e)
+int nb_awschunked_feed(nb_awschunked *d, const char *in, size_t n, nb_buf *out, nb_sigv4_error *e)
 {
     if (d->state == S_FAILED) return bad_framing(d, e);
     size_t i = 0;
@@ -357,7 +365,10 @@ static bool complete(const nb_awschunked *d)
     return d->mode != NB_CHUNKED_SIGNED_TRAILER || d->trailer_sig_seen;
 }
 
-bool nb_awschunked_done(const nb_awschunked *d) { return complete(d); }
+bool nb_awschunked_done(const nb_awschunked *d)
+{
+    return complete(d);
+}
 
 int nb_awschunked_finish(nb_awschunked *d, nb_sigv4_error *e)
 {

@@ -20,7 +20,10 @@ static EVP_MD *sha256_md;
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
 static pthread_key_t ctx_key;
 
-static void ctx_free(void *p) { EVP_MD_CTX_free(p); }
+static void ctx_free(void *p)
+{
+    EVP_MD_CTX_free(p);
+}
 
 static void md_init(void)
 {
@@ -75,9 +78,11 @@ static void hmac2(const void *k1, size_t k1n, const void *k2, size_t k2n, const 
         if (k1n) memcpy(k0, k1, k1n);
         if (k2n) memcpy(k0 + k1n, k2, k2n);
     }
-    for (int i = 0; i < 64; i++) pad[i] = k0[i] ^ 0x36;
+    for (int i = 0; i < 64; i++)
+        pad[i] = k0[i] ^ 0x36;
     sha256_2(pad, 64, data, n, inner);
-    for (int i = 0; i < 64; i++) pad[i] = k0[i] ^ 0x5c;
+    for (int i = 0; i < 64; i++)
+        pad[i] = k0[i] ^ 0x5c;
     sha256_2(pad, 64, inner, 32, out);
     OPENSSL_cleanse(k0, sizeof(k0));
     OPENSSL_cleanse(pad, sizeof(pad));
@@ -177,7 +182,8 @@ int64_t nb_sigv4_parse_amz_date(const char *s, size_t n)
 
 static void put_digits(char *o, unsigned v, int n)
 {
-    for (int i = n - 1; i >= 0; i--, v /= 10) o[i] = (char)('0' + v % 10);
+    for (int i = n - 1; i >= 0; i--, v /= 10)
+        o[i] = (char)('0' + v % 10);
 }
 
 void nb_sigv4_format_amz_date(int64_t t, char out[17])
@@ -223,8 +229,10 @@ static void format_iso(int64_t t, char out[32])
  * basic ISO form some send there too. -1 if neither. */
 static int64_t parse_http_date(const char *s, size_t n)
 {
-    while (n && (*s == ' ' || *s == '\t')) s++, n--;
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    while (n && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
     if (n == 16) return nb_sigv4_parse_amz_date(s, n);
     static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
     if (n != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' ||
@@ -243,12 +251,17 @@ static int64_t parse_http_date(const char *s, size_t n)
 
 /* ---- small string helpers ---- */
 
-static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
+static bool is_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
 
 static void trim(const char **p, size_t *n)
 {
-    while (*n && is_ws(**p)) (*p)++, (*n)--;
-    while (*n && is_ws((*p)[*n - 1])) (*n)--;
+    while (*n && is_ws(**p))
+        (*p)++, (*n)--;
+    while (*n && is_ws((*p)[*n - 1]))
+        (*n)--;
 }
 
 /* Copy into a fixed field; false when it does not fit (the caller refuses the request rather
@@ -292,7 +305,8 @@ typedef struct qparam {
 static bool next_param(const char **pp, const char *end, qparam *q)
 {
     const char *p = *pp;
-    while (p < end && *p == '&') p++;
+    while (p < end && *p == '&')
+        p++;
     if (p >= end) return false;
     const char *amp = memchr(p, '&', (size_t)(end - p));
     if (!amp) amp = end;
@@ -371,7 +385,8 @@ static int canonical_query(nb_buf *out, const char *q, size_t n, bool drop_signa
     size_t count = 0;
     const char *p = q, *end = q + n;
     qparam a;
-    while (next_param(&p, end, &a)) count++;
+    while (next_param(&p, end, &a))
+        count++;
     if (!count) return 0;
     cparam *v = malloc(count * sizeof(*v));
     nb_buf s;
@@ -470,19 +485,21 @@ static void append_trimall(nb_buf *out, const char *v, size_t n)
     size_t i = 0;
     while (i < n) {
         size_t j = i;
-        while (j < n && !is_ws(v[j])) j++;
+        while (j < n && !is_ws(v[j]))
+            j++;
         nb_buf_append(out, v + i, j - i);
         if (j == n) break;
-        while (j < n && is_ws(v[j])) j++;
+        while (j < n && is_ws(v[j]))
+            j++;
         nb_buf_putc(out, ' ');
         i = j;
     }
 }
 
-int nb_sigv4_canonical_request(nb_buf *out, const char *method, const char *path,
-                               size_t path_len, const char *query, size_t query_len,
-                               const nb_header *h, size_t nh, const char *signed_headers,
-                               const char *payload_hash, bool s3, bool presigned)
+int nb_sigv4_canonical_request(nb_buf *out, const char *method, const char *path, size_t path_len,
+                               const char *query, size_t query_len, const nb_header *h, size_t nh,
+                               const char *signed_headers, const char *payload_hash, bool s3,
+                               bool presigned)
 {
     nb_buf_puts(out, method);
     nb_buf_putc(out, '\n');
@@ -543,7 +560,8 @@ static pthread_mutex_t key_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static uint32_t fnv(uint32_t h, const char *s)
 {
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
     return (h ^ 0xff) * 16777619u;
 }
 
@@ -562,8 +580,8 @@ static void derive_key(const char *secret, const char *date, const char *region,
 void nb_sigv4_signing_key(const char *secret, const char *date, const char *region,
                           const char *service, unsigned char key[32])
 {
-    bool cacheable = strlen(secret) < KEY_CACHE_SECRET && strlen(date) < 9 &&
-                     strlen(region) < 33 && strlen(service) < 65;
+    bool cacheable = strlen(secret) < KEY_CACHE_SECRET && strlen(date) < 9 && strlen(region) < 33 &&
+                     strlen(service) < 65;
     if (!cacheable) {
         derive_key(secret, date, region, service, key);
         return;
@@ -758,7 +776,8 @@ int nb_sigv4_parse_header_ex(const char *value, size_t n, int s3hint, nb_sigv4_a
     trim(&v, &n);
     size_t shown = n > 300 ? 300 : n; /* how much of the header an error message echoes */
     size_t al = 0;
-    while (al < n && !is_ws(v[al]) && v[al] != ',') al++;
+    while (al < n && !is_ws(v[al]) && v[al] != ',')
+        al++;
     nb_str cred = {NULL, 0}, sh = {NULL, 0}, sig = {NULL, 0};
     const char *p = v + al, *end = v + n;
     while (p < end) {
@@ -772,9 +791,12 @@ int nb_sigv4_parse_header_ex(const char *value, size_t n, int s3hint, nb_sigv4_a
             nb_str key = {c, (size_t)(eq - c)}, val = {eq + 1, cn - (size_t)(eq - c) - 1};
             trim(&key.p, &key.n);
             trim(&val.p, &val.n);
-            if (nb_str_eq(key, "Credential")) cred = val;
-            else if (nb_str_eq(key, "SignedHeaders")) sh = val;
-            else if (nb_str_eq(key, "Signature")) sig = val;
+            if (nb_str_eq(key, "Credential"))
+                cred = val;
+            else if (nb_str_eq(key, "SignedHeaders"))
+                sh = val;
+            else if (nb_str_eq(key, "Signature"))
+                sig = val;
         }
         p = comma + 1;
     }
@@ -798,8 +820,8 @@ int nb_sigv4_parse_header_ex(const char *value, size_t n, int s3hint, nb_sigv4_a
             if (!cred.n) strcat(msg, "Authorization header requires 'Credential' parameter. ");
             if (!sig.n) strcat(msg, "Authorization header requires 'Signature' parameter. ");
             if (!sh.n) strcat(msg, "Authorization header requires 'SignedHeaders' parameter. ");
-            seterr(e, 400, "IncompleteSignature", NB_SIGV4_R_MALFORMED, "%sAuthorization=%.*s",
-                   msg, (int)shown, v);
+            seterr(e, 400, "IncompleteSignature", NB_SIGV4_R_MALFORMED, "%sAuthorization=%.*s", msg,
+                   (int)shown, v);
         }
         return -1;
     }
@@ -837,8 +859,8 @@ int nb_sigv4_parse_presigned(const char *query, size_t n, nb_sigv4_auth *out, nb
 {
     memset(out, 0, sizeof(*out));
     out->presigned = true;
-    const char *names[] = {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date",
-                           "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature",
+    const char *names[] = {"X-Amz-Algorithm",     "X-Amz-Credential",    "X-Amz-Date",
+                           "X-Amz-Expires",       "X-Amz-SignedHeaders", "X-Amz-Signature",
                            "X-Amz-Security-Token"};
     qparam found[7];
     bool have[7] = {false};
@@ -918,12 +940,12 @@ int nb_sigv4_parse_presigned(const char *query, size_t n, nb_sigv4_auth *out, nb
 
 /* ---- scope check ---- */
 
-int nb_sigv4_check_scope(const nb_sigv4_auth *a, const char *region, const char *service,
-                         bool s3, nb_sigv4_error *e)
+int nb_sigv4_check_scope(const nb_sigv4_auth *a, const char *region, const char *service, bool s3,
+                         nb_sigv4_error *e)
 {
     if (s3) {
-        const char *code = a->presigned ? "AuthorizationQueryParametersError"
-                                        : "AuthorizationHeaderMalformed";
+        const char *code =
+            a->presigned ? "AuthorizationQueryParametersError" : "AuthorizationHeaderMalformed";
         const char *prefix = a->presigned ? "Error parsing the X-Amz-Credential parameter; "
                                           : "The authorization header is malformed; ";
         if (region && strcmp(a->region, region) != 0) {
@@ -985,13 +1007,14 @@ static void add_not_signed(char *list, size_t cap, const char *name, size_t n)
     size_t len = strlen(list);
     if (len + n + 2 >= cap) return;
     if (len) list[len++] = ',';
-    for (size_t i = 0; i < n; i++) list[len++] = (char)tolower((unsigned char)name[i]);
+    for (size_t i = 0; i < n; i++)
+        list[len++] = (char)tolower((unsigned char)name[i]);
     list[len] = 0;
 }
 
-int nb_sigv4_verify(const nb_sigv4_auth *a, const char *secret, const nb_req *r,
-                    const char *path, size_t path_len, const char *payload_hash, bool s3,
-                    int64_t now, nb_sigv4_error *e)
+int nb_sigv4_verify(const nb_sigv4_auth *a, const char *secret, const nb_req *r, const char *path,
+                    size_t path_len, const char *payload_hash, bool s3, int64_t now,
+                    nb_sigv4_error *e)
 {
     nb_sigv4_detail *d = &tl_detail;
     /* Reset cheaply (this runs on every request); the detail's own fields are filled on the
@@ -1193,7 +1216,8 @@ static int signed_list(nb_buf *out, const nb_header *h, size_t nh)
             rc = NB_NOMEM;
             break;
         }
-        for (size_t k = 0; k < h[i].name_len; k++) s[k] = (char)tolower((unsigned char)h[i].name[k]);
+        for (size_t k = 0; k < h[i].name_len; k++)
+            s[k] = (char)tolower((unsigned char)h[i].name[k]);
         s[h[i].name_len] = 0;
         names[m++] = s;
     }
@@ -1208,7 +1232,8 @@ static int signed_list(nb_buf *out, const nb_header *h, size_t nh)
         if (out->len) nb_buf_putc(out, ';');
         nb_buf_puts(out, names[i]);
     }
-    for (size_t i = 0; i < m; i++) free(names[i]);
+    for (size_t i = 0; i < m; i++)
+        free(names[i]);
     free(names);
     return rc ? rc : (out->oom ? NB_NOMEM : 0);
 }
@@ -1241,9 +1266,9 @@ static int sign_common(char sig[65], const char *secret, const char *region, con
 }
 
 int nb_sigv4_sign(nb_buf *out, const char *access_key, const char *secret, const char *region,
-                  const char *service, const char *amz_date, const char *method,
-                  const char *path, const char *query, const nb_header *h, size_t nh,
-                  const char *payload_hash, bool s3)
+                  const char *service, const char *amz_date, const char *method, const char *path,
+                  const char *query, const nb_header *h, size_t nh, const char *payload_hash,
+                  bool s3)
 {
     nb_buf sh;
     nb_buf_init(&sh);
@@ -1253,8 +1278,9 @@ int nb_sigv4_sign(nb_buf *out, const char *access_key, const char *secret, const
         rc = sign_common(sig, secret, region, service, amz_date, method, path, query, h, nh,
                          sh.data ? sh.data : "", payload_hash, s3, false);
     if (!rc)
-        rc = nb_buf_printf(out, "%s Credential=%s/%.8s/%s/%s/aws4_request, SignedHeaders=%s, "
-                                "Signature=%s",
+        rc = nb_buf_printf(out,
+                           "%s Credential=%s/%.8s/%s/%s/aws4_request, SignedHeaders=%s, "
+                           "Signature=%s",
                            NB_SIGV4_ALGO, access_key, amz_date, region, service,
                            sh.data ? sh.data : "", sig);
     nb_buf_free(&sh);

@@ -43,16 +43,23 @@ static unsigned char *make_input(int kind, size_t *n)
 {
     unsigned char *p = malloc(70000);
     switch (kind) {
-    case 0: *n = 0; break;
-    case 1: memcpy(p, "123456789", *n = 9); break;
-    case 2: memcpy(p, "Hello, World!", *n = 13); break;
+    case 0:
+        *n = 0;
+        break;
+    case 1:
+        memcpy(p, "123456789", *n = 9);
+        break;
+    case 2:
+        memcpy(p, "Hello, World!", *n = 13);
+        break;
     case 3:
         memset(p, 'a', 65536);
         memset(p + 65536, 'b', 1000);
         *n = 66536;
         break;
     default:
-        for (int i = 0; i < 768; i++) p[i] = (unsigned char)i;
+        for (int i = 0; i < 768; i++)
+            p[i] = (unsigned char)i;
         *n = 768;
     }
     return p;
@@ -96,7 +103,8 @@ static void test_botocore_values(void)
 static void test_crc32c_paths(void)
 {
     unsigned char buf[300];
-    for (int i = 0; i < 300; i++) buf[i] = (unsigned char)(i * 7 + 3);
+    for (int i = 0; i < 300; i++)
+        buf[i] = (unsigned char)(i * 7 + 3);
     int bad = 0;
     for (size_t off = 0; off < 9; off++)
         for (size_t n = 0; n + off <= 300; n += 7)
@@ -107,14 +115,17 @@ static void test_crc32c_paths(void)
 static void test_combine(void)
 {
     unsigned char buf[5000];
-    for (int i = 0; i < 5000; i++) buf[i] = (unsigned char)(i * 31 + 17);
+    for (int i = 0; i < 5000; i++)
+        buf[i] = (unsigned char)(i * 31 + 17);
     size_t splits[] = {0, 1, 7, 8, 100, 4096, 4999, 5000};
     for (size_t i = 0; i < NB_ARRAY_LEN(splits); i++) {
         size_t s = splits[i];
-        CHECK(nb_cksum_crc_combine(NB_CKSUM_CRC32, nb_crc32(0, buf, s), nb_crc32(0, buf + s, 5000 - s),
+        CHECK(nb_cksum_crc_combine(NB_CKSUM_CRC32, nb_crc32(0, buf, s),
+                                   nb_crc32(0, buf + s, 5000 - s),
                                    5000 - s) == nb_crc32(0, buf, 5000));
         CHECK(nb_cksum_crc_combine(NB_CKSUM_CRC32C, nb_crc32c(0, buf, s),
-                                   nb_crc32c(0, buf + s, 5000 - s), 5000 - s) == nb_crc32c(0, buf, 5000));
+                                   nb_crc32c(0, buf + s, 5000 - s),
+                                   5000 - s) == nb_crc32c(0, buf, 5000));
         CHECK(nb_cksum_crc_combine(NB_CKSUM_CRC64NVME, nb_crc64nvme(0, buf, s),
                                    nb_crc64nvme(0, buf + s, 5000 - s),
                                    5000 - s) == nb_crc64nvme(0, buf, 5000));

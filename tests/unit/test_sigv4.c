@@ -62,7 +62,10 @@ static void add_header(treq *t, const char *n, const char *v)
     t->h[t->r.nheaders++] = (nb_header){n, strlen(n), v, strlen(v)};
 }
 
-static int64_t T(const char *amz) { return nb_sigv4_parse_amz_date(amz, strlen(amz)); }
+static int64_t T(const char *amz)
+{
+    return nb_sigv4_parse_amz_date(amz, strlen(amz));
+}
 
 static const char *sig_of(const char *auth)
 {
@@ -83,8 +86,8 @@ static void roundtrip(const char *name, const char *service, const char *ak, con
     snprintf(query, sizeof(query), "%s", t.r.query);
     nb_buf auth;
     nb_buf_init(&auth);
-    CHECK(nb_sigv4_sign(&auth, ak, sk, region, service, amz, method, path, query, t.h,
-                        t.r.nheaders, payload, s3) == 0);
+    CHECK(nb_sigv4_sign(&auth, ak, sk, region, service, amz, method, path, query, t.h, t.r.nheaders,
+                        payload, s3) == 0);
     if (strcmp(sig_of(auth.data), want) != 0)
         fprintf(stderr, "vector %s: signature %s, want %s\n", name, sig_of(auth.data), want);
     CHECK_STR(sig_of(auth.data), want);
@@ -118,7 +121,8 @@ static void suite(const char *name, const char *method, const char *target, cons
 {
     hv h[12] = {{"Host", "example.amazonaws.com"}, {"X-Amz-Date", "20150830T123600Z"}};
     size_t n = 2;
-    for (; extra && extra->n; extra++) h[n++] = *extra;
+    for (; extra && extra->n; extra++)
+        h[n++] = *extra;
     h[n] = (hv){NULL, NULL};
     char payload[65];
     nb_sha256_hex(body ? body : "", body ? strlen(body) : 0, payload);
@@ -150,11 +154,15 @@ static void test_suite_vectors(void)
           "8318018e0b0f223aa2bbf98705b62bb787dc9c0e678f255a891fd03141be5d85");
     suite("get-space", "GET", "/example space/", NULL, NULL,
           "652487583200325589f1fba4c7e578f72c47cb61beeca81406b39ddec1366741");
-    hv dup[] = {{"My-Header1", "value2"}, {"My-Header1", "value2"}, {"My-Header1", "value1"}, {0, 0}};
+    hv dup[] = {
+        {"My-Header1", "value2"}, {"My-Header1", "value2"}, {"My-Header1", "value1"}, {0, 0}};
     suite("get-header-key-duplicate", "GET", "/", dup, NULL,
           "c9d5ea9f3f72853aea855b47ea873832890dbdd183b4468f858259531a5138ea");
-    hv order[] = {{"My-Header1", "value4"}, {"My-Header1", "value1"}, {"My-Header1", "value3"},
-                  {"My-Header1", "value2"}, {0, 0}};
+    hv order[] = {{"My-Header1", "value4"},
+                  {"My-Header1", "value1"},
+                  {"My-Header1", "value3"},
+                  {"My-Header1", "value2"},
+                  {0, 0}};
     suite("get-header-value-order", "GET", "/", order, NULL,
           "08c7e5a9acfcfeb3ab6b2185e75ce8b1deb5e634ec47601a50643f830c755c01");
     hv trimh[] = {{"My-Header1", " value1"}, {"My-Header2", " \"a   b   c\""}, {0, 0}};
@@ -197,8 +205,11 @@ static void test_suite_vectors(void)
 static void test_canonical_text(void)
 {
     /* get-header-value-trim's canonical request, as published. */
-    hv h[] = {{"Host", "example.amazonaws.com"}, {"My-Header1", " value1"},
-              {"My-Header2", " \"a   b   c\""}, {"X-Amz-Date", "20150830T123600Z"}, {0, 0}};
+    hv h[] = {{"Host", "example.amazonaws.com"},
+              {"My-Header1", " value1"},
+              {"My-Header2", " \"a   b   c\""},
+              {"X-Amz-Date", "20150830T123600Z"},
+              {0, 0}};
     treq t;
     mkreq(&t, "GET", "/", h);
     nb_buf b;
@@ -250,7 +261,9 @@ static void test_iam_example(void)
     CHECK(strcmp(hex, "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d") != 0);
 
     hv h[] = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
-              {"Host", "iam.amazonaws.com"}, {"X-Amz-Date", "20150830T123600Z"}, {0, 0}};
+              {"Host", "iam.amazonaws.com"},
+              {"X-Amz-Date", "20150830T123600Z"},
+              {0, 0}};
     treq t;
     mkreq(&t, "GET", "/?Action=ListUsers&Version=2010-05-08", h);
     nb_buf creq, sts;
@@ -286,12 +299,13 @@ static void s3case(const char *name, const char *method, const char *target, con
 {
     hv h[12] = {{"Host", "examplebucket.s3.amazonaws.com"}};
     size_t n = 1;
-    for (; extra && extra->n; extra++) h[n++] = *extra;
+    for (; extra && extra->n; extra++)
+        h[n++] = *extra;
     h[n++] = (hv){"x-amz-content-sha256", payload};
     h[n++] = (hv){"x-amz-date", "20130524T000000Z"};
     h[n] = (hv){NULL, NULL};
-    roundtrip(name, "s3", S3_AK, S3_SK, "us-east-1", "20130524T000000Z", method, target, h,
-              payload, true, want);
+    roundtrip(name, "s3", S3_AK, S3_SK, "us-east-1", "20130524T000000Z", method, target, h, payload,
+              true, want);
 }
 
 static void test_s3_examples(void)
@@ -300,7 +314,8 @@ static void test_s3_examples(void)
     s3case("s3 GET Object", "GET", "/test.txt", range, EMPTY,
            "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
     hv put[] = {{"Date", "Fri, 24 May 2013 00:00:00 GMT"},
-                {"x-amz-storage-class", "REDUCED_REDUNDANCY"}, {0, 0}};
+                {"x-amz-storage-class", "REDUCED_REDUNDANCY"},
+                {0, 0}};
     s3case("s3 PUT Object", "PUT", "/test%24file.text", put,
            "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072",
            "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd");
@@ -324,8 +339,10 @@ static void test_s3_examples(void)
 /* S3 refuses x-amz-* headers the signature does not cover. */
 static void test_s3_unsigned_header(void)
 {
-    hv h[] = {{"Host", "examplebucket.s3.amazonaws.com"}, {"x-amz-content-sha256", EMPTY},
-              {"x-amz-date", "20130524T000000Z"}, {0, 0}};
+    hv h[] = {{"Host", "examplebucket.s3.amazonaws.com"},
+              {"x-amz-content-sha256", EMPTY},
+              {"x-amz-date", "20130524T000000Z"},
+              {0, 0}};
     treq t;
     mkreq(&t, "GET", "/test.txt", h);
     nb_buf auth;
@@ -337,8 +354,8 @@ static void test_s3_unsigned_header(void)
     nb_sigv4_auth a;
     nb_sigv4_error e;
     CHECK(nb_sigv4_parse_header(auth.data, auth.len, &a, &e) == 0);
-    CHECK(nb_sigv4_verify(&a, S3_SK, &t.r, "/test.txt", 9, EMPTY, true, T("20130524T000000Z"),
-                          &e) < 0);
+    CHECK(nb_sigv4_verify(&a, S3_SK, &t.r, "/test.txt", 9, EMPTY, true, T("20130524T000000Z"), &e) <
+          0);
     CHECK_STR(e.code, "AccessDenied");
     CHECK_STR(e.message, "There were headers present in the request which were not signed");
     CHECK_STR(nb_sigv4_last_detail()->headers_not_signed, "x-amz-acl");
@@ -350,9 +367,10 @@ static void test_s3_unsigned_header(void)
 static void test_presigned(void)
 {
     /* The S3 documentation's presigned GET (botocore's S3SigV4QueryAuth gives the same). */
-    const char *q = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524"
-                    "%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400"
-                    "&X-Amz-SignedHeaders=host";
+    const char *q =
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524"
+        "%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400"
+        "&X-Amz-SignedHeaders=host";
     const char *sig = "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404";
     hv h[] = {{"Host", "examplebucket.s3.amazonaws.com"}, {0, 0}};
     treq t;
@@ -460,11 +478,12 @@ static void test_presigned_errors(void)
                     "%2Fs3%2Faws4_reques&X-Amz-Date=20130524T000000Z&X-Amz-Expires=10" REST,
                     "Error parsing the X-Amz-Credential parameter; incorrect terminal "
                     "\"aws4_reques\". This endpoint uses \"aws4_request\".");
-    presigned_error("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F2013-05-24%2F"
-                    "us-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=10" REST,
-                    "Error parsing the X-Amz-Credential parameter; incorrect date format "
-                    "\"2013-05-24\". This date in the credential must be in the format "
-                    "\"yyyyMMdd\".");
+    presigned_error(
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F2013-05-24%2F"
+        "us-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=10" REST,
+        "Error parsing the X-Amz-Credential parameter; incorrect date format "
+        "\"2013-05-24\". This date in the credential must be in the format "
+        "\"yyyyMMdd\".");
 #undef CRED
 #undef REST
 }
@@ -488,20 +507,22 @@ static void test_header_parse(void)
                  "Authorization header requires 'Credential' parameter. Authorization header "
                  "requires 'Signature' parameter. Authorization header requires 'SignedHeaders' "
                  "parameter. Authorization=AWS4-HMAC-SHA256 foo");
-    header_error("AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/iam/aws4_request, "
-                 "SignedHeaders=host;x-amz-date",
-                 400, "IncompleteSignature",
-                 "Authorization header requires 'Signature' parameter. Authorization=AWS4-HMAC-SHA256 "
-                 "Credential=AKID/20150830/us-east-1/iam/aws4_request, SignedHeaders=host;x-amz-date");
+    header_error(
+        "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/iam/aws4_request, "
+        "SignedHeaders=host;x-amz-date",
+        400, "IncompleteSignature",
+        "Authorization header requires 'Signature' parameter. Authorization=AWS4-HMAC-SHA256 "
+        "Credential=AKID/20150830/us-east-1/iam/aws4_request, SignedHeaders=host;x-amz-date");
     header_error("AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/iam, SignedHeaders=host, "
                  "Signature=abc",
                  400, "IncompleteSignature",
                  "Credential must have exactly 5 slash-delimited elements, e.g. "
                  "keyid/date/region/service/term, got 'AKID/20150830/us-east-1/iam'");
-    header_error("AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/iam/aws4, SignedHeaders=host, "
-                 "Signature=abc",
-                 403, "SignatureDoesNotMatch",
-                 "Credential should be scoped with a valid terminator: 'aws4_request', not 'aws4'. ");
+    header_error(
+        "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/iam/aws4, SignedHeaders=host, "
+        "Signature=abc",
+        403, "SignatureDoesNotMatch",
+        "Credential should be scoped with a valid terminator: 'aws4_request', not 'aws4'. ");
     /* S3's wording when the scope names s3. */
     header_error("AWS4-HMAC-SHA256 Credential=AKID/20130524/us-east-1/s3/aws4_request, "
                  "SignedHeaders=host",
@@ -542,9 +563,11 @@ static void test_header_parse(void)
     CHECK_STR(e.code, "IncompleteSignature");
     /* An overlong signature is never truncated into a valid-looking one. */
     char longsig[300];
-    snprintf(longsig, sizeof(longsig),
-             "AWS4-HMAC-SHA256 Credential=A/20150830/us-east-1/iam/aws4_request, SignedHeaders=host, "
-             "Signature=%s0", "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+    snprintf(
+        longsig, sizeof(longsig),
+        "AWS4-HMAC-SHA256 Credential=A/20150830/us-east-1/iam/aws4_request, SignedHeaders=host, "
+        "Signature=%s0",
+        "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
     CHECK(nb_sigv4_parse_header(longsig, strlen(longsig), &a, &e) == 0);
     CHECK(strlen(a.signature) != 64);
 }
@@ -556,7 +579,8 @@ static void test_detect(void)
     hv none[] = {{"Host", "h"}, {0, 0}};
     mkreq(&t, "GET", "/", none);
     CHECK(nb_sigv4_detect(&t.r, &e) == 0);
-    hv v2[] = {{"Host", "h"}, {"Authorization", "AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg="},
+    hv v2[] = {{"Host", "h"},
+               {"Authorization", "AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg="},
                {0, 0}};
     mkreq(&t, "GET", "/", v2);
     memset(&e, 0, sizeof(e));
@@ -615,10 +639,12 @@ static void test_time(void)
     CHECK_STR(b, "20150830T123600Z");
 
     /* Clock skew on a header-signed request (get-vanilla). */
-    hv h[] = {{"Host", "example.amazonaws.com"}, {"X-Amz-Date", "20150830T123600Z"},
-              {"Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/"
-                                "aws4_request, SignedHeaders=host;x-amz-date, Signature="
-                                "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"},
+    hv h[] = {{"Host", "example.amazonaws.com"},
+              {"X-Amz-Date", "20150830T123600Z"},
+              {"Authorization",
+               "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/"
+               "aws4_request, SignedHeaders=host;x-amz-date, Signature="
+               "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"},
               {0, 0}};
     treq t;
     mkreq(&t, "GET", "/", h);
@@ -638,7 +664,8 @@ static void test_time(void)
                          "20150830T123559Z (20150830T122059Z + 15 min.)");
     CHECK(nb_sigv4_verify(&a, SUITE_SK, &t.r, "/", 1, EMPTY, true, t0 + 1000, &e) < 0);
     CHECK_STR(e.code, "RequestTimeTooSkewed");
-    CHECK_STR(e.message, "The difference between the request time and the current time is too large.");
+    CHECK_STR(e.message,
+              "The difference between the request time and the current time is too large.");
     CHECK_STR(nb_sigv4_last_detail()->request_time, "20150830T123600Z");
     CHECK_STR(nb_sigv4_last_detail()->server_time, "2015-08-30T12:52:40Z");
 
@@ -646,8 +673,9 @@ static void test_time(void)
     t.h[1].value = "20150831T123600Z";
     CHECK(nb_sigv4_verify(&a, SUITE_SK, &t.r, "/", 1, EMPTY, false, t0 + 86400, &e) < 0);
     CHECK_STR(e.code, "SignatureDoesNotMatch");
-    CHECK_STR(e.message, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of "
-                         "date from HTTP: '20150830' != '20150831', from '20150831T123600Z'.");
+    CHECK_STR(e.message,
+              "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of "
+              "date from HTTP: '20150830' != '20150831', from '20150831T123600Z'.");
 
     /* No date at all. */
     hv nodate[] = {{"Host", "example.amazonaws.com"}, {0, 0}};
@@ -657,8 +685,10 @@ static void test_time(void)
     CHECK_STR(e.message, "AWS authentication requires a valid Date or x-amz-date header");
 
     /* The Date header stands in for X-Amz-Date (converted to the basic ISO form). */
-    hv dated[] = {{"Host", "example.amazonaws.com"}, {"Date", "Sun, 30 Aug 2015 12:36:00 GMT"},
-                  {"X-Amz-Security-Token", "tok"}, {0, 0}};
+    hv dated[] = {{"Host", "example.amazonaws.com"},
+                  {"Date", "Sun, 30 Aug 2015 12:36:00 GMT"},
+                  {"X-Amz-Security-Token", "tok"},
+                  {0, 0}};
     mkreq(&t, "GET", "/", dated);
     nb_buf auth;
     nb_buf_init(&auth);
@@ -715,14 +745,18 @@ static bool all_a(const nb_buf *b, size_t n)
 static void test_chunked_signed(void)
 {
     /* The S3 docs' example: PUT /examplebucket/chunkObject.txt, 65 KiB of 'a' in 64 KiB + 1 KiB. */
-    hv h[] = {{"Host", "s3.amazonaws.com"}, {"x-amz-date", "20130524T000000Z"},
+    hv h[] = {{"Host", "s3.amazonaws.com"},
+              {"x-amz-date", "20130524T000000Z"},
               {"x-amz-storage-class", "REDUCED_REDUNDANCY"},
               {"x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"},
-              {"Content-Encoding", "aws-chunked"}, {"x-amz-decoded-content-length", "66560"},
-              {"Content-Length", "66824"}, {0, 0}};
+              {"Content-Encoding", "aws-chunked"},
+              {"x-amz-decoded-content-length", "66560"},
+              {"Content-Length", "66824"},
+              {0, 0}};
     const char *seed = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
     roundtrip("s3 chunked seed", "s3", S3_AK, S3_SK, "us-east-1", "20130524T000000Z", "PUT",
-              "/examplebucket/chunkObject.txt", h, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", true, seed);
+              "/examplebucket/chunkObject.txt", h, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", true,
+              seed);
 
     const char *sigs[] = {"ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648",
                           "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497",
@@ -735,7 +769,8 @@ static void test_chunked_signed(void)
     const char *scope = "20130524/us-east-1/s3/aws4_request";
     size_t steps[] = {1, 7, 1000, 65536, 1 << 20};
     for (size_t i = 0; i < NB_ARRAY_LEN(steps); i++) {
-        nb_awschunked *d = nb_awschunked_new(NB_CHUNKED_SIGNED, key, "20130524T000000Z", scope, seed);
+        nb_awschunked *d =
+            nb_awschunked_new(NB_CHUNKED_SIGNED, key, "20130524T000000Z", scope, seed);
         nb_awschunked_expect(d, 66560);
         nb_buf out;
         nb_buf_init(&out);
@@ -796,11 +831,14 @@ static void test_chunked_signed(void)
 static void test_chunked_signed_trailer(void)
 {
     /* The S3 docs' trailer example: same payload, x-amz-trailer: x-amz-checksum-crc32c. */
-    hv h[] = {{"Host", "s3.amazonaws.com"}, {"x-amz-date", "20130524T000000Z"},
+    hv h[] = {{"Host", "s3.amazonaws.com"},
+              {"x-amz-date", "20130524T000000Z"},
               {"x-amz-storage-class", "REDUCED_REDUNDANCY"},
               {"x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"},
-              {"Content-Encoding", "aws-chunked"}, {"x-amz-decoded-content-length", "66560"},
-              {"x-amz-trailer", "x-amz-checksum-crc32c"}, {0, 0}};
+              {"Content-Encoding", "aws-chunked"},
+              {"x-amz-decoded-content-length", "66560"},
+              {"x-amz-trailer", "x-amz-checksum-crc32c"},
+              {0, 0}};
     const char *seed = "106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e";
     roundtrip("s3 trailer seed", "s3", S3_AK, S3_SK, "us-east-1", "20130524T000000Z", "PUT",
               "/examplebucket/chunkObject.txt", h, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
@@ -836,7 +874,8 @@ static void test_chunked_signed_trailer(void)
     /* A changed trailer value breaks the trailer signature. */
     char *p = strstr(body.data, "sOO8");
     p[0] = 'X';
-    nb_awschunked *d = nb_awschunked_new(NB_CHUNKED_SIGNED_TRAILER, key, "20130524T000000Z", scope, seed);
+    nb_awschunked *d =
+        nb_awschunked_new(NB_CHUNKED_SIGNED_TRAILER, key, "20130524T000000Z", scope, seed);
     nb_buf out;
     nb_buf_init(&out);
     nb_sigv4_error e;
@@ -859,7 +898,8 @@ static void test_chunked_signed_trailer(void)
 static void test_chunked_unsigned(void)
 {
     unsigned char key[32] = {0};
-    /* What botocore's AwsChunkedWrapper sends: "<hex>\r\n<data>\r\n" ... "0\r\n<trailer>\r\n\r\n". */
+    /* What botocore's AwsChunkedWrapper sends: "<hex>\r\n<data>\r\n" ... "0\r\n<trailer>\r\n\r\n".
+     */
     size_t sizes[] = {65536, 1024, 0};
     nb_buf body = chunk_body(NULL, sizes, 3, "x-amz-checksum-crc32:abcd==\r\n\r\n");
     size_t steps[] = {1, 3, 65541, 1 << 20};
