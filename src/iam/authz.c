@@ -606,8 +606,27 @@ static const char *action_vendor(const nb_model *m)
     return p;
 }
 
+/* The dispatcher may not have filled c->model and c->svc: find them from the operation (a
+ * pointer compare per service). */
+static void fill_model(nb_call *c)
+{
+    if (c->model && c->svc) return;
+    if (!c->op) return;
+    size_t idx = nb_op_index(c->op);
+    for (size_t i = 0; i < nb_services_count(); i++) {
+        const nb_service *s = nb_service_at(i);
+        const nb_model *m = nb_model_find(s->model);
+        if (m && idx < nb_model_nops(m) && nb_model_op_at(m, idx) == c->op) {
+            if (!c->model) c->model = m;
+            if (!c->svc) c->svc = s;
+            return;
+        }
+    }
+}
+
 int nb_iam_authorize(nb_call *c, const nb_op_def *def)
 {
+    fill_model(c);
     if (c->who.type == NB_PRINCIPAL_USER && !c->who.temporary)
         nb_identity_key_used(c->who.access_key, c->model ? nb_model_endpoint_prefix(c->model) : NULL, c->region);
     if (def && (def->flags & NB_OP_NO_AUTHZ)) return 0;
