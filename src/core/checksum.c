@@ -1,14 +1,12 @@
 /* checksum.c: S3's checksum algorithms. CRC32 comes from zlib; CRC32C uses the SSE4.2 crc32
  * instruction when the CPU has it, else slicing-by-8 tables; CRC64NVME is slicing-by-8;
- * SHA1/SHA256/MD5 go through OpenSSL's EVP. */
+ * SHA1/SHA256/MD5 go through core/hash (OpenSSL low-level digests, no EVP start-up). */
 #include "core/checksum.h"
 
 #include <pthread.h>
 #include <string.h>
 #include <strings.h>
 #include <zlib.h>
-
-#include <openssl/evp.h>
 
 #include "core/nb.h"
 
@@ -237,33 +235,26 @@ nb_cksum_algo nb_cksum_algo_from_name(const char *name, size_t n)
     return NB_CKSUM_NONE;
 }
 
-static const EVP_MD *md_for(nb_cksum_algo a)
-{
-    switch (a) {
-    case NB_CKSUM_SHA1:
-        return EVP_sha1();
-    case NB_CKSUM_SHA256:
-        return EVP_sha256();
-    case NB_CKSUM_MD5:
-        return EVP_md5();
-    default:
-        return NULL;
-    }
-}
-
 int nb_cksum_init(nb_cksum *c, nb_cksum_algo algo)
 {
     memset(c, 0, sizeof(*c));
     c->algo = NB_CKSUM_NONE;
-    if (!valid(algo)) return -1;
-    if (!nb_cksum_is_crc(algo)) {
-        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-        if (!ctx) return -1;
-        if (EVP_DigestInit_ex(ctx, md_for(algo), NULL) != 1) {
-            EVP_MD_CTX_free(ctx);
-            return -1;
-        }
-        c->md = ctx;
+    switch (algo) {
+    case NB_CKSUM_CRC32:
+    case NB_CKSUM_CRC32C:
+    case NB_CKSUM_CRC64NVME:
+        break;
+    case NB_CKSUM_SHA1:
+        nb_sha1_init(&c->ctx.sha1);
+        break;
+    case NB_CKSUM_SHA256:
+        nb_sha256_init(&c->ctx.sha256);
+        break;
+    case NB_CKSUM_MD5:
+        nb_md5_init(&c->ctx.md5);
+        break;
+    default:
+        return -1;
     }
     c->algo = algo;
     return 0;
@@ -281,8 +272,16 @@ void nb_cksum_update(nb_cksum *c, const void *p, size_t n)
     case NB_CKSUM_CRC64NVME:
         c->crc = nb_crc64nvme(c->crc, p, n);
         break;
+    case NB_CKSUM_SHA1:
+        nb_sha1_update(&c->ctx.sha1, p, n);
+        break;
+    case NB_CKSUM_SHA256:
+        nb_sha256_update(&c->ctx.sha256, p, n);
+        break;
+    case NB_CKSUM_MD5:
+        nb_md5_update(&c->ctx.md5, p, n);
+        break;
     default:
-        if (c->md && n) EVP_DigestUpdate(c->md, p, n);
         break;
     }
 }
@@ -290,14 +289,25 @@ void nb_cksum_update(nb_cksum *c, const void *p, size_t n)
 size_t nb_cksum_final(nb_cksum *c, unsigned char out[NB_CKSUM_MAX_RAW])
 {
     size_t len = nb_cksum_len(c->algo);
-    if (nb_cksum_is_crc(c->algo)) {
+    switch (c->algo) {
+    case NB_CKSUM_CRC32:
+    case NB_CKSUM_CRC32C:
+    case NB_CKSUM_CRC64NVME:
         for (size_t i = 0; i < len; i++)
             out[i] = (unsigned char)(c->crc >> (8 * (len - 1 - i)));
-    } else if (c->md) {
-        unsigned int ml = 0;
-        if (EVP_DigestFinal_ex(c->md, out, &ml) != 1 || ml != len) len = 0;
-    } else {
+        break;
+    case NB_CKSUM_SHA1:
+        nb_sha1_final(&c->ctx.sha1, out);
+        break;
+    case NB_CKSUM_SHA256:
+        nb_sha256_final(&c->ctx.sha256, out);
+        break;
+    case NB_CKSUM_MD5:
+        nb_md5_final(&c->ctx.md5, out);
+        break;
+    default:
         len = 0;
+        break;
     }
     nb_cksum_free(c);
     return len;
@@ -305,8 +315,6 @@ size_t nb_cksum_final(nb_cksum *c, unsigned char out[NB_CKSUM_MAX_RAW])
 
 void nb_cksum_free(nb_cksum *c)
 {
-    if (c->md) EVP_MD_CTX_free(c->md);
-    c->md = NULL;
     c->algo = NB_CKSUM_NONE;
 }
 

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/hash.h"
+
 typedef enum nb_cksum_algo {
     NB_CKSUM_NONE = -1,
     NB_CKSUM_CRC32 = 0,
@@ -22,22 +24,24 @@ typedef enum nb_cksum_algo {
 #define NB_CKSUM_MAX_RAW 32 /* longest raw digest (SHA-256) */
 #define NB_CKSUM_MAX_B64 45 /* base64 of 32 bytes + NUL */
 
-/* Running state. CRCs live inline; hashes hold an OpenSSL context owned by the state and
- * released by nb_cksum_final() or nb_cksum_free(). */
+/* Running state, all inline (no allocation): CRCs in crc, digests in their context. */
 typedef struct nb_cksum {
     nb_cksum_algo algo;
     uint64_t crc;
-    void *md; /* EVP_MD_CTX * for SHA1/SHA256/MD5 */
+    union {
+        nb_sha256_ctx sha256;
+        nb_sha1_ctx sha1;
+        nb_md5_ctx md5;
+    } ctx;
 } nb_cksum;
 
-/* Start a checksum. Returns 0, or -1 when the algorithm is unknown or memory ran out (the
- * caller answers 503 on the request path). */
+/* Start a checksum. Returns 0, or -1 when the algorithm is unknown. */
 int nb_cksum_init(nb_cksum *c, nb_cksum_algo algo);
 void nb_cksum_update(nb_cksum *c, const void *p, size_t n);
 /* Finish into out (NB_CKSUM_MAX_RAW bytes), returns the raw length (4, 8, 20, 32 or 16) or 0
- * on failure. CRCs are written big-endian, as S3 transmits them. Releases the state. */
+ * for an unstarted state. CRCs are written big-endian, as S3 transmits them. */
 size_t nb_cksum_final(nb_cksum *c, unsigned char out[NB_CKSUM_MAX_RAW]);
-/* Drop a state without finishing (idempotent; safe after nb_cksum_final). */
+/* Drop a state without finishing (idempotent; nothing to release, kept for symmetry). */
 void nb_cksum_free(nb_cksum *c);
 /* One-shot: base64 of the checksum of p[0..n) into out (NB_CKSUM_MAX_B64). Returns 0 / -1. */
 int nb_cksum_b64(nb_cksum_algo algo, const void *p, size_t n, char out[NB_CKSUM_MAX_B64]);

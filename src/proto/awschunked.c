@@ -13,8 +13,8 @@
 #include <stdlib.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
+#include "core/hash.h"
 #include "proto/sigv4.h"
 
 #define LINE_MAX_BYTES 1024
@@ -40,7 +40,7 @@ struct nb_awschunked {
     uint64_t small_chunk_size, small_chunk_no;
     uint64_t decoded, expect;
     bool have_expect;
-    EVP_MD_CTX *sha;
+    nb_sha256_ctx sha;
     /* trailers as "name\0value\0" pairs, in arrival order */
     char trailers[TRAILER_MAX_BYTES];
     size_t trailers_len, trailer_bytes;
@@ -97,11 +97,6 @@ nb_awschunked *nb_awschunked_new(enum nb_chunked_mode mode, const unsigned char 
     d->mode = mode;
     d->state = S_SIZE;
     if (signed_mode(d)) {
-        d->sha = EVP_MD_CTX_new();
-        if (!d->sha) {
-            free(d);
-            return NULL;
-        }
         memcpy(d->key, key, 32);
         snprintf(d->amz_date, sizeof(d->amz_date), "%s", amz_date ? amz_date : "");
         snprintf(d->scope, sizeof(d->scope), "%s", scope ? scope : "");
@@ -113,7 +108,6 @@ nb_awschunked *nb_awschunked_new(enum nb_chunked_mode mode, const unsigned char 
 void nb_awschunked_free(nb_awschunked *d)
 {
     if (!d) return;
-    EVP_MD_CTX_free(d->sha);
     OPENSSL_cleanse(d->key, sizeof(d->key));
     free(d);
 }
@@ -153,7 +147,7 @@ static bool chunk_sig_ok(nb_awschunked *d)
     unsigned char md[32];
     char hex[65], extra[140];
     if (d->chunk_size) {
-        if (EVP_DigestFinal_ex(d->sha, md, NULL) != 1) return false;
+        nb_sha256_final(&d->sha, md);
         nb_hex(md, 32, hex);
     } else {
         memcpy(hex, EMPTY_SHA256, 65);
@@ -212,9 +206,7 @@ static int chunk_header(nb_awschunked *d, const char *l, size_t n, nb_sigv4_erro
                     "The aws-chunked body carries more data than x-amz-decoded-content-length "
                     "declares.");
     d->chunk_size = d->chunk_left = size;
-    if (signed_mode(d) && size && EVP_DigestInit_ex(d->sha, EVP_sha256(), NULL) != 1)
-        return fail(d, e, 503, "ServiceUnavailable", NB_SIGV4_R_NOMEM,
-                    "Please reduce your request rate.");
+    if (signed_mode(d) && size) nb_sha256_init(&d->sha);
     if (size) {
         d->state = S_DATA;
         return 0;
@@ -326,7 +318,7 @@ int nb_awschunked_feed(nb_awschunked *d, const char *in, size_t n, nb_buf *out, 
             if (nb_buf_append(out, in + i, take))
                 return fail(d, e, 503, "ServiceUnavailable", NB_SIGV4_R_NOMEM,
                             "Please reduce your request rate.");
-            if (signed_mode(d)) EVP_DigestUpdate(d->sha, in + i, take);
+            if (signed_mode(d)) nb_sha256_update(&d->sha, in + i, take);
             d->chunk_left -= take;
             d->decoded += take;
             i += take;

@@ -9,65 +9,24 @@
 #include <stdlib.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
+
+#include "core/hash.h"
 
 #define SKEW_SECONDS (15 * 60)
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-/* ---- hashing: one fetched SHA-256 and one reusable context per thread ---- */
+/* ---- hashing (core/hash: OpenSSL's low-level SHA-256, no EVP provider start-up) ---- */
 
-static EVP_MD *sha256_md;
-static pthread_once_t md_once = PTHREAD_ONCE_INIT;
-static pthread_key_t ctx_key;
-
-static void ctx_free(void *p)
-{
-    EVP_MD_CTX_free(p);
-}
-
-static void md_init(void)
-{
-    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-    NB_ASSERT(sha256_md);
-    NB_ASSERT(pthread_key_create(&ctx_key, ctx_free) == 0);
-}
-
-/* The calling thread's digest context; NULL only when memory ran out. */
-static EVP_MD_CTX *thread_ctx(void)
-{
-    pthread_once(&md_once, md_init);
-    EVP_MD_CTX *c = pthread_getspecific(ctx_key);
-    if (!c) {
-        c = EVP_MD_CTX_new();
-        if (!c || pthread_setspecific(ctx_key, c) != 0) {
-            EVP_MD_CTX_free(c);
-            return NULL;
-        }
-    }
-    return c;
-}
-
-/* SHA-256 over up to two pieces. Aborts only if OpenSSL cannot allocate a context at all,
- * which the signing path cannot recover from sensibly (the digest is 32 bytes of stack). */
 static void sha256_2(const void *a, size_t an, const void *b, size_t bn, unsigned char out[32])
 {
-    EVP_MD_CTX *c = thread_ctx();
-    if (c && EVP_DigestInit_ex2(c, sha256_md, NULL) == 1 && EVP_DigestUpdate(c, a, an) == 1 &&
-        (!bn || EVP_DigestUpdate(c, b, bn) == 1) && EVP_DigestFinal_ex(c, out, NULL) == 1)
-        return;
-    /* Fallback without the cached context. */
-    EVP_MD_CTX *t = EVP_MD_CTX_new();
-    NB_ASSERT(t);
-    NB_ASSERT(EVP_DigestInit_ex(t, EVP_sha256(), NULL) == 1);
-    EVP_DigestUpdate(t, a, an);
-    if (bn) EVP_DigestUpdate(t, b, bn);
-    EVP_DigestFinal_ex(t, out, NULL);
-    EVP_MD_CTX_free(t);
+    nb_sha256_ctx c;
+    nb_sha256_init(&c);
+    nb_sha256_update(&c, a, an);
+    if (bn) nb_sha256_update(&c, b, bn);
+    nb_sha256_final(&c, out);
 }
 
-/* HMAC-SHA256 (RFC 2104) with the key given in two pieces (so "AWS4" + secret needs no
- * copy), on the thread's context: cheaper than OpenSSL 3's HMAC(), which fetches the
- * algorithm on every call. */
+/* HMAC-SHA256 (RFC 2104) with the key given in two pieces, so "AWS4" + secret needs no copy. */
 static void hmac2(const void *k1, size_t k1n, const void *k2, size_t k2n, const void *data,
                   size_t n, unsigned char out[32])
 {
