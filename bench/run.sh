@@ -137,9 +137,13 @@ isnum() { [[ "$1" =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
 # ---- build and peers ----
 say "== building"
 if ! make -s -f bench/Makefile >"$TMP/build.log" 2>&1; then
-    cat "$TMP/build.log"
-    say "bench: cannot build the load generator"
-    exit 1
+    tail -5 "$TMP/build.log"
+    if [ -x "$LG" ]; then
+        say "bench: the load generator does not build right now; using the last one built"
+    else
+        say "bench: cannot build the load generator"
+        exit 1
+    fi
 fi
 HAVE_NIMBUS=1
 if [ ! -x "$NIMBUS" ]; then
