@@ -259,9 +259,10 @@ struct vctx {
     char first_constraint[160];
 };
 
-static void render_value(nb_buf *b, json_t *v, int depth)
+/* The value as AWS quotes it in messages, at most ~300 bytes of it (from start). */
+static void render_value(nb_buf *b, json_t *v, int depth, size_t start)
 {
-    if (b->len > 300 || depth > 4) return;
+    if (b->len - start > 300 || depth > 4) return;
     if (json_is_string(v)) {
         size_t n = json_string_length(v);
         nb_buf_append(b, json_string_value(v), n > 256 ? 256 : n);
@@ -277,7 +278,7 @@ static void render_value(nb_buf *b, json_t *v, int depth)
         nb_buf_putc(b, '[');
         for (size_t i = 0; i < json_array_size(v); i++) {
             if (i) nb_buf_puts(b, ", ");
-            render_value(b, json_array_get(v, i), depth + 1);
+            render_value(b, json_array_get(v, i), depth + 1, start);
         }
         nb_buf_putc(b, ']');
     } else if (json_is_object(v)) {
@@ -290,7 +291,7 @@ static void render_value(nb_buf *b, json_t *v, int depth)
             if (!first) nb_buf_puts(b, ", ");
             first = false;
             nb_buf_printf(b, "%s=", k);
-            render_value(b, x, depth + 1);
+            render_value(b, x, depth + 1, start);
         }
         nb_buf_putc(b, '}');
     }
@@ -314,7 +315,7 @@ static void violation(struct vctx *vc, const char *path, json_t *v, const char *
         vc->first_missing = v == NULL;
         nb_buf tmp;
         nb_buf_init(&tmp);
-        if (v) render_value(&tmp, v, 0);
+        if (v) render_value(&tmp, v, 0, 0);
         snprintf(vc->first_value, sizeof(vc->first_value), "%s", tmp.data ? tmp.data : "");
         nb_buf_free(&tmp);
     }
@@ -323,7 +324,7 @@ static void violation(struct vctx *vc, const char *path, json_t *v, const char *
     if (vc->count > 1) nb_buf_puts(&vc->msgs, "; ");
     if (v) {
         nb_buf_puts(&vc->msgs, "Value '");
-        render_value(&vc->msgs, v, 0);
+        render_value(&vc->msgs, v, 0, vc->msgs.len);
         nb_buf_puts(&vc->msgs, "'");
     } else {
         nb_buf_puts(&vc->msgs, "Value null");
@@ -368,6 +369,8 @@ static void v_struct(struct vctx *vc, const struct nb_shape *s, json_t *obj, nb_
     for (uint32_t i = 0; i < s->nmembers; i++) {
         const struct nb_member *mb = &m->members[s->first + i];
         size_t mark = path->len;
+        /* A streaming payload never enters the document: the handler reads it. */
+        if (top && (mb->flags & NB_MF_STREAMING)) continue;
         json_t *v = json_is_object(obj) ? json_object_get(obj, nb_mstr(m, mb->name)) : NULL;
         bool body = !top || mb->location == NB_LOC_BODY;
         if (!v || json_is_null(v)) {
