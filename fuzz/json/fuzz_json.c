@@ -10,9 +10,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *logs_ops[] = {"PutLogEvents", "DescribeLogGroups", "CreateLogGroup",
-                                 "FilterLogEvents", "PutMetricFilter", "PutSubscriptionFilter",
-                                 "GetLogEvents", "TagLogGroup", "StartQuery", "PutRetentionPolicy"};
+static const char *logs_ops[] = {"PutLogEvents",      "DescribeLogGroups", "CreateLogGroup",
+                                 "FilterLogEvents",   "PutMetricFilter",   "PutSubscriptionFilter",
+                                 "GetLogEvents",      "TagLogGroup",       "StartQuery",
+                                 "PutRetentionPolicy"};
 static const struct {
     const char *op, *method, *path;
 } lambda_ops[] = {
@@ -27,7 +28,8 @@ static const struct {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1) return 0;
-    size_t nl = sizeof(logs_ops) / sizeof(logs_ops[0]), nf = sizeof(lambda_ops) / sizeof(lambda_ops[0]);
+    size_t nl = sizeof(logs_ops) / sizeof(logs_ops[0]),
+           nf = sizeof(lambda_ops) / sizeof(lambda_ops[0]);
     size_t k = data[0] % (nl + nf);
     const nb_model *m = nb_model_find(k < nl ? "logs" : "lambda");
     if (!m) return 0;
@@ -45,8 +47,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         w = (nb_wire_req){"POST", "/", 1, "", 0, h, 2, body, n};
     } else {
         k -= nl;
-        w = (nb_wire_req){lambda_ops[k].method, lambda_ops[k].path, strlen(lambda_ops[k].path), "", 0,
-                          NULL, 0, body, n};
+        w = (nb_wire_req){lambda_ops[k].method,
+                          lambda_ops[k].path,
+                          strlen(lambda_ops[k].path),
+                          "",
+                          0,
+                          NULL,
+                          0,
+                          body,
+                          n};
     }
     nb_aws_error e = {0};
     nb_arena *a = nb_arena_new(1024);

@@ -21,8 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *text = malloc(n ? n : 1);
     memcpy(text, data + 1, n);
     bool get = flags & 2;
-    nb_wire_req w = {get ? "GET" : "POST", "/", 1, get ? text : NULL, get ? n : 0, NULL, 0,
-                     get ? NULL : text, get ? 0 : n};
+    nb_wire_req w = {get ? "GET" : "POST", "/",        1, get ? text : NULL, get ? n : 0, NULL, 0,
+                     get ? NULL : text,    get ? 0 : n};
     nb_aws_error e = {0};
     nb_arena *a = nb_arena_new(1024);
     nb_wire_resp r;

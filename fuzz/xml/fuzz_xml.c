@@ -17,7 +17,8 @@ static const struct {
     {"CompleteMultipartUpload", "POST", "/b/k", "uploadId=u", "CompleteMultipartUpload"},
     {"PutBucketTagging", "PUT", "/b", "tagging", "GetBucketTagging"},
     {"PutBucketAcl", "PUT", "/b", "acl", "GetBucketAcl"},
-    {"PutBucketLifecycleConfiguration", "PUT", "/b", "lifecycle", "GetBucketLifecycleConfiguration"},
+    {"PutBucketLifecycleConfiguration", "PUT", "/b", "lifecycle",
+     "GetBucketLifecycleConfiguration"},
     {"CreateBucket", "PUT", "/b", "", "GetBucketLocation"},
     {"PutBucketCors", "PUT", "/b", "cors", "GetBucketCors"},
     {"PutObjectTagging", "PUT", "/b/k", "tagging", "GetObjectTagging"},
@@ -33,8 +34,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = size - 1;
     char *body = malloc(n ? n : 1);
     memcpy(body, data + 1, n);
-    nb_wire_req w = {ops[k].method, ops[k].path, strlen(ops[k].path), ops[k].query,
-                     strlen(ops[k].query), NULL, 0, body, n};
+    nb_wire_req w = {ops[k].method,
+                     ops[k].path,
+                     strlen(ops[k].path),
+                     ops[k].query,
+                     strlen(ops[k].query),
+                     NULL,
+                     0,
+                     body,
+                     n};
     nb_aws_error e = {0};
     nb_arena *a = nb_arena_new(1024);
     nb_wire_resp r;

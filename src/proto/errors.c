@@ -1,10 +1,11 @@
 /* errors.c: AWS errors (nb_aws_error) and their wire forms, one per protocol, as AWS sends them:
- *   query     <ErrorResponse xmlns=..><Error><Type>Sender</Type><Code/><Message/></Error><RequestId/>
- *   ec2       <Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response>
- *   json      {"__type":"Code","message":"..."}
- *   rest-json x-amzn-ErrorType: Code, body from the model's error shape ({"Type":"User","Message"})
- *   rest-xml  S3: <Error><Code/><Message/>extra..<Resource/><RequestId/><HostId/></Error>;
- *             Route 53, CloudFront: the query form with an XML prolog. */
+ *   query     <ErrorResponse
+ * xmlns=..><Error><Type>Sender</Type><Code/><Message/></Error><RequestId/> ec2
+ * <Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response> json
+ * {"__type":"Code","message":"..."} rest-json x-amzn-ErrorType: Code, body from the model's error
+ * shape ({"Type":"User","Message"}) rest-xml  S3:
+ * <Error><Code/><Message/>extra..<Resource/><RequestId/><HostId/></Error>; Route 53, CloudFront:
+ * the query form with an XML prolog. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,7 +168,8 @@ int nb_proto_serialize_error(const nb_model *m, const char *protocol, const nb_a
 
     switch (proto) {
     case NB_PROTO_EC2:
-        nb_buf_puts(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>");
+        nb_buf_puts(b,
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>");
         nb_xml_escape(b, code, strlen(code));
         nb_buf_puts(b, "</Code><Message>");
         nb_xml_escape(b, msg, strlen(msg));

@@ -17,11 +17,21 @@ void nb_xml_escape(nb_buf *b, const char *s, size_t n)
         if (c >= 0x20 && c != '&' && c != '<' && c != '>' && c != '"') continue;
         if (c == '\n' || c == '\t') continue;
         switch (c) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\r': rep = "&#13;"; break;
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        case '\r':
+            rep = "&#13;";
+            break;
         default:
             snprintf(tmp, sizeof(tmp), "&#x%X;", c);
             rep = tmp;
@@ -44,13 +54,27 @@ void nb_json_escape(nb_buf *b, const char *s, size_t n)
         if (i > run) nb_buf_append(b, s + run, i - run);
         run = i + 1;
         switch (c) {
-        case '"': nb_buf_append(b, "\\\"", 2); break;
-        case '\\': nb_buf_append(b, "\\\\", 2); break;
-        case '\n': nb_buf_append(b, "\\n", 2); break;
-        case '\r': nb_buf_append(b, "\\r", 2); break;
-        case '\t': nb_buf_append(b, "\\t", 2); break;
-        case '\b': nb_buf_append(b, "\\b", 2); break;
-        case '\f': nb_buf_append(b, "\\f", 2); break;
+        case '"':
+            nb_buf_append(b, "\\\"", 2);
+            break;
+        case '\\':
+            nb_buf_append(b, "\\\\", 2);
+            break;
+        case '\n':
+            nb_buf_append(b, "\\n", 2);
+            break;
+        case '\r':
+            nb_buf_append(b, "\\r", 2);
+            break;
+        case '\t':
+            nb_buf_append(b, "\\t", 2);
+            break;
+        case '\b':
+            nb_buf_append(b, "\\b", 2);
+            break;
+        case '\f':
+            nb_buf_append(b, "\\f", 2);
+            break;
         default: {
             char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
             nb_buf_append(b, u, 6);

@@ -10,14 +10,22 @@
 static const char *token_name(const json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "START_OBJECT";
-    case JSON_ARRAY: return "START_ARRAY";
-    case JSON_STRING: return "VALUE_STRING";
-    case JSON_INTEGER: return "VALUE_NUMBER_INT";
-    case JSON_REAL: return "VALUE_NUMBER_FLOAT";
-    case JSON_TRUE: return "VALUE_TRUE";
-    case JSON_FALSE: return "VALUE_FALSE";
-    default: return "VALUE_NULL";
+    case JSON_OBJECT:
+        return "START_OBJECT";
+    case JSON_ARRAY:
+        return "START_ARRAY";
+    case JSON_STRING:
+        return "VALUE_STRING";
+    case JSON_INTEGER:
+        return "VALUE_NUMBER_INT";
+    case JSON_REAL:
+        return "VALUE_NUMBER_FLOAT";
+    case JSON_TRUE:
+        return "VALUE_TRUE";
+    case JSON_FALSE:
+        return "VALUE_FALSE";
+    default:
+        return "VALUE_NULL";
     }
 }
 
@@ -139,7 +147,8 @@ json_t *nb_json_in(struct nb_pin *p, const struct nb_member *mb, json_t *v, int 
     case NB_TYPE_TIMESTAMP: {
         if (json_is_number(v)) return json_incref(v);
         double t;
-        if (json_is_string(v) && nb_time_parse(json_string_value(v), json_string_length(v), &t) == 0)
+        if (json_is_string(v) &&
+            nb_time_parse(json_string_value(v), json_string_length(v), &t) == 0)
             return (t == floor(t) && fabs(t) < 9e15) ? json_integer((json_int_t)t) : json_real(t);
         return type_error(p, where, v, s->type);
     }
@@ -154,7 +163,8 @@ json_t *nb_json_body_in(struct nb_pin *p, const struct nb_shape *s, const char *
     /* An empty body is an empty structure: some SDKs send nothing for operations without
      * members; botocore sends "{}". */
     size_t i = 0;
-    while (i < len && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' || body[i] == '\t')) i++;
+    while (i < len && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' || body[i] == '\t'))
+        i++;
     if (i == len) return json_object();
     json_error_t err;
     json_t *doc = json_loadb(body, len, 0, &err);

@@ -15,16 +15,21 @@ static int method_code(const char *m)
 {
     if (!m) return 0;
     switch (m[0]) {
-    case 'G': return strcmp(m, "GET") == 0 ? NB_HTTP_GET : 0;
+    case 'G':
+        return strcmp(m, "GET") == 0 ? NB_HTTP_GET : 0;
     case 'P':
         if (strcmp(m, "POST") == 0) return NB_HTTP_POST;
         if (strcmp(m, "PUT") == 0) return NB_HTTP_PUT;
         if (strcmp(m, "PATCH") == 0) return NB_HTTP_PATCH;
         return 0;
-    case 'D': return strcmp(m, "DELETE") == 0 ? NB_HTTP_DELETE : 0;
-    case 'H': return strcmp(m, "HEAD") == 0 ? NB_HTTP_HEAD : 0;
-    case 'O': return strcmp(m, "OPTIONS") == 0 ? NB_HTTP_OPTIONS : 0;
-    default: return 0;
+    case 'D':
+        return strcmp(m, "DELETE") == 0 ? NB_HTTP_DELETE : 0;
+    case 'H':
+        return strcmp(m, "HEAD") == 0 ? NB_HTTP_HEAD : 0;
+    case 'O':
+        return strcmp(m, "OPTIONS") == 0 ? NB_HTTP_OPTIONS : 0;
+    default:
+        return 0;
     }
 }
 
@@ -47,7 +52,8 @@ int nb_uri_match(const char *tpl, const char *path, size_t pn, struct nb_labels 
             if (greedy)
                 k = pn;
             else
-                while (k < pn && path[k] != '/') k++;
+                while (k < pn && path[k] != '/')
+                    k++;
             if (k == j) return -1; /* labels are never empty */
             if (out) {
                 if (out->n >= NB_MAX_LABELS) return -1;
@@ -87,7 +93,8 @@ static bool query_has(const nb_wire_req *w, const char *key, size_t kn, const ch
     size_t n = q ? w->query_len : 0, i = 0;
     while (i < n) {
         size_t j = i;
-        while (j < n && q[j] != '&') j++;
+        while (j < n && q[j] != '&')
+            j++;
         const char *eq = memchr(q + i, '=', j - i);
         size_t pk = eq ? (size_t)(eq - (q + i)) : j - i;
         if (pk == kn && memcmp(q + i, key, kn) == 0) {
@@ -187,12 +194,14 @@ static const nb_op *rest_match(const nb_model *m, const nb_wire_req *w, nb_aws_e
         }
         nb_aws_error_set(e, 405, "MethodNotAllowed",
                          "The specified method is not allowed against this resource.");
-        e->extra = json_pack("{s:s,s:s}", "Method", w->method ? w->method : "", "ResourceType", kind);
+        e->extra =
+            json_pack("{s:s,s:s}", "Method", w->method ? w->method : "", "ResourceType", kind);
         return NULL;
     }
     /* Coral-based REST services answer an unknown route with UnknownOperationException. */
     nb_aws_error_set(e, 404, "UnknownOperationException", "Unknown operation %s %.*s",
-                     w->method ? w->method : "", (int)(w->path_len > 200 ? 200 : w->path_len), w->path);
+                     w->method ? w->method : "", (int)(w->path_len > 200 ? 200 : w->path_len),
+                     w->path);
     return NULL;
 }
 

@@ -27,14 +27,11 @@ static const struct nb_model_alias *alias_find(const struct nb_model_alias *t, s
 const nb_model *nb_model_find(const char *name)
 {
     if (!name) return NULL;
-    const struct nb_model_alias *a = alias_find(nb_gen_aliases, nb_gen_naliases, name, strlen(name));
-    if (a) return &nb_gen_models[a->model];
-    /* CloudWatch's botocore folder is "cloudwatch" but people also say "monitoring" (its
-     * endpoint prefix, already an alias) or the reverse: accept the folder name of any model. */
-    for (size_t i = 0; i < nb_gen_nmodels; i++)
-        if (strcmp(nb_mstr(&nb_gen_models[i], nb_gen_models[i].name), name) == 0)
-            return &nb_gen_models[i];
-    return NULL;
+    /* The alias table holds each model's folder name, endpoint prefix and signing name
+     * (CloudWatch: "cloudwatch" and "monitoring"). */
+    const struct nb_model_alias *a =
+        alias_find(nb_gen_aliases, nb_gen_naliases, name, strlen(name));
+    return a ? &nb_gen_models[a->model] : NULL;
 }
 
 const nb_model *nb_model_by_target_prefix(const char *prefix, size_t len)
@@ -47,19 +44,44 @@ const nb_model *nb_model_by_target_prefix(const char *prefix, size_t len)
 const nb_model *nb_model_by_signing_name(const char *name)
 {
     if (!name) return NULL;
-    const struct nb_model_alias *a = alias_find(nb_gen_signing, nb_gen_nsigning, name, strlen(name));
+    const struct nb_model_alias *a =
+        alias_find(nb_gen_signing, nb_gen_nsigning, name, strlen(name));
     return a ? &nb_gen_models[a->model] : NULL;
 }
 
-static const char *opt(const nb_model *m, uint32_t off) { return off ? m->strings + off : NULL; }
+static const char *opt(const nb_model *m, uint32_t off)
+{
+    return off ? m->strings + off : NULL;
+}
 
-const char *nb_model_name(const nb_model *m) { return nb_mstr(m, m->name); }
-const char *nb_model_protocol(const nb_model *m) { return nb_mstr(m, m->protocol_name); }
-const char *nb_model_api_version(const nb_model *m) { return nb_mstr(m, m->api_version); }
-const char *nb_model_endpoint_prefix(const nb_model *m) { return nb_mstr(m, m->endpoint_prefix); }
-const char *nb_model_signing_name(const nb_model *m) { return nb_mstr(m, m->signing_name); }
-const char *nb_model_target_prefix(const nb_model *m) { return opt(m, m->target_prefix); }
-size_t nb_model_nops(const nb_model *m) { return m->nops; }
+const char *nb_model_name(const nb_model *m)
+{
+    return nb_mstr(m, m->name);
+}
+const char *nb_model_protocol(const nb_model *m)
+{
+    return nb_mstr(m, m->protocol_name);
+}
+const char *nb_model_api_version(const nb_model *m)
+{
+    return nb_mstr(m, m->api_version);
+}
+const char *nb_model_endpoint_prefix(const nb_model *m)
+{
+    return nb_mstr(m, m->endpoint_prefix);
+}
+const char *nb_model_signing_name(const nb_model *m)
+{
+    return nb_mstr(m, m->signing_name);
+}
+const char *nb_model_target_prefix(const nb_model *m)
+{
+    return opt(m, m->target_prefix);
+}
+size_t nb_model_nops(const nb_model *m)
+{
+    return m->nops;
+}
 
 const nb_op *nb_model_op_at(const nb_model *m, size_t i)
 {
@@ -89,11 +111,23 @@ const nb_op *nb_model_op(const nb_model *m, const char *name)
     return name ? nb_model_op_n(m, name, strlen(name)) : NULL;
 }
 
-const char *nb_op_name(const nb_op *op) { return nb_mstr(op->model, op->name); }
+const char *nb_op_name(const nb_op *op)
+{
+    return nb_mstr(op->model, op->name);
+}
 
-size_t nb_op_index(const nb_op *op) { return op->index; }
-bool nb_op_streaming_input(const nb_op *op) { return op->flags & NB_OF_STREAM_IN; }
-bool nb_op_streaming_output(const nb_op *op) { return op->flags & NB_OF_STREAM_OUT; }
+size_t nb_op_index(const nb_op *op)
+{
+    return op->index;
+}
+bool nb_op_streaming_input(const nb_op *op)
+{
+    return op->flags & NB_OF_STREAM_IN;
+}
+bool nb_op_streaming_output(const nb_op *op)
+{
+    return op->flags & NB_OF_STREAM_OUT;
+}
 
 int nb_model_protocol_kind(const char *protocol)
 {

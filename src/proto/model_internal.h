@@ -80,18 +80,19 @@ enum nb_method {
 
 /* Operation flags. */
 #define NB_OF_DEPRECATED 0x01
-#define NB_OF_STREAM_IN 0x02    /* input payload is a streaming blob */
-#define NB_OF_STREAM_OUT 0x04   /* output payload is a streaming blob */
-#define NB_OF_AUTH_NONE 0x08    /* authtype "none": unsigned requests allowed */
+#define NB_OF_STREAM_IN 0x02     /* input payload is a streaming blob */
+#define NB_OF_STREAM_OUT 0x04    /* output payload is a streaming blob */
+#define NB_OF_AUTH_NONE 0x08     /* authtype "none": unsigned requests allowed */
 #define NB_OF_UNSIGNED_BODY 0x10 /* authtype "v4-unsigned-body" */
-#define NB_OF_TEXT_ROOT 0x20    /* rest-xml output: the one body member is the root's text
-                                 * (S3 GetBucketLocation: <LocationConstraint>eu-west-1</...>) */
+#define NB_OF_TEXT_ROOT                                                                            \
+    0x20 /* rest-xml output: the one body member is the root's text                                \
+          * (S3 GetBucketLocation: <LocationConstraint>eu-west-1</...>) */
 
 /* A member of a structure, or the member of a list, or the key/value of a map. */
 struct nb_member {
-    uint32_t name;   /* member name ("" for list members and map keys/values) */
-    uint32_t wire;   /* effective locationName, 0 = none (then the name is used) */
-    uint16_t shape;  /* target shape index */
+    uint32_t name;    /* member name ("" for list members and map keys/values) */
+    uint32_t wire;    /* effective locationName, 0 = none (then the name is used) */
+    uint16_t shape;   /* target shape index */
     uint8_t location; /* enum nb_location */
     uint8_t tsfmt;    /* enum nb_tsfmt, member trait over shape trait */
     uint16_t flags;   /* NB_MF_* */
@@ -130,22 +131,22 @@ struct nb_op {
     uint32_t result_wrapper; /* query: "<Op>Result" */
     uint32_t input_wire;     /* rest-xml: root element of the input body (route53) */
     uint32_t input_xmlns;
-    uint32_t output_wire;    /* rest-xml: root element of the output body, 0 = shape name */
-    uint16_t input;          /* 1 + shape index, 0 = none */
+    uint32_t output_wire; /* rest-xml: root element of the output body, 0 = shape name */
+    uint16_t input;       /* 1 + shape index, 0 = none */
     uint16_t output;
-    uint16_t errors;         /* first index into nb_model.errors */
+    uint16_t errors; /* first index into nb_model.errors */
     uint16_t nerrors;
-    uint16_t response_code;  /* http.responseCode, 0 = 200 */
-    uint16_t index;          /* position in nb_model.ops (sorted by name) */
-    uint8_t method;          /* enum nb_method */
-    uint8_t flags;           /* NB_OF_* */
+    uint16_t response_code; /* http.responseCode, 0 = 200 */
+    uint16_t index;         /* position in nb_model.ops (sorted by name) */
+    uint8_t method;         /* enum nb_method */
+    uint8_t flags;          /* NB_OF_* */
 };
 
 struct nb_model {
     const char *strings; /* the string pool */
     uint32_t name;       /* botocore folder name */
-    uint32_t protocol_name, api_version, endpoint_prefix, signing_name, target_prefix,
-        json_version, xml_namespace, service_id;
+    uint32_t protocol_name, api_version, endpoint_prefix, signing_name, target_prefix, json_version,
+        xml_namespace, service_id;
     uint8_t protocol; /* enum nb_protocol */
     uint32_t nops, nshapes;
     const struct nb_op *ops; /* sorted by name (strcmp) */
@@ -175,7 +176,10 @@ extern const size_t nb_gen_ntargets;
 
 /* ---- small accessors used by every protocol file ---- */
 
-static inline const char *nb_mstr(const nb_model *m, uint32_t off) { return m->strings + off; }
+static inline const char *nb_mstr(const nb_model *m, uint32_t off)
+{
+    return m->strings + off;
+}
 static inline const struct nb_shape *nb_mshape(const nb_model *m, uint32_t i)
 {
     return &m->shapes[i];
@@ -209,8 +213,9 @@ static inline const struct nb_shape *nb_op_output(const nb_model *m, const nb_op
 /* The payload member of a structure, or NULL. */
 static inline const struct nb_member *nb_shape_payload(const nb_model *m, const struct nb_shape *s)
 {
-    return (s && s->type == NB_TYPE_STRUCTURE && s->payload) ? &m->members[s->first + s->payload - 1]
-                                                             : NULL;
+    return (s && s->type == NB_TYPE_STRUCTURE && s->payload)
+               ? &m->members[s->first + s->payload - 1]
+               : NULL;
 }
 
 /* ---- internal API shared by the protocol files (src/proto/) ---- */
@@ -256,8 +261,8 @@ struct nb_pin {
 json_t *nb_in_scalar(struct nb_pin *p, const struct nb_member *mb, const char *s, size_t n,
                      const char *where, bool in_body);
 /* Fill p->e with the protocol's "wrong type" error for the member named where. Returns -1. */
-int nb_in_type_error(struct nb_pin *p, const char *where, const char *val, size_t vlen,
-                     int type, bool in_body);
+int nb_in_type_error(struct nb_pin *p, const char *where, const char *val, size_t vlen, int type,
+                     bool in_body);
 /* Fill p->e with the protocol's error for a malformed body. Returns -1. */
 int nb_in_malformed(struct nb_pin *p, const char *detail);
 /* Validate doc (decoded input) against structure s: required, min/max. 0 or -1 with p->e. */

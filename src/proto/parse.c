@@ -11,17 +11,28 @@
 static const char *type_word(int type)
 {
     switch (type) {
-    case NB_TYPE_INTEGER: return "Integer";
-    case NB_TYPE_LONG: return "Long";
-    case NB_TYPE_BOOLEAN: return "Boolean";
-    case NB_TYPE_FLOAT: return "Float";
-    case NB_TYPE_DOUBLE: return "Double";
-    case NB_TYPE_TIMESTAMP: return "Date";
-    case NB_TYPE_BLOB: return "ByteBuffer";
-    case NB_TYPE_STRUCTURE: return "Structure";
-    case NB_TYPE_LIST: return "List";
-    case NB_TYPE_MAP: return "Map";
-    default: return "String";
+    case NB_TYPE_INTEGER:
+        return "Integer";
+    case NB_TYPE_LONG:
+        return "Long";
+    case NB_TYPE_BOOLEAN:
+        return "Boolean";
+    case NB_TYPE_FLOAT:
+        return "Float";
+    case NB_TYPE_DOUBLE:
+        return "Double";
+    case NB_TYPE_TIMESTAMP:
+        return "Date";
+    case NB_TYPE_BLOB:
+        return "ByteBuffer";
+    case NB_TYPE_STRUCTURE:
+        return "Structure";
+    case NB_TYPE_LIST:
+        return "List";
+    case NB_TYPE_MAP:
+        return "Map";
+    default:
+        return "String";
     }
 }
 
@@ -84,14 +95,14 @@ int nb_in_type_error(struct nb_pin *p, const char *where, const char *val, size_
                                  ? "Provided %s not an integer or within integer range"
                                  : "Provided %s is not valid",
                              where);
-            p->e->extra = json_pack("{s:s,s:s%}", "ArgumentName", where, "ArgumentValue", val,
-                                    (size_t)vl);
+            p->e->extra =
+                json_pack("{s:s,s:s%}", "ArgumentName", where, "ArgumentValue", val, (size_t)vl);
             return -1;
         }
-        return nb_aws_error_set(p->e, 400,
-                                strcmp(nb_mstr(p->m, p->m->name), "route53") == 0 ? "InvalidInput"
-                                                                                   : "InvalidArgument",
-                                "Invalid value '%.*s' for %s: expected %s", vl, val, where, tw);
+        return nb_aws_error_set(
+            p->e, 400,
+            strcmp(nb_mstr(p->m, p->m->name), "route53") == 0 ? "InvalidInput" : "InvalidArgument",
+            "Invalid value '%.*s' for %s: expected %s", vl, val, where, tw);
     }
 }
 
@@ -116,7 +127,8 @@ int nb_in_malformed(struct nb_pin *p, const char *detail)
         __attribute__((fallthrough));
     case NB_PROTO_JSON:
         return nb_aws_error_set(p->e, 400, "SerializationException", "%s",
-                                detail ? detail : "Start of structure or map found where not expected.");
+                                detail ? detail
+                                       : "Start of structure or map found where not expected.");
     default:
         return nb_aws_error_set(p->e, 400, "MalformedQueryString", "%s",
                                 detail ? detail : "The query string is malformed");
@@ -252,7 +264,7 @@ struct vctx {
     struct nb_pin *p;
     nb_buf msgs;
     int count;
-    bool missing_body; /* S3: a required member of the XML body is missing */
+    bool missing_body;  /* S3: a required member of the XML body is missing */
     bool first_missing; /* ec2: first violation was a missing member */
     char first_name[128];
     char first_value[160];
@@ -343,8 +355,8 @@ static size_t utf16_len(const char *s, size_t n)
     return len;
 }
 
-static void v_value(struct vctx *vc, const struct nb_member *mb, json_t *v, nb_buf *path,
-                    int depth, bool body_member);
+static void v_value(struct vctx *vc, const struct nb_member *mb, json_t *v, nb_buf *path, int depth,
+                    bool body_member);
 
 static void path_push_member(struct vctx *vc, nb_buf *path, const struct nb_member *mb)
 {
@@ -387,8 +399,8 @@ static void v_struct(struct vctx *vc, const struct nb_shape *s, json_t *obj, nb_
     }
 }
 
-static void v_value(struct vctx *vc, const struct nb_member *mb, json_t *v, nb_buf *path,
-                    int depth, bool body_member)
+static void v_value(struct vctx *vc, const struct nb_member *mb, json_t *v, nb_buf *path, int depth,
+                    bool body_member)
 {
     const nb_model *m = vc->p->m;
     const struct nb_shape *s = nb_member_shape(m, mb);
@@ -399,18 +411,24 @@ static void v_value(struct vctx *vc, const struct nb_member *mb, json_t *v, nb_b
         bool is_len = true, have = true;
         switch (s->type) {
         case NB_TYPE_STRING:
-            x = json_is_string(v) ? (double)utf16_len(json_string_value(v), json_string_length(v)) : 0;
+            x = json_is_string(v) ? (double)utf16_len(json_string_value(v), json_string_length(v))
+                                  : 0;
             break;
         case NB_TYPE_BLOB:
             if (json_is_string(v)) {
                 const char *b = json_string_value(v);
                 size_t n = json_string_length(v), pad = 0;
-                while (pad < n && b[n - 1 - pad] == '=') pad++;
+                while (pad < n && b[n - 1 - pad] == '=')
+                    pad++;
                 x = (double)((n - pad) * 3 / 4);
             }
             break;
-        case NB_TYPE_LIST: x = (double)json_array_size(v); break;
-        case NB_TYPE_MAP: x = (double)json_object_size(v); break;
+        case NB_TYPE_LIST:
+            x = (double)json_array_size(v);
+            break;
+        case NB_TYPE_MAP:
+            x = (double)json_object_size(v);
+            break;
         case NB_TYPE_INTEGER:
         case NB_TYPE_LONG:
         case NB_TYPE_FLOAT:
@@ -418,7 +436,8 @@ static void v_value(struct vctx *vc, const struct nb_member *mb, json_t *v, nb_b
             is_len = false;
             x = json_number_value(v);
             break;
-        default: have = false;
+        default:
+            have = false;
         }
         char lim[40], c[120];
         if (have && (s->flags & NB_SF_HAS_MIN) && x < l->min) {
@@ -512,11 +531,10 @@ int nb_validate_input(struct nb_pin *p, const struct nb_shape *s, json_t *doc)
                 nb_aws_error_set(p->e, 400, "InvalidArgument", "%s", msgs);
             break;
         }
-        nb_aws_error_set(p->e, 400,
-                         strcmp(nb_mstr(p->m, p->m->name), "route53") == 0 ? "InvalidInput"
-                                                                            : "InvalidArgument",
-                         "%d validation error%s detected: %s", vc.count, vc.count > 1 ? "s" : "",
-                         msgs);
+        nb_aws_error_set(
+            p->e, 400,
+            strcmp(nb_mstr(p->m, p->m->name), "route53") == 0 ? "InvalidInput" : "InvalidArgument",
+            "%d validation error%s detected: %s", vc.count, vc.count > 1 ? "s" : "", msgs);
         break;
     case NB_PROTO_QUERY:
         nb_aws_error_set(p->e, 400, "ValidationError", "%d validation error%s detected: %s",

@@ -45,7 +45,8 @@ static int form_split(nb_arena *a, const char *s, size_t n, struct qparam **ps, 
     size_t i = 0;
     while (i < n) {
         size_t j = i;
-        while (j < n && s[j] != '&') j++;
+        while (j < n && s[j] != '&')
+            j++;
         if (j > i) {
             const char *eq = memchr(s + i, '=', j - i);
             size_t kl = eq ? (size_t)(eq - (s + i)) : j - i;
@@ -309,7 +310,9 @@ static json_t *q_value(struct qctx *q, const struct nb_member *mb, const struct 
                 json_decref(obj);
                 return NULL;
             }
-            if (v) json_object_setn_new_nocheck(obj, json_string_value(key), json_string_length(key), v);
+            if (v)
+                json_object_setn_new_nocheck(obj, json_string_value(key), json_string_length(key),
+                                             v);
             json_decref(key);
         }
         return obj;
@@ -324,8 +327,7 @@ int nb_query_parse(struct nb_pin *p, const nb_wire_req *w, const struct nb_shape
 {
     struct qparam *ps = NULL;
     size_t np = 0, cap = 0;
-    if (w->query && w->query_len &&
-        form_split(p->a, w->query, w->query_len, &ps, &np, &cap) < 0)
+    if (w->query && w->query_len && form_split(p->a, w->query, w->query_len, &ps, &np, &cap) < 0)
         return nb_aws_error_set(p->e, 503, "ServiceUnavailable", "Out of memory");
     if (w->body && w->body_len && form_split(p->a, w->body, w->body_len, &ps, &np, &cap) < 0)
         return nb_aws_error_set(p->e, 503, "ServiceUnavailable", "Out of memory");
@@ -334,7 +336,9 @@ int nb_query_parse(struct nb_pin *p, const nb_wire_req *w, const struct nb_shape
     struct qctx q = {.p = p, .ec2 = p->proto == NB_PROTO_EC2};
     p->e->code[0] = '\0';
     json_t *obj = q_struct(&q, s, root, 0);
-    if (!obj) return p->e->code[0] ? -1 : nb_aws_error_set(p->e, 503, "ServiceUnavailable", "Out of memory");
+    if (!obj)
+        return p->e->code[0] ? -1
+                             : nb_aws_error_set(p->e, 503, "ServiceUnavailable", "Out of memory");
     json_object_update(input, obj);
     json_decref(obj);
     return 0;
@@ -346,7 +350,8 @@ static const char *find_action(const char *s, size_t n, char *buf, size_t cap, s
     size_t i = 0;
     while (i < n) {
         size_t j = i;
-        while (j < n && s[j] != '&') j++;
+        while (j < n && s[j] != '&')
+            j++;
         if (j - i >= 7 && memcmp(s + i, "Action=", 7) == 0) {
             size_t vl = j - i - 7;
             if (vl >= cap) return NULL;

@@ -21,7 +21,8 @@ static int split_query(nb_arena *a, const char *q, size_t n, struct qpair **out,
     size_t i = 0, k = 0;
     while (i < n) {
         size_t j = i;
-        while (j < n && q[j] != '&') j++;
+        while (j < n && q[j] != '&')
+            j++;
         if (j > i) {
             const char *eq = memchr(q + i, '=', j - i);
             size_t kl = eq ? (size_t)(eq - (q + i)) : j - i;
@@ -110,7 +111,8 @@ static int bind_query(struct nb_pin *p, const struct nb_shape *s, const struct n
         const struct nb_shape *vs = nb_member_shape(m, vm);
         json_t *obj = NULL;
         for (size_t i = 0; i < np; i++) {
-            if (claimed_by_member(m, s, ps[i].k, ps[i].kl) || is_literal_key(tpl, ps[i].k, ps[i].kl))
+            if (claimed_by_member(m, s, ps[i].k, ps[i].kl) ||
+                is_literal_key(tpl, ps[i].k, ps[i].kl))
                 continue;
             if (!obj && !(obj = json_object())) return -1;
             json_t *v;
@@ -158,8 +160,10 @@ static int bind_header(struct nb_pin *p, const nb_wire_req *w, const struct nb_m
     const char *v = nb_wire_header(w, wn, &vl);
     if (!v) return 0;
     /* headers arrive with optional surrounding whitespace */
-    while (vl && (v[0] == ' ' || v[0] == '\t')) v++, vl--;
-    while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t')) vl--;
+    while (vl && (v[0] == ' ' || v[0] == '\t'))
+        v++, vl--;
+    while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+        vl--;
     if (ms->type == NB_TYPE_LIST) {
         const struct nb_member *lm = &m->members[ms->first];
         json_t *arr = json_array();
@@ -167,10 +171,13 @@ static int bind_header(struct nb_pin *p, const nb_wire_req *w, const struct nb_m
         size_t i = 0;
         while (i < vl) {
             size_t j = i;
-            while (j < vl && v[j] != ',') j++;
+            while (j < vl && v[j] != ',')
+                j++;
             size_t a = i, b = j;
-            while (a < b && v[a] == ' ') a++;
-            while (b > a && v[b - 1] == ' ') b--;
+            while (a < b && v[a] == ' ')
+                a++;
+            while (b > a && v[b - 1] == ' ')
+                b--;
             if (b > a) {
                 json_t *x = nb_in_scalar(p, lm, v + a, b - a, wn, false);
                 if (!x) {
@@ -219,8 +226,10 @@ static int bind_prefixed_headers(struct nb_pin *p, const nb_wire_req *w, const s
         key[kl] = '\0';
         const char *v = h->value;
         size_t vl = h->value_len;
-        while (vl && (v[0] == ' ' || v[0] == '\t')) v++, vl--;
-        while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t')) vl--;
+        while (vl && (v[0] == ' ' || v[0] == '\t'))
+            v++, vl--;
+        while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+            vl--;
         json_t *x = nb_in_scalar(p, vm, v, vl, key, false);
         if (!x) {
             json_decref(obj);
@@ -241,7 +250,8 @@ static bool blank(const char *b, size_t n)
     return true;
 }
 
-static int bind_body(struct nb_pin *p, const nb_wire_req *w, const struct nb_shape *s, json_t *input)
+static int bind_body(struct nb_pin *p, const nb_wire_req *w, const struct nb_shape *s,
+                     json_t *input)
 {
     const nb_model *m = p->m;
     const struct nb_member *pm = nb_shape_payload(m, s);
@@ -262,17 +272,20 @@ static int bind_body(struct nb_pin *p, const nb_wire_req *w, const struct nb_sha
         }
         if (ps->type == NB_TYPE_STRING) {
             if (!len) return 0;
-            return set_member(p, input, pm, nb_in_scalar(p, pm, body, len, nb_member_wire(m, pm), true));
+            return set_member(p, input, pm,
+                              nb_in_scalar(p, pm, body, len, nb_member_wire(m, pm), true));
         }
         if (blank(body, len)) return 0;
-        json_t *v = xml ? nb_xml_body_in(p, ps, body, len, false) : nb_json_body_in(p, ps, body, len, false);
+        json_t *v = xml ? nb_xml_body_in(p, ps, body, len, false)
+                        : nb_json_body_in(p, ps, body, len, false);
         return set_member(p, input, pm, v);
     }
     bool any = false;
     for (uint32_t i = 0; i < s->nmembers && !any; i++)
         any = m->members[s->first + i].location == NB_LOC_BODY;
     if (!any || blank(body, len)) return 0;
-    json_t *v = xml ? nb_xml_body_in(p, s, body, len, true) : nb_json_body_in(p, s, body, len, true);
+    json_t *v =
+        xml ? nb_xml_body_in(p, s, body, len, true) : nb_json_body_in(p, s, body, len, true);
     if (!v) return -1;
     json_object_update(input, v);
     json_decref(v);
@@ -311,13 +324,25 @@ int nb_rest_parse(struct nb_pin *p, const nb_wire_req *w, const struct nb_shape 
             }
             break;
         }
-        case NB_LOC_QUERYSTRING: rc = bind_query(p, s, mb, ps, np, tpl, input); break;
-        case NB_LOC_HEADER: rc = bind_header(p, w, mb, input); break;
-        case NB_LOC_HEADERS: rc = bind_prefixed_headers(p, w, mb, input); break;
-        default: break;
+        case NB_LOC_QUERYSTRING:
+            rc = bind_query(p, s, mb, ps, np, tpl, input);
+            break;
+        case NB_LOC_HEADER:
+            rc = bind_header(p, w, mb, input);
+            break;
+        case NB_LOC_HEADERS:
+            rc = bind_prefixed_headers(p, w, mb, input);
+            break;
+        default:
+            break;
         }
-        if (rc) return p->e->code[0] ? -1 : nb_aws_error_set(p->e, 503, "ServiceUnavailable", "Out of memory");
+        if (rc)
+            return p->e->code[0]
+                       ? -1
+                       : nb_aws_error_set(p->e, 503, "ServiceUnavailable", "Out of memory");
     }
-    if (bind_body(p, w, s, input)) return p->e->code[0] ? -1 : nb_aws_error_set(p->e, 503, "ServiceUnavailable", "Out of memory");
+    if (bind_body(p, w, s, input))
+        return p->e->code[0] ? -1
+                             : nb_aws_error_set(p->e, 503, "ServiceUnavailable", "Out of memory");
     return 0;
 }

@@ -159,7 +159,8 @@ static void x_scalar(struct ser *z, const struct nb_member *mb, json_t *v, const
     x_close(z->b, name);
 }
 
-static void x_value(struct ser *z, const struct nb_member *mb, json_t *v, const char *name, int depth)
+static void x_value(struct ser *z, const struct nb_member *mb, json_t *v, const char *name,
+                    int depth)
 {
     const nb_model *m = z->m;
     const struct nb_shape *s = nb_member_shape(m, mb);
@@ -258,8 +259,8 @@ static bool numeric_text(const char *s, size_t n)
     size_t i = s[0] == '-' ? 1 : 0;
     if (i == n) return false;
     for (; i < n; i++)
-        if ((s[i] < '0' || s[i] > '9') && s[i] != '.' && s[i] != 'e' && s[i] != 'E' && s[i] != '+' &&
-            s[i] != '-')
+        if ((s[i] < '0' || s[i] > '9') && s[i] != '.' && s[i] != 'e' && s[i] != 'E' &&
+            s[i] != '+' && s[i] != '-')
             return false;
     return strtod(s, NULL) == strtod(s, NULL); /* parses as a number */
 }
@@ -475,7 +476,8 @@ static void rest_body(struct ser *z, const nb_op *op, const struct nb_shape *s, 
             if (!json_is_string(x)) return;
             size_t n = json_string_length(x);
             if (nb_buf_reserve(b, n + 4) < 0) return;
-            ssize_t k = nb_base64_decode(json_string_value(x), n, (unsigned char *)b->data + b->len);
+            ssize_t k =
+                nb_base64_decode(json_string_value(x), n, (unsigned char *)b->data + b->len);
             if (k > 0) {
                 b->len += (size_t)k;
                 b->data[b->len] = '\0';
@@ -608,9 +610,9 @@ int nb_proto_serialize(const nb_model *m, const nb_op *op, json_t *output, const
             rest_body(&z, op, s, doc);
         }
         if (b->len) {
-            const char *ct = m->protocol == NB_PROTO_REST_JSON ? "application/json"
+            const char *ct = m->protocol == NB_PROTO_REST_JSON        ? "application/json"
                              : strcmp(nb_mstr(m, m->name), "s3") == 0 ? "application/xml"
-                                                                     : "text/xml";
+                                                                      : "text/xml";
             /* a raw payload keeps whatever Content-Type member the handler set */
             bool have = false;
             for (size_t i = 0; i < out->nheaders; i++)

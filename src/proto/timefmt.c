@@ -102,8 +102,7 @@ void nb_time_rfc822(double t, char out[32])
     civil_from_days(days, &y, &mo, &d);
     int wd = (int)(((days % 7) + 7) % 7);
     snprintf(out, 32, "%s, %02u %s %04lld %02u:%02u:%02u GMT", wdays[wd], d, months[mo - 1],
-             (long long)y, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
-             (unsigned)(rem % 60));
+             (long long)y, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60));
 }
 
 /* Epoch seconds as JSON number text: integral when whole, else up to milliseconds. */
@@ -117,7 +116,8 @@ void nb_time_epoch(double t, char out[32])
     else {
         snprintf(out, 32, "%lld.%03d", (long long)s, ms);
         size_t n = strlen(out);
-        while (out[n - 1] == '0') out[--n] = '\0';
+        while (out[n - 1] == '0')
+            out[--n] = '\0';
     }
 }
 
@@ -224,12 +224,14 @@ static int month_index(const char *p)
 static int parse_rfc822(const char *s, size_t n, double *t)
 {
     size_t i = 0;
-    while (i < n && ((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z'))) i++;
+    while (i < n && ((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z')))
+        i++;
     if (i > 0) {
         if (i >= n || s[i] != ',') return -1;
         i++;
     }
-    while (i < n && s[i] == ' ') i++;
+    while (i < n && s[i] == ' ')
+        i++;
     int d, y, h, mi, sec, mo;
     size_t st = i;
     if (digits(s, n, &i, 1, &d)) return -1;
@@ -250,20 +252,22 @@ static int parse_rfc822(const char *s, size_t n, double *t)
         y += y < 70 ? 2000 : 1900;
     }
     if (i >= n || s[i++] != ' ') return -1;
-    if (digits(s, n, &i, 2, &h) || i >= n || s[i++] != ':' || digits(s, n, &i, 2, &mi) ||
-        i >= n || s[i++] != ':' || digits(s, n, &i, 2, &sec))
+    if (digits(s, n, &i, 2, &h) || i >= n || s[i++] != ':' || digits(s, n, &i, 2, &mi) || i >= n ||
+        s[i++] != ':' || digits(s, n, &i, 2, &sec))
         return -1;
     double frac = 0;
     if (i < n && s[i] == '.') {
         i++;
         frac = fraction(s, n, &i);
     }
-    while (i < n && s[i] == ' ') i++;
+    while (i < n && s[i] == ' ')
+        i++;
     int64_t off = 0;
     if (i < n) {
         size_t rest = n - i;
         if ((rest == 3 && (nb_mem_ieq(s + i, 3, "GMT", 3) || nb_mem_ieq(s + i, 3, "UTC", 3))) ||
-            (rest == 2 && nb_mem_ieq(s + i, 2, "UT", 2)) || (rest == 1 && (s[i] == 'Z' || s[i] == 'z')))
+            (rest == 2 && nb_mem_ieq(s + i, 2, "UT", 2)) ||
+            (rest == 1 && (s[i] == 'Z' || s[i] == 'z')))
             i = n;
         else if (rest == 5 && (s[i] == '+' || s[i] == '-')) {
             int sign = s[i] == '-' ? -1 : 1, oh, om;
@@ -310,8 +314,10 @@ static int parse_epoch(const char *s, size_t n, double *t)
 int nb_time_parse(const char *s, size_t n, double *t)
 {
     if (!s || !t) return -1;
-    while (n > 0 && (s[0] == ' ' || s[0] == '\t')) s++, n--;
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    while (n > 0 && (s[0] == ' ' || s[0] == '\t'))
+        s++, n--;
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
     if (n == 0) return -1;
     if (n >= 10 && s[4] == '-' && s[7] == '-') return parse_iso(s, n, t);
     if (parse_epoch(s, n, t) == 0) return 0;

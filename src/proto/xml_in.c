@@ -12,7 +12,10 @@
 #include "proto/model_internal.h"
 
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
-static void xml_init(void) { xmlInitParser(); }
+static void xml_init(void)
+{
+    xmlInitParser();
+}
 
 static const char *local_part(const char *name)
 {
@@ -20,7 +23,10 @@ static const char *local_part(const char *name)
     return c ? c + 1 : name;
 }
 
-static bool is_elem(const xmlNode *n) { return n->type == XML_ELEMENT_NODE; }
+static bool is_elem(const xmlNode *n)
+{
+    return n->type == XML_ELEMENT_NODE;
+}
 
 static json_t *text_scalar(struct nb_pin *p, const struct nb_member *mb, xmlNode *node,
                            const char *where)
@@ -44,8 +50,10 @@ static json_t *x_map_entry(struct nb_pin *p, const struct nb_member *km, xmlNode
     xmlNode *kx = NULL, *vx = NULL;
     for (xmlNode *c = entry->children; c; c = c->next) {
         if (!is_elem(c)) continue;
-        if (!kx && strcmp((const char *)c->name, kn) == 0) kx = c;
-        else if (!vx && strcmp((const char *)c->name, vn) == 0) vx = c;
+        if (!kx && strcmp((const char *)c->name, kn) == 0)
+            kx = c;
+        else if (!vx && strcmp((const char *)c->name, vn) == 0)
+            vx = c;
     }
     if (!kx) return obj;
     json_t *k = text_scalar(p, km, kx, kn);
@@ -94,11 +102,13 @@ static json_t *x_struct(struct nb_pin *p, const struct nb_shape *s, xmlNode *nod
             const struct nb_member *x = &m->members[s->first + i];
             if ((x->flags & NB_MF_XMLATTR) || (body_only && x->location != NB_LOC_BODY)) continue;
             const struct nb_shape *xs = nb_member_shape(m, x);
-            const struct nb_member *xl =
-                (xs->type == NB_TYPE_LIST && (x->flags & NB_MF_FLATTENED)) ? &m->members[xs->first] : NULL;
+            const struct nb_member *xl = (xs->type == NB_TYPE_LIST && (x->flags & NB_MF_FLATTENED))
+                                             ? &m->members[xs->first]
+                                             : NULL;
             /* A flattened list's items may be named by the list member's locationName (what
              * AWS sends back) or by the member's (what botocore's serializer writes). */
-            if (strcmp(cn, nb_member_wire(m, x)) == 0 || (xl && xl->wire && strcmp(cn, nb_mstr(m, xl->wire)) == 0)) {
+            if (strcmp(cn, nb_member_wire(m, x)) == 0 ||
+                (xl && xl->wire && strcmp(cn, nb_mstr(m, xl->wire)) == 0)) {
                 mb = x;
                 ms = xs;
                 lm = xl;
@@ -185,7 +195,8 @@ static json_t *x_value(struct nb_pin *p, const struct nb_member *mb, xmlNode *no
         return obj;
     }
     default:
-        return text_scalar(p, mb, node, mb->name ? nb_member_wire(m, mb) : (const char *)node->name);
+        return text_scalar(p, mb, node,
+                           mb->name ? nb_member_wire(m, mb) : (const char *)node->name);
     }
 }
 

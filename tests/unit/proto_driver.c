@@ -59,8 +59,9 @@ static json_t *do_parse(const nb_model *m, json_t *q)
     unsigned char *body = malloc(blen * 3 / 4 + 4);
     ssize_t bl = b ? nb_base64_decode(b, blen, body) : 0;
     if (bl < 0) bl = 0;
-    nb_wire_req w = {method, path, strlen(path), query ? query : "", query ? strlen(query) : 0,
-                     h, nh, (const char *)body, (size_t)bl};
+    nb_wire_req w = {
+        method, path, strlen(path),       query ? query : "", query ? strlen(query) : 0,
+        h,      nh,   (const char *)body, (size_t)bl};
     nb_aws_error e = {0};
     json_t *out;
     const nb_op *op = nb_proto_match(m, &w, &e);
@@ -87,7 +88,8 @@ int main(void)
         json_error_t err;
         json_t *q = json_loadb(line, (size_t)n, 0, &err);
         json_t *out = NULL;
-        const nb_model *m = q ? nb_model_find(json_string_value(json_object_get(q, "service"))) : NULL;
+        const nb_model *m =
+            q ? nb_model_find(json_string_value(json_object_get(q, "service"))) : NULL;
         const char *cmd = q ? json_string_value(json_object_get(q, "cmd")) : NULL;
         nb_arena *a = nb_arena_new(4096);
         if (!m || !cmd) {

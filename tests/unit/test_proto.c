@@ -11,12 +11,15 @@
 static nb_wire_req mkreq(const char *method, const char *path, const char *query,
                          const nb_header *h, size_t nh, const char *body)
 {
-    nb_wire_req w = {method, path, strlen(path), query, query ? strlen(query) : 0,
-                     h, nh, body, body ? strlen(body) : 0};
+    nb_wire_req w = {method, path, strlen(path),           query, query ? strlen(query) : 0, h,
+                     nh,     body, body ? strlen(body) : 0};
     return w;
 }
 
-#define HDR(n, v) {(n), sizeof(n) - 1, (v), sizeof(v) - 1}
+#define HDR(n, v)                                                                                  \
+    {                                                                                              \
+        (n), sizeof(n) - 1, (v), sizeof(v) - 1                                                     \
+    }
 
 static char *dump(json_t *v)
 {
@@ -169,9 +172,17 @@ static void test_time(void)
             fprintf(stderr, "time parse %s -> %d %f\n", ok[i].s, rc, t);
         CHECK(rc == 0 && t > ok[i].t - 1e-6 && t < ok[i].t + 1e-6);
     }
-    static const char *bad[] = {"", "abc", "2014-13-01T00:00:00Z", "2014-02-30", "2014-04-29T25:00:00Z",
-                                "2014-04-29T18:30:38Zjunk", "Tue, 29 Foo 2014 18:30:38 GMT", "12a",
-                                "2014-04-29T18:30", "--1", "."};
+    static const char *bad[] = {"",
+                                "abc",
+                                "2014-13-01T00:00:00Z",
+                                "2014-02-30",
+                                "2014-04-29T25:00:00Z",
+                                "2014-04-29T18:30:38Zjunk",
+                                "Tue, 29 Foo 2014 18:30:38 GMT",
+                                "12a",
+                                "2014-04-29T18:30",
+                                "--1",
+                                "."};
     for (size_t i = 0; i < NB_ARRAY_LEN(bad); i++) {
         double t;
         int rc = nb_time_parse(bad[i], strlen(bad[i]), &t);
@@ -232,27 +243,34 @@ static void test_sts(void)
     nb_header h[] = {HDR("Content-Type", "application/x-www-form-urlencoded")};
     nb_wire_req w = mkreq("POST", "/", "", h, 1, body);
     json_t *in = parse_req(m, "AssumeRole", &w, &e);
-    CHECK_JSON(in, "{\"DurationSeconds\":3600,\"PolicyArns\":[{\"arn\":\"arn:aws:iam::aws:policy/one\"},"
-                   "{\"arn\":\"arn:aws:iam::aws:policy/two\"}],\"RoleArn\":\"arn:aws:iam::123456789012:role/demo\","
-                   "\"RoleSessionName\":\"s 1\",\"Tags\":[{\"Key\":\"k1\",\"Value\":\"v1\"},{\"Key\":\"k2\",\"Value\":\"v2\"}],"
-                   "\"TransitiveTagKeys\":[\"k1\"]}");
+    CHECK_JSON(
+        in, "{\"DurationSeconds\":3600,\"PolicyArns\":[{\"arn\":\"arn:aws:iam::aws:policy/one\"},"
+            "{\"arn\":\"arn:aws:iam::aws:policy/"
+            "two\"}],\"RoleArn\":\"arn:aws:iam::123456789012:role/demo\","
+            "\"RoleSessionName\":\"s "
+            "1\",\"Tags\":[{\"Key\":\"k1\",\"Value\":\"v1\"},{\"Key\":\"k2\",\"Value\":\"v2\"}],"
+            "\"TransitiveTagKeys\":[\"k1\"]}");
     json_decref(in);
 
     /* GET with the parameters in the query string; lists of 12 keep numeric order */
     nb_buf q;
     nb_buf_init(&q);
-    nb_buf_puts(&q, "Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::123456789012:role/demo&RoleSessionName=s1");
-    for (int i = 12; i >= 1; i--) nb_buf_printf(&q, "&TransitiveTagKeys.member.%d=k%d", i, i);
+    nb_buf_puts(&q, "Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::123456789012:role/"
+                    "demo&RoleSessionName=s1");
+    for (int i = 12; i >= 1; i--)
+        nb_buf_printf(&q, "&TransitiveTagKeys.member.%d=k%d", i, i);
     w = mkreq("GET", "/", q.data, NULL, 0, NULL);
     in = parse_req(m, "AssumeRole", &w, &e);
-    CHECK_JSON(json_object_get(in, "TransitiveTagKeys"),
-               "[\"k1\",\"k2\",\"k3\",\"k4\",\"k5\",\"k6\",\"k7\",\"k8\",\"k9\",\"k10\",\"k11\",\"k12\"]");
+    CHECK_JSON(
+        json_object_get(in, "TransitiveTagKeys"),
+        "[\"k1\",\"k2\",\"k3\",\"k4\",\"k5\",\"k6\",\"k7\",\"k8\",\"k9\",\"k10\",\"k11\",\"k12\"]");
     json_decref(in);
     nb_buf_free(&q);
 
     /* an empty list is sent as "Name=" */
     w = mkreq("POST", "/", NULL, NULL, 0,
-              "Action=AssumeRole&RoleArn=arn:aws:iam::123456789012:role/demo&RoleSessionName=s1&PolicyArns=");
+              "Action=AssumeRole&RoleArn=arn:aws:iam::123456789012:role/"
+              "demo&RoleSessionName=s1&PolicyArns=");
     in = parse_req(m, "AssumeRole", &w, &e);
     CHECK_JSON(json_object_get(in, "PolicyArns"), "[]");
     json_decref(in);
@@ -263,7 +281,8 @@ static void test_sts(void)
     json_decref(in);
 
     /* validation, as STS words it */
-    w = mkreq("POST", "/", NULL, NULL, 0, "Action=AssumeRole&Version=2011-06-15&RoleSessionName=s1");
+    w = mkreq("POST", "/", NULL, NULL, 0,
+              "Action=AssumeRole&Version=2011-06-15&RoleSessionName=s1");
     CHECK(parse_req(m, "AssumeRole", &w, &e) == NULL);
     CHECK(e.status == 400);
     CHECK_STR(e.code, "ValidationError");
@@ -271,26 +290,29 @@ static void test_sts(void)
                          "constraint: Member must not be null");
     w = mkreq("POST", "/", NULL, NULL, 0, "Action=AssumeRole&Version=2011-06-15");
     CHECK(parse_req(m, "AssumeRole", &w, &e) == NULL);
-    CHECK_STR(e.message, "2 validation errors detected: Value null at 'roleArn' failed to satisfy "
-                         "constraint: Member must not be null; Value null at 'roleSessionName' failed "
-                         "to satisfy constraint: Member must not be null");
+    CHECK_STR(e.message,
+              "2 validation errors detected: Value null at 'roleArn' failed to satisfy "
+              "constraint: Member must not be null; Value null at 'roleSessionName' failed "
+              "to satisfy constraint: Member must not be null");
     w = mkreq("POST", "/", NULL, NULL, 0,
-              "Action=AssumeRole&RoleArn=arn:aws:iam::123456789012:role/demo&RoleSessionName=s1&DurationSeconds=100");
+              "Action=AssumeRole&RoleArn=arn:aws:iam::123456789012:role/"
+              "demo&RoleSessionName=s1&DurationSeconds=100");
     CHECK(parse_req(m, "AssumeRole", &w, &e) == NULL);
     CHECK_STR(e.message, "1 validation error detected: Value '100' at 'durationSeconds' failed to "
                          "satisfy constraint: Member must have value greater than or equal to 900");
-    w = mkreq("POST", "/", NULL, NULL, 0,
-              "Action=AssumeRole&RoleArn=short&RoleSessionName=s1");
+    w = mkreq("POST", "/", NULL, NULL, 0, "Action=AssumeRole&RoleArn=short&RoleSessionName=s1");
     CHECK(parse_req(m, "AssumeRole", &w, &e) == NULL);
     CHECK_STR(e.message, "1 validation error detected: Value 'short' at 'roleArn' failed to "
                          "satisfy constraint: Member must have length greater than or equal to 20");
     w = mkreq("POST", "/", NULL, NULL, 0,
-              "Action=AssumeRole&RoleArn=arn:aws:iam::123456789012:role/demo&RoleSessionName=s1&Tags.member.1.Key=k");
+              "Action=AssumeRole&RoleArn=arn:aws:iam::123456789012:role/"
+              "demo&RoleSessionName=s1&Tags.member.1.Key=k");
     CHECK(parse_req(m, "AssumeRole", &w, &e) == NULL);
     CHECK_STR(e.message, "1 validation error detected: Value null at 'tags.1.member.value' failed "
                          "to satisfy constraint: Member must not be null");
     w = mkreq("POST", "/", NULL, NULL, 0,
-              "Action=AssumeRole&RoleArn=arn:aws:iam::123456789012:role/demo&RoleSessionName=s1&DurationSeconds=abc");
+              "Action=AssumeRole&RoleArn=arn:aws:iam::123456789012:role/"
+              "demo&RoleSessionName=s1&DurationSeconds=abc");
     CHECK(parse_req(m, "AssumeRole", &w, &e) == NULL);
     CHECK_STR(e.code, "ValidationError");
     CHECK(strstr(e.message, "'abc' at 'durationSeconds'") != NULL);
@@ -309,49 +331,60 @@ static void test_sts(void)
     nb_arena *a = nb_arena_new(4096);
     nb_wire_resp r;
     const char *b = ser(m, "GetCallerIdentity",
-                        "{\"UserId\":\"AIDAEXAMPLE\",\"Account\":\"000000000000\",\"Arn\":\"arn:aws:iam::000000000000:root\"}",
+                        "{\"UserId\":\"AIDAEXAMPLE\",\"Account\":\"000000000000\",\"Arn\":\"arn:"
+                        "aws:iam::000000000000:root\"}",
                         a, &r);
-    CHECK_STR(b, "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
-                 "<GetCallerIdentityResult><UserId>AIDAEXAMPLE</UserId><Account>000000000000</Account>"
-                 "<Arn>arn:aws:iam::000000000000:root</Arn></GetCallerIdentityResult>"
-                 "<ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata>"
-                 "</GetCallerIdentityResponse>");
+    CHECK_STR(b,
+              "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+              "<GetCallerIdentityResult><UserId>AIDAEXAMPLE</UserId><Account>000000000000</Account>"
+              "<Arn>arn:aws:iam::000000000000:root</Arn></GetCallerIdentityResult>"
+              "<ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata>"
+              "</GetCallerIdentityResponse>");
     CHECK(r.status == 200);
     CHECK_STR(hdr(&r, "Content-Type"), "text/xml");
     CHECK_STR(hdr(&r, "x-amzn-RequestId"), "req-1");
     nb_buf_free(&r.body);
 
     b = ser(m, "AssumeRole",
-            "{\"Credentials\":{\"AccessKeyId\":\"ASIA1\",\"SecretAccessKey\":\"s<&>\",\"SessionToken\":\"t\","
-            "\"Expiration\":1700000000},\"AssumedRoleUser\":{\"AssumedRoleId\":\"AROA1:s\",\"Arn\":\"arn\"},"
+            "{\"Credentials\":{\"AccessKeyId\":\"ASIA1\",\"SecretAccessKey\":\"s<&>\","
+            "\"SessionToken\":\"t\","
+            "\"Expiration\":1700000000},\"AssumedRoleUser\":{\"AssumedRoleId\":\"AROA1:s\",\"Arn\":"
+            "\"arn\"},"
             "\"PackedPolicySize\":6,\"Unknown\":1}",
             a, &r);
-    CHECK_STR(b, "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>"
-                 "<Credentials><AccessKeyId>ASIA1</AccessKeyId><SecretAccessKey>s&lt;&amp;&gt;</SecretAccessKey>"
-                 "<SessionToken>t</SessionToken><Expiration>2023-11-14T22:13:20.000Z</Expiration></Credentials>"
-                 "<AssumedRoleUser><AssumedRoleId>AROA1:s</AssumedRoleId><Arn>arn</Arn></AssumedRoleUser>"
-                 "<PackedPolicySize>6</PackedPolicySize></AssumeRoleResult>"
-                 "<ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></AssumeRoleResponse>");
+    CHECK_STR(
+        b,
+        "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>"
+        "<Credentials><AccessKeyId>ASIA1</AccessKeyId><SecretAccessKey>s&lt;&amp;&gt;</"
+        "SecretAccessKey>"
+        "<SessionToken>t</SessionToken><Expiration>2023-11-14T22:13:20.000Z</Expiration></"
+        "Credentials>"
+        "<AssumedRoleUser><AssumedRoleId>AROA1:s</AssumedRoleId><Arn>arn</Arn></AssumedRoleUser>"
+        "<PackedPolicySize>6</PackedPolicySize></AssumeRoleResult>"
+        "<ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></AssumeRoleResponse>");
     nb_buf_free(&r.body);
     /* timestamps given as ISO text are re-written in the protocol's format */
-    b = ser(m, "AssumeRole", "{\"Credentials\":{\"Expiration\":\"2023-11-14T23:13:20+01:00\"}}", a, &r);
+    b = ser(m, "AssumeRole", "{\"Credentials\":{\"Expiration\":\"2023-11-14T23:13:20+01:00\"}}", a,
+            &r);
     CHECK(strstr(b, "<Expiration>2023-11-14T22:13:20.000Z</Expiration>") != NULL);
     nb_buf_free(&r.body);
 
     /* errors */
     nb_aws_error_set(&e, 400, "ValidationError", "Bad <thing>");
     CHECK(nb_proto_serialize_error(m, NULL, &e, "req-1", NULL, a, &r) == 0);
-    CHECK_STR(r.body.data, "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error>"
-                           "<Type>Sender</Type><Code>ValidationError</Code><Message>Bad &lt;thing&gt;</Message>"
-                           "</Error><RequestId>req-1</RequestId></ErrorResponse>");
+    CHECK_STR(r.body.data,
+              "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error>"
+              "<Type>Sender</Type><Code>ValidationError</Code><Message>Bad &lt;thing&gt;</Message>"
+              "</Error><RequestId>req-1</RequestId></ErrorResponse>");
     CHECK(r.status == 400);
     CHECK_STR(hdr(&r, "Content-Type"), "text/xml");
     CHECK_STR(hdr(&r, "x-amzn-RequestId"), "req-1");
     nb_buf_free(&r.body);
     nb_aws_error_set(&e, 500, "InternalFailure", "oops");
     nb_proto_serialize_error(NULL, NULL, &e, "req-2", NULL, a, &r);
-    CHECK_STR(r.body.data, "<ErrorResponse><Error><Type>Receiver</Type><Code>InternalFailure</Code>"
-                           "<Message>oops</Message></Error><RequestId>req-2</RequestId></ErrorResponse>");
+    CHECK_STR(r.body.data,
+              "<ErrorResponse><Error><Type>Receiver</Type><Code>InternalFailure</Code>"
+              "<Message>oops</Message></Error><RequestId>req-2</RequestId></ErrorResponse>");
     CHECK(r.status == 500);
     nb_buf_free(&r.body);
     nb_aws_error_clear(&e);
@@ -364,17 +397,21 @@ static void test_ec2(void)
 {
     const nb_model *m = nb_model_find("ec2");
     nb_aws_error e = {0};
-    nb_wire_req w = mkreq("POST", "/", NULL, NULL, 0,
-                          "Action=DescribeRegions&Version=2016-11-15&Filter.1.Name=region-name"
-                          "&Filter.1.Value.1=us-east-1&Filter.1.Value.2=eu-west-1&Filter.2.Name=opt-in-status"
-                          "&Filter.2.Value.1=opted-in&RegionName.1=us-east-1&AllRegions=true&DryRun=false");
+    nb_wire_req w =
+        mkreq("POST", "/", NULL, NULL, 0,
+              "Action=DescribeRegions&Version=2016-11-15&Filter.1.Name=region-name"
+              "&Filter.1.Value.1=us-east-1&Filter.1.Value.2=eu-west-1&Filter.2.Name=opt-in-status"
+              "&Filter.2.Value.1=opted-in&RegionName.1=us-east-1&AllRegions=true&DryRun=false");
     json_t *in = parse_req(m, "DescribeRegions", &w, &e);
-    CHECK_JSON(in, "{\"AllRegions\":true,\"DryRun\":false,\"Filters\":[{\"Name\":\"region-name\",\"Values\":"
-                   "[\"us-east-1\",\"eu-west-1\"]},{\"Name\":\"opt-in-status\",\"Values\":[\"opted-in\"]}],"
-                   "\"RegionNames\":[\"us-east-1\"]}");
+    CHECK_JSON(
+        in,
+        "{\"AllRegions\":true,\"DryRun\":false,\"Filters\":[{\"Name\":\"region-name\",\"Values\":"
+        "[\"us-east-1\",\"eu-west-1\"]},{\"Name\":\"opt-in-status\",\"Values\":[\"opted-in\"]}],"
+        "\"RegionNames\":[\"us-east-1\"]}");
     json_decref(in);
 
-    w = mkreq("POST", "/", NULL, NULL, 0, "Action=DescribeInstanceAttribute&Version=2016-11-15&InstanceId=i-1");
+    w = mkreq("POST", "/", NULL, NULL, 0,
+              "Action=DescribeInstanceAttribute&Version=2016-11-15&InstanceId=i-1");
     CHECK(parse_req(m, "DescribeInstanceAttribute", &w, &e) == NULL);
     CHECK_STR(e.code, "MissingParameter");
     CHECK_STR(e.message, "The request must contain the parameter Attribute");
@@ -388,15 +425,17 @@ static void test_ec2(void)
 
     nb_arena *a = nb_arena_new(4096);
     nb_wire_resp r;
-    const char *b = ser(m, "DescribeRegions",
-                        "{\"Regions\":[{\"Endpoint\":\"ec2.us-east-1.amazonaws.com\",\"RegionName\":\"us-east-1\","
-                        "\"OptInStatus\":\"opt-in-not-required\"}]}",
-                        a, &r);
-    CHECK_STR(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DescribeRegionsResponse "
-                 "xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>req-1</requestId>"
-                 "<regionInfo><item><regionEndpoint>ec2.us-east-1.amazonaws.com</regionEndpoint>"
-                 "<regionName>us-east-1</regionName><optInStatus>opt-in-not-required</optInStatus></item>"
-                 "</regionInfo></DescribeRegionsResponse>");
+    const char *b = ser(
+        m, "DescribeRegions",
+        "{\"Regions\":[{\"Endpoint\":\"ec2.us-east-1.amazonaws.com\",\"RegionName\":\"us-east-1\","
+        "\"OptInStatus\":\"opt-in-not-required\"}]}",
+        a, &r);
+    CHECK_STR(
+        b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DescribeRegionsResponse "
+           "xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>req-1</requestId>"
+           "<regionInfo><item><regionEndpoint>ec2.us-east-1.amazonaws.com</regionEndpoint>"
+           "<regionName>us-east-1</regionName><optInStatus>opt-in-not-required</optInStatus></item>"
+           "</regionInfo></DescribeRegionsResponse>");
     CHECK(hdr(&r, "x-amzn-RequestId") == NULL);
     nb_buf_free(&r.body);
     b = ser(m, "DescribeRegions", "{\"Regions\":[]}", a, &r);
@@ -405,9 +444,10 @@ static void test_ec2(void)
 
     nb_aws_error_set(&e, 400, "InvalidInstanceID.NotFound", "The instance ID 'i-1' does not exist");
     nb_proto_serialize_error(m, NULL, &e, "req-1", NULL, a, &r);
-    CHECK_STR(r.body.data, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error>"
-                           "<Code>InvalidInstanceID.NotFound</Code><Message>The instance ID 'i-1' does not exist"
-                           "</Message></Error></Errors><RequestID>req-1</RequestID></Response>");
+    CHECK_STR(r.body.data,
+              "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error>"
+              "<Code>InvalidInstanceID.NotFound</Code><Message>The instance ID 'i-1' does not exist"
+              "</Message></Error></Errors><RequestID>req-1</RequestID></Response>");
     nb_buf_free(&r.body);
     nb_aws_error_clear(&e);
     nb_arena_free(a);
@@ -421,10 +461,12 @@ static void test_logs(void)
     nb_aws_error e = {0};
     nb_header h[] = {HDR("X-Amz-Target", "Logs_20140328.DescribeLogGroups"),
                      HDR("Content-Type", "application/x-amz-json-1.1")};
-    nb_wire_req w = mkreq("POST", "/", NULL, h, 2,
-                          "{\"logGroupNamePrefix\":\"/aws/\",\"limit\":5,\"includeLinkedAccounts\":false,\"x\":1}");
+    nb_wire_req w = mkreq(
+        "POST", "/", NULL, h, 2,
+        "{\"logGroupNamePrefix\":\"/aws/\",\"limit\":5,\"includeLinkedAccounts\":false,\"x\":1}");
     json_t *in = parse_req(m, "DescribeLogGroups", &w, &e);
-    CHECK_JSON(in, "{\"includeLinkedAccounts\":false,\"limit\":5,\"logGroupNamePrefix\":\"/aws/\"}");
+    CHECK_JSON(in,
+               "{\"includeLinkedAccounts\":false,\"limit\":5,\"logGroupNamePrefix\":\"/aws/\"}");
     json_decref(in);
     w.body = "";
     w.body_len = 0;
@@ -459,10 +501,12 @@ static void test_logs(void)
                          "satisfy constraint: Member must not be null");
     nb_header h3[] = {HDR("X-Amz-Target", "Logs_20140328.PutLogEvents")};
     w = mkreq("POST", "/", NULL, h3, 1,
-              "{\"logGroupName\":\"g\",\"logStreamName\":\"s\",\"logEvents\":[{\"timestamp\":1700000000000,\"message\":\"hi\"},{\"message\":\"x\"}]}");
+              "{\"logGroupName\":\"g\",\"logStreamName\":\"s\",\"logEvents\":[{\"timestamp\":"
+              "1700000000000,\"message\":\"hi\"},{\"message\":\"x\"}]}");
     CHECK(parse_req(m, "PutLogEvents", &w, &e) == NULL);
-    CHECK_STR(e.message, "1 validation error detected: Value null at 'logEvents.2.member.timestamp' "
-                         "failed to satisfy constraint: Member must not be null");
+    CHECK_STR(e.message,
+              "1 validation error detected: Value null at 'logEvents.2.member.timestamp' "
+              "failed to satisfy constraint: Member must not be null");
 
     nb_header h4[] = {HDR("X-Amz-Target", "Logs_20140328.Nope")};
     w = mkreq("POST", "/", NULL, h4, 1, "{}");
@@ -475,11 +519,13 @@ static void test_logs(void)
 
     nb_arena *a = nb_arena_new(4096);
     nb_wire_resp r;
-    const char *b = ser(m, "DescribeLogGroups",
-                        "{\"logGroups\":[{\"logGroupName\":\"g\\\"1\",\"creationTime\":1700000000000,"
-                        "\"storedBytes\":0,\"retentionInDays\":null}],\"nextToken\":\"n\"}",
-                        a, &r);
-    CHECK_STR(b, "{\"logGroups\":[{\"logGroupName\":\"g\\\"1\",\"creationTime\":1700000000000,\"storedBytes\":0}],"
+    const char *b =
+        ser(m, "DescribeLogGroups",
+            "{\"logGroups\":[{\"logGroupName\":\"g\\\"1\",\"creationTime\":1700000000000,"
+            "\"storedBytes\":0,\"retentionInDays\":null}],\"nextToken\":\"n\"}",
+            a, &r);
+    CHECK_STR(b, "{\"logGroups\":[{\"logGroupName\":\"g\\\"1\",\"creationTime\":1700000000000,"
+                 "\"storedBytes\":0}],"
                  "\"nextToken\":\"n\"}");
     CHECK_STR(hdr(&r, "Content-Type"), "application/x-amz-json-1.1");
     CHECK_STR(hdr(&r, "x-amzn-RequestId"), "req-1");
@@ -488,9 +534,11 @@ static void test_logs(void)
     CHECK_STR(b, "{}");
     nb_buf_free(&r.body);
 
-    nb_aws_error_set(&e, 400, "ResourceNotFoundException", "The specified log group does not exist.");
+    nb_aws_error_set(&e, 400, "ResourceNotFoundException",
+                     "The specified log group does not exist.");
     nb_proto_serialize_error(m, NULL, &e, "req-1", NULL, a, &r);
-    CHECK_STR(r.body.data, "{\"__type\":\"ResourceNotFoundException\",\"message\":\"The specified log group does not exist.\"}");
+    CHECK_STR(r.body.data, "{\"__type\":\"ResourceNotFoundException\",\"message\":\"The specified "
+                           "log group does not exist.\"}");
     CHECK_STR(hdr(&r, "Content-Type"), "application/x-amz-json-1.1");
     CHECK(r.status == 400);
     nb_buf_free(&r.body);
@@ -504,7 +552,8 @@ static void test_lambda(void)
 {
     const nb_model *m = nb_model_find("lambda");
     nb_aws_error e = {0};
-    nb_wire_req w = mkreq("GET", "/2015-03-31/functions/", "MaxItems=10&Marker=abc%3D", NULL, 0, NULL);
+    nb_wire_req w =
+        mkreq("GET", "/2015-03-31/functions/", "MaxItems=10&Marker=abc%3D", NULL, 0, NULL);
     json_t *in = parse_req(m, "ListFunctions", &w, &e);
     CHECK_JSON(in, "{\"Marker\":\"abc=\",\"MaxItems\":10}");
     json_decref(in);
@@ -518,26 +567,32 @@ static void test_lambda(void)
     CHECK_STR(e.message, "1 validation error detected: Value '0' at 'maxItems' failed to satisfy "
                          "constraint: Member must have value greater than or equal to 1");
 
-    w = mkreq("GET", "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3Af1",
+    w = mkreq("GET",
+              "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3Af1",
               "Qualifier=%24LATEST", NULL, 0, NULL);
     in = parse_req(m, "GetFunction", &w, &e);
-    CHECK_JSON(in, "{\"FunctionName\":\"arn:aws:lambda:us-east-1:000000000000:function:f1\",\"Qualifier\":\"$LATEST\"}");
+    CHECK_JSON(in, "{\"FunctionName\":\"arn:aws:lambda:us-east-1:000000000000:function:f1\","
+                   "\"Qualifier\":\"$LATEST\"}");
     json_decref(in);
 
     nb_header h[] = {HDR("X-Amz-Invocation-Type", "Event"), HDR("X-Amz-Log-Type", "Tail")};
     w = mkreq("POST", "/2015-03-31/functions/my-fn/invocations", NULL, h, 2, "{\"a\":1}");
     in = parse_req(m, "Invoke", &w, &e);
-    CHECK_JSON(in, "{\"FunctionName\":\"my-fn\",\"InvocationType\":\"Event\",\"LogType\":\"Tail\",\"Payload\":\"eyJhIjoxfQ==\"}");
+    CHECK_JSON(in, "{\"FunctionName\":\"my-fn\",\"InvocationType\":\"Event\",\"LogType\":\"Tail\","
+                   "\"Payload\":\"eyJhIjoxfQ==\"}");
     json_decref(in);
 
     w = mkreq("POST", "/2015-03-31/functions", NULL, NULL, 0,
-              "{\"FunctionName\":\"f\",\"Role\":\"arn:aws:iam::000000000000:role/r\",\"Runtime\":\"python3.9\","
+              "{\"FunctionName\":\"f\",\"Role\":\"arn:aws:iam::000000000000:role/"
+              "r\",\"Runtime\":\"python3.9\","
               "\"Handler\":\"h.h\",\"Code\":{\"ZipFile\":\"UEsDBA==\"},\"Timeout\":30,"
               "\"Environment\":{\"Variables\":{\"A\":\"1\"}},\"Publish\":true}");
     in = parse_req(m, "CreateFunction", &w, &e);
-    CHECK_JSON(in, "{\"Code\":{\"ZipFile\":\"UEsDBA==\"},\"Environment\":{\"Variables\":{\"A\":\"1\"}},"
-                   "\"FunctionName\":\"f\",\"Handler\":\"h.h\",\"Publish\":true,\"Role\":\"arn:aws:iam::000000000000:role/r\","
-                   "\"Runtime\":\"python3.9\",\"Timeout\":30}");
+    CHECK_JSON(in,
+               "{\"Code\":{\"ZipFile\":\"UEsDBA==\"},\"Environment\":{\"Variables\":{\"A\":\"1\"}},"
+               "\"FunctionName\":\"f\",\"Handler\":\"h.h\",\"Publish\":true,\"Role\":\"arn:aws:iam:"
+               ":000000000000:role/r\","
+               "\"Runtime\":\"python3.9\",\"Timeout\":30}");
     json_decref(in);
     w.body = "{\"FunctionName\":\"f\",\"Role\":\"r\",\"Code\":{\"ZipFile\":\"!!notbase64\"}}";
     w.body_len = strlen(w.body);
@@ -551,8 +606,9 @@ static void test_lambda(void)
     w = mkreq("PUT", "/2019-09-25/functions/f/event-invoke-config", NULL, NULL, 0,
               "{\"MaximumRetryAttempts\":5}");
     CHECK(parse_req(m, "PutFunctionEventInvokeConfig", &w, &e) == NULL);
-    CHECK_STR(e.message, "1 validation error detected: Value '5' at 'maximumRetryAttempts' failed to "
-                         "satisfy constraint: Member must have value less than or equal to 2");
+    CHECK_STR(e.message,
+              "1 validation error detected: Value '5' at 'maximumRetryAttempts' failed to "
+              "satisfy constraint: Member must have value less than or equal to 2");
 
     w = mkreq("GET", "/2018-10-31/layers", "find=LayerVersion&Arn=arn%3Ax", NULL, 0, NULL);
     in = parse_req(m, "GetLayerVersionByArn", &w, &e);
@@ -572,10 +628,11 @@ static void test_lambda(void)
 
     nb_arena *a = nb_arena_new(4096);
     nb_wire_resp r;
-    const char *b = ser(m, "Invoke",
-                        "{\"StatusCode\":202,\"FunctionError\":\"Unhandled\",\"Payload\":\"eyJhIjoxfQ==\","
-                        "\"ExecutedVersion\":\"$LATEST\"}",
-                        a, &r);
+    const char *b =
+        ser(m, "Invoke",
+            "{\"StatusCode\":202,\"FunctionError\":\"Unhandled\",\"Payload\":\"eyJhIjoxfQ==\","
+            "\"ExecutedVersion\":\"$LATEST\"}",
+            a, &r);
     CHECK_STR(b, "{\"a\":1}");
     CHECK(r.status == 202);
     CHECK_STR(hdr(&r, "X-Amz-Function-Error"), "Unhandled");
@@ -583,13 +640,18 @@ static void test_lambda(void)
     CHECK_STR(hdr(&r, "x-amzn-RequestId"), "req-1");
     nb_buf_free(&r.body);
     b = ser(m, "GetFunctionEventInvokeConfig",
-            "{\"LastModified\":1700000000.5,\"FunctionArn\":\"arn\",\"MaximumRetryAttempts\":1}", a, &r);
-    CHECK_STR(b, "{\"LastModified\":1700000000.5,\"FunctionArn\":\"arn\",\"MaximumRetryAttempts\":1}");
+            "{\"LastModified\":1700000000.5,\"FunctionArn\":\"arn\",\"MaximumRetryAttempts\":1}", a,
+            &r);
+    CHECK_STR(b,
+              "{\"LastModified\":1700000000.5,\"FunctionArn\":\"arn\",\"MaximumRetryAttempts\":1}");
     CHECK_STR(hdr(&r, "Content-Type"), "application/json");
     nb_buf_free(&r.body);
-    b = ser(m, "ListFunctions", "{\"Functions\":[{\"FunctionName\":\"f\",\"Timeout\":3,\"Environment\":"
-                                "{\"Variables\":{\"A\":\"1\"}}}]}", a, &r);
-    CHECK_STR(b, "{\"Functions\":[{\"FunctionName\":\"f\",\"Timeout\":3,\"Environment\":{\"Variables\":{\"A\":\"1\"}}}]}");
+    b = ser(m, "ListFunctions",
+            "{\"Functions\":[{\"FunctionName\":\"f\",\"Timeout\":3,\"Environment\":"
+            "{\"Variables\":{\"A\":\"1\"}}}]}",
+            a, &r);
+    CHECK_STR(b, "{\"Functions\":[{\"FunctionName\":\"f\",\"Timeout\":3,\"Environment\":{"
+                 "\"Variables\":{\"A\":\"1\"}}}]}");
     nb_buf_free(&r.body);
     b = ser(m, "DeleteFunction", NULL, a, &r);
     CHECK_STR(b, "");
@@ -660,9 +722,10 @@ static void test_s3_match(void)
         {"DELETE", "/b//", "", NULL, NULL, "DeleteObject"},
     };
     for (size_t i = 0; i < NB_ARRAY_LEN(cases); i++) {
-        nb_header h[1] = {{cases[i].hname, cases[i].hname ? strlen(cases[i].hname) : 0, cases[i].hval,
-                           cases[i].hval ? strlen(cases[i].hval) : 0}};
-        nb_wire_req w = mkreq(cases[i].method, cases[i].path, cases[i].query, h, cases[i].hname ? 1 : 0, NULL);
+        nb_header h[1] = {{cases[i].hname, cases[i].hname ? strlen(cases[i].hname) : 0,
+                           cases[i].hval, cases[i].hval ? strlen(cases[i].hval) : 0}};
+        nb_wire_req w =
+            mkreq(cases[i].method, cases[i].path, cases[i].query, h, cases[i].hname ? 1 : 0, NULL);
         nb_aws_error_clear(&e);
         const nb_op *op = nb_proto_match(m, &w, &e);
         if (!op || strcmp(nb_op_name(op), cases[i].op) != 0)
@@ -685,10 +748,11 @@ static void test_s3_parse(void)
 {
     const nb_model *m = nb_model_find("s3");
     nb_aws_error e = {0};
-    nb_wire_req w = mkreq("GET", "/bucket", "list-type=2&prefix=a+b%2Fc&max-keys=10&fetch-owner=true",
-                          NULL, 0, NULL);
+    nb_wire_req w = mkreq("GET", "/bucket",
+                          "list-type=2&prefix=a+b%2Fc&max-keys=10&fetch-owner=true", NULL, 0, NULL);
     json_t *in = parse_req(m, "ListObjectsV2", &w, &e);
-    CHECK_JSON(in, "{\"Bucket\":\"bucket\",\"FetchOwner\":true,\"MaxKeys\":10,\"Prefix\":\"a b/c\"}");
+    CHECK_JSON(in,
+               "{\"Bucket\":\"bucket\",\"FetchOwner\":true,\"MaxKeys\":10,\"Prefix\":\"a b/c\"}");
     json_decref(in);
     w = mkreq("GET", "/bucket", "list-type=2&max-keys=abc", NULL, 0, NULL);
     CHECK(parse_req(m, "ListObjectsV2", &w, &e) == NULL);
@@ -696,38 +760,49 @@ static void test_s3_parse(void)
     CHECK_STR(e.message, "Provided max-keys not an integer or within integer range");
     CHECK_STR(json_string_value(json_object_get(e.extra, "ArgumentName")), "max-keys");
 
-    nb_header h[] = {HDR("Content-Type", "text/plain"), HDR("Content-Length", "5"),
-                     HDR("x-amz-meta-Color", " red "), HDR("X-Amz-Meta-size", "big"),
+    nb_header h[] = {HDR("Content-Type", "text/plain"),
+                     HDR("Content-Length", "5"),
+                     HDR("x-amz-meta-Color", " red "),
+                     HDR("X-Amz-Meta-size", "big"),
                      HDR("x-amz-storage-class", "STANDARD_IA"),
                      HDR("If-Modified-Since", "not a date"),
                      HDR("Expires", "Tue, 29 Apr 2014 18:30:38 GMT"),
                      HDR("x-amz-server-side-encryption-bucket-key-enabled", "true")};
     w = mkreq("PUT", "/bucket/dir/a%20b+c.txt", "", h, NB_ARRAY_LEN(h), NULL);
     in = parse_req(m, "PutObject", &w, &e);
-    CHECK_JSON(in, "{\"Bucket\":\"bucket\",\"BucketKeyEnabled\":true,\"ContentLength\":5,\"ContentType\":\"text/plain\","
-                   "\"Expires\":1398796238,\"Key\":\"dir/a b+c.txt\",\"Metadata\":{\"color\":\"red\",\"size\":\"big\"},"
+    CHECK_JSON(in, "{\"Bucket\":\"bucket\",\"BucketKeyEnabled\":true,\"ContentLength\":5,"
+                   "\"ContentType\":\"text/plain\","
+                   "\"Expires\":1398796238,\"Key\":\"dir/a "
+                   "b+c.txt\",\"Metadata\":{\"color\":\"red\",\"size\":\"big\"},"
                    "\"StorageClass\":\"STANDARD_IA\"}");
     json_decref(in);
 
-    nb_header hc[] = {HDR("x-amz-copy-source", "/src/key"), HDR("x-amz-copy-source-if-modified-since", "Tue, 29 Apr 2014 18:30:38 GMT")};
+    nb_header hc[] = {HDR("x-amz-copy-source", "/src/key"),
+                      HDR("x-amz-copy-source-if-modified-since", "Tue, 29 Apr 2014 18:30:38 GMT")};
     w = mkreq("PUT", "/b/k", "partNumber=3&uploadId=U1", hc, 2, NULL);
     in = parse_req(m, "UploadPartCopy", &w, &e);
-    CHECK_JSON(in, "{\"Bucket\":\"b\",\"CopySource\":\"/src/key\",\"CopySourceIfModifiedSince\":1398796238,"
-                   "\"Key\":\"k\",\"PartNumber\":3,\"UploadId\":\"U1\"}");
+    CHECK_JSON(
+        in,
+        "{\"Bucket\":\"b\",\"CopySource\":\"/src/key\",\"CopySourceIfModifiedSince\":1398796238,"
+        "\"Key\":\"k\",\"PartNumber\":3,\"UploadId\":\"U1\"}");
     json_decref(in);
 
     w = mkreq("PUT", "/b", "tagging", NULL, 0,
-              "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-              "<TagSet><Tag><Key>k1</Key><Value>v &amp; 1</Value></Tag><Tag><Key>k2</Key><Value></Value></Tag>"
+              "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Tagging "
+              "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+              "<TagSet><Tag><Key>k1</Key><Value>v &amp; "
+              "1</Value></Tag><Tag><Key>k2</Key><Value></Value></Tag>"
               "</TagSet></Tagging>");
     in = parse_req(m, "PutBucketTagging", &w, &e);
-    CHECK_JSON(in, "{\"Bucket\":\"b\",\"Tagging\":{\"TagSet\":[{\"Key\":\"k1\",\"Value\":\"v & 1\"},{\"Key\":\"k2\",\"Value\":\"\"}]}}");
+    CHECK_JSON(in, "{\"Bucket\":\"b\",\"Tagging\":{\"TagSet\":[{\"Key\":\"k1\",\"Value\":\"v & "
+                   "1\"},{\"Key\":\"k2\",\"Value\":\"\"}]}}");
     json_decref(in);
     w.body = "";
     w.body_len = 0;
     CHECK(parse_req(m, "PutBucketTagging", &w, &e) == NULL);
     CHECK_STR(e.code, "MalformedXML");
-    CHECK_STR(e.message, "The XML you provided was not well-formed or did not validate against our published schema");
+    CHECK_STR(e.message, "The XML you provided was not well-formed or did not validate against our "
+                         "published schema");
     w.body = "<Tagging><TagSet><Tag><Key>k</Key></Tag></TagSet>";
     w.body_len = strlen(w.body);
     CHECK(parse_req(m, "PutBucketTagging", &w, &e) == NULL);
@@ -742,22 +817,26 @@ static void test_s3_parse(void)
     CHECK(parse_req(m, "PutBucketTagging", &w, &e) == NULL);
     CHECK_STR(e.code, "MalformedXML");
 
-    w = mkreq("POST", "/b", "delete", NULL, 0,
-              "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Object><Key>a</Key></Object>"
-              "<Object><Key>b/c</Key><VersionId>v1</VersionId></Object><Quiet>true</Quiet></Delete>");
+    w = mkreq(
+        "POST", "/b", "delete", NULL, 0,
+        "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Object><Key>a</Key></Object>"
+        "<Object><Key>b/c</Key><VersionId>v1</VersionId></Object><Quiet>true</Quiet></Delete>");
     in = parse_req(m, "DeleteObjects", &w, &e);
-    CHECK_JSON(in, "{\"Bucket\":\"b\",\"Delete\":{\"Objects\":[{\"Key\":\"a\"},{\"Key\":\"b/c\",\"VersionId\":\"v1\"}],\"Quiet\":true}}");
+    CHECK_JSON(in, "{\"Bucket\":\"b\",\"Delete\":{\"Objects\":[{\"Key\":\"a\"},{\"Key\":\"b/"
+                   "c\",\"VersionId\":\"v1\"}],\"Quiet\":true}}");
     json_decref(in);
     w.body = "<Delete><Object><Key>a</Key></Object><Quiet>maybe</Quiet></Delete>";
     w.body_len = strlen(w.body);
     CHECK(parse_req(m, "DeleteObjects", &w, &e) == NULL);
     CHECK_STR(e.code, "MalformedXML");
 
-    w = mkreq("POST", "/b/big.bin", "uploadId=U", NULL, 0,
-              "<CompleteMultipartUpload><Part><ETag>\"e1\"</ETag><PartNumber>1</PartNumber></Part>"
-              "<Part><PartNumber>2</PartNumber><ETag>\"e2\"</ETag></Part></CompleteMultipartUpload>");
+    w = mkreq(
+        "POST", "/b/big.bin", "uploadId=U", NULL, 0,
+        "<CompleteMultipartUpload><Part><ETag>\"e1\"</ETag><PartNumber>1</PartNumber></Part>"
+        "<Part><PartNumber>2</PartNumber><ETag>\"e2\"</ETag></Part></CompleteMultipartUpload>");
     in = parse_req(m, "CompleteMultipartUpload", &w, &e);
-    CHECK_JSON(in, "{\"Bucket\":\"b\",\"Key\":\"big.bin\",\"MultipartUpload\":{\"Parts\":[{\"ETag\":\"\\\"e1\\\"\",\"PartNumber\":1},"
+    CHECK_JSON(in, "{\"Bucket\":\"b\",\"Key\":\"big.bin\",\"MultipartUpload\":{\"Parts\":[{"
+                   "\"ETag\":\"\\\"e1\\\"\",\"PartNumber\":1},"
                    "{\"ETag\":\"\\\"e2\\\"\",\"PartNumber\":2}]},\"UploadId\":\"U\"}");
     json_decref(in);
 
@@ -765,7 +844,9 @@ static void test_s3_parse(void)
               "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
               "<LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>");
     in = parse_req(m, "CreateBucket", &w, &e);
-    CHECK_JSON(in, "{\"Bucket\":\"b\",\"CreateBucketConfiguration\":{\"LocationConstraint\":\"eu-west-1\"}}");
+    CHECK_JSON(
+        in,
+        "{\"Bucket\":\"b\",\"CreateBucketConfiguration\":{\"LocationConstraint\":\"eu-west-1\"}}");
     json_decref(in);
     w.body = NULL;
     w.body_len = 0;
@@ -774,11 +855,14 @@ static void test_s3_parse(void)
     json_decref(in);
 
     w = mkreq("PUT", "/b", "acl", NULL, 0,
-              "<AccessControlPolicy><AccessControlList><Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
-              "xsi:type=\"CanonicalUser\"><ID>id1</ID></Grantee><Permission>READ</Permission></Grant></AccessControlList>"
+              "<AccessControlPolicy><AccessControlList><Grant><Grantee "
+              "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+              "xsi:type=\"CanonicalUser\"><ID>id1</ID></Grantee><Permission>READ</Permission></"
+              "Grant></AccessControlList>"
               "<Owner><ID>id1</ID></Owner></AccessControlPolicy>");
     in = parse_req(m, "PutBucketAcl", &w, &e);
-    CHECK_JSON(in, "{\"AccessControlPolicy\":{\"Grants\":[{\"Grantee\":{\"ID\":\"id1\",\"Type\":\"CanonicalUser\"},"
+    CHECK_JSON(in, "{\"AccessControlPolicy\":{\"Grants\":[{\"Grantee\":{\"ID\":\"id1\",\"Type\":"
+                   "\"CanonicalUser\"},"
                    "\"Permission\":\"READ\"}],\"Owner\":{\"ID\":\"id1\"}},\"Bucket\":\"b\"}");
     json_decref(in);
 
@@ -800,14 +884,20 @@ static void test_s3_serialize(void)
     const nb_model *m = nb_model_find("s3");
     nb_arena *a = nb_arena_new(4096);
     nb_wire_resp r;
-    const char *b = ser(m, "ListBuckets",
-                        "{\"Buckets\":[{\"Name\":\"b1\",\"CreationDate\":1700000000},{\"Name\":\"b2\",\"CreationDate\":"
-                        "\"2023-11-14T22:13:21.000Z\"}],\"Owner\":{\"DisplayName\":\"me\",\"ID\":\"abc\"}}",
-                        a, &r);
-    CHECK_STR(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-                 "<Buckets><Bucket><Name>b1</Name><CreationDate>2023-11-14T22:13:20.000Z</CreationDate></Bucket>"
-                 "<Bucket><Name>b2</Name><CreationDate>2023-11-14T22:13:21.000Z</CreationDate></Bucket></Buckets>"
-                 "<Owner><DisplayName>me</DisplayName><ID>abc</ID></Owner></ListAllMyBucketsResult>");
+    const char *b =
+        ser(m, "ListBuckets",
+            "{\"Buckets\":[{\"Name\":\"b1\",\"CreationDate\":1700000000},{\"Name\":\"b2\","
+            "\"CreationDate\":"
+            "\"2023-11-14T22:13:21.000Z\"}],\"Owner\":{\"DisplayName\":\"me\",\"ID\":\"abc\"}}",
+            a, &r);
+    CHECK_STR(b,
+              "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult "
+              "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+              "<Buckets><Bucket><Name>b1</Name><CreationDate>2023-11-14T22:13:20.000Z</"
+              "CreationDate></Bucket>"
+              "<Bucket><Name>b2</Name><CreationDate>2023-11-14T22:13:21.000Z</CreationDate></"
+              "Bucket></Buckets>"
+              "<Owner><DisplayName>me</DisplayName><ID>abc</ID></Owner></ListAllMyBucketsResult>");
     CHECK(r.status == 200);
     CHECK_STR(hdr(&r, "Content-Type"), "application/xml");
     CHECK_STR(hdr(&r, "x-amz-request-id"), "req-1");
@@ -815,21 +905,32 @@ static void test_s3_serialize(void)
     nb_buf_free(&r.body);
 
     b = ser(m, "ListObjectsV2",
-            "{\"IsTruncated\":false,\"Contents\":[{\"Key\":\"a&b\",\"LastModified\":1700000000,\"ETag\":\"\\\"e\\\"\","
-            "\"Size\":3,\"StorageClass\":\"STANDARD\"},{\"Key\":\"c\",\"Size\":0}],\"Name\":\"bk\",\"Prefix\":\"\","
-            "\"MaxKeys\":1000,\"CommonPrefixes\":[{\"Prefix\":\"d/\"},{\"Prefix\":\"e/\"}],\"KeyCount\":2}",
+            "{\"IsTruncated\":false,\"Contents\":[{\"Key\":\"a&b\",\"LastModified\":1700000000,"
+            "\"ETag\":\"\\\"e\\\"\","
+            "\"Size\":3,\"StorageClass\":\"STANDARD\"},{\"Key\":\"c\",\"Size\":0}],\"Name\":\"bk\","
+            "\"Prefix\":\"\","
+            "\"MaxKeys\":1000,\"CommonPrefixes\":[{\"Prefix\":\"d/\"},{\"Prefix\":\"e/"
+            "\"}],\"KeyCount\":2}",
             a, &r);
-    CHECK_STR(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-                 "<IsTruncated>false</IsTruncated><Contents><Key>a&amp;b</Key><LastModified>2023-11-14T22:13:20.000Z</LastModified>"
-                 "<ETag>&quot;e&quot;</ETag><Size>3</Size><StorageClass>STANDARD</StorageClass></Contents>"
-                 "<Contents><Key>c</Key><Size>0</Size></Contents><Name>bk</Name><Prefix></Prefix><MaxKeys>1000</MaxKeys>"
-                 "<CommonPrefixes><Prefix>d/</Prefix></CommonPrefixes><CommonPrefixes><Prefix>e/</Prefix></CommonPrefixes>"
-                 "<KeyCount>2</KeyCount></ListBucketResult>");
+    CHECK_STR(
+        b,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult "
+        "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        "<IsTruncated>false</IsTruncated><Contents><Key>a&amp;b</"
+        "Key><LastModified>2023-11-14T22:13:20.000Z</LastModified>"
+        "<ETag>&quot;e&quot;</ETag><Size>3</Size><StorageClass>STANDARD</StorageClass></Contents>"
+        "<Contents><Key>c</Key><Size>0</Size></Contents><Name>bk</Name><Prefix></"
+        "Prefix><MaxKeys>1000</MaxKeys>"
+        "<CommonPrefixes><Prefix>d/</Prefix></CommonPrefixes><CommonPrefixes><Prefix>e/</Prefix></"
+        "CommonPrefixes>"
+        "<KeyCount>2</KeyCount></ListBucketResult>");
     nb_buf_free(&r.body);
 
     b = ser(m, "GetObject",
-            "{\"LastModified\":1398796238,\"ContentLength\":5,\"ETag\":\"\\\"abc\\\"\",\"ContentType\":\"text/plain\","
-            "\"Metadata\":{\"color\":\"red\"},\"AcceptRanges\":\"bytes\",\"DeleteMarker\":false,\"Body\":\"eA==\"}",
+            "{\"LastModified\":1398796238,\"ContentLength\":5,\"ETag\":\"\\\"abc\\\"\","
+            "\"ContentType\":\"text/plain\","
+            "\"Metadata\":{\"color\":\"red\"},\"AcceptRanges\":\"bytes\",\"DeleteMarker\":false,"
+            "\"Body\":\"eA==\"}",
             a, &r);
     CHECK_STR(b, "");
     CHECK_STR(hdr(&r, "Last-Modified"), "Tue, 29 Apr 2014 18:30:38 GMT");
@@ -842,29 +943,43 @@ static void test_s3_serialize(void)
     nb_buf_free(&r.body);
 
     b = ser(m, "GetBucketLocation", "{\"LocationConstraint\":\"eu-west-1\"}", a, &r);
-    CHECK_STR(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+    CHECK_STR(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint "
+                 "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
                  "eu-west-1</LocationConstraint>");
     nb_buf_free(&r.body);
     b = ser(m, "GetBucketLocation", "{}", a, &r);
-    CHECK_STR(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>");
+    CHECK_STR(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint "
+                 "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>");
     nb_buf_free(&r.body);
 
     b = ser(m, "GetBucketAcl",
-            "{\"Owner\":{\"ID\":\"id1\"},\"Grants\":[{\"Grantee\":{\"Type\":\"CanonicalUser\",\"ID\":\"id1\"},"
-            "\"Permission\":\"FULL_CONTROL\"},{\"Grantee\":{\"Type\":\"Group\",\"URI\":\"http://acs.amazonaws.com/groups/global/AllUsers\"},"
+            "{\"Owner\":{\"ID\":\"id1\"},\"Grants\":[{\"Grantee\":{\"Type\":\"CanonicalUser\","
+            "\"ID\":\"id1\"},"
+            "\"Permission\":\"FULL_CONTROL\"},{\"Grantee\":{\"Type\":\"Group\",\"URI\":\"http://"
+            "acs.amazonaws.com/groups/global/AllUsers\"},"
             "\"Permission\":\"READ\"}]}",
             a, &r);
-    CHECK_STR(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<AccessControlPolicy xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-                 "<Owner><ID>id1</ID></Owner><AccessControlList><Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
-                 "xsi:type=\"CanonicalUser\"><ID>id1</ID></Grantee><Permission>FULL_CONTROL</Permission></Grant>"
-                 "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"Group\">"
-                 "<URI>http://acs.amazonaws.com/groups/global/AllUsers</URI></Grantee><Permission>READ</Permission></Grant>"
+    CHECK_STR(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<AccessControlPolicy "
+                 "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+                 "<Owner><ID>id1</ID></Owner><AccessControlList><Grant><Grantee "
+                 "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+                 "xsi:type=\"CanonicalUser\"><ID>id1</ID></Grantee><Permission>FULL_CONTROL</"
+                 "Permission></Grant>"
+                 "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+                 "xsi:type=\"Group\">"
+                 "<URI>http://acs.amazonaws.com/groups/global/AllUsers</URI></"
+                 "Grantee><Permission>READ</Permission></Grant>"
                  "</AccessControlList></AccessControlPolicy>");
     nb_buf_free(&r.body);
 
-    b = ser(m, "CopyObject", "{\"CopyObjectResult\":{\"ETag\":\"\\\"e\\\"\",\"LastModified\":0},\"VersionId\":\"v\"}", a, &r);
-    CHECK_STR(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CopyObjectResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-                 "<ETag>&quot;e&quot;</ETag><LastModified>1970-01-01T00:00:00.000Z</LastModified></CopyObjectResult>");
+    b = ser(
+        m, "CopyObject",
+        "{\"CopyObjectResult\":{\"ETag\":\"\\\"e\\\"\",\"LastModified\":0},\"VersionId\":\"v\"}", a,
+        &r);
+    CHECK_STR(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CopyObjectResult "
+                 "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+                 "<ETag>&quot;e&quot;</ETag><LastModified>1970-01-01T00:00:00.000Z</LastModified></"
+                 "CopyObjectResult>");
     CHECK_STR(hdr(&r, "x-amz-version-id"), "v");
     nb_buf_free(&r.body);
 
@@ -881,7 +996,8 @@ static void test_s3_serialize(void)
     nb_buf_free(&r.body);
 
     b = ser(m, "GetBucketTagging", "{\"TagSet\":[{\"Key\":\"k\",\"Value\":\"v\"}]}", a, &r);
-    CHECK_STR(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+    CHECK_STR(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Tagging "
+                 "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
                  "<TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>");
     nb_buf_free(&r.body);
 
@@ -889,9 +1005,11 @@ static void test_s3_serialize(void)
     nb_aws_error_set(&e, 404, "NoSuchBucket", "The specified bucket does not exist");
     e.extra = json_pack("{s:s}", "BucketName", "nob");
     CHECK(nb_proto_serialize_error(m, NULL, &e, "req-1", "/nob", a, &r) == 0);
-    CHECK_STR(r.body.data, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchBucket</Code>"
-                           "<Message>The specified bucket does not exist</Message><BucketName>nob</BucketName>"
-                           "<Resource>/nob</Resource><RequestId>req-1</RequestId><HostId>cmVxLTE=</HostId></Error>");
+    CHECK_STR(
+        r.body.data,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchBucket</Code>"
+        "<Message>The specified bucket does not exist</Message><BucketName>nob</BucketName>"
+        "<Resource>/nob</Resource><RequestId>req-1</RequestId><HostId>cmVxLTE=</HostId></Error>");
     CHECK(r.status == 404);
     CHECK_STR(hdr(&r, "Content-Type"), "application/xml");
     CHECK_STR(hdr(&r, "x-amz-request-id"), "req-1");
@@ -899,8 +1017,10 @@ static void test_s3_serialize(void)
     /* unknown service, rest-xml: the S3 form (anonymous requests go to S3) */
     nb_aws_error_set(&e, 403, "AccessDenied", "Access Denied");
     nb_proto_serialize_error(NULL, "rest-xml", &e, "r2", NULL, a, &r);
-    CHECK_STR(r.body.data, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>"
-                           "<Message>Access Denied</Message><RequestId>r2</RequestId><HostId>cjI=</HostId></Error>");
+    CHECK_STR(
+        r.body.data,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>"
+        "<Message>Access Denied</Message><RequestId>r2</RequestId><HostId>cjI=</HostId></Error>");
     nb_buf_free(&r.body);
     nb_aws_error_set(&e, 400, "X", "y");
     nb_proto_serialize_error(NULL, "json", &e, "r2", NULL, a, &r);
@@ -934,19 +1054,25 @@ static void test_fake_query(void)
     shapes[TS] = (struct nb_shape){.name = S("Ts"), .type = NB_TYPE_TIMESTAMP};
     shapes[BLOB] = (struct nb_shape){.name = S("Blob"), .type = NB_TYPE_BLOB};
     shapes[DBL] = (struct nb_shape){.name = S("Dbl"), .type = NB_TYPE_DOUBLE};
-    shapes[MAP] = (struct nb_shape){.name = S("Map"), .type = NB_TYPE_MAP, .first = n, .nmembers = 2};
+    shapes[MAP] =
+        (struct nb_shape){.name = S("Map"), .type = NB_TYPE_MAP, .first = n, .nmembers = 2};
     mem[n++] = (struct nb_member){.shape = STR};
     mem[n++] = (struct nb_member){.shape = STR};
-    shapes[FLATLIST] = (struct nb_shape){.name = S("FlatList"), .type = NB_TYPE_LIST, .first = n, .nmembers = 1};
+    shapes[FLATLIST] =
+        (struct nb_shape){.name = S("FlatList"), .type = NB_TYPE_LIST, .first = n, .nmembers = 1};
     mem[n++] = (struct nb_member){.shape = STR, .wire = S("Item")};
-    shapes[FLATMAP] = (struct nb_shape){.name = S("FlatMap"), .type = NB_TYPE_MAP, .first = n, .nmembers = 2};
+    shapes[FLATMAP] =
+        (struct nb_shape){.name = S("FlatMap"), .type = NB_TYPE_MAP, .first = n, .nmembers = 2};
     mem[n++] = (struct nb_member){.shape = STR, .wire = S("Name")};
     mem[n++] = (struct nb_member){.shape = STR, .wire = S("Val")};
-    shapes[NAMEDLIST] = (struct nb_shape){.name = S("NamedList"), .type = NB_TYPE_LIST, .first = n, .nmembers = 1};
+    shapes[NAMEDLIST] =
+        (struct nb_shape){.name = S("NamedList"), .type = NB_TYPE_LIST, .first = n, .nmembers = 1};
     mem[n++] = (struct nb_member){.shape = STR, .wire = S("Thing")};
-    shapes[NESTED] = (struct nb_shape){.name = S("Nested"), .type = NB_TYPE_STRUCTURE, .first = n, .nmembers = 1};
+    shapes[NESTED] = (struct nb_shape){
+        .name = S("Nested"), .type = NB_TYPE_STRUCTURE, .first = n, .nmembers = 1};
     mem[n++] = (struct nb_member){.name = S("Inner"), .shape = STR, .flags = NB_MF_REQUIRED};
-    shapes[IO] = (struct nb_shape){.name = S("IO"), .type = NB_TYPE_STRUCTURE, .first = n, .nmembers = 8};
+    shapes[IO] =
+        (struct nb_shape){.name = S("IO"), .type = NB_TYPE_STRUCTURE, .first = n, .nmembers = 8};
     mem[n++] = (struct nb_member){.name = S("Attributes"), .shape = MAP};
     mem[n++] = (struct nb_member){.name = S("Flat"), .shape = FLATLIST, .flags = NB_MF_FLATTENED};
     mem[n++] = (struct nb_member){.name = S("FlatMap"), .shape = FLATMAP, .flags = NB_MF_FLATTENED};
@@ -955,34 +1081,53 @@ static void test_fake_query(void)
     mem[n++] = (struct nb_member){.name = S("Data"), .shape = BLOB};
     mem[n++] = (struct nb_member){.name = S("Ratio"), .shape = DBL};
     mem[n++] = (struct nb_member){.name = S("Nested"), .shape = NESTED};
-    op = (struct nb_op){.model = &fm, .name = S("SetThings"), .uri = S("/"), .result_wrapper = S("SetThingsResult"),
-                        .input = IO + 1, .output = IO + 1, .method = NB_HTTP_POST};
-    fm = (struct nb_model){.strings = fpool, .name = S("fake"), .protocol_name = S("query"),
-                           .api_version = S("2020-01-01"), .endpoint_prefix = S("fake"),
-                           .signing_name = S("fake"), .xml_namespace = S("urn:fake"),
-                           .protocol = NB_PROTO_QUERY, .nops = 1, .nshapes = NSHAPES, .ops = &op,
-                           .shapes = shapes, .members = mem};
+    op = (struct nb_op){.model = &fm,
+                        .name = S("SetThings"),
+                        .uri = S("/"),
+                        .result_wrapper = S("SetThingsResult"),
+                        .input = IO + 1,
+                        .output = IO + 1,
+                        .method = NB_HTTP_POST};
+    fm = (struct nb_model){.strings = fpool,
+                           .name = S("fake"),
+                           .protocol_name = S("query"),
+                           .api_version = S("2020-01-01"),
+                           .endpoint_prefix = S("fake"),
+                           .signing_name = S("fake"),
+                           .xml_namespace = S("urn:fake"),
+                           .protocol = NB_PROTO_QUERY,
+                           .nops = 1,
+                           .nshapes = NSHAPES,
+                           .ops = &op,
+                           .shapes = shapes,
+                           .members = mem};
 
     nb_aws_error e = {0};
-    nb_wire_req w = mkreq("POST", "/", NULL, NULL, 0,
-                          "Action=SetThings&Attributes.entry.1.key=a&Attributes.entry.1.value=1"
-                          "&Attributes.entry.2.key=b&Attributes.entry.2.value=2&Item.1=x&Item.2=y"
-                          "&FlatMap.1.Name=k&FlatMap.1.Val=v&Named.Thing.1=t&When=2014-04-29T18%3A30%3A38Z"
-                          "&Data=eA%3D%3D&Ratio=0.5&Nested.Inner=in");
+    nb_wire_req w =
+        mkreq("POST", "/", NULL, NULL, 0,
+              "Action=SetThings&Attributes.entry.1.key=a&Attributes.entry.1.value=1"
+              "&Attributes.entry.2.key=b&Attributes.entry.2.value=2&Item.1=x&Item.2=y"
+              "&FlatMap.1.Name=k&FlatMap.1.Val=v&Named.Thing.1=t&When=2014-04-29T18%3A30%3A38Z"
+              "&Data=eA%3D%3D&Ratio=0.5&Nested.Inner=in");
     json_t *in = parse_req(&fm, "SetThings", &w, &e);
-    CHECK_JSON(in, "{\"Attributes\":{\"a\":\"1\",\"b\":\"2\"},\"Data\":\"eA==\",\"Flat\":[\"x\",\"y\"],"
-                   "\"FlatMap\":{\"k\":\"v\"},\"Named\":[\"t\"],\"Nested\":{\"Inner\":\"in\"},\"Ratio\":0.5,"
-                   "\"When\":1398796238}");
+    CHECK_JSON(
+        in,
+        "{\"Attributes\":{\"a\":\"1\",\"b\":\"2\"},\"Data\":\"eA==\",\"Flat\":[\"x\",\"y\"],"
+        "\"FlatMap\":{\"k\":\"v\"},\"Named\":[\"t\"],\"Nested\":{\"Inner\":\"in\"},\"Ratio\":0.5,"
+        "\"When\":1398796238}");
 
     nb_arena *a = nb_arena_new(4096);
     nb_wire_resp r;
     CHECK(nb_proto_serialize(&fm, &op, in, "req-1", a, &r) == 0);
-    CHECK_STR(r.body.data, "<SetThingsResponse xmlns=\"urn:fake\"><SetThingsResult>"
-                           "<Attributes><entry><key>a</key><value>1</value></entry><entry><key>b</key><value>2</value>"
-                           "</entry></Attributes><Item>x</Item><Item>y</Item><FlatMap><Name>k</Name><Val>v</Val></FlatMap>"
-                           "<Named><Thing>t</Thing></Named><When>2014-04-29T18:30:38.000Z</When><Data>eA==</Data>"
-                           "<Ratio>0.5</Ratio><Nested><Inner>in</Inner></Nested></SetThingsResult>"
-                           "<ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></SetThingsResponse>");
+    CHECK_STR(
+        r.body.data,
+        "<SetThingsResponse xmlns=\"urn:fake\"><SetThingsResult>"
+        "<Attributes><entry><key>a</key><value>1</value></entry><entry><key>b</key><value>2</value>"
+        "</entry></Attributes><Item>x</Item><Item>y</Item><FlatMap><Name>k</Name><Val>v</Val></"
+        "FlatMap>"
+        "<Named><Thing>t</Thing></Named><When>2014-04-29T18:30:38.000Z</When><Data>eA==</Data>"
+        "<Ratio>0.5</Ratio><Nested><Inner>in</Inner></Nested></SetThingsResult>"
+        "<ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></SetThingsResponse>");
     nb_buf_free(&r.body);
     json_decref(in);
 
@@ -991,14 +1136,17 @@ static void test_fake_query(void)
     CHECK_STR(e.code, "ValidationError");
     w = mkreq("POST", "/", NULL, NULL, 0, "Action=SetThings&Nested.Other=x");
     CHECK(parse_req(&fm, "SetThings", &w, &e) == NULL);
-    CHECK_STR(e.message, "1 validation error detected: Value null at 'nested.inner' failed to satisfy "
-                         "constraint: Member must not be null");
+    CHECK_STR(e.message,
+              "1 validation error detected: Value null at 'nested.inner' failed to satisfy "
+              "constraint: Member must not be null");
     /* deep junk keys and many parameters are cheap and harmless */
     nb_buf big;
     nb_buf_init(&big);
     nb_buf_puts(&big, "Action=SetThings");
-    for (int i = 20000; i >= 1; i--) nb_buf_printf(&big, "&Item.%d=v%d", i, i);
-    for (int i = 0; i < 200; i++) nb_buf_puts(&big, ".a");
+    for (int i = 20000; i >= 1; i--)
+        nb_buf_printf(&big, "&Item.%d=v%d", i, i);
+    for (int i = 0; i < 200; i++)
+        nb_buf_puts(&big, ".a");
     nb_buf_puts(&big, "=1");
     w = mkreq("POST", "/", NULL, NULL, 0, big.data);
     int64_t t0 = nb_mono_us();
@@ -1021,7 +1169,8 @@ static void bench(void)
     const nb_op *op = nb_model_op(m, "GetCallerIdentity");
     json_t *doc = json_pack("{s:s,s:s,s:s}", "UserId", "000000000000", "Account", "000000000000",
                             "Arn", "arn:aws:iam::000000000000:root");
-    nb_wire_req w = mkreq("POST", "/", NULL, NULL, 0, "Action=GetCallerIdentity&Version=2011-06-15");
+    nb_wire_req w =
+        mkreq("POST", "/", NULL, NULL, 0, "Action=GetCallerIdentity&Version=2011-06-15");
     nb_aws_error e = {0};
     int n = 20000;
     int64_t t0 = nb_mono_us();
