@@ -105,6 +105,11 @@ static const char *derived_key(const nb_authz_request *r, const char *key, size_
     if (KEY_IS(key, keylen, "aws:principaltype")) return principal_type_name(r->principal_type);
     if (KEY_IS(key, keylen, "aws:principalservicename"))
         return r->principal_type == NB_PRINCIPAL_SERVICE ? r->principal_arn : NULL;
+    /* AWS: present in every signed request; true only for an AWS service principal. */
+    if (KEY_IS(key, keylen, "aws:principalisawsservice"))
+        return r->principal_type == NB_PRINCIPAL_SERVICE ? "true"
+               : r->principal_type == NB_PRINCIPAL_ANONYMOUS ? NULL
+                                                            : "false";
     return NULL;
 }
 

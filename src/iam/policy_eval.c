@@ -123,8 +123,14 @@ static enum nb_principal_match entry_match(const struct pol_principal *pp,
                    ? NB_PRINCIPAL_MATCH_DIRECT
                    : NB_PRINCIPAL_MATCH_NONE;
     case PK_CANONICAL:
-        return streq(pp->text, pp->len, r->canonical_id) ? NB_PRINCIPAL_MATCH_DIRECT
-                                                         : NB_PRINCIPAL_MATCH_NONE;
+        /* An S3 canonical user id stands for an account (S3 User Guide, "Finding the canonical
+         * user ID for your AWS account"): for its root it is the principal itself, for the
+         * account's users and roles it is their account, which delegates to their own
+         * identity policies as an account ARN does. */
+        if (!streq(pp->text, pp->len, r->canonical_id)) return NB_PRINCIPAL_MATCH_NONE;
+        if (r->principal_type == NB_PRINCIPAL_ROOT || !in_account(r))
+            return NB_PRINCIPAL_MATCH_DIRECT;
+        return NB_PRINCIPAL_MATCH_ACCOUNT;
     }
     return NB_PRINCIPAL_MATCH_NONE;
 }
@@ -298,6 +304,16 @@ enum nb_decision nb_authz_evaluate(const nb_authz_request *r, const nb_authz_pol
 
     bool same_account = !r->resource_account ||
                         (r->principal_account && strcmp(r->principal_account, r->resource_account) == 0);
+    /* A role trust policy is the one resource policy that must always name the caller, even in
+     * the role's own account: identity policies allowing sts:AssumeRole are not enough unless
+     * the trust policy trusts the caller or its account (IAM User Guide, "Granting a user
+     * permissions to switch roles": "the role's trust policy must ... specify the account as
+     * a Principal"). So for trust policies "same account" never short-cuts the resource side. */
+    bool trust = ps->resource && ps->resource->kind == NB_POLICY_TRUST;
+    if (trust && res == NB_PRINCIPAL_MATCH_NONE) {
+        ex->reason = NB_AUTHZ_DENIED_NO_RESOURCE;
+        return NB_DECISION_IMPLICIT_DENY;
+    }
 #define ALLOW_RES()                                                                                \
     do {                                                                                           \
         set_explain(ex, NB_AUTHZ_ALLOWED_BY_RESOURCE, NB_AUTHZ_IN_RESOURCE, ps->resource, 0,       \
