@@ -584,6 +584,14 @@ int nb_authz_check(nb_call *c, const nb_authz_check_args *a)
     };
     nb_authz_explain ex;
     enum nb_decision d = nb_authz_evaluate(&req, &pols, &ex);
+    /* A role's trust policy is a required resource policy (AWS): even in the role's own account,
+     * and even for the root user, it must name the caller (or its account, with the identity
+     * policies then deciding), its conditions (sts:ExternalId ...) holding. */
+    if (d == NB_DECISION_ALLOW && a->trust && rp && nb_policy_matches_principal(rp, &req) == NB_PRINCIPAL_MATCH_NONE) {
+        d = NB_DECISION_IMPLICIT_DENY;
+        ex.reason = NB_AUTHZ_DENIED_NO_RESOURCE;
+        ex.where = NB_AUTHZ_IN_RESOURCE;
+    }
     json_decref(ctx);
     nb_authz_set_release(s);
     if (d == NB_DECISION_ALLOW) return 0;
