@@ -61,3 +61,27 @@ void nb_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t n,
     nb_sha256_update(&c, inner, 32);
     nb_sha256_final(&c, out);
 }
+
+void nb_hmac_sha1(const void *key, size_t keylen, const void *msg, size_t n,
+                  unsigned char out[20])
+{
+    unsigned char k[64] = {0}, pad[64], inner[20];
+    nb_sha1_ctx c;
+    if (keylen > 64) {
+        nb_sha1_init(&c);
+        nb_sha1_update(&c, key, keylen);
+        nb_sha1_final(&c, k);
+    } else if (keylen) {
+        memcpy(k, key, keylen);
+    }
+    for (int i = 0; i < 64; i++) pad[i] = k[i] ^ 0x36;
+    nb_sha1_init(&c);
+    nb_sha1_update(&c, pad, 64);
+    nb_sha1_update(&c, msg, n);
+    nb_sha1_final(&c, inner);
+    for (int i = 0; i < 64; i++) pad[i] = k[i] ^ 0x5c;
+    nb_sha1_init(&c);
+    nb_sha1_update(&c, pad, 64);
+    nb_sha1_update(&c, inner, 20);
+    nb_sha1_final(&c, out);
+}

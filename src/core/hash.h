@@ -36,6 +36,9 @@ void nb_md5_update(nb_md5_ctx *c, const void *p, size_t n);
 void nb_md5_final(nb_md5_ctx *c, unsigned char out[16]);
 void nb_md5(const void *p, size_t n, unsigned char out[16]);
 
+/* HMAC-SHA1 (RFC 2104), for S3's legacy signature version 2. */
+void nb_hmac_sha1(const void *key, size_t keylen, const void *msg, size_t n,
+                  unsigned char out[20]);
 /* HMAC-SHA256 (RFC 2104). */
 void nb_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t n,
                     unsigned char out[32]);

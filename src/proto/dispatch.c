@@ -20,6 +20,7 @@
 #include "iam/authz.h"
 #include "iam/creds.h"
 #include "proto/proto.h"
+#include "proto/sigv2.h"
 #include "proto/sigv4.h"
 #include "svc/service.h"
 
@@ -39,8 +40,9 @@ typedef struct dctx {
     const nb_service *svc;
     const nb_op *op;
     const char *protocol;
-    int auth_kind; /* 0 anonymous, 1 header, 2 presigned */
+    int auth_kind; /* 0 anonymous, 1 header, 2 presigned, 3 SigV2 header, 4 SigV2 presigned */
     nb_sigv4_auth *auth;
+    nb_sigv2_auth *auth2;
     nb_cred *cred;
     const char *path; /* possibly rewritten (virtual-hosted S3) */
     size_t path_len;
@@ -48,6 +50,7 @@ typedef struct dctx {
     size_t body_len;
     bool s3;
     bool have_body; /* the body was already read (routing by a form's Action needed it) */
+    json_t *pending_extra; /* S3 error extras computed during authentication */
 } dctx;
 
 /* Streaming request bodies (nb_call_read). */
@@ -193,7 +196,18 @@ enum auth_failure {
 };
 
 /* The same failure is worded differently by each protocol family; these are AWS's codes. */
+static int auth_error_(dctx *d, enum auth_failure f, const nb_sigv4_error *se);
 static int auth_error(dctx *d, enum auth_failure f, const nb_sigv4_error *se)
+{
+    int rc = auth_error_(d, f, se);
+    if (d->pending_extra) {
+        d->call.err.extra = d->pending_extra;
+        d->pending_extra = NULL;
+    }
+    return rc;
+}
+
+static int auth_error_(dctx *d, enum auth_failure f, const nb_sigv4_error *se)
 {
     nb_aws_error *e = &d->call.err;
     const char *p = d->protocol ? d->protocol : "query";
@@ -215,11 +229,14 @@ static int auth_error(dctx *d, enum auth_failure f, const nb_sigv4_error *se)
         return nb_aws_error_set(e, json ? 403 : 403, json ? "InvalidSignatureException" : "SignatureDoesNotMatch",
                                 "%s", se->message);
     case AF_SKEW:
-        if (d->s3 || !json) {
-            if (ec2) return nb_aws_error_set(e, 400, "RequestExpired", "%s", se->message);
-            return nb_aws_error_set(e, se->status ? se->status : 403, se->code, "%s", se->message);
-        }
-        return nb_aws_error_set(e, 400, "InvalidSignatureException", "%s", se->message);
+        /* S3 says RequestTimeTooSkewed; the others reject it as a bad signature with the
+         * "Signature expired: ..." text (query: SignatureDoesNotMatch, json:
+         * InvalidSignatureException, ec2: RequestExpired). */
+        if (d->s3) return nb_aws_error_set(e, 403, "RequestTimeTooSkewed", "%s", se->message);
+        if (ec2) return nb_aws_error_set(e, 400, "RequestExpired", "%s", se->message);
+        return nb_aws_error_set(e, json ? 400 : 403,
+                                json ? "InvalidSignatureException" : "SignatureDoesNotMatch", "%s",
+                                se->message);
     case AF_MISSING:
         if (json)
             return nb_aws_error_set(e, 400, "MissingAuthenticationTokenException",
@@ -239,6 +256,103 @@ static int auth_error(dctx *d, enum auth_failure f, const nb_sigv4_error *se)
     return -1;
 }
 
+/* S3 explains signature failures in extra elements of its error body. */
+static void s3_auth_extras(dctx *d, const nb_sigv4_error *se)
+{
+    const nb_sigv4_detail *x = nb_sigv4_last_detail();
+    json_t *o = json_object();
+    if (!o) return;
+    if (!strcmp(se->code, "SignatureDoesNotMatch")) {
+        json_object_set_new(o, "AWSAccessKeyId", json_string(x->access_key));
+        json_object_set_new(o, "StringToSign",
+                            json_stringn(x->string_to_sign, x->string_to_sign_len));
+        json_object_set_new(o, "SignatureProvided", json_string(x->signature_provided));
+        json_object_set_new(o, "CanonicalRequest",
+                            json_stringn(x->canonical_request, x->canonical_request_len));
+    } else if (!strcmp(se->code, "RequestTimeTooSkewed")) {
+        json_object_set_new(o, "RequestTime", json_string(x->request_time));
+        json_object_set_new(o, "ServerTime", json_string(x->server_time));
+        json_object_set_new(o, "MaxAllowedSkewMilliseconds", json_string("900000"));
+    } else if (x->expires[0]) {
+        char n[24];
+        snprintf(n, sizeof(n), "%lld", (long long)x->x_amz_expires);
+        json_object_set_new(o, "X-Amz-Expires", json_string(n));
+        json_object_set_new(o, "Expires", json_string(x->expires));
+        json_object_set_new(o, "ServerTime", json_string(x->server_time));
+    } else if (x->headers_not_signed[0]) {
+        json_object_set_new(o, "HeadersNotSigned", json_string(x->headers_not_signed));
+    }
+    d->pending_extra = o;
+}
+
+/* Temporary credentials: the session token must be sent and still valid on the region
+ * clock (STS sessions expire in region time, so "an hour passes" can be simulated). */
+static int check_session(dctx *d, const nb_cred *cred, const char *token)
+{
+    if (cred->session_token[0]) {
+        if (!token || strcmp(token, cred->session_token) != 0) return auth_error(d, AF_BAD_TOKEN, NULL);
+        if (cred->expires && nb_clock_now() >= cred->expires)
+            return auth_error(d, AF_EXPIRED_TOKEN, NULL);
+    } else if (token && token[0]) {
+        return auth_error(d, AF_BAD_TOKEN, NULL);
+    }
+    return 0;
+}
+
+/* S3's legacy SigV2 (header or presigned query). */
+static int authenticate_v2(dctx *d, nb_cred *cred)
+{
+    nb_req *r = d->r;
+    nb_sigv2_auth *a = d->auth2;
+    if (nb_creds_lookup(a->access_key, cred) < 0 || !cred->active)
+        return auth_error(d, AF_UNKNOWN_KEY, NULL);
+    d->cred = cred;
+    /* Virtual-hosted requests were rewritten to "/bucket" + path; SigV2 signs that prefix. */
+    char prefix[80] = "";
+    if (d->path != r->path && d->path_len > r->path_len &&
+        memcmp(d->path + (d->path_len - r->path_len), r->path, r->path_len) == 0 &&
+        d->path_len - r->path_len < sizeof(prefix))
+        snprintf(prefix, sizeof(prefix), "%.*s", (int)(d->path_len - r->path_len), d->path);
+    nb_sigv4_error se;
+    memset(&se, 0, sizeof(se));
+    char *sts = NULL;
+    if (nb_sigv2_verify(a, cred->secret, r, prefix, nb_wall_us() / 1000000, &se, &sts) < 0) {
+        nb_aws_error_set(&d->call.err, se.status, se.code, "%s", se.message);
+        json_t *x = json_object();
+        json_object_set_new(x, "AWSAccessKeyId", json_string(a->access_key));
+        if (sts) json_object_set_new(x, "StringToSign", json_string(sts));
+        json_object_set_new(x, "SignatureProvided", json_string(a->signature));
+        d->call.err.extra = x;
+        free(sts);
+        return -1;
+    }
+    const char *tok = nb_req_header(r, "x-amz-security-token", NULL);
+    if (!tok && a->presigned) {
+        /* presigned: the token rides in the query */
+        static const char key[] = "x-amz-security-token=";
+        const char *q = r->query;
+        const char *hit = NULL;
+        for (size_t i = 0; i + sizeof(key) - 1 <= r->query_len; i++)
+            if ((i == 0 || q[i - 1] == '&') && strncasecmp(q + i, key, sizeof(key) - 1) == 0) {
+                hit = q + i + sizeof(key) - 1;
+                break;
+            }
+        if (hit) {
+            size_t n = 0;
+            while (hit + n < q + r->query_len && hit[n] != '&') n++;
+            char *v = nb_arena_alloc(r->arena, n + 1);
+            ssize_t m = v ? nb_url_decode(hit, n, v, true) : -1;
+            if (m >= 0) {
+                v[m] = 0;
+                tok = v;
+            }
+        }
+    }
+    if (check_session(d, cred, tok) < 0) return -1;
+    d->call.who = cred->who;
+    return 0;
+}
+
 /* Verify the request's signature. For S3 the payload hash is what x-amz-content-sha256 claims
  * (the body is checked against it while it is read); for the others it is the SHA-256 of the
  * buffered body. The skew and expiry checks use the host's real time, not the region clock:
@@ -254,9 +368,10 @@ static int authenticate(dctx *d)
         }
         return auth_error(d, AF_MISSING, NULL);
     }
-    nb_sigv4_auth *a = d->auth;
     nb_cred *cred = nb_arena_alloc(r->arena, sizeof(*cred));
     if (!cred) return nb_aws_error_set(&d->call.err, 503, "ServiceUnavailable", "Out of memory.");
+    if (d->auth_kind >= 3) return authenticate_v2(d, cred);
+    nb_sigv4_auth *a = d->auth;
     if (nb_creds_lookup(a->access_key, cred) < 0 || !cred->active)
         return auth_error(d, AF_UNKNOWN_KEY, NULL);
     d->cred = cred;
@@ -290,22 +405,18 @@ static int authenticate(dctx *d)
             rc = 0;
     }
     if (rc < 0) {
+        if (d->s3) s3_auth_extras(d, &se);
         if (!strcmp(se.code, "SignatureDoesNotMatch")) return auth_error(d, AF_BAD_SIGNATURE, &se);
         if (!strcmp(se.code, "RequestTimeTooSkewed")) return auth_error(d, AF_SKEW, &se);
-        if (d->s3 || strcmp(se.code, "AccessDenied") == 0 || strcmp(se.code, "IncompleteSignature") == 0)
-            return nb_aws_error_set(&d->call.err, se.status ? se.status : 403, se.code, "%s", se.message);
+        if (d->s3 || strcmp(se.code, "AccessDenied") == 0 || strcmp(se.code, "IncompleteSignature") == 0) {
+            nb_aws_error_set(&d->call.err, se.status ? se.status : 403, se.code, "%s", se.message);
+            d->call.err.extra = d->pending_extra;
+            d->pending_extra = NULL;
+            return -1;
+        }
         return auth_error(d, AF_BAD_SIGNATURE, &se);
     }
-    /* Temporary credentials: the session token must be sent and still valid on the region
-     * clock (STS sessions expire in region time, so "an hour passes" can be simulated). */
-    if (cred->session_token[0]) {
-        if (strcmp(a->security_token, cred->session_token) != 0)
-            return auth_error(d, AF_BAD_TOKEN, NULL);
-        if (cred->expires && nb_clock_now() >= cred->expires)
-            return auth_error(d, AF_EXPIRED_TOKEN, NULL);
-    } else if (a->security_token[0]) {
-        return auth_error(d, AF_BAD_TOKEN, NULL);
-    }
+    if (check_session(d, cred, a->security_token) < 0) return -1;
     d->call.who = cred->who;
     return 0;
 }
@@ -486,6 +597,7 @@ static int setup_body_reader(dctx *d)
         }
         b->chunked = nb_awschunked_new(mode, key, amz_date, scope, seed);
         if (!b->chunked) return nb_aws_error_set(&c->err, 503, "ServiceUnavailable", "Out of memory.");
+        if (b->decoded_expected >= 0) nb_awschunked_expect(b->chunked, (uint64_t)b->decoded_expected);
         b->mode = BODY_CHUNKED;
     } else if (h && strlen(h) == 64) {
         b->mode = BODY_SHA256;
@@ -552,7 +664,15 @@ ssize_t nb_call_read(nb_call *c, void *buf, size_t n)
         if (got < 0) goto incomplete;
         if (got == 0) {
             b->eof = true;
-            if (!nb_awschunked_done(b->chunked)) goto incomplete;
+            nb_sigv4_error fe;
+            memset(&fe, 0, sizeof(fe));
+            if (nb_awschunked_finish(b->chunked, &fe) < 0) {
+                b->failed = true;
+                nb_aws_error_set(&c->err, fe.status ? fe.status : 400,
+                                 fe.code[0] ? fe.code : "IncompleteBody", "%s",
+                                 fe.message[0] ? fe.message : "The request body is incomplete.");
+                return -1;
+            }
             if (b->decoded_expected >= 0 &&
                 (uint64_t)b->decoded_expected != nb_awschunked_decoded(b->chunked)) {
                 b->failed = true;
@@ -775,6 +895,28 @@ void nb_dispatch_request(nb_req *r)
 
     nb_sigv4_error se;
     memset(&se, 0, sizeof(se));
+    nb_sigv2_auth v2;
+    int k2 = nb_sigv2_detect(r, &v2, &se);
+    if (k2 != 0) {
+        /* SigV2 exists only for S3. */
+        d->model = nb_model_find("s3");
+        d->protocol = "rest-xml";
+        d->s3 = true;
+        if (k2 < 0 || !d->model) {
+            reply_err(d, se.status ? se.status : 400, se.code[0] ? se.code : "InvalidArgument", "%s",
+                      se.message);
+            return;
+        }
+        d->auth2 = nb_arena_alloc(r->arena, sizeof(v2));
+        if (!d->auth2) {
+            nb_resp_simple(r, 503, "text/plain", "out of memory\n", 14, NULL, 0);
+            return;
+        }
+        *d->auth2 = v2;
+        d->auth_kind = k2 == 1 ? 3 : 4;
+        with_model(d);
+        return;
+    }
     d->auth_kind = nb_sigv4_detect(r, &se);
     if (d->auth_kind > 0) {
         d->auth = nb_arena_calloc(r->arena, sizeof(*d->auth));
