@@ -23,9 +23,23 @@ typedef struct lctx {
 static json_t *out_str(lctx *l, const char *s, size_t n)
 {
     if (!l->url) return json_stringn_nocheck(s, n);
+    /* AWS encodes like an HTML form (space as '+', which botocore undoes with unquote_plus),
+     * keeping '/' readable. */
     nb_buf b;
     nb_buf_init(&b);
-    nb_url_encode(&b, s, n, true);
+    static const char hx[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+            ch == '-' || ch == '_' || ch == '.' || ch == '~' || ch == '/') {
+            nb_buf_putc(&b, (char)ch);
+        } else if (ch == ' ') {
+            nb_buf_putc(&b, '+');
+        } else {
+            char e[3] = {'%', hx[ch >> 4], hx[ch & 15]};
+            nb_buf_append(&b, e, 3);
+        }
+    }
     json_t *j = json_stringn_nocheck(b.data ? b.data : "", b.len);
     nb_buf_free(&b);
     return j;

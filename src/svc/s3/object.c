@@ -718,7 +718,13 @@ static int get_or_head(nb_call *c, bool get)
         c->out_status = 206;
     }
     c->output = out;
-    if (!get) return 0;
+    if (!get) {
+        /* HEAD: the server writes Content-Length from the body length the dispatcher passes,
+         * which for an in-memory body is out_body_len; no byte of out_body is sent for HEAD. */
+        c->out_body = "";
+        c->out_body_len = (size_t)len;
+        return 0;
+    }
     if (send_range(c, &o, start, o.size ? end : start - 1)) {
         json_decref(c->output);
         c->output = NULL;

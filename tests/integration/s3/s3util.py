@@ -1,4 +1,5 @@
-"""S3 fixtures: a boto3 S3 client on the test server, a fresh bucket, and helpers."""
+"""S3 test helpers and fixtures (imported by the test modules; a conftest.py here would shadow
+the shared tests/integration/conftest.py module): a boto3 S3 client, a fresh bucket, err()."""
 import uuid
 
 import pytest

@@ -3,7 +3,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import client
-from .conftest import err
+from s3util import bucket, err, s3  # noqa: F401 (fixtures)
 
 
 def test_create_list_head_delete(s3):
@@ -121,13 +121,18 @@ def test_virtual_hosted_style(nimbus, s3):
     s3.put_object(Bucket="vhost-bucket", Key="a/b.txt", Body=b"hello")
     # <bucket>.localhost resolves to loopback through the endpoint; address it by Host header
     import urllib.request
-    from botocore.auth import SigV4Auth
+    from botocore.auth import S3SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
     url = "http://vhost-bucket.localhost:%d/a/b.txt" % nimbus.port
     req = AWSRequest(method="GET", url=url)
-    SigV4Auth(Credentials("test", "test"), "s3", "us-east-1").add_auth(req)
-    r = urllib.request.Request("http://127.0.0.1:%d/a/b.txt" % nimbus.port, headers=dict(req.headers))
-    r.add_header("Host", "vhost-bucket.localhost:%d" % nimbus.port)
-    with urllib.request.urlopen(r, timeout=5) as resp:
-        assert resp.read() == b"hello"
+    S3SigV4Auth(Credentials("test", "test"), "s3", "us-east-1").add_auth(req)
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", nimbus.port, timeout=5)
+    headers = dict(req.headers)
+    headers["Host"] = "vhost-bucket.localhost:%d" % nimbus.port  # what the signature covered
+    conn.request("GET", "/a/b.txt", headers=headers)
+    resp = conn.getresponse()
+    body = resp.read()
+    assert resp.status == 200, body
+    assert body == b"hello"

@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import client
-from .conftest import err
+from s3util import bucket, err, s3  # noqa: F401 (fixtures)
 
 
 def blob_files(data_dir):

@@ -3,7 +3,7 @@ delimiter, max-keys, encoding-type=url, byte order."""
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import err
+from s3util import bucket, err, s3  # noqa: F401 (fixtures)
 
 KEYS = ["a", "b/1", "b/2", "b/3", "c", "d/x/1", "d/x/2", "d/y", "e", "Z", "a b", "\u00e9t\u00e9"]
 
@@ -75,9 +75,15 @@ def test_max_keys_zero_and_prefix_miss(s3, filled):
 
 
 def test_encoding_type_url(s3, filled):
+    # asked explicitly, botocore leaves the keys encoded (it decodes only when it asked itself,
+    # which every other listing here exercises)
     r = s3.list_objects_v2(Bucket=filled, EncodingType="url", Prefix="a")
-    # botocore decodes url-encoded keys back
-    assert [o["Key"] for o in r["Contents"]] == ["a", "a b"]
+    assert [o["Key"] for o in r["Contents"]] == ["a", "a+b"]
+    r = s3.list_objects_v2(Bucket=filled, EncodingType="url", Prefix="\u00e9")
+    assert [o["Key"] for o in r["Contents"]] == ["%C3%A9t%C3%A9"]
+    with pytest.raises(ClientError) as e:
+        s3.list_objects_v2(Bucket=filled, EncodingType="base64")
+    assert err(e) == (400, "InvalidArgument")
 
 
 def test_paginator_v2_many(s3, bucket):

@@ -6,7 +6,7 @@ import os
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import err
+from s3util import bucket, err, s3  # noqa: F401 (fixtures)
 
 MiB = 1024 * 1024
 

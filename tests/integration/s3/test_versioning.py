@@ -3,7 +3,7 @@ DELETE by version, MethodNotAllowed on a delete marker, ListObjectVersions."""
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import err
+from s3util import bucket, err, s3  # noqa: F401 (fixtures)
 
 
 def test_versions_and_markers(s3, bucket):
