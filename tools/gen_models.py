@@ -382,7 +382,7 @@ class ModelGen:
             w("0")
         w("};\nstatic const struct nb_op m%d_ops[] = {\n" % i)
         for r in self.op_rows:
-            w("{&nb_gen_models[%d],%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d},\n" % ((i,) + r))
+            w("{%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d},\n" % (r[:12] + (i,) + r[12:]))
         w("};\n\n")
 
     def model_row(self):

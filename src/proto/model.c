@@ -113,7 +113,7 @@ const nb_op *nb_model_op(const nb_model *m, const char *name)
 
 const char *nb_op_name(const nb_op *op)
 {
-    return nb_mstr(op->model, op->name);
+    return op->model < nb_gen_nmodels ? nb_mstr(&nb_gen_models[op->model], op->name) : "";
 }
 
 size_t nb_op_index(const nb_op *op)

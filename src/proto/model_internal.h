@@ -125,7 +125,6 @@ struct nb_limits {
 };
 
 struct nb_op {
-    const struct nb_model *model; /* the model this operation belongs to */
     uint32_t name;
     uint32_t uri;            /* requestUri, e.g. "/{Bucket}/{Key+}?uploads" */
     uint32_t result_wrapper; /* query: "<Op>Result" */
@@ -138,8 +137,11 @@ struct nb_op {
     uint16_t nerrors;
     uint16_t response_code; /* http.responseCode, 0 = 200 */
     uint16_t index;         /* position in nb_model.ops (sorted by name) */
-    uint8_t method;         /* enum nb_method */
-    uint8_t flags;          /* NB_OF_* */
+    /* The model's index in nb_gen_models: an index rather than a pointer, because pointers
+     * in these tables would be relocated at load time, dirtying their pages in every process. */
+    uint16_t model;
+    uint8_t method; /* enum nb_method */
+    uint8_t flags;  /* NB_OF_* */
 };
 
 struct nb_model {
