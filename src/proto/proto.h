@@ -102,7 +102,7 @@ int nb_proto_parse(const nb_model *m, const nb_op *op, const nb_wire_req *w, jso
 
 typedef struct nb_wire_resp {
     int status;
-    nb_header headers[64]; /* names and values live in the arena passed in */
+    nb_header headers[160]; /* names and values in the arena; S3 metadata can take 2 KB of them */
     size_t nheaders;
     nb_buf body; /* heap; the caller frees it with nb_buf_free */
 } nb_wire_resp;
