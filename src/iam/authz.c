@@ -614,19 +614,27 @@ static const char *action_vendor(const nb_model *m)
     return p;
 }
 
-/* The dispatcher may not have filled c->model and c->svc: find them from the operation (a
- * pointer compare per service). */
+/* The dispatcher may not have filled c->model and c->svc: find them from the operation (one
+ * pointer compare per service, against a table built once). */
+static const nb_model *svc_models[64];
+static pthread_once_t svc_models_once = PTHREAD_ONCE_INIT;
+
+static void svc_models_init(void)
+{
+    for (size_t i = 0; i < nb_services_count() && i < NB_ARRAY_LEN(svc_models); i++)
+        svc_models[i] = nb_model_find(nb_service_at(i)->model);
+}
+
 static void fill_model(nb_call *c)
 {
-    if (c->model && c->svc) return;
-    if (!c->op) return;
+    if ((c->model && c->svc) || !c->op) return;
+    pthread_once(&svc_models_once, svc_models_init);
     size_t idx = nb_op_index(c->op);
-    for (size_t i = 0; i < nb_services_count(); i++) {
-        const nb_service *s = nb_service_at(i);
-        const nb_model *m = nb_model_find(s->model);
+    for (size_t i = 0; i < nb_services_count() && i < NB_ARRAY_LEN(svc_models); i++) {
+        const nb_model *m = svc_models[i];
         if (m && idx < nb_model_nops(m) && nb_model_op_at(m, idx) == c->op) {
             if (!c->model) c->model = m;
-            if (!c->svc) c->svc = s;
+            if (!c->svc) c->svc = nb_service_at(i);
             return;
         }
     }
