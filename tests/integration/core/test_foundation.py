@@ -58,13 +58,13 @@ def test_unknown_access_key(nimbus):
 
 
 def test_operation_without_handler_is_not_implemented(boto):
-    sts = boto("sts")
+    ec2 = boto("ec2")
     with pytest.raises(botocore.exceptions.ClientError) as e:
-        sts.get_session_token()
+        ec2.describe_vpn_gateways()
     assert err_code(e) == "NotImplemented"
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
-    assert "GetSessionToken" in e.value.response["Error"]["Message"]
-    assert "sts" in e.value.response["Error"]["Message"]
+    assert "DescribeVpnGateways" in e.value.response["Error"]["Message"]
+    assert "ec2" in e.value.response["Error"]["Message"]
 
 
 def test_not_implemented_cli(nimbus):
