@@ -174,6 +174,69 @@ def default_xml_namespace(model):
     return "https://%s.amazonaws.com/doc/%s/" % (md["endpointPrefix"], md["apiVersion"])
 
 
+# ---- SQS over the JSON protocol (synthesized) ----
+# Debian's botocore 1.29 models SQS as `query` only; current SDKs speak awsJson1_0 to it
+# (X-Amz-Target: AmazonSQS.<Op>). The JSON model is the same shapes with the XML naming
+# traits dropped (JSON keys are member names), plus the message-move operations that newer
+# models add. It is emitted after the query model under the same folder name "sqs", so the
+# folder/signing-name aliases keep pointing at the query model while the target prefix
+# "AmazonSQS" finds this one, and both resolve to the same service (src/svc/sqs/).
+SQS_JSON_EXTRA_SHAPES = {
+    "NbMoveString": {"type": "string"},
+    "NbMoveInt": {"type": "integer"},
+    "NbMoveLong": {"type": "long"},
+    "StartMessageMoveTaskRequest": {"type": "structure", "required": ["SourceArn"], "members": {
+        "SourceArn": {"shape": "NbMoveString"}, "DestinationArn": {"shape": "NbMoveString"},
+        "MaxNumberOfMessagesPerSecond": {"shape": "NbMoveInt"}}},
+    "StartMessageMoveTaskResult": {"type": "structure", "members": {
+        "TaskHandle": {"shape": "NbMoveString"}}},
+    "CancelMessageMoveTaskRequest": {"type": "structure", "required": ["TaskHandle"], "members": {
+        "TaskHandle": {"shape": "NbMoveString"}}},
+    "CancelMessageMoveTaskResult": {"type": "structure", "members": {
+        "ApproximateNumberOfMessagesMoved": {"shape": "NbMoveLong"}}},
+    "ListMessageMoveTasksRequest": {"type": "structure", "required": ["SourceArn"], "members": {
+        "SourceArn": {"shape": "NbMoveString"}, "MaxResults": {"shape": "NbMoveInt"}}},
+    "ListMessageMoveTasksResult": {"type": "structure", "members": {
+        "Results": {"shape": "ListMessageMoveTasksResultEntryList"}}},
+    "ListMessageMoveTasksResultEntryList": {"type": "list", "member": {
+        "shape": "ListMessageMoveTasksResultEntry"}},
+    "ListMessageMoveTasksResultEntry": {"type": "structure", "members": {
+        "TaskHandle": {"shape": "NbMoveString"}, "Status": {"shape": "NbMoveString"},
+        "SourceArn": {"shape": "NbMoveString"}, "DestinationArn": {"shape": "NbMoveString"},
+        "MaxNumberOfMessagesPerSecond": {"shape": "NbMoveInt"},
+        "ApproximateNumberOfMessagesMoved": {"shape": "NbMoveLong"},
+        "ApproximateNumberOfMessagesToMove": {"shape": "NbMoveLong"},
+        "FailureReason": {"shape": "NbMoveString"}, "StartedTimestamp": {"shape": "NbMoveLong"}}},
+    "NbMessageSystemAttributeList": {"type": "list", "member": {"shape": "NbMoveString"}},
+}
+
+
+def sqs_json_variant(query_model):
+    m = json.loads(json.dumps(query_model))
+    md = m["metadata"]
+    md.update(protocol="json", jsonVersion="1.0", targetPrefix="AmazonSQS", awsQueryCompatible={})
+    md.pop("xmlNamespace", None)
+    xml_traits = ("locationName", "queryName", "flattened", "xmlNamespace", "xmlAttribute")
+    for s in m["shapes"].values():
+        for t in xml_traits:
+            s.pop(t, None)
+        refs = list(s.get("members", {}).values()) + [s[k] for k in ("member", "key", "value") if k in s]
+        for ref in refs:
+            for t in xml_traits:
+                ref.pop(t, None)
+    for op in m["operations"].values():
+        if "output" in op:
+            op["output"].pop("resultWrapper", None)
+    m["shapes"].update(json.loads(json.dumps(SQS_JSON_EXTRA_SHAPES)))
+    m["shapes"]["ReceiveMessageRequest"]["members"]["MessageSystemAttributeNames"] = {
+        "shape": "NbMessageSystemAttributeList"}
+    for op in ("StartMessageMoveTask", "CancelMessageMoveTask", "ListMessageMoveTasks"):
+        m["operations"][op] = {"name": op, "http": {"method": "POST", "requestUri": "/"},
+                               "input": {"shape": op + "Request"},
+                               "output": {"shape": op + "Result"}}
+    return m
+
+
 class ModelGen:
     def __init__(self, idx, folder, model, pool):
         self.idx = idx
@@ -415,6 +478,8 @@ def main():
     folders = [f for f in folders if not (f in seen or seen.add(f))]
     pool = Pool()
     gens = [ModelGen(i, f, load_model(args.botocore, f), pool) for i, f in enumerate(folders)]
+    if "sqs" in folders:  # after every botocore model: the query model keeps the "sqs" aliases
+        gens.append(ModelGen(len(gens), "sqs", sqs_json_variant(gens[folders.index("sqs")].model), pool))
 
     aliases, signing, targets = {}, {}, {}
     for g in gens:
