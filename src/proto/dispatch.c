@@ -165,6 +165,10 @@ static void reply_error(dctx *d, const nb_aws_error *e)
         return;
     }
     if (r->log_service == NULL && d->model) r->log_service = nb_model_name(d->model);
+    /* Raw headers the handler added belong to its error answers too (S3's
+     * x-amz-delete-marker on a 404, SQS's x-amzn-query-error in JSON mode). */
+    for (size_t i = 0; i < d->call.out_nheaders && w.nheaders < NB_ARRAY_LEN(w.headers); i++)
+        w.headers[w.nheaders++] = d->call.out_headers[i];
     if (e->status >= 500) nb_warn("request %s: %d %s: %s", r->request_id, e->status, e->code, e->message);
     send_wire(d, &w);
 }
@@ -530,6 +534,8 @@ static void run_call(dctx *d, bool on_loop)
     nb_req *r = d->r;
     c->op = d->op;
     c->op_name = nb_op_name(d->op);
+    c->model = d->model;
+    c->svc = d->svc;
     r->log_operation = c->op_name;
     r->log_account = c->who.account[0] ? c->who.account : NULL;
     r->log_principal = c->who.arn[0] ? c->who.arn : (c->who.type == NB_PRINCIPAL_ANONYMOUS ? "anonymous" : NULL);
@@ -934,6 +940,15 @@ void nb_dispatch_request(nb_req *r)
         }
         if (rc == 0) {
             d->model = nb_model_by_signing_name(d->auth->service);
+            /* A service served in two protocols under one signing name (SQS: query for older
+             * SDKs, JSON for current ones): X-Amz-Target picks the JSON model. */
+            size_t tn;
+            const char *t = d->model ? nb_req_header(r, "x-amz-target", &tn) : NULL;
+            if (t && strcmp(nb_model_protocol(d->model), "json") != 0) {
+                const char *dot = memchr(t, '.', tn);
+                const nb_model *jm = nb_model_by_target_prefix(t, dot ? (size_t)(dot - t) : tn);
+                if (jm && !strcmp(nb_model_signing_name(jm), d->auth->service)) d->model = jm;
+            }
             if (!d->model) {
                 reply_err(d, 501, "NotImplemented",
                           "Nimbus does not serve the service '%s' yet.", d->auth->service);
