@@ -177,6 +177,15 @@ void nb_admin_handle(nb_req *r)
     } else if (p.n >= 17 && memcmp(p.p, "/_nimbus/accounts", 17) == 0 && (p.n == 17 || p.p[17] == '/')) {
         nb_admin_accounts(r);
     } else {
+        /* /_nimbus/<service>/...: paths a service serves itself (nb_service.admin). */
+        for (size_t i = 0; i < nb_services_count(); i++) {
+            const nb_service *s = nb_service_at(i);
+            size_t n = strlen(s->name);
+            if (s->admin && p.n > 10 + n && !memcmp(p.p + 9, s->name, n) && p.p[9 + n] == '/') {
+                s->admin(r);
+                return;
+            }
+        }
         reply_msg(r, 404, "NotFound", "no such admin resource");
     }
 }

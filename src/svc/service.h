@@ -144,6 +144,11 @@ struct nb_service {
      * ctx, an object of lowercase key -> string or array of strings
      * (nb_authz_context_set/add of iam/policy.h). Return 0, or -1 to fail the call (c->err). */
     int (*authz_context)(nb_call *c, json_t *ctx);
+    /* The service's own paths on the admin surface, /_nimbus/<name>/... (SNS: the signing
+     * certificate, subscription confirmation links, the mailbox). Called on the loop thread
+     * with the raw request; it answers like any nb_req handler (nb_resp_simple, or
+     * nb_req_offload to block). Authentication and loopback checks are its own. NULL = none. */
+    void (*admin)(nb_req *r);
 };
 
 /* The registry built from services.def. */
