@@ -100,11 +100,11 @@ def test_orphans_collected_at_start(nimbus_factory):
 def test_overwrite_removes_old_file(nimbus_factory):
     srv = nimbus_factory()
     s3 = client(srv, "s3")
-    s3.create_bucket(Bucket="ow")
+    s3.create_bucket(Bucket="ow-bucket")
     for i in range(5):
-        s3.put_object(Bucket="ow", Key="k", Body=b"v%d" % i)
+        s3.put_object(Bucket="ow-bucket", Key="k", Body=b"v%d" % i)
     assert len(blob_files(srv.data_dir)) == 1
-    s3.delete_object(Bucket="ow", Key="k")
+    s3.delete_object(Bucket="ow-bucket", Key="k")
     assert blob_files(srv.data_dir) == []
 
 
