@@ -319,10 +319,12 @@ static int parse_host(const char *host, int port, struct sockaddr_storage *ss, s
     return 0;
 }
 
-static char *errf(const char *fmt, const char *a, int e)
+/* A malloc'd "http: cannot listen on host:port: reason" for nb_http_listen's *err. */
+static char *listen_err(const char *host, int port, const char *why)
 {
     char *m = NULL;
-    if (asprintf(&m, fmt, a, strerror(e)) < 0) return nb_xstrdup("http: listen failed");
+    if (asprintf(&m, "http: cannot listen on %s:%d: %s", host ? host : "", port, why) < 0)
+        return nb_xstrdup("http: listen failed");
     return m;
 }
 
@@ -337,7 +339,7 @@ int nb_http_listen(nb_http_listener *l, char **err)
     struct sockaddr_storage ss;
     socklen_t sl;
     if (parse_host(l->host, l->port, &ss, &sl) < 0) {
-        if (err) *err = errf("http: cannot resolve listen host %s%s", l->host ? l->host : "", 0);
+        if (err) *err = listen_err(l->host, l->port, "cannot resolve the host");
         return -1;
     }
     nb_lsn *lsn = nb_xcalloc(1, sizeof(*lsn));
@@ -351,8 +353,26 @@ int nb_http_listen(nb_http_listener *l, char **err)
             return -1;
         }
     }
-    lsn->socks = nb_xcalloc((size_t)g_nloops, sizeof(nb_lsock));
     int port = l->port;
+    if (port != 0) {
+        /* SO_REUSEPORT would let us silently join a port another process listens on (a
+         * second nimbus would split the traffic with the first). A probe without it fails
+         * with EADDRINUSE in that case; SO_REUSEADDR keeps TIME_WAIT leftovers harmless. */
+        int probe = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int one = 1;
+        if (probe >= 0) {
+            setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+            if (bind(probe, (struct sockaddr *)&ss, sl) < 0 && errno == EADDRINUSE) {
+                close(probe);
+                if (lsn->ctx) SSL_CTX_free(lsn->ctx);
+                free(lsn);
+                if (err) *err = listen_err(l->host, port, strerror(EADDRINUSE));
+                return -1;
+            }
+            close(probe);
+        }
+    }
+    lsn->socks = nb_xcalloc((size_t)g_nloops, sizeof(nb_lsock));
     for (int i = 0; i < g_nloops; i++) {
         nb_lsock *ls = &lsn->socks[i];
         ls->io.kind = NB_IO_LISTENER;
@@ -391,7 +411,7 @@ int nb_http_listen(nb_http_listener *l, char **err)
         close(fd);
         errno = e;
     fail:
-        if (err) *err = errf("http: cannot listen on %s: %s", l->host ? l->host : "", errno);
+        if (err) *err = listen_err(l->host, port, strerror(errno));
         for (int j = 0; j < i; j++) close(lsn->socks[j].fd);
         if (lsn->ctx) SSL_CTX_free(lsn->ctx);
         free(lsn->socks);

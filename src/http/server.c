@@ -1119,11 +1119,14 @@ const char *nb_req_header(const nb_req *r, const char *name, size_t *len)
     return NULL;
 }
 
-/* Send "100 Continue" the first time the handler wants a body the client is holding back. */
+/* Send "100 Continue" the first time the handler wants a body the client is holding back.
+ * Also for an empty body (Content-Length: 0): botocore, after a final answer to an Expect
+ * request, keeps that answer's status line on the connection and misreads the next Expect
+ * request's response there (it hangs); nginx and S3 send the 100 as well. */
 static void maybe_100_locked(nb_conn *c, nb_reqi *ri)
 {
     if (!ri->pub.expect_continue || ri->sent_100 || ri->resp_started) return;
-    if (ri->body_state != NB_BODY_READING || ri->body_known_empty || c->dead) return;
+    if (ri->body_state != NB_BODY_READING || c->dead) return;
     static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
     if (out_append_locked(c, cont, sizeof(cont) - 1) == 0) {
         ri->sent_100 = true;
@@ -1248,13 +1251,14 @@ static void resp_start(nb_req *r, int status, const nb_header *hdrs, size_t nhdr
     ri->no_body = is_head(ri) || bodiless;
     bool keep = r->keep_alive && !ri->close_req && !c->peer_eof && !c->dead &&
                 !atomic_load(&nb_http_stopping);
+    /* Expect answered with a final status instead of 100: the client may still be holding
+     * the body back, and botocore misreads the next Expect request on this connection (see
+     * maybe_100_locked). A fresh connection is the safe state for both. */
+    if (r->expect_continue && !ri->sent_100) keep = false;
     if (ri->body_state == NB_BODY_READING && !ri->body_known_empty && !ri->body_wanted) {
         /* Answered without reading the body: keep the connection only if what is left is
-         * small enough to drain, and the client is not waiting for a 100 Continue. */
-        if (r->expect_continue && !ri->sent_100)
-            keep = false;
-        else if (r->chunked || (uint64_t)r->content_length - ri->body_in > NB_DRAIN_MAX)
-            keep = false;
+         * small enough to drain. */
+        if (r->chunked || (uint64_t)r->content_length - ri->body_in > NB_DRAIN_MAX) keep = false;
     }
     if (ri->toobig) keep = false;
     if (content_length < 0 && !ri->no_body && r->http_minor == 0) keep = false;
@@ -1467,8 +1471,9 @@ static void req_finish(nb_conn *c)
     ri->bq = NULL;
     ri->blen = ri->boff = ri->bcap = 0;
     UNLOCK(c);
+    if (ri->pub.expect_continue && !ri->sent_100) close = true;
     if (!close && bs == NB_BODY_READING && !ri->body_known_empty) {
-        if ((ri->pub.expect_continue && !ri->sent_100) || ri->toobig)
+        if (ri->toobig)
             close = true;
         else if (ri->pub.content_length >= 0 &&
                  (uint64_t)ri->pub.content_length - ri->body_in > NB_DRAIN_MAX)

@@ -341,6 +341,20 @@ static void test_expect_continue(void)
     CHECK(strstr(raw, "Connection: close\r\n") != NULL);
     CHECK(tc_closed(&c));
     close(c.fd);
+    /* Expect with an empty body: still a 100 when the handler reads (botocore relies on it),
+     * and a close when it answers without one (regression: aws s3 sync hung on a read). */
+    tc_open(&c);
+    tc_sends(&c, "PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nExpect: 100-continue\r\n\r\n");
+    n = recv(c.fd, raw, 25, MSG_WAITALL);
+    raw[n > 0 ? n : 0] = 0;
+    CHECK(strcmp(raw, "HTTP/1.1 100 Continue\r\n\r\n") == 0);
+    CHECK(tc_read(&c, &t, false) == 0 && t.status == 200 && t.body.len == 0 && !t.close_hdr);
+    nb_buf_free(&t.body);
+    tc_sends(&c, "PUT /noread HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nExpect: 100-continue\r\n\r\n");
+    CHECK(tc_read(&c, &t, false) == 0 && t.status == 200 && t.close_hdr);
+    nb_buf_free(&t.body);
+    CHECK(tc_closed(&c));
+    close(c.fd);
     /* Without Expect, a small unread body is drained and the connection kept. */
     tc_open(&c);
     tc_sends(&c, "PUT /noread HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbody"
@@ -648,6 +662,12 @@ int main(void)
     CHECK(nb_http_listen(&l, &err) == 0);
     g_port = l.port;
     CHECK(g_port > 0);
+    /* A port someone listens on is refused, even though we use SO_REUSEPORT ourselves. */
+    nb_http_listener dup = {.host = "127.0.0.1", .port = g_port, .on_request = on_request};
+    char *derr = NULL;
+    CHECK(nb_http_listen(&dup, &derr) < 0);
+    CHECK(derr && strstr(derr, "in use") != NULL);
+    free(derr);
 
     char certp[64], keyp[64];
     snprintf(certp, sizeof(certp), "/tmp/nb-test-http-%d.crt", (int)getpid());
