@@ -161,9 +161,16 @@ static void reply_error(dctx *d, const nb_aws_error *e)
     const char *res = d->call.error_resource ? d->call.error_resource : resource;
     if (nb_proto_serialize_error(d->model, proto, e, r->request_id, res, r->arena, &w) < 0) {
         nb_buf_free(&w.body);
+        json_t *x = e->extra;
+        ((nb_aws_error *)e)->extra = NULL;
         nb_resp_simple(r, e->status, "text/plain", e->message, strlen(e->message), NULL, 0);
+        json_decref(x);
         return;
     }
+    /* Headers a handler set still go out with its error (S3: x-amz-delete-marker and
+     * x-amz-version-id on the 404/405 of a delete marker). */
+    for (size_t i = 0; i < d->call.out_nheaders && w.nheaders < NB_ARRAY_LEN(w.headers); i++)
+        w.headers[w.nheaders++] = d->call.out_headers[i];
     if (r->log_service == NULL && d->model) r->log_service = nb_model_name(d->model);
     /* Raw headers the handler added belong to its error answers too (S3's
      * x-amz-delete-marker on a 404, SQS's x-amzn-query-error in JSON mode). */
@@ -467,6 +474,7 @@ static void finish(dctx *d, int rc)
 {
     nb_call *c = &d->call;
     nb_req *r = d->r;
+    json_t *in = c->input, *out = c->output; /* heap documents, released after the answer */
     body_reader_free(c->body);
     c->body = NULL;
     if (rc != 0) {
@@ -520,11 +528,9 @@ static void finish(dctx *d, int rc)
             }
         }
     }
-    if (c->input) json_decref(c->input);
-    if (c->output) json_decref(c->output);
-    c->input = c->output = NULL;
-    if (c->err.extra) json_decref(c->err.extra);
-    c->err.extra = NULL;
+    /* d and c lived in the request's arena, gone with nb_resp_end(): only locals now. */
+    json_decref(in);
+    json_decref(out);
 }
 
 /* Decode, authorize and run (or offload). The body, if any, is in d->body. */
