@@ -485,6 +485,47 @@ static json_t *build_context(nb_call *c, const struct nb_authz_set *s)
     return ctx;
 }
 
+/* Per-thread reuse of the last context built (read-only once built: the evaluator only reads
+ * it). The key is everything build_context reads apart from the input's tags. */
+static __thread struct {
+    json_t *ctx;
+    const struct nb_authz_set *set; /* referenced while cached, so its address is not reused */
+    uint64_t gen;
+    int64_t sec;
+    bool tls, temporary;
+    char ip[48];
+    char ua[128];
+    const char *region;
+} tl;
+
+static json_t *shared_context(nb_call *c, const struct nb_authz_set *s)
+{
+    int64_t sec = nb_clock_now();
+    const char *ua = c->http ? nb_req_header(c->http, "user-agent", NULL) : NULL;
+    bool tls = c->http && c->http->tls;
+    const char *ip = c->http ? c->http->peer_ip : "";
+    bool hit = tl.ctx && tl.set == s && tl.gen == nb_identity_generation() && tl.sec == sec && tl.tls == tls &&
+               tl.temporary == c->who.temporary && tl.region == c->region && strcmp(tl.ip, ip) == 0 &&
+               strlen(ua ? ua : "") < sizeof(tl.ua) && strcmp(tl.ua, ua ? ua : "") == 0 &&
+               !(c->http && nb_req_header(c->http, "referer", NULL));
+    if (hit) return json_incref(tl.ctx);
+    json_t *ctx = build_context(c, s);
+    if (!ctx) return NULL;
+    json_decref(tl.ctx);
+    if (tl.set) nb_authz_set_release(tl.set);
+    tl.ctx = json_incref(ctx);
+    tl.set = s;
+    if (s) atomic_fetch_add(&((struct nb_authz_set *)s)->refs, 1);
+    tl.gen = nb_identity_generation();
+    tl.sec = sec;
+    tl.tls = tls;
+    tl.temporary = c->who.temporary;
+    tl.region = c->region;
+    snprintf(tl.ip, sizeof(tl.ip), "%s", ip);
+    snprintf(tl.ua, sizeof(tl.ua), "%s", ua ? ua : "");
+    return ctx;
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Decision
  * ------------------------------------------------------------------------------------------- */
@@ -548,19 +589,25 @@ int nb_authz_check(nb_call *c, const nb_authz_check_args *a)
             return deny(c, a->action, a->resource, "because no identity-based policy allows the action");
         }
     }
-    json_t *ctx = build_context(c, s);
+    /* Requests that add nothing of their own (no tags in the input, no extra keys, no service
+     * keys) share this thread's context while the caller, peer and second are the same. */
+    bool own = a->context || (c->svc && c->svc->authz_context && !a->skip_service_context) ||
+               (c->input && (json_object_get(c->input, "Tags") || json_object_get(c->input, "tags") ||
+                             json_object_get(c->input, "TagList")));
+    json_t *ctx = own ? build_context(c, s) : shared_context(c, s);
     if (!ctx) {
         nb_authz_set_release(s);
         return nb_call_error(c, 503, "ServiceUnavailable", "Out of memory.");
     }
     if (a->context) json_object_update(ctx, a->context);
-    if (c->svc && c->svc->authz_context && !a->skip_service_context && c->svc->authz_context(c, ctx) < 0) {
+    if (own && c->svc && c->svc->authz_context && !a->skip_service_context && c->svc->authz_context(c, ctx) < 0) {
         json_decref(ctx);
         nb_authz_set_release(s);
         return -1;
     }
+    /* The canonical id (a SHA-256) matters only to resource policies naming CanonicalUser. */
     char canon[65] = "";
-    if (who->account[0]) nb_canonical_user_id(who->account, canon);
+    if (rp && who->account[0]) nb_canonical_user_id(who->account, canon);
     nb_authz_request req = {
         .action = a->action,
         .resource = a->resource && *a->resource ? a->resource : NULL,
