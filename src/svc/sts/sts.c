@@ -71,6 +71,21 @@ static int store_fn(sqlite3 *h, void *arg)
     return rc;
 }
 
+/* Sessions expired for more than a day leave the credential store too (their rows go in
+ * store_fn); checked every 64 sessions issued, so the scan stays off the common path. */
+static bool long_expired(const nb_cred *c, void *arg)
+{
+    return c->session_token[0] && c->expires && c->expires < *(const int64_t *)arg;
+}
+
+static void sweep_expired(void)
+{
+    static _Atomic unsigned issued;
+    if (++issued % 64) return;
+    int64_t cutoff = nb_clock_now() - 86400;
+    nb_creds_remove_where(long_expired, &cutoff);
+}
+
 /* Persist the session, register its key, and answer Credentials. */
 static int issue(nb_call *c, session *s, json_t *out)
 {
@@ -92,6 +107,7 @@ static int issue(nb_call *c, session *s, json_t *out)
     cr.active = true;
     nb_identity_session_principal(&cr.who, s->kind, s->account, s->arn, s->user_id, s->name, s->key);
     nb_creds_put(&cr);
+    sweep_expired();
     json_object_set_new(out, "Credentials",
                         json_pack("{s:s, s:s, s:s, s:f}", "AccessKeyId", s->key, "SecretAccessKey", s->secret,
                                   "SessionToken", s->token, "Expiration", s->expires));
