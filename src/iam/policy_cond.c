@@ -182,7 +182,8 @@ int nb_pol_expand(const struct pol_pat *pat, const struct pol_rctx *rc, bool glo
         size_t n;
         char buf[48];
         if (pt->text) {
-            int rc2 = glob ? sbuf_put_glob(b, pt->text, pt->len, true) : sbuf_put(b, pt->text, pt->len);
+            int rc2 = glob && !pt->plain ? sbuf_put_glob(b, pt->text, pt->len, true)
+                                         : sbuf_put(b, pt->text, pt->len);
             if (rc2) return -1;
             continue;
         }

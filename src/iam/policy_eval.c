@@ -65,18 +65,27 @@ static bool resource_matches(const struct pol_stmt *st, struct pol_rctx *rc)
     bool m = false;
     for (uint32_t i = 0; i < st->nresources && !m; i++) {
         const struct pol_pat *p = &st->resources[i];
+        if (p->any) {
+            m = true;
+            break;
+        }
+        if (p->prefixlen && (rc->reslen < p->prefixlen || memcmp(p->raw, rc->res, p->prefixlen)))
+            continue; /* its fixed start differs: no glob, no expansion */
+        /* The literal prefix is known to match (it holds no '\\', so it is the same in the
+         * escaped glob and in an expansion): glob only what follows it. */
+        size_t k = p->prefixlen;
         if (p->nparts == 0) {
             if (!p->wild && p->glob == p->raw)
-                m = p->rawlen == rc->reslen && memcmp(p->raw, rc->res, rc->reslen) == 0;
+                m = p->rawlen == rc->reslen; /* all of it was the prefix */
             else
-                m = nb_pol_glob(p->glob, p->globlen, rc->res, rc->reslen, false);
+                m = nb_pol_glob(p->glob + k, p->globlen - k, rc->res + k, rc->reslen - k, false);
             continue;
         }
         struct pol_sbuf sb;
         nb_pol_sbuf_init(&sb);
         int e = nb_pol_expand(p, rc, true, &sb);
         if (e < 0) rc->oom = true;
-        if (e > 0) m = nb_pol_glob(sb.p, sb.len, rc->res, rc->reslen, false);
+        if (e > 0) m = nb_pol_glob(sb.p + k, sb.len - k, rc->res + k, rc->reslen - k, false);
         nb_pol_sbuf_free(&sb);
     }
     return st->not_resource ? !m : m;
@@ -186,15 +195,20 @@ struct pol_hit {
     uint32_t allow_stmt;
 };
 
-/* Scan p; stops at the first applicable Deny. Once an allow as strong as can be is known,
- * further Allow statements are skipped: only denies can still change the outcome. */
+/* Scan p; stops at the first applicable Deny. Once an allow as strong as can be is known
+ * (here, or in an earlier policy of the same set: want_allow false), Allow statements are
+ * skipped: only denies can still change the outcome. Statements and whole policies with no
+ * action for the request's vendor are skipped on their vendor masks. */
 static void eval_policy(const nb_policy *p, struct pol_rctx *rc, bool check_principal,
-                        struct pol_hit *h)
+                        bool want_allow, struct pol_hit *h)
 {
     memset(h, 0, sizeof(*h));
+    uint64_t bit = POL_SVCBIT(rc->svchash);
+    if (!((p->deny_mask | (want_allow ? p->allow_mask : 0)) & bit)) return;
     for (uint32_t i = 0; i < p->nstmts; i++) {
         const struct pol_stmt *st = &p->stmts[i];
-        if (!st->deny && h->allow == NB_PRINCIPAL_MATCH_DIRECT) continue;
+        if (!(st->svcmask & bit)) continue;
+        if (!st->deny && (!want_allow || h->allow == NB_PRINCIPAL_MATCH_DIRECT)) continue;
         if (!action_matches(st, rc)) continue;
         enum nb_principal_match pm = NB_PRINCIPAL_MATCH_DIRECT;
         if (check_principal && st->has_principal) {
@@ -252,7 +266,7 @@ enum nb_decision nb_authz_evaluate(const nb_authz_request *r, const nb_authz_pol
         for (size_t i = 0; i < ps->nidentity; i++) {
             const nb_policy *p = ps->identity[i];
             if (!p) continue;
-            eval_policy(p, &rc, false, &h);
+            eval_policy(p, &rc, false, !id_allow, &h);
             if (h.deny) {
                 set_explain(ex, NB_AUTHZ_DENIED_EXPLICIT, NB_AUTHZ_IN_IDENTITY, p, i, h.deny_stmt);
                 return NB_DECISION_EXPLICIT_DENY;
@@ -264,7 +278,7 @@ enum nb_decision nb_authz_evaluate(const nb_authz_request *r, const nb_authz_pol
             }
         }
         if (ps->boundary) {
-            eval_policy(ps->boundary, &rc, false, &h);
+            eval_policy(ps->boundary, &rc, false, true, &h);
             if (h.deny) {
                 set_explain(ex, NB_AUTHZ_DENIED_EXPLICIT, NB_AUTHZ_IN_BOUNDARY, ps->boundary, 0,
                             h.deny_stmt);
@@ -275,7 +289,7 @@ enum nb_decision nb_authz_evaluate(const nb_authz_request *r, const nb_authz_pol
         for (size_t i = 0; i < ps->nsession; i++) {
             const nb_policy *p = ps->session[i];
             if (!p) continue;
-            eval_policy(p, &rc, false, &h);
+            eval_policy(p, &rc, false, !ses_allow, &h);
             if (h.deny) {
                 set_explain(ex, NB_AUTHZ_DENIED_EXPLICIT, NB_AUTHZ_IN_SESSION, p, i, h.deny_stmt);
                 return NB_DECISION_EXPLICIT_DENY;
@@ -287,7 +301,7 @@ enum nb_decision nb_authz_evaluate(const nb_authz_request *r, const nb_authz_pol
     enum nb_principal_match res = NB_PRINCIPAL_MATCH_NONE;
     uint32_t res_stmt = 0;
     if (ps->resource) {
-        eval_policy(ps->resource, &rc, principal_checked(ps->resource), &h);
+        eval_policy(ps->resource, &rc, principal_checked(ps->resource), true, &h);
         if (h.deny) {
             set_explain(ex, NB_AUTHZ_DENIED_EXPLICIT, NB_AUTHZ_IN_RESOURCE, ps->resource, 0,
                         h.deny_stmt);
@@ -375,7 +389,7 @@ enum nb_decision nb_policy_evaluate(const nb_policy *p, const nb_authz_request *
     struct pol_rctx rc;
     rctx_init(&rc, r);
     struct pol_hit h;
-    eval_policy(p, &rc, principal_checked(p), &h);
+    eval_policy(p, &rc, principal_checked(p), true, &h);
     if (h.deny) {
         set_explain(ex, NB_AUTHZ_DENIED_EXPLICIT, NB_AUTHZ_IN_IDENTITY, p, 0, h.deny_stmt);
         return NB_DECISION_EXPLICIT_DENY;
@@ -397,7 +411,7 @@ enum nb_principal_match nb_policy_matches_principal(const nb_policy *p, const nb
     struct pol_rctx rc;
     rctx_init(&rc, r);
     struct pol_hit h;
-    eval_policy(p, &rc, principal_checked(p), &h);
+    eval_policy(p, &rc, principal_checked(p), true, &h);
     if (h.deny || rc.oom) return NB_PRINCIPAL_MATCH_NONE;
     return h.allow;
 }

@@ -20,6 +20,7 @@ struct pol_part {
     const char *deflt; /* ${key, 'default'}: text used when the key is absent */
     uint32_t deflen;
     bool has_default;
+    bool plain; /* literal text without '\\': copied as it is into a glob */
 };
 
 struct pol_pat {
@@ -28,6 +29,10 @@ struct pol_pat {
     const char *glob; /* raw with '\' escaped for the glob matcher; == raw when it had none */
     uint32_t globlen;
     bool wild;       /* raw holds '*' or '?' */
+    bool any;        /* raw is only stars: matches every string (no scan needed) */
+    /* Length of the literal text the pattern starts with (before any wildcard, '\\' or
+     * variable): a subject must start with it, a cheap test before globbing or expanding. */
+    uint32_t prefixlen;
     uint16_t nparts; /* > 0: has policy variables */
     struct pol_part *parts;
 };
@@ -104,7 +109,12 @@ struct pol_cond {
     struct pol_cvalue *values;
 };
 
+/* Bit of a vendor in the 64-bit vendor masks below: a cheap pre-filter, exact matching follows. */
+#define POL_SVCBIT(hash) (UINT64_C(1) << ((hash) & 63))
+
 struct pol_stmt {
+    /* Vendors the statement's Action can match (all bits for "*", "*:..." and NotAction). */
+    uint64_t svcmask;
     bool deny;
     bool not_action, not_resource, not_principal;
     bool has_principal; /* Principal or NotPrincipal given */
@@ -123,6 +133,9 @@ struct nb_policy {
     const char *version;
     uint32_t nstmts;
     struct pol_stmt *stmts;
+    /* Unions of the statements' vendor masks, so a policy with nothing for the request's
+     * vendor, or only Allows when an allow is already known, is skipped without a scan. */
+    uint64_t allow_mask, deny_mask;
 };
 
 /* ---- helpers shared between files (policy_match.c) ---- */

@@ -44,7 +44,11 @@ bool nb_pol_glob(const char *p, size_t pn, const char *s, size_t sn, bool fold)
         if (pi < pn) {
             unsigned char c = (unsigned char)p[pi];
             if (c == '*') {
-                star_p = ++pi;
+                /* A run of stars is one star; a trailing one matches the rest at once (the
+                 * common "bucket/<star>" and a lone star cost no scan of the subject). */
+                while (pi < pn && p[pi] == '*') pi++;
+                if (pi == pn) return true;
+                star_p = pi;
                 star_s = si;
                 continue;
             }
@@ -109,6 +113,7 @@ bool nb_pol_arn_like(const char *p, size_t pn, const char *s, size_t sn)
 
 bool nb_pol_parse_bool(const char *s, size_t n, bool *out)
 {
+    if (n != 4 && n != 5) return false;
     if (nb_mem_ieq(s, n, "true", 4)) {
         *out = true;
         return true;
@@ -237,11 +242,38 @@ bool nb_pol_parse_date(const char *s, size_t n, int64_t *ms)
     return true;
 }
 
+/* Dotted-quad IPv4 exactly as inet_pton(AF_INET) reads it (four decimal parts of at most 255,
+ * no leading zeros), without its per-character overhead: this runs on every aws:SourceIp. */
+static bool parse_ipv4(const char *s, size_t n, uint8_t out[4])
+{
+    size_t i = 0;
+    for (int part = 0; part < 4; part++) {
+        if (part > 0) {
+            if (i >= n || s[i] != '.') return false;
+            i++;
+        }
+        size_t start = i;
+        unsigned v = 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9' && i - start < 3) v = v * 10 + (unsigned)(s[i++] - '0');
+        if (i == start || v > 255 || (i - start > 1 && s[start] == '0')) return false;
+        out[part] = (uint8_t)v;
+    }
+    return i == n;
+}
+
 /* An address ("203.0.113.5", "2001:db8::1") or, with allow_prefix, a CIDR block
  * ("203.0.113.0/24", "2001:db8::/32"); a bare address in a policy is a /32 or /128.
  * IPv4-mapped IPv6 addresses are read as IPv4 so either form of a client matches. */
 bool nb_pol_parse_ip(const char *s, size_t n, struct pol_ipnet *out, bool allow_prefix)
 {
+    if (!allow_prefix && n > 0 && s[0] != ':' && n <= 15 && !memchr(s, ':', n)) {
+        /* A client's IPv4 address: the common case, read in place. */
+        memset(out, 0, sizeof(*out));
+        if (!parse_ipv4(s, n, out->addr)) return false;
+        out->family = 4;
+        out->prefix = 32;
+        return true;
+    }
     char tmp[64];
     size_t alen = n;
     int prefix = -1;
@@ -275,7 +307,7 @@ bool nb_pol_parse_ip(const char *s, size_t n, struct pol_ipnet *out, bool allow_
         out->family = 6;
         out->prefix = (uint8_t)(prefix < 0 ? 128 : prefix);
     } else {
-        if (inet_pton(AF_INET, tmp, out->addr) != 1) return false;
+        if (!parse_ipv4(tmp, alen, out->addr)) return false;
         if (prefix > 32) return false;
         out->family = 4;
         out->prefix = (uint8_t)(prefix < 0 ? 32 : prefix);

@@ -824,6 +824,11 @@ static bool compile_pat(struct pstate *ps, const char *s, size_t n, struct pol_p
     if (!out->raw) return false;
     out->rawlen = (uint32_t)n;
     out->wild = memchr(s, '*', n) || memchr(s, '?', n);
+    out->any = n > 0;
+    for (size_t i = 0; i < n && out->any; i++) out->any = s[i] == '*';
+    while (out->prefixlen < n && s[out->prefixlen] != '*' && s[out->prefixlen] != '?' &&
+           s[out->prefixlen] != '\\')
+        out->prefixlen++;
     if (memchr(s, '\\', n)) {
         size_t gl;
         out->glob = glob_escape(a, s, n, &gl);
@@ -850,6 +855,7 @@ static bool compile_pat(struct pstate *ps, const char *s, size_t n, struct pol_p
                 if (i > lit) {
                     parts[np].text = out->raw + lit;
                     parts[np].len = (uint32_t)(i - lit);
+                    parts[np].plain = !memchr(parts[np].text, '\\', parts[np].len);
                     np++;
                 }
                 parts[np++] = v;
@@ -865,11 +871,15 @@ static bool compile_pat(struct pstate *ps, const char *s, size_t n, struct pol_p
     if (n > lit) {
         parts[np].text = out->raw + lit;
         parts[np].len = (uint32_t)(n - lit);
+        parts[np].plain = !memchr(parts[np].text, '\\', parts[np].len);
         np++;
     }
     if (np > UINT16_MAX) return true; /* absurd; keep it literal rather than truncate */
     out->parts = parts;
     out->nparts = (uint16_t)np;
+    /* The fixed start ends at the first variable too. */
+    uint32_t first = parts[0].text ? parts[0].len : 0;
+    if (out->prefixlen > first) out->prefixlen = first;
     return true;
 }
 
@@ -1049,6 +1059,15 @@ static bool compile(struct pstate *ps)
             const char *s = elem_at(a, j, &n);
             if (s && !compile_action(ps, s, n, &st->actions[st->nactions++])) return false;
         }
+        for (uint32_t j = 0; j < st->nactions; j++) {
+            const struct pol_action *pa = &st->actions[j];
+            st->svcmask |= pa->all || pa->anysvc ? ~UINT64_C(0) : POL_SVCBIT(pa->svchash);
+        }
+        if (st->not_action) st->svcmask = ~UINT64_C(0);
+        if (st->deny)
+            p->deny_mask |= st->svcmask;
+        else
+            p->allow_mask |= st->svcmask;
 
         json_t *r = json_object_get(sj, "Resource");
         if (!r && (r = json_object_get(sj, "NotResource"))) st->not_resource = true;

@@ -197,6 +197,11 @@ enum who_id {
 #define P_NOTRES_ALLOW                                                                              \
     DOC("{'Effect':'Allow','Action':'s3:*','NotResource':'arn:aws:s3:::secret-bucket/*'}")
 
+/* Resource text that only looks special: "${}" is no variable, '\\' is a plain character */
+#define P_ODD_RES                                                                                   \
+    DOC("{'Effect':'Allow','Action':'s3:GetObject','Resource':['arn:aws:s3:::b/${}x',"             \
+        "'arn:aws:s3:::b/a\\\\*','arn:aws:s3:::b/${aws:username}\\\\${aws:username}']}")
+
 /* Resource-based policies */
 #define P_XACCT_BUCKET                                                                              \
     DOC("{'Sid':'CrossAccount','Effect':'Allow','Principal':{'AWS':'arn:aws:iam::" A4 ":root'},"  \
@@ -469,6 +474,15 @@ static const struct eval_case EVAL_CASES[] = {
     {"bucket: resource ARNs are case-sensitive", .id = {P_BUCKET}, .who = ALICE, .action = "s3:GetObject", .res = "arn:aws:s3:::Bucket-Name/photo.jpg", .want = IDENY},
     {"bucket: request action case-insensitive", .id = {P_BUCKET}, .who = ALICE, .action = "S3:getobject", .res = BK "/photo.jpg", .want = ALLOW},
     {"bucket: same policy on a role session", .id = {P_BUCKET}, .who = DEV, .action = "s3:GetObject", .res = BK "/photo.jpg", .want = ALLOW},
+
+    {"bucket: ListBucket on a longer bucket name", .id = {P_BUCKET}, .who = ALICE, .action = "s3:ListBucket", .res = BK "2", .want = IDENY},
+    {"bucket: ListBucket on a shorter bucket name", .id = {P_BUCKET}, .who = ALICE, .action = "s3:ListBucket", .res = "arn:aws:s3:::bucket", .want = IDENY},
+    {"odd: ${} is literal text", .id = {P_ODD_RES}, .who = ALICE, .action = "s3:GetObject", .res = "arn:aws:s3:::b/${}x", .want = ALLOW},
+    {"odd: ${} is literal text, longer key", .id = {P_ODD_RES}, .who = ALICE, .action = "s3:GetObject", .res = "arn:aws:s3:::b/${}xy", .want = IDENY},
+    {"odd: a backslash is a plain character", .id = {P_ODD_RES}, .who = ALICE, .action = "s3:GetObject", .res = "arn:aws:s3:::b/a\\rest", .want = ALLOW},
+    {"odd: the backslash is required", .id = {P_ODD_RES}, .who = ALICE, .action = "s3:GetObject", .res = "arn:aws:s3:::b/arest", .want = IDENY},
+    {"odd: backslash between two variables", .id = {P_ODD_RES}, .who = ALICE, .action = "s3:GetObject", .res = "arn:aws:s3:::b/alice\\alice", .want = ALLOW},
+    {"odd: backslash between two variables, other user", .id = {P_ODD_RES}, .who = BOB, .action = "s3:GetObject", .res = "arn:aws:s3:::b/alice\\alice", .want = IDENY},
 
     /* -- wildcard actions -- */
     {"wild: s3:Get* matches GetObject", .id = {P_GETLIST}, .who = ALICE, .action = "s3:GetObject", .res = BK "/k", .want = ALLOW},
