@@ -204,14 +204,17 @@ def test_malformed_policy_document_is_refused_with_the_reason(nimbus, iam, aws):
     assert err["Message"]
     err = refused(iam.create_policy, PolicyName="p", code="MalformedPolicyDocument",
                   PolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Resource":"*"}]}')
-    assert err["Message"]  # AWS: "Policy statement must contain actions."
+    assert err["Message"] == "Policy statement must contain actions."
+    err = refused(iam.create_policy, PolicyName="p", code="MalformedPolicyDocument",
+                  PolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*"}]}')
+    assert err["Message"] == "Policy statement must contain resources."
     err = refused(iam.create_policy, PolicyName="p", code="MalformedPolicyDocument",
                   PolicyDocument=doc({"Effect": "Maybe", "Action": "s3:*", "Resource": "*"}))
     assert err["Message"]
     # a trust policy without a principal
     err = refused(iam.create_role, RoleName="r", code="MalformedPolicyDocument",
                   AssumeRolePolicyDocument=doc({"Effect": "Allow", "Action": "sts:AssumeRole"}))
-    assert err["Message"]
+    assert err["Message"] == "Missing required field Principal"
     # and through the aws CLI
     p = run_aws(nimbus, "iam", "put-user-policy", "--user-name", "u", "--policy-name", "p",
                 "--policy-document", '{"Version":"2012-10-17","Statement":[]', check=False, parse=False)
