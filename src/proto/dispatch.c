@@ -172,10 +172,6 @@ static void reply_error(dctx *d, const nb_aws_error *e)
     for (size_t i = 0; i < d->call.out_nheaders && w.nheaders < NB_ARRAY_LEN(w.headers); i++)
         w.headers[w.nheaders++] = d->call.out_headers[i];
     if (r->log_service == NULL && d->model) r->log_service = nb_model_name(d->model);
-    /* Raw headers the handler added belong to its error answers too (S3's
-     * x-amz-delete-marker on a 404, SQS's x-amzn-query-error in JSON mode). */
-    for (size_t i = 0; i < d->call.out_nheaders && w.nheaders < NB_ARRAY_LEN(w.headers); i++)
-        w.headers[w.nheaders++] = d->call.out_headers[i];
     if (e->status >= 500) nb_warn("request %s: %d %s: %s", r->request_id, e->status, e->code, e->message);
     send_wire(d, &w);
 }
