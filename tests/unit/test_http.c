@@ -431,6 +431,16 @@ static void test_timeouts_and_truncation(void)
     CHECK(took >= 1400 && took < 4000);
     CHECK(tc_closed(&c));
     close(c.fd);
+    /* Idle keep-alive connections are closed after the idle timeout (2.5 s here). */
+    tc_open(&c);
+    tc_sends(&c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(tc_read(&c, &t, false) == 0 && t.status == 200);
+    nb_buf_free(&t.body);
+    t0 = nb_mono_ms();
+    CHECK(tc_closed(&c));
+    took = nb_mono_ms() - t0;
+    CHECK(took >= 2300 && took < 5000);
+    close(c.fd);
     /* Truncated body: the client half-closes early; the handler sees -1. */
     int before = atomic_load(&g_body_errors);
     tc_open(&c);
@@ -655,7 +665,7 @@ int main(void)
     for (size_t i = 0; i < g_file_len; i++) fputc((char)(i % 253), f);
     fclose(f);
 
-    nb_http_limits lim = {.header_timeout_ms = 1500, .body_timeout_ms = 1500};
+    nb_http_limits lim = {.header_timeout_ms = 1500, .body_timeout_ms = 1500, .idle_timeout_ms = 2500};
     CHECK(nb_http_init(2, 4, &lim) == 0);
     nb_http_listener l = {.host = "127.0.0.1", .port = 0, .on_request = on_request};
     char *err = NULL;
