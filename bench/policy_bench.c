@@ -5,7 +5,8 @@
  * and their median; bench/run.sh compares servers, this compares commits.
  *
  * Build and run (from the repository root; needs only core/nb.c and the evaluator):
- *   cc -std=c17 -O2 -D_GNU_SOURCE -Isrc -pthread bench/policy_bench.c src/core/nb.c src/iam/policy*.c -ljansson -lssl -lcrypto -lm -o build/policy_bench && ./build/policy_bench
+ *   cc -std=c17 -O2 -D_GNU_SOURCE -Isrc -pthread bench/policy_bench.c src/core/nb.c
+ * src/iam/policy*.c -ljansson -lssl -lcrypto -lm -o build/policy_bench && ./build/policy_bench
  * Optional argument: iterations (default 2,000,000). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,11 +26,14 @@ static const char *const POLICIES[] = {
     /* 2. MFA self-management (IAM User Guide) */
     "{'Version':'2012-10-17','Statement':[{'Sid':'AllowViewAccountInfo','Effect':'Allow',"
     "'Action':['iam:GetAccountPasswordPolicy','iam:ListVirtualMFADevices'],'Resource':'*'},"
-    "{'Sid':'AllowManageOwnPasswords','Effect':'Allow','Action':['iam:ChangePassword','iam:GetUser'],"
+    "{'Sid':'AllowManageOwnPasswords','Effect':'Allow','Action':['iam:ChangePassword','iam:GetUser'"
+    "],"
     "'Resource':'arn:aws:iam::*:user/${aws:username}'},{'Sid':'AllowManageOwnAccessKeys',"
     "'Effect':'Allow','Action':['iam:CreateAccessKey','iam:DeleteAccessKey','iam:ListAccessKeys',"
-    "'iam:UpdateAccessKey','iam:GetAccessKeyLastUsed'],'Resource':'arn:aws:iam::*:user/${aws:username}'},"
-    "{'Sid':'AllowManageOwnVirtualMFADevice','Effect':'Allow','Action':['iam:CreateVirtualMFADevice'],"
+    "'iam:UpdateAccessKey','iam:GetAccessKeyLastUsed'],'Resource':'arn:aws:iam::*:user/"
+    "${aws:username}'},"
+    "{'Sid':'AllowManageOwnVirtualMFADevice','Effect':'Allow','Action':['iam:"
+    "CreateVirtualMFADevice'],"
     "'Resource':'arn:aws:iam::*:mfa/*'},{'Sid':'AllowManageOwnUserMFA','Effect':'Allow',"
     "'Action':['iam:DeactivateMFADevice','iam:EnableMFADevice','iam:ListMFADevices',"
     "'iam:ResyncMFADevice'],'Resource':'arn:aws:iam::*:user/${aws:username}'},"
@@ -38,10 +42,12 @@ static const char *const POLICIES[] = {
     "'iam:ListVirtualMFADevices','iam:ResyncMFADevice','sts:GetSessionToken'],'Resource':'*',"
     "'Condition':{'BoolIfExists':{'aws:MultiFactorAuthPresent':'false'}}}]}",
     /* 3. home folders */
-    "{'Version':'2012-10-17','Statement':[{'Sid':'AllowListingOfUserFolder','Action':['s3:ListBucket'],"
+    "{'Version':'2012-10-17','Statement':[{'Sid':'AllowListingOfUserFolder','Action':['s3:"
+    "ListBucket'],"
     "'Effect':'Allow','Resource':['arn:aws:s3:::my-company'],'Condition':{'StringLike':{"
     "'s3:prefix':['','home/','home/${aws:username}/*']}}},{'Sid':'AllowAllS3ActionsInUserFolder',"
-    "'Effect':'Allow','Action':['s3:*'],'Resource':['arn:aws:s3:::my-company/home/${aws:username}/*']}]}",
+    "'Effect':'Allow','Action':['s3:*'],'Resource':['arn:aws:s3:::my-company/home/${aws:username}/"
+    "*']}]}",
     /* 4. deny outside corporate IP ranges */
     "{'Version':'2012-10-17','Statement':{'Effect':'Deny','Action':'*','Resource':'*','Condition':{"
     "'NotIpAddress':{'aws:SourceIp':['192.0.2.0/24','203.0.113.0/24','2001:DB8:1234:5678::/64']},"
@@ -49,7 +55,8 @@ static const char *const POLICIES[] = {
     /* 5. Region restriction */
     "{'Version':'2012-10-17','Statement':[{'Sid':'DenyAllOutsideRequestedRegions','Effect':'Deny',"
     "'NotAction':['cloudfront:*','iam:*','route53:*','support:*','sts:*'],'Resource':'*',"
-    "'Condition':{'StringNotEquals':{'aws:RequestedRegion':['eu-central-1','eu-west-1','us-east-1']}}}]}",
+    "'Condition':{'StringNotEquals':{'aws:RequestedRegion':['eu-central-1','eu-west-1','us-east-1']"
+    "}}}]}",
     /* 6. EC2 with tags (ABAC) */
     "{'Version':'2012-10-17','Statement':[{'Effect':'Allow','Action':['ec2:StartInstances',"
     "'ec2:StopInstances','ec2:RebootInstances'],'Resource':'arn:aws:ec2:*:*:instance/*',"
@@ -57,7 +64,8 @@ static const char *const POLICIES[] = {
     "{'Effect':'Allow','Action':['ec2:Describe*'],'Resource':'*'},{'Effect':'Allow',"
     "'Action':['ec2:CreateTags'],'Resource':'*','Condition':{'ForAllValues:StringEquals':{"
     "'aws:TagKeys':['Project','Name','Owner']},'StringEquals':{'aws:RequestTag/Project':"
-    "'${aws:PrincipalTag/Project}'}}},{'Effect':'Deny','Action':['ec2:DeleteTags'],'Resource':'*'}]}",
+    "'${aws:PrincipalTag/"
+    "Project}'}}},{'Effect':'Deny','Action':['ec2:DeleteTags'],'Resource':'*'}]}",
     /* 7. CloudWatch Logs + Lambda read */
     "{'Version':'2012-10-17','Statement':[{'Effect':'Allow','Action':['logs:CreateLogGroup',"
     "'logs:CreateLogStream','logs:PutLogEvents','logs:DescribeLogStreams','logs:GetLogEvents',"
@@ -68,8 +76,10 @@ static const char *const POLICIES[] = {
     "'Resource':'*'}]}",
     /* 8. SNS/SQS app access */
     "{'Version':'2012-10-17','Statement':[{'Effect':'Allow','Action':['sqs:SendMessage',"
-    "'sqs:ReceiveMessage','sqs:DeleteMessage','sqs:GetQueueAttributes','sqs:ChangeMessageVisibility'],"
-    "'Resource':['arn:aws:sqs:us-east-1:111122223333:app-*','arn:aws:sqs:us-east-1:111122223333:jobs']},"
+    "'sqs:ReceiveMessage','sqs:DeleteMessage','sqs:GetQueueAttributes','sqs:"
+    "ChangeMessageVisibility'],"
+    "'Resource':['arn:aws:sqs:us-east-1:111122223333:app-*','arn:aws:sqs:us-east-1:111122223333:"
+    "jobs']},"
     "{'Effect':'Allow','Action':['sns:Publish','sns:Subscribe','sns:ListSubscriptionsByTopic'],"
     "'Resource':'arn:aws:sns:us-east-1:111122223333:app-*','Condition':{'Bool':{"
     "'aws:SecureTransport':'true'}}}]}",
@@ -150,7 +160,8 @@ static void run(const char *label, const nb_authz_request *r, const nb_authz_pol
     long per = n / 5 > 0 ? n / 5 : 1, agree = 0;
     for (int k = 0; k < 5; k++) {
         double c0 = now_ns(CLOCK_THREAD_CPUTIME_ID), w0 = now_ns(CLOCK_MONOTONIC);
-        for (long i = 0; i < per; i++) agree += nb_authz_evaluate(r, ps, NULL) == want;
+        for (long i = 0; i < per; i++)
+            agree += nb_authz_evaluate(r, ps, NULL) == want;
         cpu[k] = (now_ns(CLOCK_THREAD_CPUTIME_ID) - c0) / (double)per;
         wall[k] = (now_ns(CLOCK_MONOTONIC) - w0) / (double)per;
     }
@@ -175,7 +186,8 @@ int main(int argc, char **argv)
     json_t *ctx = json_object();
     nb_authz_context_set(ctx, "aws:SourceIp", "192.0.2.44");
     nb_authz_context_set(ctx, "aws:SecureTransport", "true");
-    nb_authz_context_set(ctx, "aws:UserAgent", "Boto3/1.26.27 Python/3.11.2 Linux/6.1 Botocore/1.29.27");
+    nb_authz_context_set(ctx, "aws:UserAgent",
+                         "Boto3/1.26.27 Python/3.11.2 Linux/6.1 Botocore/1.29.27");
     nb_authz_context_set(ctx, "aws:CurrentTime", "2025-11-27T03:14:34Z");
     nb_authz_context_set(ctx, "aws:EpochTime", "1764213274");
     nb_authz_context_set(ctx, "aws:RequestedRegion", "us-east-1");
@@ -198,8 +210,8 @@ int main(int argc, char **argv)
     nb_authz_policies ps = {.identity = ids, .nidentity = 10};
     nb_authz_policies psb = {.identity = ids, .nidentity = 10, .boundary = bnd};
 
-    printf("policy evaluator: 10 identity policies, %zu statements; %ld iterations each\n",
-           nstmts, n);
+    printf("policy evaluator: 10 identity policies, %zu statements; %ld iterations each\n", nstmts,
+           n);
     printf("  %-50s %13s   %13s\n", "ns per evaluation", "cpu best/med", "wall best/med");
     run("s3:GetObject, home folder (allowed)", &r, &ps, n, NB_DECISION_ALLOW);
     run("same, with a permissions boundary (allowed)", &r, &psb, n, NB_DECISION_ALLOW);
@@ -225,7 +237,8 @@ int main(int argc, char **argv)
 
     json_decref(ctx2);
     json_decref(ctx);
-    for (int i = 0; i < 10; i++) nb_policy_free(pol[i]);
+    for (int i = 0; i < 10; i++)
+        nb_policy_free(pol[i]);
     nb_policy_free(bnd);
     return 0;
 }

@@ -59,25 +59,42 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     const nb_authz_request reqs[] = {
-        {.action = "s3:GetObject", .resource = "arn:aws:s3:::my-company/home/alice/a*b",
-         .principal_type = NB_PRINCIPAL_USER, .principal_arn = "arn:aws:iam::111122223333:user/alice",
-         .principal_account = "111122223333", .resource_account = "444455556666",
-         .user_name = "alice", .user_id = "AIDAEXAMPLE", .canonical_id = "79a59df9", .context = ctx},
-        {.action = "sts:AssumeRole", .resource = "arn:aws:iam::111122223333:role/Partner",
+        {.action = "s3:GetObject",
+         .resource = "arn:aws:s3:::my-company/home/alice/a*b",
+         .principal_type = NB_PRINCIPAL_USER,
+         .principal_arn = "arn:aws:iam::111122223333:user/alice",
+         .principal_account = "111122223333",
+         .resource_account = "444455556666",
+         .user_name = "alice",
+         .user_id = "AIDAEXAMPLE",
+         .canonical_id = "79a59df9",
+         .context = ctx},
+        {.action = "sts:AssumeRole",
+         .resource = "arn:aws:iam::111122223333:role/Partner",
          .principal_type = NB_PRINCIPAL_ROLE_SESSION,
          .principal_arn = "arn:aws:sts::111122223333:assumed-role/Dev/s",
-         .role_arn = "arn:aws:iam::111122223333:role/Dev", .principal_account = "111122223333",
-         .user_id = "AROAEXAMPLE:s", .context = ctx},
+         .role_arn = "arn:aws:iam::111122223333:role/Dev",
+         .principal_account = "111122223333",
+         .user_id = "AROAEXAMPLE:s",
+         .context = ctx},
         {.action = "IAM:CreateUser", .principal_type = NB_PRINCIPAL_ANONYMOUS, .context = ctx},
     };
     const nb_policy *one[1] = {p};
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
         nb_authz_policies ps = {0};
         switch (kind) {
-        case NB_POLICY_IDENTITY: ps.identity = one, ps.nidentity = 1; break;
-        case NB_POLICY_BOUNDARY: ps.boundary = p; break;
-        case NB_POLICY_SESSION: ps.session = one, ps.nsession = 1; break;
-        default: ps.resource = p; break;
+        case NB_POLICY_IDENTITY:
+            ps.identity = one, ps.nidentity = 1;
+            break;
+        case NB_POLICY_BOUNDARY:
+            ps.boundary = p;
+            break;
+        case NB_POLICY_SESSION:
+            ps.session = one, ps.nsession = 1;
+            break;
+        default:
+            ps.resource = p;
+            break;
         }
         nb_authz_explain ex;
         enum nb_decision d = nb_authz_evaluate(&reqs[i], &ps, &ex);
@@ -89,7 +106,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)nb_policy_evaluate(p, &reqs[i], NULL);
         (void)nb_policy_matches_principal(p, &reqs[i]);
     }
-    for (size_t i = 0; i < nb_policy_statement_count(p); i++) (void)nb_policy_statement_sid(p, i);
+    for (size_t i = 0; i < nb_policy_statement_count(p); i++)
+        (void)nb_policy_statement_sid(p, i);
     nb_policy_free(p);
     return 0;
 }

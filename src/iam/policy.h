@@ -126,7 +126,7 @@ typedef struct nb_authz_request {
 typedef struct nb_authz_policies {
     const nb_policy *const *identity; /* user's (with its groups') or role's policies */
     size_t nidentity;
-    const nb_policy *boundary; /* permissions boundary, NULL if none */
+    const nb_policy *boundary;       /* permissions boundary, NULL if none */
     const nb_policy *const *session; /* session policies (inline + managed ARNs), if any */
     size_t nsession;
     const nb_policy *resource; /* resource policy (or a role's trust policy), NULL if none */
@@ -140,15 +140,15 @@ enum nb_decision {
 
 /* Why the decision came out as it did; the deny reasons are AWS's AccessDenied phrases. */
 enum nb_authz_reason {
-    NB_AUTHZ_ALLOWED_BY_IDENTITY,   /* identity (and boundary, session) policies allow */
-    NB_AUTHZ_ALLOWED_BY_RESOURCE,   /* the resource policy allows this principal itself */
-    NB_AUTHZ_ALLOWED_AS_ROOT,       /* root user of the resource's account */
-    NB_AUTHZ_DENIED_EXPLICIT,       /* a Deny statement matched (where/statement say which) */
-    NB_AUTHZ_DENIED_NO_IDENTITY,    /* no identity-based policy allows */
-    NB_AUTHZ_DENIED_NO_BOUNDARY,    /* the permissions boundary does not allow */
-    NB_AUTHZ_DENIED_NO_SESSION,     /* no session policy allows */
-    NB_AUTHZ_DENIED_NO_RESOURCE,    /* cross-account/anonymous/service: no resource policy allows */
-    NB_AUTHZ_DENIED_ERROR,          /* out of memory while evaluating: fail closed */
+    NB_AUTHZ_ALLOWED_BY_IDENTITY, /* identity (and boundary, session) policies allow */
+    NB_AUTHZ_ALLOWED_BY_RESOURCE, /* the resource policy allows this principal itself */
+    NB_AUTHZ_ALLOWED_AS_ROOT,     /* root user of the resource's account */
+    NB_AUTHZ_DENIED_EXPLICIT,     /* a Deny statement matched (where/statement say which) */
+    NB_AUTHZ_DENIED_NO_IDENTITY,  /* no identity-based policy allows */
+    NB_AUTHZ_DENIED_NO_BOUNDARY,  /* the permissions boundary does not allow */
+    NB_AUTHZ_DENIED_NO_SESSION,   /* no session policy allows */
+    NB_AUTHZ_DENIED_NO_RESOURCE,  /* cross-account/anonymous/service: no resource policy allows */
+    NB_AUTHZ_DENIED_ERROR,        /* out of memory while evaluating: fail closed */
 };
 
 enum nb_authz_where {
@@ -167,7 +167,10 @@ typedef struct nb_authz_explain {
     const char *sid;           /* its Sid, or NULL; points into the policy */
 } nb_authz_explain;
 
-/* Evaluate a request against everything that applies to it. explain may be NULL. */
+/* Evaluate a request against everything that applies to it. explain may be NULL.
+ * When p->resource is a role's trust policy (NB_POLICY_TRUST), it must name the caller, its
+ * role or its account even inside the role's own account, as IAM requires for AssumeRole;
+ * other resource policies are optional within an account. */
 enum nb_decision nb_authz_evaluate(const nb_authz_request *r, const nb_authz_policies *p,
                                    nb_authz_explain *explain);
 
@@ -195,8 +198,7 @@ enum nb_principal_match {
  * (conditions such as sts:ExternalId included) and how it names it. MATCH_ACCOUNT means the
  * caller's own identity policies must also allow the action: use nb_authz_evaluate with the
  * trust policy as the resource policy to get the whole answer. */
-enum nb_principal_match nb_policy_matches_principal(const nb_policy *p,
-                                                    const nb_authz_request *r);
+enum nb_principal_match nb_policy_matches_principal(const nb_policy *p, const nb_authz_request *r);
 
 /* Helpers for building a request context: set key (lowercased) to a string, or append it to
  * the key's array. 0 on success, -1 on allocation failure. */

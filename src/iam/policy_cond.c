@@ -26,7 +26,8 @@ static int sbuf_put(struct pol_sbuf *b, const char *s, size_t n)
 {
     if (b->cap - b->len < n + 1) {
         size_t cap = b->cap * 2;
-        while (cap - b->len < n + 1) cap *= 2;
+        while (cap - b->len < n + 1)
+            cap *= 2;
         char *np = b->heap ? realloc(b->p, cap) : malloc(cap);
         if (!np) return -1;
         if (!b->heap) memcpy(np, b->p, b->len);
@@ -75,12 +76,18 @@ static bool key_is(const char *key, size_t keylen, const char *lit, size_t litle
 static const char *principal_type_name(enum nb_principal_type t)
 {
     switch (t) {
-    case NB_PRINCIPAL_ROOT: return "Account";
-    case NB_PRINCIPAL_USER: return "User";
-    case NB_PRINCIPAL_ROLE_SESSION: return "AssumedRole";
-    case NB_PRINCIPAL_FEDERATED_USER: return "FederatedUser";
-    case NB_PRINCIPAL_ANONYMOUS: return "Anonymous";
-    default: return NULL;
+    case NB_PRINCIPAL_ROOT:
+        return "Account";
+    case NB_PRINCIPAL_USER:
+        return "User";
+    case NB_PRINCIPAL_ROLE_SESSION:
+        return "AssumedRole";
+    case NB_PRINCIPAL_FEDERATED_USER:
+        return "FederatedUser";
+    case NB_PRINCIPAL_ANONYMOUS:
+        return "Anonymous";
+    default:
+        return NULL;
     }
 }
 
@@ -97,9 +104,9 @@ static const char *derived_key(const nb_authz_request *r, const char *key, size_
     if (KEY_IS(key, keylen, "aws:userid")) return authenticated ? r->user_id : NULL;
     /* AWS: for a role session aws:PrincipalArn is the role's ARN, not the session's. */
     if (KEY_IS(key, keylen, "aws:principalarn"))
-        return !authenticated ? NULL
+        return !authenticated                                                  ? NULL
                : r->principal_type == NB_PRINCIPAL_ROLE_SESSION && r->role_arn ? r->role_arn
-                                                                              : r->principal_arn;
+                                                                               : r->principal_arn;
     if (KEY_IS(key, keylen, "aws:principalaccount"))
         return authenticated ? r->principal_account : NULL;
     if (KEY_IS(key, keylen, "aws:principaltype")) return principal_type_name(r->principal_type);
@@ -107,9 +114,9 @@ static const char *derived_key(const nb_authz_request *r, const char *key, size_
         return r->principal_type == NB_PRINCIPAL_SERVICE ? r->principal_arn : NULL;
     /* AWS: present in every signed request; true only for an AWS service principal. */
     if (KEY_IS(key, keylen, "aws:principalisawsservice"))
-        return r->principal_type == NB_PRINCIPAL_SERVICE ? "true"
+        return r->principal_type == NB_PRINCIPAL_SERVICE     ? "true"
                : r->principal_type == NB_PRINCIPAL_ANONYMOUS ? NULL
-                                                            : "false";
+                                                             : "false";
     return NULL;
 }
 
@@ -225,33 +232,48 @@ static bool parse_for_op(uint8_t op, const char *s, size_t n, struct cval *cv)
     cv->s = s;
     cv->n = n;
     switch (op) {
-    case OP_NUM: return nb_pol_parse_number(s, n, &cv->num);
-    case OP_DATE: return nb_pol_parse_date(s, n, &cv->ms);
-    case OP_IP: return nb_pol_parse_ip(s, n, &cv->ip, false);
-    case OP_BOOL: return nb_pol_parse_bool(s, n, &cv->b);
-    default: return true;
+    case OP_NUM:
+        return nb_pol_parse_number(s, n, &cv->num);
+    case OP_DATE:
+        return nb_pol_parse_date(s, n, &cv->ms);
+    case OP_IP:
+        return nb_pol_parse_ip(s, n, &cv->ip, false);
+    case OP_BOOL:
+        return nb_pol_parse_bool(s, n, &cv->b);
+    default:
+        return true;
     }
 }
 
 static bool cmp_num(uint8_t cmp, double have, double want)
 {
     switch (cmp) {
-    case CMP_EQ: return have == want;
-    case CMP_LT: return have < want;
-    case CMP_LE: return have <= want;
-    case CMP_GT: return have > want;
-    default: return have >= want;
+    case CMP_EQ:
+        return have == want;
+    case CMP_LT:
+        return have < want;
+    case CMP_LE:
+        return have <= want;
+    case CMP_GT:
+        return have > want;
+    default:
+        return have >= want;
     }
 }
 
 static bool cmp_i64(uint8_t cmp, int64_t have, int64_t want)
 {
     switch (cmp) {
-    case CMP_EQ: return have == want;
-    case CMP_LT: return have < want;
-    case CMP_LE: return have <= want;
-    case CMP_GT: return have > want;
-    default: return have >= want;
+    case CMP_EQ:
+        return have == want;
+    case CMP_LT:
+        return have < want;
+    case CMP_LE:
+        return have <= want;
+    case CMP_GT:
+        return have > want;
+    default:
+        return have >= want;
     }
 }
 
@@ -278,7 +300,8 @@ static bool match_one(const struct pol_cond *c, const struct cval *cv, const str
         case OP_BOOL:
             if (!nb_pol_parse_bool(p, pn, &tmp.b)) return false;
             break;
-        default: break;
+        default:
+            break;
         }
         pv = &tmp;
     } else if (!pv->ok) {
@@ -286,15 +309,24 @@ static bool match_one(const struct pol_cond *c, const struct cval *cv, const str
     }
     switch (c->op) {
     case OP_STR_EQ:
-    case OP_BINARY: return cv->n == pn && memcmp(cv->s, p, pn) == 0;
-    case OP_STR_EQ_IC: return nb_mem_ieq(cv->s, cv->n, p, pn);
-    case OP_STR_LIKE: return nb_pol_glob(p, pn, cv->s, cv->n, false);
-    case OP_ARN: return nb_pol_arn_like(p, pn, cv->s, cv->n);
-    case OP_NUM: return cmp_num(c->cmp, cv->num, pv->num);
-    case OP_DATE: return cmp_i64(c->cmp, cv->ms, pv->ms);
-    case OP_IP: return nb_pol_ip_in(&pv->ip, &cv->ip);
-    case OP_BOOL: return cv->b == pv->b;
-    default: return false;
+    case OP_BINARY:
+        return cv->n == pn && memcmp(cv->s, p, pn) == 0;
+    case OP_STR_EQ_IC:
+        return nb_mem_ieq(cv->s, cv->n, p, pn);
+    case OP_STR_LIKE:
+        return nb_pol_glob(p, pn, cv->s, cv->n, false);
+    case OP_ARN:
+        return nb_pol_arn_like(p, pn, cv->s, cv->n);
+    case OP_NUM:
+        return cmp_num(c->cmp, cv->num, pv->num);
+    case OP_DATE:
+        return cmp_i64(c->cmp, cv->ms, pv->ms);
+    case OP_IP:
+        return nb_pol_ip_in(&pv->ip, &cv->ip);
+    case OP_BOOL:
+        return cv->b == pv->b;
+    default:
+        return false;
     }
 }
 
@@ -388,7 +420,8 @@ static char *lower_dup(const char *key)
     size_t n = strlen(key);
     char *k = malloc(n + 1);
     if (!k) return NULL;
-    for (size_t i = 0; i <= n; i++) k[i] = (char)nb_pol_lower[(unsigned char)key[i]];
+    for (size_t i = 0; i <= n; i++)
+        k[i] = (char)nb_pol_lower[(unsigned char)key[i]];
     return k;
 }
 
@@ -417,8 +450,10 @@ int nb_authz_context_add(json_t *ctx, const char *key, const char *value)
         }
         if (cur) json_array_append(arr, cur);
         rc = json_array_append_new(arr, json_string(value));
-        if (rc == 0) rc = json_object_set_new(ctx, k, arr);
-        else json_decref(arr);
+        if (rc == 0)
+            rc = json_object_set_new(ctx, k, arr);
+        else
+            json_decref(arr);
     }
     free(k);
     return rc ? -1 : 0;

@@ -108,7 +108,8 @@ static enum nb_principal_match entry_match(const struct pol_principal *pp,
                                            const nb_authz_request *r)
 {
     switch (pp->kind) {
-    case PK_ANY: return NB_PRINCIPAL_MATCH_DIRECT;
+    case PK_ANY:
+        return NB_PRINCIPAL_MATCH_DIRECT;
     case PK_ACCOUNT:
         if (!in_account(r) || !streq(pp->text, pp->len, r->principal_account))
             return NB_PRINCIPAL_MATCH_NONE;
@@ -161,10 +162,14 @@ static bool facet_listed(const struct pol_stmt *st, int kind, const char *text)
 static bool not_principal_applies(const struct pol_stmt *st, const nb_authz_request *r)
 {
     switch (r->principal_type) {
-    case NB_PRINCIPAL_ANONYMOUS: return !facet_listed(st, -1, NULL);
-    case NB_PRINCIPAL_SERVICE: return !facet_listed(st, PK_SERVICE, r->principal_arn);
-    case NB_PRINCIPAL_WEB_IDENTITY: return !facet_listed(st, PK_FEDERATED, r->principal_arn);
-    case NB_PRINCIPAL_ROOT: return !facet_listed(st, PK_ACCOUNT, r->principal_account);
+    case NB_PRINCIPAL_ANONYMOUS:
+        return !facet_listed(st, -1, NULL);
+    case NB_PRINCIPAL_SERVICE:
+        return !facet_listed(st, PK_SERVICE, r->principal_arn);
+    case NB_PRINCIPAL_WEB_IDENTITY:
+        return !facet_listed(st, PK_FEDERATED, r->principal_arn);
+    case NB_PRINCIPAL_ROOT:
+        return !facet_listed(st, PK_ACCOUNT, r->principal_account);
     case NB_PRINCIPAL_ROLE_SESSION:
         if (!facet_listed(st, PK_ARN, r->role_arn)) return true;
         /* fall through */
@@ -174,8 +179,7 @@ static bool not_principal_applies(const struct pol_stmt *st, const nb_authz_requ
     }
 }
 
-static enum nb_principal_match principal_match(const struct pol_stmt *st,
-                                               const nb_authz_request *r)
+static enum nb_principal_match principal_match(const struct pol_stmt *st, const nb_authz_request *r)
 {
     if (st->not_principal)
         return not_principal_applies(st, r) ? NB_PRINCIPAL_MATCH_DIRECT : NB_PRINCIPAL_MATCH_NONE;
@@ -316,8 +320,9 @@ enum nb_decision nb_authz_evaluate(const nb_authz_request *r, const nb_authz_pol
         return NB_DECISION_IMPLICIT_DENY;
     }
 
-    bool same_account = !r->resource_account ||
-                        (r->principal_account && strcmp(r->principal_account, r->resource_account) == 0);
+    bool same_account =
+        !r->resource_account ||
+        (r->principal_account && strcmp(r->principal_account, r->resource_account) == 0);
     /* A role trust policy is the one resource policy that must always name the caller, even in
      * the role's own account: identity policies allowing sts:AssumeRole are not enough unless
      * the trust policy trusts the caller or its account (IAM User Guide, "Granting a user
@@ -447,6 +452,8 @@ void nb_authz_reason_text(const nb_authz_explain *e, const char *action, char *o
     case NB_AUTHZ_DENIED_ERROR:
         snprintf(out, n, "because the request could not be evaluated");
         break;
-    default: out[0] = 0; break;
+    default:
+        out[0] = 0;
+        break;
     }
 }

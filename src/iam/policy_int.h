@@ -28,8 +28,8 @@ struct pol_pat {
     uint32_t rawlen;
     const char *glob; /* raw with '\' escaped for the glob matcher; == raw when it had none */
     uint32_t globlen;
-    bool wild;       /* raw holds '*' or '?' */
-    bool any;        /* raw is only stars: matches every string (no scan needed) */
+    bool wild; /* raw holds '*' or '?' */
+    bool any;  /* raw is only stars: matches every string (no scan needed) */
     /* Length of the literal text the pattern starts with (before any wildcard, '\\' or
      * variable): a subject must start with it, a cheap test before globbing or expanding. */
     uint32_t prefixlen;
@@ -44,10 +44,10 @@ struct pol_action {
     uint32_t svchash;
     const char *name; /* lowercase pattern */
     uint32_t namelen;
-    bool all;       /* "*" */
-    bool anysvc;    /* vendor "*" */
-    bool namewild;  /* name holds '*' or '?' */
-    bool nameall;   /* name is "*" */
+    bool all;      /* "*" */
+    bool anysvc;   /* vendor "*" */
+    bool namewild; /* name holds '*' or '?' */
+    bool nameall;  /* name is "*" */
 };
 
 /* ---- principals ---- */
@@ -91,9 +91,9 @@ struct pol_cvalue {
     struct pol_pat pat;
     /* Pre-parsed when the value has no variables; ok false means it can never match. */
     bool ok;
-    bool b;      /* Bool, Null */
-    double num;  /* Numeric */
-    int64_t ms;  /* Date: milliseconds since the epoch */
+    bool b;     /* Bool, Null */
+    double num; /* Numeric */
+    int64_t ms; /* Date: milliseconds since the epoch */
     struct pol_ipnet ip;
 };
 
@@ -110,7 +110,7 @@ struct pol_cond {
 };
 
 /* Bit of a vendor in the 64-bit vendor masks below: a cheap pre-filter, exact matching follows. */
-#define POL_SVCBIT(hash) (UINT64_C(1) << ((hash) & 63))
+#define POL_SVCBIT(hash) (UINT64_C(1) << ((hash)&63))
 
 struct pol_stmt {
     /* Vendors the statement's Action can match (all bits for "*", "*:..." and NotAction). */

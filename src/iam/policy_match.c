@@ -10,7 +10,10 @@ const unsigned char nb_pol_lower[256] = {
 #define R4(i) R(i), R(i + 1), R(i + 2), R(i + 3)
 #define R16(i) R4(i), R4(i + 4), R4(i + 8), R4(i + 12)
 #define R64(i) R16(i), R16(i + 16), R16(i + 32), R16(i + 48)
-    R64(0), R64(64), R64(128), R64(192),
+    R64(0),
+    R64(64),
+    R64(128),
+    R64(192),
 #undef R64
 #undef R16
 #undef R4
@@ -31,7 +34,8 @@ uint32_t nb_pol_hash_lower(const char *s, size_t n)
 static size_t next_char(const char *s, size_t n, size_t i)
 {
     i++;
-    while (i < n && ((unsigned char)s[i] & 0xC0) == 0x80) i++;
+    while (i < n && ((unsigned char)s[i] & 0xC0) == 0x80)
+        i++;
     return i;
 }
 
@@ -46,7 +50,8 @@ bool nb_pol_glob(const char *p, size_t pn, const char *s, size_t sn, bool fold)
             if (c == '*') {
                 /* A run of stars is one star; a trailing one matches the rest at once (the
                  * common "bucket/<star>" and a lone star cost no scan of the subject). */
-                while (pi < pn && p[pi] == '*') pi++;
+                while (pi < pn && p[pi] == '*')
+                    pi++;
                 if (pi == pn) return true;
                 star_p = pi;
                 star_s = si;
@@ -74,7 +79,8 @@ bool nb_pol_glob(const char *p, size_t pn, const char *s, size_t sn, bool fold)
         pi = star_p;
         si = ++star_s;
     }
-    while (pi < pn && p[pi] == '*') pi++;
+    while (pi < pn && p[pi] == '*')
+        pi++;
     return pi == pn;
 }
 
@@ -254,7 +260,8 @@ static bool parse_ipv4(const char *s, size_t n, uint8_t out[4])
         }
         size_t start = i;
         unsigned v = 0;
-        while (i < n && s[i] >= '0' && s[i] <= '9' && i - start < 3) v = v * 10 + (unsigned)(s[i++] - '0');
+        while (i < n && s[i] >= '0' && s[i] <= '9' && i - start < 3)
+            v = v * 10 + (unsigned)(s[i++] - '0');
         if (i == start || v > 255 || (i - start > 1 && s[start] == '0')) return false;
         out[part] = (uint8_t)v;
     }

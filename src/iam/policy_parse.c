@@ -37,12 +37,17 @@ static bool fail(struct pstate *ps, const char *fmt, ...)
     return false;
 }
 #define MSG(ps, iam_text, res_text) ((ps)->res ? (res_text) : (iam_text))
-#define SYNTAX(ps) fail(ps, "%s", MSG(ps, "Syntax errors in policy.", \
-                                      "Policies must be valid JSON and the first byte must be '{'"))
+#define SYNTAX(ps)                                                                                 \
+    fail(ps, "%s",                                                                                 \
+         MSG(ps, "Syntax errors in policy.",                                                       \
+             "Policies must be valid JSON and the first byte must be '{'"))
 /* Quoted fragments of the document are cut so messages stay short. */
 #define FRAG 120
 
-static bool is_iam_kind(enum nb_policy_kind k) { return k != NB_POLICY_RESOURCE; }
+static bool is_iam_kind(enum nb_policy_kind k)
+{
+    return k != NB_POLICY_RESOURCE;
+}
 
 /* ---- element helpers: a string, or an array of strings (nulls in arrays are skipped, as
  * IAM does) ---- */
@@ -57,7 +62,10 @@ static bool is_str_or_list(const json_t *v)
     return true;
 }
 
-static size_t elem_count(const json_t *v) { return json_is_array(v) ? json_array_size(v) : 1; }
+static size_t elem_count(const json_t *v)
+{
+    return json_is_array(v) ? json_array_size(v) : 1;
+}
 
 static const char *elem_at(const json_t *v, size_t i, size_t *len)
 {
@@ -151,9 +159,9 @@ static bool cond_value_scalar(const json_t *v)
 /* ---- pass 1: syntax ---- */
 
 static const char *const TOP_FIELDS[] = {"Version", "Id", "Statement"};
-static const char *const STMT_FIELDS[] = {"Sid",      "Effect",    "Action",    "NotAction",
-                                          "Resource", "NotResource", "Principal", "NotPrincipal",
-                                          "Condition"};
+static const char *const STMT_FIELDS[] = {"Sid",       "Effect",       "Action",
+                                          "NotAction", "Resource",     "NotResource",
+                                          "Principal", "NotPrincipal", "Condition"};
 
 static bool in_list(const char *k, const char *const *list, size_t n)
 {
@@ -177,11 +185,13 @@ static bool check_condition_shape(struct pstate *ps, const json_t *c)
     if (!json_is_object(c)) return SYNTAX(ps);
     const char *opname;
     json_t *block;
-    json_object_foreach((json_t *)c, opname, block) {
+    json_object_foreach((json_t *)c, opname, block)
+    {
         if (!json_is_object(block)) return SYNTAX(ps);
         const char *key;
         json_t *val;
-        json_object_foreach(block, key, val) {
+        json_object_foreach(block, key, val)
+        {
             if (json_is_array(val)) {
                 size_t i;
                 json_t *e;
@@ -214,7 +224,8 @@ static bool check_statement_syntax(struct pstate *ps, const json_t *st)
     if (!json_is_object(st)) return SYNTAX(ps);
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)st, k, v) {
+    json_object_foreach((json_t *)st, k, v)
+    {
         if (!in_list(k, STMT_FIELDS, NB_ARRAY_LEN(STMT_FIELDS)))
             return ps->res ? fail(ps, "Unknown field %.*s", FRAG, k) : SYNTAX(ps);
     }
@@ -253,7 +264,8 @@ static bool check_syntax(struct pstate *ps)
     if (!json_is_object(root)) return SYNTAX(ps);
     const char *k;
     json_t *v;
-    json_object_foreach(root, k, v) {
+    json_object_foreach(root, k, v)
+    {
         if (!in_list(k, TOP_FIELDS, NB_ARRAY_LEN(TOP_FIELDS)))
             return ps->res ? fail(ps, "Unknown field %.*s", FRAG, k) : SYNTAX(ps);
     }
@@ -278,7 +290,8 @@ static bool check_syntax(struct pstate *ps)
         ps->nstmts = json_array_size(st);
         ps->stmts = malloc(ps->nstmts * sizeof(json_t *));
         if (!ps->stmts) return false;
-        for (size_t i = 0; i < ps->nstmts; i++) ps->stmts[i] = json_array_get(st, i);
+        for (size_t i = 0; i < ps->nstmts; i++)
+            ps->stmts[i] = json_array_get(st, i);
     } else {
         return ps->res ? fail(ps, "Missing required field Statement") : SYNTAX(ps);
     }
@@ -290,12 +303,21 @@ static bool check_syntax(struct pstate *ps)
 /* ---- pass 3: "legacy parsing" (IAM's older parser, whose failures keep their own message)
  * and resource formats ---- */
 
-static const char *const PARTITIONS[] = {"aws",     "aws-cn",    "aws-us-gov", "aws-iso",
+static const char *const PARTITIONS[] = {"aws",       "aws-cn",    "aws-us-gov", "aws-iso",
                                          "aws-iso-b", "aws-iso-e", "aws-iso-f",  "aws-eusc"};
-static const char *const IAM_PATHS[] = {
-    "user/",     "federated-user/", "role/",   "group/",          "instance-profile/",
-    "mfa/",      "server-certificate/", "policy/", "sms-mfa/",    "saml-provider/",
-    "oidc-provider/", "report/",    "access-report/"};
+static const char *const IAM_PATHS[] = {"user/",
+                                        "federated-user/",
+                                        "role/",
+                                        "group/",
+                                        "instance-profile/",
+                                        "mfa/",
+                                        "server-certificate/",
+                                        "policy/",
+                                        "sms-mfa/",
+                                        "saml-provider/",
+                                        "oidc-provider/",
+                                        "report/",
+                                        "access-report/"};
 
 static bool starts(const char *s, size_t n, const char *lit)
 {
@@ -329,8 +351,8 @@ static int check_resource_iam(struct pstate *ps, const char *r, size_t n)
     if (n == 1 && r[0] == '*') return 0;
     const char *c1 = memchr(r, ':', n);
     if (!c1) {
-        snprintf(ps->deferred, sizeof(ps->deferred), "Resource %.*s must be in ARN format or \"*\".",
-                 (int)(n > FRAG ? FRAG : n), r);
+        snprintf(ps->deferred, sizeof(ps->deferred),
+                 "Resource %.*s must be in ARN format or \"*\".", (int)(n > FRAG ? FRAG : n), r);
         return 1;
     }
     const char *pt = c1 + 1;
@@ -370,8 +392,8 @@ static int check_resource_iam(struct pstate *ps, const char *r, size_t n)
             if (fl[i] > 40) fl[i] = 40;
         snprintf(ps->deferred, sizeof(ps->deferred),
                  "Partition \"%.*s\" is not valid for resource \"arn:%.*s:%.*s:%.*s:%.*s:%.*s\".",
-                 (int)(ptlen > 40 ? 40 : ptlen), pt, (int)(ptlen > 40 ? 40 : ptlen), pt,
-                 (int)fl[0], f[0], (int)fl[1], f[1], (int)fl[2], f[2], (int)fl[3], f[3]);
+                 (int)(ptlen > 40 ? 40 : ptlen), pt, (int)(ptlen > 40 ? 40 : ptlen), pt, (int)fl[0],
+                 f[0], (int)fl[1], f[1], (int)fl[2], f[2], (int)fl[3], f[3]);
         return 1;
     }
     if (!c2) {
@@ -384,8 +406,10 @@ static int check_resource_iam(struct pstate *ps, const char *r, size_t n)
     const char *region = field(r, n, 3, &rgl);
     /* The resource id is everything after the fifth colon (it may hold more colons). */
     const char *rid = field(r, n, 5, &ridl);
-    if (rid) ridl = n - (size_t)(rid - r);
-    else rid = "";
+    if (rid)
+        ridl = n - (size_t)(rid - r);
+    else
+        rid = "";
     /* As IAM reads it, an ARN that stops after the service "has region information" too. */
     bool has_region = !region || rgl > 0;
     bool is_iam = svc && svl == 3 && memcmp(svc, "iam", 3) == 0;
@@ -399,7 +423,8 @@ static int check_resource_iam(struct pstate *ps, const char *r, size_t n)
     }
     if (is_iam && !(ridl > 0 && (rid[0] == '*' || rid[0] == '?'))) {
         bool ok = false;
-        for (size_t i = 0; i < NB_ARRAY_LEN(IAM_PATHS) && !ok; i++) ok = starts(rid, ridl, IAM_PATHS[i]);
+        for (size_t i = 0; i < NB_ARRAY_LEN(IAM_PATHS) && !ok; i++)
+            ok = starts(rid, ridl, IAM_PATHS[i]);
         if (!ok) {
             snprintf(ps->deferred, sizeof(ps->deferred),
                      "IAM resource path must either be \"*\" or start with user/, federated-user/, "
@@ -411,7 +436,8 @@ static int check_resource_iam(struct pstate *ps, const char *r, size_t n)
     /* The legacy parser refuses "::" in an ARN of fewer than six fields, and an empty
      * service. */
     size_t colons = 0;
-    for (size_t i = 0; i < n; i++) colons += r[i] == ':';
+    for (size_t i = 0; i < n; i++)
+        colons += r[i] == ':';
     bool dbl = false;
     for (size_t i = 0; i + 1 < n; i++)
         if (r[i] == ':' && r[i + 1] == ':') dbl = true;
@@ -443,22 +469,25 @@ static bool check_legacy(struct pstate *ps)
         json_t *c = json_object_get(st, "Condition");
         const char *opname;
         json_t *block;
-        if (c) json_object_foreach(c, opname, block) {
-            uint8_t q;
-            bool ie;
-            const struct opdef *od = op_lookup(opname, &q, &ie);
-            if (!od || od->op != OP_DATE) continue;
-            const char *key;
-            json_t *val;
-            json_object_foreach(block, key, val) {
-                for (size_t j = 0; j < elem_count(val); j++) {
-                    json_t *e1 = json_is_array(val) ? json_array_get(val, j) : val;
-                    if (!has_var(ps, e1) && !check_date_value(e1))
-                        return ps->res ? fail(ps, "Invalid Condition value for %.*s", FRAG, opname)
+        if (c) json_object_foreach(c, opname, block)
+            {
+                uint8_t q;
+                bool ie;
+                const struct opdef *od = op_lookup(opname, &q, &ie);
+                if (!od || od->op != OP_DATE) continue;
+                const char *key;
+                json_t *val;
+                json_object_foreach(block, key, val)
+                {
+                    for (size_t j = 0; j < elem_count(val); j++) {
+                        json_t *e1 = json_is_array(val) ? json_array_get(val, j) : val;
+                        if (!has_var(ps, e1) && !check_date_value(e1))
+                            return ps->res
+                                       ? fail(ps, "Invalid Condition value for %.*s", FRAG, opname)
                                        : fail(ps, "The policy failed legacy parsing");
+                    }
                 }
             }
-        }
         if (ps->res) continue;
         static const char *const rk[2] = {"Resource", "NotResource"};
         for (int w = 0; w < 2; w++) {
@@ -559,7 +588,8 @@ static bool bad_principal(struct pstate *ps, const char *k, const char *v)
     if (ps->res) return fail(ps, "Invalid principal in policy");
     char up[32];
     size_t i = 0;
-    for (; k[i] && i < sizeof(up) - 1; i++) up[i] = (char)(k[i] >= 'a' && k[i] <= 'z' ? k[i] - 32 : k[i]);
+    for (; k[i] && i < sizeof(up) - 1; i++)
+        up[i] = (char)(k[i] >= 'a' && k[i] <= 'z' ? k[i] - 32 : k[i]);
     up[i] = 0;
     return fail(ps, "Invalid principal in policy: \"%s\":\"%.*s\"", up, FRAG, v);
 }
@@ -570,10 +600,12 @@ static bool check_principal(struct pstate *ps, const json_t *p)
         if (strcmp(json_string_value(p), "*") == 0) return true;
         return ps->res ? fail(ps, "Invalid principal in policy") : SYNTAX(ps);
     }
-    if (json_object_size(p) == 0) return ps->res ? fail(ps, "Invalid principal in policy") : SYNTAX(ps);
+    if (json_object_size(p) == 0)
+        return ps->res ? fail(ps, "Invalid principal in policy") : SYNTAX(ps);
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)p, k, v) {
+    json_object_foreach((json_t *)p, k, v)
+    {
         bool aws = strcmp(k, "AWS") == 0, svc = strcmp(k, "Service") == 0,
              fed = strcmp(k, "Federated") == 0, can = strcmp(k, "CanonicalUser") == 0;
         if (!aws && !svc && !fed && !can) return bad_principal(ps, k, "");
@@ -620,12 +652,15 @@ static bool check_action(struct pstate *ps, const char *a, size_t n)
     if (n == 1 && a[0] == '*') return true;
     const char *c = memchr(a, ':', n);
     if (!c)
-        return fail(ps, "%s", MSG(ps, "Actions/Conditions must be prefaced by a vendor, e.g., iam, "
-                                      "sdb, ec2, etc.",
-                                  "Policy has invalid action"));
+        return fail(ps, "%s",
+                    MSG(ps,
+                        "Actions/Conditions must be prefaced by a vendor, e.g., iam, "
+                        "sdb, ec2, etc.",
+                        "Policy has invalid action"));
     if (memchr(c + 1, ':', n - (size_t)(c + 1 - a)))
-        return fail(ps, "%s", MSG(ps, "Actions/Condition can contain only one colon.",
-                                  "Policy has invalid action"));
+        return fail(
+            ps, "%s",
+            MSG(ps, "Actions/Condition can contain only one colon.", "Policy has invalid action"));
     if (!vendor_ok(a, (size_t)(c - a)))
         return ps->res ? fail(ps, "Policy has invalid action")
                        : fail(ps, "Vendor %.*s is not valid",
@@ -636,11 +671,18 @@ static bool check_action(struct pstate *ps, const char *a, size_t n)
 }
 
 /* AWS: trust policies may only hold these actions. */
-static const char *const TRUST_ACTIONS[] = {
-    "sts:AssumeRole",     "sts:AssumeRoleWithSAML",    "sts:AssumeRoleWithWebIdentity",
-    "sts:TagSession",     "sts:SetSourceIdentity",     "sts:SetContext",
-    "sts:DecodeAuthorizationMessage", "sts:GetAccessKeyInfo", "sts:GetCallerIdentity",
-    "sts:GetFederationToken", "sts:GetServiceBearerToken", "sts:GetSessionToken"};
+static const char *const TRUST_ACTIONS[] = {"sts:AssumeRole",
+                                            "sts:AssumeRoleWithSAML",
+                                            "sts:AssumeRoleWithWebIdentity",
+                                            "sts:TagSession",
+                                            "sts:SetSourceIdentity",
+                                            "sts:SetContext",
+                                            "sts:DecodeAuthorizationMessage",
+                                            "sts:GetAccessKeyInfo",
+                                            "sts:GetCallerIdentity",
+                                            "sts:GetFederationToken",
+                                            "sts:GetServiceBearerToken",
+                                            "sts:GetSessionToken"};
 
 static bool trust_action_ok(const char *a, size_t n)
 {
@@ -674,7 +716,8 @@ static bool check_semantics(struct pstate *ps)
     for (size_t i = 0; i < ps->nstmts; i++) {
         json_t *st = ps->stmts[i];
         bool has = json_object_get(st, "Principal") || json_object_get(st, "NotPrincipal");
-        if (!wants_principal && has) return fail(ps, "Policy document should not specify a principal.");
+        if (!wants_principal && has)
+            return fail(ps, "Policy document should not specify a principal.");
         if (wants_principal && !has) return fail(ps, "Missing required field Principal");
     }
 
@@ -682,8 +725,9 @@ static bool check_semantics(struct pstate *ps)
         json_t *st = ps->stmts[i];
         json_t *a = json_object_get(st, "Action"), *na = json_object_get(st, "NotAction");
         if (!elem_nonempty(a) && !elem_nonempty(na))
-            return fail(ps, "%s", MSG(ps, "Policy statement must contain actions.",
-                                      "Missing required field Action"));
+            return fail(
+                ps, "%s",
+                MSG(ps, "Policy statement must contain actions.", "Missing required field Action"));
     }
 
     if (ps->deferred[0]) return fail(ps, "%s", ps->deferred);
@@ -700,17 +744,21 @@ static bool check_semantics(struct pstate *ps)
         json_t *c = json_object_get(st, "Condition");
         const char *opname;
         json_t *block;
-        if (c) json_object_foreach(c, opname, block) {
-            const char *key;
-            json_t *val;
-            json_object_foreach(block, key, val) {
-                const char *colon = strchr(key, ':');
-                if (!colon || colon == key || !colon[1])
-                    return fail(ps, "%s", MSG(ps, "Actions/Conditions must be prefaced by a "
-                                                  "vendor, e.g., iam, sdb, ec2, etc.",
-                                              "Policy has an invalid condition key"));
+        if (c) json_object_foreach(c, opname, block)
+            {
+                const char *key;
+                json_t *val;
+                json_object_foreach(block, key, val)
+                {
+                    const char *colon = strchr(key, ':');
+                    if (!colon || colon == key || !colon[1])
+                        return fail(ps, "%s",
+                                    MSG(ps,
+                                        "Actions/Conditions must be prefaced by a "
+                                        "vendor, e.g., iam, sdb, ec2, etc.",
+                                        "Policy has an invalid condition key"));
+                }
             }
-        }
     }
 
     for (size_t i = 0; i < ps->nstmts; i++) {
@@ -721,8 +769,9 @@ static bool check_semantics(struct pstate *ps)
             continue;
         }
         if (!elem_nonempty(r) && !elem_nonempty(nr))
-            return fail(ps, "%s", MSG(ps, "Policy statement must contain resources.",
-                                      "Missing required field Resource"));
+            return fail(ps, "%s",
+                        MSG(ps, "Policy statement must contain resources.",
+                            "Missing required field Resource"));
         if (ps->res) {
             json_t *rv = r ? r : nr;
             for (size_t j = 0; j < elem_count(rv); j++) {
@@ -766,7 +815,8 @@ static char *lowdup(nb_arena *a, const char *s, size_t n)
 {
     char *d = nb_arena_alloc(a, n + 1);
     if (!d) return NULL;
-    for (size_t i = 0; i < n; i++) d[i] = (char)nb_pol_lower[(unsigned char)s[i]];
+    for (size_t i = 0; i < n; i++)
+        d[i] = (char)nb_pol_lower[(unsigned char)s[i]];
     d[n] = 0;
     return d;
 }
@@ -775,7 +825,8 @@ static char *lowdup(nb_arena *a, const char *s, size_t n)
 static char *glob_escape(nb_arena *a, const char *s, size_t n, size_t *outn)
 {
     size_t extra = 0;
-    for (size_t i = 0; i < n; i++) extra += s[i] == '\\';
+    for (size_t i = 0; i < n; i++)
+        extra += s[i] == '\\';
     char *d = nb_arena_alloc(a, n + extra + 1);
     if (!d) return NULL;
     size_t k = 0;
@@ -788,23 +839,30 @@ static char *glob_escape(nb_arena *a, const char *s, size_t n, size_t *outn)
     return d;
 }
 
-static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 /* Parse the inside of ${...}: "key" or "key, 'default'". false: not a variable (kept as text). */
 static bool parse_var(nb_arena *a, const char *s, size_t n, struct pol_part *pt)
 {
-    while (n && is_space(*s)) s++, n--;
-    while (n && is_space(s[n - 1])) n--;
+    while (n && is_space(*s))
+        s++, n--;
+    while (n && is_space(s[n - 1]))
+        n--;
     if (n == 0) return false;
     const char *comma = memchr(s, ',', n);
     size_t kl = comma ? (size_t)(comma - s) : n;
-    while (kl && is_space(s[kl - 1])) kl--;
+    while (kl && is_space(s[kl - 1]))
+        kl--;
     if (kl == 0) return false;
     memset(pt, 0, sizeof(*pt));
     if (comma) {
         const char *d = comma + 1;
         size_t dn = n - (size_t)(d - s);
-        while (dn && is_space(*d)) d++, dn--;
+        while (dn && is_space(*d))
+            d++, dn--;
         if (dn < 2 || d[0] != '\'' || d[dn - 1] != '\'') return false;
         pt->deflt = nb_arena_strndup(a, d + 1, dn - 2);
         if (!pt->deflt) return false;
@@ -825,7 +883,8 @@ static bool compile_pat(struct pstate *ps, const char *s, size_t n, struct pol_p
     out->rawlen = (uint32_t)n;
     out->wild = memchr(s, '*', n) || memchr(s, '?', n);
     out->any = n > 0;
-    for (size_t i = 0; i < n && out->any; i++) out->any = s[i] == '*';
+    for (size_t i = 0; i < n && out->any; i++)
+        out->any = s[i] == '*';
     while (out->prefixlen < n && s[out->prefixlen] != '*' && s[out->prefixlen] != '?' &&
            s[out->prefixlen] != '\\')
         out->prefixlen++;
@@ -841,7 +900,8 @@ static bool compile_pat(struct pstate *ps, const char *s, size_t n, struct pol_p
     if (!ps->vars || n < 3) return true;
     /* Policy variables: split into literal and variable parts. */
     size_t cap = 0;
-    for (size_t i = 0; i + 1 < n; i++) cap += s[i] == '$' && s[i + 1] == '{';
+    for (size_t i = 0; i + 1 < n; i++)
+        cap += s[i] == '$' && s[i + 1] == '{';
     if (cap == 0) return true;
     struct pol_part *parts = nb_arena_calloc(a, (2 * cap + 1) * sizeof(*parts));
     if (!parts) return false;
@@ -921,7 +981,8 @@ static bool compile_principals(struct pstate *ps, const json_t *p, struct pol_st
     json_object_foreach((json_t *)p, k, v) total += elem_count(v);
     st->principals = nb_arena_calloc(ps->arena, (total ? total : 1) * sizeof(*st->principals));
     if (!st->principals) return false;
-    json_object_foreach((json_t *)p, k, v) {
+    json_object_foreach((json_t *)p, k, v)
+    {
         for (size_t i = 0; i < elem_count(v); i++) {
             size_t n;
             const char *s = elem_at(v, i, &n);
@@ -980,12 +1041,22 @@ static bool compile_cvalue(struct pstate *ps, const struct pol_cond *c, const js
     if (!compile_pat(ps, s, n, &out->pat)) return false;
     if (out->pat.nparts) return true; /* parsed per request, after expansion */
     switch (c->op) {
-    case OP_NUM: out->ok = nb_pol_parse_number(s, n, &out->num); break;
-    case OP_DATE: out->ok = nb_pol_parse_date(s, n, &out->ms); break;
-    case OP_IP: out->ok = nb_pol_parse_ip(s, n, &out->ip, true); break;
+    case OP_NUM:
+        out->ok = nb_pol_parse_number(s, n, &out->num);
+        break;
+    case OP_DATE:
+        out->ok = nb_pol_parse_date(s, n, &out->ms);
+        break;
+    case OP_IP:
+        out->ok = nb_pol_parse_ip(s, n, &out->ip, true);
+        break;
     case OP_BOOL:
-    case OP_NULL: out->ok = nb_pol_parse_bool(s, n, &out->b); break;
-    default: out->ok = true; break;
+    case OP_NULL:
+        out->ok = nb_pol_parse_bool(s, n, &out->b);
+        break;
+    default:
+        out->ok = true;
+        break;
     }
     return true;
 }
@@ -999,14 +1070,16 @@ static bool compile_conditions(struct pstate *ps, const json_t *cj, struct pol_s
     if (total == 0) return true;
     st->conds = nb_arena_calloc(ps->arena, total * sizeof(*st->conds));
     if (!st->conds) return false;
-    json_object_foreach((json_t *)cj, opname, block) {
+    json_object_foreach((json_t *)cj, opname, block)
+    {
         uint8_t qual;
         bool ifexists;
         const struct opdef *od = op_lookup(opname, &qual, &ifexists);
         if (!od) continue; /* an unknown operator with an empty block */
         const char *key;
         json_t *val;
-        json_object_foreach(block, key, val) {
+        json_object_foreach(block, key, val)
+        {
             struct pol_cond *c = &st->conds[st->nconds++];
             c->op = od->op;
             c->cmp = od->cmp;
@@ -1158,9 +1231,18 @@ void nb_policy_free(nb_policy *p)
     if (p) nb_arena_free(p->arena);
 }
 
-enum nb_policy_kind nb_policy_kind_of(const nb_policy *p) { return p->kind; }
-const char *nb_policy_version(const nb_policy *p) { return p->version; }
-size_t nb_policy_statement_count(const nb_policy *p) { return p->nstmts; }
+enum nb_policy_kind nb_policy_kind_of(const nb_policy *p)
+{
+    return p->kind;
+}
+const char *nb_policy_version(const nb_policy *p)
+{
+    return p->version;
+}
+size_t nb_policy_statement_count(const nb_policy *p)
+{
+    return p->nstmts;
+}
 const char *nb_policy_statement_sid(const nb_policy *p, size_t i)
 {
     return i < p->nstmts ? p->stmts[i].sid : NULL;
@@ -1173,18 +1255,22 @@ static const struct {
     const char *code;
     const char *fmt; /* %zu limit, %s owner */
 } QUOTAS[] = {
-    [NB_POLICY_QUOTA_MANAGED] = {6144, "LimitExceeded", "Cannot exceed quota for PolicySize: %zu%.0s"},
+    [NB_POLICY_QUOTA_MANAGED] = {6144, "LimitExceeded",
+                                 "Cannot exceed quota for PolicySize: %zu%.0s"},
     [NB_POLICY_QUOTA_USER_INLINE] = {2048, "LimitExceeded",
                                      "Maximum policy size of %zu bytes exceeded for user %s"},
     [NB_POLICY_QUOTA_ROLE_INLINE] = {10240, "LimitExceeded",
                                      "Maximum policy size of %zu bytes exceeded for role %s"},
     [NB_POLICY_QUOTA_GROUP_INLINE] = {5120, "LimitExceeded",
                                       "Maximum policy size of %zu bytes exceeded for group %s"},
-    [NB_POLICY_QUOTA_TRUST] = {2048, "LimitExceeded", "Cannot exceed quota for ACLSizePerRole: %zu%.0s"},
-    [NB_POLICY_QUOTA_SESSION] = {2048, "ValidationError",
-                                 "1 validation error detected: Value at 'policy' failed to satisfy "
-                                 "constraint: Member must have length less than or equal to %zu%.0s"},
-    [NB_POLICY_QUOTA_BUCKET] = {20480, "PolicyTooLarge", "Policies must be less than %zu bytes%.0s"},
+    [NB_POLICY_QUOTA_TRUST] = {2048, "LimitExceeded",
+                               "Cannot exceed quota for ACLSizePerRole: %zu%.0s"},
+    [NB_POLICY_QUOTA_SESSION] =
+        {2048, "ValidationError",
+         "1 validation error detected: Value at 'policy' failed to satisfy "
+         "constraint: Member must have length less than or equal to %zu%.0s"},
+    [NB_POLICY_QUOTA_BUCKET] = {20480, "PolicyTooLarge",
+                                "Policies must be less than %zu bytes%.0s"},
 };
 
 size_t nb_policy_quota_limit(enum nb_policy_quota q)

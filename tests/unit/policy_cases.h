@@ -5,7 +5,10 @@
  * JSON is written with single quotes to stay readable: the test turns ' into " and ` into '
  * (the latter only for the quoted defaults of policy variables). Contexts are JSON objects of
  * condition keys as AWS spells them (the test lowercases the keys as the service layer does);
- * an array value is a multivalued key. */
+ * an array value is a multivalued key.
+ *
+ * Not clang-formatted: one case per line, and policies laid out as JSON, read better as tables. */
+/* clang-format off */
 
 /* ---- principals (see WHO[] in test_policy.c) ---- */
 enum who_id {
@@ -972,3 +975,4 @@ static const struct parse_case PARSE_CASES[] = {
     {"s3: Action missing", NB_POLICY_RESOURCE, DOC("{'Effect':'Allow','Principal':'*','Resource':'arn:aws:s3:::b/*'}"), MP, "Missing required field Action"},
     {"s3: Resource missing", NB_POLICY_RESOURCE, DOC("{'Effect':'Allow','Principal':'*','Action':'s3:GetObject'}"), MP, "Missing required field Resource"},
 };
+/* clang-format on */

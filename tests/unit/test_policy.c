@@ -107,20 +107,23 @@ static json_t *build_ctx(const char *text)
     }
     const char *k;
     json_t *v;
-    json_object_foreach(in, k, v) {
+    json_object_foreach(in, k, v)
+    {
         if (json_is_string(v)) {
             nb_authz_context_set(ctx, k, json_string_value(v));
         } else if (json_is_array(v)) {
             size_t i;
             json_t *e;
             char *low = strdup(k);
-            for (char *p = low; *p; p++) *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+            for (char *p = low; *p; p++)
+                *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
             json_object_set_new(ctx, low, json_array()); /* [] stays an empty set */
             free(low);
             json_array_foreach(v, i, e) nb_authz_context_add(ctx, k, json_string_value(e));
         } else {
             char *low = strdup(k);
-            for (char *p = low; *p; p++) *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+            for (char *p = low; *p; p++)
+                *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
             json_object_set(ctx, low, v);
             free(low);
         }
@@ -131,8 +134,9 @@ static json_t *build_ctx(const char *text)
 
 static const char *dname(enum nb_decision d)
 {
-    return d == NB_DECISION_ALLOW ? "Allow" : d == NB_DECISION_EXPLICIT_DENY ? "ExplicitDeny"
-                                                                             : "ImplicitDeny";
+    return d == NB_DECISION_ALLOW           ? "Allow"
+           : d == NB_DECISION_EXPLICIT_DENY ? "ExplicitDeny"
+                                            : "ImplicitDeny";
 }
 
 static void fill_request(nb_authz_request *r, const struct eval_case *c, const json_t *ctx)
@@ -193,8 +197,10 @@ static void test_eval_table(void)
         /* The same request again must give the same answer (compiled policies are immutable). */
         if (ok) CHECK(nb_authz_evaluate(&r, &ps, NULL) == d);
         json_decref(ctx);
-        for (size_t k = 0; k < nid; k++) nb_policy_free(id[k]);
-        for (size_t k = 0; k < nses; k++) nb_policy_free(ses[k]);
+        for (size_t k = 0; k < nid; k++)
+            nb_policy_free(id[k]);
+        for (size_t k = 0; k < nses; k++)
+            nb_policy_free(ses[k]);
         nb_policy_free(bnd);
         nb_policy_free(rp);
     }
@@ -290,7 +296,8 @@ static void test_sizes(void)
 {
     const char *doc = "{ \"Version\" : \"2012-10-17\" ,\n  \"Statement\": [] }";
     /* White space outside strings is not counted; inside strings it is. */
-    CHECK(nb_policy_size(doc, strlen(doc)) == strlen("{\"Version\":\"2012-10-17\",\"Statement\":[]}"));
+    CHECK(nb_policy_size(doc, strlen(doc)) ==
+          strlen("{\"Version\":\"2012-10-17\",\"Statement\":[]}"));
     const char *s = "{\"a b\": \"\xc3\xa9\"}"; /* é is one character */
     CHECK(nb_policy_size(s, strlen(s)) == 11);
     CHECK(nb_policy_quota_limit(NB_POLICY_QUOTA_MANAGED) == 6144);
@@ -323,7 +330,8 @@ static void test_single_policy(void)
     free(d);
     CHECK(p != NULL);
     if (!p) return;
-    nb_authz_request r = {.action = "s3:GetObject", .resource = "arn:aws:s3:::b/k",
+    nb_authz_request r = {.action = "s3:GetObject",
+                          .resource = "arn:aws:s3:::b/k",
                           .principal_type = NB_PRINCIPAL_USER};
     nb_authz_explain ex;
     CHECK(nb_policy_evaluate(p, &r, &ex) == NB_DECISION_ALLOW);
