@@ -47,7 +47,7 @@ def test_sync_tree_both_ways(nimbus, tmp_path):
     run_aws(nimbus, "s3", "mb", "s3://syncb", parse=False)
     run_aws(nimbus, "s3", "sync", str(up), "s3://syncb/tree", parse=False)
     listed = run_aws(nimbus, "s3api", "list-objects-v2", "--bucket", "syncb", "--prefix", "tree/")
-    assert listed["KeyCount"] == n or len(listed.get("Contents", [])) == n
+    assert len(listed.get("Contents", [])) == n  # the CLI merges pages and drops KeyCount
     down = tmp_path / "down"
     run_aws(nimbus, "s3", "sync", "s3://syncb/tree", str(down), parse=False)
     for p in up.rglob("*.txt"):
