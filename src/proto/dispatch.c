@@ -50,6 +50,7 @@ typedef struct dctx {
     size_t body_len;
     bool s3;
     bool have_body; /* the body was already read (routing by a form's Action needed it) */
+    bool form_post; /* S3 browser POST upload, handled by the service's form_post hook */
     json_t *pending_extra; /* S3 error extras computed during authentication */
 } dctx;
 
@@ -437,25 +438,63 @@ static int authorize(dctx *d)
 
 /* ---- running the handler ---- */
 
+static void worker_entry(nb_req *r);
+
 static void run_handler(dctx *d)
 {
     nb_call *c = &d->call;
-    const nb_op_def *def = nb_service_op(d->svc, c->op_name);
     int rc;
-    if (!def || !def->fn) {
-        rc = nb_aws_error_set(&c->err, 501, "NotImplemented",
-                              "The operation %s of service %s is not implemented by Nimbus yet.",
-                              c->op_name, d->svc->name);
+    if (d->form_post) {
+        rc = d->svc->form_post(c);
     } else {
-        rc = def->fn(c);
-        if (rc != 0 && !c->err.code[0])
-            nb_aws_error_set(&c->err, 500, "InternalError",
-                             "We encountered an internal error. Please try again.");
+        const nb_op_def *def = nb_service_op(d->svc, c->op_name);
+        if (!def || !def->fn) {
+            rc = nb_aws_error_set(&c->err, 501, "NotImplemented",
+                                  "The operation %s of service %s is not implemented by Nimbus yet.",
+                                  c->op_name, d->svc->name);
+        } else {
+            rc = def->fn(c);
+        }
     }
+    if (rc == NB_CALL_OFFLOAD && c->on_loop) {
+        /* The inline handler wants a worker after all: run it again there. */
+        if (c->output) json_decref(c->output);
+        c->output = NULL;
+        c->on_loop = false;
+        nb_req_offload(d->r, worker_entry);
+        return;
+    }
+    if (rc == NB_CALL_OFFLOAD) rc = nb_aws_error_set(&c->err, 500, "InternalError",
+                                                     "We encountered an internal error. Please try again.");
+    if (rc != 0 && !c->err.code[0])
+        nb_aws_error_set(&c->err, 500, "InternalError",
+                         "We encountered an internal error. Please try again.");
     finish(d, rc);
 }
 
-static void worker_entry(nb_req *r) { run_handler((dctx *)r->ud); }
+static void worker_entry(nb_req *r)
+{
+    dctx *d = r->ud;
+    d->call.on_loop = false;
+    run_handler(d);
+}
+
+/* The body of an inline handler's out_stream is produced on a worker, where writes may
+ * block; the status line and headers were already queued on the loop. */
+static void stream_entry(nb_req *r)
+{
+    dctx *d = r->ud;
+    nb_call *c = &d->call;
+    c->on_loop = false;
+    if (c->out_stream(c) < 0) {
+        nb_warn("request %s: %s body could not be completed", r->request_id, c->op_name);
+        nb_resp_close_after(r);
+    }
+    json_t *in = c->input, *out = c->output;
+    nb_resp_end(r);
+    json_decref(in);
+    json_decref(out);
+}
 
 static void body_reader_free(struct nb_body_reader *b)
 {
@@ -480,7 +519,16 @@ static void finish(dctx *d, int rc)
     } else {
         nb_wire_resp w;
         memset(&w, 0, sizeof(w));
-        if (nb_proto_serialize(d->model, d->op, c->output, r->request_id, r->arena, &w) < 0) {
+        if (d->form_post) {
+            /* no model operation: the handler's raw answer */
+            w.status = c->out_status ? c->out_status : 204;
+            for (size_t i = 0; i < c->out_nheaders && w.nheaders < NB_ARRAY_LEN(w.headers); i++)
+                w.headers[w.nheaders++] = c->out_headers[i];
+            nb_header rid = {"x-amz-request-id", 16, r->request_id, strlen(r->request_id)};
+            w.headers[w.nheaders++] = rid;
+            if (c->out_body) nb_buf_append(&w.body, c->out_body, c->out_body_len);
+            send_wire(d, &w);
+        } else if (nb_proto_serialize(d->model, d->op, c->output, r->request_id, r->arena, &w) < 0) {
             nb_buf_free(&w.body);
             if (c->out_fd >= 0) close(c->out_fd);
             c->out_fd = -1;
@@ -499,6 +547,10 @@ static void finish(dctx *d, int rc)
                  * the connection: the client sees a short body, never wrong bytes. */
                 nb_resp_start(r, w.status, w.headers, w.nheaders, c->out_len);
                 nb_buf_free(&w.body);
+                if (!head && c->on_loop) {
+                    nb_req_offload(r, stream_entry); /* it ends the response */
+                    return;
+                }
                 if (!head && c->out_stream(c) < 0) {
                     nb_warn("request %s: %s body could not be completed", r->request_id,
                             c->op_name);
@@ -552,8 +604,11 @@ static void run_call(dctx *d, bool on_loop)
         finish(d, -1);
         return;
     }
+    c->req_body = d->body;
+    c->req_body_len = d->body_len;
     const nb_op_def *def = nb_service_op(d->svc, c->op_name);
     if (on_loop && (!def || !def->fn || (def->flags & NB_OP_INLINE))) {
+        c->on_loop = true;
         run_handler(d);
         return;
     }
@@ -740,6 +795,18 @@ static const nb_model *route_by_action(dctx *d)
 
 static void after_body(nb_req *r, int status, const char *body, size_t len);
 
+/* POST /<bucket> (one path segment, no query operation) with a multipart/form-data body. */
+static bool is_browser_post(const dctx *d)
+{
+    const nb_req *r = d->r;
+    if (strcmp(r->method, "POST") != 0 || d->path_len < 2) return false;
+    const char *slash = memchr(d->path + 1, '/', d->path_len - 1);
+    if (slash && slash != d->path + d->path_len - 1) return false;
+    size_t n;
+    const char *ct = nb_req_header(r, "content-type", &n);
+    return ct && n >= 19 && nb_mem_ieq(ct, 19, "multipart/form-data", 19);
+}
+
 /* The model is known: match the operation, then read the body or stream it. */
 static void with_model(dctx *d)
 {
@@ -762,6 +829,19 @@ static void with_model(dctx *d)
         }
     }
     bool rest = strncmp(d->protocol, "rest-", 5) == 0;
+    if (d->s3 && d->svc->form_post && is_browser_post(d)) {
+        d->form_post = true;
+        d->call.op_name = "PostObject";
+        r->log_operation = "PostObject";
+        memset(&d->call.who, 0, sizeof(d->call.who));
+        d->call.who.type = NB_PRINCIPAL_ANONYMOUS;
+        if (setup_body_reader(d) < 0) {
+            reply_error(d, &d->call.err);
+            return;
+        }
+        nb_req_offload(r, worker_entry);
+        return;
+    }
     if (rest) {
         nb_wire_req w = {r->method, d->path, d->path_len, r->query, r->query_len,
                          r->headers, r->nheaders, NULL, 0};

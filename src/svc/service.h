@@ -72,7 +72,17 @@ struct nb_call {
 
     /* Streaming input state, used by nb_call_read() (aws-chunked decoding, hash checks). */
     struct nb_body_reader *body;
+    /* The raw request body of a non-streaming operation, as received (after aws-chunked
+     * decoding), e.g. for S3's Content-MD5 checks of DeleteObjects; NULL for streaming ones. */
+    const char *req_body;
+    size_t req_body_len;
+    bool on_loop;             /* the handler runs on the loop thread (NB_OP_INLINE) */
 };
+
+/* An NB_OP_INLINE handler that finds the work is not cheap after all (a large object, a
+ * cold file) returns NB_CALL_OFFLOAD with no output set: the dispatcher runs it again on a
+ * worker, where it may block. */
+#define NB_CALL_OFFLOAD 2
 
 /* Fill c->err and return -1, so handlers write `return nb_call_error(c, 404, "NoSuchKey",
  * "The specified key does not exist.");`. 4xx = sender fault, 5xx = receiver fault. */
@@ -149,6 +159,12 @@ struct nb_service {
      * with the raw request; it answers like any nb_req handler (nb_resp_simple, or
      * nb_req_offload to block). Authentication and loopback checks are its own. NULL = none. */
     void (*admin)(nb_req *r);
+    /* S3 browser uploads: POST /<bucket> with a multipart/form-data body is not in the model.
+     * The dispatcher hands it to this handler (operation name "PostObject") on a worker, the
+     * body unread (nb_call_read), the caller anonymous: the handler checks the form's policy
+     * signature itself, and answers with out_status / out_body / out_headers (no output
+     * document is serialized for it). NULL = such requests get MethodNotAllowed. */
+    nb_op_handler form_post;
 };
 
 /* The registry built from services.def. */
