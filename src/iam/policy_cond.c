@@ -374,14 +374,19 @@ static bool cond_holds(const struct pol_cond *c, struct pol_rctx *rc)
         }
         return false;
     }
+    char buf[48];
+    const char *s;
+    size_t n;
+    /* AWS (condition operators, "set operators"): ForAllValues "also returns true if ... the
+     * context key value resolves to a null dataset, such as an empty string", and ForAnyValue
+     * then returns false. A lone "" is therefore read as the empty set by the set operators. */
+    if (c->qual != QUAL_NONE && v.count == 1 && vset_get(&v, 0, buf, &s, &n) && n == 0)
+        v.count = 0;
     if (v.count == 0) {
         if (c->ifexists || c->qual == QUAL_ALL) return true;
         if (c->qual == QUAL_ANY) return false;
         return c->negated;
     }
-    char buf[48];
-    const char *s;
-    size_t n;
     switch (c->qual) {
     case QUAL_ALL:
         for (size_t i = 0; i < v.count; i++) {
