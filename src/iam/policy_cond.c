@@ -380,8 +380,7 @@ static bool cond_holds(const struct pol_cond *c, struct pol_rctx *rc)
     /* AWS (condition operators, "set operators"): ForAllValues "also returns true if ... the
      * context key value resolves to a null dataset, such as an empty string", and ForAnyValue
      * then returns false. A lone "" is therefore read as the empty set by the set operators. */
-    if (c->qual != QUAL_NONE && v.count == 1 && vset_get(&v, 0, buf, &s, &n) && n == 0)
-        v.count = 0;
+    if (c->qual != QUAL_NONE && v.count == 1 && vset_get(&v, 0, buf, &s, &n) && n == 0) v.count = 0;
     if (v.count == 0) {
         if (c->ifexists || c->qual == QUAL_ALL) return true;
         if (c->qual == QUAL_ANY) return false;
