@@ -498,6 +498,21 @@ static __thread struct {
     const char *region;
 } tl;
 
+/* Threads that cached a context release it when they exit. */
+static pthread_key_t tl_key;
+static pthread_once_t tl_key_once = PTHREAD_ONCE_INIT;
+
+static void tl_release(void *unused)
+{
+    (void)unused;
+    json_decref(tl.ctx);
+    tl.ctx = NULL;
+    if (tl.set) nb_authz_set_release(tl.set);
+    tl.set = NULL;
+}
+
+static void tl_key_init(void) { pthread_key_create(&tl_key, tl_release); }
+
 static json_t *shared_context(nb_call *c, const struct nb_authz_set *s)
 {
     int64_t sec = nb_clock_now();
@@ -511,6 +526,10 @@ static json_t *shared_context(nb_call *c, const struct nb_authz_set *s)
     if (hit) return json_incref(tl.ctx);
     json_t *ctx = build_context(c, s);
     if (!ctx) return NULL;
+    if (!tl.ctx) {
+        pthread_once(&tl_key_once, tl_key_init);
+        pthread_setspecific(tl_key, &tl);
+    }
     json_decref(tl.ctx);
     if (tl.set) nb_authz_set_release(tl.set);
     tl.ctx = json_incref(ctx);
