@@ -166,6 +166,7 @@ typedef struct nb_conn {
     bool readable, writable, rdhup, peer_eof, dead, closing, lingering, fake, wanted_input;
     bool ev_headers; /* set by the parser callbacks, consumed by conn_process */
     bool tls_handshake_done;
+    bool busy; /* inside an entry point that processes and flushes before returning */
     unsigned nreqs;
     char *ibuf; /* unparsed input that arrived ahead of the parser (pipelining, pauses) */
     size_t ioff, ilen, icap;

@@ -78,8 +78,10 @@ void nb_conn_mark_dirty(nb_conn *c)
  * thread; c->mu held. */
 static void notify_locked(nb_conn *c)
 {
-    if (on_loop(c))
-        nb_conn_mark_dirty(c);
+    if (on_loop(c)) {
+        /* Inside nb_conn_event/nb_conn_wake the flush follows anyway: skip the second pass. */
+        if (!c->busy) nb_conn_mark_dirty(c);
+    }
     else
         nb_conn_wake_locked(c, NB_WAKE_IO);
 }
@@ -833,9 +835,15 @@ empty:
     if (c->closing && !c->req) conn_linger(c);
 }
 
+/* Process input, then flush output. Handlers called from conn_process on this thread need
+ * not mark the connection dirty (busy), since the flush comes right after. A handler
+ * answering later (timer, post, client callback) marks it dirty instead. */
 void nb_conn_process_and_flush(nb_conn *c)
 {
+    bool was = c->busy;
+    c->busy = true;
     conn_process(c);
+    c->busy = was;
     conn_flush(c);
 }
 
@@ -847,8 +855,7 @@ void nb_conn_event(nb_conn *c, uint32_t ev)
     if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) c->writable = true;
     /* OpenSSL may need to read to write or write to read: retry both on any event. */
     if (c->ssl) c->readable = c->writable = true;
-    conn_process(c);
-    conn_flush(c);
+    nb_conn_process_and_flush(c);
 }
 
 void nb_conn_wake(nb_conn *c)
@@ -860,8 +867,7 @@ void nb_conn_wake(nb_conn *c)
     bool ended = c->req && c->req->ended && !c->req->finished;
     UNLOCK(c);
     if ((bits & NB_WAKE_END) && ended) req_finish(c);
-    conn_process(c);
-    conn_flush(c);
+    nb_conn_process_and_flush(c);
 }
 
 void nb_conn_shutdown_idle(nb_loop *L)
@@ -1497,7 +1503,7 @@ static void req_finish(nb_conn *c)
         req_free(c);
     }
     if (!c->req) arm_at_most(c, c->loop->now + nb_http_lim.idle_timeout_ms);
-    nb_conn_mark_dirty(c);
+    if (!c->busy) nb_conn_mark_dirty(c);
 }
 
 void nb_resp_end(nb_req *r)
