@@ -287,3 +287,21 @@ def test_session_policy_narrows_a_role_session(nimbus, iam):
     assert s.list_roles()["Roles"][0]["RoleName"] == "admin"
     err = refused(s.list_users)
     assert "session policy" in err["Message"]
+
+
+def test_denial_codes_follow_each_protocol(nimbus, iam):
+    keys = make_user(nimbus, iam, "none")
+    err = refused(as_user(nimbus, "logs", keys).describe_log_groups, code="AccessDeniedException", status=400)
+    assert err["Message"].startswith("User: arn:aws:iam::000000000000:user/none is not authorized to perform: "
+                                     "logs:DescribeLogGroups")
+    refused(as_user(nimbus, "lambda", keys).list_functions, code="AccessDeniedException", status=403)
+    err = refused(as_user(nimbus, "ec2", keys).describe_regions, code="UnauthorizedOperation", status=403)
+    assert "ec2:DescribeRegions" in err["Message"]
+    refused(as_user(nimbus, "s3", keys).list_buckets, code="AccessDenied", status=403)
+    # and the same user, once allowed, gets through on every protocol
+    iam.put_user_policy(UserName="none", PolicyName="ro", PolicyDocument=doc(
+        allow(["logs:Describe*", "lambda:List*", "ec2:Describe*", "s3:ListAllMyBuckets"])))
+    as_user(nimbus, "logs", keys).describe_log_groups()
+    as_user(nimbus, "lambda", keys).list_functions()
+    as_user(nimbus, "ec2", keys).describe_regions()
+    as_user(nimbus, "s3", keys).list_buckets()
