@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sched.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static int g_port, g_tls_port;
@@ -630,6 +632,76 @@ static void test_client_timeout(void)
     close(lfd);
 }
 
+/* netns: a thread moves into a fresh network namespace (its loopback is down) and stays
+ * there while the client uses /proc/<pid>/task/<tid>/ns/net as the namespace path. */
+static sem_t g_ns_ready, g_ns_done;
+static pid_t g_ns_tid;
+static bool g_ns_ok;
+
+static void *ns_holder(void *arg)
+{
+    g_ns_ok = unshare(CLONE_NEWNET) == 0;
+    g_ns_tid = (pid_t)syscall(SYS_gettid);
+    sem_post(&g_ns_ready);
+    sem_wait(&g_ns_done);
+    return NULL;
+}
+
+static void test_client_netns(void)
+{
+    char url[64], path[96];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/hello", g_port);
+    nb_http_request_spec s = {.url = url, .netns = "/proc/self/ns/net"};
+    nb_http_response *resp = NULL;
+    CHECK(nb_http_fetch_sync(&s, &resp) == 0 && resp && resp->status == 200);
+    nb_http_response_free(resp);
+    sem_init(&g_ns_ready, 0, 0);
+    sem_init(&g_ns_done, 0, 0);
+    pthread_t th;
+    pthread_create(&th, NULL, ns_holder, NULL);
+    sem_wait(&g_ns_ready);
+    if (g_ns_ok) {
+        /* Inside the new namespace nothing is reachable: proof the socket was made there. */
+        snprintf(path, sizeof(path), "/proc/%d/task/%d/ns/net", (int)getpid(), (int)g_ns_tid);
+        s.netns = path;
+        int rc = nb_http_fetch_sync(&s, &resp);
+        CHECK(rc == -ENETUNREACH);
+        CHECK(nb_http_fetch(&s, fetch_cb, NULL) == 0);
+        sem_wait(&g_sem);
+        CHECK(g_async_err == -ENETUNREACH);
+    } else {
+        fprintf(stderr, "test_http: no CAP_SYS_ADMIN, netns isolation not checked\n");
+    }
+    s.netns = "/nonexistent/ns";
+    CHECK(nb_http_fetch_sync(&s, &resp) == -ENOENT);
+    sem_post(&g_ns_done);
+    pthread_join(th, NULL);
+}
+
+/* Shutdown lets an in-flight request finish (with Connection: close), closes idle
+ * keep-alive connections, and stops accepting. */
+static void test_shutdown(void)
+{
+    tconn idle, busy;
+    tresp t;
+    tc_open(&idle);
+    tc_sends(&idle, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(tc_read(&idle, &t, false) == 0 && t.status == 200);
+    nb_buf_free(&t.body);
+    tc_open(&busy);
+    tc_sends(&busy, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+    usleep(20 * 1000); /* the worker is sleeping in the handler now */
+    nb_http_shutdown(3000);
+    CHECK(tc_read(&busy, &t, false) == 0 && t.status == 200);
+    CHECK(t.body.len == 4 && memcmp(t.body.data, "slow", 4) == 0);
+    CHECK(t.close_hdr);
+    nb_buf_free(&t.body);
+    CHECK(tc_closed(&idle));
+    close(idle.fd);
+    close(busy.fd);
+    CHECK(tcp_connect(g_port) < 0);
+}
+
 /* A throwaway self-signed certificate for 127.0.0.1. */
 static bool make_cert(const char *certp, const char *keyp)
 {
@@ -704,8 +776,9 @@ int main(void)
     test_client(g_port, false);
     if (have_tls) test_client(g_tls_port, true);
     test_client_timeout();
+    test_client_netns();
+    test_shutdown();
 
-    nb_http_shutdown(2000);
     unlink(g_file);
     unlink(certp);
     unlink(keyp);
