@@ -709,6 +709,10 @@ static void fill_model(nb_call *c)
 int nb_iam_authorize(nb_call *c, const nb_op_def *def)
 {
     fill_model(c);
+    /* Credentials from GetSessionToken (without MFA) and GetFederationToken cannot call IAM:
+     * AWS answers that the token is invalid. */
+    if (c->who.temporary && c->who.type != NB_PRINCIPAL_ASSUMED_ROLE && c->svc && !strcmp(c->svc->name, "iam"))
+        return nb_call_error(c, 403, "InvalidClientTokenId", "The security token included in the request is invalid");
     if (c->who.type == NB_PRINCIPAL_USER && !c->who.temporary)
         nb_identity_key_used(c->who.access_key, c->model ? nb_model_endpoint_prefix(c->model) : NULL, c->region);
     if (def && (def->flags & NB_OP_NO_AUTHZ)) return 0;

@@ -30,23 +30,27 @@ def role(iam, name, managed="arn:aws:iam::aws:policy/IAMReadOnlyAccess", trust=T
 
 
 def test_get_session_token_of_a_user(nimbus, iam):
-    keys = make_user(nimbus, iam, "u", managed=["arn:aws:iam::aws:policy/IAMReadOnlyAccess"])
+    keys = make_user(nimbus, iam, "u", managed=["arn:aws:iam::aws:policy/CloudWatchLogsReadOnlyAccess"])
     sts = as_user(nimbus, "sts", keys)
     cr = sts.get_session_token(DurationSeconds=900)["Credentials"]
     assert cr["AccessKeyId"].startswith("ASIA") and len(cr["SecretAccessKey"]) == 40
     exp = cr["Expiration"].timestamp()
     now = datetime.datetime.now(datetime.timezone.utc).timestamp()
     assert 800 < exp - now < 1000
-    s = session_client(nimbus, "iam", cr)
-    s.list_users()  # the user's own permissions
+    s = session_client(nimbus, "logs", cr)
+    s.describe_log_groups()  # the user's own permissions
+    refused(as_user(nimbus, "lambda", (cr["AccessKeyId"], cr["SecretAccessKey"]), token=cr["SessionToken"]).list_functions,
+            code="AccessDeniedException")
+    # without MFA, GetSessionToken credentials cannot call IAM at all (AWS)
+    refused(session_client(nimbus, "iam", cr).get_user, code="InvalidClientTokenId")
     assert session_client(nimbus, "sts", cr).get_caller_identity()["Arn"].endswith(":user/u")
     refused(session_client(nimbus, "sts", cr).get_session_token, code="AccessDenied")
     refused(sts.get_session_token, DurationSeconds=200000, code="ValidationError")
     # no token -> the temporary key alone is not enough
-    refused(client(nimbus, "iam", access_key=cr["AccessKeyId"], secret_key=cr["SecretAccessKey"]).list_users,
-            code="InvalidClientTokenId")
+    refused(client(nimbus, "logs", access_key=cr["AccessKeyId"], secret_key=cr["SecretAccessKey"]).describe_log_groups,
+            code="UnrecognizedClientException")
     advance_clock(nimbus, "16m")
-    refused(s.list_users, code="ExpiredTokenException")
+    refused(s.describe_log_groups, code="ExpiredTokenException")
 
 
 def test_root_session_token_limits(nimbus, boto):
@@ -55,7 +59,8 @@ def test_root_session_token_limits(nimbus, boto):
     cr = sts.get_session_token()["Credentials"]
     ident = session_client(nimbus, "sts", cr).get_caller_identity()
     assert ident["Arn"] == "arn:aws:iam::%s:root" % ACCOUNT
-    session_client(nimbus, "iam", cr).create_user(UserName="by-root-session")
+    session_client(nimbus, "logs", cr).describe_log_groups()
+    refused(session_client(nimbus, "iam", cr).create_user, UserName="by-root-session", code="InvalidClientTokenId")
 
 
 def test_assume_role_basics(nimbus, iam):
@@ -134,19 +139,23 @@ def test_malformed_session_policy(nimbus, iam):
 
 
 def test_federation_token(nimbus, iam):
-    keys = make_user(nimbus, iam, "fed", managed=["arn:aws:iam::aws:policy/IAMFullAccess"])
+    keys = make_user(nimbus, iam, "fed", managed=["arn:aws:iam::aws:policy/CloudWatchLogsFullAccess"])
     sts = as_user(nimbus, "sts", keys)
     # sts:GetFederationToken needs permission
-    refused(sts.get_federation_token, Name="bob", Policy=doc(allow("iam:ListUsers")))
+    refused(sts.get_federation_token, Name="bob", Policy=doc(allow("logs:DescribeLogGroups")))
     iam.put_user_policy(UserName="fed", PolicyName="f", PolicyDocument=doc(allow("sts:GetFederationToken")))
-    r = sts.get_federation_token(Name="bob", Policy=doc(allow("iam:ListUsers")))
+    r = sts.get_federation_token(Name="bob", Policy=doc(allow(["logs:DescribeLogGroups", "lambda:ListFunctions"])))
     assert r["FederatedUser"]["Arn"] == "arn:aws:sts::%s:federated-user/bob" % ACCOUNT
-    s = session_client(nimbus, "iam", r["Credentials"])
-    s.list_users()  # allowed by both the user's policies and the session policy
-    refused(s.list_groups)  # the user may, the session policy does not
+    assert r["FederatedUser"]["FederatedUserId"] == "%s:bob" % ACCOUNT
+    s = session_client(nimbus, "logs", r["Credentials"])
+    s.describe_log_groups()  # allowed by both the user's policies and the session policy
+    refused(s.describe_log_streams, logGroupName="g", code="AccessDeniedException")  # the session policy does not
+    refused(session_client(nimbus, "lambda", r["Credentials"]).list_functions,
+            code="AccessDeniedException")  # the session policy does, the user does not
+    refused(session_client(nimbus, "iam", r["Credentials"]).get_user, code="InvalidClientTokenId")
     # without a session policy the federated session has no permissions
     r2 = sts.get_federation_token(Name="nobody")
-    refused(session_client(nimbus, "iam", r2["Credentials"]).list_users)
+    refused(session_client(nimbus, "logs", r2["Credentials"]).describe_log_groups, code="AccessDeniedException")
 
 
 def test_get_access_key_info(nimbus, iam, boto):
@@ -165,12 +174,12 @@ def test_sessions_survive_a_restart(nimbus_factory):
 
 
 def test_deleting_a_user_ends_its_sessions(nimbus, iam):
-    keys = make_user(nimbus, iam, "gone", managed=["arn:aws:iam::aws:policy/IAMReadOnlyAccess"])
+    keys = make_user(nimbus, iam, "gone", managed=["arn:aws:iam::aws:policy/CloudWatchLogsReadOnlyAccess"])
     cr = as_user(nimbus, "sts", keys).get_session_token()["Credentials"]
-    s = session_client(nimbus, "iam", cr)
-    s.list_users()
-    iam.detach_user_policy(UserName="gone", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
-    refused(s.list_users)
+    s = session_client(nimbus, "logs", cr)
+    s.describe_log_groups()
+    iam.detach_user_policy(UserName="gone", PolicyArn="arn:aws:iam::aws:policy/CloudWatchLogsReadOnlyAccess")
+    refused(s.describe_log_groups, code="AccessDeniedException")
     iam.delete_access_key(UserName="gone", AccessKeyId=keys[0])
     iam.delete_user(UserName="gone")
-    refused(s.list_users, code="InvalidClientTokenId")
+    refused(s.describe_log_groups, code="UnrecognizedClientException")
