@@ -69,6 +69,8 @@ int nb_s3_op_copy_object(nb_call *c);
 int nb_s3_op_get_object_tagging(nb_call *c);
 int nb_s3_op_put_object_tagging(nb_call *c);
 int nb_s3_op_delete_object_tagging(nb_call *c);
+/* browser POST uploads (postobject.c), the service's form_post hook */
+int nb_s3_post_object(nb_call *c);
 /* multipart (multipart.c) */
 int nb_s3_op_create_multipart_upload(nb_call *c);
 int nb_s3_op_upload_part(nb_call *c);

@@ -419,4 +419,5 @@ const nb_service nb_svc_s3 = {
     .shutdown = s3_shutdown,
     .reset = s3_reset,
     .host_route = s3_host_route,
+    .form_post = nb_s3_post_object,
 };

@@ -1,0 +1,1033 @@
+/* postobject.c: S3 browser uploads (POST /<bucket> with multipart/form-data): the form is
+ * stream-parsed, the policy document checked (expiration, every condition kind, every field
+ * covered, SigV4 or SigV2 signature), and the file part streamed into a content file as it
+ * arrives (never buffered whole), then committed like a PutObject. AWS documents the form in
+ * RESTObjectPOST.html and sigv4-HTTPPOSTForms.html / sigv4-HTTPPOSTConstructPolicy.html. */
+#include <ctype.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "core/hash.h"
+#include "iam/authz.h"
+#include "iam/creds.h"
+#include "proto/proto.h"
+#include "proto/sigv4.h"
+#include "svc/s3/handlers.h"
+
+#define MP_BUF (256u * 1024)          /* read window of the multipart parser */
+#define MP_HEADERS_MAX (16u * 1024)   /* one part's header block */
+#define FIELDS_MAX (1u << 20)         /* all fields before the file, together */
+#define MAX_FIELDS 200
+#define POST_MAX_OBJECT ((int64_t)5 << 30)
+
+/* ---------------------------------------------------------------- errors */
+
+static int malformed(nb_call *c)
+{
+    return nb_s3_error(c, 400, "MalformedPOSTRequest",
+                       "The body of your POST request is not well-formed multipart/form-data.",
+                       NULL);
+}
+
+static int policy_denied(nb_call *c, const char *why)
+{
+    char *msg = nb_arena_printf(c->arena, "Invalid according to Policy: %s", why);
+    return nb_s3_error(c, 403, "AccessDenied", msg ? msg : "Invalid according to Policy", NULL);
+}
+
+static int invalid_policy(nb_call *c, const char *why)
+{
+    char *msg = nb_arena_printf(c->arena, "Invalid Policy: %s", why);
+    return nb_s3_error(c, 400, "InvalidPolicyDocument", msg ? msg : "Invalid Policy", NULL);
+}
+
+static int missing_field(nb_call *c, const char *name)
+{
+    char *msg = nb_arena_printf(c->arena,
+                                "Bucket POST must contain a field named '%s'.  If it is specified,"
+                                " please check the order of the fields.",
+                                name);
+    return nb_s3_error(c, 400, "InvalidArgument", msg ? msg : "Bucket POST is missing a field",
+                       "ArgumentName", name, "ArgumentValue", "", NULL);
+}
+
+/* ---------------------------------------------------------------- multipart reader */
+
+typedef struct mp {
+    nb_call *c;
+    char *buf;
+    size_t off, len;
+    bool eof;
+    char delim[96]; /* "\r\n--" boundary */
+    size_t dlen;
+} mp;
+
+/* Make room and read more body bytes: 1 = got some, 0 = end of body, -1 = error (c->err). */
+static int mp_fill(mp *m)
+{
+    if (m->eof) return 0;
+    if (m->off) {
+        memmove(m->buf, m->buf + m->off, m->len - m->off);
+        m->len -= m->off;
+        m->off = 0;
+    }
+    if (m->len >= MP_BUF) return 1; /* full: the caller consumes first */
+    ssize_t k = nb_call_read(m->c, m->buf + m->len, MP_BUF - m->len);
+    if (k < 0) return -1;
+    if (k == 0) {
+        m->eof = true;
+        return 0;
+    }
+    m->len += (size_t)k;
+    return 1;
+}
+
+/* Ensure n unread bytes are buffered: 1, 0 when the body ends first, -1 error. */
+static int mp_need(mp *m, size_t n)
+{
+    while (m->len - m->off < n) {
+        int rc = mp_fill(m);
+        if (rc <= 0) return rc;
+    }
+    return 1;
+}
+
+/* After a delimiter: "--" ends the form (returns 0); otherwise skip transport padding and the
+ * CRLF before the next part's headers (returns 1). -1 = error (c->err filled). */
+static int mp_after_delim(mp *m)
+{
+    int rc = mp_need(m, 2);
+    if (rc < 0) return -1;
+    if (rc == 0) return malformed(m->c);
+    if (m->buf[m->off] == '-' && m->buf[m->off + 1] == '-') return 0;
+    for (;;) {
+        if ((rc = mp_need(m, 2)) <= 0) return rc < 0 ? -1 : malformed(m->c);
+        char ch = m->buf[m->off];
+        if (ch == ' ' || ch == '\t') {
+            m->off++;
+            continue;
+        }
+        if (ch == '\r' && m->buf[m->off + 1] == '\n') {
+            m->off += 2;
+            return 1;
+        }
+        return malformed(m->c);
+    }
+}
+
+/* Stream the current part's body to sink (or discard with sink NULL) until the next
+ * delimiter, which is consumed. Returns 0, -1 (c->err filled by sink or here). */
+typedef int (*mp_sink)(void *ud, const char *p, size_t n);
+static int mp_body(mp *m, mp_sink sink, void *ud)
+{
+    for (;;) {
+        char *hit = memmem(m->buf + m->off, m->len - m->off, m->delim, m->dlen);
+        if (hit) {
+            size_t n = (size_t)(hit - (m->buf + m->off));
+            int rc = n && sink ? sink(ud, m->buf + m->off, n) : 0;
+            if (rc < 0) return rc;
+            m->off += n + m->dlen;
+            return 0;
+        }
+        /* everything but a possible delimiter prefix at the end is body */
+        size_t avail = m->len - m->off;
+        if (avail >= m->dlen) {
+            size_t n = avail - (m->dlen - 1);
+            int rc = sink ? sink(ud, m->buf + m->off, n) : 0;
+            if (rc < 0) return rc;
+            m->off += n;
+        }
+        int rc = mp_fill(m);
+        if (rc < 0) return -1;
+        if (rc == 0) return malformed(m->c);
+    }
+}
+
+/* Skip the preamble up to the first boundary. The buffer starts with a virtual CRLF so the
+ * first "--boundary" matches the same delimiter as the others. */
+static int mp_start(mp *m) { return mp_body(m, NULL, NULL); }
+
+/* One part's headers: name, filename (NULL when not a file), content type. */
+typedef struct part_hdr {
+    char *name;
+    char *filename;
+    char *content_type;
+} part_hdr;
+
+/* Parameter value of a Content-Disposition ("name", "filename"), quoted or token; arena. */
+static char *disp_param(nb_arena *a, const char *v, size_t n, const char *param)
+{
+    size_t pl = strlen(param);
+    size_t i = 0;
+    while (i < n) {
+        /* next ';' separated parameter */
+        while (i < n && (v[i] == ';' || v[i] == ' ' || v[i] == '\t')) i++;
+        size_t ns = i;
+        while (i < n && v[i] != '=' && v[i] != ';') i++;
+        size_t ne = i;
+        while (ne > ns && (v[ne - 1] == ' ' || v[ne - 1] == '\t')) ne--;
+        if (i >= n || v[i] != '=') continue;
+        i++;
+        while (i < n && (v[i] == ' ' || v[i] == '\t')) i++;
+        nb_buf b;
+        nb_buf_init(&b);
+        if (i < n && v[i] == '"') {
+            i++;
+            while (i < n && v[i] != '"') {
+                if (v[i] == '\\' && i + 1 < n) i++;
+                nb_buf_putc(&b, v[i++]);
+            }
+            if (i < n) i++;
+        } else {
+            while (i < n && v[i] != ';') nb_buf_putc(&b, v[i++]);
+            while (b.len && (b.data[b.len - 1] == ' ' || b.data[b.len - 1] == '\t')) b.len--;
+        }
+        char *out = NULL;
+        if (ne - ns == pl && strncasecmp(v + ns, param, pl) == 0)
+            out = nb_arena_strndup(a, b.data ? b.data : "", b.len);
+        nb_buf_free(&b);
+        if (out) return out;
+    }
+    return NULL;
+}
+
+static int mp_headers(mp *m, part_hdr *h)
+{
+    memset(h, 0, sizeof *h);
+    char *end;
+    for (;;) {
+        /* an empty header block: the part starts right away */
+        if (m->len - m->off >= 2 && m->buf[m->off] == '\r' && m->buf[m->off + 1] == '\n') {
+            m->off += 2;
+            return malformed(m->c); /* no Content-Disposition */
+        }
+        end = memmem(m->buf + m->off, m->len - m->off, "\r\n\r\n", 4);
+        if (end) break;
+        if (m->len - m->off > MP_HEADERS_MAX) return malformed(m->c);
+        int rc = mp_fill(m);
+        if (rc < 0) return -1;
+        if (rc == 0) return malformed(m->c);
+    }
+    const char *p = m->buf + m->off, *e = end + 2; /* include the last header's CRLF */
+    bool disposition = false;
+    while (p < e) {
+        const char *eol = memmem(p, (size_t)(e - p), "\r\n", 2);
+        if (!eol) break;
+        const char *colon = memchr(p, ':', (size_t)(eol - p));
+        if (colon) {
+            size_t nn = (size_t)(colon - p);
+            const char *v = colon + 1;
+            while (v < eol && (*v == ' ' || *v == '\t')) v++;
+            size_t vn = (size_t)(eol - v);
+            if (nb_mem_ieq(p, nn, "content-disposition", 19)) {
+                if (vn < 9 || strncasecmp(v, "form-data", 9) != 0) return malformed(m->c);
+                disposition = true;
+                h->name = disp_param(m->c->arena, v + 9, vn - 9, "name");
+                h->filename = disp_param(m->c->arena, v + 9, vn - 9, "filename");
+            } else if (nb_mem_ieq(p, nn, "content-type", 12)) {
+                h->content_type = nb_arena_strndup(m->c->arena, v, vn);
+            }
+        }
+        p = eol + 2;
+    }
+    m->off = (size_t)(end + 4 - m->buf);
+    if (!disposition || !h->name) return malformed(m->c);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- the form */
+
+typedef struct field {
+    char *name;  /* lowercased */
+    char *value; /* NUL-terminated */
+    size_t len;
+    bool covered;
+} field;
+
+typedef struct form {
+    field f[MAX_FIELDS];
+    size_t n;
+    size_t total;
+    nb_buf cur;
+} form;
+
+static field *form_get(form *fm, const char *name)
+{
+    for (size_t i = 0; i < fm->n; i++)
+        if (strcasecmp(fm->f[i].name, name) == 0) return &fm->f[i];
+    return NULL;
+}
+
+static const char *form_str(form *fm, const char *name)
+{
+    field *f = form_get(fm, name);
+    return f ? f->value : NULL;
+}
+
+static int field_sink(void *ud, const char *p, size_t n)
+{
+    form *fm = ud;
+    fm->total += n;
+    if (fm->total > FIELDS_MAX) return -2;
+    return nb_buf_append(&fm->cur, p, n);
+}
+
+/* ---------------------------------------------------------------- policy */
+
+static bool exempt(const char *name)
+{
+    return !strcasecmp(name, "x-amz-signature") || !strcasecmp(name, "signature") ||
+           !strcasecmp(name, "awsaccesskeyid") || !strcasecmp(name, "file") ||
+           !strcasecmp(name, "policy") || strncasecmp(name, "x-ignore-", 9) == 0;
+}
+
+/* ISO 8601 "2030-01-01T00:00:00Z" / "...00.000Z" to epoch seconds; -1 if unreadable. */
+static double parse_iso(const char *s)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *e = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!e) return -1;
+    double frac = 0;
+    if (*e == '.') {
+        char *x;
+        frac = strtod(e, &x);
+        e = x;
+    }
+    if (strcmp(e, "Z") != 0 && strcmp(e, "+00:00") != 0 && *e) return -1;
+    return (double)timegm(&tm) + frac;
+}
+
+typedef struct post_ctx {
+    nb_call *c;
+    form *fm;
+    const char *bucket;
+    json_t *policy;
+    int64_t len_min, len_max; /* content-length-range, -1 = none */
+    char *len_cond;
+} post_ctx;
+
+/* The form's value for a condition field ("$key", "bucket" ...); bucket is the URL's. */
+static const char *cond_value(post_ctx *x, const char *name, field **f)
+{
+    if (*name == '$') name++;
+    *f = form_get(x->fm, name);
+    if (!strcasecmp(name, "bucket")) return x->bucket;
+    return *f ? (*f)->value : NULL;
+}
+
+static char *cond_text(post_ctx *x, const char *op, const char *name, const char *value)
+{
+    if (*name == '$') name++;
+    nb_buf b;
+    nb_buf_init(&b);
+    json_t *v = json_string(value);
+    char *vs = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+    json_decref(v);
+    nb_buf_printf(&b, "[\"%s\", \"$%s\", %s]", op, name, vs ? vs : "\"\"");
+    free(vs);
+    char *out = nb_arena_strndup(x->c->arena, b.data ? b.data : "", b.len);
+    nb_buf_free(&b);
+    return out;
+}
+
+static int cond_failed(post_ctx *x, const char *text)
+{
+    char *why = nb_arena_printf(x->c->arena, "Policy Condition failed: %s", text ? text : "");
+    return policy_denied(x->c, why);
+}
+
+static int check_match(post_ctx *x, const char *op, const char *name, const char *want)
+{
+    field *f;
+    const char *got = cond_value(x, name, &f);
+    if (f) f->covered = true;
+    bool ok;
+    if (!strcasecmp(op, "eq")) {
+        ok = got && strcmp(got, want) == 0;
+    } else {
+        /* starts-with "" admits any value; AWS lets Content-Type list comma-separated values,
+         * each of which must match */
+        size_t wl = strlen(want);
+        if (!got)
+            ok = wl == 0;
+        else if (!strcasecmp(name[0] == '$' ? name + 1 : name, "content-type") && wl) {
+            ok = true;
+            const char *p = got;
+            for (;;) {
+                while (*p == ' ') p++;
+                if (strncmp(p, want, wl) != 0) ok = false;
+                const char *comma = strchr(p, ',');
+                if (!comma) break;
+                p = comma + 1;
+            }
+        } else {
+            ok = strncmp(got, want, wl) == 0;
+        }
+    }
+    return ok ? 0 : cond_failed(x, cond_text(x, op, name, want));
+}
+
+static bool json_int_of(json_t *v, int64_t *out)
+{
+    if (json_is_integer(v)) {
+        *out = json_integer_value(v);
+        return true;
+    }
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        char *e;
+        if (!*s) return false;
+        long long k = strtoll(s, &e, 10);
+        if (*e) return false;
+        *out = k;
+        return true;
+    }
+    return false;
+}
+
+/* Expiration, every condition, and that every field is covered. Content-length-range is
+ * only recorded (the size is known after the file). */
+static int check_policy(post_ctx *x)
+{
+    nb_call *c = x->c;
+    json_t *p = x->policy;
+    const char *exp = json_string_value(json_object_get(p, "expiration"));
+    if (!json_object_get(p, "expiration")) return invalid_policy(c, "Policy missing expiration.");
+    double t = exp ? parse_iso(exp) : -1;
+    if (t < 0) {
+        char *why = nb_arena_printf(c->arena, "Invalid 'expiration' value: '%s'", exp ? exp : "");
+        return invalid_policy(c, why);
+    }
+    if ((double)nb_wall_us() / 1e6 >= t) return policy_denied(c, "Policy expired.");
+    json_t *conds = json_object_get(p, "conditions");
+    if (!conds) return invalid_policy(c, "Policy missing conditions.");
+    if (!json_is_array(conds)) return invalid_policy(c, "Invalid 'conditions' value: must be a list.");
+    size_t i;
+    json_t *cd;
+    json_array_foreach(conds, i, cd)
+    {
+        if (json_is_object(cd)) {
+            const char *k;
+            json_t *v;
+            if (json_object_size(cd) != 1)
+                return invalid_policy(c, "Invalid Simple-Condition: Simple-Conditions must have"
+                                         " exactly one property specified.");
+            json_object_foreach(cd, k, v)
+            {
+                if (!json_is_string(v))
+                    return invalid_policy(c, "Invalid Simple-Condition: value must be a string.");
+                if (check_match(x, "eq", k, json_string_value(v))) return -1;
+            }
+            continue;
+        }
+        if (!json_is_array(cd) || json_array_size(cd) < 1 ||
+            !json_is_string(json_array_get(cd, 0)))
+            return invalid_policy(c, "Invalid condition: conditions must be objects or lists.");
+        const char *op = json_string_value(json_array_get(cd, 0));
+        if (!strcasecmp(op, "content-length-range")) {
+            int64_t lo, hi;
+            if (json_array_size(cd) != 3 || !json_int_of(json_array_get(cd, 1), &lo) ||
+                !json_int_of(json_array_get(cd, 2), &hi) || lo < 0 || hi < lo)
+                return invalid_policy(c, "Invalid content-length-range: arguments must be"
+                                         " non-negative integers, the minimum not above the"
+                                         " maximum.");
+            /* several ranges: all must hold */
+            if (x->len_min < lo) x->len_min = lo;
+            if (x->len_max < 0 || x->len_max > hi) x->len_max = hi;
+            continue;
+        }
+        if (strcasecmp(op, "eq") != 0 && strcasecmp(op, "starts-with") != 0) {
+            char *why = nb_arena_printf(c->arena, "Invalid condition: unknown operation '%s'.",
+                                        op);
+            return invalid_policy(c, why);
+        }
+        if (json_array_size(cd) != 3 || !json_is_string(json_array_get(cd, 1)) ||
+            !json_is_string(json_array_get(cd, 2)))
+            return invalid_policy(c, "Invalid condition: expected [operation, \"$field\","
+                                     " value].");
+        const char *name = json_string_value(json_array_get(cd, 1));
+        if (name[0] != '$') {
+            char *why = nb_arena_printf(c->arena, "Invalid condition: field name '%s' must"
+                                                  " start with '$'.", name);
+            return invalid_policy(c, why);
+        }
+        if (check_match(x, op, name, json_string_value(json_array_get(cd, 2)))) return -1;
+    }
+    nb_buf extra;
+    nb_buf_init(&extra);
+    for (size_t k = 0; k < x->fm->n; k++) {
+        field *f = &x->fm->f[k];
+        if (f->covered || exempt(f->name)) continue;
+        if (!strcasecmp(f->name, "bucket")) continue; /* the URL's bucket is what counts */
+        if (extra.len) nb_buf_puts(&extra, ", ");
+        nb_buf_puts(&extra, f->name);
+    }
+    if (extra.len) {
+        char *why = nb_arena_printf(c->arena, "Extra input fields: %.*s", (int)extra.len,
+                                    extra.data);
+        nb_buf_free(&extra);
+        return policy_denied(c, why);
+    }
+    nb_buf_free(&extra);
+    return 0;
+}
+
+static int signature_mismatch(nb_call *c, const char *akid, const char *policy, const char *sig)
+{
+    nb_buf hex;
+    nb_buf_init(&hex);
+    for (const unsigned char *p = (const unsigned char *)policy; *p; p++)
+        nb_buf_printf(&hex, "%s%02x", p == (const unsigned char *)policy ? "" : " ", *p);
+    int rc = nb_s3_error(c, 403, "SignatureDoesNotMatch",
+                         "The request signature we calculated does not match the signature you"
+                         " provided. Check your key and signing method.",
+                         "AWSAccessKeyId", akid, "StringToSign", policy, "SignatureProvided", sig,
+                         "StringToSignBytes", hex.data ? hex.data : "", NULL);
+    nb_buf_free(&hex);
+    return rc;
+}
+
+/* Authenticate the form: find the key, verify the signature over the base64 policy, and make
+ * the call that key's principal. */
+static int authenticate(nb_call *c, form *fm, const char *policy)
+{
+    const char *algo = form_str(fm, "x-amz-algorithm");
+    const char *akid = form_str(fm, "awsaccesskeyid");
+    nb_cred cred;
+    const char *sig;
+    char parts[5][130];
+    if (algo || form_str(fm, "x-amz-credential") || form_str(fm, "x-amz-signature")) {
+        if (!algo) return missing_field(c, "x-amz-algorithm");
+        if (strcmp(algo, NB_SIGV4_ALGO) != 0)
+            return nb_s3_error(c, 400, "InvalidArgument",
+                               "Only AWS4-HMAC-SHA256 is supported for the X-Amz-Algorithm field.",
+                               "ArgumentName", "x-amz-algorithm", "ArgumentValue", algo, NULL);
+        const char *cr = form_str(fm, "x-amz-credential");
+        if (!cr) return missing_field(c, "x-amz-credential");
+        if (!form_str(fm, "x-amz-date")) return missing_field(c, "x-amz-date");
+        sig = form_str(fm, "x-amz-signature");
+        if (!sig) return missing_field(c, "x-amz-signature");
+        /* AKID/yyyymmdd/region/service/aws4_request; the key id itself has no '/' */
+        size_t np = 0;
+        const char *p = cr;
+        while (np < 5) {
+            const char *slash = strchr(p, '/');
+            size_t n = slash ? (size_t)(slash - p) : strlen(p);
+            if (n >= sizeof parts[0]) break;
+            memcpy(parts[np], p, n);
+            parts[np++][n] = 0;
+            if (!slash) break;
+            p = slash + 1;
+        }
+        if (np != 5 || strlen(parts[1]) != 8 || strcmp(parts[4], "aws4_request") != 0 ||
+            strchr(p, '/'))
+            return nb_s3_error(c, 400, "InvalidArgument",
+                               "Invalid credential in the form; expected"
+                               " \"<key>/YYYYMMDD/REGION/SERVICE/aws4_request\".",
+                               "ArgumentName", "x-amz-credential", "ArgumentValue", cr, NULL);
+        if (nb_creds_lookup(parts[0], &cred) < 0 || !cred.active)
+            return nb_s3_error(c, 403, "InvalidAccessKeyId",
+                               "The AWS Access Key Id you provided does not exist in our records.",
+                               "AWSAccessKeyId", parts[0], NULL);
+        unsigned char key[32], mac[32];
+        nb_sigv4_signing_key(cred.secret, parts[1], parts[2], parts[3], key);
+        nb_hmac_sha256(key, 32, policy, strlen(policy), mac);
+        char want[65];
+        nb_hex(mac, 32, want);
+        char got[65];
+        snprintf(got, sizeof got, "%s", sig);
+        for (char *q = got; *q; q++) *q = (char)tolower((unsigned char)*q);
+        if (strlen(sig) != 64 || CRYPTO_memcmp(want, got, 64) != 0)
+            return signature_mismatch(c, parts[0], policy, sig);
+        akid = parts[0];
+    } else if (akid) {
+        sig = form_str(fm, "signature");
+        if (!sig) return missing_field(c, "Signature");
+        if (nb_creds_lookup(akid, &cred) < 0 || !cred.active)
+            return nb_s3_error(c, 403, "InvalidAccessKeyId",
+                               "The AWS Access Key Id you provided does not exist in our records.",
+                               "AWSAccessKeyId", akid, NULL);
+        unsigned char mac[20];
+        nb_hmac_sha1(cred.secret, strlen(cred.secret), policy, strlen(policy), mac);
+        char want[32];
+        nb_base64_encode(mac, 20, want);
+        if (strlen(sig) != strlen(want) || CRYPTO_memcmp(want, sig, strlen(want)) != 0)
+            return signature_mismatch(c, akid, policy, sig);
+    } else {
+        return missing_field(c, "AWSAccessKeyId");
+    }
+    /* temporary credentials: the session token travels as a form field */
+    const char *token = form_str(fm, "x-amz-security-token");
+    if (cred.session_token[0]) {
+        if (!token || strcmp(token, cred.session_token) != 0)
+            return nb_s3_error(c, 400, "InvalidToken",
+                               "The provided token is malformed or otherwise invalid.", NULL);
+        if (cred.expires && nb_clock_now() >= cred.expires)
+            return nb_s3_error(c, 400, "ExpiredToken", "The provided token has expired.", NULL);
+    } else if (token && *token) {
+        return nb_s3_error(c, 400, "InvalidToken",
+                           "The provided token is malformed or otherwise invalid.", NULL);
+    }
+    c->who = cred.who;
+    snprintf(c->who.access_key, sizeof c->who.access_key, "%s", akid);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- object attributes */
+
+/* Tagging field: <Tagging><TagSet><Tag><Key/><Value/></Tag>...</TagSet></Tagging>. */
+static int parse_tagging(nb_call *c, const char *xml, const char **out)
+{
+    *out = NULL;
+    xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "tagging.xml", NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+    xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+    if (!root || xmlStrcmp(root->name, BAD_CAST "Tagging") != 0) {
+        if (doc) xmlFreeDoc(doc);
+        return nb_s3_error(c, 400, "MalformedXML",
+                           "The XML you provided was not well-formed or did not validate against"
+                           " our published schema",
+                           NULL);
+    }
+    json_t *set = json_array();
+    for (xmlNodePtr ts = root->children; ts; ts = ts->next) {
+        if (ts->type != XML_ELEMENT_NODE || xmlStrcmp(ts->name, BAD_CAST "TagSet")) continue;
+        for (xmlNodePtr t = ts->children; t; t = t->next) {
+            if (t->type != XML_ELEMENT_NODE || xmlStrcmp(t->name, BAD_CAST "Tag")) continue;
+            json_t *tag = json_object();
+            for (xmlNodePtr kv = t->children; kv; kv = kv->next) {
+                if (kv->type != XML_ELEMENT_NODE) continue;
+                xmlChar *s = xmlNodeGetContent(kv);
+                json_object_set_new(tag, (const char *)kv->name, json_string((const char *)s));
+                xmlFree(s);
+            }
+            json_array_append_new(set, tag);
+        }
+    }
+    xmlFreeDoc(doc);
+    int rc = nb_s3_tags_from_input(c, set, true, out);
+    json_decref(set);
+    if (rc == 0 && *out && strcmp(*out, "[]") == 0) *out = NULL;
+    return rc;
+}
+
+static double parse_http_date(const char *s)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *e = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (!e || *e) return -1;
+    return (double)timegm(&tm);
+}
+
+/* The form's system fields and metadata as an input document, so the attributes are built
+ * by the same code as PutObject's (nb_s3_build_attrs). */
+static int form_input(nb_call *c, form *fm, const char *bucket, const char *key)
+{
+    static const char *const map[][2] = {
+        {"content-type", "ContentType"},
+        {"cache-control", "CacheControl"},
+        {"content-disposition", "ContentDisposition"},
+        {"content-encoding", "ContentEncoding"},
+        {"content-language", "ContentLanguage"},
+        {"x-amz-website-redirect-location", "WebsiteRedirectLocation"},
+        {"x-amz-server-side-encryption", "ServerSideEncryption"},
+        {"x-amz-server-side-encryption-aws-kms-key-id", "SSEKMSKeyId"},
+        {"x-amz-storage-class", "StorageClass"},
+    };
+    json_t *in = json_pack("{s:s,s:s}", "Bucket", bucket, "Key", key);
+    if (!in) return nb_s3_nomem(c);
+    if (c->input) json_decref(c->input);
+    c->input = in;
+    json_t *meta = json_object();
+    for (size_t i = 0; i < fm->n; i++) {
+        field *f = &fm->f[i];
+        for (size_t k = 0; k < NB_ARRAY_LEN(map); k++)
+            if (!strcmp(f->name, map[k][0]) && !json_object_get(in, map[k][1]))
+                json_object_set_new(in, map[k][1], json_string(f->value));
+        if (!strncmp(f->name, "x-amz-meta-", 11) && f->name[11])
+            json_object_set_new(meta, f->name + 11, json_string(f->value));
+    }
+    json_object_set_new(in, "Metadata", meta);
+    const char *exp = form_str(fm, "expires");
+    if (exp) {
+        double t = parse_http_date(exp);
+        if (t >= 0) json_object_set_new(in, "Expires", json_real(t));
+    }
+    const char *acl = form_str(fm, "acl");
+    if (acl) {
+        static const char *const ok[] = {"private", "public-read", "public-read-write",
+                                         "aws-exec-read", "authenticated-read",
+                                         "bucket-owner-read", "bucket-owner-full-control",
+                                         "log-delivery-write"};
+        bool good = false;
+        for (size_t k = 0; k < NB_ARRAY_LEN(ok); k++) good = good || !strcmp(acl, ok[k]);
+        if (!good)
+            return nb_s3_error(c, 400, "InvalidArgument", "", "ArgumentName", "x-amz-acl",
+                               "ArgumentValue", acl, NULL);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- the file */
+
+typedef struct file_ctx {
+    nb_call *c;
+    nb_s3_writer *w;
+    int64_t max;
+} file_ctx;
+
+static int file_sink(void *ud, const char *p, size_t n)
+{
+    file_ctx *f = ud;
+    if (f->w->size + (int64_t)n > f->max) {
+        char sz[32], mx[32];
+        snprintf(sz, sizeof sz, "%lld", (long long)(f->w->size + (int64_t)n));
+        snprintf(mx, sizeof mx, "%lld", (long long)f->max);
+        return nb_s3_error(f->c, 400, "EntityTooLarge",
+                           "Your proposed upload exceeds the maximum allowed size", "ProposedSize",
+                           sz, "MaxSizeAllowed", mx, NULL);
+    }
+    if (nb_s3_writer_write(f->w, p, n) < 0) return nb_s3_internal(f->c, "cannot write a content file");
+    return 0;
+}
+
+/* Key with every "${filename}" replaced by the uploaded file's name. */
+static char *expand_key(nb_call *c, const char *key, const char *filename)
+{
+    nb_buf b;
+    nb_buf_init(&b);
+    for (const char *p = key; *p;) {
+        if (!strncmp(p, "${filename}", 11)) {
+            nb_buf_puts(&b, filename ? filename : "");
+            p += 11;
+        } else {
+            nb_buf_putc(&b, *p++);
+        }
+    }
+    char *out = nb_arena_strndup(c->arena, b.data ? b.data : "", b.len);
+    nb_buf_free(&b);
+    return out;
+}
+
+static bool header_safe(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) return false;
+    return true;
+}
+
+static void url_part(nb_buf *b, const char *s, bool keep_slash)
+{
+    nb_url_encode(b, s, strlen(s), keep_slash);
+}
+
+/* ---------------------------------------------------------------- the handler */
+
+static int boundary_of(nb_call *c, mp *m)
+{
+    const char *ct = nb_call_header(c, "content-type");
+    const char *b = ct ? strcasestr(ct, "boundary=") : NULL;
+    if (!b) return malformed(c);
+    b += 9;
+    size_t n;
+    if (*b == '"') {
+        b++;
+        const char *q = strchr(b, '"');
+        if (!q) return malformed(c);
+        n = (size_t)(q - b);
+    } else {
+        n = strcspn(b, "; \t");
+    }
+    if (n == 0 || n > 70) return malformed(c);
+    memcpy(m->delim, "\r\n--", 4);
+    memcpy(m->delim + 4, b, n);
+    m->dlen = n + 4;
+    return 0;
+}
+
+/* Read the fields up to the file part (the fields after it are ignored, as on S3). Returns 1
+ * with *fh the file part's headers, 0 when the form has no file, -1 on error. */
+static int read_fields(nb_call *c, mp *m, form *fm, part_hdr *fh)
+{
+    for (;;) {
+        int rc = mp_after_delim(m);
+        if (rc <= 0) return rc;
+        part_hdr h;
+        if (mp_headers(m, &h)) return -1;
+        if (!strcasecmp(h.name, "file")) {
+            *fh = h;
+            return 1;
+        }
+        nb_buf_reset(&fm->cur);
+        rc = mp_body(m, field_sink, fm);
+        if (rc == -2 || fm->n >= MAX_FIELDS)
+            return nb_s3_error(c, 400, "MaxPostPreDataLengthExceededError",
+                               "Your POST request fields preceding the upload file were too large.",
+                               NULL);
+        if (rc < 0) return c->err.code[0] ? -1 : nb_s3_nomem(c);
+        if (memchr(fm->cur.data ? fm->cur.data : "", 0, fm->cur.len)) return malformed(c);
+        if (form_get(fm, h.name)) continue; /* the first occurrence counts */
+        field *f = &fm->f[fm->n];
+        f->name = nb_arena_strdup(c->arena, h.name);
+        f->value = nb_arena_strndup(c->arena, fm->cur.data ? fm->cur.data : "", fm->cur.len);
+        if (!f->name || !f->value) return nb_s3_nomem(c);
+        for (char *p = f->name; *p; p++) *p = (char)tolower((unsigned char)*p);
+        f->len = fm->cur.len;
+        f->covered = false;
+        fm->n++;
+    }
+}
+
+static int post_object(nb_call *c, mp *m, form *fm)
+{
+    /* the bucket: "/<bucket>" or "/<bucket>/", after virtual-hosted routing (the dispatcher
+     * rewrote its own copy of the path; the route is a pure function of the Host header) */
+    const char *up = c->http->path;
+    size_t pn = c->http->path_len;
+    bool vhost = c->svc && c->svc->host_route && c->svc->host_route(c->http, &up, &pn);
+    char bucket[64] = "";
+    if (pn > 1) {
+        up++;
+        pn--;
+        if (up[pn - 1] == '/') pn--;
+        char dec[256];
+        ssize_t k = pn < sizeof dec ? nb_url_decode(up, pn, dec, false) : -1;
+        if (k > 0 && (size_t)k < sizeof bucket) {
+            memcpy(bucket, dec, (size_t)k);
+            bucket[k] = 0;
+        }
+    }
+    nb_s3_bucket b;
+    int rc = nb_s3_bucket_get(nb_s3_g, bucket, &b, c->arena);
+    if (rc) return nb_s3_store_error(c, rc, bucket, NULL);
+
+    if (boundary_of(c, m)) return -1;
+    if (mp_start(m)) return -1;
+    part_hdr fh = {0};
+    rc = read_fields(c, m, fm, &fh);
+    if (rc < 0) return -1;
+    if (rc == 0)
+        return nb_s3_error(c, 400, "InvalidArgument",
+                           "POST requires exactly one file upload per request.", "ArgumentName",
+                           "file", "ArgumentValue", "0", NULL);
+
+    const char *key_field = form_str(fm, "key");
+    if (!key_field) return missing_field(c, "key");
+
+    /* policy and signature */
+    post_ctx x = {.c = c, .fm = fm, .bucket = bucket, .len_min = 0, .len_max = -1};
+    const char *policy = form_str(fm, "policy");
+    if (!policy) {
+        /* without a policy the request is anonymous: only a bucket open to anonymous writes
+         * would take it, and buckets are never that yet (no ACLs / policies) */
+        if (form_str(fm, "awsaccesskeyid") || form_str(fm, "x-amz-credential"))
+            return missing_field(c, "Policy");
+        return nb_s3_error(c, 403, "AccessDenied", "Access Denied", NULL);
+    }
+    if (authenticate(c, fm, policy)) return -1;
+    size_t pl = strlen(policy);
+    unsigned char *raw = nb_arena_alloc(c->arena, pl + 4);
+    ssize_t rn = raw ? nb_base64_decode(policy, pl, raw) : -1;
+    if (rn < 0) return invalid_policy(c, "Invalid Base64 encoding.");
+    json_error_t je;
+    x.policy = json_loadb((const char *)raw, (size_t)rn, 0, &je);
+    if (!json_is_object(x.policy)) {
+        json_decref(x.policy);
+        return invalid_policy(c, "Invalid JSON.");
+    }
+    rc = check_policy(&x);
+    json_decref(x.policy);
+    if (rc) return -1;
+
+    const char *key = expand_key(c, key_field, fh.filename);
+    if (!key) return nb_s3_nomem(c);
+    size_t key_len = strlen(key);
+    if (key_len == 0)
+        return nb_s3_error(c, 400, "InvalidArgument", "User key must have a length greater than 0.",
+                           "ArgumentName", "key", "ArgumentValue", "", NULL);
+    if (nb_s3_check_key(c, key_len)) return -1;
+    if (form_input(c, fm, bucket, key)) return -1;
+
+    /* the signer may write here: IAM policies of users and roles, then bucket ownership */
+    const char *owner = NULL;
+    const char *rpol = c->svc && c->svc->resource_policy ? c->svc->resource_policy(c, &owner) : NULL;
+    char *arn = nb_arena_printf(c->arena, "arn:aws:s3:::%s/%s", bucket, key);
+    nb_authz_check_args aa = {.action = "s3:PutObject", .resource = arn,
+                              .resource_policy = rpol, .resource_account = owner};
+    if (nb_authz_check(c, &aa)) return -1;
+    if (nb_s3_need_bucket(c, bucket, &b)) return -1;
+
+    const char *attrs, *tags = NULL, *sc;
+    if (nb_s3_build_attrs(c, &attrs) || nb_s3_storage_class(c, &sc)) return -1;
+    const char *tagging = form_str(fm, "tagging");
+    if (tagging && parse_tagging(c, tagging, &tags)) return -1;
+
+    /* the file, streamed */
+    nb_s3_writer w;
+    if (nb_s3_writer_open(nb_s3_store_content(nb_s3_g), &w, NB_CKSUM_NONE) < 0)
+        return nb_s3_internal(c, "cannot create a content file");
+    file_ctx fc = {c, &w, x.len_max >= 0 && x.len_max < POST_MAX_OBJECT ? x.len_max
+                                                                         : POST_MAX_OBJECT};
+    if (mp_body(m, file_sink, &fc)) {
+        nb_s3_writer_free(&w, true);
+        return -1;
+    }
+    if (w.size < x.len_min) {
+        char sz[32], mn[32];
+        snprintf(sz, sizeof sz, "%lld", (long long)w.size);
+        snprintf(mn, sizeof mn, "%lld", (long long)x.len_min);
+        nb_s3_writer_free(&w, true);
+        return nb_s3_error(c, 400, "EntityTooSmall",
+                           "Your proposed upload is smaller than the minimum allowed size",
+                           "ProposedSize", sz, "MinSizeAllowed", mn, NULL);
+    }
+    /* the rest of the form (fields after the file are ignored) must still be well formed */
+    for (;;) {
+        rc = mp_after_delim(m);
+        if (rc < 0) {
+            nb_s3_writer_free(&w, true);
+            return -1;
+        }
+        if (rc == 0) break;
+        part_hdr h;
+        if (mp_headers(m, &h) || mp_body(m, NULL, NULL)) {
+            nb_s3_writer_free(&w, true);
+            return -1;
+        }
+    }
+    unsigned char md5[16];
+    if (nb_s3_writer_finish(&w, md5, NULL, NULL) < 0) {
+        nb_s3_writer_free(&w, true);
+        return nb_s3_internal(c, "cannot make a content file durable");
+    }
+    nb_s3_object o;
+    memset(&o, 0, sizeof o);
+    o.key = key;
+    o.key_len = key_len;
+    o.size = w.size;
+    nb_hex(md5, 16, o.etag);
+    o.last_modified = nb_clock_now_f();
+    o.storage_class = sc;
+    o.owner = b.account;
+    o.attrs = attrs;
+    o.tags = tags;
+    o.blob = nb_arena_strdup(c->arena, w.id);
+    unsigned char *crcs = nb_arena_alloc(c->arena, w.crcs.len);
+    if (crcs) memcpy(crcs, w.crcs.data, w.crcs.len);
+    o.crcs = crcs;
+    o.crcs_len = w.crcs.len;
+    nb_s3_writer_free(&w, false);
+    if (!o.blob || !crcs) {
+        if (o.blob) nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), o.blob);
+        return nb_s3_nomem(c);
+    }
+    nb_s3_put p = {.bucket = bucket, .o = &o};
+    rc = nb_s3_object_put(nb_s3_g, &p);
+    if (rc) {
+        nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), o.blob);
+        return nb_s3_store_error(c, rc, bucket, key);
+    }
+
+    /* the answer; x-amz-id-2 as the dispatcher derives it for other S3 answers */
+    const char *etag = nb_s3_quote(c, o.etag);
+    if (c->request_id) {
+        char host_id[80];
+        size_t rl = strlen(c->request_id);
+        nb_base64_encode((const unsigned char *)c->request_id, rl > 54 ? 54 : rl, host_id);
+        nb_s3_add_header(c, "x-amz-id-2", host_id);
+    }
+    nb_s3_add_header(c, "ETag", etag);
+    if (p.versioned) nb_s3_add_header(c, "x-amz-version-id", o.version_id);
+    json_t *a = json_loads(attrs, 0, NULL);
+    const char *sse = json_string_value(json_object_get(a, "ServerSideEncryption"));
+    if (sse) nb_s3_add_header(c, "x-amz-server-side-encryption", sse);
+    json_decref(a);
+
+    nb_buf loc;
+    nb_buf_init(&loc);
+    const char *host = nb_call_header(c, "host");
+    nb_buf_printf(&loc, "http://%s/", host && header_safe(host) ? host : "localhost");
+    if (!vhost) {
+        url_part(&loc, bucket, false);
+        nb_buf_putc(&loc, '/');
+    }
+    url_part(&loc, key, false);
+    char *location = nb_arena_strndup(c->arena, loc.data ? loc.data : "", loc.len);
+    nb_buf_free(&loc);
+
+    const char *redirect = form_str(fm, "success_action_redirect");
+    if (!redirect) redirect = form_str(fm, "redirect");
+    if (redirect && strstr(redirect, "://") && header_safe(redirect)) {
+        nb_buf r;
+        nb_buf_init(&r);
+        nb_buf_puts(&r, redirect);
+        nb_buf_putc(&r, strchr(redirect, '?') ? '&' : '?');
+        nb_buf_puts(&r, "bucket=");
+        url_part(&r, bucket, false);
+        nb_buf_puts(&r, "&key=");
+        url_part(&r, key, false);
+        nb_buf_puts(&r, "&etag=");
+        url_part(&r, etag, false);
+        char *to = nb_arena_strndup(c->arena, r.data ? r.data : "", r.len);
+        nb_buf_free(&r);
+        if (!to) return nb_s3_nomem(c);
+        nb_s3_add_header(c, "Location", to);
+        c->out_status = 303;
+        return 0;
+    }
+    if (location) nb_s3_add_header(c, "Location", location);
+    const char *st = form_str(fm, "success_action_status");
+    if (st && !strcmp(st, "200")) {
+        c->out_status = 200;
+    } else if (st && !strcmp(st, "201")) {
+        nb_buf x2;
+        nb_buf_init(&x2);
+        nb_buf_puts(&x2, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PostResponse><Location>");
+        nb_xml_escape(&x2, location ? location : "", location ? strlen(location) : 0);
+        nb_buf_puts(&x2, "</Location><Bucket>");
+        nb_xml_escape(&x2, bucket, strlen(bucket));
+        nb_buf_puts(&x2, "</Bucket><Key>");
+        nb_xml_escape(&x2, key, key_len);
+        nb_buf_puts(&x2, "</Key><ETag>");
+        nb_buf_puts(&x2, etag); /* hex in quotes, written as S3 does (no &quot;) */
+        nb_buf_puts(&x2, "</ETag></PostResponse>");
+        c->out_body = nb_arena_strndup(c->arena, x2.data ? x2.data : "", x2.len);
+        c->out_body_len = c->out_body ? x2.len : 0;
+        nb_buf_free(&x2);
+        nb_s3_add_header(c, "Content-Type", "application/xml");
+        c->out_status = 201;
+    } else {
+        c->out_status = 204;
+    }
+    return 0;
+}
+
+int nb_s3_post_object(nb_call *c)
+{
+    mp m;
+    memset(&m, 0, sizeof m);
+    m.c = c;
+    m.buf = malloc(MP_BUF + 8);
+    form *fm = calloc(1, sizeof *fm);
+    if (!m.buf || !fm) {
+        free(m.buf);
+        free(fm);
+        return nb_s3_nomem(c);
+    }
+    memcpy(m.buf, "\r\n", 2);
+    m.len = 2;
+    nb_buf_init(&fm->cur);
+    int rc = post_object(c, &m, fm);
+    nb_buf_free(&fm->cur);
+    free(fm);
+    free(m.buf);
+    return rc;
+}
