@@ -199,7 +199,7 @@ int main(int argc, char **argv)
     nb_authz_request r = {
         .action = "s3:GetObject",
         .resource = "arn:aws:s3:::my-company/home/alice/reports/2025/q3.csv",
-        .principal_type = NB_PRINCIPAL_USER,
+        .principal_type = NB_POL_USER,
         .principal_arn = "arn:aws:iam::111122223333:user/alice",
         .principal_account = "111122223333",
         .user_name = "alice",

@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const nb_authz_request reqs[] = {
         {.action = "s3:GetObject",
          .resource = "arn:aws:s3:::my-company/home/alice/a*b",
-         .principal_type = NB_PRINCIPAL_USER,
+         .principal_type = NB_POL_USER,
          .principal_arn = "arn:aws:iam::111122223333:user/alice",
          .principal_account = "111122223333",
          .resource_account = "444455556666",
@@ -71,13 +71,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
          .context = ctx},
         {.action = "sts:AssumeRole",
          .resource = "arn:aws:iam::111122223333:role/Partner",
-         .principal_type = NB_PRINCIPAL_ROLE_SESSION,
+         .principal_type = NB_POL_ROLE_SESSION,
          .principal_arn = "arn:aws:sts::111122223333:assumed-role/Dev/s",
          .role_arn = "arn:aws:iam::111122223333:role/Dev",
          .principal_account = "111122223333",
          .user_id = "AROAEXAMPLE:s",
          .context = ctx},
-        {.action = "IAM:CreateUser", .principal_type = NB_PRINCIPAL_ANONYMOUS, .context = ctx},
+        {.action = "IAM:CreateUser", .principal_type = NB_POL_ANONYMOUS, .context = ctx},
     };
     const nb_policy *one[1] = {p};
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {

@@ -89,14 +89,14 @@ int nb_policy_check_size(const char *doc, size_t len, size_t already_used, enum 
  * Evaluation
  * ------------------------------------------------------------------------------------------- */
 
-enum nb_principal_type {
-    NB_PRINCIPAL_ANONYMOUS,      /* unsigned request */
-    NB_PRINCIPAL_ROOT,           /* an account's root user */
-    NB_PRINCIPAL_USER,           /* IAM user */
-    NB_PRINCIPAL_ROLE_SESSION,   /* assumed-role session (AssumeRole*) */
-    NB_PRINCIPAL_FEDERATED_USER, /* GetFederationToken session */
-    NB_PRINCIPAL_WEB_IDENTITY,   /* SAML/OIDC caller of AssumeRoleWith{SAML,WebIdentity} */
-    NB_PRINCIPAL_SERVICE,        /* an AWS service acting on its own (e.g. logs.amazonaws.com) */
+enum nb_pol_principal {
+    NB_POL_ANONYMOUS,      /* unsigned request */
+    NB_POL_ROOT,           /* an account's root user */
+    NB_POL_USER,           /* IAM user */
+    NB_POL_ROLE_SESSION,   /* assumed-role session (AssumeRole*) */
+    NB_POL_FEDERATED_USER, /* GetFederationToken session */
+    NB_POL_WEB_IDENTITY,   /* SAML/OIDC caller of AssumeRoleWith{SAML,WebIdentity} */
+    NB_POL_SERVICE,        /* an AWS service acting on its own (e.g. logs.amazonaws.com) */
 };
 
 /* One request to authorize. Only action and principal_type are required; every string is
@@ -104,7 +104,7 @@ enum nb_principal_type {
 typedef struct nb_authz_request {
     const char *action;   /* "s3:GetObject" (matched case-insensitively) */
     const char *resource; /* ARN; NULL means the action has no resource ("*") */
-    enum nb_principal_type principal_type;
+    enum nb_pol_principal principal_type;
     /* USER/ROOT: the user's/root's ARN; ROLE_SESSION: arn:aws:sts::ACCT:assumed-role/R/S;
      * FEDERATED_USER: arn:aws:sts::ACCT:federated-user/N; SERVICE: the service principal
      * ("logs.amazonaws.com"); WEB_IDENTITY: the provider ("accounts.google.com" or the SAML

@@ -73,18 +73,18 @@ static bool key_is(const char *key, size_t keylen, const char *lit, size_t litle
 }
 #define KEY_IS(k, kl, lit) key_is((k), (kl), (lit), sizeof(lit) - 1)
 
-static const char *principal_type_name(enum nb_principal_type t)
+static const char *principal_type_name(enum nb_pol_principal t)
 {
     switch (t) {
-    case NB_PRINCIPAL_ROOT:
+    case NB_POL_ROOT:
         return "Account";
-    case NB_PRINCIPAL_USER:
+    case NB_POL_USER:
         return "User";
-    case NB_PRINCIPAL_ROLE_SESSION:
+    case NB_POL_ROLE_SESSION:
         return "AssumedRole";
-    case NB_PRINCIPAL_FEDERATED_USER:
+    case NB_POL_FEDERATED_USER:
         return "FederatedUser";
-    case NB_PRINCIPAL_ANONYMOUS:
+    case NB_POL_ANONYMOUS:
         return "Anonymous";
     default:
         return NULL;
@@ -96,26 +96,26 @@ static const char *principal_type_name(enum nb_principal_type t)
 static const char *derived_key(const nb_authz_request *r, const char *key, size_t keylen)
 {
     if (keylen < 10 || memcmp(key, "aws:", 4) != 0) return NULL;
-    bool authenticated = r->principal_type != NB_PRINCIPAL_ANONYMOUS &&
-                         r->principal_type != NB_PRINCIPAL_SERVICE &&
-                         r->principal_type != NB_PRINCIPAL_WEB_IDENTITY;
+    bool authenticated = r->principal_type != NB_POL_ANONYMOUS &&
+                         r->principal_type != NB_POL_SERVICE &&
+                         r->principal_type != NB_POL_WEB_IDENTITY;
     if (KEY_IS(key, keylen, "aws:username"))
-        return r->principal_type == NB_PRINCIPAL_USER ? r->user_name : NULL;
+        return r->principal_type == NB_POL_USER ? r->user_name : NULL;
     if (KEY_IS(key, keylen, "aws:userid")) return authenticated ? r->user_id : NULL;
     /* AWS: for a role session aws:PrincipalArn is the role's ARN, not the session's. */
     if (KEY_IS(key, keylen, "aws:principalarn"))
         return !authenticated                                                  ? NULL
-               : r->principal_type == NB_PRINCIPAL_ROLE_SESSION && r->role_arn ? r->role_arn
+               : r->principal_type == NB_POL_ROLE_SESSION && r->role_arn ? r->role_arn
                                                                                : r->principal_arn;
     if (KEY_IS(key, keylen, "aws:principalaccount"))
         return authenticated ? r->principal_account : NULL;
     if (KEY_IS(key, keylen, "aws:principaltype")) return principal_type_name(r->principal_type);
     if (KEY_IS(key, keylen, "aws:principalservicename"))
-        return r->principal_type == NB_PRINCIPAL_SERVICE ? r->principal_arn : NULL;
+        return r->principal_type == NB_POL_SERVICE ? r->principal_arn : NULL;
     /* AWS: present in every signed request; true only for an AWS service principal. */
     if (KEY_IS(key, keylen, "aws:principalisawsservice"))
-        return r->principal_type == NB_PRINCIPAL_SERVICE     ? "true"
-               : r->principal_type == NB_PRINCIPAL_ANONYMOUS ? NULL
+        return r->principal_type == NB_POL_SERVICE     ? "true"
+               : r->principal_type == NB_POL_ANONYMOUS ? NULL
                                                              : "false";
     return NULL;
 }

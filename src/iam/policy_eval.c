@@ -98,9 +98,9 @@ static bool streq(const char *a, size_t an, const char *b)
 
 static bool in_account(const nb_authz_request *r)
 {
-    return r->principal_type == NB_PRINCIPAL_ROOT || r->principal_type == NB_PRINCIPAL_USER ||
-           r->principal_type == NB_PRINCIPAL_ROLE_SESSION ||
-           r->principal_type == NB_PRINCIPAL_FEDERATED_USER;
+    return r->principal_type == NB_POL_ROOT || r->principal_type == NB_POL_USER ||
+           r->principal_type == NB_POL_ROLE_SESSION ||
+           r->principal_type == NB_POL_FEDERATED_USER;
 }
 
 /* How one Principal entry names the requester. */
@@ -114,21 +114,21 @@ static enum nb_principal_match entry_match(const struct pol_principal *pp,
         if (!in_account(r) || !streq(pp->text, pp->len, r->principal_account))
             return NB_PRINCIPAL_MATCH_NONE;
         /* arn:...:root is the root user's own ARN. */
-        return r->principal_type == NB_PRINCIPAL_ROOT ? NB_PRINCIPAL_MATCH_DIRECT
+        return r->principal_type == NB_POL_ROOT ? NB_PRINCIPAL_MATCH_DIRECT
                                                       : NB_PRINCIPAL_MATCH_ACCOUNT;
     case PK_ARN:
         if (!in_account(r)) return NB_PRINCIPAL_MATCH_NONE;
         if (streq(pp->text, pp->len, r->principal_arn)) return NB_PRINCIPAL_MATCH_DIRECT;
-        if (r->principal_type == NB_PRINCIPAL_ROLE_SESSION && streq(pp->text, pp->len, r->role_arn))
+        if (r->principal_type == NB_POL_ROLE_SESSION && streq(pp->text, pp->len, r->role_arn))
             return NB_PRINCIPAL_MATCH_ROLE;
         return NB_PRINCIPAL_MATCH_NONE;
     case PK_SERVICE:
-        return r->principal_type == NB_PRINCIPAL_SERVICE && r->principal_arn &&
+        return r->principal_type == NB_POL_SERVICE && r->principal_arn &&
                        nb_mem_ieq(pp->text, pp->len, r->principal_arn, strlen(r->principal_arn))
                    ? NB_PRINCIPAL_MATCH_DIRECT
                    : NB_PRINCIPAL_MATCH_NONE;
     case PK_FEDERATED:
-        return r->principal_type == NB_PRINCIPAL_WEB_IDENTITY &&
+        return r->principal_type == NB_POL_WEB_IDENTITY &&
                        streq(pp->text, pp->len, r->principal_arn)
                    ? NB_PRINCIPAL_MATCH_DIRECT
                    : NB_PRINCIPAL_MATCH_NONE;
@@ -138,7 +138,7 @@ static enum nb_principal_match entry_match(const struct pol_principal *pp,
          * account's users and roles it is their account, which delegates to their own
          * identity policies as an account ARN does. */
         if (!streq(pp->text, pp->len, r->canonical_id)) return NB_PRINCIPAL_MATCH_NONE;
-        if (r->principal_type == NB_PRINCIPAL_ROOT || !in_account(r))
+        if (r->principal_type == NB_POL_ROOT || !in_account(r))
             return NB_PRINCIPAL_MATCH_DIRECT;
         return NB_PRINCIPAL_MATCH_ACCOUNT;
     }
@@ -162,15 +162,15 @@ static bool facet_listed(const struct pol_stmt *st, int kind, const char *text)
 static bool not_principal_applies(const struct pol_stmt *st, const nb_authz_request *r)
 {
     switch (r->principal_type) {
-    case NB_PRINCIPAL_ANONYMOUS:
+    case NB_POL_ANONYMOUS:
         return !facet_listed(st, -1, NULL);
-    case NB_PRINCIPAL_SERVICE:
+    case NB_POL_SERVICE:
         return !facet_listed(st, PK_SERVICE, r->principal_arn);
-    case NB_PRINCIPAL_WEB_IDENTITY:
+    case NB_POL_WEB_IDENTITY:
         return !facet_listed(st, PK_FEDERATED, r->principal_arn);
-    case NB_PRINCIPAL_ROOT:
+    case NB_POL_ROOT:
         return !facet_listed(st, PK_ACCOUNT, r->principal_account);
-    case NB_PRINCIPAL_ROLE_SESSION:
+    case NB_POL_ROLE_SESSION:
         if (!facet_listed(st, PK_ARN, r->role_arn)) return true;
         /* fall through */
     default:
@@ -256,11 +256,11 @@ enum nb_decision nb_authz_evaluate(const nb_authz_request *r, const nb_authz_pol
     memset(ex, 0, sizeof(*ex));
     struct pol_rctx rc;
     rctx_init(&rc, r);
-    enum nb_principal_type t = r->principal_type;
+    enum nb_pol_principal t = r->principal_type;
     /* Identity policies, boundaries and sessions belong to users and roles; the root user
      * and callers from outside IAM have none. */
-    bool identity_side = t == NB_PRINCIPAL_USER || t == NB_PRINCIPAL_ROLE_SESSION ||
-                         t == NB_PRINCIPAL_FEDERATED_USER;
+    bool identity_side = t == NB_POL_USER || t == NB_POL_ROLE_SESSION ||
+                         t == NB_POL_FEDERATED_USER;
 
     struct pol_hit h;
     bool id_allow = false, bnd_allow = false, ses_allow = false;
@@ -340,7 +340,7 @@ enum nb_decision nb_authz_evaluate(const nb_authz_request *r, const nb_authz_pol
         return NB_DECISION_ALLOW;                                                                  \
     } while (0)
 
-    if (t == NB_PRINCIPAL_ROOT) {
+    if (t == NB_POL_ROOT) {
         /* Root cannot be limited by IAM policies in its own account (only by an explicit deny
          * in a resource policy, handled above); elsewhere it needs the resource policy. */
         if (same_account) {

@@ -174,7 +174,11 @@ static void reply_error(dctx *d, const nb_aws_error *e)
         w.headers[w.nheaders++] = d->call.out_headers[i];
     if (r->log_service == NULL && d->model) r->log_service = nb_model_name(d->model);
     if (e->status >= 500) nb_warn("request %s: %d %s: %s", r->request_id, e->status, e->code, e->message);
+    /* The extra document is heap memory; e may live in the arena that send_wire frees. */
+    json_t *extra = e->extra;
+    ((nb_aws_error *)e)->extra = NULL;
     send_wire(d, &w);
+    json_decref(extra);
 }
 
 static void reply_err(dctx *d, int status, const char *code, const char *fmt, ...) NB_PRINTF(4, 5);

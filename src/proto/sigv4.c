@@ -938,6 +938,22 @@ int nb_sigv4_check_scope(const nb_sigv4_auth *a, const char *region, const char 
 static __thread nb_sigv4_detail tl_detail;
 static __thread nb_buf tl_creq, tl_sts; /* per-thread scratch, kept for the detail */
 
+/* The scratch buffers live as long as their thread: free them when it exits. */
+static pthread_key_t tl_key;
+static pthread_once_t tl_once = PTHREAD_ONCE_INIT;
+static void tl_free(void *unused)
+{
+    (void)unused;
+    nb_buf_free(&tl_creq);
+    nb_buf_free(&tl_sts);
+}
+static void tl_key_init(void) { pthread_key_create(&tl_key, tl_free); }
+static void tl_register(void)
+{
+    pthread_once(&tl_once, tl_key_init);
+    if (!pthread_getspecific(tl_key)) pthread_setspecific(tl_key, (void *)1);
+}
+
 const nb_sigv4_detail *nb_sigv4_last_detail(void)
 {
     if (!tl_detail.canonical_request) {
@@ -1130,6 +1146,7 @@ int nb_sigv4_verify(const nb_sigv4_auth *a, const char *secret, const nb_req *r,
 
     /* 5. The signature. */
     nb_buf *creq = &tl_creq, *sts = &tl_sts;
+    tl_register();
     nb_buf_reset(creq);
     nb_buf_reset(sts);
     creq->oom = sts->oom = false;

@@ -13,7 +13,7 @@
 #include "unit.h"
 
 struct principal {
-    enum nb_principal_type t;
+    enum nb_pol_principal t;
     const char *arn, *role_arn, *account, *user_name, *user_id, *canonical;
 };
 
@@ -45,26 +45,26 @@ struct parse_case {
 #include "policy_cases.h"
 
 static const struct principal WHO[] = {
-    [ALICE] = {NB_PRINCIPAL_USER, "arn:aws:iam::" A1 ":user/alice", NULL, A1, "alice",
+    [ALICE] = {NB_POL_USER, "arn:aws:iam::" A1 ":user/alice", NULL, A1, "alice",
                "AIDAALICEEXAMPLE0001", CANON_A1},
-    [BOB] = {NB_PRINCIPAL_USER, "arn:aws:iam::" A1 ":user/division_abc/subdivision_xyz/bob", NULL,
+    [BOB] = {NB_POL_USER, "arn:aws:iam::" A1 ":user/division_abc/subdivision_xyz/bob", NULL,
              A1, "bob", "AIDABOBEXAMPLE000001", CANON_A1},
-    [ROOT] = {NB_PRINCIPAL_ROOT, "arn:aws:iam::" A1 ":root", NULL, A1, NULL, A1, CANON_A1},
-    [CAROL] = {NB_PRINCIPAL_USER, "arn:aws:iam::" A4 ":user/carol", NULL, A4, "carol",
+    [ROOT] = {NB_POL_ROOT, "arn:aws:iam::" A1 ":root", NULL, A1, NULL, A1, CANON_A1},
+    [CAROL] = {NB_POL_USER, "arn:aws:iam::" A4 ":user/carol", NULL, A4, "carol",
                "AIDACAROLEXAMPLE0001", CANON_A4},
-    [XROOT] = {NB_PRINCIPAL_ROOT, "arn:aws:iam::" A4 ":root", NULL, A4, NULL, A4, CANON_A4},
-    [DEV] = {NB_PRINCIPAL_ROLE_SESSION, "arn:aws:sts::" A1 ":assumed-role/Dev/alice-session",
+    [XROOT] = {NB_POL_ROOT, "arn:aws:iam::" A4 ":root", NULL, A4, NULL, A4, CANON_A4},
+    [DEV] = {NB_POL_ROLE_SESSION, "arn:aws:sts::" A1 ":assumed-role/Dev/alice-session",
              "arn:aws:iam::" A1 ":role/Dev", A1, NULL, "AROADEVEXAMPLE000001:alice-session",
              CANON_A1},
-    [XAUD] = {NB_PRINCIPAL_ROLE_SESSION, "arn:aws:sts::" A4 ":assumed-role/Auditor/s1",
+    [XAUD] = {NB_POL_ROLE_SESSION, "arn:aws:sts::" A4 ":assumed-role/Auditor/s1",
               "arn:aws:iam::" A4 ":role/Auditor", A4, NULL, "AROAAUDEXAMPLE000001:s1", CANON_A4},
-    [FRED] = {NB_PRINCIPAL_FEDERATED_USER, "arn:aws:sts::" A1 ":federated-user/fred", NULL, A1,
+    [FRED] = {NB_POL_FEDERATED_USER, "arn:aws:sts::" A1 ":federated-user/fred", NULL, A1,
               NULL, A1 ":fred", CANON_A1},
-    [ANON] = {NB_PRINCIPAL_ANONYMOUS},
-    [SNS] = {NB_PRINCIPAL_SERVICE, "sns.amazonaws.com"},
-    [EC2SVC] = {NB_PRINCIPAL_SERVICE, "ec2.amazonaws.com"},
-    [GOOGLE] = {NB_PRINCIPAL_WEB_IDENTITY, "accounts.google.com"},
-    [S3LOG] = {NB_PRINCIPAL_SERVICE, "logging.s3.amazonaws.com"},
+    [ANON] = {NB_POL_ANONYMOUS},
+    [SNS] = {NB_POL_SERVICE, "sns.amazonaws.com"},
+    [EC2SVC] = {NB_POL_SERVICE, "ec2.amazonaws.com"},
+    [GOOGLE] = {NB_POL_WEB_IDENTITY, "accounts.google.com"},
+    [S3LOG] = {NB_POL_SERVICE, "logging.s3.amazonaws.com"},
 };
 
 /* The table's JSON uses ' for " and ` for '. Returns a malloc'd copy. */
@@ -332,7 +332,7 @@ static void test_single_policy(void)
     if (!p) return;
     nb_authz_request r = {.action = "s3:GetObject",
                           .resource = "arn:aws:s3:::b/k",
-                          .principal_type = NB_PRINCIPAL_USER};
+                          .principal_type = NB_POL_USER};
     nb_authz_explain ex;
     CHECK(nb_policy_evaluate(p, &r, &ex) == NB_DECISION_ALLOW);
     CHECK(ex.reason == NB_AUTHZ_ALLOWED_BY_IDENTITY);
