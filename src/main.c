@@ -131,7 +131,6 @@ static int serve(int argc, char **argv)
         fprintf(stderr, "nimbus: cannot start the scheduler\n");
         return 1;
     }
-    if (start_services(&cfg) < 0) return 1;
     nb_dispatch_init(&cfg);
 
     if (nb_http_init(cfg.loops, cfg.workers, NULL) < 0) {
@@ -181,6 +180,16 @@ static int serve(int argc, char **argv)
                 "nimbus %s serving http://%s:%d%s region %s data %s; authenticate with access "
                 "key test, secret key test (root of account %s)\n",
                 NB_VERSION, host, main_l.port, tls, cfg.region, cfg.data_dir, root->who.account);
+
+    /* Services open their state after the listeners are up: the server answers its first
+     * request (health) within milliseconds of exec, and service requests that arrive
+     * meanwhile are parked and resumed once everything is open. */
+    if (start_services(&cfg) < 0) {
+        nb_http_shutdown(1000);
+        return 1;
+    }
+    nb_dispatch_ready();
+    nb_debug("services ready after %.1f ms", nb_uptime() * 1000);
 
     int sig = 0;
     sigwait(&set, &sig);

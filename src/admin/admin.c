@@ -54,9 +54,11 @@ static void health(nb_req *r)
     json_t *svcs = json_object();
     for (size_t i = 0; i < nb_services_count(); i++) {
         const nb_service *s = nb_service_at(i);
-        json_object_set_new(svcs, s->name, json_string("running"));
+        json_object_set_new(svcs, s->name,
+                            json_string(nb_dispatch_is_ready() ? "running" : "starting"));
     }
-    reply_json(r, 200, json_pack("{s:s, s:s, s:f, s:o, s:o}", "status", "ok", "version",
+    reply_json(r, 200, json_pack("{s:s, s:s, s:f, s:o, s:o}", "status",
+                                 nb_dispatch_is_ready() ? "ok" : "starting", "version",
                                  NB_VERSION, "uptime_seconds", nb_uptime(), "services", svcs,
                                  "clock", clock_doc()));
 }

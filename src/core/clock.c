@@ -187,13 +187,19 @@ int nb_clock_init(const char *data_dir, double rate)
     }
     if (now < high) now = high;
     struct clock_state next = {wall, now, rate};
+    /* Re-anchoring changes nothing when the saved state already gives this time at this rate
+     * (or, fresh, region time is host time at rate 1): skip the write and its fsync, which
+     * would otherwise cost every start-up a disk flush. */
+    bool unchanged = (r == 0 && saved.rate == rate && formula(&saved, wall) == now) ||
+                     (r == 1 && rate == 1.0 && now == wall && high <= wall);
+    if (unchanged && r == 0) next = saved;
     pthread_mutex_unlock(&mu);
 
     free(state_path);
     free(data_dir_path);
     state_path = path;
     data_dir_path = data_dir ? nb_xstrdup(data_dir) : NULL;
-    if (persist(&next) < 0) {
+    if (!unchanged && persist(&next) < 0) {
         pthread_mutex_unlock(&advance_mu);
         return -1;
     }

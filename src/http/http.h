@@ -157,6 +157,9 @@ void nb_http_shutdown(int timeout_ms);
 /* Run fn(arg) on loop `i` (or any loop when i < 0) soon; thread-safe. Used by services that
  * must touch loop-owned state, and by the client below. */
 int nb_loop_post(int i, void (*fn)(void *arg), void *arg);
+/* Index of the loop that owns r's connection (for nb_loop_post: a handler that parked a
+ * request without answering can resume it on its own loop later). */
+int nb_req_loop(const nb_req *r);
 /* Timer on the calling loop thread; returns an id for nb_loop_timer_cancel(). */
 uint64_t nb_loop_timer(int delay_ms, void (*fn)(void *arg), void *arg);
 void nb_loop_timer_cancel(uint64_t id);

@@ -49,3 +49,5 @@ void nb_http_date(int64_t t, char out[30])
     *o++ = (char)('0' + tm.tm_sec / 10), *o++ = (char)('0' + tm.tm_sec % 10);
     memcpy(o, " GMT", 5);
 }
+
+int nb_req_loop(const nb_req *r) { return r->conn && r->conn->loop ? r->conn->loop->idx : -1; }

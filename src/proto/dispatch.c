@@ -11,6 +11,8 @@
  * checksums and x-amz-content-sha256 on the way. */
 #include "proto/dispatch.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -31,6 +33,55 @@
 static const nb_config *cfg;
 
 void nb_dispatch_init(const nb_config *c) { cfg = c; }
+
+/* ---- start-up gate ---- */
+
+typedef struct parked {
+    struct parked *next;
+    nb_req *r;
+} parked;
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static parked *gate_list;
+static _Atomic bool gate_open;
+
+bool nb_dispatch_is_ready(void) { return atomic_load(&gate_open); }
+
+static void resume_parked(void *arg) { nb_dispatch_request(arg); }
+
+void nb_dispatch_ready(void)
+{
+    pthread_mutex_lock(&gate_mu);
+    atomic_store(&gate_open, true);
+    parked *p = gate_list;
+    gate_list = NULL;
+    pthread_mutex_unlock(&gate_mu);
+    while (p) {
+        parked *n = p->next;
+        if (nb_loop_post(nb_req_loop(p->r), resume_parked, p->r) < 0)
+            nb_resp_simple(p->r, 503, "text/plain", "shutting down\n", 14, NULL, 0);
+        free(p);
+        p = n;
+    }
+}
+
+/* True when r was parked until the services are up (it is resumed by nb_dispatch_ready). */
+static bool park_until_ready(nb_req *r)
+{
+    if (atomic_load(&gate_open)) return false;
+    parked *p = malloc(sizeof(*p));
+    if (!p) return false; /* let it through: services fail cleanly when not started */
+    pthread_mutex_lock(&gate_mu);
+    if (atomic_load(&gate_open)) {
+        pthread_mutex_unlock(&gate_mu);
+        free(p);
+        return false;
+    }
+    p->r = r;
+    p->next = gate_list;
+    gate_list = p;
+    pthread_mutex_unlock(&gate_mu);
+    return true;
+}
 
 /* Per-request dispatch state; lives in the request's arena. */
 typedef struct dctx {
@@ -965,7 +1016,14 @@ static void after_body(nb_req *r, int status, const char *body, size_t len)
 
 void nb_dispatch_request(nb_req *r)
 {
-    nb_uuid4(r->request_id);
+    if (!r->request_id[0]) nb_uuid4(r->request_id);
+    if (r->path_len >= 9 && memcmp(r->path, "/_nimbus/", 9) == 0 &&
+        (nb_dispatch_is_ready() || (r->path_len == 15 && memcmp(r->path, "/_nimbus/health", 15) == 0) ||
+         (r->path_len == 14 && memcmp(r->path, "/_nimbus/clock", 14) == 0))) {
+        nb_admin_handle(r);
+        return;
+    }
+    if (park_until_ready(r)) return;
     if (r->path_len >= 9 && memcmp(r->path, "/_nimbus/", 9) == 0) {
         nb_admin_handle(r);
         return;

@@ -11,6 +11,11 @@
 void nb_dispatch_init(const nb_config *cfg);
 /* The main listener's on_request. */
 void nb_dispatch_request(nb_req *r);
+/* Services come up after the listeners (so the first request is served within milliseconds
+ * of exec): until nb_dispatch_ready() is called, service requests are parked and resumed on
+ * their loops then; the admin surface answers at once. */
+void nb_dispatch_ready(void);
+bool nb_dispatch_is_ready(void);
 /* Run a service's handler against a decoded call (internal calls between services use
  * their C APIs instead; this exists for tests). */
 
