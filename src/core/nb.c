@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 void nb_panic(const char *file, int line, const char *what)
 {
@@ -395,7 +396,6 @@ int nb_url_encode(nb_buf *b, const char *in, size_t n, bool keep_slash)
 /* ---- logging ---- */
 
 int nb_log_level = NB_LOG_INFO;
-static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 
 int nb_log_level_parse(const char *s)
 {
@@ -424,9 +424,19 @@ void nb_log(int level, const char *fmt, ...)
     size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
     if (len > sizeof(line) - 2) len = sizeof(line) - 2;
     line[len++] = '\n';
-    pthread_mutex_lock(&log_mu);
-    fwrite(line, 1, len, stderr);
-    pthread_mutex_unlock(&log_mu);
+    /* One write(2) per line, no lock: lines are at most 4 KiB (PIPE_BUF), which the kernel
+     * writes whole to a pipe, and O_APPEND files get whole lines too. The access log writes a
+     * line per request, so a global mutex here would serialize the loops. */
+    const char *p = line;
+    while (len) {
+        ssize_t w = write(STDERR_FILENO, p, len);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
 }
 
 int64_t nb_mono_us(void)
