@@ -88,12 +88,17 @@ run: deps build/nimbus
 test-unit: $(UNIT_BIN)
 	@tools/run-unit.sh $(UNIT_BIN)
 
+# Each test starts its own server on a free port, so tests run in parallel (-n); the
+# machine's two cores are mostly waiting on fsync and sockets during these tests.
+PYTEST_JOBS ?= 4
+PYTEST := $(PYTHON) -m pytest -q -p no:cacheprovider -n $(PYTEST_JOBS)
+
 test-integration: build/nimbus
-	NIMBUS_BIN=$(CURDIR)/build/nimbus $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+	NIMBUS_BIN=$(CURDIR)/build/nimbus $(PYTEST) tests/integration
 
 test-asan: build/nimbus-asan $(UNIT_ASAN_BIN)
 	@tools/run-unit.sh $(UNIT_ASAN_BIN)
-	NIMBUS_BIN=$(CURDIR)/build/nimbus-asan NIMBUS_ASAN=1 $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+	NIMBUS_BIN=$(CURDIR)/build/nimbus-asan NIMBUS_ASAN=1 $(PYTEST) tests/integration
 
 test-fuzz: $(FUZZ_BIN)
 	@tools/run-fuzz.sh $(FUZZ_BIN)
@@ -106,7 +111,7 @@ test: deps
 	$(MAKE) test-asan
 
 test-long: deps build/nimbus
-	NIMBUS_BIN=$(CURDIR)/build/nimbus NIMBUS_LONG=1 $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+	NIMBUS_BIN=$(CURDIR)/build/nimbus NIMBUS_LONG=1 $(PYTEST) tests/integration
 
 bench: build/nimbus
 	bench/run.sh

@@ -3,7 +3,7 @@
 # As root, installs what is missing with apt-get; otherwise prints the one apt line needed.
 set -e
 PKGS="build-essential pkg-config libhttp-parser-dev libjansson-dev libxml2-dev libsqlite3-dev
-libssl-dev zlib1g-dev python3 python3-botocore python3-boto3 python3-pytest awscli clang
+libssl-dev zlib1g-dev python3 python3-botocore python3-boto3 python3-pytest python3-pytest-xdist awscli clang
 libclang-rt-14-dev s3cmd rclone curl openssl"
 missing=""
 for p in $PKGS; do

@@ -36,6 +36,7 @@ def free_port():
 class Server:
     def __init__(self, args=(), env=None, data_dir=None, port=None, host="127.0.0.1"):
         self.host = host
+        self.fixed_port = port is not None
         self.port = port or free_port()
         self.owns_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="nimbus-test-")
@@ -48,7 +49,18 @@ class Server:
     def endpoint(self):
         return "http://%s:%d" % (self.host, self.port)
 
-    def start(self, timeout=20):
+    def start(self, timeout=20, attempts=3):
+        # A port picked free can be taken by a parallel test before we bind it: retry on
+        # "address in use" with a fresh port (only when the test did not choose the port).
+        for attempt in range(attempts):
+            try:
+                return self._start(timeout)
+            except RuntimeError as e:
+                if "in use" not in str(e) or self.fixed_port or attempt == attempts - 1:
+                    raise
+                self.port = free_port()
+
+    def _start(self, timeout):
         env = dict(os.environ)
         env.update(self.env)
         if ASAN:
