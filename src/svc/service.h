@@ -165,6 +165,14 @@ struct nb_service {
      * signature itself, and answers with out_status / out_body / out_headers (no output
      * document is serialized for it). NULL = such requests get MethodNotAllowed. */
     nb_op_handler form_post;
+    /* Requests the service answers outside its model and before authentication: S3's CORS
+     * preflight (OPTIONS, which the model does not have) and its website endpoints (Host
+     * <bucket>.s3-website..., anonymous GET/HEAD with HTML pages). Called by the dispatcher on
+     * the loop thread once a request is routed to the service (after host_route, path as
+     * routed), and for every request on the website port (website_port = true, where the Host
+     * names the bucket). Return true if it took the request (it answers like any nb_req
+     * handler); false = dispatch as usual. NULL = never. */
+    bool (*raw_request)(nb_req *r, const char *path, size_t path_len, bool website_port);
 };
 
 /* The registry built from services.def. */

@@ -699,6 +699,19 @@ static int file_sink(void *ud, const char *p, size_t n)
     return 0;
 }
 
+/* The content writer, as PutObject uses it (content.h). */
+static int post_writer_open(nb_s3_writer *w)
+{
+    return nb_s3_writer_open(nb_s3_store_content(nb_s3_g), w, NB_CKSUM_NONE);
+}
+
+/* Where a finished writer's bytes are, into o (arena copies). false when out of memory. */
+static bool post_writer_result(nb_call *c, nb_s3_writer *w, nb_s3_object *o)
+{
+    o->blob = nb_arena_strdup(c->arena, w->id);
+    return o->blob != NULL;
+}
+
 /* Key with every "${filename}" replaced by the uploaded file's name. */
 static char *expand_key(nb_call *c, const char *key, const char *filename)
 {
@@ -790,6 +803,7 @@ static int post_object(nb_call *c, mp *m, form *fm)
 {
     /* the bucket: "/<bucket>" or "/<bucket>/", after virtual-hosted routing (the dispatcher
      * rewrote its own copy of the path; the route is a pure function of the Host header) */
+    if (!c->svc) c->svc = nb_service_by_name("s3"); /* the dispatcher matched no operation */
     const char *up = c->http->path;
     size_t pn = c->http->path_len;
     bool vhost = c->svc && c->svc->host_route && c->svc->host_route(c->http, &up, &pn);
@@ -872,7 +886,7 @@ static int post_object(nb_call *c, mp *m, form *fm)
 
     /* the file, streamed */
     nb_s3_writer w;
-    if (nb_s3_writer_open(nb_s3_store_content(nb_s3_g), &w, NB_CKSUM_NONE) < 0)
+    if (post_writer_open(&w) < 0)
         return nb_s3_internal(c, "cannot create a content file");
     file_ctx fc = {c, &w, x.len_max >= 0 && x.len_max < POST_MAX_OBJECT ? x.len_max
                                                                          : POST_MAX_OBJECT};
@@ -919,20 +933,20 @@ static int post_object(nb_call *c, mp *m, form *fm)
     o.owner = b.account;
     o.attrs = attrs;
     o.tags = tags;
-    o.blob = nb_arena_strdup(c->arena, w.id);
     unsigned char *crcs = nb_arena_alloc(c->arena, w.crcs.len);
     if (crcs) memcpy(crcs, w.crcs.data, w.crcs.len);
     o.crcs = crcs;
     o.crcs_len = w.crcs.len;
+    bool stored = post_writer_result(c, &w, &o);
     nb_s3_writer_free(&w, false);
-    if (!o.blob || !crcs) {
+    if (!stored || !crcs) {
         if (o.blob) nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), o.blob);
         return nb_s3_nomem(c);
     }
     nb_s3_put p = {.bucket = bucket, .o = &o};
     rc = nb_s3_object_put(nb_s3_g, &p);
     if (rc) {
-        nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), o.blob);
+        if (o.blob) nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), o.blob);
         return nb_s3_store_error(c, rc, bucket, key);
     }
 

@@ -87,7 +87,35 @@ static const char *const migrations[] = {
      * policy, ACLs, public access block, notifications), 4: storage classes, restores and
      * lifecycle. */
     "SELECT 1;",
-    "SELECT 1;",
+    /* 3: bucket configuration (policy.c): subresource documents by name (policy, acl,
+     * ownership, pab, cors, website, notification), the account-level public access block,
+     * and object ACLs by version row. New buckets get every public access block on (AWS's
+     * default since April 2023); configuration and ACLs go with their bucket / version. */
+    "CREATE TABLE bucket_config("
+    " bucket TEXT NOT NULL,"
+    " name TEXT NOT NULL,"
+    " value TEXT NOT NULL,"
+    " PRIMARY KEY(bucket, name)) WITHOUT ROWID;"
+    "CREATE TABLE account_config("
+    " account TEXT NOT NULL,"
+    " name TEXT NOT NULL,"
+    " value TEXT NOT NULL,"
+    " PRIMARY KEY(account, name)) WITHOUT ROWID;"
+    "CREATE TABLE object_acls("
+    " object_id INTEGER PRIMARY KEY," /* objects.id */
+    " acl TEXT NOT NULL"              /* {"Owner": account, "Grants": [...]} */
+    ");"
+    "CREATE TRIGGER bucket_config_new AFTER INSERT ON buckets BEGIN"
+    " INSERT OR REPLACE INTO bucket_config(bucket, name, value) VALUES(new.name, 'pab',"
+    " '{\"BlockPublicAcls\":true,\"IgnorePublicAcls\":true,\"BlockPublicPolicy\":true,"
+    "\"RestrictPublicBuckets\":true}');"
+    " END;"
+    "CREATE TRIGGER bucket_config_gone AFTER DELETE ON buckets BEGIN"
+    " DELETE FROM bucket_config WHERE bucket = old.name;"
+    " END;"
+    "CREATE TRIGGER object_acls_gone AFTER DELETE ON objects BEGIN"
+    " DELETE FROM object_acls WHERE object_id = old.id;"
+    " END;",
     "SELECT 1;",
 };
 
