@@ -157,6 +157,13 @@ static int serve(int argc, char **argv)
             return 1;
         }
     }
+    nb_http_listener web_l = {.host = cfg.host, .port = cfg.website_port,
+                              .on_request = nb_dispatch_website};
+    if (cfg.website_port > 0 && nb_http_listen(&web_l, &err) < 0) {
+        fprintf(stderr, "nimbus: cannot listen for S3 websites on %s:%d: %s\n", cfg.host,
+                cfg.website_port, err ? err : strerror(errno));
+        return 1;
+    }
     if (nb_http_start() < 0) {
         fprintf(stderr, "nimbus: cannot start the HTTP loops\n");
         return 1;

@@ -47,6 +47,8 @@ static const struct opt opts[] = {
      "suffix of virtual-hosted bucket names (<bucket>.DOMAIN)"},
     {"access-log", OPT_BOOL, F(access_log), "true", 0, 0, false, "BOOL",
      "log one line per request (--no-access-log to turn off)"},
+    {"website-port", OPT_INT, F(website_port), "0", 0, 65535, false, "PORT",
+     "S3 static website port: the Host header names the bucket (0 = off)"},
 };
 
 #undef F

@@ -19,6 +19,7 @@ typedef struct nb_config {
     int workers;           /* --workers: 0 = 64 */
     char s3_domain[256];   /* --s3-domain: virtual-hosted bucket suffix, "s3.localhost.localstack.cloud" style */
     bool access_log;       /* --access-log: one line per request (default on) */
+    int website_port;      /* --website-port: S3 website endpoint, Host = bucket (0 = off) */
 } nb_config;
 
 /* Defaults, then NIMBUS_* environment, then argv flags (argv[0] is the subcommand's first

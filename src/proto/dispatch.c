@@ -883,6 +883,9 @@ static void with_model(dctx *d)
             d->path_len = pl;
         }
     }
+    /* Requests outside the model (S3: CORS preflight OPTIONS, website endpoints) are the
+     * service's own, answered before authentication. */
+    if (d->svc->raw_request && d->svc->raw_request(r, d->path, d->path_len, false)) return;
     bool rest = strncmp(d->protocol, "rest-", 5) == 0;
     if (d->s3 && d->svc->form_post && is_browser_post(d)) {
         d->form_post = true;
@@ -1156,4 +1159,18 @@ void nb_dispatch_request(nb_req *r)
         return;
     }
     with_model(d);
+}
+
+/* The website port (--website-port): every request is S3's website endpoint, the Host naming
+ * the bucket; handed to S3's raw_request hook. */
+void nb_dispatch_website(nb_req *r)
+{
+    if (!r->request_id[0]) nb_uuid4(r->request_id);
+    const nb_service *s = nb_service_by_name("s3");
+    if (!nb_dispatch_is_ready() || !s || !s->raw_request) {
+        nb_resp_simple(r, 503, "text/plain", "service starting\n", 17, NULL, 0);
+        return;
+    }
+    if (!s->raw_request(r, r->path, r->path_len, true))
+        nb_resp_simple(r, 404, "text/plain", "not found\n", 10, NULL, 0);
 }

@@ -11,6 +11,8 @@
 void nb_dispatch_init(const nb_config *cfg);
 /* The main listener's on_request. */
 void nb_dispatch_request(nb_req *r);
+/* The website port's on_request: S3 website endpoints by Host header. */
+void nb_dispatch_website(nb_req *r);
 /* Services come up after the listeners (so the first request is served within milliseconds
  * of exec): until nb_dispatch_ready() is called, service requests are parked and resumed on
  * their loops then; the admin surface answers at once. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "core/clock.h"
+#include "svc/s3/access.h"
 #include "svc/s3/handlers.h"
 
 int nb_s3_op_list_buckets(nb_call *c)
@@ -67,6 +68,7 @@ int nb_s3_op_create_bucket(nb_call *c)
     /* AWS quirk: in us-east-1, re-creating your own bucket succeeds (legacy behaviour). */
     if (rc == NB_S3_OWNED && strcmp(nb_s3_region, "us-east-1") == 0) rc = NB_S3_OK;
     if (rc) return nb_s3_store_error(c, rc, name, NULL);
+    nb_s3_bucket_created(c, name); /* x-amz-object-ownership, ACL headers (acl.c) */
     c->output = json_pack("{s:s}", "Location", nb_arena_printf(c->arena, "/%s", name));
     return 0;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "svc/s3/access.h"
 #include "svc/s3/handlers.h"
 
 #define READ_CHUNK (256 * 1024)
@@ -327,7 +328,7 @@ int nb_s3_op_put_object(nb_call *c)
     memcpy(o.etag, in.etag, sizeof in.etag);
     o.last_modified = nb_clock_now_f();
     o.storage_class = sc;
-    o.owner = b.account;
+    o.owner = nb_s3_object_owner(c, &b); /* Object Ownership (acl.c) */
     o.attrs = attrs;
     o.tags = tags;
     o.blob = in.blob;
@@ -341,6 +342,7 @@ int nb_s3_op_put_object(nb_call *c)
         nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), in.blob);
         return nb_s3_store_error(c, rc, bucket, key);
     }
+    nb_s3_object_written(c, bucket, &o); /* its ACL headers (acl.c) */
     json_t *out = json_pack("{s:s}", "ETag", nb_s3_quote(c, o.etag));
     if (p.versioned) json_object_set_new(out, "VersionId", json_string(o.version_id));
     if (ckm) json_object_set_new(out, ckm, json_string(in.ck_b64));
@@ -1026,7 +1028,7 @@ int nb_s3_op_copy_object(nb_call *c)
     nb_hex(in.md5, 16, o.etag);
     o.last_modified = nb_clock_now_f();
     o.storage_class = nb_in_str(c, "StorageClass") ? sc : so.storage_class;
-    o.owner = db.account;
+    o.owner = nb_s3_object_owner(c, &db);
     o.attrs = attrs;
     o.tags = tags;
     o.blob = nb_arena_strdup(c->arena, w.id);
@@ -1050,6 +1052,7 @@ int nb_s3_op_copy_object(nb_call *c)
         nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), o.blob);
         return nb_s3_store_error(c, rc, bucket, key);
     }
+    nb_s3_object_written(c, bucket, &o);
     json_t *res = json_pack("{s:s,s:f}", "ETag", nb_s3_quote(c, o.etag), "LastModified",
                             whole(o.last_modified));
     if (ckn && ckm) json_object_set_new(res, ckm, json_string(in.ck_b64));

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "core/config.h"
+#include "svc/s3/access.h"
 #include "svc/s3/handlers.h"
 
 nb_s3_store *nb_s3_g;
@@ -144,9 +145,12 @@ int nb_s3_need_bucket(nb_call *c, const char *name, nb_s3_bucket *b)
 {
     int rc = nb_s3_bucket_get(nb_s3_g, name ? name : "", b, c->arena);
     if (rc) return nb_s3_store_error(c, rc, name, NULL);
-    /* Without bucket policies and ACLs (not yet), only the owner account reaches a bucket. */
-    if (strcmp(b->account, c->who.account) != 0)
-        return nb_s3_error(c, 403, "AccessDenied", "Access Denied", NULL);
+    /* The bucket the call names was authorized before the handler (bucket policy, ACLs:
+     * policy.c's resource_policy hook); another one (a copy source) is authorized here. */
+    const char *own = nb_in_str(c, "Bucket");
+    if (own && strcmp(own, b->name) == 0) return 0;
+    if (strcmp(b->account, c->who.account) != 0 || c->who.type != NB_PRINCIPAL_ROOT)
+        return nb_s3_authorize_source(c, b->name);
     return 0;
 }
 
@@ -326,6 +330,8 @@ static bool s3_host_route(nb_req *r, const char **path, size_t *path_len)
     size_t hn;
     const char *host = nb_req_header(r, "host", &hn);
     if (!host) return false;
+    char website[64];
+    if (nb_s3_website_host(host, hn, website)) return true; /* website.c answers it */
     const char *colon = memchr(host, ':', hn);
     if (colon) hn = (size_t)(colon - host);
     const char *suffixes[] = {s3_domain, "localhost"};
@@ -362,6 +368,7 @@ static int s3_init(const nb_svc_env *env, char **err)
     if (env->region) snprintf(nb_s3_region, sizeof nb_s3_region, "%s", env->region);
     if (env->config && env->config->s3_domain[0])
         snprintf(s3_domain, sizeof s3_domain, "%s", env->config->s3_domain);
+    nb_s3_website_set_domain(s3_domain);
     nb_s3_g = nb_s3_store_open(env->data_dir, err);
     return nb_s3_g ? 0 : -1;
 }
@@ -408,6 +415,33 @@ static const nb_op_def s3_ops[] = {
     {"ListParts", nb_s3_op_list_parts, 0, "s3:ListMultipartUploadParts", O},
     {"ListMultipartUploads", nb_s3_op_list_multipart_uploads, 0, "s3:ListBucketMultipartUploads",
      B},
+    /* bucket configuration and access control (policy.c, acl.c, pab.c, cors.c, website.c,
+     * notify.c) */
+    {"PutBucketPolicy", nb_s3_op_put_bucket_policy, 0, "s3:PutBucketPolicy", B},
+    {"GetBucketPolicy", nb_s3_op_get_bucket_policy, 0, "s3:GetBucketPolicy", B},
+    {"DeleteBucketPolicy", nb_s3_op_delete_bucket_policy, 0, "s3:DeleteBucketPolicy", B},
+    {"GetBucketPolicyStatus", nb_s3_op_get_bucket_policy_status, 0, "s3:GetBucketPolicyStatus", B},
+    {"PutBucketAcl", nb_s3_op_put_bucket_acl, 0, "s3:PutBucketAcl", B},
+    {"GetBucketAcl", nb_s3_op_get_bucket_acl, 0, "s3:GetBucketAcl", B},
+    {"PutObjectAcl", nb_s3_op_put_object_acl, 0, "s3:PutObjectAcl", O},
+    {"GetObjectAcl", nb_s3_op_get_object_acl, 0, "s3:GetObjectAcl", O},
+    {"PutBucketOwnershipControls", nb_s3_op_put_ownership, 0, "s3:PutBucketOwnershipControls", B},
+    {"GetBucketOwnershipControls", nb_s3_op_get_ownership, 0, "s3:GetBucketOwnershipControls", B},
+    {"DeleteBucketOwnershipControls", nb_s3_op_delete_ownership, 0, "s3:PutBucketOwnershipControls",
+     B},
+    {"PutPublicAccessBlock", nb_s3_op_put_pab, 0, "s3:PutBucketPublicAccessBlock", B},
+    {"GetPublicAccessBlock", nb_s3_op_get_pab, 0, "s3:GetBucketPublicAccessBlock", B},
+    {"DeletePublicAccessBlock", nb_s3_op_delete_pab, 0, "s3:PutBucketPublicAccessBlock", B},
+    {"PutBucketCors", nb_s3_op_put_bucket_cors, 0, "s3:PutBucketCORS", B},
+    {"GetBucketCors", nb_s3_op_get_bucket_cors, 0, "s3:GetBucketCORS", B},
+    {"DeleteBucketCors", nb_s3_op_delete_bucket_cors, 0, "s3:PutBucketCORS", B},
+    {"PutBucketWebsite", nb_s3_op_put_bucket_website, 0, "s3:PutBucketWebsite", B},
+    {"GetBucketWebsite", nb_s3_op_get_bucket_website, 0, "s3:GetBucketWebsite", B},
+    {"DeleteBucketWebsite", nb_s3_op_delete_bucket_website, 0, "s3:DeleteBucketWebsite", B},
+    {"PutBucketNotificationConfiguration", nb_s3_op_put_notification, 0, "s3:PutBucketNotification",
+     B},
+    {"GetBucketNotificationConfiguration", nb_s3_op_get_notification, 0, "s3:GetBucketNotification",
+     B},
 };
 
 const nb_service nb_svc_s3 = {
@@ -419,5 +453,9 @@ const nb_service nb_svc_s3 = {
     .shutdown = s3_shutdown,
     .reset = s3_reset,
     .host_route = s3_host_route,
+    .resource_policy = nb_s3_resource_policy,
+    .authz_context = nb_s3_authz_context,
+    .admin = nb_s3_admin_route,
+    .raw_request = nb_s3_raw_request,
     .form_post = nb_s3_post_object,
 };
