@@ -879,6 +879,13 @@ void nb_conn_shutdown_idle(nb_loop *L)
             conn_kill(c);
             continue;
         }
+        /* Idle between requests with nothing unread or unsent: close at once. Lingering
+         * protects a just-sent answer from a reset caused by unread input; there is neither
+         * here, and an idle keep-alive client would hold the shutdown for NB_LINGER_MS. */
+        if (!c->req && !c->ilen && !c->pending && !c->sendq && !c->ssl && !c->fake) {
+            conn_kill(c);
+            continue;
+        }
         c->closing = true;
         nb_conn_mark_dirty(c);
     }
