@@ -9,7 +9,7 @@ WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -
 CPPFLAGS := -D_GNU_SOURCE -Isrc -Ibuild/gen -I/usr/include/libxml2
 BASECFLAGS := -std=c17 -g -pthread $(WARN) $(CPPFLAGS)
 CFLAGS   ?= -O2
-LIBS     := -lhttp_parser -ljansson -lxml2 -lsqlite3 -lssl -lcrypto -lz -lpthread -lm
+LIBS     := -lhttp_parser -ljansson -lsqlite3 -lssl -lcrypto -lz -lpthread -lm
 
 ASAN_FLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 

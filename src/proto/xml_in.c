@@ -9,6 +9,8 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "proto/xmllib.h"
+
 #include "proto/model_internal.h"
 
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;

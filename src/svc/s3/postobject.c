@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include "proto/xmllib.h" /* libxml2 is loaded lazily: see there */
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
