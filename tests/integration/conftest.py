@@ -76,7 +76,8 @@ class Server:
                 raise RuntimeError("nimbus exited with %s:\n%s" % (self.proc.returncode, self.read_log()))
             try:
                 with urllib.request.urlopen(self.endpoint + "/_nimbus/health", timeout=1) as r:
-                    if r.status == 200:
+                    # 200 comes at once; "ok" once every service has opened its state
+                    if r.status == 200 and json.loads(r.read()).get("status") == "ok":
                         return self
             except Exception:
                 time.sleep(0.02)
