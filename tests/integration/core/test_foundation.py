@@ -236,3 +236,31 @@ def test_generated_root_credentials_off_loopback(nimbus_factory, tmp_path):
     out = client(s, "sts", access_key=kv["access_key"], secret_key=kv["secret_key"]).get_caller_identity()
     assert out["Arn"] == "arn:aws:iam::%s:root" % kv["account"]
     assert kv["secret_key"] in s.read_log()  # printed once in the banner
+
+
+def test_requests_during_startup_are_served(nimbus_factory, tmp_path):
+    """The listeners come up before the services open their state; a request that arrives
+    in between waits and is answered, never refused."""
+    import socket
+    import time
+    from conftest import free_port
+    port = free_port()
+    data = tmp_path / "d"
+    p = subprocess.Popen([BIN, "serve", "--port", str(port), "--data-dir", str(data)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.001)
+        class S:
+            endpoint = "http://127.0.0.1:%d" % port
+        s3 = client(S, "s3")
+        s3.create_bucket(Bucket="early-bird")
+        assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["early-bird"]
+    finally:
+        p.terminate()
+        assert p.wait(20) == 0
