@@ -381,8 +381,9 @@ json_t *nb_s3_acl_statements(json_t *acl, const char *bucket, bool object, bool 
             json_decref(cond);
             continue;
         }
-        json_t *st = json_pack("{s:s,s:s,s:o,s:o,s:o}", "Sid", "acl", "Effect", "Allow", "Principal",
-                               principal, "Action", acts, "Resource", res);
+        /* no Sid: Sids must be unique within the merged document */
+        json_t *st = json_pack("{s:s,s:o,s:o,s:o}", "Effect", "Allow", "Principal", principal,
+                               "Action", acts, "Resource", res);
         if (cond) json_object_set_new(st, "Condition", cond);
         json_array_append_new(out, st);
     }

@@ -283,6 +283,21 @@ static nb_s3_bcfg *bcfg_load(const char *bucket, uint64_t gen)
         b->merged_restricted = strdup(b->merged);
     json_decref(pol);
     json_decref(acl_stmts);
+    /* The merged document must compile, or the evaluator would see no policy at all (and
+     * miss the policy's denies): fall back to the stored policy, which was validated. */
+    char **docs[2] = {&b->merged, &b->merged_restricted};
+    for (size_t i = 0; i < 2; i++) {
+        if (!*docs[i]) continue;
+        nb_policy *p = nb_policy_parse(*docs[i], strlen(*docs[i]), NB_POLICY_RESOURCE, NULL);
+        if (p) {
+            nb_policy_free(p);
+            continue;
+        }
+        nb_error("s3: bucket %s: policy merged with ACL grants does not compile; ACL grants ignored",
+                 bucket);
+        free(*docs[i]);
+        *docs[i] = i == 0 && b->policy ? strdup(b->policy) : NULL;
+    }
     return b;
 }
 
@@ -474,6 +489,7 @@ const char *nb_s3_resource_policy(nb_call *c, const char **owner)
     if (!bucket) return NULL; /* ListBuckets */
     if (is_op(c, "CreateBucket")) {
         nb_s3_bcfg_invalidate();
+        nb_s3_acl_precheck(c, NULL); /* ACLs that the ownership setting refuses */
         return NULL; /* the caller's own, once created */
     }
     if (is_op(c, "DeleteBucket")) nb_s3_bcfg_invalidate();
