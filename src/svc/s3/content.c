@@ -78,24 +78,33 @@ static void crc_put(nb_buf *b, uint32_t v)
 
 int nb_s3_writer_open(nb_s3_content *c, nb_s3_writer *w, nb_cksum_algo ck_algo)
 {
+    return nb_s3_writer_start(c, w, ck_algo, -1, NULL);
+}
+
+int nb_s3_writer_start(nb_s3_content *c, nb_s3_writer *w, nb_cksum_algo ck_algo,
+                       int64_t inline_max, const nb_s3_sse *sse)
+{
     memset(w, 0, sizeof *w);
     w->c = c;
     w->fd = -1;
+    w->inline_max = inline_max;
     w->ck.algo = NB_CKSUM_NONE;
     nb_buf_init(&w->crcs);
-    w->md5 = EVP_MD_CTX_new();
-    w->buf = malloc(WBUF);
-    if (!w->md5 || !w->buf || EVP_DigestInit_ex(w->md5, EVP_md5(), NULL) != 1) goto fail;
+    nb_md5_init(&w->md5);
+    /* an inline-capable unit starts with a small buffer; it grows to WBUF if the body does */
+    w->buf = malloc(inline_max >= 0 && inline_max < WBUF ? (size_t)inline_max + 1 : WBUF);
+    if (!w->buf) goto fail;
     if (ck_algo != NB_CKSUM_NONE && nb_cksum_init(&w->ck, ck_algo) < 0) {
         w->ck.algo = NB_CKSUM_NONE;
         goto fail;
     }
     unsigned char hdr[2] = {NB_S3_CRC_ALGO_CRC32C, NB_S3_BLOCK_SHIFT};
     if (nb_buf_append(&w->crcs, hdr, 2) < 0) goto fail;
-    if (nb_blob_create(c->blobs, w->id, &w->fd) < 0) {
-        nb_error("s3: cannot create a content file: %s", strerror(errno));
-        w->fd = -1;
-        goto fail;
+    if (sse && sse->mode != NB_S3_SSE_NONE) {
+        int n = nb_s3_enc_new(sse, w->enc, &w->cipher);
+        if (n < 0) goto fail;
+        w->enc_len = (size_t)n;
+        w->encrypt = true;
     }
     return 0;
 fail:
@@ -103,8 +112,27 @@ fail:
     return -1;
 }
 
+static size_t buf_cap(const nb_s3_writer *w)
+{
+    return w->inline_max >= 0 && w->inline_max < WBUF && w->fd < 0 && !w->id[0]
+               ? (size_t)w->inline_max + 1
+               : WBUF;
+}
+
+static int create_file(nb_s3_writer *w)
+{
+    if (nb_blob_create(w->c->blobs, w->id, &w->fd) < 0) {
+        nb_error("s3: cannot create a content file: %s", strerror(errno));
+        w->fd = -1;
+        w->id[0] = 0;
+        return -1;
+    }
+    return 0;
+}
+
 static int flush_buf(nb_s3_writer *w)
 {
+    if (w->fd < 0 && create_file(w) < 0) return -1;
     size_t off = 0;
     while (off < w->buf_len) {
         ssize_t k = write(w->fd, w->buf + off, w->buf_len - off);
@@ -122,24 +150,38 @@ static int flush_buf(nb_s3_writer *w)
 int nb_s3_writer_write(nb_s3_writer *w, const void *p, size_t n)
 {
     const unsigned char *s = p;
-    EVP_DigestUpdate(w->md5, s, n);
+    nb_md5_update(&w->md5, s, n);
     if (w->ck.algo != NB_CKSUM_NONE) nb_cksum_update(&w->ck, s, n);
     w->size += (int64_t)n;
     while (n) {
+        size_t cap = buf_cap(w);
+        if (w->buf_len == cap && cap < WBUF) {
+            /* outgrew inline: from now on it is a file, written through a full buffer */
+            char *nbuf = realloc(w->buf, WBUF);
+            if (!nbuf) return -1;
+            w->buf = nbuf;
+            if (create_file(w) < 0) return -1;
+            cap = WBUF;
+        }
         /* integrity table: cut at block boundaries */
         size_t room = (size_t)(NB_S3_BLOCK - w->block_fill);
         size_t k = n < room ? n : room;
         /* buffer */
-        size_t bk = WBUF - w->buf_len;
+        size_t bk = cap - w->buf_len;
         if (k > bk) k = bk;
-        w->block_crc = nb_crc32c(w->block_crc, s, k);
+        char *dst = w->buf + w->buf_len;
+        if (w->encrypt) {
+            if (nb_s3_cipher_next(&w->cipher, s, dst, k) < 0) return -1;
+        } else {
+            memcpy(dst, s, k);
+        }
+        w->block_crc = nb_crc32c(w->block_crc, dst, k);
         w->block_fill += (int64_t)k;
         if (w->block_fill == NB_S3_BLOCK) {
             crc_put(&w->crcs, w->block_crc);
             w->block_crc = 0;
             w->block_fill = 0;
         }
-        memcpy(w->buf + w->buf_len, s, k);
         w->buf_len += k;
         if (w->buf_len == WBUF && flush_buf(w) < 0) return -1;
         s += k;
@@ -151,14 +193,14 @@ int nb_s3_writer_write(nb_s3_writer *w, const void *p, size_t n)
 int nb_s3_writer_finish(nb_s3_writer *w, unsigned char md5[16], unsigned char *ck,
                         size_t *ck_len)
 {
-    if (flush_buf(w) < 0) return -1;
+    w->is_inline = w->fd < 0 && !w->id[0] && w->inline_max >= 0 && w->size <= w->inline_max;
+    if (!w->is_inline && flush_buf(w) < 0) return -1;
     if (w->block_fill > 0) {
         crc_put(&w->crcs, w->block_crc);
         w->block_fill = 0;
     }
     if (w->crcs.oom) return -1;
-    unsigned int ml = 0;
-    EVP_DigestFinal_ex(w->md5, md5, &ml);
+    nb_md5_final(&w->md5, md5);
     if (ck_len) *ck_len = 0;
     if (w->ck.algo != NB_CKSUM_NONE) {
         unsigned char raw[NB_CKSUM_MAX_RAW];
@@ -169,6 +211,7 @@ int nb_s3_writer_finish(nb_s3_writer *w, unsigned char md5[16], unsigned char *c
             *ck_len = n;
         }
     }
+    if (w->is_inline) return 0;
     int fd = w->fd;
     w->fd = -1;
     if (nb_blob_commit(w->c->blobs, fd, w->id) < 0) {
@@ -187,13 +230,33 @@ void nb_s3_writer_free(nb_s3_writer *w, bool discard)
     } else if (discard && w->id[0]) {
         nb_blob_unlink(w->c->blobs, w->id);
     }
-    if (w->md5) EVP_MD_CTX_free(w->md5);
-    w->md5 = NULL;
     if (w->ck.algo != NB_CKSUM_NONE) nb_cksum_free(&w->ck);
     w->ck.algo = NB_CKSUM_NONE;
+    if (w->encrypt) nb_s3_cipher_free(&w->cipher);
+    w->encrypt = false;
     nb_buf_free(&w->crcs);
     free(w->buf);
     w->buf = NULL;
+}
+
+int nb_s3_inline_verify(const void *data, int64_t size, const unsigned char *crcs,
+                        size_t crcs_len, const char *what)
+{
+    if (!nb_s3_crcs_valid(crcs, crcs_len, size) || size > NB_S3_BLOCK) {
+        nb_error("s3: inline content of %s: integrity table missing or malformed", what);
+        return -1;
+    }
+    if (size == 0) return 0;
+    uint32_t got = nb_crc32c(0, data, (size_t)size);
+    uint32_t want = (uint32_t)crcs[2] << 24 | (uint32_t)crcs[3] << 16 | (uint32_t)crcs[4] << 8 |
+                    crcs[5];
+    if (got != want) {
+        nb_error("s3: inline content of %s: checksum mismatch (stored %08x, read %08x):"
+                 " refusing to serve corrupt data",
+                 what, want, got);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- verified reads ---- */

@@ -11,10 +11,10 @@
 #ifndef NB_SVC_S3_CONTENT_H
 #define NB_SVC_S3_CONTENT_H
 
-#include <openssl/evp.h>
-
 #include "core/checksum.h"
+#include "core/hash.h"
 #include "core/nb.h"
+#include "svc/s3/sse.h"
 
 #define NB_S3_BLOCK_SHIFT 20
 #define NB_S3_BLOCK ((int64_t)1 << NB_S3_BLOCK_SHIFT)
@@ -32,27 +32,47 @@ void nb_s3_content_unlink(nb_s3_content *c, const char *id);
 /* Open a content file for reading; -1 (errno ENOENT when it is gone). */
 int nb_s3_content_openfd(nb_s3_content *c, const char *id);
 
-/* Writing one content file: MD5 (the ETag), the integrity table, and optionally one of S3's
- * checksums are computed as bytes pass. */
+/* Small objects (up to NB_S3_INLINE_MAX bytes) are stored inline in the metadata database
+ * (table object_data) instead of a file: the whole write is then one group commit, one fsync
+ * shared with other writers, instead of fsyncs of the file and its directory plus the commit.
+ * Their integrity table is the same as a file's (one block). */
+#define NB_S3_INLINE_MAX ((int64_t)64 << 10)
+
+/* Writing one content unit: MD5 (the ETag), the integrity table, and optionally one of S3's
+ * checksums are computed as bytes pass; with encryption, MD5 and the client checksum cover
+ * the plaintext and the integrity table the stored (encrypted) bytes. The file is created
+ * only when the bytes outgrow inline_max (or at finish when inline is not allowed). */
 typedef struct nb_s3_writer {
     nb_s3_content *c;
     int fd;
-    char id[33];
+    char id[33];     /* "" while no file exists (and after finish for an inline unit) */
     int64_t size;
-    EVP_MD_CTX *md5;
+    int64_t inline_max; /* -1: always a file */
+    nb_md5_ctx md5;
     nb_cksum ck; /* client checksum, algo NB_CKSUM_NONE when not asked */
     uint32_t block_crc;
     int64_t block_fill;
     nb_buf crcs;
-    char *buf; /* write coalescing */
+    char *buf; /* write coalescing; after finish of an inline unit: its stored bytes */
     size_t buf_len;
+    bool is_inline;          /* after finish: the bytes are buf[0..size), no file */
+    bool encrypt;
+    nb_s3_cipher cipher;
+    unsigned char enc[NB_S3_ENC_MAX]; /* the unit's encryption record */
+    size_t enc_len;
 } nb_s3_writer;
 
-/* Create a new file. ck_algo: NB_CKSUM_NONE or the checksum to compute. 0 / -1 (logged). */
+/* Start a new unit. ck_algo: NB_CKSUM_NONE or the checksum to compute. inline_max: the
+ * largest size kept inline (-1 = never: multipart parts). sse: NULL or the encryption to
+ * apply (mode NB_S3_SSE_NONE = none). 0 / -1 (logged). */
+int nb_s3_writer_start(nb_s3_content *c, nb_s3_writer *w, nb_cksum_algo ck_algo,
+                       int64_t inline_max, const nb_s3_sse *sse);
+/* The same as a plain file: never inline, not encrypted. */
 int nb_s3_writer_open(nb_s3_content *c, nb_s3_writer *w, nb_cksum_algo ck_algo);
 int nb_s3_writer_write(nb_s3_writer *w, const void *p, size_t n);
-/* Flush, fsync the file and its directory: afterwards the file survives a crash (but is only
- * reachable once metadata naming it commits). Outputs md5 and the client checksum (raw,
+/* Finish: a file is flushed, fsynced and renamed into place with its directory fsynced:
+ * afterwards it survives a crash (but is only reachable once metadata naming it commits); an
+ * inline unit stays in w->buf (w->is_inline). Outputs md5 and the client checksum (raw,
  * ck_len bytes, may be NULL); the integrity table is w->crcs (freed by writer_free). */
 int nb_s3_writer_finish(nb_s3_writer *w, unsigned char md5[16], unsigned char *ck,
                         size_t *ck_len);
@@ -68,6 +88,9 @@ int nb_s3_content_verify(int fd, const char *id, const unsigned char *crcs, size
  * scratch, >= NB_S3_BLOCK bytes). 0 / -1 as above. */
 int nb_s3_content_read(int fd, const char *id, const unsigned char *crcs, size_t crcs_len,
                        int64_t size, int64_t off, int64_t len, char *out, char *scratch);
+/* Check stored inline bytes against their table. 0, or -1 (logged with what). */
+int nb_s3_inline_verify(const void *data, int64_t size, const unsigned char *crcs,
+                        size_t crcs_len, const char *what);
 /* A table well-formed for a file of size bytes? */
 bool nb_s3_crcs_valid(const unsigned char *crcs, size_t crcs_len, int64_t size);
 

@@ -89,8 +89,14 @@ typedef struct nb_s3_ingest {
     const char *ck_trailer;    /* header name of a trailing checksum, or NULL */
     const unsigned char *md5_expect; /* 16 bytes or NULL */
     int64_t max_size;
+    int64_t inline_max;        /* largest body kept inline (-1, the default: always a file) */
+    const nb_s3_sse *sse;      /* encryption to apply, or NULL */
     /* out */
-    char blob[40];
+    bool is_inline;            /* no file: the stored bytes are data[0..size) (arena) */
+    const void *data;
+    unsigned char enc[NB_S3_ENC_MAX]; /* encryption record, enc_len 0 when not encrypted */
+    size_t enc_len;
+    char blob[40];             /* "" when inline */
     int64_t size;
     unsigned char md5[16];
     char etag[33];
@@ -109,9 +115,10 @@ int nb_s3_parse_copy_source(nb_call *c, const char *src, const char **bucket, co
                             size_t *key_len, const char **version);
 /* Copy-source conditions (x-amz-copy-source-if-*) against an object: 412 PreconditionFailed. */
 int nb_s3_copy_conditions(nb_call *c, const nb_s3_object *o);
-/* Read [off, off+len) of an object (single or multipart) into a writer, verifying. */
+/* Read [off, off+len) of an object (single, inline or multipart) into a writer, verifying
+ * and decrypting (key: the copy source's SSE-C key, checked by the caller, or mode NONE). */
 int nb_s3_copy_range(nb_call *c, const nb_s3_object *o, int64_t off, int64_t len,
-                     nb_s3_writer *w);
+                     const nb_s3_sse *key, nb_s3_writer *w);
 /* Stored attributes of a new object from the request (system headers, user metadata, SSE). */
 int nb_s3_build_attrs(nb_call *c, const char **out);
 /* StorageClass member, validated (InvalidStorageClass); "STANDARD" when absent. */
@@ -123,5 +130,25 @@ const char *nb_s3_ck_member(nb_cksum_algo a);
 /* Parse a Range header against size: 1 = range (start, end inclusive), 0 = no/ignored range,
  * -1 = unsatisfiable. */
 int nb_s3_parse_range(const char *h, int64_t size, int64_t *start, int64_t *end);
+/* Access to a bucket read by other means than nb_s3_need_bucket (GET/HEAD fast path). */
+int nb_s3_bucket_access(nb_call *c, const nb_s3_bucket *b);
+
+/* encryption at rest (encryption.c) */
+/* What a write asks for: SSE-C headers, x-amz-server-side-encryption, else the bucket's own
+ * default (b may be NULL); aws:kms and malformed requests refused as AWS does. */
+int nb_s3_sse_for_write(nb_call *c, const nb_s3_bucket *b, nb_s3_sse *out);
+/* SSE-C key headers of a read (copy_source: x-amz-copy-source-server-side-encryption-
+ * customer-*); out->mode NB_S3_SSE_NONE when absent. */
+int nb_s3_sse_customer(nb_call *c, bool copy_source, nb_s3_sse *out);
+/* May content with this record be read with key (the request's SSE-C key or none)? 400/403. */
+int nb_s3_sse_check_read(nb_call *c, const unsigned char *enc, size_t enc_len,
+                         const nb_s3_sse *key);
+/* Output members of a write under sse (ServerSideEncryption, or the SSE-C pair). */
+void nb_s3_sse_output(json_t *out, const char *attrs_sse, const nb_s3_sse *sse);
+/* Stored attributes with their encryption members replaced by sse's (copies). */
+const char *nb_s3_attrs_sse(nb_call *c, const char *attrs, const nb_s3_sse *sse);
+int nb_s3_op_put_bucket_encryption(nb_call *c);
+int nb_s3_op_get_bucket_encryption(nb_call *c);
+int nb_s3_op_delete_bucket_encryption(nb_call *c);
 
 #endif

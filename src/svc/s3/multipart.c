@@ -26,6 +26,14 @@ int nb_s3_op_create_multipart_upload(nb_call *c)
     if (nb_s3_need_bucket(c, bucket, &b)) return -1;
     nb_s3_upload u;
     memset(&u, 0, sizeof u);
+    nb_s3_sse sse;
+    if (nb_s3_sse_for_write(c, &b, &sse)) return -1;
+    unsigned char enc[NB_S3_ENC_MAX];
+    if (sse.mode != NB_S3_SSE_NONE) {
+        /* the upload's encryption, which every part follows (SSE-C: the key check) */
+        u.enc_len = (size_t)nb_s3_enc_object(&sse, enc);
+        u.enc = enc;
+    }
     const char *sc;
     if (nb_s3_build_attrs(c, &u.attrs) || nb_s3_storage_class(c, &sc) ||
         nb_s3_tags_from_header(c, nb_in_str(c, "Tagging"), &u.tags))
@@ -48,9 +56,53 @@ int nb_s3_op_create_multipart_upload(nb_call *c)
     json_t *out = json_pack("{s:s,s:s%,s:s}", "Bucket", bucket, "Key", key, kn, "UploadId",
                             u.upload_id);
     if (u.checksum_algo) json_object_set_new(out, "ChecksumAlgorithm", json_string(u.checksum_algo));
-    json_object_set_new(out, "ServerSideEncryption", json_string("AES256"));
+    nb_s3_sse_output(out, nb_in_str(c, "ServerSideEncryption"), &sse);
     c->output = out;
     return 0;
+}
+
+/* The encryption a part of upload u gets: the upload's mode; SSE-C parts need the upload's
+ * key again (AWS refuses others). The output members go into out. */
+static int part_sse(nb_call *c, const nb_s3_upload *u, nb_s3_sse *sse)
+{
+    if (nb_s3_sse_customer(c, false, sse)) return -1;
+    int mode = nb_s3_enc_mode(u->enc, u->enc_len);
+    if (mode < 0) return nb_s3_internal(c, "unknown encryption record of an upload");
+    if (mode == NB_S3_SSE_C) {
+        if (sse->mode != NB_S3_SSE_C)
+            return nb_s3_error(c, 400, "InvalidRequest",
+                               "The multipart upload initiate requested encryption. Subsequent"
+                               " part requests must include the appropriate encryption"
+                               " parameters.",
+                               NULL);
+        if (!nb_s3_enc_key_ok(u->enc, u->enc_len, sse))
+            return nb_s3_error(c, 400, "InvalidRequest",
+                               "The provided encryption parameters did not match the ones used"
+                               " originally.",
+                               NULL);
+        return 0;
+    }
+    if (sse->mode == NB_S3_SSE_C)
+        return nb_s3_error(c, 400, "InvalidRequest",
+                           "The multipart upload initiate did not request encryption with"
+                           " customer-provided keys.",
+                           NULL);
+    sse->mode = mode;
+    return 0;
+}
+
+/* Output members of a part or completion under the upload's encryption. */
+static void upload_sse_output(json_t *out, const nb_s3_upload *u, const nb_s3_sse *sse)
+{
+    nb_s3_sse s = *sse;
+    if (nb_s3_enc_mode(u->enc, u->enc_len) != NB_S3_SSE_C) s.mode = NB_S3_SSE_NONE;
+    else if (!s.key_md5[0] && u->attrs) {
+        json_t *a = json_loads(u->attrs, 0, NULL);
+        snprintf(s.key_md5, sizeof s.key_md5, "%s",
+                 json_string_value(json_object_get(a, "SSECustomerKeyMD5")) ?: "");
+        json_decref(a);
+    }
+    nb_s3_sse_output(out, "AES256", &s);
 }
 
 static int part_number(nb_call *c, int *out)
@@ -86,6 +138,8 @@ static int record_part(nb_call *c, const char *bucket, const char *key, size_t k
     p->crcs = in->crcs;
     p->crcs_len = in->crcs_len;
     p->checksum = in->ck_b64[0] ? in->ck_b64 : NULL;
+    p->enc = in->enc_len ? in->enc : NULL;
+    p->enc_len = in->enc_len;
     int rc = nb_s3_part_put(nb_s3_g, bucket, key, kn, upload_id, p);
     if (rc) {
         nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), in->blob);
@@ -109,11 +163,14 @@ int nb_s3_op_upload_part(nb_call *c)
     if (in.ck_algo == NB_CKSUM_NONE && u.checksum_algo)
         in.ck_algo = nb_cksum_algo_from_name(u.checksum_algo, strlen(u.checksum_algo));
     in.max_size = MAX_PART;
+    nb_s3_sse sse;
+    if (part_sse(c, &u, &sse)) return -1;
+    in.sse = &sse;
     if (nb_s3_ingest_body(c, &in)) return -1;
     nb_s3_part p;
     if (record_part(c, bucket, key, kn, u.upload_id, pn, &in, &p)) return -1;
-    json_t *out = json_pack("{s:s,s:s}", "ETag", nb_s3_quote(c, in.etag), "ServerSideEncryption",
-                            "AES256");
+    json_t *out = json_pack("{s:s}", "ETag", nb_s3_quote(c, in.etag));
+    upload_sse_output(out, &u, &sse);
     const char *ckm = nb_s3_ck_member(in.ck_algo);
     if (ckm && in.ck_b64[0]) json_object_set_new(out, ckm, json_string(in.ck_b64));
     c->output = out;
@@ -147,6 +204,10 @@ int nb_s3_op_upload_part_copy(nb_call *c)
                   : nb_s3_error(c, 404, "NoSuchKey", "The specified key does not exist.", "Key",
                                 sk, NULL);
     if (nb_s3_copy_conditions(c, &so)) return -1;
+    nb_s3_sse skey, sse;
+    if (nb_s3_sse_customer(c, true, &skey) || nb_s3_sse_check_read(c, so.enc, so.enc_len, &skey) ||
+        part_sse(c, &u, &sse))
+        return -1;
     int64_t start = 0, end = so.size - 1;
     const char *range = nb_in_str(c, "CopySourceRange");
     if (range) {
@@ -170,9 +231,9 @@ int nb_s3_op_upload_part_copy(nb_call *c)
     in.ck_algo = u.checksum_algo ? nb_cksum_algo_from_name(u.checksum_algo, strlen(u.checksum_algo))
                                  : NB_CKSUM_NONE;
     nb_s3_writer w;
-    if (nb_s3_writer_open(nb_s3_store_content(nb_s3_g), &w, in.ck_algo) < 0)
+    if (nb_s3_writer_start(nb_s3_store_content(nb_s3_g), &w, in.ck_algo, -1, &sse) < 0)
         return nb_s3_internal(c, "cannot create a content file");
-    if (nb_s3_copy_range(c, &so, start, end - start + 1, &w)) {
+    if (nb_s3_copy_range(c, &so, start, end - start + 1, &skey, &w)) {
         nb_s3_writer_free(&w, true);
         return -1;
     }
@@ -188,6 +249,8 @@ int nb_s3_op_upload_part_copy(nb_call *c)
     in.crcs_len = w.crcs.len;
     in.crcs = nb_arena_alloc(c->arena, w.crcs.len);
     if (in.crcs) memcpy(in.crcs, w.crcs.data, w.crcs.len);
+    in.enc_len = w.enc_len;
+    if (w.enc_len) memcpy(in.enc, w.enc, w.enc_len);
     nb_s3_writer_free(&w, false);
     if (!in.crcs) {
         nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), in.blob);
@@ -201,6 +264,7 @@ int nb_s3_op_upload_part_copy(nb_call *c)
     const char *ckm = nb_s3_ck_member(in.ck_algo);
     if (ckm && in.ck_b64[0]) json_object_set_new(res, ckm, json_string(in.ck_b64));
     json_t *out = json_pack("{s:o}", "CopyPartResult", res);
+    upload_sse_output(out, &u, &sse);
     if (sbk.versioning != NB_S3_VERSIONING_OFF)
         json_object_set_new(out, "CopySourceVersionId", json_string(so.version_id));
     c->output = out;
@@ -247,17 +311,13 @@ int nb_s3_op_complete_multipart_upload(nb_call *c)
     if (rc) return nb_s3_store_error(c, rc, bucket, key);
     nb_s3_part *chosen = nb_arena_calloc(c->arena, n * sizeof *chosen);
     if (!chosen) return nb_s3_nomem(c);
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    nb_md5_ctx md;
+    nb_md5_init(&md);
     nb_cksum_algo ca = u.checksum_algo ? nb_cksum_algo_from_name(u.checksum_algo,
                                                                  strlen(u.checksum_algo))
                                        : NB_CKSUM_NONE;
     nb_cksum ck;
     bool ck_ok = ca != NB_CKSUM_NONE && nb_cksum_init(&ck, ca) == 0;
-    if (!md || EVP_DigestInit_ex(md, EVP_md5(), NULL) != 1) {
-        EVP_MD_CTX_free(md);
-        if (ck_ok) nb_cksum_free(&ck);
-        return nb_s3_nomem(c);
-    }
     int64_t total = 0;
     int last = 0;
     const char *pn_s = NULL;
@@ -295,7 +355,7 @@ int nb_s3_op_complete_multipart_upload(nb_call *c)
             sscanf(found->etag + 2 * k, "%2x", &v);
             raw[k] = (unsigned char)v;
         }
-        EVP_DigestUpdate(md, raw, 16);
+        nb_md5_update(&md, raw, 16);
         if (ck_ok && found->checksum) {
             unsigned char cr[NB_CKSUM_MAX_RAW + 4];
             ssize_t cn = nb_base64_decode(found->checksum, strlen(found->checksum), cr);
@@ -315,10 +375,7 @@ int nb_s3_op_complete_multipart_upload(nb_call *c)
         }
     }
     unsigned char dig[16];
-    unsigned int dl;
-    EVP_DigestFinal_ex(md, dig, &dl);
-    EVP_MD_CTX_free(md);
-    md = NULL;
+    nb_md5_final(&md, dig);
     nb_s3_object o;
     memset(&o, 0, sizeof o);
     nb_hex(dig, 16, o.etag);
@@ -332,6 +389,8 @@ int nb_s3_op_complete_multipart_upload(nb_call *c)
     o.attrs = u.attrs;
     o.tags = u.tags;
     o.nparts = (int)n;
+    o.enc = u.enc;
+    o.enc_len = u.enc_len;
     char ckb[NB_CKSUM_MAX_B64] = "";
     if (ck_ok) {
         unsigned char raw[NB_CKSUM_MAX_RAW];
@@ -360,11 +419,11 @@ int nb_s3_op_complete_multipart_upload(nb_call *c)
     if (ckb[0])
         json_object_set_new(out, nb_s3_ck_member(ca),
                             json_string(nb_arena_printf(c->arena, "%s-%zu", ckb, n)));
-    json_object_set_new(out, "ServerSideEncryption", json_string("AES256"));
+    nb_s3_sse none = {0};
+    upload_sse_output(out, &u, &none);
     c->output = out;
     return 0;
 fail:
-    EVP_MD_CTX_free(md);
     if (ck_ok) nb_cksum_free(&ck);
     return -1;
 }

@@ -46,6 +46,7 @@ int nb_s3_ingest_prepare(nb_call *c, nb_s3_ingest *in)
     memset(in, 0, sizeof *in);
     in->ck_algo = NB_CKSUM_NONE;
     in->max_size = MAX_OBJECT;
+    in->inline_max = -1;
     const char *md5 = nb_in_str(c, "ContentMD5");
     if (!md5) md5 = nb_call_header(c, "Content-MD5");
     if (md5) {
@@ -103,19 +104,33 @@ int nb_s3_ingest_prepare(nb_call *c, nb_s3_ingest *in)
     return 0;
 }
 
+/* Forget a customer key once it is no longer needed. */
+static void sse_forget(nb_s3_sse *sse)
+{
+    volatile unsigned char *p = sse->key;
+    for (size_t i = 0; i < sizeof sse->key; i++) p[i] = 0;
+}
+
+/* Remove the content an ingest produced (refused or uncommitted write). */
+static void ingest_discard(nb_s3_ingest *in)
+{
+    if (in->blob[0]) nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), in->blob);
+    in->blob[0] = 0;
+}
+
 int nb_s3_ingest_body(nb_call *c, nb_s3_ingest *in)
 {
     nb_s3_writer w;
-    if (nb_s3_writer_open(nb_s3_store_content(nb_s3_g), &w, in->ck_algo) < 0)
-        return nb_s3_internal(c, "cannot create a content file");
-    char *buf = malloc(READ_CHUNK);
-    if (!buf) {
-        nb_s3_writer_free(&w, true);
-        return nb_s3_nomem(c);
-    }
+    if (nb_s3_writer_start(nb_s3_store_content(nb_s3_g), &w, in->ck_algo, in->inline_max,
+                           in->sse) < 0)
+        return nb_s3_internal(c, "cannot start writing content");
+    /* small bodies are read straight into a small buffer; large ones in 256 KiB reads */
+    char stackbuf[16384];
+    char *buf = stackbuf;
+    size_t bufsize = sizeof stackbuf;
     int rc = 0;
     for (;;) {
-        ssize_t k = nb_call_read(c, buf, READ_CHUNK);
+        ssize_t k = nb_call_read(c, buf, bufsize);
         if (k < 0) {
             rc = -1; /* c->err filled by the reader */
             break;
@@ -134,8 +149,15 @@ int nb_s3_ingest_body(nb_call *c, nb_s3_ingest *in)
             rc = nb_s3_internal(c, "cannot write a content file");
             break;
         }
+        if (buf == stackbuf && w.size >= (int64_t)sizeof stackbuf) {
+            char *big = malloc(READ_CHUNK);
+            if (big) {
+                buf = big;
+                bufsize = READ_CHUNK;
+            }
+        }
     }
-    free(buf);
+    if (buf != stackbuf) free(buf);
     if (rc) {
         nb_s3_writer_free(&w, true);
         return -1;
@@ -148,10 +170,19 @@ int nb_s3_ingest_body(nb_call *c, nb_s3_ingest *in)
     }
     in->size = w.size;
     nb_hex(in->md5, 16, in->etag);
-    snprintf(in->blob, sizeof in->blob, "%s", w.id);
+    snprintf(in->blob, sizeof in->blob, "%s", w.is_inline ? "" : w.id);
+    in->is_inline = w.is_inline;
+    in->enc_len = w.enc_len;
+    if (w.enc_len) memcpy(in->enc, w.enc, w.enc_len);
     in->crcs_len = w.crcs.len;
     in->crcs = nb_arena_alloc(c->arena, w.crcs.len);
     if (in->crcs) memcpy(in->crcs, w.crcs.data, w.crcs.len);
+    if (w.is_inline) {
+        char *d = nb_arena_alloc(c->arena, (size_t)w.size + 1);
+        if (d && w.size) memcpy(d, w.buf, (size_t)w.size);
+        in->data = d;
+        if (!d) in->crcs = NULL;
+    }
     nb_s3_writer_free(&w, false);
     if (!in->crcs) goto nomem;
     if (ckn) nb_cksum_to_b64(ck, ckn, in->ck_b64);
@@ -159,7 +190,7 @@ int nb_s3_ingest_body(nb_call *c, nb_s3_ingest *in)
         char exp[32], got[32];
         nb_base64_encode(in->md5_expect, 16, exp);
         nb_base64_encode(in->md5, 16, got);
-        nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), in->blob);
+        ingest_discard(in);
         return nb_s3_error(c, 400, "BadDigest",
                            "The Content-MD5 you specified did not match what we received.",
                            "ExpectedDigest", exp, "CalculatedDigest", got, NULL);
@@ -167,7 +198,7 @@ int nb_s3_ingest_body(nb_call *c, nb_s3_ingest *in)
     const char *expect = in->ck_expect;
     if (!expect && in->ck_trailer) expect = nb_call_trailer(c, in->ck_trailer);
     if (expect && ckn && strcmp(expect, in->ck_b64) != 0) {
-        nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), in->blob);
+        ingest_discard(in);
         char msg[128];
         snprintf(msg, sizeof msg, "The %s you specified did not match the calculated checksum.",
                  nb_cksum_name(in->ck_algo));
@@ -175,7 +206,7 @@ int nb_s3_ingest_body(nb_call *c, nb_s3_ingest *in)
     }
     return 0;
 nomem:
-    nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), in->blob);
+    ingest_discard(in);
     return nb_s3_nomem(c);
 }
 
@@ -241,8 +272,15 @@ int nb_s3_build_attrs(nb_call *c, const char **out)
     json_t *exp = json_object_get(c->input, "Expires");
     if (json_is_number(exp)) json_object_set(a, "Expires", exp);
     const char *sse = nb_in_str(c, "ServerSideEncryption");
-    /* AWS encrypts every new object with SSE-S3 by default (since 2023) and says so. */
-    json_object_set_new(a, "ServerSideEncryption", json_string(sse ? sse : "AES256"));
+    const char *ssec = nb_in_str(c, "SSECustomerKeyMD5");
+    if (ssec && nb_in_str(c, "SSECustomerAlgorithm")) {
+        /* SSE-C: the algorithm and the key's MD5 are echoed on reads; the key is not kept */
+        json_object_set_new(a, "SSECustomerAlgorithm", json_string("AES256"));
+        json_object_set_new(a, "SSECustomerKeyMD5", json_string(ssec));
+    } else {
+        /* AWS encrypts every new object with SSE-S3 by default (since 2023) and says so. */
+        json_object_set_new(a, "ServerSideEncryption", json_string(sse ? sse : "AES256"));
+    }
     if (nb_in_bool(c, "BucketKeyEnabled", false))
         json_object_set_new(a, "BucketKeyEnabled", json_true());
     json_t *meta = json_object_get(c->input, "Metadata");
@@ -313,11 +351,15 @@ int nb_s3_op_put_object(nb_call *c)
     if (nb_s3_need_bucket(c, bucket, &b)) return -1;
     nb_s3_ingest in;
     if (nb_s3_ingest_prepare(c, &in)) return -1;
+    nb_s3_sse sse;
+    if (nb_s3_sse_for_write(c, &b, &sse)) return -1;
     const char *attrs, *tags, *sc;
     nb_s3_write_cond cond;
     if (nb_s3_build_attrs(c, &attrs) || nb_s3_tags_from_header(c, nb_in_str(c, "Tagging"), &tags) ||
         nb_s3_storage_class(c, &sc) || nb_s3_write_conditions(c, &cond))
         return -1;
+    in.inline_max = NB_S3_INLINE_MAX;
+    in.sse = &sse;
     if (nb_s3_ingest_body(c, &in)) return -1;
 
     nb_s3_object o;
@@ -331,40 +373,47 @@ int nb_s3_op_put_object(nb_call *c)
     o.owner = nb_s3_object_owner(c, &b); /* Object Ownership (acl.c) */
     o.attrs = attrs;
     o.tags = tags;
-    o.blob = in.blob;
+    o.blob = in.is_inline ? NULL : in.blob;
+    o.data = in.data;
+    o.data_len = (size_t)in.size;
     o.crcs = in.crcs;
     o.crcs_len = in.crcs_len;
+    o.enc = in.enc_len ? in.enc : NULL;
+    o.enc_len = in.enc_len;
     const char *ckm = nb_s3_ck_member(in.ck_algo);
     if (ckm) o.checksums = nb_arena_printf(c->arena, "{\"%s\":\"%s\"}", ckm, in.ck_b64);
     nb_s3_put p = {.bucket = bucket, .o = &o, .cond = cond};
     int rc = nb_s3_object_put(nb_s3_g, &p);
+    sse_forget(&sse);
     if (rc) {
-        nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), in.blob);
+        ingest_discard(&in);
         return nb_s3_store_error(c, rc, bucket, key);
     }
     nb_s3_object_written(c, bucket, &o); /* its ACL headers (acl.c) */
     json_t *out = json_pack("{s:s}", "ETag", nb_s3_quote(c, o.etag));
     if (p.versioned) json_object_set_new(out, "VersionId", json_string(o.version_id));
     if (ckm) json_object_set_new(out, ckm, json_string(in.ck_b64));
-    json_t *a = json_loads(attrs, 0, NULL);
-    json_t *sse = json_object_get(a, "ServerSideEncryption");
-    if (sse) json_object_set(out, "ServerSideEncryption", sse);
-    json_decref(a);
+    nb_s3_sse_output(out, nb_in_str(c, "ServerSideEncryption"), &sse);
     c->output = out;
     return 0;
 }
 
 /* ---------------------------------------------------------------- reads */
 
-/* Look up the version a GET/HEAD names, turning delete markers into S3's answers. */
+/* Look up the version a GET/HEAD names (bucket, version and, per flags, manifest and inline
+ * bytes in one read), turning delete markers into S3's answers. */
 static int resolve(nb_call *c, const char *bucket, const char *key, size_t key_len,
-                   nb_s3_object *o, const char *method)
+                   unsigned flags, nb_s3_bucket *b, nb_s3_object *o, const char *method)
 {
     const char *version;
     if (nb_s3_in_version(c, &version)) return -1;
-    nb_s3_bucket b;
-    if (nb_s3_need_bucket(c, bucket, &b)) return -1;
-    int rc = nb_s3_object_get(nb_s3_g, bucket, key, key_len, version, true, c->arena, o);
+    int rc = nb_s3_object_read(nb_s3_g, bucket ? bucket : "", key, key_len, version, flags,
+                               c->arena, b, o);
+    if (rc == NB_S3_NO_BUCKET) return nb_s3_store_error(c, rc, bucket, key);
+    if (rc == NB_S3_OK || rc == NB_S3_NO_KEY || rc == NB_S3_NO_VERSION) {
+        /* the bucket was read: the caller must be allowed to see it before anything else */
+        if (nb_s3_bucket_access(c, b)) return -1;
+    }
     if (rc) return nb_s3_store_error(c, rc, bucket, key);
     if (o->delete_marker) {
         nb_s3_add_header(c, "x-amz-delete-marker", "true");
@@ -479,19 +528,24 @@ static json_t *object_doc(nb_call *c, const nb_s3_object *o, const nb_s3_bucket 
     return out;
 }
 
-/* A piece of content to send: file + range + integrity table. */
+/* A piece of content to send: a file (or inline bytes) + range + integrity table +
+ * encryption record. */
 typedef struct piece {
-    const char *blob;
+    const char *blob;          /* NULL: inline bytes in data */
+    const char *data;
     const unsigned char *crcs;
     size_t crcs_len;
-    int64_t fsize; /* size of the file */
-    int64_t off;   /* within the file */
+    const unsigned char *enc;  /* NULL: stored in the clear */
+    size_t enc_len;
+    int64_t fsize; /* size of the unit */
+    int64_t off;   /* within the unit */
     int64_t len;
 } piece;
 
 typedef struct stream_ctx {
     piece *pieces;
     size_t n;
+    nb_s3_sse key; /* SSE-C key of the request (mode NONE otherwise) */
 } stream_ctx;
 
 static int open_piece(nb_call *c, const piece *p)
@@ -502,24 +556,66 @@ static int open_piece(nb_call *c, const piece *p)
     return fd;
 }
 
-/* out_stream: verify a window of blocks, then sendfile it from the page cache (the bytes the
- * kernel sends are the ones just checked; files never change after they are written). */
+/* Decrypt bytes [off, off+n) of a piece's unit in place (no-op for clear pieces). */
+static int piece_decrypt(const piece *p, const nb_s3_sse *key, nb_s3_cipher *ci, bool *open,
+                         int64_t off, char *buf, size_t n)
+{
+    if (!p->enc) return 0;
+    if (!*open) {
+        if (nb_s3_cipher_open(p->enc, p->enc_len, key, ci) < 0) return -1;
+        *open = true;
+    }
+    return nb_s3_cipher_apply(ci, off, buf, n);
+}
+
+/* out_stream (on a worker): verify a window of blocks, then sendfile it from the page cache
+ * (the bytes the kernel sends are the ones just checked; files never change after they are
+ * written); encrypted pieces are read, checked, decrypted and written block by block. The
+ * first byte goes out after one window is checked, not the whole range. */
 static int stream_pieces(nb_call *c)
 {
     stream_ctx *s = c->out_stream_ud;
-    enum { WINDOW = 8 };
-    char *buf = malloc((size_t)NB_S3_BLOCK);
+    enum { WINDOW = 4 };
+    char *buf = malloc((size_t)NB_S3_BLOCK * 2);
     if (!buf) return -1;
     int rc = 0;
     for (size_t i = 0; i < s->n && rc == 0; i++) {
         piece *p = &s->pieces[i];
+        if (!p->blob) { /* inline (only small units; decrypt a copy) */
+            char *tmp = buf;
+            memcpy(tmp, p->data + p->off, (size_t)p->len);
+            nb_s3_cipher ci;
+            bool open = false;
+            if (nb_s3_inline_verify(p->data, p->fsize, p->crcs, p->crcs_len, "a part") < 0 ||
+                piece_decrypt(p, &s->key, &ci, &open, p->off, tmp, (size_t)p->len) < 0 ||
+                nb_resp_write(c->http, tmp, (size_t)p->len) < 0)
+                rc = -1;
+            if (open) nb_s3_cipher_free(&ci);
+            continue;
+        }
         int fd = open_piece(c, p);
         if (fd < 0) {
             rc = -1;
             break;
         }
+        nb_s3_cipher ci;
+        bool open = false;
         int64_t pos = p->off, end = p->off + p->len;
         while (pos < end) {
+            if (p->enc) {
+                int64_t wend = (pos / NB_S3_BLOCK + 1) * NB_S3_BLOCK;
+                if (wend > end) wend = end;
+                size_t k = (size_t)(wend - pos);
+                if (nb_s3_content_read(fd, p->blob, p->crcs, p->crcs_len, p->fsize, pos,
+                                       (int64_t)k, buf, buf + NB_S3_BLOCK) < 0 ||
+                    piece_decrypt(p, &s->key, &ci, &open, pos, buf, k) < 0 ||
+                    nb_resp_write(c->http, buf, k) < 0) {
+                    rc = -1;
+                    break;
+                }
+                pos = wend;
+                continue;
+            }
             int64_t wend = (pos / NB_S3_BLOCK + WINDOW) * NB_S3_BLOCK;
             if (wend > end) wend = end;
             if (nb_s3_content_verify(fd, p->blob, p->crcs, p->crcs_len, p->fsize, pos,
@@ -534,34 +630,46 @@ static int stream_pieces(nb_call *c)
             }
             pos = wend;
         }
+        if (open) nb_s3_cipher_free(&ci);
         close(fd);
     }
     free(buf);
+    volatile unsigned char *kp = s->key.key;
+    for (size_t i = 0; i < sizeof s->key.key; i++) kp[i] = 0;
     return rc;
 }
 
-/* Read pieces into one memory buffer (small ranges). */
-static int read_pieces(nb_call *c, piece *ps, size_t n, int64_t total, char **out)
+/* Read pieces into one memory buffer (small ranges), verified and decrypted. */
+static int read_pieces(nb_call *c, piece *ps, size_t n, int64_t total, const nb_s3_sse *key,
+                       char **out)
 {
     char *mem = nb_arena_alloc(c->arena, (size_t)total + 1);
-    char *scratch = malloc((size_t)NB_S3_BLOCK);
-    if (!mem || !scratch) {
-        free(scratch);
-        return nb_s3_nomem(c);
-    }
+    char *scratch = NULL;
+    if (!mem) return nb_s3_nomem(c);
     int64_t done = 0;
     for (size_t i = 0; i < n; i++) {
-        int fd = open_piece(c, &ps[i]);
-        int rc = fd < 0 ? -1
-                        : nb_s3_content_read(fd, ps[i].blob, ps[i].crcs, ps[i].crcs_len,
-                                             ps[i].fsize, ps[i].off, ps[i].len, mem + done,
-                                             scratch);
-        if (fd >= 0) close(fd);
+        const piece *p = &ps[i];
+        int rc;
+        if (!p->blob) {
+            rc = nb_s3_inline_verify(p->data, p->fsize, p->crcs, p->crcs_len, c->request_id);
+            if (rc == 0) memcpy(mem + done, p->data + p->off, (size_t)p->len);
+        } else {
+            if (!scratch && !(scratch = malloc((size_t)NB_S3_BLOCK))) return nb_s3_nomem(c);
+            int fd = open_piece(c, p);
+            rc = fd < 0 ? -1
+                        : nb_s3_content_read(fd, p->blob, p->crcs, p->crcs_len, p->fsize, p->off,
+                                             p->len, mem + done, scratch);
+            if (fd >= 0) close(fd);
+        }
+        nb_s3_cipher ci;
+        bool open = false;
+        if (rc == 0) rc = piece_decrypt(p, key, &ci, &open, p->off, mem + done, (size_t)p->len);
+        if (open) nb_s3_cipher_free(&ci);
         if (rc < 0) {
             free(scratch);
             return nb_s3_internal(c, "stored content failed its integrity check or is missing");
         }
-        done += ps[i].len;
+        done += p->len;
     }
     free(scratch);
     *out = mem;
@@ -576,7 +684,8 @@ static piece *pieces_of(nb_call *c, const nb_s3_object *o, int64_t start, int64_
     if (o->nparts == 0) {
         piece *p = nb_arena_calloc(c->arena, sizeof *p);
         if (!p) return NULL;
-        *p = (piece){o->blob, o->crcs, o->crcs_len, o->size, start, end - start + 1};
+        *p = (piece){o->blob,     o->data,    o->crcs,  o->crcs_len,        o->enc,
+                     o->enc_len, o->size,    start,    end - start + 1};
         *n = 1;
         return p;
     }
@@ -587,13 +696,17 @@ static piece *pieces_of(nb_call *c, const nb_s3_object *o, int64_t start, int64_
         int64_t ps0 = pt->offset, pe = pt->offset + pt->size - 1;
         if (pe < start || ps0 > end || pt->size == 0) continue;
         int64_t s = start > ps0 ? start : ps0, e = end < pe ? end : pe;
-        ps[(*n)++] = (piece){pt->blob, pt->crcs, pt->crcs_len, pt->size, s - ps0, e - s + 1};
+        ps[(*n)++] = (piece){pt->blob,    NULL,     pt->crcs, pt->crcs_len,  pt->enc,
+                             pt->enc_len, pt->size, s - ps0,  e - s + 1};
     }
     return ps;
 }
 
-/* Set up the body of a GET for [start, end] (len may be 0). */
-static int send_range(nb_call *c, const nb_s3_object *o, int64_t start, int64_t end)
+/* Set up the body of a GET for [start, end] (len may be 0). On the loop thread, inline bytes
+ * are answered from memory, large ranges are streamed by out_stream (which the dispatcher
+ * runs on a worker), and small file reads ask for a worker (NB_CALL_OFFLOAD). */
+static int send_range(nb_call *c, const nb_s3_object *o, int64_t start, int64_t end,
+                      const nb_s3_sse *key)
 {
     int64_t len = end - start + 1;
     if (len <= 0) {
@@ -601,40 +714,32 @@ static int send_range(nb_call *c, const nb_s3_object *o, int64_t start, int64_t 
         c->out_body_len = 0;
         return 0;
     }
-    size_t n;
-    piece *ps = pieces_of(c, o, start, end, &n);
-    if (!ps) return nb_s3_nomem(c);
-    if (len <= SMALL_READ) {
-        char *mem;
-        if (read_pieces(c, ps, n, len, &mem)) return -1;
-        c->out_body = mem;
+    if (o->is_inline) {
+        if (nb_s3_inline_verify(o->data, o->size, o->crcs, o->crcs_len, c->request_id) < 0)
+            return nb_s3_internal(c, "stored content failed its integrity check");
+        if (o->enc) {
+            char *mem = nb_arena_alloc(c->arena, (size_t)len);
+            if (!mem) return nb_s3_nomem(c);
+            memcpy(mem, (const char *)o->data + start, (size_t)len);
+            nb_s3_cipher ci;
+            if (nb_s3_cipher_open(o->enc, o->enc_len, key, &ci) < 0)
+                return nb_s3_internal(c, "cannot decrypt stored content");
+            int rc = nb_s3_cipher_apply(&ci, start, mem, (size_t)len);
+            nb_s3_cipher_free(&ci);
+            if (rc < 0) return nb_s3_internal(c, "cannot decrypt stored content");
+            c->out_body = mem;
+        } else {
+            c->out_body = (const char *)o->data + start;
+        }
         c->out_body_len = (size_t)len;
         return 0;
     }
-    if (n == 1) {
-        /* One file: verify the covering blocks, then let the dispatcher sendfile the range.
-         * Costs one extra read pass (from the page cache once warm) before the first byte;
-         * the out_stream path below verifies window by window instead. */
-        int fd = open_piece(c, &ps[0]);
-        if (fd < 0) return nb_s3_internal(c, "stored content is missing");
-        char *buf = malloc((size_t)NB_S3_BLOCK);
-        int rc = buf ? nb_s3_content_verify(fd, ps[0].blob, ps[0].crcs, ps[0].crcs_len,
-                                            ps[0].fsize, ps[0].off, ps[0].len, buf,
-                                            (size_t)NB_S3_BLOCK)
-                     : -1;
-        free(buf);
-        if (rc < 0) {
-            close(fd);
-            return nb_s3_internal(c, "stored content failed its integrity check");
-        }
-        c->out_fd = fd;
-        c->out_off = (off_t)ps[0].off;
-        c->out_len = ps[0].len;
-        return 0;
-    }
-    if (len <= MEM_SPAN) {
-        char *mem;
-        if (read_pieces(c, ps, n, len, &mem)) return -1;
+    size_t n;
+    piece *ps = pieces_of(c, o, start, end, &n);
+    if (!ps) return nb_s3_nomem(c);
+    if (len <= SMALL_READ || (n > 1 && len <= MEM_SPAN)) {
+        char *mem = NULL;
+        if (read_pieces(c, ps, n, len, key, &mem)) return -1;
         c->out_body = mem;
         c->out_body_len = (size_t)len;
         return 0;
@@ -643,6 +748,7 @@ static int send_range(nb_call *c, const nb_s3_object *o, int64_t start, int64_t 
     if (!s) return nb_s3_nomem(c);
     s->pieces = ps;
     s->n = n;
+    if (key) s->key = *key;
     c->out_stream = stream_pieces;
     c->out_stream_ud = s;
     c->out_len = len;
@@ -655,19 +761,23 @@ static int get_or_head(nb_call *c, bool get)
     size_t key_len = 0;
     const char *key = nb_s3_in_key(c, &key_len);
     if (!key) return nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
+    nb_s3_sse ckey;
+    if (nb_s3_sse_customer(c, false, &ckey)) return -1;
     nb_s3_object o;
-    if (resolve(c, bucket, key, key_len, &o, get ? "GET" : "HEAD")) return -1;
     nb_s3_bucket b;
-    if (nb_s3_bucket_get(nb_s3_g, bucket, &b, NULL)) return nb_s3_internal(c, "bucket vanished");
+    /* On the loop thread a manifest of thousands of parts is not read: such objects go to a
+     * worker, as do bodies that need file reads into memory. */
+    unsigned flags = (get ? NB_S3_GET_DATA : 0) | (c->on_loop ? 0 : NB_S3_GET_PARTS);
+    if (resolve(c, bucket, key, key_len, flags, &b, &o, get ? "GET" : "HEAD")) return -1;
+    if (nb_s3_sse_check_read(c, o.enc, o.enc_len, &ckey)) return -1;
+    json_int_t pn = nb_in_int(c, "PartNumber", 0);
+    if (c->on_loop && o.nparts > 0 && (get || pn)) return NB_CALL_OFFLOAD;
     int cond = read_conditions(c, &o);
     if (cond < 0) return -1;
-    json_t *out = object_doc(c, &o, &b);
     if (cond == 1) {
         /* 304: only the validators, no body */
-        json_t *nm = json_pack("{s:O,s:O}", "ETag", json_object_get(out, "ETag"), "LastModified",
-                               json_object_get(out, "LastModified"));
-        json_decref(out);
-        c->output = nm;
+        c->output = json_pack("{s:s,s:f}", "ETag", nb_s3_quote(c, o.etag), "LastModified",
+                              whole(o.last_modified));
         c->out_status = 304;
         c->out_body = "";
         c->out_body_len = 0;
@@ -675,18 +785,14 @@ static int get_or_head(nb_call *c, bool get)
     }
     int64_t start = 0, end = o.size - 1;
     bool partial = false;
-    json_int_t pn = nb_in_int(c, "PartNumber", 0);
     const char *range = nb_in_str(c, "Range");
     if (pn) {
-        if (range) {
-            json_decref(out);
+        if (range)
             return nb_s3_error(c, 400, "InvalidRequest",
                                "Cannot specify both Range header and partNumber query parameter",
                                NULL);
-        }
         int count = o.nparts ? o.nparts : 1;
         if (pn < 1 || pn > count) {
-            json_decref(out);
             char req[24], act[24];
             snprintf(req, sizeof req, "%lld", (long long)pn);
             snprintf(act, sizeof act, "%d", count);
@@ -696,13 +802,11 @@ static int get_or_head(nb_call *c, bool get)
         if (o.nparts) {
             start = o.parts[pn - 1].offset;
             end = start + o.parts[pn - 1].size - 1;
-            json_object_set_new(out, "PartsCount", json_integer(o.nparts));
         }
         partial = o.size > 0;
     } else {
         int r = nb_s3_parse_range(range, o.size, &start, &end);
         if (r < 0) {
-            json_decref(out);
             char sz[24];
             snprintf(sz, sizeof sz, "%lld", (long long)o.size);
             return nb_s3_error(c, 416, "InvalidRange", "The requested range is not satisfiable",
@@ -711,6 +815,11 @@ static int get_or_head(nb_call *c, bool get)
         partial = r == 1;
     }
     int64_t len = o.size ? end - start + 1 : 0;
+    /* A body read from a file into memory: a worker's job (the loop must not block). */
+    if (get && c->on_loop && !o.is_inline && len > 0 && len <= SMALL_READ)
+        return NB_CALL_OFFLOAD;
+    json_t *out = object_doc(c, &o, &b);
+    if (pn && o.nparts) json_object_set_new(out, "PartsCount", json_integer(o.nparts));
     json_object_set_new(out, "ContentLength", json_integer(len));
     if (partial) {
         json_object_set_new(out, "ContentRange",
@@ -727,9 +836,10 @@ static int get_or_head(nb_call *c, bool get)
         c->out_body_len = (size_t)len;
         return 0;
     }
-    if (send_range(c, &o, start, o.size ? end : start - 1)) {
+    if (send_range(c, &o, start, o.size ? end : start - 1, &ckey)) {
         json_decref(c->output);
         c->output = NULL;
+        c->out_status = 0;
         return -1;
     }
     return 0;
@@ -761,17 +871,64 @@ int nb_s3_op_delete_object(nb_call *c)
     return 0;
 }
 
+/* DeleteObjects must carry Content-MD5 or an x-amz-checksum-* of its body, and it must
+ * match the body as received (AWS: BadDigest, or InvalidRequest when neither is sent). */
+static int body_digest_check(nb_call *c)
+{
+    const char *body = c->req_body ? c->req_body : "";
+    size_t n = c->req_body ? c->req_body_len : 0;
+    const char *md5 = nb_call_header(c, "Content-MD5");
+    bool any = false;
+    if (md5) {
+        any = true;
+        unsigned char raw[64], dig[16];
+        size_t ml = strlen(md5);
+        ssize_t k = ml < 60 ? nb_base64_decode(md5, ml, raw) : -1;
+        if (k != 16)
+            return nb_s3_error(c, 400, "InvalidDigest",
+                               "The Content-MD5 you specified is not valid.", "Content-MD5", md5,
+                               NULL);
+        nb_md5(body, n, dig);
+        if (memcmp(dig, raw, 16) != 0) {
+            char got[32];
+            nb_base64_encode(dig, 16, got);
+            return nb_s3_error(c, 400, "BadDigest",
+                               "The Content-MD5 you specified did not match what we received.",
+                               "ExpectedDigest", md5, "CalculatedDigest", got, NULL);
+        }
+    }
+    for (size_t i = 0; i < NB_ARRAY_LEN(ck_algos); i++) {
+        const char *hn = nb_cksum_header(ck_algos[i]);
+        const char *v = nb_call_header(c, hn);
+        if (!v) continue;
+        any = true;
+        nb_cksum ck;
+        unsigned char raw[NB_CKSUM_MAX_RAW];
+        char b64[NB_CKSUM_MAX_B64];
+        if (nb_cksum_init(&ck, ck_algos[i]) < 0) return nb_s3_nomem(c);
+        nb_cksum_update(&ck, body, n);
+        size_t rn = nb_cksum_final(&ck, raw);
+        nb_cksum_to_b64(raw, rn, b64);
+        if (strcmp(b64, v) != 0) {
+            char msg[128];
+            snprintf(msg, sizeof msg,
+                     "The %s you specified did not match the calculated checksum.",
+                     nb_cksum_name(ck_algos[i]));
+            return nb_s3_error(c, 400, "BadDigest", msg, NULL);
+        }
+    }
+    if (!any)
+        return nb_s3_error(c, 400, "InvalidRequest",
+                           "Missing required header for this request: Content-Md5", NULL);
+    return 0;
+}
+
 int nb_s3_op_delete_objects(nb_call *c)
 {
     const char *bucket = nb_in_str(c, "Bucket");
     nb_s3_bucket b;
     if (nb_s3_need_bucket(c, bucket, &b)) return -1;
-    bool has_ck = nb_call_header(c, "Content-MD5") != NULL;
-    for (size_t i = 0; i < NB_ARRAY_LEN(ck_algos) && !has_ck; i++)
-        has_ck = nb_call_header(c, nb_cksum_header(ck_algos[i])) != NULL;
-    if (!has_ck)
-        return nb_s3_error(c, 400, "InvalidRequest",
-                           "Missing required header for this request: Content-Md5", NULL);
+    if (body_digest_check(c)) return -1;
     json_t *del = json_object_get(c->input, "Delete");
     json_t *objs = json_object_get(del, "Objects");
     bool quiet = json_is_true(json_object_get(del, "Quiet"));
@@ -894,7 +1051,7 @@ int nb_s3_copy_conditions(nb_call *c, const nb_s3_object *o)
 }
 
 int nb_s3_copy_range(nb_call *c, const nb_s3_object *o, int64_t off, int64_t len,
-                     nb_s3_writer *w)
+                     const nb_s3_sse *key, nb_s3_writer *w)
 {
     if (len <= 0) return 0;
     size_t n;
@@ -906,25 +1063,40 @@ int nb_s3_copy_range(nb_call *c, const nb_s3_object *o, int64_t off, int64_t len
     }
     char *scratch = buf + NB_S3_BLOCK;
     for (size_t i = 0; i < n; i++) {
-        int fd = open_piece(c, &ps[i]);
-        if (fd < 0) {
+        const piece *p = &ps[i];
+        nb_s3_cipher ci;
+        bool open = false;
+        int fd = -1;
+        if (!p->blob) {
+            if (nb_s3_inline_verify(p->data, p->fsize, p->crcs, p->crcs_len, "a copy source") < 0)
+                goto bad;
+        } else if ((fd = open_piece(c, p)) < 0) {
+            if (open) nb_s3_cipher_free(&ci);
             free(buf);
             return nb_s3_internal(c, "copy source content is missing");
         }
-        for (int64_t pos = ps[i].off; pos < ps[i].off + ps[i].len;) {
-            int64_t k = ps[i].off + ps[i].len - pos;
+        for (int64_t pos = p->off; pos < p->off + p->len;) {
+            int64_t k = p->off + p->len - pos;
             int64_t to_block_end = NB_S3_BLOCK - pos % NB_S3_BLOCK;
             if (k > to_block_end) k = to_block_end;
-            if (nb_s3_content_read(fd, ps[i].blob, ps[i].crcs, ps[i].crcs_len, ps[i].fsize, pos,
-                                   k, buf, scratch) < 0 ||
-                nb_s3_writer_write(w, buf, (size_t)k) < 0) {
-                close(fd);
-                free(buf);
-                return nb_s3_internal(c, "copy failed: source integrity check or write error");
-            }
+            if (fd < 0)
+                memcpy(buf, p->data + pos, (size_t)k);
+            else if (nb_s3_content_read(fd, p->blob, p->crcs, p->crcs_len, p->fsize, pos, k, buf,
+                                        scratch) < 0)
+                goto bad;
+            if (piece_decrypt(p, key, &ci, &open, pos, buf, (size_t)k) < 0 ||
+                nb_s3_writer_write(w, buf, (size_t)k) < 0)
+                goto bad;
             pos += k;
         }
-        close(fd);
+        if (fd >= 0) close(fd);
+        if (open) nb_s3_cipher_free(&ci);
+        continue;
+    bad:
+        if (fd >= 0) close(fd);
+        if (open) nb_s3_cipher_free(&ci);
+        free(buf);
+        return nb_s3_internal(c, "copy failed: source integrity check or write error");
     }
     free(buf);
     return 0;
@@ -961,6 +1133,10 @@ int nb_s3_op_copy_object(nb_call *c)
                            NULL);
     }
     if (nb_s3_copy_conditions(c, &so)) return -1;
+    nb_s3_sse skey, sse;
+    if (nb_s3_sse_customer(c, true, &skey) || nb_s3_sse_check_read(c, so.enc, so.enc_len, &skey) ||
+        nb_s3_sse_for_write(c, &db, &sse))
+        return -1;
     const char *md = nb_in_str(c, "MetadataDirective");
     const char *td = nb_in_str(c, "TaggingDirective");
     if (md && strcmp(md, "COPY") != 0 && strcmp(md, "REPLACE") != 0)
@@ -975,7 +1151,8 @@ int nb_s3_op_copy_object(nb_call *c)
     bool same = strcmp(sb, bucket) == 0 && skn == key_len && memcmp(sk, key, skn) == 0 &&
                 (!sv || strcmp(sv, so.version_id) == 0);
     if (same && !replace && !nb_in_str(c, "StorageClass") &&
-        !nb_in_str(c, "WebsiteRedirectLocation") && !nb_in_str(c, "ServerSideEncryption"))
+        !nb_in_str(c, "WebsiteRedirectLocation") && !nb_in_str(c, "ServerSideEncryption") &&
+        sse.mode != NB_S3_SSE_C && skey.mode != NB_S3_SSE_C)
         return nb_s3_error(c, 400, "InvalidRequest",
                            "This copy request is illegal because it is trying to copy an object to"
                            " itself without changing the object's metadata, storage class,"
@@ -983,6 +1160,9 @@ int nb_s3_op_copy_object(nb_call *c)
                            NULL);
     const char *attrs = so.attrs, *tags = so.tags;
     if (replace && nb_s3_build_attrs(c, &attrs)) return -1;
+    /* the copy is encrypted as this request (or the target bucket) says, not as its source */
+    attrs = nb_s3_attrs_sse(c, attrs, &sse);
+    if (!attrs) return nb_s3_nomem(c);
     if (td && strcmp(td, "REPLACE") == 0 &&
         nb_s3_tags_from_header(c, nb_in_str(c, "Tagging"), &tags))
         return -1;
@@ -1008,9 +1188,10 @@ int nb_s3_op_copy_object(nb_call *c)
         json_decref(ck);
     }
     nb_s3_writer w;
-    if (nb_s3_writer_open(nb_s3_store_content(nb_s3_g), &w, in.ck_algo) < 0)
+    if (nb_s3_writer_start(nb_s3_store_content(nb_s3_g), &w, in.ck_algo, NB_S3_INLINE_MAX,
+                           &sse) < 0)
         return nb_s3_internal(c, "cannot create a content file");
-    if (nb_s3_copy_range(c, &so, 0, so.size, &w)) {
+    if (nb_s3_copy_range(c, &so, 0, so.size, &skey, &w)) {
         nb_s3_writer_free(&w, true);
         return -1;
     }
@@ -1031,14 +1212,25 @@ int nb_s3_op_copy_object(nb_call *c)
     o.owner = nb_s3_object_owner(c, &db);
     o.attrs = attrs;
     o.tags = tags;
-    o.blob = nb_arena_strdup(c->arena, w.id);
+    o.blob = w.is_inline ? NULL : nb_arena_strdup(c->arena, w.id);
     o.crcs_len = w.crcs.len;
     unsigned char *crcs = nb_arena_alloc(c->arena, w.crcs.len);
     if (crcs) memcpy(crcs, w.crcs.data, w.crcs.len);
     o.crcs = crcs;
-    nb_s3_writer_free(&w, false);
-    if (!crcs || !o.blob) {
-        nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), o.blob);
+    o.enc_len = w.enc_len;
+    o.enc = w.enc_len ? nb_arena_alloc(c->arena, w.enc_len) : NULL;
+    if (o.enc) memcpy((unsigned char *)o.enc, w.enc, w.enc_len);
+    if (w.is_inline) {
+        char *d = nb_arena_alloc(c->arena, (size_t)w.size + 1);
+        if (d && w.size) memcpy(d, w.buf, (size_t)w.size);
+        o.data = d;
+        o.data_len = (size_t)w.size;
+        if (!d) crcs = NULL;
+    }
+    bool lost = !w.is_inline && !o.blob;
+    nb_s3_writer_free(&w, lost);
+    if (!crcs || lost || (w.enc_len && !o.enc)) {
+        if (o.blob) nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), o.blob);
         return nb_s3_nomem(c);
     }
     const char *ckm = nb_s3_ck_member(in.ck_algo);
@@ -1057,6 +1249,7 @@ int nb_s3_op_copy_object(nb_call *c)
                             whole(o.last_modified));
     if (ckn && ckm) json_object_set_new(res, ckm, json_string(in.ck_b64));
     json_t *out = json_pack("{s:o}", "CopyObjectResult", res);
+    nb_s3_sse_output(out, nb_in_str(c, "ServerSideEncryption"), &sse);
     if (p.versioned) json_object_set_new(out, "VersionId", json_string(o.version_id));
     if (sbk.versioning != NB_S3_VERSIONING_OFF)
         json_object_set_new(out, "CopySourceVersionId", json_string(so.version_id));

@@ -60,6 +60,9 @@ typedef struct nb_s3_bucket {
     int versioning; /* enum nb_s3_versioning */
     bool object_lock;
     const char *tags; /* JSON TagSet text or NULL (arena) */
+    /* Default encryption (PutBucketEncryption): its SSEAlgorithm ("AES256"), or "" when the
+     * bucket has none of its own (AWS's implicit default, SSE-S3, is reported). */
+    char encryption[16];
 } nb_s3_bucket;
 
 int nb_s3_bucket_create(nb_s3_store *s, const nb_s3_bucket *b);
@@ -74,6 +77,12 @@ int nb_s3_bucket_delete(nb_s3_store *s, const char *name);
 int nb_s3_bucket_set_versioning(nb_s3_store *s, const char *name, int state);
 /* tags: JSON TagSet text or NULL to delete. */
 int nb_s3_bucket_set_tags(nb_s3_store *s, const char *name, const char *tags);
+/* Default encryption: the ServerSideEncryptionConfiguration document (JSON text) or NULL to
+ * delete; the bucket's encryption field takes algo. Get: the stored document or NULL. */
+int nb_s3_bucket_set_encryption(nb_s3_store *s, const char *name, const char *config,
+                                const char *algo);
+int nb_s3_bucket_get_encryption(nb_s3_store *s, const char *name, nb_arena *a,
+                                const char **config);
 
 /* One part of a completed multipart object (manifest row) or of an upload. */
 typedef struct nb_s3_part {
@@ -86,6 +95,8 @@ typedef struct nb_s3_part {
     const unsigned char *crcs;
     size_t crcs_len;
     const char *checksum; /* base64 of the upload's checksum algorithm, or NULL */
+    const unsigned char *enc; /* encryption record (sse.h) or NULL */
+    size_t enc_len;
 } nb_s3_part;
 
 /* One object version (or delete marker). Strings live in an arena. */
@@ -109,6 +120,13 @@ typedef struct nb_s3_object {
     size_t crcs_len;
     int nparts;
     nb_s3_part *parts; /* filled by nb_s3_object_get when nparts > 0 and want_parts */
+    const unsigned char *enc; /* encryption record (sse.h) or NULL */
+    size_t enc_len;
+    /* Inline content (no blob, no parts): the stored bytes, read by nb_s3_object_get only
+     * when asked (NB_S3_GET_DATA); on put, the bytes to store (blob NULL). */
+    bool is_inline;
+    const void *data;
+    size_t data_len;
 } nb_s3_object;
 
 /* Conditions a write must satisfy against the current (latest) version. */
@@ -138,6 +156,13 @@ int nb_s3_object_put(nb_s3_store *s, nb_s3_put *p);
  * A delete marker is returned as such (o->delete_marker) with NB_S3_OK. */
 int nb_s3_object_get(nb_s3_store *s, const char *bucket, const char *key, size_t key_len,
                      const char *version_id, bool want_parts, nb_arena *a, nb_s3_object *o);
+/* GET/HEAD in one read transaction: the bucket (b, may be NULL), the version, and with
+ * NB_S3_GET_PARTS / NB_S3_GET_DATA its manifest / inline bytes. Cheap enough for the loop
+ * thread. Same results as nb_s3_object_get. */
+enum { NB_S3_GET_PARTS = 1, NB_S3_GET_DATA = 2 };
+int nb_s3_object_read(nb_s3_store *s, const char *bucket, const char *key, size_t key_len,
+                      const char *version_id, unsigned flags, nb_arena *a, nb_s3_bucket *b,
+                      nb_s3_object *o);
 
 /* Delete: without a version id, by the bucket's versioning (remove, or add a delete marker);
  * with one, remove that version. Outputs: the version removed or created, and whether it is a
@@ -170,6 +195,8 @@ typedef struct nb_s3_upload {
     const char *attrs;
     const char *tags;
     const char *checksum_algo; /* "CRC32" ... or NULL */
+    const unsigned char *enc; /* the upload's encryption (nb_s3_enc_object record) or NULL */
+    size_t enc_len;
 } nb_s3_upload;
 
 int nb_s3_upload_create(nb_s3_store *s, const char *bucket, nb_s3_upload *u);
@@ -249,6 +276,6 @@ void nb_s3_version_id_new(char out[33]);
 int nb_s3_read_object_row(sqlite3_stmt *st, nb_arena *a, nb_s3_object *o);
 #define NB_S3_OBJECT_COLS                                                                          \
     "id,key,version_id,is_latest,delete_marker,size,etag,last_modified,storage_class,owner,attrs," \
-    "checksums,tags,blob,crcs,nparts"
+    "checksums,tags,blob,crcs,nparts,enc"
 
 #endif

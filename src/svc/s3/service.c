@@ -2,13 +2,13 @@
  * lifecycle (open the store, reset), virtual-hosted bucket routing, and the helpers every
  * handler shares (AWS-exact errors, keys, tags, version ids). */
 #include <ctype.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
 
 #include "core/config.h"
+#include "core/hash.h"
 #include "svc/s3/access.h"
 #include "svc/s3/handlers.h"
 
@@ -22,10 +22,9 @@ static char s3_domain[256] = "s3.localhost";
 void nb_s3_canonical_id(const char *account, char out[65])
 {
     unsigned char md[32];
-    unsigned int mdlen = 0;
     char in[64];
     int n = snprintf(in, sizeof in, "nimbus-canonical:%s", account ? account : "");
-    EVP_Digest(in, (size_t)n, md, &mdlen, EVP_sha256(), NULL);
+    nb_sha256(in, (size_t)n, md);
     nb_hex(md, 32, out);
 }
 
@@ -145,6 +144,11 @@ int nb_s3_need_bucket(nb_call *c, const char *name, nb_s3_bucket *b)
 {
     int rc = nb_s3_bucket_get(nb_s3_g, name ? name : "", b, c->arena);
     if (rc) return nb_s3_store_error(c, rc, name, NULL);
+    return nb_s3_bucket_access(c, b);
+}
+
+int nb_s3_bucket_access(nb_call *c, const nb_s3_bucket *b)
+{
     /* The bucket the call names was authorized before the handler (bucket policy, ACLs:
      * policy.c's resource_policy hook); another one (a copy source) is authorized here. */
     const char *own = nb_in_str(c, "Bucket");
@@ -399,8 +403,10 @@ static const nb_op_def s3_ops[] = {
     {"ListObjectsV2", nb_s3_op_list_objects_v2, 0, "s3:ListBucket", B},
     {"ListObjectVersions", nb_s3_op_list_object_versions, 0, "s3:ListBucketVersions", B},
     {"PutObject", nb_s3_op_put_object, 0, "s3:PutObject", O},
-    {"GetObject", nb_s3_op_get_object, 0, "s3:GetObject", O},
-    {"HeadObject", nb_s3_op_head_object, 0, "s3:GetObject", O},
+    /* inline: answered on the loop thread from the metadata read (and inline bytes); they
+     * return NB_CALL_OFFLOAD when a file must be read */
+    {"GetObject", nb_s3_op_get_object, NB_OP_INLINE, "s3:GetObject", O},
+    {"HeadObject", nb_s3_op_head_object, NB_OP_INLINE, "s3:GetObject", O},
     {"DeleteObject", nb_s3_op_delete_object, 0, "s3:DeleteObject", O},
     {"DeleteObjects", nb_s3_op_delete_objects, 0, "s3:DeleteObject", B},
     {"CopyObject", nb_s3_op_copy_object, 0, "s3:PutObject", O},
@@ -442,6 +448,10 @@ static const nb_op_def s3_ops[] = {
      B},
     {"GetBucketNotificationConfiguration", nb_s3_op_get_notification, 0, "s3:GetBucketNotification",
      B},
+    {"PutBucketEncryption", nb_s3_op_put_bucket_encryption, 0, "s3:PutEncryptionConfiguration", B},
+    {"GetBucketEncryption", nb_s3_op_get_bucket_encryption, 0, "s3:GetEncryptionConfiguration", B},
+    {"DeleteBucketEncryption", nb_s3_op_delete_bucket_encryption, 0,
+     "s3:PutEncryptionConfiguration", B},
 };
 
 const nb_service nb_svc_s3 = {

@@ -86,7 +86,19 @@ static const char *const migrations[] = {
      * 2: small objects stored inline (performance), 3: bucket configuration (website, CORS,
      * policy, ACLs, public access block, notifications), 4: storage classes, restores and
      * lifecycle. */
-    "SELECT 1;",
+    /* 2: small objects inline (content.h NB_S3_INLINE_MAX) in a side table, so listings and
+     * scans of objects do not page through their bytes; encryption records (sse.h) of every
+     * content unit and upload; bucket default encryption. */
+    "CREATE TABLE object_data("
+    " object_id INTEGER PRIMARY KEY," /* objects.id */
+    " data BLOB NOT NULL"             /* stored bytes (encrypted if enc), covered by crcs */
+    ");"
+    "ALTER TABLE objects ADD COLUMN enc BLOB;"
+    "ALTER TABLE object_parts ADD COLUMN enc BLOB;"
+    "ALTER TABLE parts ADD COLUMN enc BLOB;"
+    "ALTER TABLE uploads ADD COLUMN enc BLOB;"
+    "ALTER TABLE buckets ADD COLUMN sse_config TEXT;" /* ServerSideEncryptionConfiguration */
+    "ALTER TABLE buckets ADD COLUMN sse_algo TEXT;",  /* its SSEAlgorithm */
     /* 3: bucket configuration (policy.c): subresource documents by name (policy, acl,
      * ownership, pab, cors, website, notification), the account-level public access block,
      * and object ACLs by version row. New buckets get every public access block on (AWS's
@@ -227,6 +239,7 @@ nb_s3_store *nb_s3_store_open(const char *dir, char **err)
         free(s);
         return NULL;
     }
+    nb_s3_sse_init(dir); /* the master key is read (or created) on first use */
     s->content = nb_s3_content_open(dir, err);
     if (!s->content) {
         nb_db_close(s->db);
@@ -342,9 +355,11 @@ static void read_bucket(sqlite3_stmt *st, nb_s3_bucket *b, nb_arena *a)
     b->versioning = sqlite3_column_int(st, 4);
     b->object_lock = sqlite3_column_int(st, 5) != 0;
     b->tags = col_str(st, 6, a);
+    const unsigned char *sse = sqlite3_column_text(st, 7);
+    snprintf(b->encryption, sizeof b->encryption, "%s", sse ? (const char *)sse : "");
 }
 
-#define BUCKET_COLS "name,account,region,created,versioning,object_lock,tags"
+#define BUCKET_COLS "name,account,region,created,versioning,object_lock,tags,sse_algo"
 
 typedef struct bucket_get_arg {
     const char *name;
@@ -511,6 +526,57 @@ int nb_s3_bucket_set_tags(nb_s3_store *s, const char *name, const char *tags)
     return store_rc(nb_db_write(s->db, bucket_set_fn, &b));
 }
 
+static void bind_opt_text(sqlite3_stmt *st, int i, const char *v);
+
+typedef struct bucket_sse_arg {
+    const char *name;
+    const char *config, *algo;
+    nb_arena *a;
+} bucket_sse_arg;
+
+static int bucket_sse_set_fn(sqlite3 *h, void *arg)
+{
+    bucket_sse_arg *b = arg;
+    sqlite3_stmt *st = nb_db_stmt(h, "UPDATE buckets SET sse_config=?, sse_algo=? WHERE name=?");
+    if (!st) return dberr(h, "bucket encryption");
+    bind_opt_text(st, 1, b->config);
+    bind_opt_text(st, 2, b->config ? b->algo : NULL);
+    sqlite3_bind_text(st, 3, b->name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return dberr(h, "bucket encryption");
+    return sqlite3_changes(h) ? SQLITE_OK : NB_S3_NO_BUCKET;
+}
+
+int nb_s3_bucket_set_encryption(nb_s3_store *s, const char *name, const char *config,
+                                const char *algo)
+{
+    bucket_sse_arg b = {name, config, algo, NULL};
+    return store_rc(nb_db_write(s->db, bucket_sse_set_fn, &b));
+}
+
+static int bucket_sse_get_fn(sqlite3 *h, void *arg)
+{
+    bucket_sse_arg *b = arg;
+    sqlite3_stmt *st = nb_db_stmt(h, "SELECT sse_config FROM buckets WHERE name=?");
+    if (!st) return dberr(h, "bucket encryption");
+    sqlite3_bind_text(st, 1, b->name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) b->config = col_str(st, 0, b->a);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW) return SQLITE_OK;
+    return rc == SQLITE_DONE ? NB_S3_NO_BUCKET : dberr(h, "bucket encryption");
+}
+
+int nb_s3_bucket_get_encryption(nb_s3_store *s, const char *name, nb_arena *a,
+                                const char **config)
+{
+    bucket_sse_arg b = {name, NULL, NULL, a};
+    int rc = store_rc(nb_db_read(s->db, bucket_sse_get_fn, &b));
+    *config = b.config;
+    return rc;
+}
+
 /* ------------------------------------------------------------------ objects */
 
 int nb_s3_read_object_row(sqlite3_stmt *st, nb_arena *a, nb_s3_object *o)
@@ -543,6 +609,14 @@ int nb_s3_read_object_row(sqlite3_stmt *st, nb_arena *a, nb_s3_object *o)
         o->crcs = c;
     }
     o->nparts = sqlite3_column_int(st, 15);
+    o->enc_len = (size_t)sqlite3_column_bytes(st, 16);
+    if (o->enc_len) {
+        unsigned char *e = nb_arena_alloc(a, o->enc_len);
+        if (!e) return -1;
+        memcpy(e, sqlite3_column_blob(st, 16), o->enc_len);
+        o->enc = e;
+    }
+    o->is_inline = !o->delete_marker && !o->blob && o->nparts == 0;
     return 0;
 }
 
@@ -592,6 +666,12 @@ static int drop_version(sqlite3 *h, int64_t id, garbage *gc)
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) return dberr(h, "drop version");
     st = nb_db_stmt(h, "DELETE FROM object_parts WHERE object_id=?");
+    if (!st) return dberr(h, "drop version");
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return dberr(h, "drop version");
+    st = nb_db_stmt(h, "DELETE FROM object_data WHERE object_id=?");
     if (!st) return dberr(h, "drop version");
     sqlite3_bind_int64(st, 1, id);
     rc = sqlite3_step(st);
@@ -648,8 +728,8 @@ static int insert_version(sqlite3 *h, const char *bucket, nb_s3_object *o)
 {
     sqlite3_stmt *st = nb_db_stmt(
         h, "INSERT INTO objects(bucket,key,version_id,is_latest,delete_marker,size,etag,"
-           "last_modified,storage_class,owner,attrs,checksums,tags,blob,crcs,nparts)"
-           " VALUES(?,?,?,1,?,?,?,?,?,?,?,?,?,?,?,?)");
+           "last_modified,storage_class,owner,attrs,checksums,tags,blob,crcs,nparts,enc)"
+           " VALUES(?,?,?,1,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st) return dberr(h, "insert version");
     sqlite3_bind_text(st, 1, bucket, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, o->key, (int)o->key_len, SQLITE_STATIC);
@@ -669,11 +749,23 @@ static int insert_version(sqlite3 *h, const char *bucket, nb_s3_object *o)
     else
         sqlite3_bind_null(st, 14);
     sqlite3_bind_int(st, 15, o->nparts);
+    if (o->enc_len)
+        sqlite3_bind_blob(st, 16, o->enc, (int)o->enc_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 16);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) return dberr(h, "insert version");
     o->id = sqlite3_last_insert_rowid(h);
-    return SQLITE_OK;
+    if (o->delete_marker || o->blob || o->nparts) return SQLITE_OK;
+    /* inline content: in the same transaction as its row, so both commit or neither */
+    st = nb_db_stmt(h, "INSERT INTO object_data(object_id,data) VALUES(?,?)");
+    if (!st) return dberr(h, "insert data");
+    sqlite3_bind_int64(st, 1, o->id);
+    sqlite3_bind_blob(st, 2, o->data_len ? o->data : "", (int)o->data_len, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : dberr(h, "insert data");
 }
 
 static bool etag_matches(const char *cond, const char *etag)
@@ -716,7 +808,8 @@ static int put_manifest(sqlite3 *h, put_arg *a)
 {
     nb_s3_put *p = a->p;
     sqlite3_stmt *ins = nb_db_stmt(h, "INSERT INTO object_parts(object_id,idx,part_number,offset,"
-                                      "size,etag,blob,crcs,checksum) VALUES(?,?,?,?,?,?,?,?,?)");
+                                      "size,etag,blob,crcs,checksum,enc)"
+                                      " VALUES(?,?,?,?,?,?,?,?,?,?)");
     if (!ins) return dberr(h, "manifest");
     /* Every chosen part must still be the upload's current one: a concurrent UploadPart of
      * the same number replaced (and removed) the file the client listed. */
@@ -747,6 +840,10 @@ static int put_manifest(sqlite3 *h, put_arg *a)
         else
             sqlite3_bind_null(ins, 8);
         bind_opt_text(ins, 9, pt->checksum);
+        if (pt->enc_len)
+            sqlite3_bind_blob(ins, 10, pt->enc, (int)pt->enc_len, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(ins, 10);
         int rc = sqlite3_step(ins);
         sqlite3_reset(ins);
         if (rc != SQLITE_DONE) return dberr(h, "manifest");
@@ -823,17 +920,18 @@ typedef struct get_arg {
     const char *key;
     size_t key_len;
     const char *version_id;
-    bool want_parts;
+    unsigned flags; /* NB_S3_GET_* */
     nb_arena *a;
     nb_s3_object *o;
+    nb_s3_bucket *b; /* NULL = only the versioning check */
 } get_arg;
 
 static int read_manifest(sqlite3 *h, nb_arena *a, nb_s3_object *o)
 {
     o->parts = nb_arena_calloc(a, (size_t)o->nparts * sizeof *o->parts);
     if (!o->parts) return SQLITE_NOMEM;
-    sqlite3_stmt *st = nb_db_stmt(h, "SELECT idx,part_number,offset,size,etag,blob,crcs,checksum"
-                                     " FROM object_parts WHERE object_id=? ORDER BY idx");
+    sqlite3_stmt *st = nb_db_stmt(h, "SELECT idx,part_number,offset,size,etag,blob,crcs,checksum,"
+                                     "enc FROM object_parts WHERE object_id=? ORDER BY idx");
     if (!st) return dberr(h, "manifest");
     sqlite3_bind_int64(st, 1, o->id);
     int rc, n = 0;
@@ -855,6 +953,16 @@ static int read_manifest(sqlite3 *h, nb_arena *a, nb_s3_object *o)
             p->crcs = c;
         }
         p->checksum = col_str(st, 7, a);
+        p->enc_len = (size_t)sqlite3_column_bytes(st, 8);
+        if (p->enc_len) {
+            unsigned char *e = nb_arena_alloc(a, p->enc_len);
+            if (!e) {
+                sqlite3_reset(st);
+                return SQLITE_NOMEM;
+            }
+            memcpy(e, sqlite3_column_blob(st, 8), p->enc_len);
+            p->enc = e;
+        }
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) return dberr(h, "manifest");
@@ -865,11 +973,45 @@ static int read_manifest(sqlite3 *h, nb_arena *a, nb_s3_object *o)
     return SQLITE_OK;
 }
 
+static int read_data(sqlite3 *h, nb_arena *a, nb_s3_object *o)
+{
+    sqlite3_stmt *st = nb_db_stmt(h, "SELECT data FROM object_data WHERE object_id=?");
+    if (!st) return dberr(h, "inline data");
+    sqlite3_bind_int64(st, 1, o->id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        o->data_len = (size_t)sqlite3_column_bytes(st, 0);
+        char *d = nb_arena_alloc(a, o->data_len + 1);
+        if (!d) {
+            sqlite3_reset(st);
+            return SQLITE_NOMEM;
+        }
+        if (o->data_len) memcpy(d, sqlite3_column_blob(st, 0), o->data_len);
+        o->data = d;
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE) {
+        nb_error("s3: object %lld: inline content is missing", (long long)o->id);
+        return NB_S3_DBERR;
+    }
+    return rc == SQLITE_ROW ? SQLITE_OK : dberr(h, "inline data");
+}
+
 static int get_fn(sqlite3 *h, void *arg)
 {
     get_arg *g = arg;
     int versioning, rc;
-    if ((rc = bucket_versioning(h, g->bucket, &versioning))) return rc;
+    if (g->b) {
+        sqlite3_stmt *bs = nb_db_stmt(h, "SELECT " BUCKET_COLS " FROM buckets WHERE name=?");
+        if (!bs) return dberr(h, "bucket get");
+        sqlite3_bind_text(bs, 1, g->bucket, -1, SQLITE_STATIC);
+        rc = sqlite3_step(bs);
+        if (rc == SQLITE_ROW) read_bucket(bs, g->b, g->a);
+        sqlite3_reset(bs);
+        if (rc != SQLITE_ROW) return rc == SQLITE_DONE ? NB_S3_NO_BUCKET : dberr(h, "bucket get");
+    } else if ((rc = bucket_versioning(h, g->bucket, &versioning))) {
+        return rc;
+    }
     sqlite3_stmt *st;
     if (g->version_id) {
         st = nb_db_stmt(h, "SELECT " NB_S3_OBJECT_COLS " FROM objects WHERE bucket=? AND key=?"
@@ -888,14 +1030,26 @@ static int get_fn(sqlite3 *h, void *arg)
     sqlite3_reset(st);
     if (rc == SQLITE_DONE) return g->version_id ? NB_S3_NO_VERSION : NB_S3_NO_KEY;
     if (rc != SQLITE_ROW) return rc == SQLITE_NOMEM ? rc : dberr(h, "get");
-    if (g->want_parts && g->o->nparts > 0) return read_manifest(h, g->a, g->o);
+    if ((g->flags & NB_S3_GET_PARTS) && g->o->nparts > 0) return read_manifest(h, g->a, g->o);
+    if ((g->flags & NB_S3_GET_DATA) && g->o->is_inline) return read_data(h, g->a, g->o);
     return SQLITE_OK;
 }
 
 int nb_s3_object_get(nb_s3_store *s, const char *bucket, const char *key, size_t key_len,
                      const char *version_id, bool want_parts, nb_arena *a, nb_s3_object *o)
 {
-    get_arg g = {bucket, key, key_len, version_id, want_parts, a, o};
+    /* with the parts, a reader of the content also gets inline bytes */
+    get_arg g = {bucket, key, key_len, version_id,
+                 want_parts ? NB_S3_GET_PARTS | NB_S3_GET_DATA : 0, a, o, NULL};
+    return store_rc(nb_db_read(s->db, get_fn, &g));
+}
+
+int nb_s3_object_read(nb_s3_store *s, const char *bucket, const char *key, size_t key_len,
+                      const char *version_id, unsigned flags, nb_arena *a, nb_s3_bucket *b,
+                      nb_s3_object *o)
+{
+    nb_s3_bucket tmp;
+    get_arg g = {bucket, key, key_len, version_id, flags, a, o, b ? b : &tmp};
     return store_rc(nb_db_read(s->db, get_fn, &g));
 }
 
@@ -1051,8 +1205,8 @@ static int upload_create_fn(sqlite3 *h, void *arg)
     int versioning, rc;
     if ((rc = bucket_versioning(h, a->bucket, &versioning))) return rc;
     sqlite3_stmt *st = nb_db_stmt(h, "INSERT INTO uploads(upload_id,bucket,key,initiated,owner,"
-                                     "storage_class,attrs,tags,checksum_algo)"
-                                     " VALUES(?,?,?,?,?,?,?,?,?)");
+                                     "storage_class,attrs,tags,checksum_algo,enc)"
+                                     " VALUES(?,?,?,?,?,?,?,?,?,?)");
     if (!st) return dberr(h, "upload create");
     nb_s3_upload *u = a->u;
     sqlite3_bind_text(st, 1, u->upload_id, -1, SQLITE_STATIC);
@@ -1064,6 +1218,10 @@ static int upload_create_fn(sqlite3 *h, void *arg)
     bind_opt_text(st, 7, u->attrs);
     bind_opt_text(st, 8, u->tags);
     bind_opt_text(st, 9, u->checksum_algo);
+    if (u->enc_len)
+        sqlite3_bind_blob(st, 10, u->enc, (int)u->enc_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 10);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? SQLITE_OK : dberr(h, "upload create");
@@ -1094,9 +1252,14 @@ static void read_upload(sqlite3_stmt *st, nb_arena *a, nb_s3_upload *u)
     u->attrs = col_str(st, 5, a);
     u->tags = col_str(st, 6, a);
     u->checksum_algo = col_str(st, 7, a);
+    u->enc_len = (size_t)sqlite3_column_bytes(st, 8);
+    unsigned char *e = u->enc_len ? nb_arena_alloc(a, u->enc_len) : NULL;
+    if (e) memcpy(e, sqlite3_column_blob(st, 8), u->enc_len);
+    u->enc = e;
+    if (!e) u->enc_len = 0;
 }
 
-#define UPLOAD_COLS "upload_id,key,initiated,owner,storage_class,attrs,tags,checksum_algo"
+#define UPLOAD_COLS "upload_id,key,initiated,owner,storage_class,attrs,tags,checksum_algo,enc"
 
 typedef struct upload_get_arg {
     const char *bucket;
@@ -1163,7 +1326,7 @@ static int part_put_fn(sqlite3 *h, void *arg)
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return dberr(h, "part put");
     st = nb_db_stmt(h, "INSERT OR REPLACE INTO parts(upload_id,part_number,size,etag,"
-                       "last_modified,blob,crcs,checksum) VALUES(?,?,?,?,?,?,?,?)");
+                       "last_modified,blob,crcs,checksum,enc) VALUES(?,?,?,?,?,?,?,?,?)");
     if (!st) return dberr(h, "part put");
     const nb_s3_part *p = a->p;
     sqlite3_bind_text(st, 1, a->upload_id, -1, SQLITE_STATIC);
@@ -1177,6 +1340,10 @@ static int part_put_fn(sqlite3 *h, void *arg)
     else
         sqlite3_bind_null(st, 7);
     bind_opt_text(st, 8, p->checksum);
+    if (p->enc_len)
+        sqlite3_bind_blob(st, 9, p->enc, (int)p->enc_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 9);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? SQLITE_OK : dberr(h, "part put");
@@ -1203,8 +1370,8 @@ static int part_list_fn(sqlite3 *h, void *arg)
 {
     part_list_arg *g = arg;
     sqlite3_stmt *st =
-        nb_db_stmt(h, "SELECT part_number,size,etag,last_modified,blob,crcs,checksum FROM parts"
-                      " WHERE upload_id=? AND part_number>? ORDER BY part_number LIMIT ?");
+        nb_db_stmt(h, "SELECT part_number,size,etag,last_modified,blob,crcs,checksum,enc FROM"
+                      " parts WHERE upload_id=? AND part_number>? ORDER BY part_number LIMIT ?");
     if (!st) return dberr(h, "part list");
     sqlite3_bind_text(st, 1, g->upload_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, g->marker);
@@ -1231,6 +1398,11 @@ static int part_list_fn(sqlite3 *h, void *arg)
             if (!c) p->crcs_len = 0;
         }
         p->checksum = col_str(st, 6, g->a);
+        p->enc_len = (size_t)sqlite3_column_bytes(st, 7);
+        unsigned char *e = p->enc_len ? nb_arena_alloc(g->a, p->enc_len) : NULL;
+        if (e) memcpy(e, sqlite3_column_blob(st, 7), p->enc_len);
+        p->enc = e;
+        if (!e) p->enc_len = 0;
     }
     sqlite3_reset(st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : dberr(h, "part list");

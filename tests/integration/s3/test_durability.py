@@ -33,11 +33,15 @@ def test_survives_kill9(nimbus_factory):
         assert s3.get_object(Bucket="durable", Key=k)["Body"].read() == b
 
 
+# Objects up to 64 KiB are stored inline in the metadata database; larger ones in files.
+INLINE_MAX = 64 * 1024
+
+
 def test_flipped_byte_is_refused(nimbus_factory):
     srv = nimbus_factory()
     s3 = client(srv, "s3")
     s3.create_bucket(Bucket="integrity")
-    body = b"precious data " * 1000
+    body = b"precious data " * 10000
     s3.put_object(Bucket="integrity", Key="k", Body=body)
     (path,) = blob_files(srv.data_dir)
     with open(path, "r+b") as f:
@@ -52,6 +56,38 @@ def test_flipped_byte_is_refused(nimbus_factory):
         s3.get_object(Bucket="integrity", Key="k", Range="bytes=0-10")
     assert err(e) == (500, "InternalError")
     assert "checksum mismatch" in srv.read_log()
+
+
+def test_flipped_byte_inline_object(nimbus_factory):
+    """A small object lives in SQLite (table object_data); a byte flipped there is refused too."""
+    srv = nimbus_factory()
+    s3 = client(srv, "s3")
+    s3.create_bucket(Bucket="integrity")
+    body = b"<<inline-marker-" + os.urandom(8).hex().encode() + b">>" + b"z" * 3000
+    s3.put_object(Bucket="integrity", Key="k", Body=body)
+    assert blob_files(srv.data_dir) == []  # inline: no content file
+    assert s3.get_object(Bucket="integrity", Key="k")["Body"].read() == body
+    srv.stop()  # the server's page cache would serve the good copy; read the disk afresh
+    flipped = 0
+    for name in ("s3.db", "s3.db-wal"):
+        path = os.path.join(srv.data_dir, "s3", name)
+        if not os.path.exists(path):
+            continue
+        with open(path, "r+b") as f:
+            data = f.read()
+            at = data.find(body[:40])
+            while at >= 0:  # every copy (WAL frames may hold several)
+                f.seek(at + 100)
+                f.write(bytes([data[at + 100] ^ 0x01]))
+                flipped += 1
+                at = data.find(body[:40], at + 1)
+    assert flipped
+    srv2 = nimbus_factory(data_dir=srv.data_dir)
+    s3 = client(srv2, "s3")
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket="integrity", Key="k")
+    assert err(e) == (500, "InternalError")
+    assert "checksum mismatch" in srv2.read_log()
 
 
 def test_flipped_byte_large_object(nimbus_factory):
@@ -80,7 +116,8 @@ def test_orphans_collected_at_start(nimbus_factory):
     srv = nimbus_factory()
     s3 = client(srv, "s3")
     s3.create_bucket(Bucket="orph")
-    s3.put_object(Bucket="orph", Key="keep", Body=b"keep me")
+    keep = b"keep me" * (INLINE_MAX // 7 + 1)
+    s3.put_object(Bucket="orph", Key="keep", Body=keep)
     (kept,) = blob_files(srv.data_dir)
     d = os.path.join(srv.data_dir, "s3", "blobs", "ab")
     os.makedirs(d, exist_ok=True)
@@ -94,7 +131,7 @@ def test_orphans_collected_at_start(nimbus_factory):
     srv2 = nimbus_factory(data_dir=srv.data_dir)
     assert not os.path.exists(orphan)
     assert os.path.exists(kept)
-    assert client(srv2, "s3").get_object(Bucket="orph", Key="keep")["Body"].read() == b"keep me"
+    assert client(srv2, "s3").get_object(Bucket="orph", Key="keep")["Body"].read() == keep
 
 
 def test_overwrite_removes_old_file(nimbus_factory):
@@ -102,7 +139,11 @@ def test_overwrite_removes_old_file(nimbus_factory):
     s3 = client(srv, "s3")
     s3.create_bucket(Bucket="ow-bucket")
     for i in range(5):
-        s3.put_object(Bucket="ow-bucket", Key="k", Body=b"v%d" % i)
+        s3.put_object(Bucket="ow-bucket", Key="k", Body=b"v%d" % i * INLINE_MAX)
+    assert len(blob_files(srv.data_dir)) == 1
+    s3.put_object(Bucket="ow-bucket", Key="k", Body=b"small now")  # inline replaces the file
+    assert blob_files(srv.data_dir) == []
+    s3.put_object(Bucket="ow-bucket", Key="k", Body=b"big again" * INLINE_MAX)
     assert len(blob_files(srv.data_dir)) == 1
     s3.delete_object(Bucket="ow-bucket", Key="k")
     assert blob_files(srv.data_dir) == []
@@ -113,6 +154,7 @@ def test_reset_drops_everything(nimbus):
     s3 = client(nimbus, "s3")
     s3.create_bucket(Bucket="gone")
     s3.put_object(Bucket="gone", Key="k", Body=b"x")
+    s3.put_object(Bucket="gone", Key="big", Body=b"x" * (INLINE_MAX + 1))
     req = urllib.request.Request(nimbus.endpoint + "/_nimbus/reset", method="POST", data=b"")
     urllib.request.urlopen(req, timeout=10).read()
     assert s3.list_buckets()["Buckets"] == []
