@@ -6,6 +6,7 @@
 
 #include "core/clock.h"
 #include "svc/s3/handlers.h"
+#include "svc/s3/lifecycle.h"
 
 #define MAX_PART ((int64_t)5 << 30)
 
@@ -203,7 +204,7 @@ int nb_s3_op_upload_part_copy(nb_call *c)
                                 NULL)
                   : nb_s3_error(c, 404, "NoSuchKey", "The specified key does not exist.", "Key",
                                 sk, NULL);
-    if (nb_s3_copy_conditions(c, &so)) return -1;
+    if (nb_s3_copy_conditions(c, &so) || nb_s3_classes_copy_source(c, sb, &so)) return -1;
     nb_s3_sse skey, sse;
     if (nb_s3_sse_customer(c, true, &skey) || nb_s3_sse_check_read(c, so.enc, so.enc_len, &skey) ||
         part_sse(c, &u, &sse))
@@ -412,6 +413,7 @@ int nb_s3_op_complete_multipart_upload(nb_call *c)
                            " the part's entity tag.",
                            "UploadId", u.upload_id, NULL);
     if (rc) return nb_s3_store_error(c, rc, bucket, key);
+    nb_s3_classes_written(c, &b, &o); /* x-amz-expiration, archive tier (lifecycle.h) */
     json_t *out = json_pack("{s:s,s:s,s:s%,s:s}", "Location",
                             nb_arena_printf(c->arena, "/%s/%s", bucket, key), "Bucket", bucket,
                             "Key", key, kn, "ETag", nb_s3_quote(c, o.etag));

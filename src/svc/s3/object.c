@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "svc/s3/access.h"
 #include "svc/s3/handlers.h"
+#include "svc/s3/lifecycle.h"
 
 #define READ_CHUNK (256 * 1024)
 #define MAX_OBJECT ((int64_t)5 << 30)    /* single PUT: 5 GiB */
@@ -219,10 +220,11 @@ static const char *const sys_members[] = {"ContentType",     "ContentEncoding",
 
 int nb_s3_storage_class(nb_call *c, const char **out)
 {
+    /* the classes AWS accepts on a general purpose bucket (OUTPOSTS and EXPRESS_ONEZONE
+     * belong to other bucket kinds: InvalidStorageClass, as AWS answers) */
     static const char *const ok[] = {"STANDARD",    "REDUCED_REDUNDANCY", "STANDARD_IA",
                                      "ONEZONE_IA",  "INTELLIGENT_TIERING", "GLACIER",
-                                     "DEEP_ARCHIVE", "OUTPOSTS",           "GLACIER_IR",
-                                     "EXPRESS_ONEZONE"};
+                                     "DEEP_ARCHIVE", "GLACIER_IR"};
     const char *sc = nb_in_str(c, "StorageClass");
     *out = "STANDARD";
     if (!sc) return 0;
@@ -390,6 +392,7 @@ int nb_s3_op_put_object(nb_call *c)
         return nb_s3_store_error(c, rc, bucket, key);
     }
     nb_s3_object_written(c, bucket, &o); /* its ACL headers (acl.c) */
+    nb_s3_classes_written(c, &b, &o);     /* x-amz-expiration, archive tier (lifecycle.h) */
     json_t *out = json_pack("{s:s}", "ETag", nb_s3_quote(c, o.etag));
     if (p.versioned) json_object_set_new(out, "VersionId", json_string(o.version_id));
     if (ckm) json_object_set_new(out, ckm, json_string(in.ck_b64));
@@ -818,6 +821,10 @@ static int get_or_head(nb_call *c, bool get)
     /* A body read from a file into memory: a worker's job (the loop must not block). */
     if (get && c->on_loop && !o.is_inline && len > 0 && len <= SMALL_READ)
         return NB_CALL_OFFLOAD;
+    /* storage classes (restore.c): archived versions need a completed restore for GET;
+     * x-amz-restore, x-amz-expiration. After every NB_CALL_OFFLOAD above: headers once. */
+    int crc = nb_s3_classes_read(c, &b, &o, get);
+    if (crc) return crc;
     json_t *out = object_doc(c, &o, &b);
     if (pn && o.nparts) json_object_set_new(out, "PartsCount", json_integer(o.nparts));
     json_object_set_new(out, "ContentLength", json_integer(len));
@@ -1132,7 +1139,7 @@ int nb_s3_op_copy_object(nb_call *c)
         return nb_s3_error(c, 404, "NoSuchKey", "The specified key does not exist.", "Key", sk,
                            NULL);
     }
-    if (nb_s3_copy_conditions(c, &so)) return -1;
+    if (nb_s3_copy_conditions(c, &so) || nb_s3_classes_copy_source(c, sb, &so)) return -1;
     nb_s3_sse skey, sse;
     if (nb_s3_sse_customer(c, true, &skey) || nb_s3_sse_check_read(c, so.enc, so.enc_len, &skey) ||
         nb_s3_sse_for_write(c, &db, &sse))
@@ -1245,6 +1252,7 @@ int nb_s3_op_copy_object(nb_call *c)
         return nb_s3_store_error(c, rc, bucket, key);
     }
     nb_s3_object_written(c, bucket, &o);
+    nb_s3_classes_written(c, &db, &o); /* lifecycle.h */
     json_t *res = json_pack("{s:s,s:f}", "ETag", nb_s3_quote(c, o.etag), "LastModified",
                             whole(o.last_modified));
     if (ckn && ckm) json_object_set_new(res, ckm, json_string(in.ck_b64));

@@ -11,6 +11,7 @@
 #include "core/hash.h"
 #include "svc/s3/access.h"
 #include "svc/s3/handlers.h"
+#include "svc/s3/lifecycle.h"
 
 nb_s3_store *nb_s3_g;
 char nb_s3_region[64] = "us-east-1";
@@ -374,16 +375,24 @@ static int s3_init(const nb_svc_env *env, char **err)
         snprintf(s3_domain, sizeof s3_domain, "%s", env->config->s3_domain);
     nb_s3_website_set_domain(s3_domain);
     nb_s3_g = nb_s3_store_open(env->data_dir, err);
-    return nb_s3_g ? 0 : -1;
+    if (!nb_s3_g) return -1;
+    /* archive tier, class accounting, lifecycle rules and their scheduler (lifecycle.h) */
+    return nb_s3_lifecycle_start(env->data_dir, err);
 }
 
 static void s3_shutdown(void)
 {
+    if (nb_s3_g) nb_s3_lifecycle_stop(); /* timers and the archive worker, before the store */
     nb_s3_store_close(nb_s3_g);
     nb_s3_g = NULL;
 }
 
-static int s3_reset(void) { return nb_s3_g && nb_s3_store_wipe(nb_s3_g) == NB_S3_OK ? 0 : -1; }
+static int s3_reset(void)
+{
+    if (!nb_s3_g || nb_s3_store_wipe(nb_s3_g) != NB_S3_OK) return -1;
+    nb_s3_lifecycle_reset(); /* archive files, rules cache, pass state */
+    return 0;
+}
 
 #define B "arn:aws:s3:::{Bucket}"
 #define O "arn:aws:s3:::{Bucket}/{Key}"
@@ -407,6 +416,14 @@ static const nb_op_def s3_ops[] = {
      * return NB_CALL_OFFLOAD when a file must be read */
     {"GetObject", nb_s3_op_get_object, NB_OP_INLINE, "s3:GetObject", O},
     {"HeadObject", nb_s3_op_head_object, NB_OP_INLINE, "s3:GetObject", O},
+    /* storage classes and lifecycle (restore.c, lifecycle.c) */
+    {"RestoreObject", nb_s3_op_restore_object, 0, "s3:RestoreObject", O},
+    {"PutBucketLifecycleConfiguration", nb_s3_op_put_bucket_lifecycle, 0,
+     "s3:PutLifecycleConfiguration", B},
+    {"GetBucketLifecycleConfiguration", nb_s3_op_get_bucket_lifecycle, 0,
+     "s3:GetLifecycleConfiguration", B},
+    {"DeleteBucketLifecycle", nb_s3_op_delete_bucket_lifecycle, 0, "s3:PutLifecycleConfiguration",
+     B},
     {"DeleteObject", nb_s3_op_delete_object, 0, "s3:DeleteObject", O},
     {"DeleteObjects", nb_s3_op_delete_objects, 0, "s3:DeleteObject", B},
     {"CopyObject", nb_s3_op_copy_object, 0, "s3:PutObject", O},

@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "svc/s3/content.h"
 #include "svc/s3/s3.h"
+#include "svc/s3/lifecycle.h" /* nb_s3_lifecycle_migration */
 
 static const char *const migrations[] = {
     /* 1: initial schema */
@@ -128,7 +129,8 @@ static const char *const migrations[] = {
     "CREATE TRIGGER object_acls_gone AFTER DELETE ON objects BEGIN"
     " DELETE FROM object_acls WHERE object_id = old.id;"
     " END;",
-    "SELECT 1;",
+    /* 4: storage classes, the archive tier, restores, lifecycle (archive.c, lifecycle.h) */
+    nb_s3_lifecycle_migration,
 };
 
 struct nb_s3_store {
