@@ -202,15 +202,10 @@ static void reply_error(dctx *d, const nb_aws_error *e)
     memset(&w, 0, sizeof(w));
     const char *proto = d->protocol;
     if (!d->model && !proto) proto = nb_req_header(r, "x-amz-target", NULL) ? "json" : "query";
-    char *resource = NULL;
-    if (d->s3) {
-        resource = nb_arena_alloc(r->arena, d->path_len + 1);
-        if (resource) {
-            ssize_t m = nb_url_decode(d->path, d->path_len, resource, false);
-            resource[m < 0 ? 0 : m] = 0;
-        }
-    }
-    const char *res = d->call.error_resource ? d->call.error_resource : resource;
+    /* S3 documents a <Resource> element, but its answers leave it out (NoSuchKey carries
+     * <Key>, NoSuchBucket <BucketName>, AccessDenied nothing): only a handler that sets
+     * error_resource gets one. */
+    const char *res = d->call.error_resource;
     if (nb_proto_serialize_error(d->model, proto, e, r->request_id, res, r->arena, &w) < 0) {
         nb_buf_free(&w.body);
         json_t *x = e->extra;
@@ -277,9 +272,15 @@ static int auth_error_(dctx *d, enum auth_failure f, const nb_sigv4_error *se)
     bool json = strstr(p, "json") != NULL, ec2 = strcmp(p, "ec2") == 0;
     switch (f) {
     case AF_UNKNOWN_KEY:
-        if (d->s3)
-            return nb_aws_error_set(e, 403, "InvalidAccessKeyId",
-                                    "The AWS Access Key Id you provided does not exist in our records.");
+        if (d->s3) {
+            /* S3 names the key it did not find */
+            const char *k = d->auth_kind >= 3 ? (d->auth2 ? d->auth2->access_key : NULL)
+                                              : (d->auth ? d->auth->access_key : NULL);
+            nb_aws_error_set(e, 403, "InvalidAccessKeyId",
+                             "The AWS Access Key Id you provided does not exist in our records.");
+            if (k) e->extra = json_pack("{s:s}", "AWSAccessKeyId", k);
+            return -1;
+        }
         if (ec2)
             return nb_aws_error_set(e, 401, "AuthFailure",
                                     "AWS was not able to validate the provided access credentials");

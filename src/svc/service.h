@@ -48,7 +48,7 @@ struct nb_call {
     const char *request_id;
     nb_arena *arena;          /* freed with the request */
     nb_aws_error err;         /* filled by nb_call_error() */
-    const char *error_resource; /* rest-xml errors: <Resource> (defaults to the path) */
+    const char *error_resource; /* rest-xml errors: <Resource> (S3 answers carry none unless set) */
 
     /* Streaming output (operations with a streaming payload member, e.g. S3 GetObject): the
      * handler sets out_fd (ownership passes to the call) + offset + length, or out_body for
