@@ -86,7 +86,7 @@ class Server:
     def read_log(self):
         try:
             with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")[-20000:]
+                return f.read().decode("utf-8", "replace")
         except OSError:
             return ""
 
