@@ -25,6 +25,11 @@ UNIT_BIN := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRCS))
 UNIT_ASAN_BIN := $(patsubst tests/unit/%.c,build/asan-tests/%,$(UNIT_SRCS))
 FUZZ_BIN := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 
+# Build with every core unless told otherwise (CI calls plain `make test`).
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
+
 .PHONY: all run test test-unit test-integration test-asan test-fuzz test-long deps clean bench fmt asan
 
 all: build/nimbus
@@ -82,7 +87,9 @@ build/fuzz/%: fuzz/%.c build/lib/libnimbus-fuzz.a
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=c17 -pthread $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< build/lib/libnimbus-fuzz.a $(LIBS)
 
-run: deps build/nimbus
+run:
+	@tools/deps.sh
+	$(MAKE) build/nimbus
 	./build/nimbus serve --host 127.0.0.1 --port 4566 --data-dir ./data
 
 test-unit: $(UNIT_BIN)
@@ -103,14 +110,17 @@ test-asan: build/nimbus-asan $(UNIT_ASAN_BIN)
 test-fuzz: $(FUZZ_BIN)
 	@tools/run-fuzz.sh $(FUZZ_BIN)
 
-test: deps
+test:
+	@tools/deps.sh
 	$(MAKE) all
 	$(MAKE) test-unit
 	$(MAKE) test-integration
 	$(MAKE) test-fuzz
 	$(MAKE) test-asan
 
-test-long: deps build/nimbus
+test-long:
+	@tools/deps.sh
+	$(MAKE) build/nimbus
 	NIMBUS_BIN=$(CURDIR)/build/nimbus NIMBUS_LONG=1 $(PYTEST) tests/integration
 
 bench: build/nimbus
