@@ -77,8 +77,7 @@ static int bad_signature(nb_awschunked *d, nb_sigv4_error *e)
 {
     return fail(d, e, 403, "SignatureDoesNotMatch", NB_SIGV4_R_SIGNATURE,
                 "The request signature we calculated does not match the signature you provided. "
-                "Check your AWS Secret Access Key and signing method. Consult the service "
-                "documentation for details.");
+                "Check your key and signing method."); /* S3's words: aws-chunked is S3's */
 }
 
 static int bad_trailer(nb_awschunked *d, nb_sigv4_error *e)

@@ -287,6 +287,12 @@ static int auth_error_(dctx *d, enum auth_failure f, const nb_sigv4_error *se)
         return nb_aws_error_set(e, 403, json ? "UnrecognizedClientException" : "InvalidClientTokenId",
                                 "The security token included in the request is invalid.");
     case AF_BAD_SIGNATURE:
+        /* S3 words the mismatch its own way (the other services add "AWS Secret Access Key"
+         * and "Consult the service documentation for details.") */
+        if (d->s3)
+            return nb_aws_error_set(e, 403, "SignatureDoesNotMatch",
+                                    "The request signature we calculated does not match the"
+                                    " signature you provided. Check your key and signing method.");
         if (ec2)
             return nb_aws_error_set(e, 401, "AuthFailure",
                                     "AWS was not able to validate the provided access credentials");
