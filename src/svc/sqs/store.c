@@ -825,6 +825,129 @@ int nb_sqs_enqueue(sqs_send *s, size_t n)
     return rc == SQLITE_OK ? 0 : -1;
 }
 
+/* ---------------------------------------------------------------- lazy writes */
+
+/* Receive bookkeeping (visibility, receive counts) and deletes are written behind: a flusher
+ * thread commits whatever accumulated while the previous commit ran, and the call answers
+ * without waiting for the fsync. Losing them in a crash only means a message is delivered
+ * again, which SQS's at-least-once contract allows; sends, by contrast, are acknowledged only
+ * once durable. A clean shutdown drains the backlog. This keeps a send+receive+delete cycle at
+ * one synchronous commit instead of three. */
+enum lazy_kind { LZ_UPDATE, LZ_DELETE };
+struct lazy {
+    int kind;
+    int64_t qid;
+    uint64_t seq;
+    int64_t visible_us, first_recv_ms;
+    int recv_count;
+};
+static struct lazy *lz_buf;
+static size_t lz_len, lz_cap;
+static pthread_mutex_t lz_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t lz_cv = PTHREAD_COND_INITIALIZER;
+static pthread_t lz_thread;
+static bool lz_running, lz_stop;
+
+static void lazy_push(const struct lazy *l)
+{
+    pthread_mutex_lock(&lz_mu);
+    if (lz_len == lz_cap) {
+        size_t nc = lz_cap ? lz_cap * 2 : 256;
+        struct lazy *nb = realloc(lz_buf, nc * sizeof(*nb));
+        if (!nb) {
+            pthread_mutex_unlock(&lz_mu);
+            nb_warn("sqs: out of memory: a receive/delete is not persisted");
+            return;
+        }
+        lz_buf = nb;
+        lz_cap = nc;
+    }
+    lz_buf[lz_len++] = *l;
+    if (lz_len == 1) pthread_cond_signal(&lz_cv);
+    pthread_mutex_unlock(&lz_mu);
+}
+
+struct lazy_batch {
+    struct lazy *v;
+    size_t n;
+};
+
+static int delete_msg(sqlite3 *h, int64_t qid, uint64_t seq);
+
+static int lazy_fn(sqlite3 *h, void *arg)
+{
+    struct lazy_batch *b = arg;
+    sqlite3_stmt *up = nb_db_stmt(h, "UPDATE messages SET visible_us = ?, recv_count = ?, first_recv_ms = ? WHERE queue = ? AND seq = ?");
+    if (!up) return SQLITE_ERROR;
+    for (size_t i = 0; i < b->n; i++) {
+        const struct lazy *l = &b->v[i];
+        int rc;
+        if (l->kind == LZ_DELETE) {
+            rc = delete_msg(h, l->qid, l->seq);
+        } else {
+            sqlite3_bind_int64(up, 1, l->visible_us);
+            sqlite3_bind_int(up, 2, l->recv_count);
+            sqlite3_bind_int64(up, 3, l->first_recv_ms);
+            sqlite3_bind_int64(up, 4, l->qid);
+            sqlite3_bind_int64(up, 5, (int64_t)l->seq);
+            rc = sqlite3_step(up) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+            sqlite3_reset(up);
+        }
+        if (rc != SQLITE_OK) return rc;
+    }
+    return SQLITE_OK;
+}
+
+/* Commit what is pending now; true if there was anything. */
+static bool lazy_flush_once(void)
+{
+    pthread_mutex_lock(&lz_mu);
+    struct lazy_batch b = {lz_buf, lz_len};
+    lz_buf = NULL;
+    lz_len = lz_cap = 0;
+    pthread_mutex_unlock(&lz_mu);
+    if (!b.n) {
+        free(b.v);
+        return false;
+    }
+    if (nb_sqs_db && nb_db_write(nb_sqs_db, lazy_fn, &b) != SQLITE_OK)
+        nb_warn("sqs: %zu receive/delete updates could not be persisted", b.n);
+    free(b.v);
+    return true;
+}
+
+static void *lazy_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&lz_mu);
+        while (!lz_len && !lz_stop) pthread_cond_wait(&lz_cv, &lz_mu);
+        bool done = lz_stop && !lz_len;
+        pthread_mutex_unlock(&lz_mu);
+        if (done) return NULL;
+        lazy_flush_once();
+    }
+}
+
+static void lazy_start(void)
+{
+    lz_stop = false;
+    lz_running = pthread_create(&lz_thread, NULL, lazy_main, NULL) == 0;
+}
+
+static void lazy_stop(void)
+{
+    if (lz_running) {
+        pthread_mutex_lock(&lz_mu);
+        lz_stop = true;
+        pthread_cond_signal(&lz_cv);
+        pthread_mutex_unlock(&lz_mu);
+        pthread_join(lz_thread, NULL);
+        lz_running = false;
+    }
+    lazy_flush_once();
+}
+
 /* ---------------------------------------------------------------- receive */
 
 struct recv_job {
@@ -1023,10 +1146,10 @@ int nb_sqs_receive(sqs_queue *q, int max, int visibility, int wait_s, sqs_msg **
         }
         pthread_mutex_unlock(&q->mu);
         if (ndlq) move_to_dlq(q, dlq, ndlq);
-        if (got || ndead) {
-            struct recv_job j = {.qid = q->id, .m = out, .n = (size_t)got, .dels = dead, .ndels = ndead};
-            if (nb_db_write(nb_sqs_db, recv_fn, &j) != SQLITE_OK) nb_warn("sqs: cannot persist a receive on %s", q->arn);
-        }
+        for (int i = 0; i < got; i++)
+            lazy_push(&(struct lazy){LZ_UPDATE, q->id, out[i]->seq, out[i]->visible_us, out[i]->first_recv_ms,
+                                     out[i]->receive_count});
+        for (size_t i = 0; i < ndead; i++) lazy_push(&(struct lazy){LZ_DELETE, q->id, dead[i], 0, 0, 0});
         if (got || nb_mono_us() >= deadline) return got;
     }
 }
@@ -1063,18 +1186,6 @@ int nb_sqs_receipt_parse(const char *h, int64_t *qid, uint64_t *seq, uint32_t *n
     return 0;
 }
 
-struct del_job {
-    int64_t qid;
-    uint64_t seq;
-    const sqs_msg *upd;
-};
-
-static int del_fn(sqlite3 *h, void *arg)
-{
-    struct del_job *j = arg;
-    return delete_msg(h, j->qid, j->seq);
-}
-
 int nb_sqs_delete(sqs_queue *q, uint64_t seq, uint32_t nonce)
 {
     pthread_mutex_lock(&q->mu);
@@ -1086,21 +1197,8 @@ int nb_sqs_delete(sqs_queue *q, uint64_t seq, uint32_t nonce)
     pthread_mutex_unlock(&q->mu);
     if (!m) return 0;
     free(m);
-    struct del_job j = {q->id, seq, NULL};
-    return nb_db_write(nb_sqs_db, del_fn, &j) == SQLITE_OK ? 0 : -1;
-}
-
-static int vis_fn(sqlite3 *h, void *arg)
-{
-    struct del_job *j = arg;
-    sqlite3_stmt *st = nb_db_stmt(h, "UPDATE messages SET visible_us = ? WHERE queue = ? AND seq = ?");
-    if (!st) return SQLITE_ERROR;
-    sqlite3_bind_int64(st, 1, j->upd->visible_us);
-    sqlite3_bind_int64(st, 2, j->qid);
-    sqlite3_bind_int64(st, 3, (int64_t)j->seq);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+    lazy_push(&(struct lazy){LZ_DELETE, q->id, seq, 0, 0, 0});
+    return 0;
 }
 
 int nb_sqs_change_visibility(sqs_queue *q, uint64_t seq, uint32_t nonce, int timeout)
@@ -1119,10 +1217,10 @@ int nb_sqs_change_visibility(sqs_queue *q, uint64_t seq, uint32_t nonce, int tim
     m->visible_us = now + (int64_t)timeout * 1000000;
     if (m->heap_idx >= 0) heap_fix(q, m);
     if (timeout == 0 && q->waiters) pthread_cond_broadcast(&q->cond);
-    sqs_msg snap = *m;
+    struct lazy l = {LZ_UPDATE, q->id, seq, m->visible_us, m->first_recv_ms, m->receive_count};
     pthread_mutex_unlock(&q->mu);
-    struct del_job j = {q->id, seq, &snap};
-    return nb_db_write(nb_sqs_db, vis_fn, &j) == SQLITE_OK ? 0 : -1;
+    lazy_push(&l);
+    return 0;
 }
 
 /* Take every message out of q (mu held), returned as a list through ->next. */
@@ -1407,6 +1505,7 @@ int nb_sqs_store_open(const char *dir, char **err)
         *err = strdup("cannot load the SQS queues");
         return -1;
     }
+    lazy_start();
     return 0;
 }
 
@@ -1430,6 +1529,7 @@ static void drop_all(void)
 
 void nb_sqs_store_close(void)
 {
+    lazy_stop();
     drop_all();
     nb_db_close(nb_sqs_db);
     nb_sqs_db = NULL;
@@ -1437,6 +1537,7 @@ void nb_sqs_store_close(void)
 
 int nb_sqs_store_reset(void)
 {
+    lazy_flush_once(); /* what is pending refers to rows about to go anyway */
     drop_all();
     return nb_db_wipe(nb_sqs_db) == SQLITE_OK ? 0 : -1;
 }
