@@ -1215,7 +1215,7 @@ int nb_s3_op_copy_object(nb_call *c)
     o.size = w.size;
     nb_hex(in.md5, 16, o.etag);
     o.last_modified = nb_clock_now_f();
-    o.storage_class = nb_in_str(c, "StorageClass") ? sc : so.storage_class;
+    o.storage_class = sc; /* AWS: a copy is STANDARD unless x-amz-storage-class names a class */
     o.owner = nb_s3_object_owner(c, &db);
     o.attrs = attrs;
     o.tags = tags;
