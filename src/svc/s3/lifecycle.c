@@ -30,9 +30,9 @@
 
 #define MAX_RULES 1000
 #define MAX_ID 255
-#define BATCH 500          /* object rows read per batch */
+#define BATCH 250          /* object rows read per batch */
 #define UPLOAD_BATCH 200   /* uploads per batch */
-#define DUTY 1.0           /* pause after a batch = DUTY x the batch's real time */
+#define DUTY 3.0           /* pause after a batch = DUTY x the batch's real time */
 #define SMALL_OBJECT (128 * 1024)
 
 /* ---------------------------------------------------------------- parsed rules */
