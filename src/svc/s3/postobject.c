@@ -19,10 +19,11 @@
 #include "iam/creds.h"
 #include "proto/proto.h"
 #include "proto/sigv4.h"
+#include "svc/s3/access.h"
+#include "svc/s3/formdata.h"
 #include "svc/s3/handlers.h"
+#include "svc/s3/lifecycle.h"
 
-#define MP_BUF (256u * 1024)          /* read window of the multipart parser */
-#define MP_HEADERS_MAX (16u * 1024)   /* one part's header block */
 #define FIELDS_MAX (1u << 20)         /* all fields before the file, together */
 #define MAX_FIELDS 200
 #define POST_MAX_OBJECT ((int64_t)5 << 30)
@@ -58,189 +59,17 @@ static int missing_field(nb_call *c, const char *name)
                        "ArgumentName", name, "ArgumentValue", "", NULL);
 }
 
-/* ---------------------------------------------------------------- multipart reader */
-
-typedef struct mp {
-    nb_call *c;
-    char *buf;
-    size_t off, len;
-    bool eof;
-    char delim[96]; /* "\r\n--" boundary */
-    size_t dlen;
-} mp;
-
-/* Make room and read more body bytes: 1 = got some, 0 = end of body, -1 = error (c->err). */
-static int mp_fill(mp *m)
+/* A failure of the form reader as S3 words it; read and sink failures filled c->err. */
+static int form_error(nb_call *c, int rc)
 {
-    if (m->eof) return 0;
-    if (m->off) {
-        memmove(m->buf, m->buf + m->off, m->len - m->off);
-        m->len -= m->off;
-        m->off = 0;
-    }
-    if (m->len >= MP_BUF) return 1; /* full: the caller consumes first */
-    ssize_t k = nb_call_read(m->c, m->buf + m->len, MP_BUF - m->len);
-    if (k < 0) return -1;
-    if (k == 0) {
-        m->eof = true;
-        return 0;
-    }
-    m->len += (size_t)k;
-    return 1;
+    if (rc == NB_FORM_ENOMEM) return nb_s3_nomem(c);
+    if ((rc == NB_FORM_EREAD || rc == NB_FORM_ESINK) && c->err.code[0]) return -1;
+    if (rc == NB_FORM_EREAD || rc == NB_FORM_ESINK)
+        return nb_s3_internal(c, "form body could not be read");
+    return malformed(c);
 }
 
-/* Ensure n unread bytes are buffered: 1, 0 when the body ends first, -1 error. */
-static int mp_need(mp *m, size_t n)
-{
-    while (m->len - m->off < n) {
-        int rc = mp_fill(m);
-        if (rc <= 0) return rc;
-    }
-    return 1;
-}
-
-/* After a delimiter: "--" ends the form (returns 0); otherwise skip transport padding and the
- * CRLF before the next part's headers (returns 1). -1 = error (c->err filled). */
-static int mp_after_delim(mp *m)
-{
-    int rc = mp_need(m, 2);
-    if (rc < 0) return -1;
-    if (rc == 0) return malformed(m->c);
-    if (m->buf[m->off] == '-' && m->buf[m->off + 1] == '-') return 0;
-    for (;;) {
-        if ((rc = mp_need(m, 2)) <= 0) return rc < 0 ? -1 : malformed(m->c);
-        char ch = m->buf[m->off];
-        if (ch == ' ' || ch == '\t') {
-            m->off++;
-            continue;
-        }
-        if (ch == '\r' && m->buf[m->off + 1] == '\n') {
-            m->off += 2;
-            return 1;
-        }
-        return malformed(m->c);
-    }
-}
-
-/* Stream the current part's body to sink (or discard with sink NULL) until the next
- * delimiter, which is consumed. Returns 0, -1 (c->err filled by sink or here). */
-typedef int (*mp_sink)(void *ud, const char *p, size_t n);
-static int mp_body(mp *m, mp_sink sink, void *ud)
-{
-    for (;;) {
-        char *hit = memmem(m->buf + m->off, m->len - m->off, m->delim, m->dlen);
-        if (hit) {
-            size_t n = (size_t)(hit - (m->buf + m->off));
-            int rc = n && sink ? sink(ud, m->buf + m->off, n) : 0;
-            if (rc < 0) return rc;
-            m->off += n + m->dlen;
-            return 0;
-        }
-        /* everything but a possible delimiter prefix at the end is body */
-        size_t avail = m->len - m->off;
-        if (avail >= m->dlen) {
-            size_t n = avail - (m->dlen - 1);
-            int rc = sink ? sink(ud, m->buf + m->off, n) : 0;
-            if (rc < 0) return rc;
-            m->off += n;
-        }
-        int rc = mp_fill(m);
-        if (rc < 0) return -1;
-        if (rc == 0) return malformed(m->c);
-    }
-}
-
-/* Skip the preamble up to the first boundary. The buffer starts with a virtual CRLF so the
- * first "--boundary" matches the same delimiter as the others. */
-static int mp_start(mp *m) { return mp_body(m, NULL, NULL); }
-
-/* One part's headers: name, filename (NULL when not a file), content type. */
-typedef struct part_hdr {
-    char *name;
-    char *filename;
-    char *content_type;
-} part_hdr;
-
-/* Parameter value of a Content-Disposition ("name", "filename"), quoted or token; arena. */
-static char *disp_param(nb_arena *a, const char *v, size_t n, const char *param)
-{
-    size_t pl = strlen(param);
-    size_t i = 0;
-    while (i < n) {
-        /* next ';' separated parameter */
-        while (i < n && (v[i] == ';' || v[i] == ' ' || v[i] == '\t')) i++;
-        size_t ns = i;
-        while (i < n && v[i] != '=' && v[i] != ';') i++;
-        size_t ne = i;
-        while (ne > ns && (v[ne - 1] == ' ' || v[ne - 1] == '\t')) ne--;
-        if (i >= n || v[i] != '=') continue;
-        i++;
-        while (i < n && (v[i] == ' ' || v[i] == '\t')) i++;
-        nb_buf b;
-        nb_buf_init(&b);
-        if (i < n && v[i] == '"') {
-            i++;
-            while (i < n && v[i] != '"') {
-                if (v[i] == '\\' && i + 1 < n) i++;
-                nb_buf_putc(&b, v[i++]);
-            }
-            if (i < n) i++;
-        } else {
-            while (i < n && v[i] != ';') nb_buf_putc(&b, v[i++]);
-            while (b.len && (b.data[b.len - 1] == ' ' || b.data[b.len - 1] == '\t')) b.len--;
-        }
-        char *out = NULL;
-        if (ne - ns == pl && strncasecmp(v + ns, param, pl) == 0)
-            out = nb_arena_strndup(a, b.data ? b.data : "", b.len);
-        nb_buf_free(&b);
-        if (out) return out;
-    }
-    return NULL;
-}
-
-static int mp_headers(mp *m, part_hdr *h)
-{
-    memset(h, 0, sizeof *h);
-    char *end;
-    for (;;) {
-        /* an empty header block: the part starts right away */
-        if (m->len - m->off >= 2 && m->buf[m->off] == '\r' && m->buf[m->off + 1] == '\n') {
-            m->off += 2;
-            return malformed(m->c); /* no Content-Disposition */
-        }
-        end = memmem(m->buf + m->off, m->len - m->off, "\r\n\r\n", 4);
-        if (end) break;
-        if (m->len - m->off > MP_HEADERS_MAX) return malformed(m->c);
-        int rc = mp_fill(m);
-        if (rc < 0) return -1;
-        if (rc == 0) return malformed(m->c);
-    }
-    const char *p = m->buf + m->off, *e = end + 2; /* include the last header's CRLF */
-    bool disposition = false;
-    while (p < e) {
-        const char *eol = memmem(p, (size_t)(e - p), "\r\n", 2);
-        if (!eol) break;
-        const char *colon = memchr(p, ':', (size_t)(eol - p));
-        if (colon) {
-            size_t nn = (size_t)(colon - p);
-            const char *v = colon + 1;
-            while (v < eol && (*v == ' ' || *v == '\t')) v++;
-            size_t vn = (size_t)(eol - v);
-            if (nb_mem_ieq(p, nn, "content-disposition", 19)) {
-                if (vn < 9 || strncasecmp(v, "form-data", 9) != 0) return malformed(m->c);
-                disposition = true;
-                h->name = disp_param(m->c->arena, v + 9, vn - 9, "name");
-                h->filename = disp_param(m->c->arena, v + 9, vn - 9, "filename");
-            } else if (nb_mem_ieq(p, nn, "content-type", 12)) {
-                h->content_type = nb_arena_strndup(m->c->arena, v, vn);
-            }
-        }
-        p = eol + 2;
-    }
-    m->off = (size_t)(end + 4 - m->buf);
-    if (!disposition || !h->name) return malformed(m->c);
-    return 0;
-}
+static ssize_t call_read(void *ud, void *buf, size_t n) { return nb_call_read(ud, buf, n); }
 
 /* ---------------------------------------------------------------- the form */
 
@@ -255,6 +84,7 @@ typedef struct form {
     field f[MAX_FIELDS];
     size_t n;
     size_t total;
+    bool too_large;
     nb_buf cur;
 } form;
 
@@ -275,7 +105,10 @@ static int field_sink(void *ud, const char *p, size_t n)
 {
     form *fm = ud;
     fm->total += n;
-    if (fm->total > FIELDS_MAX) return -2;
+    if (fm->total > FIELDS_MAX) {
+        fm->too_large = true;
+        return -1;
+    }
     return nb_buf_append(&fm->cur, p, n);
 }
 
@@ -642,6 +475,14 @@ static int form_input(nb_call *c, form *fm, const char *bucket, const char *key)
         {"x-amz-server-side-encryption", "ServerSideEncryption"},
         {"x-amz-server-side-encryption-aws-kms-key-id", "SSEKMSKeyId"},
         {"x-amz-storage-class", "StorageClass"},
+        {"acl", "ACL"},
+        {"x-amz-grant-full-control", "GrantFullControl"},
+        {"x-amz-grant-read", "GrantRead"},
+        {"x-amz-grant-read-acp", "GrantReadACP"},
+        {"x-amz-grant-write-acp", "GrantWriteACP"},
+        {"x-amz-server-side-encryption-customer-algorithm", "SSECustomerAlgorithm"},
+        {"x-amz-server-side-encryption-customer-key", "SSECustomerKey"},
+        {"x-amz-server-side-encryption-customer-key-md5", "SSECustomerKeyMD5"},
     };
     json_t *in = json_pack("{s:s,s:s}", "Bucket", bucket, "Key", key);
     if (!in) return nb_s3_nomem(c);
@@ -662,18 +503,8 @@ static int form_input(nb_call *c, form *fm, const char *bucket, const char *key)
         double t = parse_http_date(exp);
         if (t >= 0) json_object_set_new(in, "Expires", json_real(t));
     }
-    const char *acl = form_str(fm, "acl");
-    if (acl) {
-        static const char *const ok[] = {"private", "public-read", "public-read-write",
-                                         "aws-exec-read", "authenticated-read",
-                                         "bucket-owner-read", "bucket-owner-full-control",
-                                         "log-delivery-write"};
-        bool good = false;
-        for (size_t k = 0; k < NB_ARRAY_LEN(ok); k++) good = good || !strcmp(acl, ok[k]);
-        if (!good)
-            return nb_s3_error(c, 400, "InvalidArgument", "", "ArgumentName", "x-amz-acl",
-                               "ArgumentValue", acl, NULL);
-    }
+    const char *bk = form_str(fm, "x-amz-server-side-encryption-bucket-key-enabled");
+    if (bk && !strcasecmp(bk, "true")) json_object_set_new(in, "BucketKeyEnabled", json_true());
     return 0;
 }
 
@@ -700,17 +531,54 @@ static int file_sink(void *ud, const char *p, size_t n)
     return 0;
 }
 
-/* The content writer, as PutObject uses it (content.h). */
-static int post_writer_open(nb_s3_writer *w)
-{
-    return nb_s3_writer_open(nb_s3_store_content(nb_s3_g), w, NB_CKSUM_NONE);
-}
-
-/* Where a finished writer's bytes are, into o (arena copies). false when out of memory. */
+/* Where a finished writer's bytes are (a file, or inline in the database for small ones),
+ * and its encryption record, into o as arena copies. false when out of memory. */
 static bool post_writer_result(nb_call *c, nb_s3_writer *w, nb_s3_object *o)
 {
+    if (w->enc_len) {
+        unsigned char *e = nb_arena_alloc(c->arena, w->enc_len);
+        if (!e) return false;
+        memcpy(e, w->enc, w->enc_len);
+        o->enc = e;
+        o->enc_len = w->enc_len;
+    }
+    if (w->is_inline) {
+        void *d = nb_arena_alloc(c->arena, (size_t)w->size + 1);
+        if (!d) return false;
+        memcpy(d, w->buf, (size_t)w->size);
+        o->data = d;
+        o->data_len = (size_t)w->size;
+        o->blob = NULL;
+        return true;
+    }
     o->blob = nb_arena_strdup(c->arena, w->id);
     return o->blob != NULL;
+}
+
+static void sse_forget(nb_s3_sse *sse)
+{
+    volatile unsigned char *k = sse->key;
+    for (size_t i = 0; i < sizeof sse->key; i++) k[i] = 0;
+}
+
+/* The encryption members of a write as response headers. */
+static void sse_headers(nb_call *c, const char *attrs, const nb_s3_sse *sse)
+{
+    json_t *a = json_loads(attrs, 0, NULL), *out = json_object();
+    nb_s3_sse_output(out, json_string_value(json_object_get(a, "ServerSideEncryption")), sse);
+    static const char *const map[][2] = {
+        {"ServerSideEncryption", "x-amz-server-side-encryption"},
+        {"SSECustomerAlgorithm", "x-amz-server-side-encryption-customer-algorithm"},
+        {"SSECustomerKeyMD5", "x-amz-server-side-encryption-customer-key-MD5"},
+    };
+    for (size_t i = 0; i < NB_ARRAY_LEN(map); i++) {
+        const char *v = json_string_value(json_object_get(out, map[i][0]));
+        if (v) nb_s3_add_header(c, map[i][1], v);
+    }
+    if (json_is_true(json_object_get(out, "BucketKeyEnabled")))
+        nb_s3_add_header(c, "x-amz-server-side-encryption-bucket-key-enabled", "true");
+    json_decref(out);
+    json_decref(a);
 }
 
 /* Key with every "${filename}" replaced by the uploaded file's name. */
@@ -745,48 +613,27 @@ static void url_part(nb_buf *b, const char *s, bool keep_slash)
 
 /* ---------------------------------------------------------------- the handler */
 
-static int boundary_of(nb_call *c, mp *m)
-{
-    const char *ct = nb_call_header(c, "content-type");
-    const char *b = ct ? strcasestr(ct, "boundary=") : NULL;
-    if (!b) return malformed(c);
-    b += 9;
-    size_t n;
-    if (*b == '"') {
-        b++;
-        const char *q = strchr(b, '"');
-        if (!q) return malformed(c);
-        n = (size_t)(q - b);
-    } else {
-        n = strcspn(b, "; \t");
-    }
-    if (n == 0 || n > 70) return malformed(c);
-    memcpy(m->delim, "\r\n--", 4);
-    memcpy(m->delim + 4, b, n);
-    m->dlen = n + 4;
-    return 0;
-}
-
 /* Read the fields up to the file part (the fields after it are ignored, as on S3). Returns 1
  * with *fh the file part's headers, 0 when the form has no file, -1 on error. */
-static int read_fields(nb_call *c, mp *m, form *fm, part_hdr *fh)
+static int read_fields(nb_call *c, nb_form_reader *m, form *fm, nb_form_part *fh)
 {
     for (;;) {
-        int rc = mp_after_delim(m);
-        if (rc <= 0) return rc;
-        part_hdr h;
-        if (mp_headers(m, &h)) return -1;
+        nb_form_part h;
+        int rc = nb_form_next(m, &h, c->arena);
+        if (rc < 0) return form_error(c, rc);
+        if (rc == 0) return 0;
         if (!strcasecmp(h.name, "file")) {
             *fh = h;
             return 1;
         }
         nb_buf_reset(&fm->cur);
-        rc = mp_body(m, field_sink, fm);
-        if (rc == -2 || fm->n >= MAX_FIELDS)
+        rc = nb_form_body(m, field_sink, fm);
+        if (fm->too_large || fm->n >= MAX_FIELDS)
             return nb_s3_error(c, 400, "MaxPostPreDataLengthExceededError",
                                "Your POST request fields preceding the upload file were too large.",
                                NULL);
-        if (rc < 0) return c->err.code[0] ? -1 : nb_s3_nomem(c);
+        if (rc == NB_FORM_ESINK) return nb_s3_nomem(c);
+        if (rc < 0) return form_error(c, rc);
         if (memchr(fm->cur.data ? fm->cur.data : "", 0, fm->cur.len)) return malformed(c);
         if (form_get(fm, h.name)) continue; /* the first occurrence counts */
         field *f = &fm->f[fm->n];
@@ -800,7 +647,12 @@ static int read_fields(nb_call *c, mp *m, form *fm, part_hdr *fh)
     }
 }
 
-static int post_object(nb_call *c, mp *m, form *fm)
+static int post_file(nb_call *c, nb_form_reader *m, post_ctx *x, nb_s3_bucket *b,
+                     const char *bucket, const char *key, const char *attrs, const char *tags,
+                     const char *sc, nb_s3_sse *sse);
+static int post_answer(nb_call *c, form *fm, const char *bucket, const char *key, bool vhost);
+
+static int post_object(nb_call *c, nb_form_reader *m, form *fm)
 {
     /* the bucket: "/<bucket>" or "/<bucket>/", after virtual-hosted routing (the dispatcher
      * rewrote its own copy of the path; the route is a pure function of the Host header) */
@@ -824,9 +676,10 @@ static int post_object(nb_call *c, mp *m, form *fm)
     int rc = nb_s3_bucket_get(nb_s3_g, bucket, &b, c->arena);
     if (rc) return nb_s3_store_error(c, rc, bucket, NULL);
 
-    if (boundary_of(c, m)) return -1;
-    if (mp_start(m)) return -1;
-    part_hdr fh = {0};
+    rc = nb_form_init(m, nb_call_header(c, "content-type"), call_read, c);
+    if (rc == 0) rc = nb_form_start(m);
+    if (rc < 0) return form_error(c, rc);
+    nb_form_part fh = {0};
     rc = read_fields(c, m, fm, &fh);
     if (rc < 0) return -1;
     if (rc == 0)
@@ -840,27 +693,26 @@ static int post_object(nb_call *c, mp *m, form *fm)
     /* policy and signature */
     post_ctx x = {.c = c, .fm = fm, .bucket = bucket, .len_min = 0, .len_max = -1};
     const char *policy = form_str(fm, "policy");
-    if (!policy) {
-        /* without a policy the request is anonymous: only a bucket open to anonymous writes
-         * would take it, and buckets are never that yet (no ACLs / policies) */
-        if (form_str(fm, "awsaccesskeyid") || form_str(fm, "x-amz-credential"))
-            return missing_field(c, "Policy");
-        return nb_s3_error(c, 403, "AccessDenied", "Access Denied", NULL);
-    }
-    if (authenticate(c, fm, policy)) return -1;
-    size_t pl = strlen(policy);
-    unsigned char *raw = nb_arena_alloc(c->arena, pl + 4);
-    ssize_t rn = raw ? nb_base64_decode(policy, pl, raw) : -1;
-    if (rn < 0) return invalid_policy(c, "Invalid Base64 encoding.");
-    json_error_t je;
-    x.policy = json_loadb((const char *)raw, (size_t)rn, 0, &je);
-    if (!json_is_object(x.policy)) {
+    bool signed_form = form_str(fm, "awsaccesskeyid") || form_str(fm, "x-amz-credential") ||
+                       form_str(fm, "x-amz-signature") || form_str(fm, "signature");
+    if (!policy && signed_form) return missing_field(c, "Policy");
+    if (policy) {
+        if (authenticate(c, fm, policy)) return -1;
+        size_t pl = strlen(policy);
+        unsigned char *raw = nb_arena_alloc(c->arena, pl + 4);
+        ssize_t rn = raw ? nb_base64_decode(policy, pl, raw) : -1;
+        if (rn < 0) return invalid_policy(c, "Invalid Base64 encoding.");
+        json_error_t je;
+        x.policy = json_loadb((const char *)raw, (size_t)rn, 0, &je);
+        if (!json_is_object(x.policy)) {
+            json_decref(x.policy);
+            return invalid_policy(c, "Invalid JSON.");
+        }
+        rc = check_policy(&x);
         json_decref(x.policy);
-        return invalid_policy(c, "Invalid JSON.");
+        if (rc) return -1;
     }
-    rc = check_policy(&x);
-    json_decref(x.policy);
-    if (rc) return -1;
+    /* else: an anonymous upload, which only a bucket policy or ACL open to everyone admits */
 
     const char *key = expand_key(c, key_field, fh.filename);
     if (!key) return nb_s3_nomem(c);
@@ -871,34 +723,56 @@ static int post_object(nb_call *c, mp *m, form *fm)
     if (nb_s3_check_key(c, key_len)) return -1;
     if (form_input(c, fm, bucket, key)) return -1;
 
-    /* the signer may write here: IAM policies of users and roles, then bucket ownership */
+    /* may the signer (or anyone) write here: identity policies, the bucket's policy and ACLs
+     * (the service's resource_policy hook), the ACL fields against the bucket's settings */
     const char *owner = NULL;
     const char *rpol = c->svc && c->svc->resource_policy ? c->svc->resource_policy(c, &owner) : NULL;
+    if (c->err.code[0]) return -1;
     char *arn = nb_arena_printf(c->arena, "arn:aws:s3:::%s/%s", bucket, key);
     nb_authz_check_args aa = {.action = "s3:PutObject", .resource = arn,
                               .resource_policy = rpol, .resource_account = owner};
     if (nb_authz_check(c, &aa)) return -1;
+    const nb_s3_bcfg *cfg = nb_s3_bcfg_get(bucket);
+    rc = cfg ? nb_s3_acl_precheck(c, cfg) : 0;
+    nb_s3_bcfg_put(cfg);
+    if (rc < 0) return -1;
     if (nb_s3_need_bucket(c, bucket, &b)) return -1;
+    nb_s3_sse sse;
+    if (nb_s3_sse_for_write(c, &b, &sse)) return -1;
 
     const char *attrs, *tags = NULL, *sc;
     if (nb_s3_build_attrs(c, &attrs) || nb_s3_storage_class(c, &sc)) return -1;
     const char *tagging = form_str(fm, "tagging");
     if (tagging && parse_tagging(c, tagging, &tags)) return -1;
+    rc = post_file(c, m, &x, &b, bucket, key, attrs, tags, sc, &sse);
+    sse_forget(&sse);
+    if (rc) return -1;
+    return post_answer(c, fm, bucket, key, vhost);
+}
 
-    /* the file, streamed */
+/* The file part, streamed into a new content unit (small ones inline, encrypted as the bucket
+ * or the form asks), then committed as the new version of key. */
+static int post_file(nb_call *c, nb_form_reader *m, post_ctx *x, nb_s3_bucket *b,
+                     const char *bucket, const char *key, const char *attrs, const char *tags,
+                     const char *sc, nb_s3_sse *sse)
+{
+    int rc;
+    size_t key_len = strlen(key);
     nb_s3_writer w;
-    if (post_writer_open(&w) < 0)
+    if (nb_s3_writer_start(nb_s3_store_content(nb_s3_g), &w, NB_CKSUM_NONE, NB_S3_INLINE_MAX,
+                           sse) < 0)
         return nb_s3_internal(c, "cannot create a content file");
-    file_ctx fc = {c, &w, x.len_max >= 0 && x.len_max < POST_MAX_OBJECT ? x.len_max
-                                                                         : POST_MAX_OBJECT};
-    if (mp_body(m, file_sink, &fc)) {
+    file_ctx fc = {c, &w, x->len_max >= 0 && x->len_max < POST_MAX_OBJECT ? x->len_max
+                                                                           : POST_MAX_OBJECT};
+    rc = nb_form_body(m, file_sink, &fc);
+    if (rc < 0) {
         nb_s3_writer_free(&w, true);
-        return -1;
+        return form_error(c, rc);
     }
-    if (w.size < x.len_min) {
+    if (w.size < x->len_min) {
         char sz[32], mn[32];
         snprintf(sz, sizeof sz, "%lld", (long long)w.size);
-        snprintf(mn, sizeof mn, "%lld", (long long)x.len_min);
+        snprintf(mn, sizeof mn, "%lld", (long long)x->len_min);
         nb_s3_writer_free(&w, true);
         return nb_s3_error(c, 400, "EntityTooSmall",
                            "Your proposed upload is smaller than the minimum allowed size",
@@ -906,16 +780,13 @@ static int post_object(nb_call *c, mp *m, form *fm)
     }
     /* the rest of the form (fields after the file are ignored) must still be well formed */
     for (;;) {
-        rc = mp_after_delim(m);
+        nb_form_part h;
+        rc = nb_form_next(m, &h, c->arena);
+        if (rc == 0) break;
+        if (rc > 0) rc = nb_form_body(m, NULL, NULL);
         if (rc < 0) {
             nb_s3_writer_free(&w, true);
-            return -1;
-        }
-        if (rc == 0) break;
-        part_hdr h;
-        if (mp_headers(m, &h) || mp_body(m, NULL, NULL)) {
-            nb_s3_writer_free(&w, true);
-            return -1;
+            return form_error(c, rc);
         }
     }
     unsigned char md5[16];
@@ -931,7 +802,7 @@ static int post_object(nb_call *c, mp *m, form *fm)
     nb_hex(md5, 16, o.etag);
     o.last_modified = nb_clock_now_f();
     o.storage_class = sc;
-    o.owner = b.account;
+    o.owner = nb_s3_object_owner(c, b); /* Object Ownership (acl.c) */
     o.attrs = attrs;
     o.tags = tags;
     unsigned char *crcs = nb_arena_alloc(c->arena, w.crcs.len);
@@ -950,21 +821,30 @@ static int post_object(nb_call *c, mp *m, form *fm)
         if (o.blob) nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), o.blob);
         return nb_s3_store_error(c, rc, bucket, key);
     }
-
-    /* the answer; x-amz-id-2 as the dispatcher derives it for other S3 answers */
+    nb_s3_object_written(c, bucket, &o); /* its ACL fields (acl.c) */
+    nb_s3_classes_written(c, b, &o);     /* x-amz-expiration, archive tier (lifecycle.h) */
     const char *etag = nb_s3_quote(c, o.etag);
+    nb_s3_add_header(c, "ETag", etag);
+    if (p.versioned) nb_s3_add_header(c, "x-amz-version-id", o.version_id);
+    sse_headers(c, attrs, sse);
+    return 0;
+}
+
+/* Status, Location and body of a stored upload (success_action_redirect / _status). */
+static int post_answer(nb_call *c, form *fm, const char *bucket, const char *key, bool vhost)
+{
+    size_t key_len = strlen(key);
+    const char *etag = NULL;
+    for (size_t i = 0; i < c->out_nheaders; i++)
+        if (!strcmp(c->out_headers[i].name, "ETag")) etag = c->out_headers[i].value;
+    if (!etag) etag = "";
+    /* x-amz-id-2 as the dispatcher derives it for other S3 answers */
     if (c->request_id) {
         char host_id[80];
         size_t rl = strlen(c->request_id);
         nb_base64_encode((const unsigned char *)c->request_id, rl > 54 ? 54 : rl, host_id);
         nb_s3_add_header(c, "x-amz-id-2", host_id);
     }
-    nb_s3_add_header(c, "ETag", etag);
-    if (p.versioned) nb_s3_add_header(c, "x-amz-version-id", o.version_id);
-    json_t *a = json_loads(attrs, 0, NULL);
-    const char *sse = json_string_value(json_object_get(a, "ServerSideEncryption"));
-    if (sse) nb_s3_add_header(c, "x-amz-server-side-encryption", sse);
-    json_decref(a);
 
     nb_buf loc;
     nb_buf_init(&loc);
@@ -1027,22 +907,14 @@ static int post_object(nb_call *c, mp *m, form *fm)
 
 int nb_s3_post_object(nb_call *c)
 {
-    mp m;
+    nb_form_reader m;
     memset(&m, 0, sizeof m);
-    m.c = c;
-    m.buf = malloc(MP_BUF + 8);
     form *fm = calloc(1, sizeof *fm);
-    if (!m.buf || !fm) {
-        free(m.buf);
-        free(fm);
-        return nb_s3_nomem(c);
-    }
-    memcpy(m.buf, "\r\n", 2);
-    m.len = 2;
+    if (!fm) return nb_s3_nomem(c);
     nb_buf_init(&fm->cur);
     int rc = post_object(c, &m, fm);
     nb_buf_free(&fm->cur);
     free(fm);
-    free(m.buf);
+    nb_form_free(&m);
     return rc;
 }

@@ -381,3 +381,77 @@ def test_curl_form(nimbus, s3, bucket, tmp_path):
     o = s3.get_object(Bucket=bucket, Key="curl/upload.txt")
     assert o["Body"].read() == f.read_bytes()
     assert o["ContentType"] == "text/plain" and o["Metadata"] == {"via": "curl"}
+
+
+# ---------------------------------------------------------------- authorization, encryption
+
+def test_anonymous_form_needs_a_public_write_policy(nimbus, s3, bucket):
+    fields = [("key", "drop/${filename}"), ("Content-Type", "text/plain")]
+    st, _, data = post(nimbus, "/" + bucket, fields, b"anon", filename="a.txt")
+    assert st == 403 and error_of(data)["Code"] == "AccessDenied"
+    s3.delete_public_access_block(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": "*", "Action": "s3:PutObject",
+            "Resource": "arn:aws:s3:::%s/drop/*" % bucket}]}))
+    st, _, data = post(nimbus, "/" + bucket, fields, b"anon", filename="a.txt")
+    assert st == 204, data
+    o = s3.get_object(Bucket=bucket, Key="drop/a.txt")
+    assert o["Body"].read() == b"anon" and o["ContentType"] == "text/plain"
+    # outside the granted prefix: refused
+    st, _, data = post(nimbus, "/" + bucket, [("key", "elsewhere")], b"anon")
+    assert st == 403 and error_of(data)["Code"] == "AccessDenied"
+
+
+def test_signer_without_permission_is_refused(nimbus, s3, bucket, boto):
+    iam = boto("iam")
+    iam.create_user(UserName="poster")
+    k = iam.create_access_key(UserName="poster")["AccessKey"]
+    policy = {"expiration": expiry(), "conditions": [{"bucket": bucket}, {"key": "k"}]}
+    fl = [("key", "k")] + list(signed_fields(policy, True, key=k["AccessKeyId"],
+                                             secret=k["SecretAccessKey"]).items())
+    st, _, data = post(nimbus, "/" + bucket, fl, b"x")
+    assert st == 403 and error_of(data)["Code"] == "AccessDenied"
+    iam.put_user_policy(UserName="poster", PolicyName="put", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "s3:PutObject",
+            "Resource": "arn:aws:s3:::%s/*" % bucket}]}))
+    fl = [("key", "k")] + list(signed_fields(policy, True, key=k["AccessKeyId"],
+                                             secret=k["SecretAccessKey"]).items())
+    st, _, data = post(nimbus, "/" + bucket, fl, b"by poster")
+    assert st == 204, data
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"by poster"
+
+
+def test_customer_key_encryption_fields(nimbus, s3, bucket):
+    key = os.urandom(32)
+    kb = base64.b64encode(key).decode()
+    km = base64.b64encode(hashlib.md5(key).digest()).decode()
+    sse = [("x-amz-server-side-encryption-customer-algorithm", "AES256"),
+           ("x-amz-server-side-encryption-customer-key", kb),
+           ("x-amz-server-side-encryption-customer-key-MD5", km)]
+    policy = {"expiration": expiry(), "conditions": [{"bucket": bucket}, {"key": "secret"}] +
+              [{k: v} for k, v in sse]}
+    body = os.urandom(100 << 10)
+    fl = [("key", "secret")] + sse + list(signed_fields(policy).items())
+    st, h, data = post(nimbus, "/" + bucket, fl, body)
+    assert st == 204, data
+    assert h["x-amz-server-side-encryption-customer-algorithm"] == "AES256"
+    assert h["x-amz-server-side-encryption-customer-key-md5"] == km
+    with pytest.raises(Exception):
+        s3.get_object(Bucket=bucket, Key="secret")
+    o = s3.get_object(Bucket=bucket, Key="secret", SSECustomerAlgorithm="AES256",
+                      SSECustomerKey=key)
+    assert o["Body"].read() == body
+
+
+@pytest.mark.parametrize("size", [0, 1, 64 << 10, (64 << 10) + 1, 3 << 20])
+def test_sizes_around_the_inline_limit(nimbus, s3, bucket, size):
+    policy = {"expiration": expiry(), "conditions": [{"bucket": bucket}, {"key": "s"}]}
+    body = os.urandom(size)
+    fl = [("key", "s")] + list(signed_fields(policy).items())
+    st, h, data = post(nimbus, "/" + bucket, fl, body)
+    assert st == 204, data
+    assert h["etag"] == '"%s"' % hashlib.md5(body).hexdigest()
+    o = s3.get_object(Bucket=bucket, Key="s")
+    assert o["Body"].read() == body and o["ContentLength"] == size
