@@ -661,6 +661,11 @@ int nb_authz_check(nb_call *c, const nb_authz_check_args *a)
     json_decref(ctx);
     nb_authz_set_release(s);
     if (d == NB_DECISION_ALLOW) return 0;
+    /* S3 explains a refusal only to callers in the resource's own account; across accounts it
+     * says "Access Denied" and no more (AWS, "Access denied error messages"). */
+    bool s3 = (c->svc && !strcmp(c->svc->name, "s3")) ||
+              (c->model && !strcmp(nb_model_name(c->model), "s3"));
+    if (s3 && !same_account) return nb_call_error(c, 403, "AccessDenied", "Access Denied");
     char why[300];
     nb_authz_reason_text(&ex, a->action, why, sizeof(why));
     return deny(c, a->action, a->resource, why);

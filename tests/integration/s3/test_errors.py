@@ -8,9 +8,11 @@ import base64
 import datetime
 import hashlib
 import http.client
+import json
 import re
 import signal
 import urllib.parse
+import urllib.request
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -71,6 +73,12 @@ def cl():
                          body=part)
         assert st == 200
         c.etags.append(h["etag"])
+    # a second account, for refusals across accounts
+    req = urllib.request.Request(s.endpoint + "/_nimbus/accounts", method="POST", data=b"{}",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        other = json.loads(r.read())
+    c.other = (other["AccessKeyId"], other["SecretAccessKey"])
     yield c
     rc = s.stop()
     s.cleanup()
@@ -223,6 +231,17 @@ CASES = [
      400, "InvalidPart", MSG_INVALID_PART, {"UploadId": ..., "PartNumber": "3", "ETag": ...}),
     ("key-too-long", lambda c: ("PUT", "/%s/%s" % (BUCKET, "k" * 1025), [], {}, b"x"),
      400, "KeyTooLongError", "Your key is too long", {"Size": "1025", "MaxSizeAllowed": "1024"}),
+    ("bucket-already-exists", lambda c: ("PUT", "/" + BUCKET, [], {}, b"", "other"),
+     409, "BucketAlreadyExists",
+     "The requested bucket name is not available. The bucket namespace is shared by all users "
+     "of the system. Please select a different name and try again.", {"BucketName": BUCKET}),
+    ("access-denied-other-account", lambda c: ("GET", "/%s/k" % BUCKET, [], {}, b"", "other"),
+     403, "AccessDenied", "Access Denied", {}),
+    ("access-denied-other-account-delete",
+     lambda c: ("DELETE", "/" + FULL, [], {}, b"", "other"),
+     403, "AccessDenied", "Access Denied", {}),
+    ("no-such-bucket-delete", lambda c: ("DELETE", "/no-such-bucket-x", [], {}, b""),
+     404, "NoSuchBucket", MSG_NO_BUCKET, {"BucketName": "no-such-bucket-x"}),
     ("access-denied-anonymous", lambda c: ("GET", "/%s/k" % BUCKET, [], {}, b"", "anonymous"),
      403, "AccessDenied", "Access Denied", {}),
     ("unknown-access-key", lambda c: ("GET", "/%s/k" % BUCKET, [], {}, b"", "AKIDUNKNOWN"),
@@ -248,6 +267,8 @@ def run(cl, build):
         kw["anonymous"] = True
     elif mode == "badsecret":
         kw["secret"] = "wrong"
+    elif mode == "other":
+        kw["key"], kw["secret"] = cl.other
     elif mode == "skewed":
         kw["when"] = datetime.datetime.utcnow() - datetime.timedelta(hours=1)
     elif mode:
@@ -267,7 +288,7 @@ def test_refusal(cl, case):
 
 
 HEAD_CASES = [c for c in CASES if c[0] in (
-    "no-such-bucket", "no-such-key", "no-such-version", "precondition-if-match",
+    "no-such-bucket", "no-such-key", "access-denied-other-account", "no-such-version", "precondition-if-match",
     "precondition-if-unmodified-since", "invalid-range", "access-denied-anonymous",
     "unknown-access-key", "signature-mismatch", "method-not-allowed-delete-marker")]
 
