@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "core/clock.h"
+#include "svc/s3/events.h"
 #include "svc/s3/handlers.h"
 #include "svc/s3/lifecycle.h"
 
@@ -414,6 +415,7 @@ int nb_s3_op_complete_multipart_upload(nb_call *c)
                            "UploadId", u.upload_id, NULL);
     if (rc) return nb_s3_store_error(c, rc, bucket, key);
     nb_s3_classes_written(c, &b, &o); /* x-amz-expiration, archive tier (lifecycle.h) */
+    nb_s3_event_created(c, "s3:ObjectCreated:CompleteMultipartUpload", bucket, &o); /* events.c */
     json_t *out = json_pack("{s:s,s:s,s:s%,s:s}", "Location",
                             nb_arena_printf(c->arena, "/%s/%s", bucket, key), "Bucket", bucket,
                             "Key", key, kn, "ETag", nb_s3_quote(c, o.etag));

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "svc/s3/access.h"
+#include "svc/s3/events.h"
 #include "svc/sns/sns.h"
 #include "svc/sqs/sqs.h"
 
@@ -219,6 +220,7 @@ int nb_s3_op_put_notification(nb_call *c)
         json_t *eb = json_object_get(in, "EventBridgeConfiguration");
         if (eb) json_object_set_new(out, "EventBridgeConfiguration", json_object());
         rc = nb_s3_cfg_store(c, b.name, "notification", json_object_size(out) ? out : NULL);
+        if (!rc) nb_s3_event_test(c, b.name, out); /* s3:TestEvent to each destination (events.c) */
     }
     json_decref(out);
     return rc;

@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "svc/s3/access.h"
+#include "svc/s3/events.h"
 #include "svc/s3/handlers.h"
 #include "svc/s3/lifecycle.h"
 
@@ -393,6 +394,7 @@ int nb_s3_op_put_object(nb_call *c)
     }
     nb_s3_object_written(c, bucket, &o); /* its ACL headers (acl.c) */
     nb_s3_classes_written(c, &b, &o);     /* x-amz-expiration, archive tier (lifecycle.h) */
+    nb_s3_event_created(c, "s3:ObjectCreated:Put", bucket, &o); /* notifications (events.c) */
     json_t *out = json_pack("{s:s}", "ETag", nb_s3_quote(c, o.etag));
     if (p.versioned) json_object_set_new(out, "VersionId", json_string(o.version_id));
     if (ckm) json_object_set_new(out, ckm, json_string(in.ck_b64));
@@ -870,6 +872,7 @@ int nb_s3_op_delete_object(nb_call *c)
     nb_s3_del d = {.bucket = bucket, .key = key, .key_len = key_len, .version_id = version};
     int rc = nb_s3_object_delete(nb_s3_g, &d);
     if (rc) return nb_s3_store_error(c, rc, bucket, key);
+    nb_s3_event_deleted(c, bucket, &d); /* notifications (events.c) */
     json_t *out = json_object();
     if (d.out_marker) json_object_set_new(out, "DeleteMarker", json_true());
     if (d.out_version[0] && (b.versioning != NB_S3_VERSIONING_OFF || version))
@@ -973,6 +976,7 @@ int nb_s3_op_delete_objects(nb_call *c)
             json_array_append_new(errors, e);
             continue;
         }
+        nb_s3_event_deleted(c, bucket, &d); /* notifications (events.c) */
         if (quiet) continue;
         json_t *okj = json_pack("{s:s}", "Key", key);
         if (ver) json_object_set_new(okj, "VersionId", json_string(ver));
@@ -1253,6 +1257,7 @@ int nb_s3_op_copy_object(nb_call *c)
     }
     nb_s3_object_written(c, bucket, &o);
     nb_s3_classes_written(c, &db, &o); /* lifecycle.h */
+    nb_s3_event_created(c, "s3:ObjectCreated:Copy", bucket, &o); /* notifications (events.c) */
     json_t *res = json_pack("{s:s,s:f}", "ETag", nb_s3_quote(c, o.etag), "LastModified",
                             whole(o.last_modified));
     if (ckn && ckm) json_object_set_new(res, ckm, json_string(in.ck_b64));
@@ -1320,6 +1325,7 @@ int nb_s3_op_put_object_tagging(nb_call *c)
     char vid[40];
     int rc = nb_s3_object_set_tags(nb_s3_g, bucket, key, kn, version, tags, vid);
     if (rc) return tagging_error(c, rc, bucket, key);
+    nb_s3_event_call(c, "s3:ObjectTagging:Put", bucket, key, kn, vid, -1, NULL); /* events.c */
     c->output = strcmp(vid, "null") != 0 || version ? json_pack("{s:s}", "VersionId", vid)
                                                     : json_object();
     return 0;
@@ -1333,6 +1339,7 @@ int nb_s3_op_delete_object_tagging(nb_call *c)
     char vid[40];
     int rc = nb_s3_object_set_tags(nb_s3_g, bucket, key, kn, version, NULL, vid);
     if (rc) return tagging_error(c, rc, bucket, key);
+    nb_s3_event_call(c, "s3:ObjectTagging:Delete", bucket, key, kn, vid, -1, NULL); /* events.c */
     c->output = strcmp(vid, "null") != 0 || version ? json_pack("{s:s}", "VersionId", vid)
                                                     : json_object();
     return 0;

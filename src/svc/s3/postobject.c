@@ -20,6 +20,7 @@
 #include "proto/proto.h"
 #include "proto/sigv4.h"
 #include "svc/s3/access.h"
+#include "svc/s3/events.h"
 #include "svc/s3/formdata.h"
 #include "svc/s3/handlers.h"
 #include "svc/s3/lifecycle.h"
@@ -823,6 +824,7 @@ static int post_file(nb_call *c, nb_form_reader *m, post_ctx *x, nb_s3_bucket *b
     }
     nb_s3_object_written(c, bucket, &o); /* its ACL fields (acl.c) */
     nb_s3_classes_written(c, b, &o);     /* x-amz-expiration, archive tier (lifecycle.h) */
+    nb_s3_event_created(c, "s3:ObjectCreated:Post", bucket, &o); /* notifications (events.c) */
     const char *etag = nb_s3_quote(c, o.etag);
     nb_s3_add_header(c, "ETag", etag);
     if (p.versioned) nb_s3_add_header(c, "x-amz-version-id", o.version_id);

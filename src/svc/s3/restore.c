@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "core/sched.h"
+#include "svc/s3/events.h"
 #include "svc/s3/lifecycle.h"
 
 /* Retrieval delays: the upper end of each tier's documented range (S3 Glacier Flexible
@@ -297,7 +298,7 @@ int nb_s3_op_restore_object(nb_call *c)
                            "Object restore is already in progress", NULL);
     if (a.outcome == R_NEW) {
         nb_s3_restore_plan(a.ready);
-        nb_s3_event(bucket, "s3:ObjectRestore:Post", key, key_len, o.version_id, o.size, o.etag);
+        nb_s3_event_call(c, "s3:ObjectRestore:Post", bucket, key, key_len, o.version_id, o.size, o.etag);
     } else {
         nb_s3_restore_plan(a.expiry);
     }
