@@ -437,7 +437,11 @@ static void fail(web *w, int status, const char *code, const char *msg, const ch
 
 static void website_work(nb_req *r)
 {
-    web *w = r->ud;
+    /* Work on a copy on this worker's stack: the answer frees the request and its arena
+     * (where the original lives), and the cleanup after `out:` still needs w. */
+    web local = *(web *)r->ud;
+    web *w = &local;
+    r->ud = w;
     nb_buf_init(&w->extra);
     w->cfg = nb_s3_bcfg_get(w->bucket);
     if (!w->cfg) {
