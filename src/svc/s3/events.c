@@ -13,6 +13,7 @@
  * a configuration. */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,11 +55,11 @@ int nb_s3_event_key(nb_buf *b, const char *key, size_t n)
 
 void nb_s3_event_time(double t, char out[32])
 {
-    time_t s = (time_t)t;
-    if ((double)s > t) s--; /* floor for times before 1970 too */
-    int ms = (int)((t - (double)s) * 1000.0);
-    if (ms > 999) ms = 999;
-    if (ms < 0) ms = 0;
+    /* through whole microseconds: 1413215822.089 is 1413215822.08899... as a double */
+    long long us = llround(t * 1e6);
+    long long sec = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
+    time_t s = (time_t)sec;
+    int ms = (int)((us - sec * 1000000) / 1000);
     struct tm tm;
     gmtime_r(&s, &tm);
     char day[24];
@@ -197,6 +198,50 @@ static json_t *conf_get(const char *bucket, char owner[16])
     return conf;
 }
 
+/* ---------------------------------------------------------------- restore details */
+
+typedef struct restore_q {
+    const char *bucket, *key, *version;
+    size_t key_len;
+    double expiry;
+    char cls[32];
+} restore_q;
+
+static int restore_read(sqlite3 *h, void *arg)
+{
+    restore_q *q = arg;
+    sqlite3_stmt *st = nb_db_stmt(h, "SELECT a.restore_expiry, o.storage_class FROM objects o"
+                                     " JOIN s3_archive a ON a.object_id = o.id"
+                                     " WHERE o.bucket = ? AND o.key = ? AND o.version_id = ?");
+    if (!st) return SQLITE_ERROR;
+    sqlite3_bind_text(st, 1, q->bucket, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, q->key, (int)q->key_len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, q->version, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        q->expiry = sqlite3_column_double(st, 0);
+        const unsigned char *c = sqlite3_column_text(st, 1);
+        snprintf(q->cls, sizeof q->cls, "%s", c ? (const char *)c : "GLACIER");
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* ObjectRestore:Completed records carry glacierEventData: when the restored copy expires and
+ * the class it was restored from (archive.c's s3_archive row of the version). NULL when the
+ * version is gone or was never archived. */
+static json_t *glacier_event_data(const char *bucket, const char *key, size_t key_len,
+                                  const char *version)
+{
+    restore_q q = {bucket, key, version && *version ? version : "null", key_len, 0, ""};
+    if (nb_db_read(nb_s3_store_db(nb_s3_g), restore_read, &q) != SQLITE_OK || !q.cls[0])
+        return NULL;
+    char when[32];
+    nb_s3_event_time(q.expiry, when);
+    return json_pack("{s:{s:s,s:s}}", "restoreEventData", "lifecycleRestorationExpiryTime", when,
+                     "lifecycleRestoreStorageClass", q.cls);
+}
+
 /* ---------------------------------------------------------------- delivery */
 
 static const struct {
@@ -293,6 +338,10 @@ static void emit(const ev_who *w, const char *event, const char *bucket, const c
                     "eventName", event + 3, "userIdentity", "principalId", w->principal,
                     "requestParameters", "sourceIPAddress", w->source_ip, "responseElements",
                     "x-amz-request-id", w->request_id, "x-amz-id-2", host, "s3", s3);
+                if (r && !strcmp(event, "s3:ObjectRestore:Completed")) {
+                    json_t *g = glacier_event_data(bucket, key, key_len, version_id);
+                    if (g) json_object_set_new(r, "glacierEventData", g);
+                }
                 rec = r ? json_pack("{s:[o]}", "Records", r) : NULL;
                 if (!rec) {
                     nb_error("s3: event %s of %s: out of memory building it: not delivered", event,

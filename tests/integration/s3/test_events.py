@@ -317,3 +317,26 @@ def test_lifecycle_expiration_event(nimbus, s3, bucket, dest):
     assert rec["s3"]["object"]["key"] == "tmp/old"
     assert rec["userIdentity"]["principalId"] == "s3.amazonaws.com"
     assert "size" not in rec["s3"]["object"]
+
+
+def test_restore_events(nimbus, s3, bucket, dest):
+    url = queue_for(s3, bucket, dest, events=["s3:ObjectRestore:*"])
+    s3.put_object(Bucket=bucket, Key="cold/obj", Body=b"z" * 1000, StorageClass="GLACIER")
+    r = s3.restore_object(Bucket=bucket, Key="cold/obj",
+                          RestoreRequest={"Days": 2, "GlacierJobParameters": {"Tier": "Standard"}})
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 202
+    rec, = dest.records(url)
+    check_record(rec, bucket, "ObjectRestore:Post", "cold/obj", size=1000,
+                 etag=s3.head_object(Bucket=bucket, Key="cold/obj")["ETag"].strip('"'))
+    assert rec["responseElements"]["x-amz-request-id"] == r["ResponseMetadata"]["RequestId"]
+    advance(nimbus, "6h")  # Standard: 3-5 hours
+    rec, = dest.records(url, timeout=20)
+    assert rec["eventName"] == "ObjectRestore:Completed"
+    assert rec["userIdentity"]["principalId"] == "s3.amazonaws.com"
+    g = rec["glacierEventData"]["restoreEventData"]
+    assert g["lifecycleRestoreStorageClass"] == "GLACIER"
+    assert ISO_MS.match(g["lifecycleRestorationExpiryTime"])
+    assert g["lifecycleRestorationExpiryTime"].endswith("T00:00:00.000Z")  # AWS rounds to midnight
+    advance(nimbus, "4d")  # the restored copy expires
+    rec, = dest.records(url, timeout=20)
+    assert rec["eventName"] == "ObjectRestore:Delete"
