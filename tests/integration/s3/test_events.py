@@ -340,3 +340,23 @@ def test_restore_events(nimbus, s3, bucket, dest):
     advance(nimbus, "4d")  # the restored copy expires
     rec, = dest.records(url, timeout=20)
     assert rec["eventName"] == "ObjectRestore:Delete"
+
+
+def test_cli_upload_event(aws, s3, bucket, dest, tmp_path):
+    url = queue_for(s3, bucket, dest)
+    f = tmp_path / "report 2024.csv"
+    f.write_bytes(b"a,b\n1,2\n")
+    aws("s3", "cp", str(f), "s3://%s/reports/report 2024.csv" % bucket, parse=False)
+    rec, = dest.records(url)
+    check_record(rec, bucket, "ObjectCreated:Put", "reports/report+2024.csv", size=8,
+                 etag=s3.head_object(Bucket=bucket, Key="reports/report 2024.csv")["ETag"].strip('"'))
+
+
+def test_undeliverable_event_is_logged(nimbus, s3, bucket, dest):
+    url = queue_for(s3, bucket, dest)
+    dest.sqs.delete_queue(QueueUrl=url)
+    # the write is still acknowledged; the lost event is named in the log
+    s3.put_object(Bucket=bucket, Key="orphan-event", Body=b"1")
+    log = nimbus.read_log()
+    assert "event s3:ObjectCreated:Put of %s (key orphan-event" % bucket in log
+    assert "does not exist" in log
