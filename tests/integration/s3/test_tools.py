@@ -2,9 +2,11 @@
 their basic use against the server: make a bucket, put (single and multipart), list, get back
 the same bytes, sync a small tree both ways, delete, remove the bucket."""
 import filecmp
+import json
 import os
 import shutil
 import subprocess
+import urllib.request
 
 import pytest
 
@@ -99,6 +101,20 @@ def test_s3cmd(nimbus, tmp_path, sigv2):
     s3cmd("get", "--force", "s3://%s/tree/top.txt" % b, str(tmp_path / "top.back"))
     assert (tmp_path / "top.back").read_bytes() == b"changed\n"
 
+    # server-side copy and move, usage, metadata change, a presigned URL
+    s3cmd("cp", "s3://%s/docs/small.txt" % b, "s3://%s/docs/copy.txt" % b)
+    s3cmd("mv", "s3://%s/docs/copy.txt" % b, "s3://%s/docs/moved.txt" % b)
+    out = s3cmd("ls", "s3://%s/docs/" % b).stdout
+    assert "moved.txt" in out and "copy.txt" not in out
+    sizes = [int(line.split()[2]) for line in s3cmd("ls", "-r", "s3://" + b).stdout.splitlines()]
+    assert s3cmd("du", "s3://" + b).stdout.split()[:3] == [str(sum(sizes)), str(len(sizes)),
+                                                            "objects"]
+    s3cmd("modify", "--add-header=Cache-Control: max-age=3", "s3://%s/docs/moved.txt" % b)
+    url = s3cmd("signurl", "s3://%s/docs/moved.txt" % b, "+120").stdout.strip().splitlines()[-1]
+    with urllib.request.urlopen(url, timeout=30) as r:
+        assert r.read() == small.read_bytes()
+        assert r.headers["Cache-Control"] == "max-age=3"
+
     s3cmd("del", "s3://%s/big.bin" % b)
     assert "big.bin" not in s3cmd("ls", "-r", "s3://" + b).stdout
     p = s3cmd("rb", "s3://" + b, check=False)
@@ -156,6 +172,16 @@ def test_rclone(nimbus, tmp_path):
     (tree / "a" / "b" / "two.txt").unlink()
     rclone("sync", str(tree), "nb:rclone-b/tree")
     assert "two.txt" not in rclone("ls", "nb:rclone-b/tree").stdout
+
+    # server-side copy and move, listing as JSON, cat, a check that downloads
+    rclone("copyto", "nb:rclone-b/tree/top.txt", "nb:rclone-b/copy.txt")
+    rclone("moveto", "nb:rclone-b/copy.txt", "nb:rclone-b/moved.txt")
+    listed = {e["Path"]: e for e in json.loads(rclone("lsjson", "-R", "nb:rclone-b").stdout)}
+    assert "moved.txt" in listed and "copy.txt" not in listed
+    assert listed["dir/big.bin"]["Size"] == 12 << 20
+    assert rclone("cat", "nb:rclone-b/moved.txt").stdout == "top level\n"
+    assert "0 differences found" in rclone("check", "--download", str(tree),
+                                           "nb:rclone-b/tree").stderr
 
     rclone("delete", "nb:rclone-b/dir/big.bin")
     assert "big.bin" not in rclone("ls", "nb:rclone-b").stdout
