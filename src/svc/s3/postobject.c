@@ -367,6 +367,18 @@ static int authenticate(nb_call *c, form *fm, const char *policy)
                                "Invalid credential in the form; expected"
                                " \"<key>/YYYYMMDD/REGION/SERVICE/aws4_request\".",
                                "ArgumentName", "x-amz-credential", "ArgumentValue", cr, NULL);
+        /* the scope must be this endpoint's, worded as for presigned URLs */
+        char *why = NULL;
+        if (strcmp(parts[2], nb_s3_region) != 0)
+            why = nb_arena_printf(c->arena, "Error parsing the X-Amz-Credential parameter; the"
+                                  " region '%s' is wrong; expecting '%s'", parts[2], nb_s3_region);
+        else if (strcmp(parts[3], "s3") != 0)
+            why = nb_arena_printf(c->arena, "Error parsing the X-Amz-Credential parameter;"
+                                  " incorrect service \"%s\". This endpoint belongs to \"s3\".",
+                                  parts[3]);
+        if (why)
+            return nb_s3_error(c, 400, "AuthorizationQueryParametersError", why, "Region",
+                               strcmp(parts[2], nb_s3_region) ? nb_s3_region : NULL, NULL);
         if (nb_creds_lookup(parts[0], &cred) < 0 || !cred.active)
             return nb_s3_error(c, 403, "InvalidAccessKeyId",
                                "The AWS Access Key Id you provided does not exist in our records.",

@@ -68,13 +68,14 @@ def expiry(seconds=600):
     return t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def signed_fields(policy, v4=True, key="test", secret="test", add_v4_conditions=True):
+def signed_fields(policy, v4=True, key="test", secret="test", add_v4_conditions=True,
+                  region="us-east-1", service="s3"):
     """Sign a policy document (dict) as a browser form would: SigV4 (x-amz-*) or SigV2."""
     fields = {}
     if v4:
         now = datetime.datetime.now(datetime.timezone.utc)
         date = now.strftime("%Y%m%d")
-        cred = "%s/%s/us-east-1/s3/aws4_request" % (key, date)
+        cred = "%s/%s/%s/%s/aws4_request" % (key, date, region, service)
         amz_date = now.strftime("%Y%m%dT%H%M%SZ")
         fields = {"x-amz-algorithm": "AWS4-HMAC-SHA256", "x-amz-credential": cred,
                   "x-amz-date": amz_date}
@@ -82,7 +83,7 @@ def signed_fields(policy, v4=True, key="test", secret="test", add_v4_conditions=
             policy = dict(policy, conditions=policy["conditions"] + [{k: v} for k, v in fields.items()])
         b64 = base64.b64encode(json.dumps(policy).encode()).decode()
         k = ("AWS4" + secret).encode()
-        for part in (date, "us-east-1", "s3", "aws4_request"):
+        for part in (date, region, service, "aws4_request"):
             k = hmac.new(k, part.encode(), hashlib.sha256).digest()
         fields["policy"] = b64
         fields["x-amz-signature"] = hmac.new(k, b64.encode(), hashlib.sha256).hexdigest()
@@ -281,6 +282,22 @@ def test_bad_signature_and_unknown_key(nimbus, s3, bucket):
         e = error_of(data)
         assert e["Code"] == "InvalidAccessKeyId"
         assert e["AWSAccessKeyId"] == "AKIDUNKNOWN00000000"
+
+
+def test_credential_scope(nimbus, s3, bucket):
+    policy = {"expiration": expiry(), "conditions": [{"bucket": bucket}, {"key": "k"}]}
+    fl = [("key", "k")] + list(signed_fields(policy, region="eu-west-1").items())
+    st, _, data = post(nimbus, "/" + bucket, fl, b"x")
+    e = error_of(data)
+    assert st == 400 and e["Code"] == "AuthorizationQueryParametersError"
+    assert e["Message"] == ("Error parsing the X-Amz-Credential parameter; the region "
+                            "'eu-west-1' is wrong; expecting 'us-east-1'")
+    assert e["Region"] == "us-east-1"
+    fl = [("key", "k")] + list(signed_fields(policy, service="sqs").items())
+    st, _, data = post(nimbus, "/" + bucket, fl, b"x")
+    e = error_of(data)
+    assert st == 400 and e["Message"] == ("Error parsing the X-Amz-Credential parameter; "
+                                          'incorrect service "sqs". This endpoint belongs to "s3".')
 
 
 def test_policy_documents_refused(nimbus, s3, bucket):
