@@ -202,10 +202,19 @@ static void reply_error(dctx *d, const nb_aws_error *e)
     memset(&w, 0, sizeof(w));
     const char *proto = d->protocol;
     if (!d->model && !proto) proto = nb_req_header(r, "x-amz-target", NULL) ? "json" : "query";
-    /* S3 documents a <Resource> element, but its answers leave it out (NoSuchKey carries
-     * <Key>, NoSuchBucket <BucketName>, AccessDenied nothing): only a handler that sets
-     * error_resource gets one. */
+    /* S3's documented error response carries <Resource> (the bucket or object the request
+     * named, e.g. /mybucket/myfoto.jpg); live S3 leaves it out of some answers. Clients
+     * ignore it either way, so Nimbus follows the documentation: the decoded path unless
+     * the handler named another resource. */
     const char *res = d->call.error_resource;
+    if (!res && d->s3) {
+        char *dec = nb_arena_alloc(r->arena, d->path_len + 1);
+        ssize_t m = dec ? nb_url_decode(d->path, d->path_len, dec, false) : -1;
+        if (m >= 0) {
+            dec[m] = 0;
+            res = dec;
+        }
+    }
     if (nb_proto_serialize_error(d->model, proto, e, r->request_id, res, r->arena, &w) < 0) {
         nb_buf_free(&w.body);
         json_t *x = e->extra;

@@ -1,6 +1,6 @@
 """S3's refusals, byte for byte where it matters: for a table of refused requests, the HTTP
 status, <Code>, <Message>, the extra elements S3 adds (Key, BucketName, UploadId, ...), no
-<Resource> (S3's answers leave it out), <RequestId> and <HostId> equal to the x-amz-request-id
+<Resource> as S3 documents it (the path the request named), <RequestId> and <HostId> equal to the x-amz-request-id
 and x-amz-id-2 headers; and HEAD refusals with the same status and no body.
 Messages and elements follow https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
 and what S3 sends."""
@@ -103,10 +103,10 @@ def check_error(st, h, data, status, code, message, extra=None):
     d = dict(got)
     assert d["Code"] == code
     assert d["Message"] == message
-    assert "Resource" not in d
+    assert d.get("Resource", "").startswith("/"), d  # documented: the resource named
     assert d["RequestId"] == h["x-amz-request-id"] and d["RequestId"]
     assert d["HostId"] == h["x-amz-id-2"] and d["HostId"]
-    middle = dict(got[2:-2])
+    middle = {k: v for k, v in got[2:-2] if k != "Resource"}
     if extra is not None:
         for k, v in extra.items():
             if v is ...:
@@ -320,7 +320,8 @@ def test_boto3_sees_the_same_codes(cl):
     with pytest.raises(ClientError) as e:
         s3.get_object(Bucket=BUCKET, Key="missing")
     r = e.value.response
-    assert r["Error"] == {"Code": "NoSuchKey", "Message": MSG_NO_KEY, "Key": "missing"}
+    assert r["Error"] == {"Code": "NoSuchKey", "Message": MSG_NO_KEY, "Key": "missing",
+                          "Resource": "/%s/missing" % BUCKET}
     assert r["ResponseMetadata"]["RequestId"] == r["ResponseMetadata"]["HTTPHeaders"][
         "x-amz-request-id"]
     assert r["ResponseMetadata"]["HostId"] == r["ResponseMetadata"]["HTTPHeaders"]["x-amz-id-2"]
