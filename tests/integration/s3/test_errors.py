@@ -332,4 +332,4 @@ def test_boto3_sees_the_same_codes(cl):
         s3.delete_bucket(Bucket=FULL)
     assert e.value.response["Error"] == {"Code": "BucketNotEmpty",
                                          "Message": "The bucket you tried to delete is not empty",
-                                         "BucketName": FULL}
+                                         "BucketName": FULL, "Resource": "/" + FULL}
