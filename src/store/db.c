@@ -6,6 +6,10 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 /* Memory: the whole server must idle in a few MiB, and there is one writer per service plus one
  * reader per (thread, database) actually used, so every connection gets a small page cache and
@@ -39,7 +43,7 @@ struct job {
     int (*fn)(sqlite3 *h, void *arg);
     void *arg;
     int rc;
-    bool done;
+    _Atomic uint32_t done; /* futex word: its waiter sleeps on it, without db->mu */
     struct job *next;
 };
 
@@ -49,8 +53,10 @@ struct nb_db {
     struct conn writer;
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t has_work, done;
+    pthread_cond_t has_work;
     struct job *head, *tail;
+    int qlen;      /* jobs queued (under mu) */
+    int gather_to; /* > 0: the writer is gathering and wants a signal at this many jobs */
     bool stop;
     struct conn *readers; /* under reg_mu */
     _Atomic uint64_t nbatches, njobs;
@@ -140,10 +146,13 @@ static int conn_open(struct conn *c, const char *path, bool reader, char **err)
                  READER_CACHE_KIB);
     } else {
         /* WAL so readers never block the writer; FULL so a commit is on disk when the writer
-         * wakes its waiters (in WAL mode NORMAL could lose the last commits on power loss). */
+         * wakes its waiters (in WAL mode NORMAL could lose the last commits on power loss).
+         * temp_store=MEMORY: each job runs in a savepoint, whose statement journal would
+         * otherwise spill to a temp file past 64 KiB and then stay a file: two pwrite(2) per
+         * page every job touches. In memory it holds at most one job's pages. */
         snprintf(sql, sizeof(sql),
                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-                 "PRAGMA cache_size=-%d; PRAGMA journal_size_limit=%d;",
+                 "PRAGMA cache_size=-%d; PRAGMA journal_size_limit=%d; PRAGMA temp_store=MEMORY;",
                  WRITER_CACHE_KIB, 8 << 20);
     }
     rc = exec(c->h, sql);
@@ -196,6 +205,19 @@ static sqlite3_stmt *cache_get(struct conn *c, const char *sql)
     return st;
 }
 
+/* Transaction control (BEGIN, COMMIT, SAVEPOINT ...) through the statement cache: every read
+ * and every write job runs two or more of them, and sqlite3_exec would parse each every time. */
+static int ctl(struct conn *c, const char *sql)
+{
+    sqlite3_stmt *st = cache_get(c, sql);
+    if (!st) return exec(c->h, sql);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) return SQLITE_OK;
+    nb_debug("db: %s: %s", sql, sqlite3_errmsg(c->h));
+    return rc;
+}
+
 sqlite3_stmt *nb_db_stmt(sqlite3 *h, const char *sql)
 {
     if (tl_conn && tl_conn->h == h) return cache_get(tl_conn, sql);
@@ -219,15 +241,16 @@ sqlite3_stmt *nb_db_stmt(sqlite3 *h, const char *sql)
 /* ---- writes: group commit on the writer thread ---- */
 
 /* Run one job in its own savepoint. Returns fn's result, or the error that undid it. */
-static int run_savepoint(sqlite3 *h, int (*fn)(sqlite3 *, void *), void *arg)
+static int run_savepoint(struct conn *c, int (*fn)(sqlite3 *, void *), void *arg)
 {
-    int rc = exec(h, "SAVEPOINT nb_job");
+    sqlite3 *h = c->h;
+    int rc = ctl(c, "SAVEPOINT nb_job");
     if (rc != SQLITE_OK) return rc;
     rc = fn(h, arg);
     reset_busy(h);
     if (sqlite3_get_autocommit(h)) return rc ? rc : SQLITE_ABORT; /* txn lost: caller handles */
     if (rc == SQLITE_OK) {
-        rc = exec(h, "RELEASE nb_job");
+        rc = ctl(c, "RELEASE nb_job");
         if (rc == SQLITE_OK) return SQLITE_OK;
     }
     exec(h, "ROLLBACK TO nb_job");
@@ -240,13 +263,13 @@ static void run_batch(nb_db *db, struct job *batch)
     sqlite3 *h = db->writer.h;
     int njobs = 0;
     struct job *txn_first = batch; /* first job of the current transaction */
-    int rc = exec(h, "BEGIN IMMEDIATE");
+    int rc = ctl(&db->writer, "BEGIN IMMEDIATE");
     for (struct job *j = batch; j; j = j->next, njobs++) {
         if (rc != SQLITE_OK) { /* no transaction: BEGIN failed */
             j->rc = rc;
             continue;
         }
-        j->rc = run_savepoint(h, j->fn, j->arg);
+        j->rc = run_savepoint(&db->writer, j->fn, j->arg);
         if (sqlite3_get_autocommit(h)) {
             /* The transaction is gone (I/O error, out of memory, or fn ran COMMIT/ROLLBACK
              * itself): every job of it so far lost its changes, so none may report success. */
@@ -256,11 +279,11 @@ static void run_batch(nb_db *db, struct job *batch)
             for (struct job *k = txn_first; k != j->next; k = k->next)
                 if (k->rc == SQLITE_OK) k->rc = why;
             txn_first = j->next;
-            rc = exec(h, "BEGIN IMMEDIATE");
+            rc = ctl(&db->writer, "BEGIN IMMEDIATE");
         }
     }
     if (rc == SQLITE_OK) {
-        rc = exec(h, "COMMIT"); /* the one fsync of the batch */
+        rc = ctl(&db->writer, "COMMIT"); /* the one fsync of the batch */
         if (rc != SQLITE_OK) {
             nb_error("db: %s: commit of %d jobs failed: %s", db->path, njobs, sqlite3_errmsg(h));
             exec(h, "ROLLBACK");
@@ -275,26 +298,77 @@ static void run_batch(nb_db *db, struct job *batch)
     nb_debug("db: %s: committed a batch of %d", db->path, njobs);
 }
 
+/* Each waiter sleeps on its own job's word, so a commit wakes exactly the threads whose jobs
+ * it finished (a shared condition variable woke every waiter, most of them only to find their
+ * job still queued and to queue up again on db->mu). */
+static void job_wait(struct job *j)
+{
+    while (!atomic_load_explicit(&j->done, memory_order_acquire))
+        syscall(SYS_futex, &j->done, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+}
+
+static void job_wake(struct job *j)
+{
+    /* j lives on its waiter's stack: once done is set, it may be gone. A wake on a reused
+     * address is at worst a spurious wake-up, which every futex waiter tolerates. */
+    _Atomic uint32_t *w = &j->done;
+    atomic_store_explicit(w, 1, memory_order_release);
+    syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Group commit under load. Writers whose jobs just committed are about to send their next
+ * ones; a batch started with only the few jobs queued meanwhile pays a whole commit (WAL
+ * frames of the pages it shares with the others, the fsync, the wake-ups) for little. So when
+ * fewer than half as many jobs wait as the last batch held, the writer waits for up to a
+ * quarter of the last batch's duration (at most GATHER_MAX_NS) for the queue to reach that
+ * size. A lone writer never waits: its last batch held one job. */
+#define GATHER_MAX_NS 2000000
+
 static void *writer_main(void *arg)
 {
     nb_db *db = arg;
     tl_writer_db = db;
     tl_conn = &db->writer;
+    int last_n = 0;
+    int64_t last_ns = 0;
     pthread_mutex_lock(&db->mu);
     for (;;) {
         while (!db->head && !db->stop)
             pthread_cond_wait(&db->has_work, &db->mu);
         if (!db->head) break; /* stopping, and every queued job is done */
+        if (db->qlen * 2 < last_n && !db->stop) {
+            int64_t wait = last_ns / 4 < GATHER_MAX_NS ? last_ns / 4 : GATHER_MAX_NS;
+            struct timespec until;
+            clock_gettime(CLOCK_MONOTONIC, &until);
+            int64_t ns = until.tv_nsec + wait;
+            until.tv_sec += ns / 1000000000;
+            until.tv_nsec = ns % 1000000000;
+            db->gather_to = last_n;
+            while (db->qlen < last_n && !db->stop)
+                if (pthread_cond_timedwait(&db->has_work, &db->mu, &until) != 0) break;
+            db->gather_to = 0;
+        }
         struct job *batch = db->head;
+        int n = db->qlen;
         db->head = db->tail = NULL;
+        db->qlen = 0;
         pthread_mutex_unlock(&db->mu);
+        int64_t t0 = mono_ns();
         run_batch(db, batch);
-        pthread_mutex_lock(&db->mu);
         for (struct job *j = batch, *next; j; j = next) {
             next = j->next; /* j lives on its waiter's stack: do not touch it once done */
-            j->done = true;
+            job_wake(j);
         }
-        pthread_cond_broadcast(&db->done);
+        last_n = n;
+        last_ns = mono_ns() - t0;
+        pthread_mutex_lock(&db->mu);
     }
     pthread_mutex_unlock(&db->mu);
     return NULL;
@@ -304,8 +378,8 @@ int nb_db_write(nb_db *db, int (*fn)(sqlite3 *h, void *arg), void *arg)
 {
     /* Called from inside a write job of this database: the writer is us, so run fn inline as a
      * nested savepoint; it becomes durable with the enclosing batch. */
-    if (tl_writer_db == db) return run_savepoint(db->writer.h, fn, arg);
-    struct job j = {fn, arg, SQLITE_OK, false, NULL};
+    if (tl_writer_db == db) return run_savepoint(&db->writer, fn, arg);
+    struct job j = {fn, arg, SQLITE_OK, 0, NULL};
     pthread_mutex_lock(&db->mu);
     if (db->stop) {
         pthread_mutex_unlock(&db->mu);
@@ -316,10 +390,11 @@ int nb_db_write(nb_db *db, int (*fn)(sqlite3 *h, void *arg), void *arg)
     else
         db->head = &j;
     db->tail = &j;
-    pthread_cond_signal(&db->has_work);
-    while (!j.done)
-        pthread_cond_wait(&db->done, &db->mu);
+    db->qlen++;
+    /* While the writer gathers, only the job that completes its batch wakes it. */
+    if (!db->gather_to || db->qlen >= db->gather_to) pthread_cond_signal(&db->has_work);
     pthread_mutex_unlock(&db->mu);
+    job_wait(&j);
     return j.rc;
 }
 
@@ -399,11 +474,11 @@ int nb_db_read(nb_db *db, int (*fn)(sqlite3 *h, void *arg), void *arg)
     if (!sqlite3_get_autocommit(c->h)) {
         rc = fn(c->h, arg); /* nested read: already inside our snapshot */
     } else {
-        rc = exec(c->h, "BEGIN");
+        rc = ctl(c, "BEGIN");
         if (rc == SQLITE_OK) {
             rc = fn(c->h, arg);
             reset_busy(c->h);
-            if (exec(c->h, "COMMIT") != SQLITE_OK) exec(c->h, "ROLLBACK");
+            if (ctl(c, "COMMIT") != SQLITE_OK) exec(c->h, "ROLLBACK");
         }
     }
     tl_conn = saved;
@@ -488,8 +563,11 @@ nb_db *nb_db_open(const char *path, const char *const *migrations, size_t nmigra
     }
     if (migrate(db->writer.h, path, migrations, nmigrations, err) < 0) goto fail;
     pthread_mutex_init(&db->mu, NULL);
-    pthread_cond_init(&db->has_work, NULL);
-    pthread_cond_init(&db->done, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* for the gathering deadline */
+    pthread_cond_init(&db->has_work, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_attr_t at;
     pthread_attr_init(&at);
     pthread_attr_setstacksize(&at, 256 * 1024); /* SQLite needs little stack; RSS stays small */
@@ -499,7 +577,6 @@ nb_db *nb_db_open(const char *path, const char *const *migrations, size_t nmigra
         *err = errmsg("%s: cannot start the writer thread: %s", path, strerror(rc));
         pthread_mutex_destroy(&db->mu);
         pthread_cond_destroy(&db->has_work);
-        pthread_cond_destroy(&db->done);
         goto fail;
     }
     if (err == &dummy) free(dummy);
@@ -546,7 +623,6 @@ void nb_db_close(nb_db *db)
     conn_close(&db->writer);
     pthread_mutex_destroy(&db->mu);
     pthread_cond_destroy(&db->has_work);
-    pthread_cond_destroy(&db->done);
     free(db->path);
     free(db);
 }
