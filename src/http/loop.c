@@ -174,10 +174,14 @@ nb_loop *nb_loop_pick(int i)
     return g_loops[atomic_fetch_add(&g_rr, 1) % (unsigned)g_nloops];
 }
 
-static void loop_kick_locked(nb_loop *L)
+/* Wake-ups of a loop from other threads. L->wakes is a lock-free stack (workers finishing
+ * together would otherwise queue on L->mu, and each wait on it is a context switch) and
+ * L->kicked says the eventfd was written since the loop last drained: both through atomic
+ * builtins (plain fields shared with http_internal.h). Posts, rarer, stay under L->mu. */
+static void loop_kick(nb_loop *L)
 {
-    if (L->kicked || L->evfd < 0) return;
-    L->kicked = true;
+    if (L->evfd < 0) return;
+    if (__atomic_exchange_n(&L->kicked, true, __ATOMIC_SEQ_CST)) return;
     uint64_t one = 1;
     ssize_t w = write(L->evfd, &one, sizeof(one));
     NB_UNUSED(w); /* EAGAIN means the counter is already non-zero: the loop wakes anyway */
@@ -196,10 +200,10 @@ int nb_loop_post(int i, void (*fn)(void *arg), void *arg)
     if (L->posts_tail)
         L->posts_tail->next = p;
     else
-        L->posts = p;
+        __atomic_store_n(&L->posts, p, __ATOMIC_SEQ_CST);
     L->posts_tail = p;
-    loop_kick_locked(L);
     pthread_mutex_unlock(&L->mu);
+    loop_kick(L);
     return 0;
 }
 
@@ -209,11 +213,12 @@ void nb_conn_wake_locked(nb_conn *c, unsigned bits)
     if (c->wake_queued) return;
     c->wake_queued = true;
     nb_loop *L = c->loop;
-    pthread_mutex_lock(&L->mu);
-    c->wake_next = L->wakes;
-    L->wakes = c;
-    loop_kick_locked(L);
-    pthread_mutex_unlock(&L->mu);
+    nb_conn *head = __atomic_load_n(&L->wakes, __ATOMIC_RELAXED);
+    do {
+        c->wake_next = head;
+    } while (!__atomic_compare_exchange_n(&L->wakes, &head, c, true, __ATOMIC_SEQ_CST,
+                                          __ATOMIC_RELAXED));
+    loop_kick(L);
 }
 
 static void loop_drain_posts(nb_loop *L)
@@ -221,13 +226,16 @@ static void loop_drain_posts(nb_loop *L)
     uint64_t v;
     ssize_t r = read(L->evfd, &v, sizeof(v));
     NB_UNUSED(r);
-    pthread_mutex_lock(&L->mu);
-    nb_post *p = L->posts;
-    nb_conn *w = L->wakes;
-    L->posts = L->posts_tail = NULL;
-    L->wakes = NULL;
-    L->kicked = false;
-    pthread_mutex_unlock(&L->mu);
+    /* Un-kick before taking the lists: whatever is queued after this point kicks again. */
+    __atomic_store_n(&L->kicked, false, __ATOMIC_SEQ_CST);
+    nb_conn *w = __atomic_exchange_n(&L->wakes, NULL, __ATOMIC_SEQ_CST);
+    nb_post *p = NULL;
+    if (__atomic_load_n(&L->posts, __ATOMIC_SEQ_CST)) {
+        pthread_mutex_lock(&L->mu);
+        p = L->posts;
+        L->posts = L->posts_tail = NULL;
+        pthread_mutex_unlock(&L->mu);
+    }
     while (p) {
         nb_post *n = p->next;
         p->fn(p->arg);
