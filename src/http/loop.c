@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -16,6 +17,7 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -611,50 +613,83 @@ nb_loop *nb_loop_init_fake(void)
 /* ---- worker pool: threads are started on demand up to nworkers, so an idle server pays
  * for none of them ---- */
 
+/* An idle worker waits on its own word and is handed its task directly: a worker woken
+ * through a shared condition variable had to take wp.mu again first, and workers released
+ * together by one group commit all queued on it. */
+struct idle_worker {
+    _Atomic uint32_t word; /* futex word: 1 = woken (with a task, or to look again) */
+    nb_reqi *task;         /* NULL: look at the queue (and at wp.stop) */
+    struct idle_worker *next;
+};
+
 static struct {
     pthread_mutex_t mu;
-    pthread_cond_t cv;
     nb_reqi *head, *tail;
-    int nthreads, idle, max;
+    struct idle_worker *idle; /* stack of sleeping workers */
+    int nthreads, max;
     bool stop;
     pthread_t *thr;
-} wp = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+} wp = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void idle_wake(struct idle_worker *w, nb_reqi *task)
+{
+    w->task = task;
+    atomic_store_explicit(&w->word, 1, memory_order_release);
+    /* w lives on the worker's stack and stays valid: the worker sleeps until woken, and a
+     * wake-up that finds it already awake (spurious) only costs it a look. */
+    syscall(SYS_futex, &w->word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
 
 static void *worker_main(void *arg)
 {
     char name[16];
     snprintf(name, sizeof(name), "worker-%d", (int)(intptr_t)arg);
     pthread_setname_np(pthread_self(), name);
-    pthread_mutex_lock(&wp.mu);
+    struct idle_worker me;
     for (;;) {
-        if (wp.head) {
-            nb_reqi *ri = wp.head;
+        pthread_mutex_lock(&wp.mu);
+        nb_reqi *ri = wp.head;
+        if (ri) {
             wp.head = ri->next_task;
             if (!wp.head) wp.tail = NULL;
+        } else if (wp.stop) {
             pthread_mutex_unlock(&wp.mu);
-            ri->offload_fn(&ri->pub);
-            pthread_mutex_lock(&wp.mu);
-            continue;
+            break;
+        } else {
+            atomic_store_explicit(&me.word, 0, memory_order_relaxed);
+            me.task = NULL;
+            me.next = wp.idle;
+            wp.idle = &me;
         }
-        if (wp.stop) break;
-        wp.idle++;
-        pthread_cond_wait(&wp.cv, &wp.mu);
-        wp.idle--;
+        pthread_mutex_unlock(&wp.mu);
+        if (!ri) {
+            while (!atomic_load_explicit(&me.word, memory_order_acquire))
+                syscall(SYS_futex, &me.word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+            ri = me.task; /* off the idle stack now: whoever woke us popped us */
+            if (!ri) continue;
+        }
+        ri->offload_fn(&ri->pub);
     }
-    pthread_mutex_unlock(&wp.mu);
     return NULL;
 }
 
 void nb_worker_submit(nb_reqi *ri)
 {
-    pthread_mutex_lock(&wp.mu);
     ri->next_task = NULL;
+    pthread_mutex_lock(&wp.mu);
+    struct idle_worker *w = wp.idle;
+    if (w) {
+        wp.idle = w->next;
+        pthread_mutex_unlock(&wp.mu);
+        idle_wake(w, ri);
+        return;
+    }
     if (wp.tail)
         wp.tail->next_task = ri;
     else
         wp.head = ri;
     wp.tail = ri;
-    if (wp.idle == 0 && wp.nthreads < wp.max) {
+    if (wp.nthreads < wp.max) {
         pthread_attr_t a;
         pthread_attr_init(&a);
         pthread_attr_setstacksize(&a, 2u << 20);
@@ -665,9 +700,8 @@ void nb_worker_submit(nb_reqi *ri)
             nb_warn("http: cannot start a worker thread: %s", strerror(errno));
         pthread_attr_destroy(&a);
         NB_ASSERT(wp.nthreads > 0); /* without any worker the request would hang */
-    } else {
-        pthread_cond_signal(&wp.cv);
     }
+    /* else every worker is busy: the first one done takes it from the queue */
     pthread_mutex_unlock(&wp.mu);
 }
 
@@ -770,9 +804,15 @@ void nb_http_shutdown(int timeout_ms)
     /* Workers: let queued tasks run, then join; a handler stuck elsewhere is left behind. */
     pthread_mutex_lock(&wp.mu);
     wp.stop = true;
-    pthread_cond_broadcast(&wp.cv);
+    struct idle_worker *idle = wp.idle;
+    wp.idle = NULL;
     int nthr = wp.nthreads;
     pthread_mutex_unlock(&wp.mu);
+    while (idle) {
+        struct idle_worker *n = idle->next; /* read first: woken, it may leave */
+        idle_wake(idle, NULL);
+        idle = n;
+    }
     bool clean = true;
     for (int i = 0; i < nthr; i++) {
         struct timespec ts;
