@@ -78,6 +78,8 @@ def test_fanout_to_queues_http_and_email(nimbus, sns, sqs, endpoint):
     assert conf["headers"]["x-amz-sns-message-type"] == "SubscriptionConfirmation"
     assert conf["headers"]["x-amz-sns-topic-arn"] == topic
     sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="reader@example.com")
+    # the confirmation mail is sent after Subscribe answers: wait for it
+    assert ep.wait(lambda: len(mailbox(nimbus, "reader@example.com")) >= 1)
     mails = mailbox(nimbus, "reader@example.com")
     assert len(mails) == 1 and mails[0]["subject"] == "AWS Notification - Subscription Confirmation"
     link = re.search(r"(http://\S+/_nimbus/sns/confirm\S+)", mails[0]["body"]).group(1)
