@@ -2,9 +2,10 @@
  * credentials; root keys persist in <data_dir>/iam/root-credentials (mode 0600). */
 #include "iam/creds.h"
 
+#include "core/hash.h"
+
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/sha.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,7 @@ void nb_canonical_user_id(const char *account, char out[65])
     char in[64];
     int n = snprintf(in, sizeof(in), "nimbus-canonical:%s", account);
     unsigned char md[32];
-    SHA256((const unsigned char *)in, (size_t)n, md);
+    nb_sha256(in, (size_t)n, md);
     nb_hex(md, 32, out);
 }
 

@@ -10,6 +10,7 @@
 #include "core/config.h"
 #include "core/hash.h"
 #include "svc/s3/access.h"
+#include "iam/creds.h"
 #include "svc/s3/handlers.h"
 #include "svc/s3/lifecycle.h"
 
@@ -17,16 +18,11 @@ nb_s3_store *nb_s3_g;
 char nb_s3_region[64] = "us-east-1";
 static char s3_domain[256] = "s3.localhost";
 
-/* The canonical user id S3 shows as Owner.ID. Until IAM stores one per account, it is derived
- * deterministically: hex SHA-256 of "nimbus-canonical:" + account id (64 hex chars, the same
- * length as AWS's canonical ids). out must hold 65 bytes. */
+/* The canonical user id S3 shows as Owner.ID: the account's, from the credential store
+ * (iam/creds.h), so S3, ACL grantees and IAM all agree. out must hold 65 bytes. */
 void nb_s3_canonical_id(const char *account, char out[65])
 {
-    unsigned char md[32];
-    char in[64];
-    int n = snprintf(in, sizeof in, "nimbus-canonical:%s", account ? account : "");
-    nb_sha256(in, (size_t)n, md);
-    nb_hex(md, 32, out);
+    nb_canonical_user_id(account ? account : "", out);
 }
 
 json_t *nb_s3_owner_json(const char *account)
