@@ -58,6 +58,10 @@ int nb_s3_cfg_get(const char *bucket, const char *name, nb_arena *a, const char 
 int nb_s3_acct_cfg_set(const char *account, const char *name, const char *value);
 int nb_s3_acct_cfg_get(const char *account, const char *name, nb_arena *a, const char **out);
 
+/* 0 when the caller may list bucket (s3:ListBucket), else -1 with the error set: a missing
+ * key is 404 NoSuchKey only for callers who may list (policy.c). */
+int nb_s3_may_list(nb_call *c, const char *bucket);
+
 /* Handler helpers: the bucket must exist (NoSuchBucket); fills b. */
 int nb_s3_cfg_bucket(nb_call *c, nb_s3_bucket *b);
 /* Store (or delete when doc NULL) a JSON configuration document; invalidates the cache. */

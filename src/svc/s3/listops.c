@@ -11,6 +11,7 @@ typedef struct lctx {
     int kind; /* 1 = v1, 2 = v2, 3 = versions */
     bool url;
     bool owner; /* include Owner in entries */
+    const char *bucket_owner; /* Owner of entries stored without one (delete markers) */
     nb_s3_lparams p;
     const char *vmarker; /* versions: version-id-marker */
     json_t *contents, *prefixes, *versions, *markers;
@@ -78,7 +79,9 @@ static int on_entry(void *ud, const char *k, size_t n, void *e)
             json_decref(ck);
         }
     }
-    if (l->owner) json_object_set_new(j, "Owner", nb_s3_owner_json(o->owner));
+    if (l->owner)
+        json_object_set_new(j, "Owner", nb_s3_owner_json(o->owner && *o->owner ? o->owner
+                                                                             : l->bucket_owner));
     if (l->kind == 3) {
         json_array_append_new(o->delete_marker ? l->markers : l->versions, j);
         l->last_version = nb_arena_strdup(l->c->arena, o->version_id);
@@ -122,6 +125,7 @@ static int setup(nb_call *c, lctx *l, int kind)
     l->bucket = nb_in_str(c, "Bucket");
     nb_s3_bucket b;
     if (nb_s3_need_bucket(c, l->bucket, &b)) return -1;
+    l->bucket_owner = nb_arena_strdup(c->arena, b.account);
     const char *enc = nb_in_str(c, "EncodingType");
     if (enc && strcmp(enc, "url") != 0)
         return nb_s3_error(c, 400, "InvalidArgument", "Invalid Encoding Method specified in Request",
@@ -162,6 +166,9 @@ static int run(nb_call *c, lctx *l)
 {
     int rc = nb_db_read(nb_s3_store_db(nb_s3_g), list_fn, l);
     if (rc != SQLITE_OK) return nb_s3_internal(c, "listing failed");
+    /* max-keys=0 asks for no entries: AWS answers IsTruncated false (and no next marker),
+     * whatever the bucket holds. */
+    if (l->p.max == 0) l->r.truncated = false;
     return 0;
 }
 

@@ -49,6 +49,17 @@ int nb_s3_ingest_prepare(nb_call *c, nb_s3_ingest *in)
     in->ck_algo = NB_CKSUM_NONE;
     in->max_size = MAX_OBJECT;
     in->inline_max = -1;
+    /* AWS needs the length up front: none (and no chunked body) is 411, and a declared length
+     * over the limit is refused before the client sends the body. */
+    const char *cl = nb_call_header(c, "Content-Length");
+    const char *dl = nb_call_header(c, "x-amz-decoded-content-length");
+    if (!cl && !nb_call_header(c, "Transfer-Encoding"))
+        return nb_s3_error(c, 411, "MissingContentLength",
+                           "You must provide the Content-Length HTTP header.", NULL);
+    if ((dl || cl) && strtoll(dl ? dl : cl, NULL, 10) > in->max_size)
+        return nb_s3_error(c, 400, "EntityTooLarge",
+                           "Your proposed upload exceeds the maximum allowed size",
+                           "ProposedSize", dl ? dl : cl, "MaxSizeAllowed", "5368709120", NULL);
     const char *md5 = nb_in_str(c, "ContentMD5");
     if (!md5) md5 = nb_call_header(c, "Content-MD5");
     if (md5) {
@@ -419,6 +430,7 @@ static int resolve(nb_call *c, const char *bucket, const char *key, size_t key_l
         /* the bucket was read: the caller must be allowed to see it before anything else */
         if (nb_s3_bucket_access(c, b)) return -1;
     }
+    if (rc == NB_S3_NO_KEY && nb_s3_may_list(c, b->name)) return -1;
     if (rc) return nb_s3_store_error(c, rc, bucket, key);
     if (o->delete_marker) {
         nb_s3_add_header(c, "x-amz-delete-marker", "true");
@@ -798,12 +810,26 @@ static int send_range(nb_call *c, const nb_s3_object *o, int64_t start, int64_t 
     return 0;
 }
 
+/* AWS honours response-* overrides only on signed requests. */
+static bool anonymous_overrides(nb_call *c)
+{
+    static const char *const names[] = {"ResponseContentType", "ResponseContentLanguage",
+                                        "ResponseContentDisposition", "ResponseContentEncoding",
+                                        "ResponseCacheControl", "ResponseExpires"};
+    for (size_t i = 0; i < NB_ARRAY_LEN(names); i++)
+        if (json_object_get(c->input, names[i])) return true;
+    return false;
+}
+
 static int get_or_head(nb_call *c, bool get)
 {
     const char *bucket = nb_in_str(c, "Bucket");
     size_t key_len = 0;
     const char *key = nb_s3_in_key(c, &key_len);
     if (!key) return nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
+    if (c->who.type == NB_PRINCIPAL_ANONYMOUS && anonymous_overrides(c))
+        return nb_s3_error(c, 400, "InvalidRequest", "Request specific response headers cannot"
+                           " be used for anonymous GET requests.", NULL);
     nb_s3_sse ckey;
     if (nb_s3_sse_customer(c, false, &ckey)) return -1;
     nb_s3_object o;

@@ -501,6 +501,13 @@ const char *nb_s3_resource_policy(nb_call *c, const char **owner)
         return NULL;
     }
     *owner = nb_arena_strdup(c->arena, cfg->owner);
+    /* x-amz-expected-bucket-owner: a bucket of another account is refused (403, as AWS). */
+    const char *expected = nb_in_str(c, "ExpectedBucketOwner");
+    if (expected && strcmp(expected, cfg->owner) != 0) {
+        nb_s3_error(c, 403, "AccessDenied", "Access Denied", NULL);
+        nb_s3_bcfg_put(cfg);
+        return NULL;
+    }
     if (nb_call_header(c, "Origin")) nb_s3_cors_actual(c, cfg);
     if (acl_write_op(c) && nb_s3_acl_precheck(c, cfg) < 0) {
         nb_s3_bcfg_put(cfg);
@@ -656,4 +663,27 @@ int nb_s3_authorize_source(nb_call *c, const char *bucket)
     int rc = a.resource ? nb_authz_check(c, &a) : nb_s3_nomem(c);
     nb_s3_bcfg_put(cfg);
     return rc;
+}
+
+/* AWS answers a missing key with 404 only to callers allowed s3:ListBucket on its bucket;
+ * others get 403 AccessDenied, so that reads do not reveal which keys exist. 0 = may list,
+ * -1 with the error set. */
+int nb_s3_may_list(nb_call *c, const char *bucket)
+{
+    const nb_s3_bcfg *cfg = nb_s3_bcfg_get(bucket);
+    if (!cfg) return 0; /* deleted meanwhile: the caller reports what it found */
+    bool same = !strcmp(c->who.account, cfg->owner);
+    int rc = 0;
+    if (!same || c->who.type != NB_PRINCIPAL_ROOT) {
+        nb_authz_check_args a = {
+            .action = "s3:ListBucket",
+            .resource = nb_arena_printf(c->arena, "arn:aws:s3:::%s", bucket),
+            .resource_policy = same ? cfg->merged : cfg->merged_restricted,
+            .resource_account = cfg->owner,
+            .skip_service_context = true,
+        };
+        rc = a.resource ? nb_authz_check(c, &a) : nb_s3_nomem(c);
+    }
+    nb_s3_bcfg_put(cfg);
+    return rc ? -1 : 0;
 }

@@ -465,6 +465,24 @@ static const nb_op_def s3_ops[] = {
     {"GetBucketEncryption", nb_s3_op_get_bucket_encryption, 0, "s3:GetEncryptionConfiguration", B},
     {"DeleteBucketEncryption", nb_s3_op_delete_bucket_encryption, 0,
      "s3:PutEncryptionConfiguration", B},
+    /* extras.c */
+    {"GetBucketRequestPayment", nb_s3_op_get_bucket_request_payment, 0,
+     "s3:GetBucketRequestPayment", B},
+    {"PutBucketRequestPayment", nb_s3_op_put_bucket_request_payment, 0,
+     "s3:PutBucketRequestPayment", B},
+    {"GetBucketAccelerateConfiguration", nb_s3_op_get_bucket_accelerate, 0,
+     "s3:GetAccelerateConfiguration", B},
+    {"PutBucketAccelerateConfiguration", nb_s3_op_put_bucket_accelerate, 0,
+     "s3:PutAccelerateConfiguration", B},
+    {"GetBucketLogging", nb_s3_op_get_bucket_logging, 0, "s3:GetBucketLogging", B},
+    {"PutBucketLogging", nb_s3_op_put_bucket_logging, 0, "s3:PutBucketLogging", B},
+    {"GetBucketReplication", nb_s3_op_get_bucket_replication, 0, "s3:GetReplicationConfiguration",
+     B},
+    {"DeleteBucketReplication", nb_s3_op_delete_bucket_replication, 0,
+     "s3:PutReplicationConfiguration", B},
+    {"GetObjectLockConfiguration", nb_s3_op_get_object_lock_configuration, 0,
+     "s3:GetBucketObjectLockConfiguration", B},
+    {"GetObjectAttributes", nb_s3_op_get_object_attributes, 0, "s3:GetObjectAttributes", O},
 };
 
 const nb_service nb_svc_s3 = {

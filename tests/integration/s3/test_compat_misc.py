@@ -1,0 +1,166 @@
+"""AWS compatibility as client suites (Ceph s3-tests, moto, botocore) check it: listing edge
+cases, subresources AWS answers for every bucket, GetObjectAttributes, anonymous overrides."""
+import hashlib
+import uuid
+
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+from s3util import bucket, err, s3  # noqa: F401 (fixtures)
+
+
+@pytest.fixture
+def filled(s3, bucket):
+    for k in ["foo/bar", "foo/baz", "quux", "a b", "a+b"]:
+        s3.put_object(Bucket=bucket, Key=k, Body=b"x")
+    return bucket
+
+
+def test_max_keys_zero_is_not_truncated(s3, filled):
+    # s3-tests test_bucket_list_maxkeys_zero / test_bucket_listv2_maxkeys_zero
+    r = s3.list_objects(Bucket=filled, MaxKeys=0)
+    assert r["IsTruncated"] is False and "Contents" not in r and "NextMarker" not in r
+    r = s3.list_objects(Bucket=filled, MaxKeys=0, Delimiter="/")
+    assert r["IsTruncated"] is False and "CommonPrefixes" not in r
+    r = s3.list_objects_v2(Bucket=filled, MaxKeys=0)
+    assert r["IsTruncated"] is False and r["KeyCount"] == 0
+    assert "NextContinuationToken" not in r
+
+
+def test_v1_next_marker_only_with_delimiter(s3, filled):
+    r = s3.list_objects(Bucket=filled, MaxKeys=2)
+    assert r["IsTruncated"] and "NextMarker" not in r
+    r = s3.list_objects(Bucket=filled, MaxKeys=2, Delimiter="/")
+    assert r["IsTruncated"] and r["NextMarker"] == "a+b"
+
+
+def test_url_encoding_of_plus_and_space(s3, filled):
+    # botocore asks for encoding-type=url itself and decodes: the keys come back intact
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=filled, Prefix="a")["Contents"]]
+    assert keys == ["a b", "a+b"]
+    keys = [o["Key"] for o in s3.list_objects(Bucket=filled, Prefix="a")["Contents"]]
+    assert keys == ["a b", "a+b"]
+
+
+def test_delete_marker_owner_is_the_bucket_owner(s3, bucket):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket=bucket, Key="k", Body=b"1")
+    s3.delete_object(Bucket=bucket, Key="k")
+    r = s3.list_object_versions(Bucket=bucket)
+    owner = s3.list_buckets()["Owner"]
+    assert r["DeleteMarkers"][0]["Owner"] == owner
+    assert r["Versions"][0]["Owner"] == owner
+
+
+def test_bucket_subresources_of_a_plain_bucket(s3, bucket):
+    assert s3.get_bucket_request_payment(Bucket=bucket)["Payer"] == "BucketOwner"
+    s3.put_bucket_request_payment(Bucket=bucket,
+                                  RequestPaymentConfiguration={"Payer": "BucketOwner"})
+    r = s3.get_bucket_accelerate_configuration(Bucket=bucket)
+    assert "Status" not in r
+    s3.put_bucket_accelerate_configuration(Bucket=bucket,
+                                           AccelerateConfiguration={"Status": "Suspended"})
+    assert s3.get_bucket_accelerate_configuration(Bucket=bucket)["Status"] == "Suspended"
+    assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=bucket)
+    s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={})
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_replication(Bucket=bucket)
+    assert err(e) == (404, "ReplicationConfigurationNotFoundError")
+    s3.delete_bucket_replication(Bucket=bucket)
+    with pytest.raises(ClientError) as e:
+        s3.get_object_lock_configuration(Bucket=bucket)
+    assert err(e) == (404, "ObjectLockConfigurationNotFoundError")
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_logging(Bucket="no-such-bucket-" + uuid.uuid4().hex[:8])
+    assert err(e) == (404, "NoSuchBucket")
+
+
+def test_features_without_backing_are_not_implemented(s3, bucket):
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_request_payment(Bucket=bucket,
+                                      RequestPaymentConfiguration={"Payer": "Requester"})
+    assert err(e) == (501, "NotImplemented")
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={"LoggingEnabled": {
+            "TargetBucket": bucket, "TargetPrefix": "log/"}})
+    assert err(e) == (501, "NotImplemented")
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_accelerate_configuration(Bucket=bucket,
+                                               AccelerateConfiguration={"Status": "Enabled"})
+    assert err(e) == (501, "NotImplemented")
+
+
+def test_object_lock_configuration_of_a_lock_bucket(s3):
+    name = "lk-" + uuid.uuid4().hex[:10]
+    s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    r = s3.get_object_lock_configuration(Bucket=name)
+    assert r["ObjectLockConfiguration"]["ObjectLockEnabled"] == "Enabled"
+
+
+def test_get_object_attributes(s3, bucket):
+    body = b"0123456789"
+    s3.put_object(Bucket=bucket, Key="k", Body=body, ChecksumAlgorithm="SHA256")
+    r = s3.get_object_attributes(Bucket=bucket, Key="k",
+                                 ObjectAttributes=["ETag", "ObjectSize", "StorageClass",
+                                                   "Checksum"])
+    assert r["ETag"] == hashlib.md5(body).hexdigest()  # no quotes, unlike GET/HEAD
+    assert r["ObjectSize"] == 10 and r["StorageClass"] == "STANDARD"
+    assert r["Checksum"]["ChecksumSHA256"] == s3.head_object(
+        Bucket=bucket, Key="k", ChecksumMode="ENABLED")["ChecksumSHA256"]
+    assert "LastModified" in r and "ObjectParts" not in r
+    r = s3.get_object_attributes(Bucket=bucket, Key="k", ObjectAttributes=["ObjectSize"])
+    assert r["ObjectSize"] == 10 and "ETag" not in r
+    with pytest.raises(ClientError) as e:
+        s3.get_object_attributes(Bucket=bucket, Key="nope", ObjectAttributes=["ETag"])
+    assert err(e) == (404, "NoSuchKey")
+    with pytest.raises(ClientError) as e:
+        s3.get_object_attributes(Bucket=bucket, Key="k", ObjectAttributes=["Bogus"])
+    assert err(e) == (400, "InvalidArgument")
+
+
+def test_get_object_attributes_multipart(s3, bucket):
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
+    parts = []
+    for n, size in ((1, 5 * 1024 * 1024), (2, 100), ):
+        r = s3.upload_part(Bucket=bucket, Key="mp", UploadId=up, PartNumber=n, Body=b"x" * size)
+        parts.append({"PartNumber": n, "ETag": r["ETag"]})
+    s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=up,
+                                 MultipartUpload={"Parts": parts})
+    r = s3.get_object_attributes(Bucket=bucket, Key="mp", ObjectAttributes=["ObjectParts", "ETag"],
+                                 MaxParts=1)
+    assert r["ETag"].endswith("-2")
+    op = r["ObjectParts"]
+    assert op["TotalPartsCount"] == 2 and op["IsTruncated"] is True
+    assert op["Parts"] == [{"PartNumber": 1, "Size": 5 * 1024 * 1024}]
+    r = s3.get_object_attributes(Bucket=bucket, Key="mp", ObjectAttributes=["ObjectParts"],
+                                 PartNumberMarker=1)
+    assert r["ObjectParts"]["Parts"] == [{"PartNumber": 2, "Size": 100}]
+    assert r["ObjectParts"]["IsTruncated"] is False
+
+
+def test_get_object_attributes_versions(s3, bucket):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3.put_object(Bucket=bucket, Key="k", Body=b"1")["VersionId"]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"22")
+    r = s3.get_object_attributes(Bucket=bucket, Key="k", VersionId=v1,
+                                 ObjectAttributes=["ObjectSize"])
+    assert r["ObjectSize"] == 1 and r["VersionId"] == v1
+    s3.delete_object(Bucket=bucket, Key="k")
+    with pytest.raises(ClientError) as e:
+        s3.get_object_attributes(Bucket=bucket, Key="k", ObjectAttributes=["ObjectSize"])
+    assert err(e) == (404, "NoSuchKey")
+    assert e.value.response["ResponseMetadata"]["HTTPHeaders"]["x-amz-delete-marker"] == "true"
+
+
+def test_anonymous_response_overrides_are_refused(s3, bucket, nimbus):
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={
+        "Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]})
+    s3.delete_public_access_block(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="o", Body=b"x", ACL="public-read")
+    url = "%s/%s/o" % (nimbus.endpoint, bucket)
+    assert requests.get(url).content == b"x"
+    r = requests.get(url + "?response-content-type=a/b")
+    assert r.status_code == 400 and "<Code>InvalidRequest</Code>" in r.text
+    # signed requests may override
+    assert s3.get_object(Bucket=bucket, Key="o", ResponseContentType="a/b")["ContentType"] == "a/b"
