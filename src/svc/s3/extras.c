@@ -285,7 +285,8 @@ int nb_s3_op_get_object_attributes(nb_call *c)
                 truncated = true;
                 break;
             }
-            json_t *pj = json_pack("{s:i,s:I}", "PartNumber", p->number, "Size", (json_int_t)p->size);
+            json_t *pj = json_pack("{s:i,s:I}", "PartNumber", p->number, "Size",
+                                   (json_int_t)p->size);
             if (member && p->checksum) json_object_set_new(pj, member, json_string(p->checksum));
             json_array_append_new(parts, pj);
             last = p->number;
@@ -303,4 +304,54 @@ int nb_s3_op_get_object_attributes(nb_call *c)
     }
     c->output = out;
     return 0;
+}
+
+/* ---------------------------------------------------------------- analytics, inventory,
+ * metrics, intelligent tiering: no configuration can be stored (Put is NotImplemented), so
+ * every bucket has none. */
+
+int nb_s3_op_list_bucket_configs(nb_call *c)
+{
+    nb_s3_bucket b;
+    if (nb_s3_cfg_bucket(c, &b)) return -1;
+    c->output = json_pack("{s:b}", "IsTruncated", 0);
+    return 0;
+}
+
+int nb_s3_op_no_bucket_config(nb_call *c)
+{
+    nb_s3_bucket b;
+    if (nb_s3_cfg_bucket(c, &b)) return -1;
+    return nb_s3_error(c, 404, "NoSuchConfiguration", "The specified configuration does not exist.",
+                       NULL);
+}
+
+/* ---------------------------------------------------------------- retention, legal hold */
+
+/* Objects can get neither here (PutObjectRetention / PutObjectLegalHold are NotImplemented):
+ * AWS's answers for a bucket without object lock, or an object without the setting. */
+int nb_s3_op_get_object_lock_setting(nb_call *c)
+{
+    const char *bucket = nb_in_str(c, "Bucket");
+    size_t key_len = 0;
+    const char *key = nb_s3_in_key(c, &key_len);
+    if (!key) return nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
+    const char *version;
+    if (nb_s3_in_version(c, &version)) return -1;
+    nb_s3_bucket b;
+    nb_s3_object o;
+    int rc = nb_s3_object_read(nb_s3_g, bucket ? bucket : "", key, key_len, version, 0, c->arena,
+                               &b, &o);
+    if (rc == NB_S3_NO_BUCKET) return nb_s3_store_error(c, rc, bucket, key);
+    if (!b.object_lock)
+        return nb_s3_error(c, 400, "InvalidRequest", "Bucket is missing Object Lock Configuration",
+                           NULL);
+    if (rc == NB_S3_NO_KEY && nb_s3_may_list(c, b.name)) return -1;
+    if (rc) return nb_s3_store_error(c, rc, bucket, key);
+    if (o.delete_marker)
+        return nb_s3_error(c, 405, "MethodNotAllowed",
+                           "The specified method is not allowed against this resource.",
+                           "ResourceType", "DeleteMarker", NULL);
+    return nb_s3_error(c, 404, "NoSuchObjectLockConfiguration",
+                       "The specified object does not have a ObjectLock configuration", NULL);
 }

@@ -161,5 +161,8 @@ int nb_s3_op_get_bucket_replication(nb_call *c);
 int nb_s3_op_delete_bucket_replication(nb_call *c);
 int nb_s3_op_get_object_lock_configuration(nb_call *c);
 int nb_s3_op_get_object_attributes(nb_call *c);
+int nb_s3_op_list_bucket_configs(nb_call *c);
+int nb_s3_op_no_bucket_config(nb_call *c);
+int nb_s3_op_get_object_lock_setting(nb_call *c);
 
 #endif

@@ -1,6 +1,7 @@
 /* multipart.c: multipart uploads: create, upload part (streamed), upload part copy (ranges),
  * complete (validated, then a manifest of the part files: nothing is copied), abort, and the
  * part and upload listings. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -349,6 +350,36 @@ int nb_s3_op_complete_multipart_upload(nb_call *c)
                              "UploadId", u.upload_id, "PartNumber", pn_s, "ETag", et, NULL);
             goto fail;
         }
+        /* An upload created with a checksum algorithm needs each part's checksum back, and
+         * it must be the one the part was stored with (AWS). */
+        const char *ckm = ca != NB_CKSUM_NONE ? nb_s3_ck_member(ca) : NULL;
+        if (ckm && found->checksum) {
+            const char *given = json_string_value(json_object_get(pj, ckm));
+            if (!given) {
+                char alg[16];
+                size_t an = 0;
+                for (const char *q = u.checksum_algo; *q && an + 1 < sizeof alg; q++)
+                    alg[an++] = (char)tolower((unsigned char)*q);
+                alg[an] = 0;
+                rc = nb_s3_error(c, 400, "InvalidRequest",
+                                 nb_arena_printf(c->arena,
+                                                 "The upload was created using a %s checksum. The"
+                                                 " complete request must include the checksum for"
+                                                 " each part. It was missing for part %d in the"
+                                                 " request.",
+                                                 alg, pn),
+                                 NULL);
+                goto fail;
+            }
+            if (strcmp(given, found->checksum) != 0) {
+                rc = nb_s3_error(c, 400, "InvalidPart",
+                                 "One or more of the specified parts could not be found.  The part"
+                                 " may not have been uploaded, or the specified entity tag may not"
+                                 " match the part's entity tag.",
+                                 "UploadId", u.upload_id, "PartNumber", pn_s, "ETag", et, NULL);
+                goto fail;
+            }
+        }
         chosen[i] = *found;
         total += found->size;
         unsigned char raw[16];
@@ -574,7 +605,8 @@ int nb_s3_op_list_multipart_uploads(nb_call *c)
         cur_kml = list[n - 1].key_len;
         cur_um = nb_arena_strdup(c->arena, list[n - 1].upload_id);
     }
-done:;
+done:
+    if (max == 0) truncated = false; /* as ListObjects: asking for none is not a truncation */
     json_t *out = json_pack("{s:s,s:s%,s:s,s:I,s:b}", "Bucket", bucket, "KeyMarker", km ? km : "",
                             kml, "UploadIdMarker", um ? um : "", "MaxUploads", max, "IsTruncated",
                             truncated);

@@ -892,6 +892,11 @@ static int get_or_head(nb_call *c, bool get)
     int crc = nb_s3_classes_read(c, &b, &o, get);
     if (crc) return crc;
     json_t *out = object_doc(c, &o, &b);
+    /* AWS sends x-amz-tagging-count on HEAD too, though HeadObject's model has no member */
+    json_t *tc = get ? NULL : json_object_get(out, "TagCount");
+    if (tc)
+        nb_s3_add_header(c, "x-amz-tagging-count",
+                         nb_arena_printf(c->arena, "%lld", (long long)json_integer_value(tc)));
     if (pn && o.nparts) json_object_set_new(out, "PartsCount", json_integer(o.nparts));
     json_object_set_new(out, "ContentLength", json_integer(len));
     if (partial) {

@@ -157,21 +157,27 @@ int nb_s3_bucket_access(nb_call *c, const nb_s3_bucket *b)
 
 bool nb_s3_bucket_name_valid(const char *n)
 {
-    /* AWS: 3-63 chars of [a-z0-9.-], starting and ending with a letter or digit, no "..",
-     * not an IP address, not starting with "xn--" or "sthree-", not ending in "-s3alias" or
-     * "--ol-s3". */
+    /* AWS: 3-63 chars of [a-z0-9.-], labels starting and ending with a letter or digit, not
+     * an IP address, none of the prefixes and suffixes AWS reserves. */
     size_t len = strlen(n);
     if (len < 3 || len > 63) return false;
     for (size_t i = 0; i < len; i++) {
         char ch = n[i];
         if (!(islower((unsigned char)ch) || isdigit((unsigned char)ch) || ch == '.' || ch == '-'))
             return false;
-        if (ch == '.' && i + 1 < len && n[i + 1] == '.') return false;
+        /* each dot-separated label starts and ends with a letter or digit */
+        if (ch == '.' && i + 1 < len && (n[i + 1] == '.' || n[i + 1] == '-')) return false;
+        if (ch == '-' && i + 1 < len && n[i + 1] == '.') return false;
     }
     if (!isalnum((unsigned char)n[0]) || !isalnum((unsigned char)n[len - 1])) return false;
-    if (strncmp(n, "xn--", 4) == 0 || strncmp(n, "sthree-", 7) == 0) return false;
-    if (len > 8 && strcmp(n + len - 8, "-s3alias") == 0) return false;
-    if (len > 7 && strcmp(n + len - 7, "--ol-s3") == 0) return false;
+    static const char *const prefixes[] = {"xn--", "sthree-", "amzn-s3-demo-"};
+    static const char *const suffixes[] = {"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"};
+    for (size_t i = 0; i < NB_ARRAY_LEN(prefixes); i++)
+        if (strncmp(n, prefixes[i], strlen(prefixes[i])) == 0) return false;
+    for (size_t i = 0; i < NB_ARRAY_LEN(suffixes); i++) {
+        size_t sl = strlen(suffixes[i]);
+        if (len > sl && strcmp(n + len - sl, suffixes[i]) == 0) return false;
+    }
     int dots = 0, digits_only = 1;
     for (size_t i = 0; i < len; i++) {
         if (n[i] == '.')
@@ -483,6 +489,32 @@ static const nb_op_def s3_ops[] = {
     {"GetObjectLockConfiguration", nb_s3_op_get_object_lock_configuration, 0,
      "s3:GetBucketObjectLockConfiguration", B},
     {"GetObjectAttributes", nb_s3_op_get_object_attributes, 0, "s3:GetObjectAttributes", O},
+    {"ListBucketAnalyticsConfigurations", nb_s3_op_list_bucket_configs, 0,
+     "s3:GetAnalyticsConfiguration", B},
+    {"GetBucketAnalyticsConfiguration", nb_s3_op_no_bucket_config, 0,
+     "s3:GetAnalyticsConfiguration", B},
+    {"DeleteBucketAnalyticsConfiguration", nb_s3_op_no_bucket_config, 0,
+     "s3:PutAnalyticsConfiguration", B},
+    {"ListBucketInventoryConfigurations", nb_s3_op_list_bucket_configs, 0,
+     "s3:GetInventoryConfiguration", B},
+    {"GetBucketInventoryConfiguration", nb_s3_op_no_bucket_config, 0,
+     "s3:GetInventoryConfiguration", B},
+    {"DeleteBucketInventoryConfiguration", nb_s3_op_no_bucket_config, 0,
+     "s3:PutInventoryConfiguration", B},
+    {"ListBucketMetricsConfigurations", nb_s3_op_list_bucket_configs, 0,
+     "s3:GetMetricsConfiguration", B},
+    {"GetBucketMetricsConfiguration", nb_s3_op_no_bucket_config, 0,
+     "s3:GetMetricsConfiguration", B},
+    {"DeleteBucketMetricsConfiguration", nb_s3_op_no_bucket_config, 0,
+     "s3:PutMetricsConfiguration", B},
+    {"ListBucketIntelligentTieringConfigurations", nb_s3_op_list_bucket_configs, 0,
+     "s3:GetIntelligentTieringConfiguration", B},
+    {"GetBucketIntelligentTieringConfiguration", nb_s3_op_no_bucket_config, 0,
+     "s3:GetIntelligentTieringConfiguration", B},
+    {"DeleteBucketIntelligentTieringConfiguration", nb_s3_op_no_bucket_config, 0,
+     "s3:PutIntelligentTieringConfiguration", B},
+    {"GetObjectRetention", nb_s3_op_get_object_lock_setting, 0, "s3:GetObjectRetention", O},
+    {"GetObjectLegalHold", nb_s3_op_get_object_lock_setting, 0, "s3:GetObjectLegalHold", O},
 };
 
 const nb_service nb_svc_s3 = {

@@ -164,3 +164,79 @@ def test_anonymous_response_overrides_are_refused(s3, bucket, nimbus):
     assert r.status_code == 400 and "<Code>InvalidRequest</Code>" in r.text
     # signed requests may override
     assert s3.get_object(Bucket=bucket, Key="o", ResponseContentType="a/b")["ContentType"] == "a/b"
+
+
+def test_head_reports_tagging_count(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", Tagging="a=1&b=2")
+    r = s3.head_object(Bucket=bucket, Key="k")
+    assert r["ResponseMetadata"]["HTTPHeaders"]["x-amz-tagging-count"] == "2"
+    assert s3.get_object(Bucket=bucket, Key="k")["TagCount"] == 2
+    s3.put_object(Bucket=bucket, Key="plain", Body=b"x")
+    r = s3.head_object(Bucket=bucket, Key="plain")
+    assert "x-amz-tagging-count" not in r["ResponseMetadata"]["HTTPHeaders"]
+
+
+@pytest.mark.parametrize("name", ["foo.-bar", "foo-.bar", "amzn-s3-demo-bucket", "abc--x-s3",
+                                  "abc.mrap", "abc--table-s3", "abc-s3alias", "xn--abc"])
+def test_reserved_and_malformed_bucket_names(s3, name):
+    with pytest.raises(ClientError) as e:
+        s3.create_bucket(Bucket=name)
+    assert err(e) == (400, "InvalidBucketName")
+
+
+def test_complete_needs_part_checksums_of_a_checksum_upload(s3, bucket):
+    up = s3.create_multipart_upload(Bucket=bucket, Key="k", ChecksumAlgorithm="SHA256")["UploadId"]
+    r = s3.upload_part(Bucket=bucket, Key="k", UploadId=up, PartNumber=1, Body=b"x" * 10,
+                       ChecksumAlgorithm="SHA256")
+    with pytest.raises(ClientError) as e:
+        s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=up, MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": r["ETag"]}]})
+    assert err(e) == (400, "InvalidRequest")
+    assert "missing for part 1" in e.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as e:
+        s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=up, MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": r["ETag"],
+                       "ChecksumSHA256": "A" * 43 + "="}]})
+    assert err(e) == (400, "InvalidPart")
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": r["ETag"], "ChecksumSHA256": r["ChecksumSHA256"]}]})
+    assert done["ChecksumSHA256"].endswith("-1")
+
+
+def test_bucket_configurations_nimbus_cannot_store(s3, bucket):
+    assert s3.list_bucket_analytics_configurations(Bucket=bucket)["IsTruncated"] is False
+    assert "InventoryConfigurationList" not in s3.list_bucket_inventory_configurations(
+        Bucket=bucket)
+    assert s3.list_bucket_metrics_configurations(Bucket=bucket)["IsTruncated"] is False
+    assert s3.list_bucket_intelligent_tiering_configurations(Bucket=bucket)["IsTruncated"] is False
+    for call in (s3.get_bucket_analytics_configuration, s3.get_bucket_inventory_configuration,
+                 s3.get_bucket_metrics_configuration,
+                 s3.get_bucket_intelligent_tiering_configuration,
+                 s3.delete_bucket_metrics_configuration):
+        with pytest.raises(ClientError) as e:
+            call(Bucket=bucket, Id="x")
+        assert err(e) == (404, "NoSuchConfiguration")
+
+
+def test_retention_and_legal_hold_reads(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    for call in (s3.get_object_retention, s3.get_object_legal_hold):
+        with pytest.raises(ClientError) as e:
+            call(Bucket=bucket, Key="k")
+        assert err(e) == (400, "InvalidRequest")
+    name = "lk-" + uuid.uuid4().hex[:10]
+    s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    s3.put_object(Bucket=name, Key="k", Body=b"x")
+    for call in (s3.get_object_retention, s3.get_object_legal_hold):
+        with pytest.raises(ClientError) as e:
+            call(Bucket=name, Key="k")
+        assert err(e) == (404, "NoSuchObjectLockConfiguration")
+        with pytest.raises(ClientError) as e:
+            call(Bucket=name, Key="missing")
+        assert err(e) == (404, "NoSuchKey")
+
+
+def test_list_multipart_uploads_max_zero(s3, bucket):
+    s3.create_multipart_upload(Bucket=bucket, Key="a")
+    r = s3.list_multipart_uploads(Bucket=bucket, MaxUploads=0)
+    assert r["IsTruncated"] is False and "Uploads" not in r
