@@ -655,6 +655,29 @@ int nb_s3_op_put_ownership(nb_call *c)
     const char *v = json_string_value(json_object_get(json_array_get(rules, 0), "ObjectOwnership"));
     if (!v || (strcmp(v, "BucketOwnerEnforced") && strcmp(v, "BucketOwnerPreferred") && strcmp(v, "ObjectWriter")))
         return nb_s3_malformed_xml(c);
+    /* AWS refuses to disable ACLs while the bucket ACL grants anyone but the owner: the
+     * grants would silently stop applying. */
+    if (!strcmp(v, "BucketOwnerEnforced")) {
+        json_t *d = NULL;
+        if (nb_s3_cfg_load(c, b.name, "acl", &d)) return -1;
+        char owner_id[65];
+        nb_s3_canonical_id(b.account, owner_id);
+        size_t i;
+        json_t *g;
+        bool other = false;
+        json_array_foreach(json_object_get(d, "Grants"), i, g)
+        {
+            const char *id = json_string_value(json_object_get(json_object_get(g, "Grantee"), "ID"));
+            const char *perm = json_string_value(json_object_get(g, "Permission"));
+            if (!id || strcmp(id, owner_id) || !perm || strcmp(perm, "FULL_CONTROL")) other = true;
+        }
+        json_decref(d);
+        if (other)
+            return nb_s3_error(c, 400, "InvalidBucketAclWithObjectOwnership",
+                               "Bucket cannot have ACLs set with ObjectOwnership's"
+                               " BucketOwnerEnforced setting",
+                               NULL);
+    }
     int rc = nb_s3_cfg_set(b.name, "ownership", v);
     return rc ? nb_s3_store_error(c, rc, b.name, NULL) : 0;
 }
