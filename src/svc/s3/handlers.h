@@ -39,6 +39,8 @@ int nb_s3_tags_from_input(nb_call *c, json_t *tagset, bool object, const char **
 int nb_s3_tags_from_header(nb_call *c, const char *hdr, const char **out);
 /* Version id from input: NULL when absent; refuses malformed ones (InvalidArgument). */
 int nb_s3_in_version(nb_call *c, const char **out);
+/* "null" or a version id of ours (32 characters of [A-Za-z0-9._]). */
+bool nb_s3_version_id_valid(const char *v);
 /* Quote an etag for output: "\"<etag>\"" in the arena. */
 const char *nb_s3_quote(nb_call *c, const char *etag);
 /* Append an extra raw response header (name/value copied into the arena). */

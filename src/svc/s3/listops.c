@@ -1,6 +1,5 @@
 /* listops.c: ListObjects (v1), ListObjectsV2 and ListObjectVersions: request parameters and
  * response documents around the listing engine (listing.c), in one read transaction. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -278,20 +277,10 @@ int nb_s3_op_list_object_versions(nb_call *c)
         l.p.marker_len = json_string_length(km);
     }
     l.vmarker = nb_in_str(c, "VersionIdMarker");
-    if (l.vmarker && *l.vmarker && strcmp(l.vmarker, "null") != 0) {
-        /* a version id of ours: 32 characters of [A-Za-z0-9._] */
-        size_t vn = strlen(l.vmarker);
-        bool ok = vn == 32;
-        for (size_t i = 0; ok && i < vn; i++) {
-            char ch = l.vmarker[i];
-            ok = isalnum((unsigned char)ch) || ch == '.' || ch == '_';
-        }
-        if (!ok) {
-            free_ctx(&l);
-            return nb_s3_error(c, 400, "InvalidArgument", "Invalid version id specified",
-                               "ArgumentName", "version-id-marker", "ArgumentValue", l.vmarker,
-                               NULL);
-        }
+    if (l.vmarker && *l.vmarker && !nb_s3_version_id_valid(l.vmarker)) {
+        free_ctx(&l);
+        return nb_s3_error(c, 400, "InvalidArgument", "Invalid version id specified",
+                           "ArgumentName", "version-id-marker", "ArgumentValue", l.vmarker, NULL);
     }
     if (l.vmarker && *l.vmarker && !l.p.marker) {
         free_ctx(&l);

@@ -1035,6 +1035,13 @@ int nb_s3_op_delete_objects(nb_call *c)
                                                     "Your key is too long"));
             continue;
         }
+        if (ver && !nb_s3_version_id_valid(ver)) {
+            /* no version can have this id: AWS reports it per key, not for the request */
+            json_array_append_new(errors, json_pack("{s:s,s:s,s:s,s:s}", "Key", key, "VersionId",
+                                                    ver, "Code", "NoSuchVersion", "Message",
+                                                    "The specified version does not exist."));
+            continue;
+        }
         nb_s3_del d = {.bucket = bucket, .key = key, .key_len = kn, .version_id = ver};
         int rc = nb_s3_object_delete(nb_s3_g, &d);
         if (rc) {

@@ -189,18 +189,23 @@ bool nb_s3_bucket_name_valid(const char *n)
     return true;
 }
 
+bool nb_s3_version_id_valid(const char *v)
+{
+    if (strcmp(v, "null") == 0) return true;
+    size_t n = strlen(v);
+    bool ok = n == 32;
+    for (size_t i = 0; ok && i < n; i++) {
+        char ch = v[i];
+        ok = isalnum((unsigned char)ch) || ch == '.' || ch == '_';
+    }
+    return ok;
+}
+
 int nb_s3_in_version(nb_call *c, const char **out)
 {
     *out = nb_in_str(c, "VersionId");
     if (!*out) return 0;
-    if (strcmp(*out, "null") == 0) return 0;
-    size_t n = strlen(*out);
-    bool ok = n == 32;
-    for (size_t i = 0; ok && i < n; i++) {
-        char ch = (*out)[i];
-        ok = isalnum((unsigned char)ch) || ch == '.' || ch == '_';
-    }
-    if (!ok)
+    if (!nb_s3_version_id_valid(*out))
         return nb_s3_error(c, 400, "InvalidArgument", "Invalid version id specified",
                            "ArgumentName", "versionId", "ArgumentValue", *out, NULL);
     return 0;

@@ -274,3 +274,16 @@ def test_version_id_marker_must_be_a_version_id(s3, bucket):
     assert err(e) == (400, "InvalidArgument")
     assert s3.list_object_versions(Bucket=bucket, KeyMarker="k", VersionIdMarker="null")[
         "IsTruncated"] is False
+
+
+def test_delete_objects_with_a_malformed_version_id(s3, bucket):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    v = s3.put_object(Bucket=bucket, Key="k", Body=b"1")["VersionId"]
+    r = s3.delete_objects(Bucket=bucket, Delete={"Objects": [
+        {"Key": "k", "VersionId": "bogus"}, {"Key": "k", "VersionId": v}]})
+    assert r["Errors"] == [{"Key": "k", "VersionId": "bogus", "Code": "NoSuchVersion",
+                            "Message": "The specified version does not exist."}]
+    assert r["Deleted"] == [{"Key": "k", "VersionId": v}]
+    with pytest.raises(ClientError) as e:
+        s3.delete_object(Bucket=bucket, Key="k", VersionId="bogus")
+    assert err(e) == (400, "InvalidArgument")
