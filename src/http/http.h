@@ -84,6 +84,10 @@ void nb_req_offload(nb_req *r, nb_req_fn fn);
  * out, or the chunked framing was bad. */
 ssize_t nb_req_read(nb_req *r, void *buf, size_t n);
 
+/* After a failed body read: true if the client stopped sending for the body timeout (AWS's
+ * RequestTimeout), false if it went away or broke the framing (IncompleteBody). */
+bool nb_req_body_timed_out(nb_req *r);
+
 /* ---- responses (callable on the loop thread, or on the worker after nb_req_offload) ---- */
 
 /* Start the response. content_length < 0 means chunked transfer encoding (HTTP/1.1) or

@@ -130,6 +130,7 @@ typedef struct nb_reqi {
     char *bq;
     size_t boff, blen, bcap;
     int body_state;
+    bool body_timed_out; /* body_state went to NB_BODY_ERR by the body timeout */
     bool body_wanted;
     bool sent_100;
     bool read_all;

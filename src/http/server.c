@@ -402,6 +402,7 @@ static void conn_timer(void *arg)
         dl = c->last_rx + nb_http_lim.body_timeout_ms;
         if (now >= dl) {
             nb_debug("http: %s:%d body timeout", c->peer_ip, c->peer_port);
+            ri->body_timed_out = true;
             body_fail(c);
             return;
         }
@@ -1045,6 +1046,13 @@ static int on_headers_complete(http_parser *p)
     r->keep_alive = http_should_keep_alive(p) != 0;
     ri->headers_done = true;
     c->ev_headers = true;
+    /* The body timeout counts from the end of the headers: the header deadline armed at the
+     * start of the request must not stand in for it (the connection may never stop wanting
+     * input in between, so conn_process sees no change to re-arm on). */
+    if (!ri->body_known_empty && c->loop) {
+        c->last_rx = c->loop->now;
+        arm_at_most(c, c->loop->now + nb_http_lim.body_timeout_ms);
+    }
     /* Stop here: the request is dispatched after http_parser_execute returns, and its body
      * is parsed only when the handler asks for it. */
     http_parser_pause(p, 1);
@@ -1189,6 +1197,15 @@ void nb_req_offload(nb_req *r, nb_req_fn fn)
         UNLOCK(c);
     }
     nb_worker_submit(ri);
+}
+
+bool nb_req_body_timed_out(nb_req *r)
+{
+    nb_reqi *ri = RI(r);
+    LOCK(ri->c);
+    bool t = ri->body_timed_out;
+    UNLOCK(ri->c);
+    return t;
 }
 
 ssize_t nb_req_read(nb_req *r, void *buf, size_t n)

@@ -29,6 +29,9 @@
 #define BODY_LIMIT_DEFAULT (16u << 20) /* query/json bodies: AWS caps these far lower */
 #define BODY_LIMIT_REST (72u << 20)    /* rest-json: Lambda CreateFunction ZipFile (50 MiB b64) */
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+/* S3's text for a body that stopped arriving (the other services use the same code). */
+#define REQUEST_TIMEOUT_MSG \
+    "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed."
 
 static const nb_config *cfg;
 
@@ -828,8 +831,11 @@ ssize_t nb_call_read(nb_call *c, void *buf, size_t n)
     }
 incomplete:
     b->failed = true;
-    nb_aws_error_set(&c->err, 400, "IncompleteBody",
-                     "You did not provide the number of bytes specified by the Content-Length HTTP header");
+    if (nb_req_body_timed_out(c->http))
+        nb_aws_error_set(&c->err, 400, "RequestTimeout", "%s", REQUEST_TIMEOUT_MSG);
+    else
+        nb_aws_error_set(&c->err, 400, "IncompleteBody",
+                         "You did not provide the number of bytes specified by the Content-Length HTTP header");
     return -1;
 }
 
@@ -957,7 +963,10 @@ static void after_body(nb_req *r, int status, const char *body, size_t len)
     }
     if (status != 0) {
         nb_resp_close_after(r);
-        reply_err(d, 400, "IncompleteBody", "The request body could not be read.");
+        if (nb_req_body_timed_out(r))
+            reply_err(d, 400, "RequestTimeout", "%s", REQUEST_TIMEOUT_MSG);
+        else
+            reply_err(d, 400, "IncompleteBody", "The request body could not be read.");
         return;
     }
     d->body = body;

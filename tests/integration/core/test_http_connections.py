@@ -8,7 +8,9 @@ import socket
 import time
 import urllib.request
 
-from conftest import ASAN
+import pytest
+
+from conftest import ASAN, client
 
 HEALTH = b"GET /_nimbus/health HTTP/1.1\r\nHost: localhost\r\n\r\n"
 
@@ -247,3 +249,31 @@ def test_unread_bodies_expect_continue_and_draining(nimbus):
     status, headers, _ = r.response()
     assert status == 405 and headers.get("connection") == "close"
     s.close()
+
+
+def test_stalled_body_gets_request_timeout_after_the_body_timeout(nimbus_factory):
+    """A PUT whose body stops one byte short is answered by the body timeout (AWS's
+    RequestTimeout), not left to the much longer header timeout."""
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    server = nimbus_factory(env={"NIMBUS_BODY_TIMEOUT_MS": "2000",
+                                 "NIMBUS_HEADER_TIMEOUT_MS": "120000"})
+    client(server, "s3").create_bucket(Bucket="stalled-body")
+    for size in (10, 100000):
+        body = b"x" * size
+        url = "%s/stalled-body/k" % server.endpoint
+        req = AWSRequest(method="PUT", url=url, data=body, headers={"Content-Length": str(size)})
+        S3SigV4Auth(Credentials("test", "test"), "s3", "us-east-1").add_auth(req)
+        head = "PUT /stalled-body/k HTTP/1.1\r\nHost: %s:%d\r\n" % (server.host, server.port)
+        head += "".join("%s: %s\r\n" % kv for kv in req.prepare().headers.items()) + "\r\n"
+        s = connect(server)
+        s.settimeout(60)  # far below the header timeout: a hang fails here
+        s.sendall(head.encode() + body[:-1])
+        status, _, resp = Reader(s).response()
+        assert status == 400
+        assert b"<Code>RequestTimeout</Code>" in resp
+        s.close()
+    with pytest.raises(Exception):
+        client(server, "s3").head_object(Bucket="stalled-body", Key="k")
