@@ -7,10 +7,11 @@
  * after creation + N days), over every bucket that has rules, in batches. A batch reads at
  * most BATCH rows (key order, all versions of a key together) in one read transaction, only
  * from the key ranges of the enabled object-action rules' prefixes (index seeks skip the rest),
- * decides, then applies its actions and the resume position in one bounded write
- * transaction; the next batch is planned after a pause proportional to the batch's own
- * time, so a pass over millions of objects takes a bounded share of the machine and never
- * holds the writer for long. The position lives in s3_lifecycle_run, so a restart resumes.
+ * decides, then applies its actions and the resume position in one bounded write job
+ * (a savepoint in a group commit, a few ms of the writer); the next batch is planned after a
+ * pause proportional to the batch's own time, from 1x when the rest of the server is idle to
+ * 9x when it keeps a CPU busy, so a pass over millions of objects takes a bounded share of
+ * the machine, backs off under load and never holds the writer for long. The position lives in s3_lifecycle_run, so a restart resumes.
  *
  * Actions: expire the current version (removed; a delete marker in versioned buckets),
  * remove expired object delete markers, expire noncurrent versions (NoncurrentDays,
@@ -24,6 +25,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "core/clock.h"
 #include "core/sched.h"
@@ -33,7 +35,11 @@
 #define MAX_ID 255
 #define BATCH 250          /* object rows read per batch */
 #define UPLOAD_BATCH 200   /* uploads per batch */
-#define DUTY 3.0           /* pause after a batch = DUTY x the batch's real time */
+/* Pause after a batch = duty x the batch's real time, duty from DUTY_IDLE (the rest of the
+ * server idle: the pass is then bound by its commits' fsyncs) to DUTY_BUSY (the rest of the
+ * server using a whole CPU or more: the pass backs off to a tenth of the time). */
+#define DUTY_IDLE 1.0
+#define DUTY_BUSY 9.0
 #define SMALL_OBJECT (128 * 1024)
 
 /* ---------------------------------------------------------------- parsed rules */
@@ -1627,6 +1633,16 @@ out:
     return next;
 }
 
+static int64_t cpu_us(int who)
+{
+    struct rusage u;
+    if (getrusage(who, &u) != 0) return 0;
+    return (int64_t)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1000000 + u.ru_utime.tv_usec +
+           u.ru_stime.tv_usec;
+}
+
+static int64_t lbusy_t, lbusy_cpu; /* end of the last step: monotonic us, process CPU us */
+
 static void lc_tick(void *arg)
 {
     (void)arg;
@@ -1648,15 +1664,23 @@ static void lc_tick(void *arg)
     lforce = false;
     pthread_mutex_unlock(&lmu);
 
-    int64_t t0 = nb_mono_us();
+    int64_t t0 = nb_mono_us(), own0 = cpu_us(RUSAGE_THREAD);
     double next = lc_step(force);
+    int64_t t1 = nb_mono_us(), own = cpu_us(RUSAGE_THREAD) - own0, all = cpu_us(RUSAGE_SELF);
     if (next == 0) {
-        /* Pause in proportion to the work just done (real time, turned into region time). */
-        double spent = (double)(nb_mono_us() - t0) / 1e6;
-        double pause = spent * DUTY;
+        /* Pause in proportion to the work just done (real time, turned into region time), the
+         * more so the busier the rest of the server was since the last step (the CPUs its
+         * other threads used: requests, and the writer, whose group commits the pass joins). */
+        double busy = 0;
+        if (lbusy_t && t1 > lbusy_t) busy = (double)(all - lbusy_cpu - own) / (double)(t1 - lbusy_t);
+        busy = busy < 0 ? 0 : busy > 1 ? 1 : busy;
+        double spent = (double)(t1 - t0) / 1e6;
+        double pause = spent * (DUTY_IDLE + (DUTY_BUSY - DUTY_IDLE) * busy);
         if (pause < 0.001) pause = 0.001;
         next = nb_clock_now_f() + pause * nb_clock_rate();
     }
+    lbusy_t = t1;
+    lbusy_cpu = all;
     pthread_mutex_lock(&lmu);
     lrunning = false;
     double want = lwant;
