@@ -13,7 +13,8 @@
 # bucket, in windows of LC_SECONDS that alternate between the pass running and the pass held
 # (POST /_nimbus/s3/lifecycle/pause, .../resume), ordered run,held / held,run / run,held ... so
 # that drift in the machine's other load falls on both sides alike. ratio = mean over the run
-# windows / mean over the held ones. Then the pass is resumed and left to finish, unloaded.
+# windows / mean over the held ones; one PUT and one GET window before the pass starts are
+# shown as a check on the held ones. Then the pass is resumed and left to finish, unloaded.
 #
 # Environment: LC_OBJECTS (1000000), LC_SECONDS per window (5), LC_ROUNDS (4; each round has
 # a PUT and a GET window of each kind), LC_CONNS (64).
@@ -102,6 +103,8 @@ window() { # kind op
     rps=$(figure "$2")
     echo "$1 $2 $rps $(status) $s0" >>"$OUT"
 }
+window before put # one pair before the pass starts: a check on the held windows
+window before get
 T0=$(now)
 admin run
 sleep 0.5
@@ -148,8 +151,10 @@ if busy:
 for op, name in (("put", "PUT"), ("get", "GET")):
     r = [float(x[2]) for x in live if x[1] == op]
     h = [float(x[2]) for x in w if x[0] == "held" and x[1] == op]
+    b = [float(x[2]) for x in w if x[0] == "before" and x[1] == op][0]
     mr, mh = (sum(r) / len(r) if r else 0), (sum(h) / len(h) if h else 0)
     print("  %s 1 KiB req/s: %7.0f held  %7.0f during the pass  = %.2fx (target >= 0.8x)"
-          "   [held %s | run %s]" % (name, mh, mr, mr / mh if mh else 0,
-                                     " ".join("%.0f" % v for v in h), " ".join("%.0f" % v for v in r)))
+          "   [before the pass %.0f | held %s | run %s]"
+          % (name, mh, mr, mr / mh if mh else 0, b,
+             " ".join("%.0f" % v for v in h), " ".join("%.0f" % v for v in r)))
 EOF

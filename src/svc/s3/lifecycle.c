@@ -11,7 +11,8 @@
  * (a savepoint in a group commit, a few ms of the writer); the next batch is planned after a
  * pause proportional to the batch's own time, from 1x when the rest of the server is idle to
  * 9x when it keeps a CPU busy, so a pass over millions of objects takes a bounded share of
- * the machine, backs off under load and never holds the writer for long. The position lives in s3_lifecycle_run, so a restart resumes.
+ * the machine, backs off under load and never holds the writer for long. The position lives
+ * in s3_lifecycle_run, so a restart resumes.
  *
  * Actions: expire the current version (removed; a delete marker in versioned buckets),
  * remove expired object delete markers, expire noncurrent versions (NoncurrentDays,
@@ -1672,7 +1673,8 @@ static void lc_tick(void *arg)
          * more so the busier the rest of the server was since the last step (the CPUs its
          * other threads used: requests, and the writer, whose group commits the pass joins). */
         double busy = 0;
-        if (lbusy_t && t1 > lbusy_t) busy = (double)(all - lbusy_cpu - own) / (double)(t1 - lbusy_t);
+        if (lbusy_t && t1 > lbusy_t)
+            busy = (double)(all - lbusy_cpu - own) / (double)(t1 - lbusy_t);
         busy = busy < 0 ? 0 : busy > 1 ? 1 : busy;
         double spent = (double)(t1 - t0) / 1e6;
         double pause = spent * (DUTY_IDLE + (DUTY_BUSY - DUTY_IDLE) * busy);
