@@ -1550,6 +1550,17 @@ static void admin_worker(nb_req *r)
         }
         nb_s3_lc_run_now();
         reply_json(r, 202, nb_s3_lc_status());
+    } else if ((nb_str_eq(p, "/_nimbus/s3/lifecycle/pause") ||
+                nb_str_eq(p, "/_nimbus/s3/lifecycle/resume")) &&
+               !strcmp(r->method, "POST")) {
+        bool pause = nb_str_eq(p, "/_nimbus/s3/lifecycle/pause");
+        r->log_operation = pause ? "LifecyclePause" : "LifecycleResume";
+        if (!loopback(r)) {
+            reply_json(r, 403, json_pack("{s:s}", "error", "loopback only"));
+            return;
+        }
+        nb_s3_lc_pause(pause);
+        reply_json(r, 200, nb_s3_lc_status());
     } else {
         reply_json(r, 404, json_pack("{s:s,s:s}", "error", "NotFound", "message",
                                      "no such admin resource"));
@@ -1558,7 +1569,8 @@ static void admin_worker(nb_req *r)
 
 /* /_nimbus/s3/storage-report[?bucket=]: objects, bytes and billable bytes per class (minimum
  * sizes, archive overhead, early-deletion charges), the archive tier. /_nimbus/s3/lifecycle:
- * the pass's state; POST /_nimbus/s3/lifecycle/run starts a pass now. */
+ * the pass's state; POST /_nimbus/s3/lifecycle/run starts a pass now, .../pause holds it
+ * between two batches, .../resume lets it go on. */
 void nb_s3_admin(nb_req *r)
 {
     r->log_service = "s3";

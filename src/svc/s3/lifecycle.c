@@ -5,11 +5,14 @@
  * The pass runs on the scheduler, on the region clock: once per region day (at midnight UTC,
  * as AWS evaluates rules once a day, with its rounding: an object is eligible at the midnight
  * after creation + N days), over every bucket that has rules, in batches. A batch reads at
- * most BATCH rows (key order, all versions of a key together) in one read transaction,
- * decides, then applies its actions and the resume position in one bounded write
- * transaction; the next batch is planned after a pause proportional to the batch's own
- * time, so a pass over millions of objects takes a bounded share of the machine and never
- * holds the writer for long. The position lives in s3_lifecycle_run, so a restart resumes.
+ * most BATCH rows (key order, all versions of a key together) in one read transaction, only
+ * from the key ranges of the enabled object-action rules' prefixes (index seeks skip the rest),
+ * decides, then applies its actions and the resume position in one bounded write job
+ * (a savepoint in a group commit, a few ms of the writer); the next batch is planned after a
+ * pause proportional to the batch's own time, from 1x when the rest of the server is idle to
+ * 9x when it keeps a CPU busy, so a pass over millions of objects takes a bounded share of
+ * the machine, backs off under load and never holds the writer for long. The position lives
+ * in s3_lifecycle_run, so a restart resumes.
  *
  * Actions: expire the current version (removed; a delete marker in versioned buckets),
  * remove expired object delete markers, expire noncurrent versions (NoncurrentDays,
@@ -23,6 +26,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "core/clock.h"
 #include "core/sched.h"
@@ -32,7 +36,11 @@
 #define MAX_ID 255
 #define BATCH 250          /* object rows read per batch */
 #define UPLOAD_BATCH 200   /* uploads per batch */
-#define DUTY 3.0           /* pause after a batch = DUTY x the batch's real time */
+/* Pause after a batch = duty x the batch's real time, duty from DUTY_IDLE (the rest of the
+ * server idle: the pass is then bound by its commits' fsyncs) to DUTY_BUSY (the rest of the
+ * server using a whole CPU or more: the pass backs off to a tenth of the time). */
+#define DUTY_IDLE 1.0
+#define DUTY_BUSY 9.0
 #define SMALL_OBJECT (128 * 1024)
 
 /* ---------------------------------------------------------------- parsed rules */
@@ -67,11 +75,19 @@ typedef struct lc_rule {
     int abort_days;        /* 0 = none */
 } lc_rule;
 
+/* A key range the pass reads: keys starting with lo, i.e. [lo, hi), hi absent = no end. */
+typedef struct lc_range {
+    char *lo, *hi;
+    size_t lo_len, hi_len;
+} lc_range;
+
 typedef struct lc_conf {
     atomic_int refs;
     lc_rule *rules;
     size_t n;
     bool has_tags, object_actions, upload_actions;
+    lc_range *ranges; /* sorted and disjoint: the prefixes of the enabled object-action rules */
+    size_t nranges;
 } lc_conf;
 
 static void conf_free(lc_conf *c)
@@ -88,6 +104,11 @@ static void conf_free(lc_conf *c)
         free(r->tags);
     }
     free(c->rules);
+    for (size_t i = 0; i < c->nranges; i++) {
+        free(c->ranges[i].lo);
+        free(c->ranges[i].hi);
+    }
+    free(c->ranges);
     free(c);
 }
 
@@ -432,6 +453,56 @@ static int parse_rule(json_t *j, lc_rule *r, perr *e)
     return 0;
 }
 
+static bool object_rule(const lc_rule *r)
+{
+    return r->enabled &&
+           (r->exp_days || r->exp_date || r->exp_marker || r->ntr || r->nntr || r->nc_days);
+}
+
+static int cmp_prefix(const void *a, const void *b)
+{
+    const lc_rule *x = *(const lc_rule *const *)a, *y = *(const lc_rule *const *)b;
+    size_t n = x->prefix_len < y->prefix_len ? x->prefix_len : y->prefix_len;
+    int d = memcmp(x->prefix, y->prefix, n);
+    return d ? d : (x->prefix_len > y->prefix_len) - (x->prefix_len < y->prefix_len);
+}
+
+/* The key ranges the pass reads: every object action needs a matching rule, so keys under no
+ * enabled object-action rule's prefix are never read (an index seek skips them). Prefixes are
+ * sorted and those under a shorter one dropped, so the ranges are disjoint and in key order. */
+static void build_ranges(lc_conf *c)
+{
+    const lc_rule **p = nb_xcalloc(c->n ? c->n : 1, sizeof *p);
+    size_t np = 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (object_rule(&c->rules[i])) p[np++] = &c->rules[i];
+    qsort(p, np, sizeof *p, cmp_prefix);
+    c->ranges = nb_xcalloc(np ? np : 1, sizeof *c->ranges);
+    const lc_rule *last = NULL;
+    for (size_t i = 0; i < np; i++) {
+        if (last && p[i]->prefix_len >= last->prefix_len &&
+            memcmp(p[i]->prefix, last->prefix, last->prefix_len) == 0)
+            continue; /* under last's prefix: already read */
+        last = p[i];
+        lc_range *g = &c->ranges[c->nranges++];
+        g->lo = nb_xmalloc(last->prefix_len + 1);
+        memcpy(g->lo, last->prefix, last->prefix_len + 1);
+        g->lo_len = last->prefix_len;
+        /* hi: the least key above every key with this prefix (drop trailing 0xff bytes, add
+         * one to the last); none when the prefix is empty or all 0xff */
+        size_t n = last->prefix_len;
+        while (n && (unsigned char)last->prefix[n - 1] == 0xff) n--;
+        if (n) {
+            g->hi = nb_xmalloc(n + 1);
+            memcpy(g->hi, last->prefix, n);
+            g->hi[n - 1] = (char)((unsigned char)g->hi[n - 1] + 1);
+            g->hi[n] = 0;
+            g->hi_len = n;
+        }
+    }
+    free(p);
+}
+
 /* Parse a Rules array. gen_ids: give rules without an ID a random one (and write it back into
  * the array), as AWS does. */
 static lc_conf *parse_rules(json_t *rules, bool gen_ids, perr *e)
@@ -469,12 +540,10 @@ static lc_conf *parse_rules(json_t *rules, bool gen_ids, perr *e)
                 goto bad;
             }
         c->has_tags |= r->ntags > 0;
-        if (r->enabled) {
-            c->object_actions |= r->exp_days || r->exp_date || r->exp_marker || r->ntr ||
-                                 r->nntr || r->nc_days;
-            c->upload_actions |= r->abort_days > 0;
-        }
+        c->object_actions |= object_rule(r);
+        c->upload_actions |= r->enabled && r->abort_days > 0;
     }
+    build_ranges(c);
     return c;
 bad:
     conf_free(c);
@@ -933,6 +1002,7 @@ typedef struct vrow {
 
 typedef struct obatch {
     const char *bucket;
+    const lc_conf *c;
     const char *after;
     size_t after_len;
     nb_arena *a;
@@ -977,22 +1047,51 @@ static int read_vrows(sqlite3_stmt *st, obatch *b)
 
 #define VCOLS "id,key,version_id,is_latest,delete_marker,size,last_modified,storage_class,tags,etag"
 
+static int keycmp(const char *a, size_t an, const char *b, size_t bn)
+{
+    size_t n = an < bn ? an : bn;
+    int d = n ? memcmp(a, b, n) : 0;
+    return d ? d : (an > bn) - (an < bn);
+}
+
+/* Up to BATCH rows after b->after, from the configuration's key ranges in order, each read as
+ * an index range (bucket, key) of objects_history. */
 static int obatch_fn(sqlite3 *h, void *arg)
 {
     obatch *b = arg;
     b->n = 0;
-    sqlite3_stmt *st =
-        b->after ? nb_db_stmt(h, "SELECT " VCOLS " FROM objects WHERE bucket=?1 AND key>?2"
-                                 " ORDER BY key, id DESC LIMIT ?3")
-                 : nb_db_stmt(h, "SELECT " VCOLS " FROM objects WHERE bucket=?1"
-                                 " ORDER BY key, id DESC LIMIT ?3");
-    if (!st) return SQLITE_ERROR;
-    sqlite3_bind_text(st, 1, b->bucket, -1, SQLITE_STATIC);
-    if (b->after) sqlite3_bind_blob(st, 2, b->after, (int)b->after_len, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, BATCH);
-    int rc = read_vrows(st, b);
-    sqlite3_reset(st);
-    if (rc != SQLITE_OK) return rc;
+    char *above = NULL; /* after || 0x00: the least key above after, so one bound is >= */
+    if (b->after) {
+        above = nb_arena_alloc(b->a, b->after_len + 1);
+        if (!above) return SQLITE_NOMEM;
+        memcpy(above, b->after, b->after_len);
+        above[b->after_len] = 0;
+    }
+    int rc = SQLITE_OK;
+    sqlite3_stmt *st;
+    for (size_t i = 0; i < b->c->nranges && b->n < BATCH; i++) {
+        const lc_range *g = &b->c->ranges[i];
+        if (b->after && g->hi && keycmp(b->after, b->after_len, g->hi, g->hi_len) >= 0)
+            continue; /* done already */
+        const char *lo = g->lo;
+        size_t lo_len = g->lo_len;
+        if (b->after && keycmp(b->after, b->after_len, g->lo, g->lo_len) >= 0) {
+            lo = above;
+            lo_len = b->after_len + 1;
+        }
+        st = g->hi ? nb_db_stmt(h, "SELECT " VCOLS " FROM objects WHERE bucket=?1 AND key>=?2"
+                                   " AND key<?4 ORDER BY key, id DESC LIMIT ?3")
+                   : nb_db_stmt(h, "SELECT " VCOLS " FROM objects WHERE bucket=?1 AND key>=?2"
+                                   " ORDER BY key, id DESC LIMIT ?3");
+        if (!st) return SQLITE_ERROR;
+        sqlite3_bind_text(st, 1, b->bucket, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, lo, (int)lo_len, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, (int)(BATCH - b->n));
+        if (g->hi) sqlite3_bind_blob(st, 4, g->hi, (int)g->hi_len, SQLITE_STATIC);
+        rc = read_vrows(st, b);
+        sqlite3_reset(st);
+        if (rc != SQLITE_OK) return rc;
+    }
     b->full = b->n == BATCH;
     if (!b->full) return SQLITE_OK;
     /* The last key's versions may continue past the limit: leave that key to the next batch,
@@ -1079,6 +1178,7 @@ static int drop_row(sqlite3 *h, apply_arg *a, int64_t id)
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) return rc;
     static const char *const del[] = {"DELETE FROM object_parts WHERE object_id=?",
+                                      "DELETE FROM object_data WHERE object_id=?",
                                       "DELETE FROM objects WHERE id=?"};
     for (size_t i = 0; i < NB_ARRAY_LEN(del); i++) {
         st = nb_db_stmt(h, del[i]);
@@ -1319,7 +1419,7 @@ static int objects_batch(run_state *rs, const lc_conf *c, double now)
     nb_db *db = nb_s3_store_db(nb_s3_g);
     nb_arena *ar = nb_arena_new(64 * 1024);
     if (!ar) return -1;
-    obatch b = {rs->bucket, rs->key, rs->key_len, ar, NULL, 0, 0, false};
+    obatch b = {rs->bucket, c, rs->key, rs->key_len, ar, NULL, 0, 0, false};
     if (nb_db_read(db, obatch_fn, &b) != SQLITE_OK) {
         nb_arena_free(ar);
         return -1;
@@ -1459,7 +1559,7 @@ static pthread_mutex_t lmu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t lcond = PTHREAD_COND_INITIALIZER;
 static uint64_t ltimer;
 static double ltimer_at, lwant;
-static bool lrunning, lstopped, lforce;
+static bool lrunning, lstopped, lforce, lpaused;
 
 static void lc_tick(void *arg);
 
@@ -1534,6 +1634,16 @@ out:
     return next;
 }
 
+static int64_t cpu_us(int who)
+{
+    struct rusage u;
+    if (getrusage(who, &u) != 0) return 0;
+    return (int64_t)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1000000 + u.ru_utime.tv_usec +
+           u.ru_stime.tv_usec;
+}
+
+static int64_t lbusy_t, lbusy_cpu; /* end of the last step: monotonic us, process CPU us */
+
 static void lc_tick(void *arg)
 {
     (void)arg;
@@ -1544,22 +1654,35 @@ static void lc_tick(void *arg)
         pthread_mutex_unlock(&lmu);
         return;
     }
-    lrunning = true;
     ltimer = 0;
     ltimer_at = 0;
+    if (lpaused) { /* held between batches; nb_s3_lc_pause(false) arms the timer again */
+        pthread_mutex_unlock(&lmu);
+        return;
+    }
+    lrunning = true;
     bool force = lforce;
     lforce = false;
     pthread_mutex_unlock(&lmu);
 
-    int64_t t0 = nb_mono_us();
+    int64_t t0 = nb_mono_us(), own0 = cpu_us(RUSAGE_THREAD);
     double next = lc_step(force);
+    int64_t t1 = nb_mono_us(), own = cpu_us(RUSAGE_THREAD) - own0, all = cpu_us(RUSAGE_SELF);
     if (next == 0) {
-        /* Pause in proportion to the work just done (real time, turned into region time). */
-        double spent = (double)(nb_mono_us() - t0) / 1e6;
-        double pause = spent * DUTY;
+        /* Pause in proportion to the work just done (real time, turned into region time), the
+         * more so the busier the rest of the server was since the last step (the CPUs its
+         * other threads used: requests, and the writer, whose group commits the pass joins). */
+        double busy = 0;
+        if (lbusy_t && t1 > lbusy_t)
+            busy = (double)(all - lbusy_cpu - own) / (double)(t1 - lbusy_t);
+        busy = busy < 0 ? 0 : busy > 1 ? 1 : busy;
+        double spent = (double)(t1 - t0) / 1e6;
+        double pause = spent * (DUTY_IDLE + (DUTY_BUSY - DUTY_IDLE) * busy);
         if (pause < 0.001) pause = 0.001;
         next = nb_clock_now_f() + pause * nb_clock_rate();
     }
+    lbusy_t = t1;
+    lbusy_cpu = all;
     pthread_mutex_lock(&lmu);
     lrunning = false;
     double want = lwant;
@@ -1599,13 +1722,21 @@ void nb_s3_lc_run_now(void)
     lc_arm(nb_clock_now_f());
 }
 
+void nb_s3_lc_pause(bool pause)
+{
+    pthread_mutex_lock(&lmu);
+    lpaused = pause;
+    pthread_mutex_unlock(&lmu);
+    if (!pause) lc_arm(nb_clock_now_f());
+}
+
 json_t *nb_s3_lc_status(void)
 {
     run_state rs;
     if (nb_db_read(nb_s3_store_db(nb_s3_g), rs_load_fn, &rs) != SQLITE_OK)
         return json_pack("{s:s}", "error", "cannot read the pass state");
     pthread_mutex_lock(&lmu);
-    bool running = lrunning;
+    bool running = lrunning, paused = lpaused;
     double at = ltimer_at;
     pthread_mutex_unlock(&lmu);
     json_t *j = json_pack("{s:b,s:b,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:I}", "in_progress", rs.active,
@@ -1614,6 +1745,7 @@ json_t *nb_s3_lc_status(void)
                           (json_int_t)rs.actions, "started", rs.started, "finished", rs.finished,
                           "next_step_at", at, "buckets_with_rules",
                           (json_int_t)atomic_load(&cache_count));
+    json_object_set_new(j, "paused", json_boolean(paused));
     if (rs.active) {
         json_object_set_new(j, "bucket", json_string(rs.bucket));
         json_object_set_new(j, "phase", json_string(rs.phase ? "uploads" : "objects"));

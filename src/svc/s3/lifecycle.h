@@ -102,5 +102,8 @@ void nb_s3_lc_timer_stop(void);
 void nb_s3_restore_timer_stop(void);
 json_t *nb_s3_lc_status(void);
 void nb_s3_lc_run_now(void); /* start a pass now (admin) */
+/* Hold the pass between two batches (true) or go on (false): admin, for busy hours and the
+ * bench's with/without windows. Not persisted: a restart goes on. */
+void nb_s3_lc_pause(bool pause);
 
 #endif
