@@ -60,6 +60,10 @@ struct nb_db {
     bool stop;
     struct conn *readers; /* under reg_mu */
     _Atomic uint64_t nbatches, njobs;
+    /* nb_db_write_gen: odd while a batch is open, +1 at BEGIN and +1 after COMMIT. Starts at a
+     * process-wide epoch (id << 32) so a database reopened at the same address never repeats
+     * a value a cache may still hold. */
+    _Atomic uint64_t wgen;
 };
 
 static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -263,6 +267,7 @@ static void run_batch(nb_db *db, struct job *batch)
     sqlite3 *h = db->writer.h;
     int njobs = 0;
     struct job *txn_first = batch; /* first job of the current transaction */
+    atomic_fetch_add(&db->wgen, 1); /* odd: changes may become visible from now on */
     int rc = ctl(&db->writer, "BEGIN IMMEDIATE");
     for (struct job *j = batch; j; j = j->next, njobs++) {
         if (rc != SQLITE_OK) { /* no transaction: BEGIN failed */
@@ -293,6 +298,7 @@ static void run_batch(nb_db *db, struct job *batch)
     } else {
         nb_error("db: %s: BEGIN failed: %s", db->path, sqlite3_errstr(rc));
     }
+    atomic_fetch_add(&db->wgen, 1); /* even again, before any waiter is woken */
     atomic_fetch_add(&db->nbatches, 1);
     atomic_fetch_add(&db->njobs, (uint64_t)njobs);
     nb_debug("db: %s: committed a batch of %d", db->path, njobs);
@@ -556,6 +562,7 @@ nb_db *nb_db_open(const char *path, const char *const *migrations, size_t nmigra
         return NULL;
     }
     db->id = atomic_fetch_add(&next_db_id, 1);
+    atomic_store(&db->wgen, db->id << 32);
     db->path = strdup(path);
     if (!db->path || conn_open(&db->writer, path, false, err) != 0) {
         if (!*err) *err = errmsg("out of memory");
@@ -691,6 +698,11 @@ static int wipe_fn(sqlite3 *h, void *arg)
                                       NULL) == SQLITE_OK)
         rc = exec(h, "DELETE FROM sqlite_sequence");
     return rc;
+}
+
+uint64_t nb_db_write_gen(nb_db *db)
+{
+    return atomic_load(&db->wgen);
 }
 
 void nb_db_stats(nb_db *db, uint64_t *batches, uint64_t *jobs)

@@ -34,6 +34,12 @@ int nb_db_wipe(nb_db *db);
  * fsync) and write jobs run. jobs / batches is the group-commit factor. Either may be NULL. */
 void nb_db_stats(nb_db *db, uint64_t *batches, uint64_t *jobs);
 
+/* Write generation, for caches of what reads return: odd while a write batch is open (its
+ * changes may be visible), and different after every batch. A read whose generation was even
+ * before it started and unchanged after it returned saw exactly the state of that generation;
+ * what it read stays current for as long as nb_db_write_gen returns the same value. */
+uint64_t nb_db_write_gen(nb_db *db);
+
 /* Prepared-statement cache per connection: same sql text -> same statement, reset and with
  * bindings cleared. Valid until the connection closes. */
 sqlite3_stmt *nb_db_stmt(sqlite3 *h, const char *sql);
