@@ -588,7 +588,19 @@ static bool req_events(nb_conn *c)
     return true;
 }
 
+static void conn_process_input(nb_conn *c);
+
 static void conn_process(nb_conn *c)
+{
+    conn_process_input(c);
+    nb_reqi *ri = c->req;
+    if (ri && ri->submit_deferred) { /* see nb_req_offload; also when the connection died */
+        ri->submit_deferred = false;
+        nb_worker_submit(ri);
+    }
+}
+
+static void conn_process_input(nb_conn *c)
 {
     nb_loop *L = c->loop;
     for (int guard = 0; guard < 10000; guard++) {
@@ -1182,11 +1194,20 @@ void nb_req_offload(nb_req *r, nb_req_fn fn)
     if (on_loop(c) && ri->headers_done && !r->expect_continue && !r->chunked &&
         r->content_length > 0 && (uint64_t)r->content_length <= NB_EAGER_BODY) {
         LOCK(c);
+        bool wanted = false;
         if (ri->body_state == NB_BODY_READING && !ri->body_wanted && !ri->toobig) {
-            ri->body_wanted = true;
+            ri->body_wanted = wanted = true;
             notify_locked(c);
         }
         UNLOCK(c);
+        /* The whole body already sits in the input buffer (a small PUT usually arrives in one
+         * segment): let the loop parse it before the worker starts, instead of the worker
+         * waking first, finding no bytes yet and sleeping on c->cv until the loop's broadcast
+         * (two more context switches). conn_process submits it before it returns. */
+        if (wanted && c->ilen >= (uint64_t)r->content_length) {
+            ri->submit_deferred = true;
+            return;
+        }
     }
     nb_worker_submit(ri);
 }
