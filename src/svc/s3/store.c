@@ -1041,7 +1041,10 @@ static int put_fn(sqlite3 *h, void *arg)
 int nb_s3_object_put(nb_s3_store *s, nb_s3_put *p)
 {
     put_arg a = {.p = p};
-    int rc = store_rc(nb_db_write(s->db, put_fn, &a));
+    /* put_fn starts from scratch on every run (gc_reset; its outputs are overwritten), so a
+     * plain PUT may share its batch's transaction without a savepoint of its own. */
+    int rc = store_rc(p->upload_id ? nb_db_write(s->db, put_fn, &a)
+                                   : nb_db_write_redo(s->db, put_fn, &a));
     gc_finish(s, &a.gc, rc == NB_S3_OK);
     return rc;
 }
