@@ -141,6 +141,8 @@ typedef struct nb_reqi {
     uint64_t body_in;
     /* Offload. */
     bool offloaded;
+    bool submit_deferred; /* offloaded with its whole body in the input buffer: submitted once
+                           * the loop parsed it (conn_process), so the worker never waits */
     nb_req_fn offload_fn;
     /* Response (written by whichever thread owns the handler). */
     bool resp_started, ended, aborted, close_req, no_body, chunked_out;

@@ -101,8 +101,40 @@ void nb_time_rfc822(double t, char out[32])
     unsigned mo, d;
     civil_from_days(days, &y, &mo, &d);
     int wd = (int)(((days % 7) + 7) % 7);
-    snprintf(out, 32, "%s, %02u %s %04lld %02u:%02u:%02u GMT", wdays[wd], d, months[mo - 1],
-             (long long)y, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60));
+    if (y < 0 || y > 9999) {
+        snprintf(out, 32, "%s, %02u %s %04lld %02u:%02u:%02u GMT", wdays[wd], d, months[mo - 1],
+                 (long long)y, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
+                 (unsigned)(rem % 60));
+        return;
+    }
+    /* The same text without snprintf: every GET and HEAD formats Last-Modified. */
+    unsigned yy = (unsigned)y, hh = (unsigned)(rem / 3600), mi = (unsigned)(rem / 60 % 60),
+             ss = (unsigned)(rem % 60);
+    char *o = out;
+    memcpy(o, wdays[wd], 3);
+    o += 3;
+    *o++ = ',';
+    *o++ = ' ';
+    *o++ = (char)('0' + d / 10);
+    *o++ = (char)('0' + d % 10);
+    *o++ = ' ';
+    memcpy(o, months[mo - 1], 3);
+    o += 3;
+    *o++ = ' ';
+    *o++ = (char)('0' + yy / 1000);
+    *o++ = (char)('0' + yy / 100 % 10);
+    *o++ = (char)('0' + yy / 10 % 10);
+    *o++ = (char)('0' + yy % 10);
+    *o++ = ' ';
+    *o++ = (char)('0' + hh / 10);
+    *o++ = (char)('0' + hh % 10);
+    *o++ = ':';
+    *o++ = (char)('0' + mi / 10);
+    *o++ = (char)('0' + mi % 10);
+    *o++ = ':';
+    *o++ = (char)('0' + ss / 10);
+    *o++ = (char)('0' + ss % 10);
+    memcpy(o, " GMT", 5);
 }
 
 /* Epoch seconds as JSON number text: integral when whole, else up to milliseconds. */

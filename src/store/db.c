@@ -44,6 +44,7 @@ struct job {
     void *arg;
     int rc;
     _Atomic uint32_t done; /* futex word: its waiter sleeps on it, without db->mu */
+    bool redo;             /* fn may run again after everything it did was rolled back */
     struct job *next;
 };
 
@@ -60,6 +61,10 @@ struct nb_db {
     bool stop;
     struct conn *readers; /* under reg_mu */
     _Atomic uint64_t nbatches, njobs;
+    /* nb_db_write_gen: odd while a batch is open, +1 at BEGIN and +1 after COMMIT. Starts at a
+     * process-wide epoch (id << 32) so a database reopened at the same address never repeats
+     * a value a cache may still hold. */
+    _Atomic uint64_t wgen;
 };
 
 static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -258,11 +263,52 @@ static int run_savepoint(struct conn *c, int (*fn)(sqlite3 *, void *), void *arg
     return rc;
 }
 
+/* A batch of several jobs that may all run again (nb_db_write_redo): one transaction without a
+ * savepoint per job. A savepoint costs its SAVEPOINT and RELEASE and a copy of every page the
+ * job touches into the statement journal, which is most of the writer's work for a small
+ * PutObject beyond its own statements. If any job fails (or the transaction is lost), all of it
+ * is rolled back and false returned: the caller runs the batch again the careful way, where
+ * each job's failure undoes only that job. true: committed (or the commit failed, j->rc set). */
+static bool run_batch_fast(nb_db *db, struct job *batch)
+{
+    sqlite3 *h = db->writer.h;
+    if (!batch->next) return false; /* one job: nothing to share */
+    for (struct job *j = batch; j; j = j->next)
+        if (!j->redo) return false;
+    if (ctl(&db->writer, "BEGIN IMMEDIATE") != SQLITE_OK) return false;
+    for (struct job *j = batch; j; j = j->next) {
+        int rc = j->fn(h, j->arg);
+        reset_busy(h);
+        if (sqlite3_get_autocommit(h)) return false; /* rolled back already: redo them all */
+        if (rc != SQLITE_OK) {
+            exec(h, "ROLLBACK");
+            return false;
+        }
+    }
+    int rc = ctl(&db->writer, "COMMIT"); /* the one fsync of the batch */
+    if (rc != SQLITE_OK) {
+        nb_error("db: %s: commit of a batch failed: %s", db->path, sqlite3_errmsg(h));
+        exec(h, "ROLLBACK");
+    }
+    for (struct job *j = batch; j; j = j->next)
+        j->rc = rc;
+    return true;
+}
+
 static void run_batch(nb_db *db, struct job *batch)
 {
     sqlite3 *h = db->writer.h;
     int njobs = 0;
     struct job *txn_first = batch; /* first job of the current transaction */
+    atomic_fetch_add(&db->wgen, 1); /* odd: changes may become visible from now on */
+    if (run_batch_fast(db, batch)) {
+        for (struct job *j = batch; j; j = j->next)
+            njobs++;
+        atomic_fetch_add(&db->wgen, 1);
+        atomic_fetch_add(&db->nbatches, 1);
+        atomic_fetch_add(&db->njobs, (uint64_t)njobs);
+        return;
+    }
     int rc = ctl(&db->writer, "BEGIN IMMEDIATE");
     for (struct job *j = batch; j; j = j->next, njobs++) {
         if (rc != SQLITE_OK) { /* no transaction: BEGIN failed */
@@ -293,6 +339,7 @@ static void run_batch(nb_db *db, struct job *batch)
     } else {
         nb_error("db: %s: BEGIN failed: %s", db->path, sqlite3_errstr(rc));
     }
+    atomic_fetch_add(&db->wgen, 1); /* even again, before any waiter is woken */
     atomic_fetch_add(&db->nbatches, 1);
     atomic_fetch_add(&db->njobs, (uint64_t)njobs);
     nb_debug("db: %s: committed a batch of %d", db->path, njobs);
@@ -374,12 +421,12 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-int nb_db_write(nb_db *db, int (*fn)(sqlite3 *h, void *arg), void *arg)
+static int write_job(nb_db *db, int (*fn)(sqlite3 *h, void *arg), void *arg, bool redo)
 {
     /* Called from inside a write job of this database: the writer is us, so run fn inline as a
      * nested savepoint; it becomes durable with the enclosing batch. */
     if (tl_writer_db == db) return run_savepoint(&db->writer, fn, arg);
-    struct job j = {fn, arg, SQLITE_OK, 0, NULL};
+    struct job j = {fn, arg, SQLITE_OK, 0, redo, NULL};
     pthread_mutex_lock(&db->mu);
     if (db->stop) {
         pthread_mutex_unlock(&db->mu);
@@ -396,6 +443,16 @@ int nb_db_write(nb_db *db, int (*fn)(sqlite3 *h, void *arg), void *arg)
     pthread_mutex_unlock(&db->mu);
     job_wait(&j);
     return j.rc;
+}
+
+int nb_db_write(nb_db *db, int (*fn)(sqlite3 *h, void *arg), void *arg)
+{
+    return write_job(db, fn, arg, false);
+}
+
+int nb_db_write_redo(nb_db *db, int (*fn)(sqlite3 *h, void *arg), void *arg)
+{
+    return write_job(db, fn, arg, true);
 }
 
 /* ---- reads: one read-only connection per (thread, database), opened on first use ---- */
@@ -556,6 +613,7 @@ nb_db *nb_db_open(const char *path, const char *const *migrations, size_t nmigra
         return NULL;
     }
     db->id = atomic_fetch_add(&next_db_id, 1);
+    atomic_store(&db->wgen, db->id << 32);
     db->path = strdup(path);
     if (!db->path || conn_open(&db->writer, path, false, err) != 0) {
         if (!*err) *err = errmsg("out of memory");
@@ -691,6 +749,11 @@ static int wipe_fn(sqlite3 *h, void *arg)
                                       NULL) == SQLITE_OK)
         rc = exec(h, "DELETE FROM sqlite_sequence");
     return rc;
+}
+
+uint64_t nb_db_write_gen(nb_db *db)
+{
+    return atomic_load(&db->wgen);
 }
 
 void nb_db_stats(nb_db *db, uint64_t *batches, uint64_t *jobs)

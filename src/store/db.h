@@ -25,6 +25,11 @@ void nb_db_close(nb_db *db);
 /* fn returns SQLITE_OK (0) to keep its changes, anything else to roll them back; that value is
  * returned. Returns after the commit is durable. */
 int nb_db_write(nb_db *db, int (*fn)(sqlite3 *h, void *arg), void *arg);
+/* nb_db_write for an fn that may run more than once: when it or another job of its batch
+ * fails, everything the batch did is rolled back and fn runs again from the start (so it must
+ * reset whatever it fills in arg, and have no effect outside the database). Such batches skip
+ * the per-job savepoint. Returns the result of the last run, after the commit is durable. */
+int nb_db_write_redo(nb_db *db, int (*fn)(sqlite3 *h, void *arg), void *arg);
 /* fn runs on a read connection for this thread, in a read transaction (consistent snapshot). */
 int nb_db_read(nb_db *db, int (*fn)(sqlite3 *h, void *arg), void *arg);
 /* Delete every row of every table (reset), durably. */
@@ -33,6 +38,12 @@ int nb_db_wipe(nb_db *db);
 /* Counters since open (health, tests): write batches committed (each one transaction and one
  * fsync) and write jobs run. jobs / batches is the group-commit factor. Either may be NULL. */
 void nb_db_stats(nb_db *db, uint64_t *batches, uint64_t *jobs);
+
+/* Write generation, for caches of what reads return: odd while a write batch is open (its
+ * changes may be visible), and different after every batch. A read whose generation was even
+ * before it started and unchanged after it returned saw exactly the state of that generation;
+ * what it read stays current for as long as nb_db_write_gen returns the same value. */
+uint64_t nb_db_write_gen(nb_db *db);
 
 /* Prepared-statement cache per connection: same sql text -> same statement, reset and with
  * bindings cleared. Valid until the connection closes. */

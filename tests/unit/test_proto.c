@@ -2,6 +2,7 @@
  * logs, lambda, ec2): operation matching, input decoding and validation, output and error
  * encoding, byte for byte where AWS's shape is fixed. */
 #include <stdlib.h>
+#include <time.h>
 
 #include "proto/model_internal.h"
 #include "unit.h"
@@ -141,6 +142,23 @@ static void test_time(void)
     CHECK_STR(b, "2000-02-29T00:00:00.000Z");
     nb_time_rfc822(1398796238, b);
     CHECK_STR(b, "Tue, 29 Apr 2014 18:30:38 GMT");
+    nb_time_rfc822(0, b);
+    CHECK_STR(b, "Thu, 01 Jan 1970 00:00:00 GMT");
+    /* Last-Modified is formatted by hand: it must agree with strftime (years 1000-9999; below,
+     * strftime drops the leading zeros that HTTP dates keep). */
+    int rfc_bad = 0;
+    for (int64_t t = -30610224000LL; t < 253402300800LL; t += 86399LL * 37 + 3601) {
+        time_t tt = (time_t)t;
+        struct tm tm;
+        char want[64];
+        gmtime_r(&tt, &tm);
+        strftime(want, sizeof want, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        nb_time_rfc822((double)t, b);
+        if (strcmp(b, want) != 0 && rfc_bad++ < 3) CHECK_STR(b, want);
+    }
+    CHECK(rfc_bad == 0);
+    nb_time_rfc822(-62135596800.0, b); /* year 1: four digits, as before */
+    CHECK_STR(b, "Mon, 01 Jan 0001 00:00:00 GMT");
     nb_time_epoch(1398796238, b);
     CHECK_STR(b, "1398796238");
     nb_time_epoch(1398796238.25, b);

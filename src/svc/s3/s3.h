@@ -163,6 +163,15 @@ enum { NB_S3_GET_PARTS = 1, NB_S3_GET_DATA = 2 };
 int nb_s3_object_read(nb_s3_store *s, const char *bucket, const char *key, size_t key_len,
                       const char *version_id, unsigned flags, nb_arena *a, nb_s3_bucket *b,
                       nb_s3_object *o);
+/* ocache.c: nb_s3_object_read's results for current versions without parts, valid while the
+ * database's write generation gen (nb_db_write_gen of owner) does not change. get: 0 and
+ * *b, *o filled (copies in a) on a hit, -1 on a miss. */
+int nb_s3_ocache_get(const void *owner, uint64_t gen, const char *bucket, const char *key,
+                     size_t key_len, unsigned flags, nb_arena *a, nb_s3_bucket *b,
+                     nb_s3_object *o);
+void nb_s3_ocache_put(const void *owner, uint64_t gen, unsigned flags, const nb_s3_bucket *b,
+                      const nb_s3_object *o);
+void nb_s3_ocache_clear(void);
 
 /* Delete: without a version id, by the bucket's versioning (remove, or add a delete marker);
  * with one, remove that version. Outputs: the version removed or created, and whether it is a

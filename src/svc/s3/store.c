@@ -7,6 +7,8 @@
  * "id descending"; the current version of a key is the row with is_latest = 1 (a unique
  * partial index), which may be a delete marker. */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +140,9 @@ struct nb_s3_store {
     nb_s3_content *content;
 };
 
+static int bucket_write(nb_s3_store *s, int (*fn)(sqlite3 *, void *), void *arg);
+static void bucket_cache_clear(void);
+
 /* Content files dropped by a write, removed after its commit. Filled on the writer thread
  * while the caller waits; reset at the start of every run of the write function. */
 typedef struct garbage {
@@ -266,6 +271,8 @@ nb_s3_store *nb_s3_store_open(const char *dir, char **err)
 void nb_s3_store_close(nb_s3_store *s)
 {
     if (!s) return;
+    nb_s3_ocache_clear();
+    bucket_cache_clear();
     nb_db_close(s->db);
     nb_s3_content_close(s->content);
     free(s);
@@ -276,7 +283,7 @@ struct nb_s3_content *nb_s3_store_content(nb_s3_store *s) { return s->content; }
 
 int nb_s3_store_wipe(nb_s3_store *s)
 {
-    int rc = nb_db_wipe(s->db);
+    int rc = bucket_write(s, NULL, NULL);
     if (rc != SQLITE_OK) return NB_S3_DBERR;
     nb_s3_content_scan(s->content, NULL, NULL); /* nothing is referenced any more */
     return NB_S3_OK;
@@ -344,7 +351,95 @@ static int bucket_create_fn(sqlite3 *h, void *arg)
 
 int nb_s3_bucket_create(nb_s3_store *s, const nb_s3_bucket *b)
 {
-    return store_rc(nb_db_write(s->db, bucket_create_fn, (void *)b));
+    return store_rc(bucket_write(s, bucket_create_fn, (void *)b));
+}
+
+/* ---- bucket rows, cached ----
+ * Only the writes below change the buckets table, and each goes through bucket_write, which
+ * counts itself in flight before its job is queued and bumps the generation after its commit.
+ * A row read while no such write was in flight and with the generation unchanged around the
+ * read is the committed row of that generation; it is served while the generation stays the
+ * same and no bucket write is in flight (so a reader never gets the old row once a newer one
+ * could be seen in the database). Object writes do not touch it. */
+#define BUCKET_SLOTS 64
+#define BUCKET_TAGS_MAX 4096
+
+static struct {
+    pthread_mutex_t mu;
+    _Atomic uint64_t gen;
+    _Atomic int inflight;
+    struct bucket_slot {
+        const nb_s3_store *owner;
+        uint64_t gen;
+        nb_s3_bucket b;
+        char tags[BUCKET_TAGS_MAX]; /* b.tags points here when set */
+    } slot[BUCKET_SLOTS];
+} BC = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static unsigned bucket_slot_of(const char *name)
+{
+    uint32_t h = 2166136261u;
+    for (; *name; name++) h = (h ^ (unsigned char)*name) * 16777619u;
+    return h % BUCKET_SLOTS;
+}
+
+/* 0 on a hit (tags copied into a, when a is given); else -1 and *gen is what a read that
+ * follows may be cached under (odd: not cacheable). */
+static int bucket_cache_get(const nb_s3_store *s, const char *name, nb_s3_bucket *b,
+                            nb_arena *a, uint64_t *gen)
+{
+    int inflight = atomic_load(&BC.inflight);
+    *gen = atomic_load(&BC.gen);
+    if (inflight) {
+        *gen |= 1;
+        return -1;
+    }
+    struct bucket_slot *e = &BC.slot[bucket_slot_of(name)];
+    int rc = -1;
+    pthread_mutex_lock(&BC.mu);
+    if (e->owner == s && e->gen == *gen && !strcmp(e->b.name, name)) {
+        *b = e->b;
+        b->tags = NULL;
+        if (e->b.tags && a) b->tags = nb_arena_strndup(a, e->tags, strlen(e->tags));
+        rc = e->b.tags && a && !b->tags ? -1 : 0;
+    }
+    pthread_mutex_unlock(&BC.mu);
+    return rc;
+}
+
+static void bucket_cache_put(const nb_s3_store *s, uint64_t gen, const nb_s3_bucket *b)
+{
+    if ((gen & 1) || atomic_load(&BC.inflight) || atomic_load(&BC.gen) != gen) return;
+    if (b->tags && strlen(b->tags) >= BUCKET_TAGS_MAX) return;
+    if (strlen(b->name) >= sizeof b->name - 1) return;
+    struct bucket_slot *e = &BC.slot[bucket_slot_of(b->name)];
+    pthread_mutex_lock(&BC.mu);
+    e->owner = s;
+    e->gen = gen;
+    e->b = *b;
+    if (b->tags) {
+        strcpy(e->tags, b->tags);
+        e->b.tags = e->tags;
+    }
+    pthread_mutex_unlock(&BC.mu);
+}
+
+static void bucket_cache_clear(void)
+{
+    pthread_mutex_lock(&BC.mu);
+    memset(BC.slot, 0, sizeof BC.slot);
+    atomic_fetch_add(&BC.gen, 2);
+    pthread_mutex_unlock(&BC.mu);
+}
+
+/* A write of the buckets table (fn NULL: the wipe), as the cache above requires. */
+static int bucket_write(nb_s3_store *s, int (*fn)(sqlite3 *, void *), void *arg)
+{
+    atomic_fetch_add(&BC.inflight, 1);
+    int rc = fn ? nb_db_write(s->db, fn, arg) : nb_db_wipe(s->db);
+    atomic_fetch_add(&BC.gen, 2);
+    atomic_fetch_sub(&BC.inflight, 1);
+    return rc;
 }
 
 static void read_bucket(sqlite3_stmt *st, nb_s3_bucket *b, nb_arena *a)
@@ -384,8 +479,14 @@ static int bucket_get_fn(sqlite3 *h, void *arg)
 
 int nb_s3_bucket_get(nb_s3_store *s, const char *name, nb_s3_bucket *b, nb_arena *a)
 {
+    /* Every PutObject and many other calls start here: a cached row saves a read transaction
+     * (and its shm lock calls) per request. */
+    uint64_t gen;
+    if (!bucket_cache_get(s, name, b, a, &gen)) return NB_S3_OK;
     bucket_get_arg g = {name, b, a};
-    return store_rc(nb_db_read(s->db, bucket_get_fn, &g));
+    int rc = store_rc(nb_db_read(s->db, bucket_get_fn, &g));
+    if (rc == NB_S3_OK) bucket_cache_put(s, gen, b);
+    return rc;
 }
 
 typedef struct bucket_list_arg {
@@ -485,7 +586,7 @@ static int bucket_delete_fn(sqlite3 *h, void *arg)
 int nb_s3_bucket_delete(nb_s3_store *s, const char *name)
 {
     bucket_del_arg d = {.name = name};
-    int rc = store_rc(nb_db_write(s->db, bucket_delete_fn, &d));
+    int rc = store_rc(bucket_write(s, bucket_delete_fn, &d));
     gc_finish(s, &d.gc, rc == NB_S3_OK);
     return rc;
 }
@@ -519,13 +620,13 @@ static int bucket_set_fn(sqlite3 *h, void *arg)
 int nb_s3_bucket_set_versioning(nb_s3_store *s, const char *name, int state)
 {
     bucket_set_arg b = {name, "UPDATE buckets SET versioning=? WHERE name=?", state, NULL, true};
-    return store_rc(nb_db_write(s->db, bucket_set_fn, &b));
+    return store_rc(bucket_write(s, bucket_set_fn, &b));
 }
 
 int nb_s3_bucket_set_tags(nb_s3_store *s, const char *name, const char *tags)
 {
     bucket_set_arg b = {name, "UPDATE buckets SET tags=? WHERE name=?", 0, tags, false};
-    return store_rc(nb_db_write(s->db, bucket_set_fn, &b));
+    return store_rc(bucket_write(s, bucket_set_fn, &b));
 }
 
 static void bind_opt_text(sqlite3_stmt *st, int i, const char *v);
@@ -554,7 +655,7 @@ int nb_s3_bucket_set_encryption(nb_s3_store *s, const char *name, const char *co
                                 const char *algo)
 {
     bucket_sse_arg b = {name, config, algo, NULL};
-    return store_rc(nb_db_write(s->db, bucket_sse_set_fn, &b));
+    return store_rc(bucket_write(s, bucket_sse_set_fn, &b));
 }
 
 static int bucket_sse_get_fn(sqlite3 *h, void *arg)
@@ -687,6 +788,24 @@ static int drop_version(sqlite3 *h, int64_t id, garbage *gc)
     return rc == SQLITE_DONE ? SQLITE_OK : dberr(h, "drop version");
 }
 
+/* drop_version for a row without content files (inline bytes or a delete marker: no blob, no
+ * manifest): two statements instead of four. */
+static int drop_plain_version(sqlite3 *h, int64_t id)
+{
+    sqlite3_stmt *st = nb_db_stmt(h, "DELETE FROM object_data WHERE object_id=?");
+    if (!st) return dberr(h, "drop version");
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return dberr(h, "drop version");
+    st = nb_db_stmt(h, "DELETE FROM objects WHERE id=?");
+    if (!st) return dberr(h, "drop version");
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : dberr(h, "drop version");
+}
+
 /* Make room for a new current version of key under the bucket's versioning state:
  * unversioned -> every version goes; enabled -> the current one stops being latest;
  * suspended -> the 'null' version goes and the current one stops being latest. */
@@ -694,20 +813,30 @@ static int retire_current(sqlite3 *h, const char *bucket, const char *key, size_
                           int versioning, garbage *gc)
 {
     int rc;
+    bool had_latest = false; /* a dropped 'null' version was the current one */
     if (versioning == NB_S3_VERSIONING_OFF || versioning == NB_S3_VERSIONING_SUSPENDED) {
-        sqlite3_stmt *st = nb_db_stmt(h, "SELECT id FROM objects WHERE bucket=? AND key=?"
+        sqlite3_stmt *st = nb_db_stmt(h, "SELECT id,is_latest,blob IS NULL AND nparts=0"
+                                         " FROM objects WHERE bucket=? AND key=?"
                                          " AND version_id='null'");
         if (!st) return dberr(h, "retire");
         sqlite3_bind_text(st, 1, bucket, -1, SQLITE_STATIC);
         sqlite3_bind_blob(st, 2, key, (int)key_len, SQLITE_STATIC);
         int64_t ids[4];
+        bool plain[4];
         size_t n = 0;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < NB_ARRAY_LEN(ids))
-            ids[n++] = sqlite3_column_int64(st, 0);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < NB_ARRAY_LEN(ids)) {
+            ids[n] = sqlite3_column_int64(st, 0);
+            had_latest |= sqlite3_column_int(st, 1) != 0;
+            plain[n++] = sqlite3_column_int(st, 2) != 0;
+        }
         sqlite3_reset(st);
         for (size_t i = 0; i < n; i++)
-            if ((rc = drop_version(h, ids[i], gc))) return rc;
+            if ((rc = plain[i] ? drop_plain_version(h, ids[i]) : drop_version(h, ids[i], gc)))
+                return rc;
     }
+    /* The unique index allows one current version per key: if it was just dropped, no row
+     * is left to retire (the common overwrite of an unversioned key saves this statement). */
+    if (had_latest) return SQLITE_OK;
     sqlite3_stmt *st = nb_db_stmt(h, "UPDATE objects SET is_latest=0 WHERE bucket=? AND key=?"
                                      " AND is_latest=1");
     if (!st) return dberr(h, "retire");
@@ -912,7 +1041,10 @@ static int put_fn(sqlite3 *h, void *arg)
 int nb_s3_object_put(nb_s3_store *s, nb_s3_put *p)
 {
     put_arg a = {.p = p};
-    int rc = store_rc(nb_db_write(s->db, put_fn, &a));
+    /* put_fn starts from scratch on every run (gc_reset; its outputs are overwritten), so a
+     * plain PUT may share its batch's transaction without a savepoint of its own. */
+    int rc = store_rc(p->upload_id ? nb_db_write(s->db, put_fn, &a)
+                                   : nb_db_write_redo(s->db, put_fn, &a));
     gc_finish(s, &a.gc, rc == NB_S3_OK);
     return rc;
 }
@@ -1051,8 +1183,17 @@ int nb_s3_object_read(nb_s3_store *s, const char *bucket, const char *key, size_
                       nb_s3_object *o)
 {
     nb_s3_bucket tmp;
-    get_arg g = {bucket, key, key_len, version_id, flags, a, o, b ? b : &tmp};
-    return store_rc(nb_db_read(s->db, get_fn, &g));
+    if (!b) b = &tmp;
+    /* The current version of a hot small object comes from the cache while no write batch
+     * ran since it was read (ocache.c); a read in between is put there for the next ones. */
+    uint64_t gen = version_id ? 1 : nb_db_write_gen(s->db);
+    if (!(gen & 1) && !nb_s3_ocache_get(s->db, gen, bucket, key, key_len, flags, a, b, o))
+        return NB_S3_OK;
+    get_arg g = {bucket, key, key_len, version_id, flags, a, o, b};
+    int rc = store_rc(nb_db_read(s->db, get_fn, &g));
+    if (rc == NB_S3_OK && !(gen & 1) && nb_db_write_gen(s->db) == gen)
+        nb_s3_ocache_put(s->db, gen, flags, b, o);
+    return rc;
 }
 
 typedef struct del_arg {
