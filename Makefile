@@ -9,12 +9,12 @@ WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -
 CPPFLAGS := -D_GNU_SOURCE -Isrc -Ibuild/gen -I/usr/include/libxml2
 BASECFLAGS := -std=c17 -g -pthread $(WARN) $(CPPFLAGS)
 CFLAGS   ?= -O2
-# Not -lssl -lcrypto: src/core/ossl.c loads them on first use (idle RSS, see its comment).
-# Unit tests and fuzzers add them (some make certificates with calls the server never makes);
-# --exclude-libs keeps ossl.c's forwarders out of their dynamic symbols, so that they do not
-# interpose on libcrypto's calls to itself.
-LIBS     := -lhttp_parser -ljansson -lsqlite3 -lz -lpthread -lm
-TEST_LIBS := -Wl,--exclude-libs,ALL $(LIBS) -lssl -lcrypto
+# Not -lssl -lcrypto -lz: src/core/lazylib.c loads them on first use (idle RSS, see its
+# comment). Unit tests and fuzzers add them (some make certificates with calls the server never
+# makes); --exclude-libs keeps lazylib.c's forwarders out of their dynamic symbols, so that
+# they do not interpose on the libraries' calls to themselves.
+LIBS     := -lhttp_parser -ljansson -lsqlite3 -lpthread -lm
+TEST_LIBS := -Wl,--exclude-libs,ALL $(LIBS) -lssl -lcrypto -lz
 
 ASAN_FLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 

@@ -1,18 +1,21 @@
-/* ossl.c: libcrypto and libssl, loaded on first use instead of at start-up.
+/* lazylib.c: libcrypto, libssl and zlib, loaded on first use instead of at start-up.
  *
- * Why: linking OpenSSL makes the dynamic loader map and relocate both libraries at exec
+ * Why: every linked library is mapped and relocated at exec, and its initialisers run, whether
+ * or not the process ever calls it. For OpenSSL that cost 1.7 MiB of an idle server's 7.5 MiB
  * (libcrypto's relocation alone reads ~0.8 MiB of its .rela.dyn and dirties 0.4 MiB of
- * .data.rel.ro): 1.7 MiB of an idle server's 7.5 MiB, although an idle server hashes and
- * encrypts nothing. So the binary is not linked with -lssl -lcrypto. This file defines, under
- * OpenSSL's own names and prototypes (the headers are included, so the compiler checks each
- * one), a forwarder for every OpenSSL function Nimbus calls; the first call into either
- * library dlopen()s it (RTLD_LOCAL) and resolves that library's whole list at once. Callers
- * are unchanged. The executable exports none of these names (no linked library refers to
- * them), so they never interpose on OpenSSL's own internal calls.
+ * .data.rel.ro), zlib 84 KiB, although an idle server hashes, encrypts and compresses
+ * nothing. So the binary is linked with none of them. This file defines, under the libraries'
+ * own names and prototypes (their headers are included, so the compiler checks each one), a
+ * forwarder for every function of theirs that Nimbus calls; the first call into a library
+ * dlopen()s it (RTLD_LOCAL) and resolves that library's whole list at once. Callers are
+ * unchanged. The executable exports none of these names (no linked library refers to them),
+ * so they never interpose on the libraries' calls to themselves. (libxml2 is loaded the same
+ * way, with its own small wrapper: proto/xmllib.c.)
  *
- * Adding an OpenSSL call elsewhere: a link error ("undefined reference to X") says to add X
- * to CRYPTO_FNS or SSL_FNS below, with its exact prototype. Missing libraries abort with a
- * message at the first use: Debian's package dependencies make that an installation fault. */
+ * Adding a call elsewhere: a link error ("undefined reference to X") says to add X to
+ * CRYPTO_FNS, SSL_FNS or ZLIB_FNS below, with its exact prototype. A missing library aborts
+ * with a message at its first use: Debian's package dependencies make that an installation
+ * fault. */
 #define OPENSSL_API_COMPAT 0x10100000L
 #include <dlfcn.h>
 #include <pthread.h>
@@ -31,6 +34,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <zlib.h>
 
 /* F(return type, name, (parameters), (arguments)); V(...) for functions returning void. */
 #define CRYPTO_FNS(F, V)                                                                           \
@@ -145,6 +149,16 @@
     F(const SSL_METHOD *, TLS_client_method, (void), ())                                           \
     F(const SSL_METHOD *, TLS_server_method, (void), ())
 
+#define ZLIB_FNS(F, V)                                                                             \
+    F(uLong, crc32_z, (uLong crc, const Bytef *buf, z_size_t len), (crc, buf, len))                \
+    F(int, deflate, (z_streamp s, int flush), (s, flush))                                          \
+    F(int, deflateEnd, (z_streamp s), (s))                                                         \
+    F(int, deflateInit_, (z_streamp s, int level, const char *version, int size),                  \
+      (s, level, version, size))                                                                   \
+    F(int, inflate, (z_streamp s, int flush), (s, flush))                                          \
+    F(int, inflateEnd, (z_streamp s), (s))                                                         \
+    F(int, inflateInit_, (z_streamp s, const char *version, int size), (s, version, size))
+
 /* One slot per function, filled by the library's loader before any forwarder reads it. */
 #define SLOT(ret, name, params, args) void *name;
 #define VSLOT(name, params, args) void *name;
@@ -156,13 +170,15 @@ static struct {
 static struct {
     SSL_FNS(SLOT, VSLOT)
 } ssl;
+static struct {
+    ZLIB_FNS(SLOT, VSLOT)
+} zlib;
 
 static void *open_lib(const char *soname)
 {
     void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
-        fprintf(stderr, "nimbus: cannot load %s (%s); install Debian's libssl3\n", soname,
-                dlerror());
+        fprintf(stderr, "nimbus: cannot load %s (%s)\n", soname, dlerror());
         abort();
     }
     return h;
@@ -181,7 +197,8 @@ static void *sym(void *h, const char *soname, const char *name)
 #define RESOLVE(ret, name, params, args) T.name = sym(h, SONAME, #name);
 #define VRESOLVE(name, params, args) T.name = sym(h, SONAME, #name);
 
-static pthread_once_t crypto_once = PTHREAD_ONCE_INIT, ssl_once = PTHREAD_ONCE_INIT;
+static pthread_once_t crypto_once = PTHREAD_ONCE_INIT, ssl_once = PTHREAD_ONCE_INIT,
+                      zlib_once = PTHREAD_ONCE_INIT;
 
 static void crypto_load(void)
 {
@@ -205,6 +222,16 @@ static void ssl_load(void)
 #undef SONAME
 }
 
+static void zlib_load(void)
+{
+#define T zlib
+#define SONAME "libz.so.1"
+    void *h = open_lib(SONAME);
+    ZLIB_FNS(RESOLVE, VRESOLVE)
+#undef T
+#undef SONAME
+}
+
 /* pthread_once is one atomic load once loaded: cheap next to any of these calls. */
 #define FWD(lib, ret, name, params, args)                                                          \
     ret name params                                                                                \
@@ -223,8 +250,12 @@ static void ssl_load(void)
 #define SFWD(ret, name, params, args) FWD(ssl, ret, name, params, args)
 #define SVFWD(name, params, args) VFWD(ssl, name, params, args)
 
+#define ZFWD(ret, name, params, args) FWD(zlib, ret, name, params, args)
+#define ZVFWD(name, params, args) VFWD(zlib, name, params, args)
+
 CRYPTO_FNS(CFWD, CVFWD)
 SSL_FNS(SFWD, SVFWD)
+ZLIB_FNS(ZFWD, ZVFWD)
 
 /* The key type decides the one extra argument, as OpenSSL's own EVP_PKEY_Q_keygen reads it:
  * "RSA" a size_t of bits, "EC" and "SM2" a curve name, other types none. */
