@@ -201,7 +201,7 @@ static int serve(int argc, char **argv)
     nb_debug("services ready after %.1f ms", nb_uptime() * 1000);
     /* Start-up read through this thread's own database connections and allocated on its way;
      * this thread only waits for a signal from now on: give that memory back. */
-    nb_db_close_thread_readers();
+    nb_db_release_readers(NULL);
     malloc_trim(0);
 
     int sig = 0;

@@ -2,6 +2,7 @@
  * lazily opened per-thread read connections, each with a prepared-statement cache. */
 #include "store/db.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -417,18 +418,33 @@ static void thread_exit(void *list)
     pthread_mutex_unlock(&reg_mu);
 }
 
-void nb_db_close_thread_readers(void)
-{
-    struct conn *list = tl_readers;
-    tl_readers = NULL;
-    if (!list) return;
-    pthread_setspecific(thread_key, NULL);
-    thread_exit(list);
-}
-
 static void key_init(void)
 {
     pthread_key_create(&thread_key, thread_exit);
+}
+
+void nb_db_release_readers(nb_db *db)
+{
+    struct conn *drop = NULL, **pp = &tl_readers, *c;
+    pthread_mutex_lock(&reg_mu); /* a closing database may be walking our list */
+    while ((c = *pp)) {
+        if (!db || c->db_id == db->id || atomic_load(&c->dead)) {
+            NB_ASSERT(c != tl_conn); /* not from inside an nb_db_read on it */
+            *pp = c->next_in_thread;
+            c->next_in_thread = drop;
+            drop = c;
+        } else {
+            pp = &c->next_in_thread;
+        }
+    }
+    pthread_mutex_unlock(&reg_mu);
+    if (!drop) return;
+    pthread_once(&key_once, key_init);
+    pthread_setspecific(thread_key, tl_readers);
+    thread_exit(drop);
+    /* The connection's memory came from many small blocks among others: without a trim, glibc
+     * keeps the freed pages. */
+    malloc_trim(0);
 }
 
 static struct conn *reader_for(nb_db *db)

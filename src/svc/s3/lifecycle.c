@@ -1553,6 +1553,9 @@ static void lc_tick(void *arg)
 
     int64_t t0 = nb_mono_us();
     double next = lc_step(force);
+    /* A pass is over (next is a region time, at most daily): this scheduler thread need not
+     * keep its read connection to S3's database (~50 KiB) until the next one. */
+    if (next != 0) nb_db_release_readers(nb_s3_store_db(nb_s3_g));
     if (next == 0) {
         /* Pause in proportion to the work just done (real time, turned into region time). */
         double spent = (double)(nb_mono_us() - t0) / 1e6;
