@@ -14,7 +14,9 @@
 
 /* Memory: the whole server must idle in a few MiB, and there is one writer per service plus one
  * reader per (thread, database) actually used, so every connection gets a small page cache and
- * lookaside; SQLite allocates both lazily, so unused capacity costs no RSS. */
+ * lookaside; SQLite allocates both lazily, so unused capacity costs no RSS. What start-up alone
+ * needed is dropped (the migrations' pages at open, read connections through
+ * nb_db_release_readers): see doc/memory.md. */
 #define WRITER_CACHE_KIB 1024
 #define READER_CACHE_KIB 256
 #define BUSY_TIMEOUT_MS 10000
