@@ -1,6 +1,7 @@
 /* main.c: the nimbus binary: `nimbus serve` runs a region; `nimbus status` and
  * `nimbus clock ...` talk to a running one; `nimbus --version`. */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "iam/accounts.h"
 #include "iam/creds.h"
 #include "proto/dispatch.h"
+#include "store/db.h"
 #include "svc/service.h"
 
 static void usage(FILE *f)
@@ -197,6 +199,10 @@ static int serve(int argc, char **argv)
     }
     nb_dispatch_ready();
     nb_debug("services ready after %.1f ms", nb_uptime() * 1000);
+    /* Start-up read through this thread's own database connections and allocated on its way;
+     * this thread only waits for a signal from now on: give that memory back. */
+    nb_db_release_readers(NULL);
+    malloc_trim(0);
 
     int sig = 0;
     sigwait(&set, &sig);

@@ -2,6 +2,7 @@
  * lazily opened per-thread read connections, each with a prepared-statement cache. */
 #include "store/db.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -13,7 +14,9 @@
 
 /* Memory: the whole server must idle in a few MiB, and there is one writer per service plus one
  * reader per (thread, database) actually used, so every connection gets a small page cache and
- * lookaside; SQLite allocates both lazily, so unused capacity costs no RSS. */
+ * lookaside; SQLite allocates both lazily, so unused capacity costs no RSS. What start-up alone
+ * needed is dropped (the migrations' pages at open, read connections through
+ * nb_db_release_readers): see doc/memory.md. */
 #define WRITER_CACHE_KIB 1024
 #define READER_CACHE_KIB 256
 #define BUSY_TIMEOUT_MS 10000
@@ -479,6 +482,30 @@ static void key_init(void)
     pthread_key_create(&thread_key, thread_exit);
 }
 
+void nb_db_release_readers(nb_db *db)
+{
+    struct conn *drop = NULL, **pp = &tl_readers, *c;
+    pthread_mutex_lock(&reg_mu); /* a closing database may be walking our list */
+    while ((c = *pp)) {
+        if (!db || c->db_id == db->id || atomic_load(&c->dead)) {
+            NB_ASSERT(c != tl_conn); /* not from inside an nb_db_read on it */
+            *pp = c->next_in_thread;
+            c->next_in_thread = drop;
+            drop = c;
+        } else {
+            pp = &c->next_in_thread;
+        }
+    }
+    pthread_mutex_unlock(&reg_mu);
+    if (!drop) return;
+    pthread_once(&key_once, key_init);
+    pthread_setspecific(thread_key, tl_readers);
+    thread_exit(drop);
+    /* The connection's memory came from many small blocks among others: without a trim, glibc
+     * keeps the freed pages. */
+    malloc_trim(0);
+}
+
 static struct conn *reader_for(nb_db *db)
 {
     struct conn **pp = &tl_readers, *c;
@@ -620,6 +647,10 @@ nb_db *nb_db_open(const char *path, const char *const *migrations, size_t nmigra
         goto fail;
     }
     if (migrate(db->writer.h, path, migrations, nmigrations, err) < 0) goto fail;
+    /* The page cache now holds every page the migrations wrote (on a fresh data directory,
+     * the whole new schema: ~0.35 MiB over the four databases at start) and nothing needs them
+     * soon; later jobs read back what they use. */
+    sqlite3_db_release_memory(db->writer.h);
     pthread_mutex_init(&db->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

@@ -1239,6 +1239,9 @@ static void *worker_main(void *arg)
             double next = nb_s3_restore_sweep();
             if (next > 0) nb_s3_restore_plan(next);
             gc_drain();
+            /* Work comes in rare bursts (archive-class writes, restores, lifecycle
+             * transitions): hold no read connection (~50 KiB) between them. */
+            nb_db_release_readers(NULL);
         }
         pthread_mutex_lock(&wmu);
     }

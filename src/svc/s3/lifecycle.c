@@ -1668,6 +1668,9 @@ static void lc_tick(void *arg)
     int64_t t0 = nb_mono_us(), own0 = cpu_us(RUSAGE_THREAD);
     double next = lc_step(force);
     int64_t t1 = nb_mono_us(), own = cpu_us(RUSAGE_THREAD) - own0, all = cpu_us(RUSAGE_SELF);
+    /* A pass is over (next is a region time, at most daily): this scheduler thread need not
+     * keep its read connection to S3's database (~50 KiB) until the next one. */
+    if (next != 0) nb_db_release_readers(nb_s3_store_db(nb_s3_g));
     if (next == 0) {
         /* Pause in proportion to the work just done (real time, turned into region time), the
          * more so the busier the rest of the server was since the last step (the CPUs its

@@ -190,7 +190,7 @@ char *nb_sns_sign(const char *text, size_t len, int version)
 void nb_sns_sign_shutdown(void)
 {
     pthread_mutex_lock(&mu);
-    EVP_PKEY_free(key);
+    if (key) EVP_PKEY_free(key); /* never signed: libcrypto need not be loaded to free nothing */
     key = NULL;
     free(cert_pem);
     cert_pem = NULL;
