@@ -64,6 +64,14 @@ static const char *const migrations[] = {
     "  chained INTEGER NOT NULL DEFAULT 0, issued REAL NOT NULL, expires REAL NOT NULL);"
     "CREATE INDEX sessions_account ON sessions(account);"
     "CREATE TABLE reports(account TEXT PRIMARY KEY, generated REAL NOT NULL, content TEXT NOT NULL);",
+    /* The smaller entities, each a JSON document of what AWS returns about it: kind 'oidc'
+     * (name = URL without https://), 'saml', 'server-certificate', 'mfa' (name = serial number,
+     * owner = the user it is enabled for), 'ssh' and 'signing-certificate' (name = id, owner =
+     * user), 'slr-deletion' (service-linked role deletion tasks). */
+    "CREATE TABLE objects(account TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE,"
+    "  owner TEXT COLLATE NOCASE, path TEXT NOT NULL DEFAULT '/', id TEXT, created REAL NOT NULL,"
+    "  doc TEXT NOT NULL, PRIMARY KEY(account, kind, name));"
+    "CREATE INDEX objects_owner ON objects(account, kind, owner);",
 };
 
 static nb_db *db;

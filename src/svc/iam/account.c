@@ -36,15 +36,15 @@ static int summary_tx(nb_call *c, sqlite3 *h)
     json_object_set_new(m, "AttachedPoliciesPerUserQuota", json_integer(10));
     json_object_set_new(m, "AttachedPoliciesPerGroupQuota", json_integer(10));
     json_object_set_new(m, "AttachedPoliciesPerRoleQuota", json_integer(10));
-    json_object_set_new(m, "ServerCertificates", json_integer(0));
+    json_object_set_new(m, "ServerCertificates", json_integer(CNT("SELECT COUNT(*) FROM objects WHERE account = ? AND kind = 'server-certificate'")));
     json_object_set_new(m, "ServerCertificatesQuota", json_integer(20));
-    json_object_set_new(m, "MFADevices", json_integer(0));
-    json_object_set_new(m, "MFADevicesInUse", json_integer(0));
+    json_object_set_new(m, "MFADevices", json_integer(CNT("SELECT COUNT(*) FROM objects WHERE account = ? AND kind = 'mfa'")));
+    json_object_set_new(m, "MFADevicesInUse", json_integer(CNT("SELECT COUNT(*) FROM objects WHERE account = ? AND kind = 'mfa' AND owner IS NOT NULL")));
     json_object_set_new(m, "AccountMFAEnabled", json_integer(0));
     json_object_set_new(m, "AccountAccessKeysPresent", json_integer(1));
     json_object_set_new(m, "AccountSigningCertificatesPresent", json_integer(0));
     json_object_set_new(m, "GlobalEndpointTokenVersion", json_integer(1));
-    json_object_set_new(m, "Providers", json_integer(0));
+    json_object_set_new(m, "Providers", json_integer(CNT("SELECT COUNT(*) FROM objects WHERE account = ? AND kind IN ('oidc', 'saml')")));
 #undef CNT
     c->output = json_pack("{s:o}", "SummaryMap", m);
     return 0;

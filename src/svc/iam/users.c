@@ -178,6 +178,13 @@ static int delete_user_tx(nb_call *c, sqlite3 *h)
         return iam_conflict(c, "Cannot delete entity, must detach all policies first.");
     if (nb_iq_int(h, 0, "SELECT COUNT(*) FROM members WHERE account = ? AND user = ?", "ss", a, cur))
         return iam_conflict(c, "Cannot delete entity, must remove users from group first.");
+    if (nb_iq_int(h, 0, "SELECT COUNT(*) FROM objects WHERE account = ? AND kind = 'mfa' AND owner = ?", "ss", a, cur))
+        return iam_conflict(c, "Cannot delete entity, must delete MFA device first.");
+    if (nb_iq_int(h, 0, "SELECT COUNT(*) FROM objects WHERE account = ? AND kind = 'signing-certificate' AND owner = ?",
+                  "ss", a, cur))
+        return iam_conflict(c, "Cannot delete entity, must delete signing certificates first.");
+    if (nb_iq_int(h, 0, "SELECT COUNT(*) FROM objects WHERE account = ? AND kind = 'ssh' AND owner = ?", "ss", a, cur))
+        return iam_conflict(c, "Cannot delete entity, must delete SSH public keys first.");
     iam_forget_user_keys(h, a, cur);
     if (nb_iq_exec(h, "DELETE FROM tags WHERE account = ? AND kind = 'user' AND owner = ?", "ss", a, cur) ||
         nb_iq_exec(h, "DELETE FROM users WHERE account = ? AND name = ?", "ss", a, cur))
@@ -531,12 +538,4 @@ static int empty_list(nb_call *c, const char *member)
     c->output = json_pack("{s:[], s:b}", member, "IsTruncated", 0);
     return 0;
 }
-int iam_list_empty_mfa(nb_call *c) { return empty_list(c, "MFADevices"); }
-int iam_list_empty_ssh(nb_call *c) { return empty_list(c, "SSHPublicKeys"); }
-int iam_list_empty_certs(nb_call *c) { return empty_list(c, "Certificates"); }
 int iam_list_empty_service_creds(nb_call *c) { return empty_list(c, "ServiceSpecificCredentials"); }
-int iam_list_empty_virtual_mfa(nb_call *c)
-{
-    c->output = json_pack("{s:[], s:b}", "VirtualMFADevices", "IsTruncated", 0);
-    return 0;
-}

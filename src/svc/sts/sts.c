@@ -516,14 +516,47 @@ out:
 
 /* ---- GetAccessKeyInfo ---- */
 
+/* AWS answers for any well-formed key, known or not: the account is encoded in the key id
+ * (bits 7..46 of the base32-decoded characters after the 4-letter prefix). */
+static bool key_account(const char *key, char out[13])
+{
+    static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    size_t n = strlen(key);
+    if (n < 16 || n > 128 || (strncmp(key, "AKIA", 4) && strncmp(key, "ASIA", 4))) return false;
+    uint64_t v = 0;
+    for (size_t i = 4; i < 4 + 10; i++) { /* 10 chars = 50 bits: the first 6 bytes and change */
+        const char *p = strchr(b32, key[i]);
+        if (!p || !key[i]) return false;
+        v = (v << 5) | (uint64_t)(p - b32);
+    }
+    v >>= 2; /* the first 48 bits */
+    snprintf(out, 13, "%012llu", (unsigned long long)((v & 0x7fffffffff80ULL) >> 7));
+    return true;
+}
+
 static int get_access_key_info(nb_call *c)
 {
     const char *key = nb_in_str(c, "AccessKeyId");
     nb_cred cr;
-    if (!key || nb_creds_lookup(key, &cr) < 0)
+    char acct[13];
+    if (key && nb_creds_lookup(key, &cr) == 0) {
+        c->output = json_pack("{s:s}", "Account", cr.who.account);
+        return 0;
+    }
+    if (!key || !key_account(key, acct))
         return nb_call_error(c, 400, "InvalidParameterValue", "The access key ID %s is not valid.", key ? key : "");
-    c->output = json_pack("{s:s}", "Account", cr.who.account);
+    c->output = json_pack("{s:s}", "Account", acct);
     return 0;
+}
+
+/* ---- DecodeAuthorizationMessage ---- */
+
+/* Nimbus's refusals carry plain messages, never encoded ones, so no message given here can
+ * be one of ours: AWS's answer for a message it did not issue. */
+static int decode_authorization_message(nb_call *c)
+{
+    return nb_call_error(c, 400, "InvalidAuthorizationMessageException",
+                         "The encoded authorization message is invalid or was not issued by this service.");
 }
 
 static const nb_op_def ops[] = {
@@ -533,6 +566,7 @@ static const nb_op_def ops[] = {
     {"AssumeRole", assume_role, NB_OP_NO_AUTHZ, NULL, NULL},
     {"GetFederationToken", get_federation_token, 0, NULL, "arn:aws:sts::{account}:federated-user/{Name}"},
     {"GetAccessKeyInfo", get_access_key_info, NB_OP_INLINE, NULL, NULL},
+    {"DecodeAuthorizationMessage", decode_authorization_message, NB_OP_INLINE, NULL, NULL},
 };
 
 const nb_service nb_svc_sts = {
