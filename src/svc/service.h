@@ -111,6 +111,9 @@ enum nb_op_flags {
      * GetCallerIdentity) or the handler authorizes itself (STS AssumeRole evaluates the role's
      * trust policy together with the caller's policies). */
     NB_OP_NO_AUTHZ = 1 << 1,
+    /* AWS accepts the request unsigned: the proof of identity is in its parameters (STS
+     * AssumeRoleWithSAML / AssumeRoleWithWebIdentity). The caller is anonymous. */
+    NB_OP_ANONYMOUS = 1 << 2,
 };
 
 typedef struct nb_op_def {

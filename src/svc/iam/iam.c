@@ -138,6 +138,17 @@ int iam_check_policy(nb_call *c, const char *doc, enum nb_policy_kind kind,
     return 0;
 }
 
+/* Tag keys and values: letters, spaces and digits of any script, and _.:/=+-@ (AWS's
+ * [\p{L}\p{Z}\p{N}_.:/=+\-@]); bytes of multi-byte UTF-8 characters are let through. */
+static bool tag_chars_ok(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (!(ch >= 0x80 || isalnum(ch) || strchr(" _.:/=+-@", ch))) return false;
+    }
+    return true;
+}
+
 int iam_check_tags(nb_call *c, json_t *tags, size_t existing)
 {
     if (!tags) return 0;
@@ -153,6 +164,12 @@ int iam_check_tags(nb_call *c, json_t *tags, size_t existing)
             return iam_validation(c, "1 validation error detected: Value null at 'tags.%zu.member.%s' "
                                      "failed to satisfy constraint: Member must not be null",
                                   i + 1, k ? "value" : "key");
+        const char *bad = !tag_chars_ok(k) ? k : !tag_chars_ok(v) ? v : NULL;
+        if (bad)
+            return iam_validation(c, "1 validation error detected: Value '%s' at 'tags.%zu.member.%s' failed to "
+                                     "satisfy constraint: Member must satisfy regular expression pattern: "
+                                     "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]%s",
+                                  bad, i + 1, bad == k ? "key" : "value", bad == k ? "+" : "*");
         if (strncasecmp(k, "aws:", 4) == 0)
             return iam_invalid(c, "User tags cannot start with aws:");
         if (strlen(k) > 128 || strlen(v) > 256)

@@ -268,3 +268,52 @@ def test_get_access_key_info_decodes_unknown_keys(boto):
 def test_decode_authorization_message_refuses_foreign_messages(boto):
     refused(boto("sts").decode_authorization_message, EncodedMessage="abc",
             code="InvalidAuthorizationMessageException", status=400)
+
+
+# ---- tags and AWS managed policies ----
+
+def test_tag_keys_follow_aws_pattern(iam):
+    iam.create_user(UserName="tagged", Tags=[{"Key": "team name:a/b=c+d-e@f_g.h", "Value": ""}])
+    err = refused(iam.tag_user, UserName="tagged", Tags=[{"Key": "bad key!", "Value": "v"}], code="ValidationError")
+    assert "tags.1.member.key" in err["Message"]
+    refused(iam.tag_role, RoleName="nope", Tags=[{"Key": "k", "Value": "v"}], code="NoSuchEntity")
+
+
+@pytest.mark.parametrize("arn", [
+    "arn:aws:iam::aws:policy/AmazonSQSFullAccess",
+    "arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess",
+    "arn:aws:iam::aws:policy/AWSLambdaExecute",
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole",
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaRole",
+    "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+])
+def test_common_aws_managed_policies_attach(iam, arn):
+    iam.create_role(RoleName="fn", AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":'
+                    '"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}')
+    iam.attach_role_policy(RoleName="fn", PolicyArn=arn)
+    pol = iam.get_policy(PolicyArn=arn)["Policy"]
+    assert pol["Arn"] == arn and pol["AttachmentCount"] == 1
+    v = iam.get_policy_version(PolicyArn=arn, VersionId=pol["DefaultVersionId"])["PolicyVersion"]
+    assert v["Document"]["Statement"]
+
+
+@pytest.mark.parametrize("call", ["saml", "web"])
+def test_assume_role_with_idp_is_unsigned_and_not_implemented(nimbus, call):
+    """botocore sends these unsigned; AWS accepts that. Nimbus cannot verify IdP tokens yet and
+    says so instead of answering MissingAuthenticationToken or granting a session."""
+    import boto3
+    from botocore import UNSIGNED
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+    sts = boto3.client("sts", endpoint_url=nimbus.endpoint, region_name="us-east-1",
+                       config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}))
+    role = "arn:aws:iam::%s:role/web" % ACCOUNT
+    with pytest.raises(ClientError) as ei:
+        if call == "saml":
+            sts.assume_role_with_saml(RoleArn=role, PrincipalArn="arn:aws:iam::%s:saml-provider/x" % ACCOUNT,
+                                      SAMLAssertion="x" * 10)
+        else:
+            sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="s1", WebIdentityToken="x" * 10)
+    assert ei.value.response["Error"]["Code"] == "NotImplemented"
+    assert ei.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
