@@ -829,3 +829,124 @@ static int delete_signing_tx(nb_call *c, sqlite3 *h)
     return iam_obj_delete(h, IAM_ACCOUNT(c), "signing-certificate", o.name) ? iam_db_error(c, h) : 0;
 }
 int iam_delete_signing_certificate(nb_call *c) { return iam_write(c, delete_signing_tx); }
+
+/* ---- service-specific credentials (CodeCommit HTTPS Git, Keyspaces) ----
+ * Stored and listed as AWS does; no Nimbus service accepts them yet. */
+
+#define SSC_PER_SERVICE 2
+
+static bool ssc_service_ok(const char *s)
+{
+    return s && (!strcmp(s, "codecommit.amazonaws.com") || !strcmp(s, "cassandra.amazonaws.com"));
+}
+
+static json_t *ssc_json(const iam_obj *o, bool with_password)
+{
+    json_t *j = json_pack("{s:s, s:O, s:O, s:s, s:O, s:f}", "UserName", o->owner, "ServiceName",
+                          json_object_get(o->doc, "ServiceName"), "ServiceUserName",
+                          json_object_get(o->doc, "ServiceUserName"), "ServiceSpecificCredentialId", o->name,
+                          "Status", json_object_get(o->doc, "Status"), "CreateDate", o->created);
+    if (with_password) json_object_set(j, "ServicePassword", json_object_get(o->doc, "ServicePassword"));
+    return j;
+}
+
+static void ssc_password(char out[45])
+{
+    nb_identity_new_secret(out); /* 40 characters of the base64 alphabet, + 4 more */
+    nb_identity_new_secret(out + 4);
+    out[44] = 0;
+}
+
+static int create_ssc_tx(nb_call *c, sqlite3 *h)
+{
+    char user[129], pw[45];
+    const char *svc = nb_in_str(c, "ServiceName");
+    if (user_or_caller(c, h, user, false)) return -1;
+    if (!ssc_service_ok(svc))
+        return nb_call_error(c, 404, "NotSupportedService", "No such service %s is supported for Service-Specific Credentials",
+                             svc ? svc : "");
+    if (nb_iq_int(h, 0, "SELECT COUNT(*) FROM objects WHERE account = ? AND kind = 'ssc' AND owner = ? "
+                        "AND json_extract(doc, '$.ServiceName') = ?",
+                  "sss", IAM_ACCOUNT(c), user, svc) >= SSC_PER_SERVICE)
+        return iam_limit(c, "Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: %d", SSC_PER_SERVICE);
+    iam_obj o;
+    memset(&o, 0, sizeof(o));
+    nb_identity_new_id("ACCA", o.name);
+    snprintf(o.owner, sizeof(o.owner), "%s", user);
+    o.created = nb_clock_now_f();
+    ssc_password(pw);
+    char *svc_user = nb_arena_printf(c->arena, "%s-at-%s", user, IAM_ACCOUNT(c));
+    o.doc = json_pack("{s:s, s:s, s:s, s:s}", "ServiceName", svc, "ServiceUserName", svc_user, "ServicePassword", pw,
+                      "Status", "Active");
+    int rc = iam_obj_put(h, IAM_ACCOUNT(c), "ssc", &o) ? iam_db_error(c, h) : 0;
+    if (!rc) c->output = json_pack("{s:o}", "ServiceSpecificCredential", ssc_json(&o, true));
+    json_decref(o.doc);
+    return rc;
+}
+int iam_create_service_specific_credential(nb_call *c) { return iam_write(c, create_ssc_tx); }
+
+static int need_ssc(nb_call *c, sqlite3 *h, iam_obj *o)
+{
+    char user[129];
+    if (user_or_caller(c, h, user, false)) return -1;
+    const char *id = nb_in_str(c, "ServiceSpecificCredentialId");
+    if (!id || !iam_obj_get(h, IAM_ACCOUNT(c), "ssc", id, o))
+        return iam_no_such(c, "No such credential %s exists", id ? id : "");
+    if (strcasecmp(o->owner, user) != 0) {
+        json_decref(o->doc);
+        return iam_no_such(c, "No such credential %s exists", id);
+    }
+    return 0;
+}
+
+static int list_ssc_tx(nb_call *c, sqlite3 *h)
+{
+    char user[129];
+    const char *svc = nb_in_str(c, "ServiceName");
+    if (user_or_caller(c, h, user, true)) return -1;
+    if (svc && !ssc_service_ok(svc))
+        return nb_call_error(c, 404, "NotSupportedService", "No such service %s is supported for Service-Specific Credentials",
+                             svc);
+    json_t *list = json_array();
+    json_t *names = user[0] ? iam_obj_names(h, IAM_ACCOUNT(c), "ssc", user) : json_array(), *n;
+    size_t i;
+    json_array_foreach(names, i, n)
+    {
+        iam_obj o;
+        if (!iam_obj_get(h, IAM_ACCOUNT(c), "ssc", json_string_value(n), &o)) continue;
+        if (!svc || !strcmp(svc, json_string_value(json_object_get(o.doc, "ServiceName"))))
+            json_array_append_new(list, ssc_json(&o, false));
+        json_decref(o.doc);
+    }
+    json_decref(names);
+    c->output = json_pack("{s:o}", "ServiceSpecificCredentials", list);
+    return 0;
+}
+int iam_list_service_specific_credentials(nb_call *c) { return iam_read(c, list_ssc_tx); }
+
+static int edit_ssc_tx(nb_call *c, sqlite3 *h)
+{
+    iam_obj o;
+    const char *status = nb_in_str(c, "Status");
+    bool update = !strcmp(c->op_name, "UpdateServiceSpecificCredential");
+    bool reset = !strcmp(c->op_name, "ResetServiceSpecificCredential");
+    if ((update && check_status(c, status)) || need_ssc(c, h, &o)) return -1;
+    int rc;
+    if (!update && !reset) {
+        rc = iam_obj_delete(h, IAM_ACCOUNT(c), "ssc", o.name) ? iam_db_error(c, h) : 0;
+    } else {
+        if (update) json_object_set_new(o.doc, "Status", json_string(status));
+        if (reset) {
+            char pw[45];
+            ssc_password(pw);
+            json_object_set_new(o.doc, "ServicePassword", json_string(pw));
+        }
+        rc = iam_obj_put(h, IAM_ACCOUNT(c), "ssc", &o) ? iam_db_error(c, h) : 0;
+        if (!rc && reset) c->output = json_pack("{s:o}", "ServiceSpecificCredential", ssc_json(&o, true));
+    }
+    json_decref(o.doc);
+    return rc;
+}
+int iam_reset_service_specific_credential(nb_call *c) { return iam_write(c, edit_ssc_tx); }
+int iam_update_service_specific_credential(nb_call *c) { return iam_write(c, edit_ssc_tx); }
+int iam_delete_service_specific_credential(nb_call *c) { return iam_write(c, edit_ssc_tx); }

@@ -104,7 +104,6 @@ IAM_HANDLER(delete_access_key); IAM_HANDLER(get_access_key_last_used);
 IAM_HANDLER(create_login_profile); IAM_HANDLER(get_login_profile); IAM_HANDLER(update_login_profile);
 IAM_HANDLER(delete_login_profile); IAM_HANDLER(change_password);
 IAM_HANDLER(put_user_boundary); IAM_HANDLER(delete_user_boundary);
-IAM_HANDLER(list_empty_service_creds);
 /* groups.c */
 IAM_HANDLER(create_group); IAM_HANDLER(get_group); IAM_HANDLER(list_groups); IAM_HANDLER(update_group);
 IAM_HANDLER(delete_group); IAM_HANDLER(add_user_to_group); IAM_HANDLER(remove_user_from_group);
@@ -136,7 +135,7 @@ IAM_HANDLER(list_entities_for_policy);
 IAM_HANDLER(get_account_summary); IAM_HANDLER(get_account_authorization_details);
 IAM_HANDLER(generate_credential_report); IAM_HANDLER(get_credential_report);
 IAM_HANDLER(create_account_alias); IAM_HANDLER(delete_account_alias); IAM_HANDLER(list_account_aliases);
-IAM_HANDLER(get_password_policy); IAM_HANDLER(update_password_policy); IAM_HANDLER(delete_password_policy);
+IAM_HANDLER(set_security_token_service_preferences); IAM_HANDLER(get_password_policy); IAM_HANDLER(update_password_policy); IAM_HANDLER(delete_password_policy);
 /* providers.c */
 IAM_HANDLER(create_oidc_provider); IAM_HANDLER(get_oidc_provider); IAM_HANDLER(list_oidc_providers);
 IAM_HANDLER(delete_oidc_provider); IAM_HANDLER(add_client_id_to_oidc_provider);
@@ -159,6 +158,9 @@ IAM_HANDLER(upload_ssh_public_key); IAM_HANDLER(get_ssh_public_key); IAM_HANDLER
 IAM_HANDLER(update_ssh_public_key); IAM_HANDLER(delete_ssh_public_key);
 IAM_HANDLER(upload_signing_certificate); IAM_HANDLER(list_signing_certificates);
 IAM_HANDLER(update_signing_certificate); IAM_HANDLER(delete_signing_certificate);
+IAM_HANDLER(create_service_specific_credential); IAM_HANDLER(list_service_specific_credentials);
+IAM_HANDLER(reset_service_specific_credential); IAM_HANDLER(update_service_specific_credential);
+IAM_HANDLER(delete_service_specific_credential);
 /* simulate.c */
 IAM_HANDLER(simulate_principal_policy); IAM_HANDLER(simulate_custom_policy);
 IAM_HANDLER(get_context_keys_for_custom_policy); IAM_HANDLER(get_context_keys_for_principal_policy);

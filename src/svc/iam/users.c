@@ -185,6 +185,8 @@ static int delete_user_tx(nb_call *c, sqlite3 *h)
         return iam_conflict(c, "Cannot delete entity, must delete signing certificates first.");
     if (nb_iq_int(h, 0, "SELECT COUNT(*) FROM objects WHERE account = ? AND kind = 'ssh' AND owner = ?", "ss", a, cur))
         return iam_conflict(c, "Cannot delete entity, must delete SSH public keys first.");
+    if (nb_iq_int(h, 0, "SELECT COUNT(*) FROM objects WHERE account = ? AND kind = 'ssc' AND owner = ?", "ss", a, cur))
+        return iam_conflict(c, "Cannot delete entity, must delete service-specific credentials first.");
     iam_forget_user_keys(h, a, cur);
     if (nb_iq_exec(h, "DELETE FROM tags WHERE account = ? AND kind = 'user' AND owner = ?", "ss", a, cur) ||
         nb_iq_exec(h, "DELETE FROM users WHERE account = ? AND name = ?", "ss", a, cur))
@@ -523,19 +525,4 @@ static int delete_boundary_tx(nb_call *c, sqlite3 *h)
 }
 int iam_delete_user_boundary(nb_call *c) { return iam_write(c, delete_boundary_tx); }
 
-/* ---- credentials Nimbus does not issue: empty lists (the user must exist) ---- */
 
-static int empty_list_tx(nb_call *c, sqlite3 *h)
-{
-    char user[129];
-    if (nb_in_str(c, "UserName") || c->who.type == NB_PRINCIPAL_USER) return target_user(c, h, user);
-    return 0;
-}
-
-static int empty_list(nb_call *c, const char *member)
-{
-    if (iam_read(c, empty_list_tx)) return -1;
-    c->output = json_pack("{s:[], s:b}", member, "IsTruncated", 0);
-    return 0;
-}
-int iam_list_empty_service_creds(nb_call *c) { return empty_list(c, "ServiceSpecificCredentials"); }

@@ -317,3 +317,37 @@ def test_assume_role_with_idp_is_unsigned_and_not_implemented(nimbus, call):
             sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="s1", WebIdentityToken="x" * 10)
     assert ei.value.response["Error"]["Code"] == "NotImplemented"
     assert ei.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+
+
+def test_service_specific_credentials(iam):
+    iam.create_user(UserName="coder")
+    cred = iam.create_service_specific_credential(UserName="coder", ServiceName="codecommit.amazonaws.com")[
+        "ServiceSpecificCredential"]
+    assert cred["ServiceUserName"] == "coder-at-%s" % ACCOUNT
+    assert cred["ServiceSpecificCredentialId"].startswith("ACCA") and cred["ServicePassword"]
+    assert cred["Status"] == "Active"
+    refused(iam.create_service_specific_credential, UserName="coder", ServiceName="s3.amazonaws.com",
+            code="NotSupportedService", status=404)
+    iam.create_service_specific_credential(UserName="coder", ServiceName="codecommit.amazonaws.com")
+    refused(iam.create_service_specific_credential, UserName="coder", ServiceName="codecommit.amazonaws.com",
+            code="LimitExceeded")
+    lst = iam.list_service_specific_credentials(UserName="coder")["ServiceSpecificCredentials"]
+    assert len(lst) == 2 and all("ServicePassword" not in x for x in lst)
+    new = iam.reset_service_specific_credential(UserName="coder",
+                                                ServiceSpecificCredentialId=cred["ServiceSpecificCredentialId"])
+    assert new["ServiceSpecificCredential"]["ServicePassword"] != cred["ServicePassword"]
+    iam.update_service_specific_credential(UserName="coder", ServiceSpecificCredentialId=cred[
+        "ServiceSpecificCredentialId"], Status="Inactive")
+    refused(iam.delete_user, UserName="coder", code="DeleteConflict")
+    for x in iam.list_service_specific_credentials(UserName="coder")["ServiceSpecificCredentials"]:
+        iam.delete_service_specific_credential(UserName="coder",
+                                               ServiceSpecificCredentialId=x["ServiceSpecificCredentialId"])
+    refused(iam.delete_service_specific_credential, UserName="coder",
+            ServiceSpecificCredentialId=cred["ServiceSpecificCredentialId"], code="NoSuchEntity")
+    iam.delete_user(UserName="coder")
+
+
+def test_security_token_service_preferences(iam):
+    assert iam.get_account_summary()["SummaryMap"]["GlobalEndpointTokenVersion"] == 1
+    iam.set_security_token_service_preferences(GlobalEndpointTokenVersion="v2Token")
+    assert iam.get_account_summary()["SummaryMap"]["GlobalEndpointTokenVersion"] == 2
