@@ -369,6 +369,7 @@ static int list_vmfa_tx(nb_call *c, sqlite3 *h)
     if (iam_page_in(c, &pg)) return -1;
     const char *status = nb_in_str(c, "AssignmentStatus");
     if (!status) status = "Any";
+    if (iam_check_enum(c, status, "assignmentStatus", "Assigned|Unassigned|Any")) return -1;
     json_t *names = iam_obj_names(h, IAM_ACCOUNT(c), "mfa", NULL), *all = json_array(), *n;
     size_t i;
     json_array_foreach(names, i, n)
@@ -669,7 +670,7 @@ static int get_ssh_tx(nb_call *c, sqlite3 *h)
 {
     iam_obj o;
     memset(&o, 0, sizeof(o));
-    if (need_ssh(c, h, &o)) return -1;
+    if (iam_check_enum(c, nb_in_str(c, "Encoding"), "encoding", "SSH|PEM") || need_ssh(c, h, &o)) return -1;
     c->output = json_pack("{s:o}", "SSHPublicKey", ssh_json(&o, true, nb_in_str(c, "Encoding")));
     json_decref(o.doc);
     return 0;

@@ -104,6 +104,33 @@ int iam_check_name(nb_call *c, const char *v, size_t max, const char *member)
     return 0;
 }
 
+int iam_check_enum(nb_call *c, const char *v, const char *member, const char *values)
+{
+    if (!v) return 0;
+    size_t n = strlen(v);
+    for (const char *p = values; *p;) {
+        const char *bar = strchr(p, '|');
+        size_t l = bar ? (size_t)(bar - p) : strlen(p);
+        if (l == n && !strncmp(p, v, n)) return 0;
+        p += l + (bar ? 1 : 0);
+    }
+    char set[256];
+    size_t k = 0;
+    for (const char *q = values; *q && k + 3 < sizeof(set); q++) {
+        if (*q == '|') {
+            set[k++] = ',';
+            set[k++] = ' ';
+        } else {
+            set[k++] = *q;
+        }
+    }
+    set[k] = 0;
+    return iam_validation(c,
+                          "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member "
+                          "must satisfy enum value set: [%s]",
+                          v, member, set);
+}
+
 int iam_check_path(nb_call *c, const char *v, const char *member)
 {
     if (!v) return 0;

@@ -34,6 +34,8 @@ int iam_validation(nb_call *c, const char *fmt, ...) NB_PRINTF(2, 3); /* 400 Val
 int iam_check_name(nb_call *c, const char *v, size_t max, const char *member);
 /* "/" or "/.../" of printable ASCII, at most 512. NULL is fine (defaults to "/"). */
 int iam_check_path(nb_call *c, const char *v, const char *member);
+/* v (NULL = absent, fine) must be one of values ("A|B|C"): else AWS's enum ValidationError. */
+int iam_check_enum(nb_call *c, const char *v, const char *member, const char *values);
 /* Validate a policy document of kind (MalformedPolicyDocument with the reason) and its size
  * against quota (already_used characters of the owner's other inline policies). */
 int iam_check_policy(nb_call *c, const char *doc, enum nb_policy_kind kind,

@@ -351,3 +351,13 @@ def test_security_token_service_preferences(iam):
     assert iam.get_account_summary()["SummaryMap"]["GlobalEndpointTokenVersion"] == 1
     iam.set_security_token_service_preferences(GlobalEndpointTokenVersion="v2Token")
     assert iam.get_account_summary()["SummaryMap"]["GlobalEndpointTokenVersion"] == 2
+
+
+def test_enum_parameters_are_validated(iam):
+    err = refused(iam.list_policies, Scope="Bogus", code="ValidationError", status=400)
+    assert err["Message"] == ("1 validation error detected: Value 'Bogus' at 'scope' failed to satisfy constraint: "
+                              "Member must satisfy enum value set: [All, AWS, Local]")
+    refused(iam.list_policies, PolicyUsageFilter="Nope", code="ValidationError")
+    refused(iam.list_entities_for_policy, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess", EntityFilter="Nope",
+            code="ValidationError")
+    refused(iam.list_virtual_mfa_devices, AssignmentStatus="Nope", code="ValidationError")
