@@ -212,8 +212,28 @@ static int e_param(nb_call *c, const char *fmt, ...)
     return nb_call_error(c, 400, "InvalidParameter", "%s", m);
 }
 
-#define E_NOTOPIC(c) nb_call_error(c, 404, "NotFound", "Topic does not exist")
-#define E_NOSUB(c) nb_call_error(c, 404, "NotFound", "Subscription does not exist")
+/* arn:aws:sns:<region>:<12-digit account>:<name>[:<subscription id>]: AWS refuses a malformed
+ * ARN as an invalid parameter, and says NotFound only for a well-formed one naming nothing. */
+static bool arn_well_formed(const char *arn, bool sub)
+{
+    if (!arn || strncmp(arn, "arn:", 4) != 0) return false;
+    const char *p = strchr(arn + 4, ':'); /* after the partition */
+    if (!p || strncmp(p, ":sns:", 5) != 0) return false;
+    p = strchr(p + 5, ':'); /* after the region */
+    if (!p || strspn(p + 1, "0123456789") != 12 || p[13] != ':' || !p[14]) return false;
+    const char *name = p + 14, *colon = strchr(name, ':');
+    return sub ? colon && colon > name && colon[1] && !strchr(colon + 1, ':') : !colon;
+}
+
+static int e_not_found(nb_call *c, bool sub)
+{
+    const char *member = sub ? "SubscriptionArn" : "TopicArn";
+    const char *arn = nb_in_str(c, member);
+    if (arn && !arn_well_formed(arn, sub)) return e_param(c, "Invalid parameter: %s", member);
+    return nb_call_error(c, 404, "NotFound", sub ? "Subscription does not exist" : "Topic does not exist");
+}
+#define E_NOTOPIC(c) e_not_found(c, false)
+#define E_NOSUB(c) e_not_found(c, true)
 #define E_INTERNAL(c) nb_call_error(c, 500, "InternalError", "Internal service error")
 
 static const char *base_url(nb_call *c)
@@ -329,9 +349,12 @@ static int create_topic(nb_call *c)
             if (!strcmp(k, "FifoTopic")) continue;
             if (!cur || strcmp(json_string_value(cur), json_string_value(v))) differs = true;
         }
+        /* Tags too: given ones must be the topic's (AWS answers this for a re-create). */
+        bool tags_differ = json_object_size(tags) && !json_equal(tags, t->tags);
         pthread_rwlock_unlock(&nb_sns_lock);
         json_decref(tags);
         if (differs) return e_param(c, "Invalid parameter: Attributes Reason: Topic already exists with different attributes");
+        if (tags_differ) return e_param(c, "Invalid parameter: Tags Reason: Topic already exists with different tags");
         c->output = json_pack("{s:s}", "TopicArn", arn);
         return 0;
     }
@@ -385,9 +408,9 @@ static int delete_topic(nb_call *c)
     const char *arn = nb_in_str(c, "TopicArn");
     pthread_rwlock_wrlock(&nb_sns_lock);
     sns_topic *t = topic_find(arn);
-    if (!t) { /* AWS: deleting a topic that does not exist succeeds */
+    if (!t) { /* AWS: deleting a topic that does not exist succeeds (a malformed ARN does not) */
         pthread_rwlock_unlock(&nb_sns_lock);
-        return 0;
+        return arn_well_formed(arn, false) ? 0 : e_param(c, "Invalid parameter: TopicArn");
     }
     if (dbx("DELETE FROM topics WHERE arn = ?", "s", arn) < 0 || dbx("DELETE FROM subs WHERE topic_arn = ?", "s", arn) < 0) {
         pthread_rwlock_unlock(&nb_sns_lock);
@@ -1269,6 +1292,8 @@ as_topic:;
     if (!t) {
         pthread_rwlock_unlock(&nb_sns_lock);
         json_decref(structured);
+        if (!arn_well_formed(tarn, false))
+            return perr(e, 400, "InvalidParameter", "Invalid parameter: %s", in->topic_arn ? "TopicArn" : "TargetArn");
         return perr(e, 404, "NotFound", "Topic does not exist");
     }
     (void)account;

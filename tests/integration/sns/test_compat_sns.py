@@ -49,3 +49,29 @@ def test_fifo_ids_are_limited_to_128_printable_characters(sns):
     assert e["Message"].startswith("Invalid parameter: MessageDeduplicationId Reason:")
     e = err(sns.subscribe, TopicArn=t, Protocol="email", Endpoint="a@example.com")
     assert e["Message"] == "Invalid parameter: Endpoint Reason: FIFO topics support only SQS endpoints"
+
+
+def test_malformed_arns_are_invalid_parameters_not_missing_resources(sns):
+    t = sns.create_topic(Name="t")["TopicArn"]
+    for call, kw, member in ((sns.get_topic_attributes, {"TopicArn": "notanarn"}, "TopicArn"),
+                             (sns.publish, {"TopicArn": "notanarn", "Message": "m"}, "TopicArn"),
+                             (sns.subscribe, {"TopicArn": "notanarn", "Protocol": "sms", "Endpoint": "+15555550100"},
+                              "TopicArn"),
+                             (sns.delete_topic, {"TopicArn": "notanarn"}, "TopicArn"),
+                             (sns.get_subscription_attributes, {"SubscriptionArn": "PendingConfirmation"},
+                              "SubscriptionArn"),
+                             (sns.unsubscribe, {"SubscriptionArn": t}, "SubscriptionArn")):
+        e = err(call, **kw)
+        assert (e["Code"], e["Message"]) == ("InvalidParameter", "Invalid parameter: " + member), call
+    # well-formed but naming nothing: NotFound (and deleting such a topic succeeds)
+    assert err(sns.get_topic_attributes, TopicArn=t + "x")["Code"] == "NotFound"
+    assert err(sns.unsubscribe, SubscriptionArn=t + ":0c2ee2b4-7c36-4f9d-8d6a-2b5a1f4b1e5e")["Code"] == "NotFound"
+    sns.delete_topic(TopicArn=t + "x")
+
+
+def test_recreating_a_topic_with_other_tags_is_refused(sns):
+    sns.create_topic(Name="t", Tags=[{"Key": "a", "Value": "1"}])
+    assert sns.create_topic(Name="t", Tags=[{"Key": "a", "Value": "1"}])["TopicArn"]
+    assert sns.create_topic(Name="t")["TopicArn"]
+    e = err(sns.create_topic, Name="t", Tags=[{"Key": "a", "Value": "2"}])
+    assert e["Message"] == "Invalid parameter: Tags Reason: Topic already exists with different tags"
