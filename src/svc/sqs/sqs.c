@@ -361,6 +361,13 @@ static int check_throughput(nb_call *c, json_t *in, json_t *cur)
     return 0;
 }
 
+static bool printable_id(const char *s)
+{
+    for (; *s; s++)
+        if (*s < 0x21 || *s > 0x7e) return false;
+    return true;
+}
+
 /* ---------------------------------------------------------------- queues */
 
 static int create_queue(nb_call *c)
@@ -852,6 +859,13 @@ static int prepare(nb_call *c, sqs_queue *q, const send_in *in, sqs_send *out, s
             FAIL("InvalidParameterValueException", "InvalidParameterValue",
                  "Value %s for parameter %s is invalid. Reason: Must be at most 128 characters.",
                  strlen(dedup) > 128 ? dedup : in->group, strlen(dedup) > 128 ? "MessageDeduplicationId" : "MessageGroupId");
+        /* Both may hold only alphanumeric and punctuation characters (no spaces, no controls). */
+        const char *bad = !printable_id(in->group) ? "MessageGroupId" : !printable_id(dedup) ? "MessageDeduplicationId" : NULL;
+        if (bad)
+            FAIL("InvalidParameterValueException", "InvalidParameterValue",
+                 "Value %s for parameter %s is invalid. Reason: %s can only include alphanumeric and punctuation "
+                 "characters. 1 to 128 in length.",
+                 !strcmp(bad, "MessageGroupId") ? in->group : dedup, bad, bad);
     } else if (in->dedup) {
         FAIL("InvalidParameterValueException", "InvalidParameterValue",
              "Value %s for parameter MessageDeduplicationId is invalid. Reason: The request includes a parameter "

@@ -62,3 +62,12 @@ def test_high_throughput_fifo_needs_message_group_scope(sqs):
     assert e["Code"] == "InvalidAttributeValue"
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"DeduplicationScope": "queue",
                                                        "FifoThroughputLimit": "perQueue"})
+
+
+def test_fifo_ids_must_be_alphanumeric_or_punctuation(sqs):
+    url = sqs.create_queue(QueueName="ids.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="m", MessageGroupId="a-b_c.d!~", MessageDeduplicationId="x:y/z")
+    e = err(sqs.send_message, QueueUrl=url, MessageBody="m", MessageGroupId="g g", MessageDeduplicationId="d")
+    assert e["Code"] == "InvalidParameterValue" and "MessageGroupId" in e["Message"]
+    e = err(sqs.send_message, QueueUrl=url, MessageBody="m", MessageGroupId="g", MessageDeduplicationId="d\u00e9")
+    assert e["Code"] == "InvalidParameterValue" and "MessageDeduplicationId" in e["Message"]
