@@ -299,7 +299,16 @@ static int list_keys_tx(nb_call *c, sqlite3 *h)
 {
     char user[129];
     iam_page pg;
-    if (iam_page_in(c, &pg) || target_user(c, h, user)) return -1;
+    if (iam_page_in(c, &pg)) return -1;
+    if (!nb_in_str(c, "UserName") && c->who.type == NB_PRINCIPAL_ROOT) {
+        /* AWS lists the root user's own keys (no UserName): the key it signed with. */
+        double created = (double)nb_iq_int(h, 0, "SELECT CAST(created AS INTEGER) FROM accounts WHERE id = ?", "s",
+                                           IAM_ACCOUNT(c));
+        c->output = json_pack("{s:[{s:s, s:s, s:f}], s:b}", "AccessKeyMetadata", "AccessKeyId", c->who.access_key,
+                              "Status", "Active", "CreateDate", created, "IsTruncated", 0);
+        return 0;
+    }
+    if (target_user(c, h, user)) return -1;
     json_t *list = json_array();
     sqlite3_stmt *st = nb_iq(h, "SELECT id, status, created FROM access_keys WHERE account = ? AND user = ? "
                                 "ORDER BY created, id LIMIT ? OFFSET ?",

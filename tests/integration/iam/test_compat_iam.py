@@ -361,3 +361,9 @@ def test_enum_parameters_are_validated(iam):
     refused(iam.list_entities_for_policy, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess", EntityFilter="Nope",
             code="ValidationError")
     refused(iam.list_virtual_mfa_devices, AssignmentStatus="Nope", code="ValidationError")
+
+
+def test_root_lists_its_own_access_keys(iam):
+    keys = iam.list_access_keys()["AccessKeyMetadata"]
+    assert [(k["AccessKeyId"], k["Status"]) for k in keys] == [("test", "Active")]
+    assert "UserName" not in keys[0]
