@@ -506,8 +506,8 @@ int iam_list_mfa_device_tags(nb_call *c) { return iam_read(c, mfa_tags_tx); }
 /* ---- SSH public keys ---- */
 
 /* Parse an OpenSSH "ssh-rsa AAAA... comment" key (or a PEM public key): the RSA key and the
- * MD5 fingerprint of its wire blob, as AWS reports it. AWS accepts RSA keys of 2048 bits or
- * more only. */
+ * MD5 fingerprint of its wire blob, as AWS reports it. AWS accepts RSA keys of 2048 to 16384
+ * bits only. */
 static EVP_PKEY *ssh_key_parse(const char *body, char fp[48], const char **why)
 {
     *why = "UnrecognizedPublicKeyEncoding";
@@ -557,14 +557,14 @@ static EVP_PKEY *ssh_key_parse(const char *body, char fp[48], const char **why)
             BIGNUM *bn_n = NULL, *bn_e = NULL;
             EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_N, &bn_n);
             EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &bn_e);
-            if (bn_n && bn_e) {
+            if (bn_n && bn_e && BN_num_bytes(bn_n) <= 2048 && BN_num_bytes(bn_e) <= 2048) {
                 int ln = BN_num_bytes(bn_n) + 1, le = BN_num_bytes(bn_e) + 1;
                 blob = malloc((size_t)(4 + 7 + 4 + le + 4 + ln));
                 unsigned char *p = blob;
                 const BIGNUM *bns[2] = {bn_e, bn_n};
                 p[0] = p[1] = p[2] = 0, p[3] = 7, memcpy(p + 4, "ssh-rsa", 7), p += 11;
                 for (int i = 0; i < 2; i++) {
-                    unsigned char tmp[2048];
+                    unsigned char tmp[2050]; /* a leading zero + 16384 bits at most (checked above) */
                     int l = BN_bn2bin(bns[i], tmp + 1), off = 1;
                     if (tmp[1] & 0x80) tmp[0] = 0, off = 0, l++; /* mpint: a leading zero keeps it positive */
                     p[0] = (unsigned char)(l >> 24), p[1] = (unsigned char)(l >> 16), p[2] = (unsigned char)(l >> 8),
@@ -578,7 +578,8 @@ static EVP_PKEY *ssh_key_parse(const char *body, char fp[48], const char **why)
             BN_free(bn_e);
         }
     }
-    if (pk && (EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA || EVP_PKEY_get_bits(pk) < 2048 || !blob)) {
+    if (pk && (EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA || EVP_PKEY_get_bits(pk) < 2048 ||
+               EVP_PKEY_get_bits(pk) > 16384 || !blob)) {
         *why = "InvalidPublicKey";
         EVP_PKEY_free(pk);
         pk = NULL;

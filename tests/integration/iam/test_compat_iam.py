@@ -367,3 +367,17 @@ def test_root_lists_its_own_access_keys(iam):
     keys = iam.list_access_keys()["AccessKeyMetadata"]
     assert [(k["AccessKeyId"], k["Status"]) for k in keys] == [("test", "Active")]
     assert "UserName" not in keys[0]
+
+
+def test_ssh_public_key_in_pem_form(iam, tmp_path):
+    subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "3072", "-N", "", "-f", str(tmp_path / "k")], check=True)
+    pem = subprocess.run(["ssh-keygen", "-e", "-m", "PKCS8", "-f", str(tmp_path / "k.pub")], check=True,
+                         capture_output=True, text=True).stdout
+    fp = subprocess.run(["ssh-keygen", "-l", "-E", "md5", "-f", str(tmp_path / "k.pub")], check=True,
+                        capture_output=True, text=True).stdout.split()[1][len("MD5:"):]
+    iam.create_user(UserName="pem")
+    k = iam.upload_ssh_public_key(UserName="pem", SSHPublicKeyBody=pem)["SSHPublicKey"]
+    assert k["Fingerprint"] == fp
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "e")], check=True)
+    refused(iam.upload_ssh_public_key, UserName="pem", SSHPublicKeyBody=(tmp_path / "e.pub").read_text(),
+            code="UnrecognizedPublicKeyEncoding")
