@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "core/clock.h"
 #include "iam/creds.h"
 #include "iam/managed.h"
@@ -117,6 +120,50 @@ void nb_identity_new_secret(char out[41])
 {
     random_chars(out, 40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
     out[40] = 0;
+}
+
+int nb_identity_totp(const char *seed, int64_t step)
+{
+    static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    unsigned char key[64], msg[8], md[EVP_MAX_MD_SIZE];
+    size_t klen = 0;
+    unsigned acc = 0, bits = 0, mdlen = 0;
+    for (; seed && *seed && *seed != '='; seed++) {
+        const char *p = strchr(b32, *seed);
+        if (!p || klen == sizeof(key)) return -1;
+        acc = (acc << 5) | (unsigned)(p - b32);
+        bits += 5;
+        if (bits >= 8) {
+            key[klen++] = (unsigned char)(acc >> (bits - 8));
+            bits -= 8;
+        }
+    }
+    if (!klen) return -1;
+    for (int i = 7; i >= 0; i--, step >>= 8) msg[i] = (unsigned char)(step & 0xff);
+    if (!HMAC(EVP_sha1(), key, (int)klen, msg, sizeof(msg), md, &mdlen) || mdlen < 20) return -1;
+    unsigned off = md[19] & 0x0f;
+    unsigned v = ((md[off] & 0x7fu) << 24) | ((unsigned)md[off + 1] << 16) | ((unsigned)md[off + 2] << 8) | md[off + 3];
+    return (int)(v % 1000000);
+}
+
+bool nb_identity_mfa_code_ok(sqlite3 *h, const char *account, const char *user, const char *serial,
+                             const char *code)
+{
+    if (!code || strlen(code) != 6 || strspn(code, "0123456789") != 6) return false;
+    sqlite3_stmt *st = nb_iq(h, "SELECT json_extract(doc, '$.Seed') FROM objects WHERE account = ? AND kind = 'mfa' "
+                                "AND name = ? AND owner = ?",
+                             "sss", account, serial, user);
+    char seed[80] = "";
+    if (st && sqlite3_step(st) == SQLITE_ROW) snprintf(seed, sizeof(seed), "%s", nb_iq_text(st, 0));
+    if (st) sqlite3_reset(st);
+    if (!seed[0]) return false;
+    int want = atoi(code);
+    /* The authenticator reads the host clock; the region clock may have been moved. */
+    int64_t nows[2] = {(int64_t)nb_clock_now_f() / 30, (int64_t)time(NULL) / 30};
+    for (int k = 0; k < 2; k++)
+        for (int64_t s = nows[k] - 1; s <= nows[k] + 1; s++)
+            if (nb_identity_totp(seed, s) == want) return true;
+    return false;
 }
 
 void nb_identity_new_token(char *out, size_t n)

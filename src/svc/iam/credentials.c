@@ -7,7 +7,6 @@
 #include <ctype.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -255,47 +254,16 @@ int iam_list_server_certificate_tags(nb_call *c) { return iam_read(c, sc_tags_tx
 
 static const char B32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
-static size_t base32_decode(const char *s, unsigned char *out, size_t cap)
-{
-    size_t n = 0;
-    unsigned acc = 0, bits = 0;
-    for (; *s && *s != '='; s++) {
-        const char *p = strchr(B32, toupper((unsigned char)*s));
-        if (!p) return 0;
-        acc = (acc << 5) | (unsigned)(p - B32);
-        bits += 5;
-        if (bits >= 8 && n < cap) {
-            out[n++] = (unsigned char)(acc >> (bits - 8));
-            bits -= 8;
-        }
-    }
-    return n;
-}
-
-/* RFC 6238 TOTP (HMAC-SHA1, 30 s steps, 6 digits), what the virtual MFA apps compute. */
-static unsigned totp(const unsigned char *key, size_t klen, int64_t step)
-{
-    unsigned char msg[8], md[20];
-    unsigned mdlen = 0;
-    for (int i = 7; i >= 0; i--, step >>= 8) msg[i] = (unsigned char)(step & 0xff);
-    HMAC(EVP_sha1(), key, (int)klen, msg, sizeof(msg), md, &mdlen);
-    unsigned off = md[19] & 0x0f;
-    unsigned v = ((md[off] & 0x7fu) << 24) | ((unsigned)md[off + 1] << 16) | ((unsigned)md[off + 2] << 8) | md[off + 3];
-    return v % 1000000;
-}
-
 /* AWS wants two consecutive codes near the current time (it tolerates some clock drift). */
 static bool codes_ok(const char *seed, const char *c1, const char *c2)
 {
-    unsigned char key[64];
-    size_t klen = base32_decode(seed, key, sizeof(key));
-    if (!klen || !c1 || !c2 || strlen(c1) != 6 || strlen(c2) != 6) return false;
-    unsigned a = (unsigned)atoi(c1), b = (unsigned)atoi(c2);
+    if (!seed || !c1 || !c2 || strlen(c1) != 6 || strlen(c2) != 6) return false;
+    int a = atoi(c1), b = atoi(c2);
     /* Both the region clock and the host clock: an authenticator app reads the latter. */
     int64_t nows[2] = {(int64_t)nb_clock_now_f() / 30, (int64_t)time(NULL) / 30};
     for (int k = 0; k < 2; k++)
         for (int64_t s = nows[k] - 10; s <= nows[k] + 2; s++)
-            if (totp(key, klen, s) == a && totp(key, klen, s + 1) == b) return true;
+            if (nb_identity_totp(seed, s) == a && nb_identity_totp(seed, s + 1) == b) return true;
     return false;
 }
 

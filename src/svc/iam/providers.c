@@ -193,7 +193,7 @@ static int edit_oidc_tx(nb_call *c, sqlite3 *h)
     } else if (!strcmp(c->op_name, "RemoveClientIDFromOpenIDConnectProvider")) {
         if (found != (size_t)-1) json_array_remove(cl, found); /* AWS: removing an absent id succeeds */
     } else {
-        json_object_set(o.doc, "ThumbprintList", thumbs ? thumbs : json_array());
+        json_object_set_new(o.doc, "ThumbprintList", thumbs ? json_deep_copy(thumbs) : json_array());
     }
     if (!rc && iam_obj_put(h, IAM_ACCOUNT(c), "oidc", &o)) rc = iam_db_error(c, h);
     json_decref(o.doc);

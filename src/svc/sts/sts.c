@@ -233,6 +233,36 @@ static int session_tags(nb_call *c, json_t *inherited, json_t **out)
 
 /* ---- GetSessionToken ---- */
 
+/* SerialNumber + TokenCode: the code must be the current one of the caller's virtual MFA device
+ * (AWS refuses a wrong or missing code with AccessDenied). Devices live in IAM's objects table. */
+struct mfa_check {
+    const char *account, *user, *serial, *code;
+    bool ok;
+};
+
+static int mfa_fn(sqlite3 *h, void *arg)
+{
+    struct mfa_check *m = arg;
+    m->ok = nb_identity_mfa_code_ok(h, m->account, m->user, m->serial, m->code);
+    return SQLITE_OK;
+}
+
+static int check_mfa(nb_call *c)
+{
+    const char *serial = nb_in_str(c, "SerialNumber"), *code = nb_in_str(c, "TokenCode");
+    if (!serial && !code) return 0;
+    if (!serial || !code)
+        return nb_call_error(c, 403, "AccessDenied",
+                             "MultiFactorAuthentication failed, must provide both MFA serial number and one time "
+                             "pass code.");
+    struct mfa_check m = {c->who.account, c->who.name, serial, code, false};
+    nb_db *db = nb_identity_db();
+    if (c->who.type != NB_PRINCIPAL_USER || !db ||
+        nb_db_read(db, mfa_fn, &m) != SQLITE_OK || !m.ok)
+        return nb_call_error(c, 403, "AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code. ");
+    return 0;
+}
+
 static int get_session_token(nb_call *c)
 {
     if (c->who.temporary)
@@ -248,6 +278,7 @@ static int get_session_token(nb_call *c)
                              "constraint: Member must have value %s %lld",
                              (long long)d, d < 900 ? "greater than or equal to" : "less than or equal to",
                              (long long)(d < 900 ? 900 : max));
+    if (check_mfa(c)) return -1;
     session s;
     memset(&s, 0, sizeof(s));
     s.kind = root ? "root" : "user";
@@ -343,6 +374,7 @@ static int assume_role(nb_call *c)
     } else {
         return nb_call_error(c, 400, "ValidationError", "%s is invalid", role_arn ? role_arn : "RoleArn");
     }
+    if (check_mfa(c)) return -1;
     nb_db *db = nb_identity_db();
     struct role_row r = {.account = account, .name = name};
     if (!db || nb_db_read(db, role_fn, &r) != SQLITE_OK)

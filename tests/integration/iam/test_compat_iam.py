@@ -381,3 +381,25 @@ def test_ssh_public_key_in_pem_form(iam, tmp_path):
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "e")], check=True)
     refused(iam.upload_ssh_public_key, UserName="pem", SSHPublicKeyBody=(tmp_path / "e.pub").read_text(),
             code="UnrecognizedPublicKeyEncoding")
+
+
+def test_sts_checks_mfa_codes_of_virtual_devices(nimbus, iam):
+    from conftest import client
+    iam.create_user(UserName="mfa-sts")
+    iam.put_user_policy(UserName="mfa-sts", PolicyName="p", PolicyDocument='{"Version":"2012-10-17","Statement":'
+                        '[{"Effect":"Allow","Action":"sts:*","Resource":"*"}]}')
+    key = iam.create_access_key(UserName="mfa-sts")["AccessKey"]
+    dev = iam.create_virtual_mfa_device(VirtualMFADeviceName="mfa-sts")["VirtualMFADevice"]
+    seed, serial = dev["Base32StringSeed"].decode(), dev["SerialNumber"]
+    step = int(time.time()) // 30
+    iam.enable_mfa_device(UserName="mfa-sts", SerialNumber=serial, AuthenticationCode1=totp(seed, step - 1),
+                          AuthenticationCode2=totp(seed, step))
+    sts = client(nimbus, "sts", access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"])
+    creds = sts.get_session_token(SerialNumber=serial, TokenCode=totp(seed, int(time.time()) // 30))["Credentials"]
+    assert creds["AccessKeyId"].startswith("ASIA")
+    wrong = "%06d" % ((int(totp(seed, int(time.time()) // 30)) + 500000) % 1000000)
+    err = refused(sts.get_session_token, SerialNumber=serial, TokenCode=wrong, code="AccessDenied", status=403)
+    assert "MultiFactorAuthentication failed" in err["Message"]
+    refused(sts.get_session_token, SerialNumber=serial, code="AccessDenied")
+    refused(sts.get_session_token, SerialNumber="arn:aws:iam::%s:mfa/other" % ACCOUNT, TokenCode="123456",
+            code="AccessDenied")
