@@ -75,6 +75,8 @@ static const char *const migrations[] = {
     "  owner TEXT COLLATE NOCASE, path TEXT NOT NULL DEFAULT '/', id TEXT, created REAL NOT NULL,"
     "  doc TEXT NOT NULL, PRIMARY KEY(account, kind, name));"
     "CREATE INDEX objects_owner ON objects(account, kind, owner);",
+    /* STS sessions obtained with an MFA code (aws:MultiFactorAuthPresent). */
+    "ALTER TABLE sessions ADD COLUMN mfa INTEGER NOT NULL DEFAULT 0;",
 };
 
 static nb_db *db;
@@ -312,7 +314,7 @@ static int restore(sqlite3 *h, void *arg)
     double now = nb_clock_now_f();
     nb_iq_exec(h, "DELETE FROM sessions WHERE expires < ?", "d", now - 86400);
     st = nb_iq(h,
-               "SELECT id, secret, token, account, kind, arn, user_id, name, expires FROM sessions",
+               "SELECT id, secret, token, account, kind, arn, user_id, name, expires, mfa FROM sessions",
                "");
     while (st && sqlite3_step(st) == SQLITE_ROW) {
         nb_cred c;
@@ -325,6 +327,7 @@ static int restore(sqlite3 *h, void *arg)
         nb_identity_session_principal(&c.who, nb_iq_text(st, 4), nb_iq_text(st, 3),
                                       nb_iq_text(st, 5), nb_iq_text(st, 6), nb_iq_text(st, 7),
                                       c.access_key);
+        c.who.mfa = sqlite3_column_int(st, 9) != 0;
         nb_creds_put(&c);
         n++;
     }

@@ -30,6 +30,7 @@ typedef struct nb_principal {
     char name[128];        /* user name or role session name */
     char access_key[128];  /* the key that signed, "" for anonymous */
     bool temporary;        /* signed with STS credentials */
+    bool mfa;              /* ... obtained with an MFA code (aws:MultiFactorAuthPresent) */
 } nb_principal;
 
 typedef struct nb_service nb_service;

@@ -43,6 +43,7 @@ typedef struct session {
     char *transitive;  /* JSON array text, malloc'd or NULL */
     const char *source_identity;
     bool chained;
+    bool mfa; /* obtained with a verified MFA code */
     int64_t duration;
     /* filled by store_session */
     char key[21];
@@ -57,12 +58,12 @@ static int store_fn(sqlite3 *h, void *arg)
     int rc = nb_iq_exec(h,
                         "INSERT INTO sessions(id, secret, token, account, kind, arn, user_id, name, role_arn, "
                         "role_name, source_user, policy, policy_arns, tags, transitive, source_identity, chained, "
-                        "issued, expires) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        "ssssssssssssssssidd", s->key, s->secret, s->token, s->account, s->kind, s->arn,
+                        "issued, expires, mfa) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "ssssssssssssssssiddi", s->key, s->secret, s->token, s->account, s->kind, s->arn,
                         s->user_id, s->name, s->role_arn[0] ? s->role_arn : NULL,
                         s->role_name[0] ? s->role_name : NULL, s->source_user[0] ? s->source_user : NULL,
                         s->policy, s->policy_arns, s->tags, s->transitive, s->source_identity,
-                        (int64_t)s->chained, s->issued, s->expires);
+                        (int64_t)s->chained, s->issued, s->expires, (int64_t)s->mfa);
     if (rc == SQLITE_OK && s->role_name[0])
         rc = nb_iq_exec(h, "UPDATE roles SET last_used = ?, last_region = 'us-east-1' WHERE account = ? AND name = ?",
                         "dss", s->issued, s->account, s->role_name);
@@ -106,6 +107,7 @@ static int issue(nb_call *c, session *s, json_t *out)
     cr.expires = (int64_t)s->expires;
     cr.active = true;
     nb_identity_session_principal(&cr.who, s->kind, s->account, s->arn, s->user_id, s->name, s->key);
+    cr.who.mfa = s->mfa;
     nb_creds_put(&cr);
     sweep_expired();
     json_object_set_new(out, "Credentials",
@@ -247,6 +249,7 @@ static int mfa_fn(sqlite3 *h, void *arg)
     return SQLITE_OK;
 }
 
+/* 0 without MFA, 1 with a verified code, -1 refused. */
 static int check_mfa(nb_call *c)
 {
     const char *serial = nb_in_str(c, "SerialNumber"), *code = nb_in_str(c, "TokenCode");
@@ -260,7 +263,7 @@ static int check_mfa(nb_call *c)
     if (c->who.type != NB_PRINCIPAL_USER || !db ||
         nb_db_read(db, mfa_fn, &m) != SQLITE_OK || !m.ok)
         return nb_call_error(c, 403, "AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code. ");
-    return 0;
+    return 1;
 }
 
 static int get_session_token(nb_call *c)
@@ -278,9 +281,11 @@ static int get_session_token(nb_call *c)
                              "constraint: Member must have value %s %lld",
                              (long long)d, d < 900 ? "greater than or equal to" : "less than or equal to",
                              (long long)(d < 900 ? 900 : max));
-    if (check_mfa(c)) return -1;
+    int mfa = check_mfa(c);
+    if (mfa < 0) return -1;
     session s;
     memset(&s, 0, sizeof(s));
+    s.mfa = mfa > 0;
     s.kind = root ? "root" : "user";
     snprintf(s.account, sizeof(s.account), "%s", c->who.account);
     snprintf(s.arn, sizeof(s.arn), "%s", c->who.arn);
@@ -374,7 +379,8 @@ static int assume_role(nb_call *c)
     } else {
         return nb_call_error(c, 400, "ValidationError", "%s is invalid", role_arn ? role_arn : "RoleArn");
     }
-    if (check_mfa(c)) return -1;
+    int mfa = check_mfa(c);
+    if (mfa < 0) return -1;
     nb_db *db = nb_identity_db();
     struct role_row r = {.account = account, .name = name};
     if (!db || nb_db_read(db, role_fn, &r) != SQLITE_OK)
@@ -400,6 +406,7 @@ static int assume_role(nb_call *c)
 
     session s;
     memset(&s, 0, sizeof(s));
+    s.mfa = mfa > 0;
     json_t *arns = NULL, *tags = NULL, *inherited = NULL;
     struct caller_session cs = {.key = c->who.access_key};
     int rc = -1;
@@ -448,6 +455,10 @@ static int assume_role(nb_call *c)
      * policy), with the external id and the requested tags as condition keys. */
     json_t *ctx = json_object();
     if (ext) nb_authz_context_set(ctx, "sts:ExternalId", ext);
+    if (mfa > 0) { /* the code was just checked: trust policies may require it */
+        nb_authz_context_set(ctx, "aws:MultiFactorAuthPresent", "true");
+        nb_authz_context_set(ctx, "aws:MultiFactorAuthAge", "0");
+    }
     nb_authz_context_set(ctx, "sts:RoleSessionName", sname);
     if (src_id) nb_authz_context_set(ctx, "sts:SourceIdentity", src_id);
     {

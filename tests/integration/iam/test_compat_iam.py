@@ -403,3 +403,38 @@ def test_sts_checks_mfa_codes_of_virtual_devices(nimbus, iam):
     refused(sts.get_session_token, SerialNumber=serial, code="AccessDenied")
     refused(sts.get_session_token, SerialNumber="arn:aws:iam::%s:mfa/other" % ACCOUNT, TokenCode="123456",
             code="AccessDenied")
+
+
+def test_mfa_sessions_satisfy_multi_factor_conditions(nimbus, iam):
+    from conftest import client
+    import json as _json
+    need_mfa = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    iam.create_user(UserName="mfa2")
+    iam.put_user_policy(UserName="mfa2", PolicyName="p", PolicyDocument=_json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["sts:GetSessionToken", "sts:AssumeRole"], "Resource": "*"},
+            {"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*", "Condition": need_mfa}]}))
+    iam.create_role(RoleName="needs-mfa", AssumeRolePolicyDocument=_json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % ACCOUNT},
+                                                "Action": "sts:AssumeRole", "Condition": need_mfa}]}))
+    key = iam.create_access_key(UserName="mfa2")["AccessKey"]
+    dev = iam.create_virtual_mfa_device(VirtualMFADeviceName="mfa2")["VirtualMFADevice"]
+    seed, serial = dev["Base32StringSeed"].decode(), dev["SerialNumber"]
+    step = int(time.time()) // 30
+    iam.enable_mfa_device(UserName="mfa2", SerialNumber=serial, AuthenticationCode1=totp(seed, step - 1),
+                          AuthenticationCode2=totp(seed, step))
+    sts = client(nimbus, "sts", access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"])
+    role = "arn:aws:iam::%s:role/needs-mfa" % ACCOUNT
+    refused(sts.assume_role, RoleArn=role, RoleSessionName="s1", code="AccessDenied")
+    code = totp(seed, int(time.time()) // 30)
+    assert sts.assume_role(RoleArn=role, RoleSessionName="s1", SerialNumber=serial, TokenCode=code)["Credentials"]
+
+    plain = sts.get_session_token()["Credentials"]
+    with_mfa = sts.get_session_token(SerialNumber=serial, TokenCode=code)["Credentials"]
+    # IAM refuses GetSessionToken credentials without MFA, and honours the MFA ones
+    as_plain = client(nimbus, "iam", access_key=plain["AccessKeyId"], secret_key=plain["SecretAccessKey"],
+                      token=plain["SessionToken"])
+    as_mfa = client(nimbus, "iam", access_key=with_mfa["AccessKeyId"], secret_key=with_mfa["SecretAccessKey"],
+                    token=with_mfa["SessionToken"])
+    refused(as_plain.list_users, code="InvalidClientTokenId")
+    assert any(u["UserName"] == "mfa2" for u in as_mfa.list_users()["Users"])
