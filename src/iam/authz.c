@@ -470,7 +470,7 @@ static json_t *build_context(nb_call *c, const struct nb_authz_set *s)
     ctx_set(ctx, "aws:EpochTime", epoch);
     ctx_set(ctx, "aws:RequestedRegion", c->region);
     ctx_set(ctx, "aws:ViaAWSService", "false");
-    if (c->who.temporary) ctx_set(ctx, "aws:MultiFactorAuthPresent", "false");
+    if (c->who.temporary) ctx_set(ctx, "aws:MultiFactorAuthPresent", c->who.mfa ? "true" : "false");
     if (s && s->tags) {
         const char *k;
         json_t *v;
@@ -492,7 +492,7 @@ static __thread struct {
     const struct nb_authz_set *set; /* referenced while cached, so its address is not reused */
     uint64_t gen;
     int64_t sec;
-    bool tls, temporary;
+    bool tls, temporary, mfa;
     char ip[48];
     char ua[128];
     const char *region;
@@ -520,7 +520,7 @@ static json_t *shared_context(nb_call *c, const struct nb_authz_set *s)
     bool tls = c->http && c->http->tls;
     const char *ip = c->http ? c->http->peer_ip : "";
     bool hit = tl.ctx && tl.set == s && tl.gen == nb_identity_generation() && tl.sec == sec && tl.tls == tls &&
-               tl.temporary == c->who.temporary && tl.region == c->region && strcmp(tl.ip, ip) == 0 &&
+               tl.temporary == c->who.temporary && tl.mfa == c->who.mfa && tl.region == c->region && strcmp(tl.ip, ip) == 0 &&
                strlen(ua ? ua : "") < sizeof(tl.ua) && strcmp(tl.ua, ua ? ua : "") == 0 &&
                !(c->http && nb_req_header(c->http, "referer", NULL));
     if (hit) return json_incref(tl.ctx);
@@ -539,6 +539,7 @@ static json_t *shared_context(nb_call *c, const struct nb_authz_set *s)
     tl.sec = sec;
     tl.tls = tls;
     tl.temporary = c->who.temporary;
+    tl.mfa = c->who.mfa;
     tl.region = c->region;
     snprintf(tl.ip, sizeof(tl.ip), "%s", ip);
     snprintf(tl.ua, sizeof(tl.ua), "%s", ua ? ua : "");
@@ -716,7 +717,8 @@ int nb_iam_authorize(nb_call *c, const nb_op_def *def)
     fill_model(c);
     /* Credentials from GetSessionToken (without MFA) and GetFederationToken cannot call IAM:
      * AWS answers that the token is invalid. */
-    if (c->who.temporary && c->who.type != NB_PRINCIPAL_ASSUMED_ROLE && c->svc && !strcmp(c->svc->name, "iam"))
+    if (c->who.temporary && c->who.type != NB_PRINCIPAL_ASSUMED_ROLE && c->svc && !strcmp(c->svc->name, "iam") &&
+        !(c->who.mfa && c->who.type != NB_PRINCIPAL_FEDERATED))
         return nb_call_error(c, 403, "InvalidClientTokenId", "The security token included in the request is invalid");
     if (c->who.type == NB_PRINCIPAL_USER && !c->who.temporary)
         nb_identity_key_used(c->who.access_key, c->model ? nb_model_endpoint_prefix(c->model) : NULL, c->region);

@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "core/clock.h"
 #include "iam/creds.h"
 #include "iam/managed.h"
@@ -64,6 +67,16 @@ static const char *const migrations[] = {
     "  chained INTEGER NOT NULL DEFAULT 0, issued REAL NOT NULL, expires REAL NOT NULL);"
     "CREATE INDEX sessions_account ON sessions(account);"
     "CREATE TABLE reports(account TEXT PRIMARY KEY, generated REAL NOT NULL, content TEXT NOT NULL);",
+    /* The smaller entities, each a JSON document of what AWS returns about it: kind 'oidc'
+     * (name = URL without https://), 'saml', 'server-certificate', 'mfa' (name = serial number,
+     * owner = the user it is enabled for), 'ssh' and 'signing-certificate' (name = id, owner =
+     * user), 'slr-deletion' (service-linked role deletion tasks). */
+    "CREATE TABLE objects(account TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE,"
+    "  owner TEXT COLLATE NOCASE, path TEXT NOT NULL DEFAULT '/', id TEXT, created REAL NOT NULL,"
+    "  doc TEXT NOT NULL, PRIMARY KEY(account, kind, name));"
+    "CREATE INDEX objects_owner ON objects(account, kind, owner);",
+    /* STS sessions obtained with an MFA code (aws:MultiFactorAuthPresent). */
+    "ALTER TABLE sessions ADD COLUMN mfa INTEGER NOT NULL DEFAULT 0;",
 };
 
 static nb_db *db;
@@ -109,6 +122,50 @@ void nb_identity_new_secret(char out[41])
 {
     random_chars(out, 40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
     out[40] = 0;
+}
+
+int nb_identity_totp(const char *seed, int64_t step)
+{
+    static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    unsigned char key[64], msg[8], md[EVP_MAX_MD_SIZE];
+    size_t klen = 0;
+    unsigned acc = 0, bits = 0, mdlen = 0;
+    for (; seed && *seed && *seed != '='; seed++) {
+        const char *p = strchr(b32, *seed);
+        if (!p || klen == sizeof(key)) return -1;
+        acc = (acc << 5) | (unsigned)(p - b32);
+        bits += 5;
+        if (bits >= 8) {
+            key[klen++] = (unsigned char)(acc >> (bits - 8));
+            bits -= 8;
+        }
+    }
+    if (!klen) return -1;
+    for (int i = 7; i >= 0; i--, step >>= 8) msg[i] = (unsigned char)(step & 0xff);
+    if (!HMAC(EVP_sha1(), key, (int)klen, msg, sizeof(msg), md, &mdlen) || mdlen < 20) return -1;
+    unsigned off = md[19] & 0x0f;
+    unsigned v = ((md[off] & 0x7fu) << 24) | ((unsigned)md[off + 1] << 16) | ((unsigned)md[off + 2] << 8) | md[off + 3];
+    return (int)(v % 1000000);
+}
+
+bool nb_identity_mfa_code_ok(sqlite3 *h, const char *account, const char *user, const char *serial,
+                             const char *code)
+{
+    if (!code || strlen(code) != 6 || strspn(code, "0123456789") != 6) return false;
+    sqlite3_stmt *st = nb_iq(h, "SELECT json_extract(doc, '$.Seed') FROM objects WHERE account = ? AND kind = 'mfa' "
+                                "AND name = ? AND owner = ?",
+                             "sss", account, serial, user);
+    char seed[80] = "";
+    if (st && sqlite3_step(st) == SQLITE_ROW) snprintf(seed, sizeof(seed), "%s", nb_iq_text(st, 0));
+    if (st) sqlite3_reset(st);
+    if (!seed[0]) return false;
+    int want = atoi(code);
+    /* The authenticator reads the host clock; the region clock may have been moved. */
+    int64_t nows[2] = {(int64_t)nb_clock_now_f() / 30, (int64_t)time(NULL) / 30};
+    for (int k = 0; k < 2; k++)
+        for (int64_t s = nows[k] - 1; s <= nows[k] + 1; s++)
+            if (nb_identity_totp(seed, s) == want) return true;
+    return false;
 }
 
 void nb_identity_new_token(char *out, size_t n)
@@ -257,7 +314,7 @@ static int restore(sqlite3 *h, void *arg)
     double now = nb_clock_now_f();
     nb_iq_exec(h, "DELETE FROM sessions WHERE expires < ?", "d", now - 86400);
     st = nb_iq(h,
-               "SELECT id, secret, token, account, kind, arn, user_id, name, expires FROM sessions",
+               "SELECT id, secret, token, account, kind, arn, user_id, name, expires, mfa FROM sessions",
                "");
     while (st && sqlite3_step(st) == SQLITE_ROW) {
         nb_cred c;
@@ -270,6 +327,7 @@ static int restore(sqlite3 *h, void *arg)
         nb_identity_session_principal(&c.who, nb_iq_text(st, 4), nb_iq_text(st, 3),
                                       nb_iq_text(st, 5), nb_iq_text(st, 6), nb_iq_text(st, 7),
                                       c.access_key);
+        c.who.mfa = sqlite3_column_int(st, 9) != 0;
         nb_creds_put(&c);
         n++;
     }

@@ -39,6 +39,12 @@ void nb_identity_new_id(const char *prefix, char out[22]);
 /* Access key ids: "AKIA" (long-term) or "ASIA" (STS) + 16 chars: 20 chars + NUL. */
 void nb_identity_new_key_id(const char *prefix, char out[21]);
 void nb_identity_new_secret(char out[41]); /* 40 chars of base64 alphabet + NUL */
+/* RFC 6238 TOTP of a base32 seed (HMAC-SHA1, 30 s steps, 6 digits) for step; -1 on a bad seed. */
+int nb_identity_totp(const char *seed_b32, int64_t step);
+/* Is code the current one-time code (give or take one step) of the virtual MFA device serial
+ * enabled for user? */
+bool nb_identity_mfa_code_ok(sqlite3 *h, const char *account, const char *user, const char *serial,
+                             const char *code);
 /* An opaque session token of about 360 characters (fits nb_cred.session_token). */
 void nb_identity_new_token(char *out, size_t n);
 

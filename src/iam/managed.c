@@ -167,6 +167,37 @@ static nb_managed_policy table[] = {
                "\"sns:GetEndpointAttributes\",\"sns:GetDataProtectionPolicy\","
                "\"sns:GetPlatformApplicationAttributes\",\"sns:GetSMSAttributes\","
                "\"sns:GetSMSSandboxAccountStatus\",\"sns:GetSubscriptionAttributes\"]"))},
+    {"AmazonSQSFullAccess", "/", "Provides full access to Amazon SQS via the AWS Management Console.", "v1",
+     DOC(ALLOW("[\"sqs:*\"]"))},
+    {"AmazonSQSReadOnlyAccess", "/", "Provides read only access to Amazon SQS via the AWS Management Console.",
+     "v3",
+     DOC(ALLOW("[\"sqs:GetQueueAttributes\",\"sqs:GetQueueUrl\",\"sqs:ListDeadLetterSourceQueues\","
+               "\"sqs:ListQueues\",\"sqs:ListMessageMoveTasks\",\"sqs:ListQueueTags\"]"))},
+    {"AWSLambdaExecute", "/", "Provides Put, Get access to S3 and full access to CloudWatch Logs.", "v1",
+     DOC(ALLOW("[\"logs:*\"]") ",{\"Effect\":\"Allow\",\"Action\":[\"s3:GetObject\",\"s3:PutObject\"],"
+         "\"Resource\":\"arn:aws:s3:::*\"}")},
+    {"AWSLambdaRole", "/service-role/", "Default policy for AWS Lambda service role.", "v2",
+     DOC(ALLOW("[\"lambda:InvokeFunction\"]"))},
+    {"AWSLambdaSQSQueueExecutionRole", "/service-role/",
+     "Provides receive message, delete message, and read attribute access to SQS queues, and write "
+     "permissions to CloudWatch logs.",
+     "v2",
+     DOC(ALLOW("[\"sqs:ReceiveMessage\",\"sqs:DeleteMessage\",\"sqs:GetQueueAttributes\","
+               "\"logs:CreateLogGroup\",\"logs:CreateLogStream\",\"logs:PutLogEvents\"]"))},
+    {"AWSLambdaVPCAccessExecutionRole", "/service-role/",
+     "Provides minimum permissions for a Lambda function to execute while accessing a resource "
+     "within a VPC - create, describe, delete network interfaces and write permissions to "
+     "CloudWatch Logs.",
+     "v3",
+     DOC(ALLOW("[\"logs:CreateLogGroup\",\"logs:CreateLogStream\",\"logs:PutLogEvents\","
+               "\"ec2:CreateNetworkInterface\",\"ec2:DescribeNetworkInterfaces\","
+               "\"ec2:DescribeSubnets\",\"ec2:DeleteNetworkInterface\","
+               "\"ec2:AssignPrivateIpAddresses\",\"ec2:UnassignPrivateIpAddresses\"]"))},
+    {"CloudWatchAgentServerPolicy", "/",
+     "Permissions required to use AmazonCloudWatchAgent on servers", "v6",
+     DOC(ALLOW("[\"cloudwatch:PutMetricData\",\"ec2:DescribeVolumes\",\"ec2:DescribeTags\","
+               "\"logs:PutLogEvents\",\"logs:PutRetentionPolicy\",\"logs:DescribeLogStreams\","
+               "\"logs:DescribeLogGroups\",\"logs:CreateLogStream\",\"logs:CreateLogGroup\"]"))},
     {"ElasticLoadBalancingFullAccess", "/",
      "Provides full access to Amazon ElasticLoadBalancing, and limited access to other services "
      "necessary to provide ElasticLoadBalancing features.",

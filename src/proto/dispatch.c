@@ -443,7 +443,8 @@ static int authenticate(dctx *d)
 {
     nb_req *r = d->r;
     if (d->auth_kind == 0) {
-        if (d->s3) {
+        const nb_op_def *def = d->op ? nb_service_op(d->svc, nb_op_name(d->op)) : NULL;
+        if (d->s3 || (d->op && nb_op_auth_none(d->op)) || (def && (def->flags & NB_OP_ANONYMOUS))) {
             memset(&d->call.who, 0, sizeof(d->call.who));
             d->call.who.type = NB_PRINCIPAL_ANONYMOUS;
             return 0;

@@ -120,6 +120,10 @@ size_t nb_op_index(const nb_op *op)
 {
     return op->index;
 }
+bool nb_op_auth_none(const nb_op *op)
+{
+    return op->flags & NB_OF_AUTH_NONE;
+}
 bool nb_op_streaming_input(const nb_op *op)
 {
     return op->flags & NB_OF_STREAM_IN;

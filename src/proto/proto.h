@@ -62,6 +62,9 @@ size_t nb_op_index(const nb_op *op); /* 0..nops-1 within its model */
 /* True when the input has a streaming blob payload (S3 PutObject, UploadPart, Lambda Invoke
  * is not streaming): the dispatcher must not buffer the body; the handler reads it. */
 bool nb_op_streaming_input(const nb_op *op);
+/* The model's authtype "none": AWS accepts the request unsigned (STS AssumeRoleWithSAML and
+ * AssumeRoleWithWebIdentity, whose proof of identity is in their parameters). */
+bool nb_op_auth_none(const nb_op *op);
 /* True when the output has a streaming blob payload (S3 GetObject). */
 bool nb_op_streaming_output(const nb_op *op);
 

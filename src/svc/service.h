@@ -30,6 +30,7 @@ typedef struct nb_principal {
     char name[128];        /* user name or role session name */
     char access_key[128];  /* the key that signed, "" for anonymous */
     bool temporary;        /* signed with STS credentials */
+    bool mfa;              /* ... obtained with an MFA code (aws:MultiFactorAuthPresent) */
 } nb_principal;
 
 typedef struct nb_service nb_service;
@@ -111,6 +112,9 @@ enum nb_op_flags {
      * GetCallerIdentity) or the handler authorizes itself (STS AssumeRole evaluates the role's
      * trust policy together with the caller's policies). */
     NB_OP_NO_AUTHZ = 1 << 1,
+    /* AWS accepts the request unsigned: the proof of identity is in its parameters (STS
+     * AssumeRoleWithSAML / AssumeRoleWithWebIdentity). The caller is anonymous. */
+    NB_OP_ANONYMOUS = 1 << 2,
 };
 
 typedef struct nb_op_def {

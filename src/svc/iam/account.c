@@ -36,20 +36,43 @@ static int summary_tx(nb_call *c, sqlite3 *h)
     json_object_set_new(m, "AttachedPoliciesPerUserQuota", json_integer(10));
     json_object_set_new(m, "AttachedPoliciesPerGroupQuota", json_integer(10));
     json_object_set_new(m, "AttachedPoliciesPerRoleQuota", json_integer(10));
-    json_object_set_new(m, "ServerCertificates", json_integer(0));
+    json_object_set_new(m, "ServerCertificates", json_integer(CNT("SELECT COUNT(*) FROM objects WHERE account = ? AND kind = 'server-certificate'")));
     json_object_set_new(m, "ServerCertificatesQuota", json_integer(20));
-    json_object_set_new(m, "MFADevices", json_integer(0));
-    json_object_set_new(m, "MFADevicesInUse", json_integer(0));
+    json_object_set_new(m, "MFADevices", json_integer(CNT("SELECT COUNT(*) FROM objects WHERE account = ? AND kind = 'mfa'")));
+    json_object_set_new(m, "MFADevicesInUse", json_integer(CNT("SELECT COUNT(*) FROM objects WHERE account = ? AND kind = 'mfa' AND owner IS NOT NULL")));
     json_object_set_new(m, "AccountMFAEnabled", json_integer(0));
     json_object_set_new(m, "AccountAccessKeysPresent", json_integer(1));
     json_object_set_new(m, "AccountSigningCertificatesPresent", json_integer(0));
-    json_object_set_new(m, "GlobalEndpointTokenVersion", json_integer(1));
-    json_object_set_new(m, "Providers", json_integer(0));
+    json_object_set_new(m, "GlobalEndpointTokenVersion",
+                        json_integer(CNT("SELECT CASE WHEN json_extract(doc, '$.v') = 'v2Token' THEN 2 ELSE 1 END "
+                                         "FROM objects WHERE account = ? AND kind = 'sts-preferences'") == 2 ? 2 : 1));
+    json_object_set_new(m, "Providers", json_integer(CNT("SELECT COUNT(*) FROM objects WHERE account = ? AND kind IN ('oidc', 'saml')")));
 #undef CNT
     c->output = json_pack("{s:o}", "SummaryMap", m);
     return 0;
 }
 int iam_get_account_summary(nb_call *c) { return iam_read(c, summary_tx); }
+
+/* ---- STS preferences: which tokens the global STS endpoint issues (reported by the summary;
+ * Nimbus has one endpoint, whose tokens are valid in every region either way). ---- */
+
+static int sts_prefs_tx(nb_call *c, sqlite3 *h)
+{
+    const char *v = nb_in_str(c, "GlobalEndpointTokenVersion");
+    if (!v || (strcmp(v, "v1Token") && strcmp(v, "v2Token")))
+        return iam_validation(c, "1 validation error detected: Value '%s' at 'globalEndpointTokenVersion' failed to "
+                                 "satisfy constraint: Member must satisfy enum value set: [v1Token, v2Token]",
+                              v ? v : "");
+    iam_obj o;
+    memset(&o, 0, sizeof(o));
+    snprintf(o.name, sizeof(o.name), "global");
+    o.created = nb_clock_now_f();
+    o.doc = json_pack("{s:s}", "v", v);
+    int rc = iam_obj_put(h, IAM_ACCOUNT(c), "sts-preferences", &o);
+    json_decref(o.doc);
+    return rc ? iam_db_error(c, h) : 0;
+}
+int iam_set_security_token_service_preferences(nb_call *c) { return iam_write(c, sts_prefs_tx); }
 
 /* ---- authorization details ---- */
 

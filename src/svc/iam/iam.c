@@ -104,6 +104,33 @@ int iam_check_name(nb_call *c, const char *v, size_t max, const char *member)
     return 0;
 }
 
+int iam_check_enum(nb_call *c, const char *v, const char *member, const char *values)
+{
+    if (!v) return 0;
+    size_t n = strlen(v);
+    for (const char *p = values; *p;) {
+        const char *bar = strchr(p, '|');
+        size_t l = bar ? (size_t)(bar - p) : strlen(p);
+        if (l == n && !strncmp(p, v, n)) return 0;
+        p += l + (bar ? 1 : 0);
+    }
+    char set[256];
+    size_t k = 0;
+    for (const char *q = values; *q && k + 3 < sizeof(set); q++) {
+        if (*q == '|') {
+            set[k++] = ',';
+            set[k++] = ' ';
+        } else {
+            set[k++] = *q;
+        }
+    }
+    set[k] = 0;
+    return iam_validation(c,
+                          "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member "
+                          "must satisfy enum value set: [%s]",
+                          v, member, set);
+}
+
 int iam_check_path(nb_call *c, const char *v, const char *member)
 {
     if (!v) return 0;
@@ -138,6 +165,17 @@ int iam_check_policy(nb_call *c, const char *doc, enum nb_policy_kind kind,
     return 0;
 }
 
+/* Tag keys and values: letters, spaces and digits of any script, and _.:/=+-@ (AWS's
+ * [\p{L}\p{Z}\p{N}_.:/=+\-@]); bytes of multi-byte UTF-8 characters are let through. */
+static bool tag_chars_ok(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (!(ch >= 0x80 || isalnum(ch) || strchr(" _.:/=+-@", ch))) return false;
+    }
+    return true;
+}
+
 int iam_check_tags(nb_call *c, json_t *tags, size_t existing)
 {
     if (!tags) return 0;
@@ -153,6 +191,12 @@ int iam_check_tags(nb_call *c, json_t *tags, size_t existing)
             return iam_validation(c, "1 validation error detected: Value null at 'tags.%zu.member.%s' "
                                      "failed to satisfy constraint: Member must not be null",
                                   i + 1, k ? "value" : "key");
+        const char *bad = !tag_chars_ok(k) ? k : !tag_chars_ok(v) ? v : NULL;
+        if (bad)
+            return iam_validation(c, "1 validation error detected: Value '%s' at 'tags.%zu.member.%s' failed to "
+                                     "satisfy constraint: Member must satisfy regular expression pattern: "
+                                     "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]%s",
+                                  bad, i + 1, bad == k ? "key" : "value", bad == k ? "+" : "*");
         if (strncasecmp(k, "aws:", 4) == 0)
             return iam_invalid(c, "User tags cannot start with aws:");
         if (strlen(k) > 128 || strlen(v) > 256)
@@ -429,6 +473,55 @@ bool iam_policy_exists(sqlite3 *h, const char *account, const char *arn)
     return ok;
 }
 
+bool iam_obj_get(sqlite3 *h, const char *account, const char *kind, const char *name, iam_obj *o)
+{
+    sqlite3_stmt *st = nb_iq(h, "SELECT name, owner, path, id, created, doc FROM objects "
+                                "WHERE account = ? AND kind = ? AND name = ?",
+                             "sss", account, kind, name);
+    bool found = name && st && sqlite3_step(st) == SQLITE_ROW;
+    if (found) {
+        snprintf(o->name, sizeof(o->name), "%s", nb_iq_text(st, 0));
+        snprintf(o->owner, sizeof(o->owner), "%s", nb_iq_text(st, 1));
+        snprintf(o->path, sizeof(o->path), "%s", nb_iq_text(st, 2));
+        snprintf(o->id, sizeof(o->id), "%s", nb_iq_text(st, 3));
+        o->created = sqlite3_column_double(st, 4);
+        o->doc = json_loads(nb_iq_text(st, 5), 0, NULL);
+        if (!o->doc) o->doc = json_object();
+    }
+    if (st) sqlite3_reset(st);
+    return found;
+}
+
+int iam_obj_put(sqlite3 *h, const char *account, const char *kind, const iam_obj *o)
+{
+    char *doc = json_dumps(o->doc, JSON_COMPACT);
+    if (!doc) return SQLITE_NOMEM;
+    int rc = nb_iq_exec(h, "INSERT OR REPLACE INTO objects(account, kind, name, owner, path, id, created, doc) "
+                           "VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                        "ssssssds", account, kind, o->name, o->owner[0] ? o->owner : NULL,
+                        o->path[0] ? o->path : "/", o->id[0] ? o->id : NULL, o->created, doc);
+    free(doc);
+    return rc;
+}
+
+int iam_obj_delete(sqlite3 *h, const char *account, const char *kind, const char *name)
+{
+    return nb_iq_exec(h, "DELETE FROM objects WHERE account = ? AND kind = ? AND name = ?", "sss", account, kind, name);
+}
+
+json_t *iam_obj_names(sqlite3 *h, const char *account, const char *kind, const char *owner)
+{
+    json_t *names = json_array();
+    sqlite3_stmt *st =
+        owner ? nb_iq(h, "SELECT name FROM objects WHERE account = ? AND kind = ? AND owner = ? ORDER BY created, name",
+                      "sss", account, kind, owner)
+              : nb_iq(h, "SELECT name FROM objects WHERE account = ? AND kind = ? ORDER BY name COLLATE NOCASE", "ss",
+                      account, kind);
+    while (st && sqlite3_step(st) == SQLITE_ROW) json_array_append_new(names, json_string(nb_iq_text(st, 0)));
+    if (st) sqlite3_reset(st);
+    return names;
+}
+
 void iam_forget_user_keys(sqlite3 *h, const char *account, const char *user)
 {
     sqlite3_stmt *st = nb_iq(h, "SELECT id FROM access_keys WHERE account = ? AND user = ?", "ss", account, user);
@@ -537,6 +630,9 @@ static int iam_authz_context(nb_call *c, json_t *ctx)
 #define ROLE A "role/{RoleName}"
 #define PROFILE A "instance-profile/{InstanceProfileName}"
 #define POLICY "{PolicyArn}"
+#define OIDC "{OpenIDConnectProviderArn}"
+#define SAML "{SAMLProviderArn}"
+#define CERT A "server-certificate/{ServerCertificateName}"
 #define OP(name, fn, res) {name, iam_##fn, 0, NULL, res}
 
 static const nb_op_def ops[] = {
@@ -560,11 +656,30 @@ static const nb_op_def ops[] = {
     OP("ChangePassword", change_password, A "user/{UserName|self}"),
     OP("PutUserPermissionsBoundary", put_user_boundary, USER),
     OP("DeleteUserPermissionsBoundary", delete_user_boundary, USER),
-    OP("ListMFADevices", list_empty_mfa, USER_SELF),
-    OP("ListVirtualMFADevices", list_empty_virtual_mfa, A "mfa/"),
-    OP("ListSSHPublicKeys", list_empty_ssh, USER_SELF),
-    OP("ListSigningCertificates", list_empty_certs, USER_SELF),
-    OP("ListServiceSpecificCredentials", list_empty_service_creds, USER_SELF),
+    OP("CreateServiceSpecificCredential", create_service_specific_credential, USER),
+    OP("ListServiceSpecificCredentials", list_service_specific_credentials, USER_SELF),
+    OP("ResetServiceSpecificCredential", reset_service_specific_credential, USER_SELF),
+    OP("UpdateServiceSpecificCredential", update_service_specific_credential, USER_SELF),
+    OP("DeleteServiceSpecificCredential", delete_service_specific_credential, USER_SELF),
+    OP("CreateVirtualMFADevice", create_virtual_mfa_device, A "mfa/{VirtualMFADeviceName}"),
+    OP("DeleteVirtualMFADevice", delete_virtual_mfa_device, "{SerialNumber}"),
+    OP("ListVirtualMFADevices", list_virtual_mfa_devices, A "mfa/"),
+    OP("EnableMFADevice", enable_mfa_device, USER),
+    OP("DeactivateMFADevice", deactivate_mfa_device, USER),
+    OP("ResyncMFADevice", resync_mfa_device, USER),
+    OP("ListMFADevices", list_mfa_devices, USER_SELF),
+    OP("TagMFADevice", tag_mfa_device, "{SerialNumber}"),
+    OP("UntagMFADevice", untag_mfa_device, "{SerialNumber}"),
+    OP("ListMFADeviceTags", list_mfa_device_tags, "{SerialNumber}"),
+    OP("UploadSSHPublicKey", upload_ssh_public_key, USER),
+    OP("GetSSHPublicKey", get_ssh_public_key, USER),
+    OP("ListSSHPublicKeys", list_ssh_public_keys, USER_SELF),
+    OP("UpdateSSHPublicKey", update_ssh_public_key, USER),
+    OP("DeleteSSHPublicKey", delete_ssh_public_key, USER),
+    OP("UploadSigningCertificate", upload_signing_certificate, USER_SELF),
+    OP("ListSigningCertificates", list_signing_certificates, USER_SELF),
+    OP("UpdateSigningCertificate", update_signing_certificate, USER_SELF),
+    OP("DeleteSigningCertificate", delete_signing_certificate, USER_SELF),
 
     OP("CreateGroup", create_group, GROUP),
     OP("GetGroup", get_group, GROUP),
@@ -588,6 +703,8 @@ static const nb_op_def ops[] = {
     OP("PutRolePermissionsBoundary", put_role_boundary, ROLE),
     OP("DeleteRolePermissionsBoundary", delete_role_boundary, ROLE),
     OP("CreateServiceLinkedRole", create_service_linked_role, A "role/aws-service-role/{AWSServiceName}/"),
+    OP("DeleteServiceLinkedRole", delete_service_linked_role, ROLE),
+    OP("GetServiceLinkedRoleDeletionStatus", get_service_linked_role_deletion_status, A "role/"),
     OP("CreateInstanceProfile", create_instance_profile, PROFILE),
     OP("GetInstanceProfile", get_instance_profile, PROFILE),
     OP("ListInstanceProfiles", list_instance_profiles, A "instance-profile/"),
@@ -634,7 +751,35 @@ static const nb_op_def ops[] = {
     OP("ListAttachedRolePolicies", list_attached_role_policies, ROLE),
     OP("ListEntitiesForPolicy", list_entities_for_policy, POLICY),
 
+    OP("CreateOpenIDConnectProvider", create_oidc_provider, A "oidc-provider/{Url}"),
+    OP("GetOpenIDConnectProvider", get_oidc_provider, OIDC),
+    OP("ListOpenIDConnectProviders", list_oidc_providers, A "oidc-provider/"),
+    OP("DeleteOpenIDConnectProvider", delete_oidc_provider, OIDC),
+    OP("AddClientIDToOpenIDConnectProvider", add_client_id_to_oidc_provider, OIDC),
+    OP("RemoveClientIDFromOpenIDConnectProvider", remove_client_id_from_oidc_provider, OIDC),
+    OP("UpdateOpenIDConnectProviderThumbprint", update_oidc_provider_thumbprint, OIDC),
+    OP("TagOpenIDConnectProvider", tag_oidc_provider, OIDC),
+    OP("UntagOpenIDConnectProvider", untag_oidc_provider, OIDC),
+    OP("ListOpenIDConnectProviderTags", list_oidc_provider_tags, OIDC),
+    OP("CreateSAMLProvider", create_saml_provider, A "saml-provider/{Name}"),
+    OP("GetSAMLProvider", get_saml_provider, SAML),
+    OP("ListSAMLProviders", list_saml_providers, A "saml-provider/"),
+    OP("UpdateSAMLProvider", update_saml_provider, SAML),
+    OP("DeleteSAMLProvider", delete_saml_provider, SAML),
+    OP("TagSAMLProvider", tag_saml_provider, SAML),
+    OP("UntagSAMLProvider", untag_saml_provider, SAML),
+    OP("ListSAMLProviderTags", list_saml_provider_tags, SAML),
+    OP("UploadServerCertificate", upload_server_certificate, CERT),
+    OP("GetServerCertificate", get_server_certificate, CERT),
+    OP("ListServerCertificates", list_server_certificates, A "server-certificate/"),
+    OP("UpdateServerCertificate", update_server_certificate, CERT),
+    OP("DeleteServerCertificate", delete_server_certificate, CERT),
+    OP("TagServerCertificate", tag_server_certificate, CERT),
+    OP("UntagServerCertificate", untag_server_certificate, CERT),
+    OP("ListServerCertificateTags", list_server_certificate_tags, CERT),
+
     OP("GetAccountSummary", get_account_summary, NULL),
+    OP("SetSecurityTokenServicePreferences", set_security_token_service_preferences, NULL),
     OP("GetAccountAuthorizationDetails", get_account_authorization_details, NULL),
     OP("GenerateCredentialReport", generate_credential_report, NULL),
     OP("GetCredentialReport", get_credential_report, NULL),

@@ -34,6 +34,8 @@ int iam_validation(nb_call *c, const char *fmt, ...) NB_PRINTF(2, 3); /* 400 Val
 int iam_check_name(nb_call *c, const char *v, size_t max, const char *member);
 /* "/" or "/.../" of printable ASCII, at most 512. NULL is fine (defaults to "/"). */
 int iam_check_path(nb_call *c, const char *v, const char *member);
+/* v (NULL = absent, fine) must be one of values ("A|B|C"): else AWS's enum ValidationError. */
+int iam_check_enum(nb_call *c, const char *v, const char *member, const char *values);
 /* Validate a policy document of kind (MalformedPolicyDocument with the reason) and its size
  * against quota (already_used characters of the owner's other inline policies). */
 int iam_check_policy(nb_call *c, const char *doc, enum nb_policy_kind kind,
@@ -78,6 +80,23 @@ bool iam_policy_exists(sqlite3 *h, const char *account, const char *arn);
 void iam_forget_user_keys(sqlite3 *h, const char *account, const char *user);
 
 /* ---- handlers, by file ---- */
+/* Rows of the objects table (see src/iam/identity.c): the smaller entities as JSON documents. */
+typedef struct iam_obj {
+    char name[1024];
+    char owner[129]; /* "" when none */
+    char path[513];
+    char id[64];
+    double created;
+    json_t *doc; /* owned by the caller of iam_obj_get */
+} iam_obj;
+/* Read one object (name matched case-insensitively); false when there is none. */
+bool iam_obj_get(sqlite3 *h, const char *account, const char *kind, const char *name, iam_obj *o);
+/* Insert or replace; SQLite's code. */
+int iam_obj_put(sqlite3 *h, const char *account, const char *kind, const iam_obj *o);
+int iam_obj_delete(sqlite3 *h, const char *account, const char *kind, const char *name);
+/* Names of the objects of a kind (owned by owner when not NULL), ordered, as a JSON array. */
+json_t *iam_obj_names(sqlite3 *h, const char *account, const char *kind, const char *owner);
+
 #define IAM_HANDLER(n) int iam_##n(nb_call *c)
 /* users.c */
 IAM_HANDLER(create_user); IAM_HANDLER(get_user); IAM_HANDLER(list_users); IAM_HANDLER(update_user);
@@ -87,8 +106,6 @@ IAM_HANDLER(delete_access_key); IAM_HANDLER(get_access_key_last_used);
 IAM_HANDLER(create_login_profile); IAM_HANDLER(get_login_profile); IAM_HANDLER(update_login_profile);
 IAM_HANDLER(delete_login_profile); IAM_HANDLER(change_password);
 IAM_HANDLER(put_user_boundary); IAM_HANDLER(delete_user_boundary);
-IAM_HANDLER(list_empty_mfa); IAM_HANDLER(list_empty_ssh); IAM_HANDLER(list_empty_certs);
-IAM_HANDLER(list_empty_service_creds); IAM_HANDLER(list_empty_virtual_mfa);
 /* groups.c */
 IAM_HANDLER(create_group); IAM_HANDLER(get_group); IAM_HANDLER(list_groups); IAM_HANDLER(update_group);
 IAM_HANDLER(delete_group); IAM_HANDLER(add_user_to_group); IAM_HANDLER(remove_user_from_group);
@@ -120,7 +137,32 @@ IAM_HANDLER(list_entities_for_policy);
 IAM_HANDLER(get_account_summary); IAM_HANDLER(get_account_authorization_details);
 IAM_HANDLER(generate_credential_report); IAM_HANDLER(get_credential_report);
 IAM_HANDLER(create_account_alias); IAM_HANDLER(delete_account_alias); IAM_HANDLER(list_account_aliases);
-IAM_HANDLER(get_password_policy); IAM_HANDLER(update_password_policy); IAM_HANDLER(delete_password_policy);
+IAM_HANDLER(set_security_token_service_preferences); IAM_HANDLER(get_password_policy); IAM_HANDLER(update_password_policy); IAM_HANDLER(delete_password_policy);
+/* providers.c */
+IAM_HANDLER(create_oidc_provider); IAM_HANDLER(get_oidc_provider); IAM_HANDLER(list_oidc_providers);
+IAM_HANDLER(delete_oidc_provider); IAM_HANDLER(add_client_id_to_oidc_provider);
+IAM_HANDLER(remove_client_id_from_oidc_provider); IAM_HANDLER(update_oidc_provider_thumbprint);
+IAM_HANDLER(tag_oidc_provider); IAM_HANDLER(untag_oidc_provider); IAM_HANDLER(list_oidc_provider_tags);
+IAM_HANDLER(create_saml_provider); IAM_HANDLER(get_saml_provider); IAM_HANDLER(list_saml_providers);
+IAM_HANDLER(update_saml_provider); IAM_HANDLER(delete_saml_provider);
+IAM_HANDLER(tag_saml_provider); IAM_HANDLER(untag_saml_provider); IAM_HANDLER(list_saml_provider_tags);
+IAM_HANDLER(delete_service_linked_role); IAM_HANDLER(get_service_linked_role_deletion_status);
+/* credentials.c */
+IAM_HANDLER(upload_server_certificate); IAM_HANDLER(get_server_certificate);
+IAM_HANDLER(list_server_certificates); IAM_HANDLER(update_server_certificate);
+IAM_HANDLER(delete_server_certificate); IAM_HANDLER(tag_server_certificate);
+IAM_HANDLER(untag_server_certificate); IAM_HANDLER(list_server_certificate_tags);
+IAM_HANDLER(create_virtual_mfa_device); IAM_HANDLER(delete_virtual_mfa_device);
+IAM_HANDLER(list_virtual_mfa_devices); IAM_HANDLER(enable_mfa_device); IAM_HANDLER(deactivate_mfa_device);
+IAM_HANDLER(resync_mfa_device); IAM_HANDLER(list_mfa_devices);
+IAM_HANDLER(tag_mfa_device); IAM_HANDLER(untag_mfa_device); IAM_HANDLER(list_mfa_device_tags);
+IAM_HANDLER(upload_ssh_public_key); IAM_HANDLER(get_ssh_public_key); IAM_HANDLER(list_ssh_public_keys);
+IAM_HANDLER(update_ssh_public_key); IAM_HANDLER(delete_ssh_public_key);
+IAM_HANDLER(upload_signing_certificate); IAM_HANDLER(list_signing_certificates);
+IAM_HANDLER(update_signing_certificate); IAM_HANDLER(delete_signing_certificate);
+IAM_HANDLER(create_service_specific_credential); IAM_HANDLER(list_service_specific_credentials);
+IAM_HANDLER(reset_service_specific_credential); IAM_HANDLER(update_service_specific_credential);
+IAM_HANDLER(delete_service_specific_credential);
 /* simulate.c */
 IAM_HANDLER(simulate_principal_policy); IAM_HANDLER(simulate_custom_policy);
 IAM_HANDLER(get_context_keys_for_custom_policy); IAM_HANDLER(get_context_keys_for_principal_policy);

@@ -177,6 +177,9 @@ static int list_policies_tx(nb_call *c, sqlite3 *h)
     const char *usage = nb_in_str(c, "PolicyUsageFilter");
     bool only = nb_in_bool(c, "OnlyAttached", false);
     if (!scope) scope = "All";
+    if (iam_check_enum(c, scope, "scope", "All|AWS|Local") ||
+        iam_check_enum(c, usage, "policyUsageFilter", "PermissionsPolicy|PermissionsBoundary"))
+        return -1;
     json_t *all = json_array();
     if (strcmp(scope, "Local") != 0) {
         for (size_t i = 0; i < nb_managed_count(); i++) {
@@ -573,6 +576,9 @@ static int entities_tx(nb_call *c, sqlite3 *h)
     pol_ref r;
     const char *arn = nb_in_str(c, "PolicyArn"), *filter = nb_in_str(c, "EntityFilter");
     const char *usage = nb_in_str(c, "PolicyUsageFilter");
+    if (iam_check_enum(c, filter, "entityFilter", "User|Role|Group|LocalManagedPolicy|AWSManagedPolicy") ||
+        iam_check_enum(c, usage, "policyUsageFilter", "PermissionsPolicy|PermissionsBoundary"))
+        return -1;
     if (resolve(c, h, arn, &r, false)) return -1;
     bool bound = usage && !strcmp(usage, "PermissionsBoundary");
     bool perm = !usage || !strcmp(usage, "PermissionsPolicy");

@@ -178,6 +178,15 @@ static int delete_user_tx(nb_call *c, sqlite3 *h)
         return iam_conflict(c, "Cannot delete entity, must detach all policies first.");
     if (nb_iq_int(h, 0, "SELECT COUNT(*) FROM members WHERE account = ? AND user = ?", "ss", a, cur))
         return iam_conflict(c, "Cannot delete entity, must remove users from group first.");
+    if (nb_iq_int(h, 0, "SELECT COUNT(*) FROM objects WHERE account = ? AND kind = 'mfa' AND owner = ?", "ss", a, cur))
+        return iam_conflict(c, "Cannot delete entity, must delete MFA device first.");
+    if (nb_iq_int(h, 0, "SELECT COUNT(*) FROM objects WHERE account = ? AND kind = 'signing-certificate' AND owner = ?",
+                  "ss", a, cur))
+        return iam_conflict(c, "Cannot delete entity, must delete signing certificates first.");
+    if (nb_iq_int(h, 0, "SELECT COUNT(*) FROM objects WHERE account = ? AND kind = 'ssh' AND owner = ?", "ss", a, cur))
+        return iam_conflict(c, "Cannot delete entity, must delete SSH public keys first.");
+    if (nb_iq_int(h, 0, "SELECT COUNT(*) FROM objects WHERE account = ? AND kind = 'ssc' AND owner = ?", "ss", a, cur))
+        return iam_conflict(c, "Cannot delete entity, must delete service-specific credentials first.");
     iam_forget_user_keys(h, a, cur);
     if (nb_iq_exec(h, "DELETE FROM tags WHERE account = ? AND kind = 'user' AND owner = ?", "ss", a, cur) ||
         nb_iq_exec(h, "DELETE FROM users WHERE account = ? AND name = ?", "ss", a, cur))
@@ -290,7 +299,16 @@ static int list_keys_tx(nb_call *c, sqlite3 *h)
 {
     char user[129];
     iam_page pg;
-    if (iam_page_in(c, &pg) || target_user(c, h, user)) return -1;
+    if (iam_page_in(c, &pg)) return -1;
+    if (!nb_in_str(c, "UserName") && c->who.type == NB_PRINCIPAL_ROOT) {
+        /* AWS lists the root user's own keys (no UserName): the key it signed with. */
+        double created = (double)nb_iq_int(h, 0, "SELECT CAST(created AS INTEGER) FROM accounts WHERE id = ?", "s",
+                                           IAM_ACCOUNT(c));
+        c->output = json_pack("{s:[{s:s, s:s, s:f}], s:b}", "AccessKeyMetadata", "AccessKeyId", c->who.access_key,
+                              "Status", "Active", "CreateDate", created, "IsTruncated", 0);
+        return 0;
+    }
+    if (target_user(c, h, user)) return -1;
     json_t *list = json_array();
     sqlite3_stmt *st = nb_iq(h, "SELECT id, status, created FROM access_keys WHERE account = ? AND user = ? "
                                 "ORDER BY created, id LIMIT ? OFFSET ?",
@@ -516,27 +534,4 @@ static int delete_boundary_tx(nb_call *c, sqlite3 *h)
 }
 int iam_delete_user_boundary(nb_call *c) { return iam_write(c, delete_boundary_tx); }
 
-/* ---- credentials Nimbus does not issue: empty lists (the user must exist) ---- */
 
-static int empty_list_tx(nb_call *c, sqlite3 *h)
-{
-    char user[129];
-    if (nb_in_str(c, "UserName") || c->who.type == NB_PRINCIPAL_USER) return target_user(c, h, user);
-    return 0;
-}
-
-static int empty_list(nb_call *c, const char *member)
-{
-    if (iam_read(c, empty_list_tx)) return -1;
-    c->output = json_pack("{s:[], s:b}", member, "IsTruncated", 0);
-    return 0;
-}
-int iam_list_empty_mfa(nb_call *c) { return empty_list(c, "MFADevices"); }
-int iam_list_empty_ssh(nb_call *c) { return empty_list(c, "SSHPublicKeys"); }
-int iam_list_empty_certs(nb_call *c) { return empty_list(c, "Certificates"); }
-int iam_list_empty_service_creds(nb_call *c) { return empty_list(c, "ServiceSpecificCredentials"); }
-int iam_list_empty_virtual_mfa(nb_call *c)
-{
-    c->output = json_pack("{s:[], s:b}", "VirtualMFADevices", "IsTruncated", 0);
-    return 0;
-}

@@ -212,8 +212,28 @@ static int e_param(nb_call *c, const char *fmt, ...)
     return nb_call_error(c, 400, "InvalidParameter", "%s", m);
 }
 
-#define E_NOTOPIC(c) nb_call_error(c, 404, "NotFound", "Topic does not exist")
-#define E_NOSUB(c) nb_call_error(c, 404, "NotFound", "Subscription does not exist")
+/* arn:aws:sns:<region>:<12-digit account>:<name>[:<subscription id>]: AWS refuses a malformed
+ * ARN as an invalid parameter, and says NotFound only for a well-formed one naming nothing. */
+static bool arn_well_formed(const char *arn, bool sub)
+{
+    if (!arn || strncmp(arn, "arn:", 4) != 0) return false;
+    const char *p = strchr(arn + 4, ':'); /* after the partition */
+    if (!p || strncmp(p, ":sns:", 5) != 0) return false;
+    p = strchr(p + 5, ':'); /* after the region */
+    if (!p || strspn(p + 1, "0123456789") != 12 || p[13] != ':' || !p[14]) return false;
+    const char *name = p + 14, *colon = strchr(name, ':');
+    return sub ? colon && colon > name && colon[1] && !strchr(colon + 1, ':') : !colon;
+}
+
+static int e_not_found(nb_call *c, bool sub)
+{
+    const char *member = sub ? "SubscriptionArn" : "TopicArn";
+    const char *arn = nb_in_str(c, member);
+    if (arn && !arn_well_formed(arn, sub)) return e_param(c, "Invalid parameter: %s", member);
+    return nb_call_error(c, 404, "NotFound", sub ? "Subscription does not exist" : "Topic does not exist");
+}
+#define E_NOTOPIC(c) e_not_found(c, false)
+#define E_NOSUB(c) e_not_found(c, true)
 #define E_INTERNAL(c) nb_call_error(c, 500, "InternalError", "Internal service error")
 
 static const char *base_url(nb_call *c)
@@ -329,9 +349,12 @@ static int create_topic(nb_call *c)
             if (!strcmp(k, "FifoTopic")) continue;
             if (!cur || strcmp(json_string_value(cur), json_string_value(v))) differs = true;
         }
+        /* Tags too: given ones must be the topic's (AWS answers this for a re-create). */
+        bool tags_differ = json_object_size(tags) && !json_equal(tags, t->tags);
         pthread_rwlock_unlock(&nb_sns_lock);
         json_decref(tags);
         if (differs) return e_param(c, "Invalid parameter: Attributes Reason: Topic already exists with different attributes");
+        if (tags_differ) return e_param(c, "Invalid parameter: Tags Reason: Topic already exists with different tags");
         c->output = json_pack("{s:s}", "TopicArn", arn);
         return 0;
     }
@@ -385,9 +408,9 @@ static int delete_topic(nb_call *c)
     const char *arn = nb_in_str(c, "TopicArn");
     pthread_rwlock_wrlock(&nb_sns_lock);
     sns_topic *t = topic_find(arn);
-    if (!t) { /* AWS: deleting a topic that does not exist succeeds */
+    if (!t) { /* AWS: deleting a topic that does not exist succeeds (a malformed ARN does not) */
         pthread_rwlock_unlock(&nb_sns_lock);
-        return 0;
+        return arn_well_formed(arn, false) ? 0 : e_param(c, "Invalid parameter: TopicArn");
     }
     if (dbx("DELETE FROM topics WHERE arn = ?", "s", arn) < 0 || dbx("DELETE FROM subs WHERE topic_arn = ?", "s", arn) < 0) {
         pthread_rwlock_unlock(&nb_sns_lock);
@@ -405,7 +428,8 @@ static int delete_topic(nb_call *c)
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-/* NextToken: the last ARN of the previous page, base64. */
+/* NextToken, base64: the last topic ARN of the previous page (ListTopics) or the position of
+ * the next subscription (the subscription lists). */
 static const char *token_of(nb_call *c, const char *last)
 {
     char *t = nb_arena_alloc(c->arena, nb_base64_encoded_len(strlen(last)) + 1);
@@ -413,7 +437,7 @@ static const char *token_of(nb_call *c, const char *last)
     return t;
 }
 
-static int decode_token(nb_call *c, const char *tok, char *out, size_t n)
+static int decode_token(nb_call *c, const char *tok, char *out, size_t n, bool position)
 {
     out[0] = 0;
     if (!tok) return 0;
@@ -423,13 +447,17 @@ static int decode_token(nb_call *c, const char *tok, char *out, size_t n)
     if (m < 0 || (size_t)m >= n) return e_param(c, "Invalid parameter: NextToken");
     memcpy(out, raw, (size_t)m);
     out[m] = 0;
+    /* Anything else was not issued by us (AWS refuses it too). */
+    bool ok = strlen(out) == (size_t)m && m > 0 &&
+              (position ? strspn(out, "0123456789") == (size_t)m : strncmp(out, "arn:", 4) == 0);
+    if (!ok) return e_param(c, "Invalid parameter: NextToken");
     return 0;
 }
 
 static int list_topics(nb_call *c)
 {
     char after[600];
-    if (decode_token(c, nb_in_str(c, "NextToken"), after, sizeof(after)) < 0) return -1;
+    if (decode_token(c, nb_in_str(c, "NextToken"), after, sizeof(after), false) < 0) return -1;
     pthread_rwlock_rdlock(&nb_sns_lock);
     char **v = malloc((ntopics + 1) * sizeof(*v));
     size_t n = 0;
@@ -831,7 +859,7 @@ static int subscribe(nb_call *c)
         goto out;
     }
     if (t->fifo && strcmp(proto, "sqs")) {
-        rc = e_param(c, "Invalid parameter: Invalid parameter: Endpoint Reason: FIFO topics support only SQS endpoints");
+        rc = e_param(c, "Invalid parameter: Endpoint Reason: FIFO topics support only SQS endpoints");
         goto out;
     }
     for (size_t i = 0; i < t->nsubs; i++) {
@@ -970,7 +998,7 @@ static json_t *sub_doc(const sns_sub *s)
 static int list_subs(nb_call *c, const char *topic_arn)
 {
     char after[600];
-    if (decode_token(c, nb_in_str(c, "NextToken"), after, sizeof(after)) < 0) return -1;
+    if (decode_token(c, nb_in_str(c, "NextToken"), after, sizeof(after), true) < 0) return -1;
     pthread_rwlock_rdlock(&nb_sns_lock);
     if (topic_arn && !topic_find(topic_arn)) {
         pthread_rwlock_unlock(&nb_sns_lock);
@@ -1120,6 +1148,18 @@ static bool valid_subject(const char *s)
     return true;
 }
 
+/* FIFO MessageGroupId / MessageDeduplicationId: 1..128 alphanumeric or punctuation characters
+ * (NULL = not given, checked elsewhere). */
+static bool fifo_id_ok(const char *s)
+{
+    if (!s) return true;
+    size_t n = strlen(s);
+    if (n < 1 || n > 128) return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < 0x21 || s[i] > 0x7e) return false;
+    return true;
+}
+
 static int check_attrs(json_t *attrs, pub_err *e)
 {
     const char *k;
@@ -1136,7 +1176,7 @@ static int check_attrs(json_t *attrs, pub_err *e)
                         "The message attribute '%s' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.",
                         k);
         bool bin = !strncmp(type, "Binary", 6);
-        if (bin ? !json_is_string(bv) : !json_is_string(sv))
+        if (bin ? !json_string_length(bv) : !json_string_length(sv))
             return perr(e, 400, "ParameterValueInvalid", "The message attribute '%s' must contain non-empty message attribute value for message attribute type '%s'.",
                         k, type);
         if (!strncmp(type, "Number", 6)) {
@@ -1252,11 +1292,22 @@ as_topic:;
     if (!t) {
         pthread_rwlock_unlock(&nb_sns_lock);
         json_decref(structured);
+        if (!arn_well_formed(tarn, false))
+            return perr(e, 400, "InvalidParameter", "Invalid parameter: %s", in->topic_arn ? "TopicArn" : "TargetArn");
         return perr(e, 404, "NotFound", "Topic does not exist");
     }
     (void)account;
     char hash[65];
     const char *dedup = in->dedup;
+    const char *bad_id = fifo_id_ok(in->group) ? (fifo_id_ok(dedup) ? NULL : "MessageDeduplicationId") : "MessageGroupId";
+    if (t->fifo && bad_id) {
+        pthread_rwlock_unlock(&nb_sns_lock);
+        json_decref(structured);
+        return perr(e, 400, "InvalidParameter",
+                    "Invalid parameter: %s Reason: %s can only include alphanumeric and punctuation characters. 1 "
+                    "to 128 in length.",
+                    bad_id, bad_id);
+    }
     if (t->fifo) {
         const char *cbd = json_string_value(json_object_get(t->attrs, "ContentBasedDeduplication"));
         if (!in->group) {

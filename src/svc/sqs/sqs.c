@@ -54,9 +54,11 @@ static int sqs_error(nb_call *c, int status, const char *shape, const char *code
     return -1;
 }
 
+/* AWS words it differently per protocol: the query API still names the WSDL. */
 #define E_NOQUEUE(c)                                                                               \
-    sqs_error(c, 400, "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue",            \
-              "The specified queue does not exist.")
+    sqs_error(c, 400, "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue", "%s",      \
+              json_mode(c) ? "The specified queue does not exist."                                 \
+                           : "The specified queue does not exist for this wsdl version.")
 #define E_PARAM(c, ...) sqs_error(c, 400, "InvalidParameterValueException", "InvalidParameterValue", __VA_ARGS__)
 #define E_MISSING(c, p)                                                                            \
     sqs_error(c, 400, "MissingRequiredParameterException", "MissingParameter",                   \
@@ -229,6 +231,26 @@ static int check_attr(nb_call *c, const char *name, const char *val, bool fifo, 
             return sqs_error(c, 400, "InvalidAttributeValue", "InvalidAttributeValue",
                              "Invalid value for the parameter %s.", name);
         }
+        if (!strcmp(name, "RedriveAllowPolicy")) {
+            /* redrivePermission allowAll (default) | denyAll | byQueue; byQueue names 1..10
+             * source queues, the others none. */
+            const char *perm = json_string_value(json_object_get(doc, "redrivePermission"));
+            json_t *src = json_object_get(doc, "sourceQueueArns");
+            bool by_queue = perm && !strcmp(perm, "byQueue");
+            bool ok = (!perm || by_queue || !strcmp(perm, "allowAll") || !strcmp(perm, "denyAll")) &&
+                      (!src || json_is_array(src)) &&
+                      (by_queue ? json_array_size(src) >= 1 && json_array_size(src) <= 10 : !src);
+            size_t i;
+            json_t *a;
+            json_array_foreach(src, i, a) ok = ok && json_is_string(a);
+            json_decref(doc);
+            if (!ok)
+                return sqs_error(c, 400, "InvalidAttributeValue", "InvalidParameterValue",
+                                 "Value %s for parameter RedriveAllowPolicy is invalid. Reason: Amazon SQS can't "
+                                 "create the redrive allow policy, as it's in an unsupported format.",
+                                 val);
+            return 0;
+        }
         if (!strcmp(name, "RedrivePolicy")) {
             const char *arn = json_string_value(json_object_get(doc, "deadLetterTargetArn"));
             json_t *mrc = json_object_get(doc, "maxReceiveCount");
@@ -324,6 +346,28 @@ static json_t *all_attrs(sqs_queue *q)
     return o;
 }
 
+/* High-throughput FIFO: FifoThroughputLimit perMessageGroupId is allowed only with
+ * DeduplicationScope messageGroup (AWS). in: the attributes being set; cur: the queue's. */
+static int check_throughput(nb_call *c, json_t *in, json_t *cur)
+{
+    const char *scope = json_string_value(json_object_get(in, "DeduplicationScope"));
+    const char *limit = json_string_value(json_object_get(in, "FifoThroughputLimit"));
+    if (!scope) scope = json_string_value(json_object_get(cur, "DeduplicationScope"));
+    if (!limit) limit = json_string_value(json_object_get(cur, "FifoThroughputLimit"));
+    if (limit && !strcmp(limit, "perMessageGroupId") && (!scope || strcmp(scope, "messageGroup")))
+        return sqs_error(c, 400, "InvalidAttributeValue", "InvalidAttributeValue",
+                         "Invalid value for the parameter FifoThroughputLimit. Reason: perMessageGroupId is "
+                         "allowed only when the value for DeduplicationScope is messageGroup.");
+    return 0;
+}
+
+static bool printable_id(const char *s)
+{
+    for (; *s; s++)
+        if (*s < 0x21 || *s > 0x7e) return false;
+    return true;
+}
+
 /* ---------------------------------------------------------------- queues */
 
 static int create_queue(nb_call *c)
@@ -364,6 +408,10 @@ static int create_queue(nb_call *c)
             continue;
         }
         json_object_set(attrs, k, v);
+    }
+    if (fifo && check_throughput(c, attrs, NULL) < 0) {
+        json_decref(attrs);
+        return -1;
     }
     json_t *tags = json_object();
     json_object_update(tags, json_object_get(c->input, "tags"));
@@ -543,6 +591,13 @@ static int set_queue_attributes(nb_call *c)
             nb_sqs_queue_put(q);
             return c->err.code[0] ? -1 : E_PARAM(c, "Invalid value for the parameter %s.", k);
         }
+    }
+    pthread_mutex_lock(&q->mu);
+    int bad = q->fifo ? check_throughput(c, in, q->attrs) : 0;
+    pthread_mutex_unlock(&q->mu);
+    if (bad < 0) {
+        nb_sqs_queue_put(q);
+        return -1;
     }
     pthread_mutex_lock(&q->mu);
     json_object_foreach(in, k, v)
@@ -804,6 +859,13 @@ static int prepare(nb_call *c, sqs_queue *q, const send_in *in, sqs_send *out, s
             FAIL("InvalidParameterValueException", "InvalidParameterValue",
                  "Value %s for parameter %s is invalid. Reason: Must be at most 128 characters.",
                  strlen(dedup) > 128 ? dedup : in->group, strlen(dedup) > 128 ? "MessageDeduplicationId" : "MessageGroupId");
+        /* Both may hold only alphanumeric and punctuation characters (no spaces, no controls). */
+        const char *bad = !printable_id(in->group) ? "MessageGroupId" : !printable_id(dedup) ? "MessageDeduplicationId" : NULL;
+        if (bad)
+            FAIL("InvalidParameterValueException", "InvalidParameterValue",
+                 "Value %s for parameter %s is invalid. Reason: %s can only include alphanumeric and punctuation "
+                 "characters. 1 to 128 in length.",
+                 !strcmp(bad, "MessageGroupId") ? in->group : dedup, bad, bad);
     } else if (in->dedup) {
         FAIL("InvalidParameterValueException", "InvalidParameterValue",
              "Value %s for parameter MessageDeduplicationId is invalid. Reason: The request includes a parameter "
