@@ -24,11 +24,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/asn1.h>
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/md5.h>
+#include <openssl/param_build.h>
+#include <openssl/params.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/ssl.h>
@@ -39,6 +44,47 @@
 /* F(return type, name, (parameters), (arguments)); V(...) for functions returning void. */
 #define CRYPTO_FNS(F, V)                                                                           \
     F(int, ASN1_INTEGER_set_uint64, (ASN1_INTEGER * a, uint64_t r), (a, r))                        \
+    F(int, ASN1_TIME_to_tm, (const ASN1_TIME *s, struct tm *tm), (s, tm))                          \
+    F(BIGNUM *, BN_bin2bn, (const unsigned char *s, int len, BIGNUM *ret), (s, len, ret))          \
+    F(int, BN_bn2bin, (const BIGNUM *a, unsigned char *to), (a, to))                               \
+    V(BN_free, (BIGNUM * a), (a))                                                                  \
+    F(int, BN_num_bits, (const BIGNUM *a), (a))                                                    \
+    F(int, EVP_Digest,                                                                             \
+      (const void *data, size_t count, unsigned char *md, unsigned int *size, const EVP_MD *type,  \
+       ENGINE *impl),                                                                              \
+      (data, count, md, size, type, impl))                                                         \
+    V(EVP_PKEY_CTX_free, (EVP_PKEY_CTX * ctx), (ctx))                                              \
+    F(EVP_PKEY_CTX *, EVP_PKEY_CTX_new_from_name,                                                  \
+      (OSSL_LIB_CTX * libctx, const char *name, const char *propquery), (libctx, name, propquery)) \
+    F(int, EVP_PKEY_fromdata,                                                                      \
+      (EVP_PKEY_CTX * ctx, EVP_PKEY * *ppkey, int selection, OSSL_PARAM param[]),                  \
+      (ctx, ppkey, selection, param))                                                              \
+    F(int, EVP_PKEY_fromdata_init, (EVP_PKEY_CTX * ctx), (ctx))                                    \
+    F(int, EVP_PKEY_get_base_id, (const EVP_PKEY *pkey), (pkey))                                   \
+    F(int, EVP_PKEY_get_bits, (const EVP_PKEY *pkey), (pkey))                                      \
+    F(int, EVP_PKEY_get_bn_param, (const EVP_PKEY *pkey, const char *key_name, BIGNUM **bn),       \
+      (pkey, key_name, bn))                                                                        \
+    F(const EVP_MD *, EVP_md5, (void), ())                                                         \
+    F(unsigned char *, HMAC,                                                                       \
+      (const EVP_MD *evp_md, const void *key, int key_len, const unsigned char *data,              \
+       size_t data_len, unsigned char *md, unsigned int *md_len),                                  \
+      (evp_md, key, key_len, data, data_len, md, md_len))                                          \
+    V(OSSL_PARAM_BLD_free, (OSSL_PARAM_BLD * bld), (bld))                                          \
+    F(OSSL_PARAM_BLD *, OSSL_PARAM_BLD_new, (void), ())                                            \
+    F(int, OSSL_PARAM_BLD_push_BN, (OSSL_PARAM_BLD * bld, const char *key, const BIGNUM *bn),      \
+      (bld, key, bn))                                                                              \
+    F(OSSL_PARAM *, OSSL_PARAM_BLD_to_param, (OSSL_PARAM_BLD * bld), (bld))                        \
+    V(OSSL_PARAM_free, (OSSL_PARAM * p), (p))                                                      \
+    F(EVP_PKEY *, PEM_read_bio_PUBKEY, (BIO * bp, EVP_PKEY * *x, pem_password_cb * cb, void *u),   \
+      (bp, x, cb, u))                                                                              \
+    F(X509 *, PEM_read_bio_X509, (BIO * bp, X509 * *x, pem_password_cb * cb, void *u),             \
+      (bp, x, cb, u))                                                                              \
+    F(int, PEM_write_bio_PUBKEY, (BIO * bp, const EVP_PKEY *x), (bp, x))                           \
+    F(int, X509_check_private_key, (const X509 *x509, const EVP_PKEY *pkey), (x509, pkey))         \
+    F(int, X509_digest,                                                                            \
+      (const X509 *data, const EVP_MD *type, unsigned char *md, unsigned int *len),                \
+      (data, type, md, len))                                                                       \
+    F(const ASN1_TIME *, X509_get0_notAfter, (const X509 *x), (x))                                 \
     F(long, BIO_ctrl, (BIO * b, int cmd, long larg, void *parg), (b, cmd, larg, parg))             \
     F(int, BIO_free, (BIO * a), (a))                                                               \
     F(BIO *, BIO_new, (const BIO_METHOD *type), (type))                                            \
@@ -88,8 +134,8 @@
     F(int, MD5_Init, (MD5_CTX * c), (c))                                                           \
     F(int, MD5_Update, (MD5_CTX * c, const void *data, size_t len), (c, data, len))                \
     V(OPENSSL_cleanse, (void *p, size_t len), (p, len))                                            \
-    F(EVP_PKEY *, PEM_read_bio_PrivateKey, (BIO * b, EVP_PKEY **x, pem_password_cb *cb, void *u),  \
-      (b, x, cb, u))                                                                               \
+    F(EVP_PKEY *, PEM_read_bio_PrivateKey,                                                         \
+      (BIO * b, EVP_PKEY * *x, pem_password_cb * cb, void *u), (b, x, cb, u))                      \
     F(int, PEM_write_bio_PrivateKey,                                                               \
       (BIO * b, const EVP_PKEY *x, const EVP_CIPHER *enc, const unsigned char *kstr, int klen,     \
        pem_password_cb *cb, void *u),                                                              \
@@ -103,7 +149,7 @@
     F(int, SHA1_Init, (SHA_CTX * c), (c))                                                          \
     F(int, SHA1_Update, (SHA_CTX * c, const void *data, size_t len), (c, data, len))               \
     F(unsigned char *, SHA256, (const unsigned char *d, size_t n, unsigned char *md), (d, n, md))  \
-    F(int, SHA256_Final, (unsigned char *md, SHA256_CTX *c), (md, c))                             \
+    F(int, SHA256_Final, (unsigned char *md, SHA256_CTX *c), (md, c))                              \
     F(int, SHA256_Init, (SHA256_CTX * c), (c))                                                     \
     F(int, SHA256_Update, (SHA256_CTX * c, const void *data, size_t len), (c, data, len))          \
     F(int, X509_NAME_add_entry_by_txt,                                                             \
@@ -119,9 +165,9 @@
     F(ASN1_TIME *, X509_gmtime_adj, (ASN1_TIME * s, long adj), (s, adj))                           \
     F(X509 *, X509_new, (void), ())                                                                \
     F(int, X509_set_issuer_name, (X509 * x, const X509_NAME *name), (x, name))                     \
-    F(int, X509_set_pubkey, (X509 * x, EVP_PKEY *pkey), (x, pkey))                                 \
+    F(int, X509_set_pubkey, (X509 * x, EVP_PKEY * pkey), (x, pkey))                                \
     F(int, X509_set_version, (X509 * x, long version), (x, version))                               \
-    F(int, X509_sign, (X509 * x, EVP_PKEY *pkey, const EVP_MD *md), (x, pkey, md))
+    F(int, X509_sign, (X509 * x, EVP_PKEY * pkey, const EVP_MD *md), (x, pkey, md))
 
 #define SSL_FNS(F, V)                                                                              \
     F(int, SSL_CTX_check_private_key, (const SSL_CTX *c), (c))                                     \
@@ -131,7 +177,8 @@
     F(int, SSL_CTX_set_default_verify_paths, (SSL_CTX * c), (c))                                   \
     F(uint64_t, SSL_CTX_set_options, (SSL_CTX * c, uint64_t op), (c, op))                          \
     V(SSL_CTX_set_verify, (SSL_CTX * c, int mode, SSL_verify_cb cb), (c, mode, cb))                \
-    F(int, SSL_CTX_use_PrivateKey_file, (SSL_CTX * c, const char *file, int type), (c, file, type)) \
+    F(int, SSL_CTX_use_PrivateKey_file, (SSL_CTX * c, const char *file, int type),                 \
+      (c, file, type))                                                                             \
     F(int, SSL_CTX_use_certificate_chain_file, (SSL_CTX * c, const char *file), (c, file))         \
     F(int, SSL_connect, (SSL * s), (s))                                                            \
     F(long, SSL_ctrl, (SSL * s, int cmd, long larg, void *parg), (s, cmd, larg, parg))             \
@@ -237,7 +284,7 @@ static void zlib_load(void)
     ret name params                                                                                \
     {                                                                                              \
         pthread_once(&lib##_once, lib##_load);                                                     \
-        return ((ret(*) params)lib.name) args;                                                     \
+        return ((ret(*) params)lib.name)args;                                                      \
     }
 #define VFWD(lib, name, params, args)                                                              \
     void name params                                                                               \
