@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store/blob.h"
@@ -45,8 +47,7 @@ static int scan_cb(const char *id, void *arg)
     return s->referenced(s->ud, id) ? 1 : 0;
 }
 
-size_t nb_s3_content_scan(nb_s3_content *c, bool (*referenced)(void *ud, const char *id),
-                          void *ud)
+size_t nb_s3_content_scan(nb_s3_content *c, bool (*referenced)(void *ud, const char *id), void *ud)
 {
     long n;
     if (!referenced) {
@@ -65,7 +66,10 @@ void nb_s3_content_unlink(nb_s3_content *c, const char *id)
                 strerror(errno));
 }
 
-int nb_s3_content_openfd(nb_s3_content *c, const char *id) { return nb_blob_open(c->blobs, id); }
+int nb_s3_content_openfd(nb_s3_content *c, const char *id)
+{
+    return nb_blob_open(c->blobs, id);
+}
 
 /* ---- writing ---- */
 
@@ -81,8 +85,8 @@ int nb_s3_writer_open(nb_s3_content *c, nb_s3_writer *w, nb_cksum_algo ck_algo)
     return nb_s3_writer_start(c, w, ck_algo, -1, NULL);
 }
 
-int nb_s3_writer_start(nb_s3_content *c, nb_s3_writer *w, nb_cksum_algo ck_algo,
-                       int64_t inline_max, const nb_s3_sse *sse)
+int nb_s3_writer_start(nb_s3_content *c, nb_s3_writer *w, nb_cksum_algo ck_algo, int64_t inline_max,
+                       const nb_s3_sse *sse)
 {
     memset(w, 0, sizeof *w);
     w->c = c;
@@ -190,8 +194,7 @@ int nb_s3_writer_write(nb_s3_writer *w, const void *p, size_t n)
     return w->crcs.oom ? -1 : 0;
 }
 
-int nb_s3_writer_finish(nb_s3_writer *w, unsigned char md5[16], unsigned char *ck,
-                        size_t *ck_len)
+int nb_s3_writer_finish(nb_s3_writer *w, unsigned char md5[16], unsigned char *ck, size_t *ck_len)
 {
     w->is_inline = w->fd < 0 && !w->id[0] && w->inline_max >= 0 && w->size <= w->inline_max;
     if (!w->is_inline && flush_buf(w) < 0) return -1;
@@ -239,8 +242,8 @@ void nb_s3_writer_free(nb_s3_writer *w, bool discard)
     w->buf = NULL;
 }
 
-int nb_s3_inline_verify(const void *data, int64_t size, const unsigned char *crcs,
-                        size_t crcs_len, const char *what)
+int nb_s3_inline_verify(const void *data, int64_t size, const unsigned char *crcs, size_t crcs_len,
+                        const char *what)
 {
     if (!nb_s3_crcs_valid(crcs, crcs_len, size) || size > NB_S3_BLOCK) {
         nb_error("s3: inline content of %s: integrity table missing or malformed", what);
@@ -248,8 +251,8 @@ int nb_s3_inline_verify(const void *data, int64_t size, const unsigned char *crc
     }
     if (size == 0) return 0;
     uint32_t got = nb_crc32c(0, data, (size_t)size);
-    uint32_t want = (uint32_t)crcs[2] << 24 | (uint32_t)crcs[3] << 16 | (uint32_t)crcs[4] << 8 |
-                    crcs[5];
+    uint32_t want =
+        (uint32_t)crcs[2] << 24 | (uint32_t)crcs[3] << 16 | (uint32_t)crcs[4] << 8 | crcs[5];
     if (got != want) {
         nb_error("s3: inline content of %s: checksum mismatch (stored %08x, read %08x):"
                  " refusing to serve corrupt data",
@@ -287,6 +290,17 @@ static int pread_full(int fd, char *buf, size_t n, int64_t off)
     return 0;
 }
 
+static int check_block(const char *id, const unsigned char *crcs, int64_t b, const char *p,
+                       int64_t n)
+{
+    uint32_t got = nb_crc32c(0, p, (size_t)n), want = crc_at(crcs, b);
+    if (got == want) return 0;
+    nb_error("s3: content file %s: checksum mismatch in block %lld (stored %08x, read %08x):"
+             " refusing to serve corrupt data",
+             id, (long long)b, want, got);
+    return -1;
+}
+
 /* Read and check block b into buf (NB_S3_BLOCK bytes); returns its length or -1. */
 static int64_t read_block(int fd, const char *id, const unsigned char *crcs, int64_t size,
                           int64_t b, char *buf)
@@ -298,25 +312,51 @@ static int64_t read_block(int fd, const char *id, const unsigned char *crcs, int
                  errno ? strerror(errno) : "truncated");
         return -1;
     }
-    uint32_t got = nb_crc32c(0, buf, (size_t)n), want = crc_at(crcs, b);
-    if (got != want) {
-        nb_error("s3: content file %s: checksum mismatch in block %lld (stored %08x, read %08x):"
-                 " refusing to serve corrupt data",
-                 id, (long long)b, want, got);
-        return -1;
+    return check_block(id, crcs, b, buf, n) < 0 ? -1 : n;
+}
+
+/* Check blocks [b0, b1] where they lie, in the page cache, through a mapping: reading them
+ * into a buffer first cost more than the checksum (a copy at a fifth of its speed). -1: a
+ * mismatch (logged); 1: not checked here, read them instead (which reports why). A mapped
+ * page that cannot be read (past the end of a truncated file, a disk error) is SIGBUS when
+ * touched, so the file's size is checked first and MADV_POPULATE_READ, which answers such
+ * failures with an error, faults the pages in before the checksum touches them. */
+static int verify_mapped(int fd, const char *id, const unsigned char *crcs, int64_t size,
+                         int64_t b0, int64_t b1)
+{
+    int64_t from = b0 * NB_S3_BLOCK, to = (b1 + 1) * NB_S3_BLOCK;
+    if (to > size) to = size;
+    size_t n = (size_t)(to - from);
+    struct stat st;
+    if (fstat(fd, &st) < 0 || st.st_size < to) return 1;
+    char *m = mmap(NULL, n, PROT_READ, MAP_SHARED, fd, (off_t)from);
+    if (m == MAP_FAILED) return 1;
+    int rc = 1;
+    if (madvise(m, n, MADV_POPULATE_READ) == 0) {
+        rc = 0;
+        for (int64_t b = b0; b <= b1 && rc == 0; b++) {
+            size_t o = (size_t)(b - b0) * NB_S3_BLOCK;
+            rc = check_block(id, crcs, b, m + o,
+                             (int64_t)(n - o < NB_S3_BLOCK ? n - o : NB_S3_BLOCK));
+        }
     }
-    return n;
+    munmap(m, n);
+    return rc;
 }
 
 int nb_s3_content_verify(int fd, const char *id, const unsigned char *crcs, size_t crcs_len,
                          int64_t size, int64_t off, int64_t len, char *buf, size_t bufsize)
 {
     if (len <= 0) return 0;
-    if (!nb_s3_crcs_valid(crcs, crcs_len, size) || bufsize < (size_t)NB_S3_BLOCK) {
+    if (!nb_s3_crcs_valid(crcs, crcs_len, size) || bufsize < (size_t)NB_S3_BLOCK || off < 0 ||
+        off + len > size) {
         nb_error("s3: content file %s: integrity table missing or malformed", id);
         return -1;
     }
-    for (int64_t b = off / NB_S3_BLOCK; b * NB_S3_BLOCK < off + len; b++)
+    int64_t b0 = off / NB_S3_BLOCK, b1 = (off + len - 1) / NB_S3_BLOCK;
+    int rc = verify_mapped(fd, id, crcs, size, b0, b1);
+    if (rc <= 0) return rc;
+    for (int64_t b = b0; b <= b1; b++)
         if (read_block(fd, id, crcs, size, b, buf) < 0) return -1;
     return 0;
 }
