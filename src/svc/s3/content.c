@@ -383,11 +383,16 @@ int nb_s3_content_verify(int fd, const char *id, const unsigned char *crcs, size
         nb_error("s3: content file %s: integrity table missing or malformed", id);
         return -1;
     }
-    int64_t b0 = off / NB_S3_BLOCK, b1 = (off + len - 1) / NB_S3_BLOCK;
-    int rc = verify_mapped(fd, id, crcs, size, b0, b1);
-    if (rc <= 0) return rc;
-    for (int64_t b = b0; b <= b1; b++)
-        if (read_block(fd, id, crcs, size, b, buf) < 0) return -1;
+    /* At most MAP_BLOCKS mapped at a time: mapped pages count in the server's RSS. */
+    enum { MAP_BLOCKS = 4 };
+    int64_t last = (off + len - 1) / NB_S3_BLOCK;
+    for (int64_t b0 = off / NB_S3_BLOCK; b0 <= last; b0 += MAP_BLOCKS) {
+        int64_t b1 = b0 + MAP_BLOCKS - 1 < last ? b0 + MAP_BLOCKS - 1 : last;
+        int rc = verify_mapped(fd, id, crcs, size, b0, b1);
+        if (rc < 0) return -1;
+        for (int64_t b = b0; rc > 0 && b <= b1; b++)
+            if (read_block(fd, id, crcs, size, b, buf) < 0) return -1;
+    }
     return 0;
 }
 
