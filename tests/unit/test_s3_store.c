@@ -87,7 +87,8 @@ static void test_listing_engine(void)
     const char *keys[] = {"a", "b/1", "b/2", "b/3", "c", "d/x/1", "d/x/2", "d/y", "e"};
     mock m = {keys, NB_ARRAY_LEN(keys), 0, 0, 0};
     nb_s3_lresult r;
-    CHECK_STR(run(&m, NULL, NULL, NULL, 1000, &r, a), "K:a K:b/1 K:b/2 K:b/3 K:c K:d/x/1 K:d/x/2 K:d/y K:e ");
+    CHECK_STR(run(&m, NULL, NULL, NULL, 1000, &r, a),
+              "K:a K:b/1 K:b/2 K:b/3 K:c K:d/x/1 K:d/x/2 K:d/y K:e ");
     CHECK(!r.truncated);
     CHECK_STR(run(&m, NULL, "/", NULL, 1000, &r, a), "K:a P:b/ K:c P:d/ K:e ");
     /* seeks past each common prefix: b/2, b/3, d/x/2, d/y are never handed out */
@@ -106,7 +107,8 @@ static void test_listing_engine(void)
     CHECK_STR(run(&m, "b", NULL, NULL, 1000, &r, a), "K:b/1 K:b/2 K:b/3 ");
     CHECK_STR(run(&m, "zz", NULL, NULL, 1000, &r, a), "");
     /* multi-character delimiter */
-    CHECK_STR(run(&m, NULL, "/x/", NULL, 1000, &r, a), "K:a K:b/1 K:b/2 K:b/3 K:c P:d/x/ K:d/y K:e ");
+    CHECK_STR(run(&m, NULL, "/x/", NULL, 1000, &r, a),
+              "K:a K:b/1 K:b/2 K:b/3 K:c P:d/x/ K:d/y K:e ");
     CHECK_STR(run(&m, NULL, NULL, NULL, 0, &r, a), "");
     /* exactly max entries and nothing after: not truncated */
     CHECK_STR(run(&m, "d/", "/", NULL, 2, &r, a), "P:d/x/ K:d/y ");
@@ -145,8 +147,7 @@ static int count_files(const char *d)
 }
 
 /* Write content and fill o's content fields. */
-static void write_content(nb_s3_store *s, const char *data, size_t n, nb_s3_object *o,
-                          nb_arena *a)
+static void write_content(nb_s3_store *s, const char *data, size_t n, nb_s3_object *o, nb_arena *a)
 {
     nb_s3_writer w;
     CHECK(nb_s3_writer_open(nb_s3_store_content(s), &w, NB_CKSUM_CRC32) == 0);
@@ -165,8 +166,8 @@ static void write_content(nb_s3_store *s, const char *data, size_t n, nb_s3_obje
     nb_s3_writer_free(&w, false);
 }
 
-static int put(nb_s3_store *s, const char *bucket, const char *key, const char *data,
-               nb_arena *a, char vid[40])
+static int put(nb_s3_store *s, const char *bucket, const char *key, const char *data, nb_arena *a,
+               char vid[40])
 {
     nb_s3_object o = {0};
     o.key = key;
@@ -187,13 +188,68 @@ static char *read_all(nb_s3_store *s, const nb_s3_object *o, nb_arena *a)
     if (fd < 0) return NULL;
     char *out = nb_arena_alloc(a, (size_t)o->size + 1);
     char *scratch = malloc((size_t)NB_S3_BLOCK);
-    int rc = nb_s3_content_read(fd, o->blob, o->crcs, o->crcs_len, o->size, 0, o->size, out,
-                                scratch);
+    int rc =
+        nb_s3_content_read(fd, o->blob, o->crcs, o->crcs_len, o->size, 0, o->size, out, scratch);
     free(scratch);
     close(fd);
     if (rc < 0) return NULL;
     out[o->size] = 0;
     return out;
+}
+
+/* Verified reads of a multi-block file: any range (inside a block, across blocks, across the
+ * 4-block mapping windows, up to the short last block) gives the stored bytes, through the
+ * mapping and, once the file is cut short, through the reading fallback for what is left. */
+static void test_ranges(nb_s3_store *s)
+{
+    nb_arena *a = nb_arena_new(4096);
+    int64_t mib = NB_S3_BLOCK, n = 9 * mib + 777;
+    char *data = malloc((size_t)n), *out = malloc((size_t)n + 64), *scratch = malloc((size_t)mib);
+    uint32_t x = 99;
+    for (int64_t i = 0; i < n; i++) {
+        x = x * 1664525u + 1013904223u;
+        data[i] = (char)(x >> 24);
+    }
+    nb_s3_object o = {0};
+    write_content(s, data, (size_t)n, &o, a);
+    int fd = nb_s3_content_openfd(nb_s3_store_content(s), o.blob);
+    CHECK(fd >= 0);
+    int64_t ranges[][2] = {{0, n},
+                           {5, 100},
+                           {mib - 3, 7},
+                           {mib, mib},
+                           {1, 4 * mib},
+                           {3 * mib + 9, 3 * mib},
+                           {8 * mib, mib + 777},
+                           {n - 1, 1},
+                           {2 * mib - 1, 5 * mib + 2}};
+    int bad = 0;
+    for (size_t pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < NB_ARRAY_LEN(ranges); i++) {
+            int64_t off = ranges[i][0], len = ranges[i][1];
+            bool whole = off + len <= (pass ? 6 * mib : n); /* pass 1: file cut at 6 MiB + 5 */
+            char *dst = out + (i % 3) * 16;                 /* any alignment */
+            int rc =
+                nb_s3_content_read(fd, o.blob, o.crcs, o.crcs_len, o.size, off, len, dst, scratch);
+            int vr = nb_s3_content_verify(fd, o.blob, o.crcs, o.crcs_len, o.size, off, len, scratch,
+                                          (size_t)mib);
+            if (whole ? rc != 0 || vr != 0 || memcmp(dst, data + off, (size_t)len) != 0
+                      : rc == 0 || vr == 0)
+                bad++;
+        }
+        if (!pass) {
+            char path[512];
+            snprintf(path, sizeof path, "%s/blobs/%.2s/%s", dir, o.blob, o.blob);
+            CHECK(truncate(path, 6 * mib + 5) == 0);
+        }
+    }
+    CHECK(bad == 0);
+    close(fd);
+    nb_s3_content_unlink(nb_s3_store_content(s), o.blob);
+    free(data);
+    free(out);
+    free(scratch);
+    nb_arena_free(a);
 }
 
 static void test_buckets(nb_s3_store *s)
@@ -351,8 +407,10 @@ static int list_fn(sqlite3 *h, void *arg)
     nb_s3_dbsrc *d = nb_s3_dbsrc_new(h, c->bucket, c->versions, c->a);
     nb_s3_lsrc src;
     nb_s3_dbsrc_src(d, &src);
-    nb_s3_lparams p = {NULL, 0, c->delim, c->delim ? strlen(c->delim) : 0,
-                       c->kmark, c->kmark ? strlen(c->kmark) : 0, false, c->max};
+    nb_s3_lparams p = {NULL,     0,
+                       c->delim, c->delim ? strlen(c->delim) : 0,
+                       c->kmark, c->kmark ? strlen(c->kmark) : 0,
+                       false,    c->max};
     if (c->vmark) {
         nb_s3_dbsrc_seek_version(d, c->kmark, strlen(c->kmark), c->vmark);
         p.positioned = true;
@@ -380,7 +438,8 @@ static void test_db_listing(nb_s3_store *s)
     snprintf(b.region, sizeof b.region, "us-east-1");
     CHECK(nb_s3_bucket_create(s, &b) == NB_S3_OK);
     const char *keys[] = {"a/1", "a/2", "b", "c/d/e", "\xc3\xa9t\xc3\xa9", "a b", "Z"};
-    for (size_t i = 0; i < NB_ARRAY_LEN(keys); i++) CHECK(put(s, "lst", keys[i], "x", a, NULL) == 0);
+    for (size_t i = 0; i < NB_ARRAY_LEN(keys); i++)
+        CHECK(put(s, "lst", keys[i], "x", a, NULL) == 0);
     list_ctx c = {.bucket = "lst", .max = 1000, .a = a};
     /* byte order: "Z" < "a b" < "a/1" (space 0x20 < '/' 0x2F) < ... < "\xc3..." */
     CHECK_STR(db_list(s, &c), "Z a b a/1 a/2 b c/d/e \xc3\xa9t\xc3\xa9 ");
@@ -446,13 +505,19 @@ static void test_multipart(nb_s3_store *s)
     CHECK(nb_s3_part_list(s, u.upload_id, 1, 10, a, &lp, &n) == NB_S3_OK && n == 2);
     CHECK(n == 2 && lp[0].number == 2 && lp[1].number == 3);
     nb_s3_upload *ul;
-    CHECK(nb_s3_upload_list(s, "alpha", "", 0, NULL, 0, NULL, 10, a, &ul, &n) == NB_S3_OK && n == 1);
+    CHECK(nb_s3_upload_list(s, "alpha", "", 0, NULL, 0, NULL, 10, a, &ul, &n) == NB_S3_OK &&
+          n == 1);
     /* complete with parts 1 and 3: part 2's file goes */
     nb_s3_part chosen[2] = {parts[0], parts[2]};
-    nb_s3_object o = {.key = "big", .key_len = 3, .owner = "0", .last_modified = 9,
-                      .size = (int64_t)(strlen(data[0]) + strlen(data[2])), .nparts = 2};
+    nb_s3_object o = {.key = "big",
+                      .key_len = 3,
+                      .owner = "0",
+                      .last_modified = 9,
+                      .size = (int64_t)(strlen(data[0]) + strlen(data[2])),
+                      .nparts = 2};
     snprintf(o.etag, sizeof o.etag, "abc-2");
-    nb_s3_put p = {.bucket = "alpha", .o = &o, .upload_id = u.upload_id, .parts = chosen, .nparts = 2};
+    nb_s3_put p = {
+        .bucket = "alpha", .o = &o, .upload_id = u.upload_id, .parts = chosen, .nparts = 2};
     CHECK(nb_s3_object_put(s, &p) == NB_S3_OK);
     CHECK(count_files(dir) == files - 1);
     CHECK(nb_s3_object_put(s, &p) == NB_S3_NO_UPLOAD);
@@ -514,6 +579,7 @@ int main(void)
     }
     test_buckets(s);
     test_objects(s);
+    test_ranges(s);
     test_versioning(s);
     test_db_listing(s);
     test_multipart(s);

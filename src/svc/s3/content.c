@@ -284,6 +284,7 @@ static uint32_t crc_at(const unsigned char *crcs, int64_t block)
 static int pread_full(int fd, char *buf, size_t n, int64_t off)
 {
     size_t got = 0;
+    errno = 0; /* 0 after a failure: end of file (the caller says "truncated") */
     while (got < n) {
         ssize_t k = pread(fd, buf + got, n - got, (off_t)(off + (int64_t)got));
         if (k < 0 && errno == EINTR) continue;
