@@ -87,8 +87,7 @@ static void test_listing_engine(void)
     const char *keys[] = {"a", "b/1", "b/2", "b/3", "c", "d/x/1", "d/x/2", "d/y", "e"};
     mock m = {keys, NB_ARRAY_LEN(keys), 0, 0, 0};
     nb_s3_lresult r;
-    CHECK_STR(run(&m, NULL, NULL, NULL, 1000, &r, a),
-              "K:a K:b/1 K:b/2 K:b/3 K:c K:d/x/1 K:d/x/2 K:d/y K:e ");
+    CHECK_STR(run(&m, NULL, NULL, NULL, 1000, &r, a), "K:a K:b/1 K:b/2 K:b/3 K:c K:d/x/1 K:d/x/2 K:d/y K:e ");
     CHECK(!r.truncated);
     CHECK_STR(run(&m, NULL, "/", NULL, 1000, &r, a), "K:a P:b/ K:c P:d/ K:e ");
     /* seeks past each common prefix: b/2, b/3, d/x/2, d/y are never handed out */
@@ -107,8 +106,7 @@ static void test_listing_engine(void)
     CHECK_STR(run(&m, "b", NULL, NULL, 1000, &r, a), "K:b/1 K:b/2 K:b/3 ");
     CHECK_STR(run(&m, "zz", NULL, NULL, 1000, &r, a), "");
     /* multi-character delimiter */
-    CHECK_STR(run(&m, NULL, "/x/", NULL, 1000, &r, a),
-              "K:a K:b/1 K:b/2 K:b/3 K:c P:d/x/ K:d/y K:e ");
+    CHECK_STR(run(&m, NULL, "/x/", NULL, 1000, &r, a), "K:a K:b/1 K:b/2 K:b/3 K:c P:d/x/ K:d/y K:e ");
     CHECK_STR(run(&m, NULL, NULL, NULL, 0, &r, a), "");
     /* exactly max entries and nothing after: not truncated */
     CHECK_STR(run(&m, "d/", "/", NULL, 2, &r, a), "P:d/x/ K:d/y ");
@@ -147,7 +145,8 @@ static int count_files(const char *d)
 }
 
 /* Write content and fill o's content fields. */
-static void write_content(nb_s3_store *s, const char *data, size_t n, nb_s3_object *o, nb_arena *a)
+static void write_content(nb_s3_store *s, const char *data, size_t n, nb_s3_object *o,
+                          nb_arena *a)
 {
     nb_s3_writer w;
     CHECK(nb_s3_writer_open(nb_s3_store_content(s), &w, NB_CKSUM_CRC32) == 0);
@@ -166,8 +165,8 @@ static void write_content(nb_s3_store *s, const char *data, size_t n, nb_s3_obje
     nb_s3_writer_free(&w, false);
 }
 
-static int put(nb_s3_store *s, const char *bucket, const char *key, const char *data, nb_arena *a,
-               char vid[40])
+static int put(nb_s3_store *s, const char *bucket, const char *key, const char *data,
+               nb_arena *a, char vid[40])
 {
     nb_s3_object o = {0};
     o.key = key;
@@ -188,8 +187,8 @@ static char *read_all(nb_s3_store *s, const nb_s3_object *o, nb_arena *a)
     if (fd < 0) return NULL;
     char *out = nb_arena_alloc(a, (size_t)o->size + 1);
     char *scratch = malloc((size_t)NB_S3_BLOCK);
-    int rc =
-        nb_s3_content_read(fd, o->blob, o->crcs, o->crcs_len, o->size, 0, o->size, out, scratch);
+    int rc = nb_s3_content_read(fd, o->blob, o->crcs, o->crcs_len, o->size, 0, o->size, out,
+                                scratch);
     free(scratch);
     close(fd);
     if (rc < 0) return NULL;
@@ -407,10 +406,8 @@ static int list_fn(sqlite3 *h, void *arg)
     nb_s3_dbsrc *d = nb_s3_dbsrc_new(h, c->bucket, c->versions, c->a);
     nb_s3_lsrc src;
     nb_s3_dbsrc_src(d, &src);
-    nb_s3_lparams p = {NULL,     0,
-                       c->delim, c->delim ? strlen(c->delim) : 0,
-                       c->kmark, c->kmark ? strlen(c->kmark) : 0,
-                       false,    c->max};
+    nb_s3_lparams p = {NULL, 0, c->delim, c->delim ? strlen(c->delim) : 0,
+                       c->kmark, c->kmark ? strlen(c->kmark) : 0, false, c->max};
     if (c->vmark) {
         nb_s3_dbsrc_seek_version(d, c->kmark, strlen(c->kmark), c->vmark);
         p.positioned = true;
@@ -438,8 +435,7 @@ static void test_db_listing(nb_s3_store *s)
     snprintf(b.region, sizeof b.region, "us-east-1");
     CHECK(nb_s3_bucket_create(s, &b) == NB_S3_OK);
     const char *keys[] = {"a/1", "a/2", "b", "c/d/e", "\xc3\xa9t\xc3\xa9", "a b", "Z"};
-    for (size_t i = 0; i < NB_ARRAY_LEN(keys); i++)
-        CHECK(put(s, "lst", keys[i], "x", a, NULL) == 0);
+    for (size_t i = 0; i < NB_ARRAY_LEN(keys); i++) CHECK(put(s, "lst", keys[i], "x", a, NULL) == 0);
     list_ctx c = {.bucket = "lst", .max = 1000, .a = a};
     /* byte order: "Z" < "a b" < "a/1" (space 0x20 < '/' 0x2F) < ... < "\xc3..." */
     CHECK_STR(db_list(s, &c), "Z a b a/1 a/2 b c/d/e \xc3\xa9t\xc3\xa9 ");
@@ -505,19 +501,13 @@ static void test_multipart(nb_s3_store *s)
     CHECK(nb_s3_part_list(s, u.upload_id, 1, 10, a, &lp, &n) == NB_S3_OK && n == 2);
     CHECK(n == 2 && lp[0].number == 2 && lp[1].number == 3);
     nb_s3_upload *ul;
-    CHECK(nb_s3_upload_list(s, "alpha", "", 0, NULL, 0, NULL, 10, a, &ul, &n) == NB_S3_OK &&
-          n == 1);
+    CHECK(nb_s3_upload_list(s, "alpha", "", 0, NULL, 0, NULL, 10, a, &ul, &n) == NB_S3_OK && n == 1);
     /* complete with parts 1 and 3: part 2's file goes */
     nb_s3_part chosen[2] = {parts[0], parts[2]};
-    nb_s3_object o = {.key = "big",
-                      .key_len = 3,
-                      .owner = "0",
-                      .last_modified = 9,
-                      .size = (int64_t)(strlen(data[0]) + strlen(data[2])),
-                      .nparts = 2};
+    nb_s3_object o = {.key = "big", .key_len = 3, .owner = "0", .last_modified = 9,
+                      .size = (int64_t)(strlen(data[0]) + strlen(data[2])), .nparts = 2};
     snprintf(o.etag, sizeof o.etag, "abc-2");
-    nb_s3_put p = {
-        .bucket = "alpha", .o = &o, .upload_id = u.upload_id, .parts = chosen, .nparts = 2};
+    nb_s3_put p = {.bucket = "alpha", .o = &o, .upload_id = u.upload_id, .parts = chosen, .nparts = 2};
     CHECK(nb_s3_object_put(s, &p) == NB_S3_OK);
     CHECK(count_files(dir) == files - 1);
     CHECK(nb_s3_object_put(s, &p) == NB_S3_NO_UPLOAD);

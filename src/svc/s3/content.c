@@ -50,7 +50,8 @@ static int scan_cb(const char *id, void *arg)
     return s->referenced(s->ud, id) ? 1 : 0;
 }
 
-size_t nb_s3_content_scan(nb_s3_content *c, bool (*referenced)(void *ud, const char *id), void *ud)
+size_t nb_s3_content_scan(nb_s3_content *c, bool (*referenced)(void *ud, const char *id),
+                          void *ud)
 {
     long n;
     if (!referenced) {
@@ -69,10 +70,7 @@ void nb_s3_content_unlink(nb_s3_content *c, const char *id)
                 strerror(errno));
 }
 
-int nb_s3_content_openfd(nb_s3_content *c, const char *id)
-{
-    return nb_blob_open(c->blobs, id);
-}
+int nb_s3_content_openfd(nb_s3_content *c, const char *id) { return nb_blob_open(c->blobs, id); }
 
 /* ---- writing ---- */
 
@@ -88,8 +86,8 @@ int nb_s3_writer_open(nb_s3_content *c, nb_s3_writer *w, nb_cksum_algo ck_algo)
     return nb_s3_writer_start(c, w, ck_algo, -1, NULL);
 }
 
-int nb_s3_writer_start(nb_s3_content *c, nb_s3_writer *w, nb_cksum_algo ck_algo, int64_t inline_max,
-                       const nb_s3_sse *sse)
+int nb_s3_writer_start(nb_s3_content *c, nb_s3_writer *w, nb_cksum_algo ck_algo,
+                       int64_t inline_max, const nb_s3_sse *sse)
 {
     memset(w, 0, sizeof *w);
     w->c = c;
@@ -197,7 +195,8 @@ int nb_s3_writer_write(nb_s3_writer *w, const void *p, size_t n)
     return w->crcs.oom ? -1 : 0;
 }
 
-int nb_s3_writer_finish(nb_s3_writer *w, unsigned char md5[16], unsigned char *ck, size_t *ck_len)
+int nb_s3_writer_finish(nb_s3_writer *w, unsigned char md5[16], unsigned char *ck,
+                        size_t *ck_len)
 {
     w->is_inline = w->fd < 0 && !w->id[0] && w->inline_max >= 0 && w->size <= w->inline_max;
     if (!w->is_inline && flush_buf(w) < 0) return -1;
@@ -245,8 +244,8 @@ void nb_s3_writer_free(nb_s3_writer *w, bool discard)
     w->buf = NULL;
 }
 
-int nb_s3_inline_verify(const void *data, int64_t size, const unsigned char *crcs, size_t crcs_len,
-                        const char *what)
+int nb_s3_inline_verify(const void *data, int64_t size, const unsigned char *crcs,
+                        size_t crcs_len, const char *what)
 {
     if (!nb_s3_crcs_valid(crcs, crcs_len, size) || size > NB_S3_BLOCK) {
         nb_error("s3: inline content of %s: integrity table missing or malformed", what);
@@ -254,8 +253,8 @@ int nb_s3_inline_verify(const void *data, int64_t size, const unsigned char *crc
     }
     if (size == 0) return 0;
     uint32_t got = nb_crc32c(0, data, (size_t)size);
-    uint32_t want =
-        (uint32_t)crcs[2] << 24 | (uint32_t)crcs[3] << 16 | (uint32_t)crcs[4] << 8 | crcs[5];
+    uint32_t want = (uint32_t)crcs[2] << 24 | (uint32_t)crcs[3] << 16 | (uint32_t)crcs[4] << 8 |
+                    crcs[5];
     if (got != want) {
         nb_error("s3: inline content of %s: checksum mismatch (stored %08x, read %08x):"
                  " refusing to serve corrupt data",
