@@ -5,7 +5,9 @@
 #
 # Env: BENCH_SECONDS (10; 2 with BENCH_QUICK=1), BENCH_QUICK=1 (short smoke run: small sizes,
 # no 1 GiB object, no 100,000 keys), BENCH_CONNS (64), BENCH_THREADS (loadgen threads, 1),
-# BENCH_MOTO_LIST_KEYS (10000: moto loads keys slowly), BENCH_OUT (results, JSON lines).
+# BENCH_MOTO_LIST_KEYS (10000: moto loads keys slowly), BENCH_OUT (results, JSON lines),
+# BENCH_ONLY (comma-separated figures to run: start,sts,put1k,get1k,big,list; default all),
+# BENCH_MOTO=0 (leave moto out).
 # Loopback only; every process it starts and its temp dir go away on exit.
 set -u -o pipefail
 
@@ -28,6 +30,8 @@ fi
 LG=$ROOT/build/bench/loadgen
 NIMBUS=$ROOT/build/nimbus
 OUT=${BENCH_OUT:-$ROOT/build/bench/last-run.jsonl}
+ONLY=${BENCH_ONLY:-}
+only() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
 
 # ---- temp dir, processes, cleanup ----
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/nimbus-bench.XXXXXX") || exit 1
@@ -156,11 +160,12 @@ fi
 export NIMBUS_ACCESS_LOG=false # nginx runs with access_log off too: like for like
 
 MOTO=$(command -v moto_server || true)
+[ "${BENCH_MOTO:-1}" = 0 ] && MOTO=
 if [ -n "$MOTO" ] && command -v pyenv >/dev/null && [[ "$MOTO" == */shims/* ]]; then
     # Run the real script, not pyenv's shim, whose own start-up would be counted against moto.
     MOTO=$(pyenv which moto_server 2>/dev/null || echo "$MOTO")
 fi
-[ -z "$MOTO" ] && say "bench: moto_server is missing (pip install 'moto[server]'): its figures and ratios are skipped"
+[ -z "$MOTO" ] && [ "${BENCH_MOTO:-1}" != 0 ] && say "bench: moto_server is missing (pip install 'moto[server]'): its figures and ratios are skipped"
 
 NGINX=$(command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || true)
 if [ -z "$NGINX" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -215,9 +220,11 @@ startup() { # name probe-path cmd... (the port is substituted for @PORT@, a fres
     say "    $name: exec -> first response $(printf '%s ' "${ms[@]}")ms (median ${R[start.$name]}); RSS median ${R[rss.$name]} MiB"
 }
 
+if only start; then
 say "== start-up: exec -> first served request, then idle RSS (x$STARTS, median)"
 [ "$HAVE_NIMBUS" = 1 ] && startup nimbus /_nimbus/health "$NIMBUS" serve --host 127.0.0.1 --port @PORT@ --data-dir @DIR@
 [ -n "$MOTO" ] && startup moto /moto-api/ "$MOTO" -H 127.0.0.1 -p @PORT@
+fi
 
 # ---- long-running servers for the load figures ----
 declare -A SPID
@@ -315,6 +322,7 @@ EOF
 fi
 
 # ---- 2. STS GetCallerIdentity ----
+if only sts; then
 say "== STS GetCallerIdentity: $CONNS connections, $SECS s"
 for s in nimbus moto; do
     port=$([ $s = nimbus ] && echo "$PN" || echo "$PM")
@@ -322,6 +330,7 @@ for s in nimbus moto; do
     warm -T "127.0.0.1:$port" -o sts
     fig sts.$s $s rps -T "127.0.0.1:$port" -o sts -c "$CONNS" -d "$SECS" --label "$s sts"
 done
+fi
 
 # ---- 3. S3 ----
 S3N=0 S3M=0
@@ -341,13 +350,16 @@ if [ -n "$PM" ]; then
 fi
 s3port() { case $1 in nimbus) [ "$S3N" = 1 ] && echo "$PN" ;; moto) [ "$S3M" = 1 ] && echo "$PM" ;; esac; }
 
+if only put1k; then
 say "== S3 PUT 1 KiB objects: $CONNS connections, $SECS s, keys rotate over $PUT_KEYS"
 for s in nimbus moto; do
     port=$(s3port $s); [ -z "$port" ] && continue
     warm -T "127.0.0.1:$port" -o put -s 1K -b bench
     fig put1k.$s $s rps -T "127.0.0.1:$port" -o put -s 1K -k "$PUT_KEYS" -b bench -c "$CONNS" -d "$SECS" --label "$s put 1KiB"
 done
+fi
 
+if only get1k; then
 say "== S3 GET 1 KiB objects: $CONNS connections, $SECS s, over $GET_KEYS keys (nginx: the same files)"
 for s in nimbus moto; do
     port=$(s3port $s); [ -z "$port" ] && continue
@@ -358,7 +370,9 @@ done
 if [ -n "$PG" ]; then
     fig get1k.nginx nginx rps -T "127.0.0.1:$PG" -o raw -s 1K -k "$GET_KEYS" -b bench -c "$CONNS" -d "$SECS" --label "nginx get 1KiB"
 fi
+fi
 
+if only big; then
 say "== S3 $BIG_LABEL object: PUT x2, GET x3, one connection (streamed from/to a 1 MiB buffer)"
 if [ -n "$PG" ]; then "$LG" --emit "$BIG" >"$TMP/www/bench-big/big0"; fi
 for s in nimbus moto; do
@@ -373,7 +387,9 @@ if [ -n "$PG" ]; then
     fig getbig.nginx nginx mbps -T "127.0.0.1:$PG" -o raw -s "$BIG" -k 1 --key-prefix big -b bench-big -n 3 -c 1 --timeout 900 --label "nginx get $BIG_LABEL"
     rm -f "$TMP/www/bench-big/big0"
 fi
+fi
 
+if only list; then
 say "== S3 ListObjectsV2 delimiter=/ over $LIST_KEYS keys in $LIST_DIRS prefixes: $CONNS connections, $SECS s"
 for s in nimbus moto; do
     port=$(s3port $s); [ -z "$port" ] && continue
@@ -387,6 +403,7 @@ for s in nimbus moto; do
     warm -T "127.0.0.1:$port" -o list -b bench-list
     fig list.$s $s rps -T "127.0.0.1:$port" -o list -b bench-list -c "$CONNS" -d "$SECS" --label "$s list"
 done
+fi
 
 # ---- table ----
 fmt() { # a figure as printed

@@ -112,6 +112,45 @@ static void test_crc32c_paths(void)
     CHECK(bad == 0);
 }
 
+/* The hardware path runs three interleaved streams over 3 x 8 KiB and 3 x 256 bytes and joins
+ * them: lengths on and around those steps, at every alignment, fed whole or in pieces, must
+ * give the table path's value (and a CRC of 1 MiB of zeros, a known value). */
+static void test_crc32c_long(void)
+{
+    enum { N = 3 * 8192 * 2 + 3 * 256 * 3 + 64 };
+    unsigned char *buf = malloc(N + 16);
+    uint32_t x = 0x12345678u;
+    for (int i = 0; i < N + 16; i++) {
+        x = x * 1103515245u + 12345u;
+        buf[i] = (unsigned char)(x >> 23);
+    }
+    size_t lens[] = {0,     1,     7,     8,     255,   256,   767,   768,   769,   1543,
+                     1544,  2311,  24575, 24576, 24577, 24583, 25344, 25345, 26111, 49151,
+                     49152, 49153, 49920, 51455, 51456, 51457, N - 8, N};
+    int bad = 0;
+    for (size_t off = 0; off < 16; off++)
+        for (size_t i = 0; i < NB_ARRAY_LEN(lens); i++) {
+            size_t n = lens[i] + off <= N + 16 ? lens[i] : N + 16 - off;
+            uint32_t want = nb_crc32c_table(0, buf + off, n);
+            if (nb_crc32c(0, buf + off, n) != want) bad++;
+            /* incremental, cut at an odd point: the second piece starts unaligned */
+            size_t cut = n / 3 + (off & 1);
+            if (cut > n) cut = n;
+            if (nb_crc32c(nb_crc32c(0, buf + off, cut), buf + off + cut, n - cut) != want) bad++;
+            /* a non-zero starting value enters the first stream */
+            if (nb_crc32c(0xdeadbeefu, buf + off, n) != nb_crc32c_table(0xdeadbeefu, buf + off, n))
+                bad++;
+        }
+    CHECK(bad == 0);
+    free(buf);
+    unsigned char *zero = calloc(1, 1 << 20);
+    CHECK(nb_crc32c(0, zero, 1 << 20) == nb_crc32c_table(0, zero, 1 << 20));
+    CHECK(nb_crc32c(0, zero, 32) == 0x8a9136aau); /* RFC 3720 B.4: 32 bytes of zeros */
+    memset(zero, 0xff, 32);
+    CHECK(nb_crc32c(0, zero, 32) == 0x62a8ab43u); /* RFC 3720 B.4: 32 bytes of 0xff */
+    free(zero);
+}
+
 static void test_combine(void)
 {
     unsigned char buf[5000];
@@ -159,6 +198,7 @@ int main(void)
     test_check_values();
     test_botocore_values();
     test_crc32c_paths();
+    test_crc32c_long();
     test_combine();
     test_names();
     UNIT_DONE();

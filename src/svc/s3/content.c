@@ -1,8 +1,13 @@
 /* content.c: S3 object content files (through store/blob) with MD5, client checksums and the
  * per-block CRC32C integrity table computed while writing, and verified reads. */
 #include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store/blob.h"
@@ -278,6 +283,7 @@ static uint32_t crc_at(const unsigned char *crcs, int64_t block)
 static int pread_full(int fd, char *buf, size_t n, int64_t off)
 {
     size_t got = 0;
+    errno = 0; /* 0 after a failure: end of file (the caller says "truncated") */
     while (got < n) {
         ssize_t k = pread(fd, buf + got, n - got, (off_t)(off + (int64_t)got));
         if (k < 0 && errno == EINTR) continue;
@@ -285,6 +291,17 @@ static int pread_full(int fd, char *buf, size_t n, int64_t off)
         got += (size_t)k;
     }
     return 0;
+}
+
+static int check_block(const char *id, const unsigned char *crcs, int64_t b, const char *p,
+                       int64_t n)
+{
+    uint32_t got = nb_crc32c(0, p, (size_t)n), want = crc_at(crcs, b);
+    if (got == want) return 0;
+    nb_error("s3: content file %s: checksum mismatch in block %lld (stored %08x, read %08x):"
+             " refusing to serve corrupt data",
+             id, (long long)b, want, got);
+    return -1;
 }
 
 /* Read and check block b into buf (NB_S3_BLOCK bytes); returns its length or -1. */
@@ -298,26 +315,84 @@ static int64_t read_block(int fd, const char *id, const unsigned char *crcs, int
                  errno ? strerror(errno) : "truncated");
         return -1;
     }
-    uint32_t got = nb_crc32c(0, buf, (size_t)n), want = crc_at(crcs, b);
-    if (got != want) {
-        nb_error("s3: content file %s: checksum mismatch in block %lld (stored %08x, read %08x):"
-                 " refusing to serve corrupt data",
-                 id, (long long)b, want, got);
-        return -1;
+    return check_block(id, crcs, b, buf, n) < 0 ? -1 : n;
+}
+
+/* A mapped page that cannot be read (past the end of a file cut short, a disk error) is
+ * SIGBUS when touched. While a thread checks a mapping, its SIGBUS jumps back out of the
+ * check (bus_jmp); any other SIGBUS keeps the default action, a core dump. Faulting the
+ * pages in first instead (MADV_POPULATE_READ answers such failures with an error) cost
+ * half as much again as the checksum itself: it walks the mapping page by page. */
+static _Thread_local sigjmp_buf *bus_jmp;
+static pthread_once_t bus_once = PTHREAD_ONCE_INIT;
+static bool bus_ok;
+
+static void on_sigbus(int sig)
+{
+    if (bus_jmp) siglongjmp(*bus_jmp, 1);
+    signal(sig, SIG_DFL); /* not ours: returning re-runs the access, which now dumps core */
+}
+
+static void bus_init(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigbus;
+    sigemptyset(&sa.sa_mask);
+    bus_ok = sigaction(SIGBUS, &sa, NULL) == 0;
+}
+
+/* Check blocks [b0, b1] where they lie, in the page cache, through a mapping: reading them
+ * into a buffer first cost more than the checksum (a copy at a fifth of its speed). -1: a
+ * mismatch (logged); 1: not checked here, read them instead (which reports why). */
+static int verify_mapped(int fd, const char *id, const unsigned char *crcs, int64_t size,
+                         int64_t b0, int64_t b1)
+{
+    pthread_once(&bus_once, bus_init);
+    int64_t from = b0 * NB_S3_BLOCK, to = (b1 + 1) * NB_S3_BLOCK;
+    if (to > size) to = size;
+    size_t n = (size_t)(to - from);
+    struct stat st;
+    if (!bus_ok || fstat(fd, &st) < 0 || st.st_size < to) return 1;
+    char *m = mmap(NULL, n, PROT_READ, MAP_SHARED, fd, (off_t)from);
+    if (m == MAP_FAILED) return 1;
+    sigjmp_buf jb;
+    volatile int rc;
+    if (sigsetjmp(jb, 1) != 0) {
+        rc = 1; /* a page could not be read */
+    } else {
+        bus_jmp = &jb;
+        rc = 0;
+        for (int64_t b = b0; b <= b1 && rc == 0; b++) {
+            size_t o = (size_t)(b - b0) * NB_S3_BLOCK;
+            rc = check_block(id, crcs, b, m + o,
+                             (int64_t)(n - o < NB_S3_BLOCK ? n - o : NB_S3_BLOCK));
+        }
     }
-    return n;
+    bus_jmp = NULL;
+    munmap(m, n);
+    return rc;
 }
 
 int nb_s3_content_verify(int fd, const char *id, const unsigned char *crcs, size_t crcs_len,
                          int64_t size, int64_t off, int64_t len, char *buf, size_t bufsize)
 {
     if (len <= 0) return 0;
-    if (!nb_s3_crcs_valid(crcs, crcs_len, size) || bufsize < (size_t)NB_S3_BLOCK) {
+    if (!nb_s3_crcs_valid(crcs, crcs_len, size) || bufsize < (size_t)NB_S3_BLOCK || off < 0 ||
+        off + len > size) {
         nb_error("s3: content file %s: integrity table missing or malformed", id);
         return -1;
     }
-    for (int64_t b = off / NB_S3_BLOCK; b * NB_S3_BLOCK < off + len; b++)
-        if (read_block(fd, id, crcs, size, b, buf) < 0) return -1;
+    /* At most MAP_BLOCKS mapped at a time: mapped pages count in the server's RSS. */
+    enum { MAP_BLOCKS = 4 };
+    int64_t last = (off + len - 1) / NB_S3_BLOCK;
+    for (int64_t b0 = off / NB_S3_BLOCK; b0 <= last; b0 += MAP_BLOCKS) {
+        int64_t b1 = b0 + MAP_BLOCKS - 1 < last ? b0 + MAP_BLOCKS - 1 : last;
+        int rc = verify_mapped(fd, id, crcs, size, b0, b1);
+        if (rc < 0) return -1;
+        for (int64_t b = b0; rc > 0 && b <= b1; b++)
+            if (read_block(fd, id, crcs, size, b, buf) < 0) return -1;
+    }
     return 0;
 }
 

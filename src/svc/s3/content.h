@@ -79,9 +79,10 @@ int nb_s3_writer_finish(nb_s3_writer *w, unsigned char md5[16], unsigned char *c
 /* Close; with discard, remove the file (failed or refused upload). Frees everything. */
 void nb_s3_writer_free(nb_s3_writer *w, bool discard);
 
-/* Verify [off, off+len) of a content file against its table, reading whole blocks through
- * buf (bufsize >= NB_S3_BLOCK). Returns 0, or -1 on a mismatch or read error (logged with
- * the file id). */
+/* Verify the blocks covering [off, off+len) of a content file against its table, in place
+ * through a mapping (buf, bufsize >= NB_S3_BLOCK, serves when a page cannot be mapped or
+ * read: the blocks are then read through it). Returns 0, or -1 on a mismatch or read error
+ * (logged with the file id). */
 int nb_s3_content_verify(int fd, const char *id, const unsigned char *crcs, size_t crcs_len,
                          int64_t size, int64_t off, int64_t len, char *buf, size_t bufsize);
 /* Read [off, off+len) into out, verifying the covering blocks (reads them whole into

@@ -626,11 +626,13 @@ static int piece_decrypt(const piece *p, const nb_s3_sse *key, nb_s3_cipher *ci,
 /* out_stream (on a worker): verify a window of blocks, then sendfile it from the page cache
  * (the bytes the kernel sends are the ones just checked; files never change after they are
  * written); encrypted pieces are read, checked, decrypted and written block by block. The
- * first byte goes out after one window is checked, not the whole range. */
+ * first byte goes out after one block is checked, not the whole range; windows then double
+ * up to WINDOW_MAX blocks (fewer mappings, queued chunks and descriptors per object). */
 static int stream_pieces(nb_call *c)
 {
     stream_ctx *s = c->out_stream_ud;
-    enum { WINDOW = 4 };
+    enum { WINDOW_MAX = 16 };
+    int64_t window = 1;
     char *buf = malloc((size_t)NB_S3_BLOCK * 2);
     if (!buf) return -1;
     int rc = 0;
@@ -671,8 +673,9 @@ static int stream_pieces(nb_call *c)
                 pos = wend;
                 continue;
             }
-            int64_t wend = (pos / NB_S3_BLOCK + WINDOW) * NB_S3_BLOCK;
+            int64_t wend = (pos / NB_S3_BLOCK + window) * NB_S3_BLOCK;
             if (wend > end) wend = end;
+            if (window < WINDOW_MAX) window *= 2;
             if (nb_s3_content_verify(fd, p->blob, p->crcs, p->crcs_len, p->fsize, pos,
                                      wend - pos, buf, (size_t)NB_S3_BLOCK) < 0) {
                 rc = -1;
