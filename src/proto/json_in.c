@@ -29,8 +29,62 @@ static const char *token_name(const json_t *v)
     }
 }
 
+/* Coral's JSON reader (the json protocol: Logs, SQS-json) names neither the member nor the
+ * value, only the token, and says "an" before every type word: "STRING_VALUE can not be
+ * converted to an Integer", "class ...TruncatingBigNumber can not be converted to an String". */
+static json_t *coral_type_error(struct nb_pin *p, const json_t *v, int type)
+{
+    if (json_is_object(v) && type != NB_TYPE_STRUCTURE && type != NB_TYPE_MAP)
+        return nb_in_malformed(p, "Start of structure or map found where not expected."), NULL;
+    if (json_is_array(v) && type != NB_TYPE_LIST)
+        return nb_in_malformed(p, "Start of list found where not expected."), NULL;
+    const char *tok = json_is_string(v)    ? "STRING_VALUE"
+                      : json_is_number(v)  ? "class com.amazon.coral.value.json.numbers.TruncatingBigNumber"
+                      : json_is_boolean(v) ? "BOOLEAN_VALUE"
+                                           : token_name(v);
+    const char *tw;
+    switch (type) {
+    case NB_TYPE_INTEGER:
+        tw = "Integer";
+        break;
+    case NB_TYPE_LONG:
+        tw = "Long";
+        break;
+    case NB_TYPE_BOOLEAN:
+        tw = "Boolean";
+        break;
+    case NB_TYPE_FLOAT:
+        tw = "Float";
+        break;
+    case NB_TYPE_DOUBLE:
+        tw = "Double";
+        break;
+    case NB_TYPE_TIMESTAMP:
+        tw = "Date";
+        break;
+    case NB_TYPE_BLOB:
+        tw = "ByteBuffer";
+        break;
+    case NB_TYPE_STRUCTURE:
+        tw = "Structure";
+        break;
+    case NB_TYPE_LIST:
+        tw = "List";
+        break;
+    case NB_TYPE_MAP:
+        tw = "Map";
+        break;
+    default:
+        tw = "String";
+    }
+    nb_aws_error_set(p->e, 400, "SerializationException", "%s can not be converted to an %s", tok,
+                     tw);
+    return NULL;
+}
+
 static json_t *type_error(struct nb_pin *p, const char *where, const json_t *v, int type)
 {
+    if (p->proto == NB_PROTO_JSON) return coral_type_error(p, v, type);
     /* The value is a JSON token here, so name the token like AWS's Jackson-based services. */
     char val[64];
     if (json_is_string(v))

@@ -1,6 +1,7 @@
 /* parse.c: nb_proto_parse(): decode a request's input by the operation's model into a document,
  * then validate it (required members, min/max) with the error codes and wording AWS uses for
  * each protocol. The per-protocol decoders live in query.c, json_in.c, xml_in.c and rest.c. */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -271,11 +272,58 @@ struct vctx {
     char first_constraint[160];
 };
 
-/* The value as AWS quotes it in messages, at most ~300 bytes of it (from start). */
-static void render_value(nb_buf *b, json_t *v, int depth, size_t start)
+/* Budget for one quoted value: whole messages must fit nb_aws_error.message. */
+#define VALUE_BUDGET 400
+
+/* Java package of the service's model classes, as AWS names structures inside lists. */
+static const char *java_package(const nb_model *m)
 {
-    if (b->len - start > 300 || depth > 4) return;
-    if (json_is_string(v)) {
+    const char *n = nb_mstr(m, m->name);
+    if (!strcmp(n, "iam")) return "identitymanagement";
+    if (!strcmp(n, "sts")) return "securitytoken";
+    return n;
+}
+
+/* Java's Integer.toHexString of a hash of the structure's content: AWS prints an object
+ * identity whose hash clients cannot predict; ours is at least stable for equal content. */
+static uint32_t hash_value(json_t *v, uint32_t h, int depth)
+{
+    if (depth > 8) return h;
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *x;
+        json_object_foreach(v, k, x)
+        {
+            for (const char *c = k; *c; c++)
+                h = (h ^ (unsigned char)*c) * 16777619u;
+            h = hash_value(x, h, depth + 1);
+        }
+    } else if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++)
+            h = hash_value(json_array_get(v, i), h * 31u, depth + 1);
+    } else if (json_is_string(v)) {
+        const char *c = json_string_value(v);
+        for (size_t i = 0; i < json_string_length(v); i++)
+            h = (h ^ (unsigned char)c[i]) * 16777619u;
+    } else if (json_is_integer(v)) {
+        h = (h ^ (uint32_t)json_integer_value(v)) * 16777619u;
+    } else if (json_is_true(v)) {
+        h = (h ^ 1u) * 16777619u;
+    }
+    return h;
+}
+
+/* The value as AWS (Java's toString) quotes it in messages: strings as they are, lists as
+ * "[a, b]", maps as "{k=v}", structures as "com.amazonaws.services.<pkg>.model.<Shape>@<hash>".
+ * A list or map that would pass the budget ends with "..." after the last whole element. */
+static void render_value(nb_buf *b, const nb_model *m, const struct nb_shape *s, json_t *v,
+                         int depth, size_t start)
+{
+    if (depth > 4) return;
+    if (s && s->type == NB_TYPE_STRUCTURE && json_is_object(v)) {
+        nb_buf_printf(b, "com.amazonaws.services.%s.model.%s@%x", java_package(m),
+                      nb_mstr(m, s->name), hash_value(v, 2166136261u, 0));
+    } else if (json_is_string(v)) {
         size_t n = json_string_length(v);
         nb_buf_append(b, json_string_value(v), n > 256 ? 256 : n);
     } else if (json_is_integer(v)) {
@@ -287,13 +335,21 @@ static void render_value(nb_buf *b, json_t *v, int depth, size_t start)
     } else if (json_is_boolean(v)) {
         nb_buf_puts(b, json_is_true(v) ? "true" : "false");
     } else if (json_is_array(v)) {
+        const struct nb_shape *es =
+            s && s->type == NB_TYPE_LIST ? nb_member_shape(m, &m->members[s->first]) : NULL;
         nb_buf_putc(b, '[');
         for (size_t i = 0; i < json_array_size(v); i++) {
             if (i) nb_buf_puts(b, ", ");
-            render_value(b, json_array_get(v, i), depth + 1, start);
+            if (b->len - start > VALUE_BUDGET) {
+                nb_buf_puts(b, "...");
+                break;
+            }
+            render_value(b, m, es, json_array_get(v, i), depth + 1, start);
         }
         nb_buf_putc(b, ']');
     } else if (json_is_object(v)) {
+        const struct nb_shape *vs =
+            s && s->type == NB_TYPE_MAP ? nb_member_shape(m, &m->members[s->first + 1]) : NULL;
         const char *k;
         json_t *x;
         bool first = true;
@@ -302,8 +358,12 @@ static void render_value(nb_buf *b, json_t *v, int depth, size_t start)
         {
             if (!first) nb_buf_puts(b, ", ");
             first = false;
+            if (b->len - start > VALUE_BUDGET) {
+                nb_buf_puts(b, "...");
+                break;
+            }
             nb_buf_printf(b, "%s=", k);
-            render_value(b, x, depth + 1, start);
+            render_value(b, m, vs, x, depth + 1, start);
         }
         nb_buf_putc(b, '}');
     }
@@ -317,8 +377,8 @@ static void fmt_limit(char *out, size_t cap, double x)
         snprintf(out, cap, "%g", x);
 }
 
-static void violation(struct vctx *vc, const char *path, json_t *v, const char *constraint,
-                      bool body_member)
+static void violation(struct vctx *vc, const char *path, const struct nb_shape *s, json_t *v,
+                      const char *constraint, bool body_member)
 {
     vc->count++;
     if (vc->count == 1) {
@@ -327,7 +387,7 @@ static void violation(struct vctx *vc, const char *path, json_t *v, const char *
         vc->first_missing = v == NULL;
         nb_buf tmp;
         nb_buf_init(&tmp);
-        if (v) render_value(&tmp, v, 0, 0);
+        if (v) render_value(&tmp, vc->p->m, s, v, 0, 0);
         snprintf(vc->first_value, sizeof(vc->first_value), "%s", tmp.data ? tmp.data : "");
         nb_buf_free(&tmp);
     }
@@ -336,7 +396,7 @@ static void violation(struct vctx *vc, const char *path, json_t *v, const char *
     if (vc->count > 1) nb_buf_puts(&vc->msgs, "; ");
     if (v) {
         nb_buf_puts(&vc->msgs, "Value '");
-        render_value(&vc->msgs, v, 0, vc->msgs.len);
+        render_value(&vc->msgs, vc->p->m, s, v, 0, vc->msgs.len);
         nb_buf_puts(&vc->msgs, "'");
     } else {
         nb_buf_puts(&vc->msgs, "Value null");
@@ -388,7 +448,7 @@ static void v_struct(struct vctx *vc, const struct nb_shape *s, json_t *obj, nb_
         if (!v || json_is_null(v)) {
             if (mb->flags & NB_MF_REQUIRED) {
                 path_push_member(vc, path, mb);
-                violation(vc, path->data, NULL, "Member must not be null", body);
+                violation(vc, path->data, NULL, NULL, "Member must not be null", body);
             }
         } else {
             path_push_member(vc, path, mb);
@@ -444,12 +504,12 @@ static void v_value(struct vctx *vc, const struct nb_member *mb, json_t *v, nb_b
             fmt_limit(lim, sizeof(lim), l->min);
             snprintf(c, sizeof(c), "Member must have %s greater than or equal to %s",
                      is_len ? "length" : "value", lim);
-            violation(vc, path->data, v, c, body_member);
+            violation(vc, path->data, s, v, c, body_member);
         } else if (have && (s->flags & NB_SF_HAS_MAX) && x > l->max) {
             fmt_limit(lim, sizeof(lim), l->max);
             snprintf(c, sizeof(c), "Member must have %s less than or equal to %s",
                      is_len ? "length" : "value", lim);
-            violation(vc, path->data, v, c, body_member);
+            violation(vc, path->data, s, v, c, body_member);
         }
     }
     if (s->type == NB_TYPE_STRUCTURE) {
@@ -537,6 +597,13 @@ int nb_validate_input(struct nb_pin *p, const struct nb_shape *s, json_t *doc)
             "%d validation error%s detected: %s", vc.count, vc.count > 1 ? "s" : "", msgs);
         break;
     case NB_PROTO_QUERY:
+        /* SQS's query API names a missing parameter as sent: "QueueName". */
+        if (vc.first_missing && !strcmp(nb_mstr(p->m, p->m->name), "sqs")) {
+            vc.first_name[0] = (char)toupper((unsigned char)vc.first_name[0]);
+            nb_aws_error_set(p->e, 400, "MissingParameter",
+                             "The request must contain the parameter %s.", vc.first_name);
+            break;
+        }
         nb_aws_error_set(p->e, 400, "ValidationError", "%d validation error%s detected: %s",
                          vc.count, vc.count > 1 ? "s" : "", msgs);
         break;

@@ -503,6 +503,12 @@ static void test_logs(void)
     w.body_len = strlen(w.body);
     CHECK(parse_req(m, "DescribeLogGroups", &w, &e) == NULL);
     CHECK_STR(e.code, "SerializationException");
+    /* Coral names the JSON token, not the member */
+    CHECK_STR(e.message, "STRING_VALUE can not be converted to an Integer");
+    w.body = "{\"logGroupNamePrefix\":{}}";
+    w.body_len = strlen(w.body);
+    CHECK(parse_req(m, "DescribeLogGroups", &w, &e) == NULL);
+    CHECK_STR(e.message, "Start of structure or map found where not expected.");
     w.body = "{\"limit\":";
     w.body_len = strlen(w.body);
     CHECK(parse_req(m, "DescribeLogGroups", &w, &e) == NULL);
@@ -526,6 +532,26 @@ static void test_logs(void)
     CHECK_STR(e.message,
               "1 validation error detected: Value null at 'logEvents.2.member.timestamp' "
               "failed to satisfy constraint: Member must not be null");
+
+    /* a list too long is printed as Java prints it, whole elements only, then "..." */
+    nb_header h6[] = {HDR("X-Amz-Target", "Logs_20140328.FilterLogEvents")};
+    nb_buf lb;
+    nb_buf_init(&lb);
+    nb_buf_puts(&lb, "{\"logGroupName\":\"g\",\"logStreamNames\":[");
+    for (int i = 0; i < 101; i++)
+        nb_buf_printf(&lb, "%s\"stream-%03d\"", i ? "," : "", i);
+    nb_buf_puts(&lb, "]}");
+    w = mkreq("POST", "/", NULL, h6, 1, lb.data);
+    CHECK(parse_req(m, "FilterLogEvents", &w, &e) == NULL);
+    CHECK(strncmp(e.message,
+                  "1 validation error detected: Value '[stream-000, stream-001, stream-002, ",
+                  73) == 0);
+    const char *tail = ", ...]' at 'logStreamNames' failed to satisfy constraint: Member must "
+                       "have length less than or equal to 100";
+    CHECK(strlen(e.message) > strlen(tail) &&
+          strcmp(e.message + strlen(e.message) - strlen(tail), tail) == 0);
+    CHECK(strstr(e.message, ", ,") == NULL);
+    nb_buf_free(&lb);
 
     nb_header h4[] = {HDR("X-Amz-Target", "Logs_20140328.Nope")};
     w = mkreq("POST", "/", NULL, h4, 1, "{}");
