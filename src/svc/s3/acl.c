@@ -170,6 +170,12 @@ static const char *const grant_members[][2] = {
 
 /* The grants a request asks for, resolving grantees when resolve (worker threads). *none when
  * it names no ACL. NULL with c->err on a refusal. */
+static bool known_permission(const char *p)
+{
+    return !strcmp(p, "FULL_CONTROL") || !strcmp(p, "READ") || !strcmp(p, "WRITE") ||
+           !strcmp(p, "READ_ACP") || !strcmp(p, "WRITE_ACP");
+}
+
 static json_t *request_grants(nb_call *c, const char *owner, const char *bucket_owner, bool object,
                               bool resolve, bool *none)
 {
@@ -216,6 +222,18 @@ static json_t *request_grants(nb_call *c, const char *owner, const char *bucket_
             if (!perm || !type) {
                 json_decref(g);
                 nb_s3_malformed_xml(c);
+                return NULL;
+            }
+            /* AWS checks the document against its schema: a Permission or grantee type outside
+             * the enumerations is MalformedACLError, not a grant that silently does nothing */
+            if (!known_permission(perm) ||
+                (strcmp(type, "CanonicalUser") && strcmp(type, "AmazonCustomerByEmail") &&
+                 strcmp(type, "Group"))) {
+                json_decref(g);
+                nb_s3_error(c, 400, "MalformedACLError",
+                            "The XML you provided was not well-formed or did not validate against "
+                            "our published schema",
+                            NULL);
                 return NULL;
             }
             const char *val = !strcmp(type, "CanonicalUser")           ? json_string_value(json_object_get(ge, "ID"))

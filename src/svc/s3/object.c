@@ -435,10 +435,15 @@ static int resolve(nb_call *c, const char *bucket, const char *key, size_t key_l
     if (o->delete_marker) {
         nb_s3_add_header(c, "x-amz-delete-marker", "true");
         nb_s3_add_header(c, "x-amz-version-id", o->version_id);
-        if (version)
+        if (version) {
+            /* AWS documents Last-Modified on this 405: SDKs read the marker's date from it */
+            char lm[40];
+            nb_s3_http_date(o->last_modified, lm);
+            nb_s3_add_header(c, "Last-Modified", nb_arena_strdup(c->arena, lm));
             return nb_s3_error(c, 405, "MethodNotAllowed",
                                "The specified method is not allowed against this resource.",
                                "Method", method, "ResourceType", "DeleteMarker", NULL);
+        }
         return nb_s3_error(c, 404, "NoSuchKey", "The specified key does not exist.", "Key", key,
                            NULL);
     }
@@ -908,6 +913,13 @@ static int get_or_head(nb_call *c, bool get)
                                                         (long long)start, (long long)end,
                                                         (long long)o.size)));
         c->out_status = 206;
+        /* a range is not what the object's checksum covers: AWS sends none (SDKs would
+         * validate the range against it and fail) */
+        if (range) {
+            static const char *const ck[] = {"ChecksumCRC32", "ChecksumCRC32C", "ChecksumSHA1",
+                                             "ChecksumSHA256", "ChecksumCRC64NVME", "ChecksumType"};
+            for (size_t i = 0; i < NB_ARRAY_LEN(ck); i++) json_object_del(out, ck[i]);
+        }
     }
     c->output = out;
     if (!get) {
