@@ -137,6 +137,12 @@ int nb_s3_op_put_bucket_versioning(nb_call *c)
         state = NB_S3_VERSIONING_SUSPENDED;
     else
         return malformed(c);
+    const char *mfa = json_string_value(json_object_get(cfg, "MFADelete"));
+    if (mfa && strcmp(mfa, "Disabled") != 0) {
+        if (strcmp(mfa, "Enabled") != 0) return malformed(c);
+        /* no MFA devices for S3 here: accepting it would promise a protection nobody enforces */
+        return nb_s3_error(c, 501, "NotImplemented", "MFA delete is not implemented", NULL);
+    }
     if (b.object_lock && state == NB_S3_VERSIONING_SUSPENDED)
         return nb_s3_error(c, 409, "InvalidBucketState",
                            "An Object Lock configuration is present on this bucket, so the"

@@ -213,6 +213,8 @@ int nb_s3_op_list_objects(nb_call *c)
     return 0;
 }
 
+#define TOKEN_V1 0x01
+
 int nb_s3_op_list_objects_v2(nb_call *c)
 {
     lctx l;
@@ -223,18 +225,19 @@ int nb_s3_op_list_objects_v2(nb_call *c)
     const char *token = nb_in_str(c, "ContinuationToken");
     json_t *sa = json_object_get(c->input, "StartAfter");
     if (token) {
-        /* Our tokens: base64 of the last key or common prefix returned. */
+        /* Our tokens: base64 of a version byte and the last key or common prefix returned;
+         * the byte lets a made-up token be refused as AWS refuses it. */
         size_t tn = strlen(token);
         unsigned char *raw = nb_arena_alloc(c->arena, tn + 4);
         ssize_t rn = raw ? nb_base64_decode(token, tn, raw) : -1;
-        if (rn <= 0) {
+        if (rn < 2 || raw[0] != TOKEN_V1) {
             free_ctx(&l);
             return nb_s3_error(c, 400, "InvalidArgument",
                                "The continuation token provided is incorrect", "ArgumentName",
                                "continuation-token", NULL);
         }
-        l.p.marker = (const char *)raw;
-        l.p.marker_len = (size_t)rn;
+        l.p.marker = (const char *)raw + 1;
+        l.p.marker_len = (size_t)rn - 1;
     } else if (json_is_string(sa)) {
         l.p.marker = json_string_value(sa);
         l.p.marker_len = json_string_length(sa);
@@ -252,9 +255,12 @@ int nb_s3_op_list_objects_v2(nb_call *c)
         json_object_set_new(out, "StartAfter",
                             out_str(&l, json_string_value(sa), json_string_length(sa)));
     if (l.r.truncated && l.r.last) {
-        char *t = nb_arena_alloc(c->arena, nb_base64_encoded_len(l.r.last_len) + 1);
-        if (t) {
-            nb_base64_encode((const unsigned char *)l.r.last, l.r.last_len, t);
+        char *t = nb_arena_alloc(c->arena, nb_base64_encoded_len(l.r.last_len + 1) + 1);
+        unsigned char *raw = nb_arena_alloc(c->arena, l.r.last_len + 1);
+        if (t && raw) {
+            raw[0] = TOKEN_V1;
+            memcpy(raw + 1, l.r.last, l.r.last_len);
+            nb_base64_encode(raw, l.r.last_len + 1, t);
             json_object_set_new(out, "NextContinuationToken", json_string(t));
         }
     }

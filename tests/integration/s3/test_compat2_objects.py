@@ -473,3 +473,55 @@ def test_bucket_acl_read_by_another_account(s3, nimbus, aclbucket):
     with pytest.raises(ClientError) as e:
         b.list_objects_v2(Bucket=aclbucket)
     assert err(e) == (403, "AccessDenied")
+
+
+# ---------------------------------------------------------------- refusals (code and status)
+
+def test_made_up_continuation_token_is_refused(s3, bucket):
+    for k in ("a", "b", "c"):
+        s3.put_object(Bucket=bucket, Key=k, Body=b"x")
+    with pytest.raises(ClientError) as e:
+        s3.list_objects_v2(Bucket=bucket, ContinuationToken="garbage")
+    assert err(e) == (400, "InvalidArgument")
+    r = s3.list_objects_v2(Bucket=bucket, MaxKeys=2)
+    r = s3.list_objects_v2(Bucket=bucket, MaxKeys=2, ContinuationToken=r["NextContinuationToken"])
+    assert [o["Key"] for o in r["Contents"]] == ["c"] and not r["IsTruncated"]
+
+
+def test_mfa_delete_is_not_implemented(s3, bucket):
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_versioning(Bucket=bucket, MFA="arn:aws:iam::000000000000:mfa/x 123456",
+                                 VersioningConfiguration={"Status": "Enabled", "MFADelete": "Enabled"})
+    assert err(e) == (501, "NotImplemented")
+    assert "Status" not in s3.get_bucket_versioning(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled",
+                                                                      "MFADelete": "Disabled"})
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+
+
+@pytest.mark.parametrize("call, expect", [
+    (lambda s3, b: s3.copy_object(Bucket=b, Key="d", CopySource={"Bucket": b, "Key": "nokey"}), (404, "NoSuchKey")),
+    (lambda s3, b: s3.copy_object(Bucket=b, Key="d", CopySource={"Bucket": "no-such-bucket-zq", "Key": "k"}),
+     (404, "NoSuchBucket")),
+    (lambda s3, b: s3.copy_object(Bucket=b, Key="d", CopySource="justbucket"), (400, "InvalidArgument")),
+    (lambda s3, b: s3.get_object(Bucket=b, Key="k", VersionId="bogus"), (400, "InvalidArgument")),
+    (lambda s3, b: s3.put_object(Bucket=b, Key="k2", Body=b"x", StorageClass="BOGUS"), (400, "InvalidStorageClass")),
+    (lambda s3, b: s3.list_objects(Bucket=b, EncodingType="zip"), (400, "InvalidArgument")),
+    (lambda s3, b: s3.put_object_tagging(Bucket=b, Key="k", Tagging={"TagSet": [
+        {"Key": "k%d" % i, "Value": "v"} for i in range(11)]}), (400, "InvalidTag")),  # s3-tests test_put_excess_tags
+    (lambda s3, b: s3.put_object_tagging(Bucket=b, Key="k", Tagging={"TagSet": [
+        {"Key": "a" * 129, "Value": "v"}]}), (400, "InvalidTag")),
+    (lambda s3, b: s3.put_object(Bucket=b, Key="t", Body=b"x", Tagging="a=1&a=2"), (400, "InvalidTag")),
+    (lambda s3, b: s3.upload_part_copy(Bucket=b, Key="m", UploadId="nosuch", PartNumber=1,
+                                       CopySource={"Bucket": b, "Key": "k"}), (404, "NoSuchUpload")),
+    (lambda s3, b: s3.put_object(Bucket=b, Key="k4", Body=b"x", ContentMD5="1B2M2Y8AsgTpgAmY7PhCfg=="),
+     (400, "BadDigest")),
+    (lambda s3, b: s3.put_object(Bucket=b, Key="k4", Body=b"x", ContentMD5="notbase64"), (400, "InvalidDigest")),
+    (lambda s3, b: s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "On"}),
+     (400, "MalformedXML")),
+])
+def test_refusals(s3, bucket, call, expect):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x" * 10)
+    with pytest.raises(ClientError) as e:
+        call(s3, bucket)
+    assert err(e) == expect
