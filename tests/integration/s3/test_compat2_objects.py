@@ -525,3 +525,30 @@ def test_refusals(s3, bucket, call, expect):
     with pytest.raises(ClientError) as e:
         call(s3, bucket)
     assert err(e) == expect
+
+
+def test_copy_reports_the_source_version(s3, bucket):
+    versioned(s3, bucket)
+    v = s3.put_object(Bucket=bucket, Key="s", Body=b"x" * 10)["VersionId"]
+    r = s3.copy_object(Bucket=bucket, Key="d", CopySource={"Bucket": bucket, "Key": "s"})
+    assert r["CopySourceVersionId"] == v and r["VersionId"] != v
+    up = s3.create_multipart_upload(Bucket=bucket, Key="m")["UploadId"]
+    r = s3.upload_part_copy(Bucket=bucket, Key="m", UploadId=up, PartNumber=1,
+                            CopySource={"Bucket": bucket, "Key": "s"})
+    assert r["CopySourceVersionId"] == v
+    r = s3.complete_multipart_upload(Bucket=bucket, Key="m", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": r["CopyPartResult"]["ETag"]}]})
+    assert r["VersionId"]
+
+
+@pytest.mark.parametrize("key", ["/lead", "a//b", "./x", "../y", "trail/", " ", "tab\tx", "nl\nx",
+                                 "<xml>&amp;", "q?x=1#frag", "%2F", "e\u0301", "emoji\U0001F600",
+                                 "back\\slash", "a;b,c:d@e=f$g"])
+def test_odd_keys_round_trip_list_copy_and_delete(s3, bucket, key):
+    s3.put_object(Bucket=bucket, Key=key, Body=b"v")
+    s3.copy_object(Bucket=bucket, Key=key + "-c", CopySource={"Bucket": bucket, "Key": key})
+    assert s3.get_object(Bucket=bucket, Key=key + "-c")["Body"].read() == b"v"
+    assert [o["Key"] for o in s3.list_objects(Bucket=bucket)["Contents"]] == [key, key + "-c"]
+    r = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": key}, {"Key": key + "-c"}]})
+    assert sorted(d["Key"] for d in r["Deleted"]) == [key, key + "-c"]
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
