@@ -420,15 +420,16 @@ typedef struct oacl {
     nb_arena *a;
     const char *owner;
     bool found;
+    bool delete_marker;
 } oacl;
 
 static int oacl_read(sqlite3 *h, void *arg)
 {
     oacl *o = arg;
     sqlite3_stmt *st = nb_db_stmt(
-        h, o->version ? "SELECT o.id, o.owner, a.acl FROM objects o LEFT JOIN object_acls a ON "
+        h, o->version ? "SELECT o.id, o.owner, a.acl, o.delete_marker FROM objects o LEFT JOIN object_acls a ON "
                         "a.object_id = o.id WHERE o.bucket=? AND o.key=? AND o.version_id=?"
-                      : "SELECT o.id, o.owner, a.acl FROM objects o LEFT JOIN object_acls a ON "
+                      : "SELECT o.id, o.owner, a.acl, o.delete_marker FROM objects o LEFT JOIN object_acls a ON "
                         "a.object_id = o.id WHERE o.bucket=? AND o.key=? AND o.is_latest=1");
     if (!st) return SQLITE_ERROR;
     sqlite3_bind_text(st, 1, o->bucket, -1, SQLITE_STATIC);
@@ -441,6 +442,7 @@ static int oacl_read(sqlite3 *h, void *arg)
         o->owner = nb_arena_strdup(o->a, (const char *)sqlite3_column_text(st, 1));
         const char *acl = (const char *)sqlite3_column_text(st, 2);
         o->acl = acl ? nb_arena_strdup(o->a, acl) : NULL;
+        o->delete_marker = sqlite3_column_int(st, 3) != 0;
         rc = SQLITE_OK;
     } else if (rc == SQLITE_DONE) {
         rc = SQLITE_OK;
@@ -624,6 +626,15 @@ static int object_for_acl(nb_call *c, oacl *o)
     if (nb_db_read(nb_s3_store_db(nb_s3_g), oacl_read, o) != SQLITE_OK)
         return nb_s3_internal(c, "cannot read object ACL");
     if (!o->found) return nb_s3_store_error(c, v ? NB_S3_NO_VERSION : NB_S3_NO_KEY, b.name, key);
+    if (o->delete_marker) {
+        /* a delete marker has no ACL: AWS answers as GetObject does */
+        nb_s3_add_header(c, "x-amz-delete-marker", "true");
+        if (v)
+            return nb_s3_error(c, 405, "MethodNotAllowed",
+                               "The specified method is not allowed against this resource.",
+                               "ResourceType", "DeleteMarker", NULL);
+        return nb_s3_store_error(c, NB_S3_NO_KEY, b.name, key);
+    }
     return 0;
 }
 

@@ -552,3 +552,18 @@ def test_odd_keys_round_trip_list_copy_and_delete(s3, bucket, key):
     r = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": key}, {"Key": key + "-c"}]})
     assert sorted(d["Key"] for d in r["Deleted"]) == [key, key + "-c"]
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+def test_acl_of_a_delete_marker(s3, aclbucket):
+    versioned(s3, aclbucket)
+    s3.put_object(Bucket=aclbucket, Key="k", Body=b"1")
+    dm = s3.delete_object(Bucket=aclbucket, Key="k")["VersionId"]
+    with pytest.raises(ClientError) as e:
+        s3.get_object_acl(Bucket=aclbucket, Key="k")
+    assert err(e) == (404, "NoSuchKey")
+    with pytest.raises(ClientError) as e:
+        s3.get_object_acl(Bucket=aclbucket, Key="k", VersionId=dm)
+    assert err(e) == (405, "MethodNotAllowed")
+    with pytest.raises(ClientError) as e:
+        s3.put_object_acl(Bucket=aclbucket, Key="k", VersionId=dm, ACL="private")
+    assert err(e) == (405, "MethodNotAllowed")
