@@ -97,6 +97,11 @@ const char *nb_s3_object_owner(nb_call *c, const nb_s3_bucket *b);
 int nb_s3_bucket_created(nb_call *c, const char *bucket);
 /* After an object version was written (PutObject, CopyObject): store its ACL headers. */
 int nb_s3_object_written(nb_call *c, const char *bucket, const nb_s3_object *o);
+/* CreateMultipartUpload: the ACL document its canned ACL or grant headers ask for, NULL for none
+ * (*out in c->arena); -1 with c->err for a grantee that cannot be resolved. The upload keeps it
+ * and CompleteMultipartUpload gives it to the object with nb_s3_upload_acl_apply. */
+int nb_s3_upload_acl(nb_call *c, const char *bucket, const char *owner, char **out);
+void nb_s3_upload_acl_apply(const nb_s3_object *o, const char *acl);
 /* Checks of ACL headers before a write (AccessControlListNotSupported, BlockPublicAcls). */
 int nb_s3_acl_precheck(nb_call *c, const nb_s3_bcfg *cfg);
 

@@ -503,32 +503,64 @@ const char *nb_s3_object_owner(nb_call *c, const nb_s3_bucket *b)
     return b->account;
 }
 
-int nb_s3_object_written(nb_call *c, const char *bucket, const nb_s3_object *ob)
+/* The ACL document a write request asks for (canned ACL or grant headers), dumped; NULL with
+ * *none when it asks for none or the bucket enforces ownership, NULL with c->err when a
+ * grantee cannot be resolved. */
+static char *requested_object_acl(nb_call *c, const char *bucket, const char *owner, bool *none)
 {
+    *none = true;
     const nb_s3_bcfg *cfg = nb_s3_bcfg_get(bucket);
-    if (!cfg) return 0;
+    if (!cfg) return NULL;
     int own = cfg->ownership;
     char bowner[16];
     snprintf(bowner, sizeof bowner, "%s", cfg->owner);
     nb_s3_bcfg_put(cfg);
-    if (own == NB_S3_OWN_ENFORCED) return 0;
-    bool none;
-    json_t *g = request_grants(c, ob->owner, bowner, true, true, &none);
-    if (!g) {
-        /* the object is written; a grantee that cannot be resolved leaves the default ACL */
-        if (!none) nb_warn("s3: ACL of %s/%.*s not applied: %s", bucket, (int)ob->key_len, ob->key, c->err.message);
-        nb_aws_error_clear(&c->err);
-        memset(&c->err, 0, sizeof c->err);
-        return 0;
-    }
-    json_t *doc = json_pack("{s:s,s:o}", "Owner", ob->owner, "Grants", g);
+    if (own == NB_S3_OWN_ENFORCED) return NULL;
+    json_t *g = request_grants(c, owner, bowner, true, true, none);
+    if (!g) return NULL;
+    json_t *doc = json_pack("{s:s,s:o}", "Owner", owner, "Grants", g);
     char *s = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
-    oacl o = {.id = ob->id, .acl = s};
-    int rc = s ? nb_db_write(nb_s3_store_db(nb_s3_g), oacl_write, &o) : SQLITE_NOMEM;
-    free(s);
+    return s;
+}
+
+static void store_object_acl(int64_t id, const char *acl)
+{
+    oacl o = {.id = id, .acl = acl};
+    int rc = nb_db_write(nb_s3_store_db(nb_s3_g), oacl_write, &o);
     if (rc != SQLITE_OK) nb_warn("s3: cannot store the ACL of an object (%d)", rc);
+}
+
+int nb_s3_object_written(nb_call *c, const char *bucket, const nb_s3_object *ob)
+{
+    bool none;
+    char *s = requested_object_acl(c, bucket, ob->owner, &none);
+    if (!s) {
+        /* the object is written; a grantee that cannot be resolved leaves the default ACL */
+        if (!none) {
+            nb_warn("s3: ACL of %s/%.*s not applied: %s", bucket, (int)ob->key_len, ob->key, c->err.message);
+            nb_aws_error_clear(&c->err);
+            memset(&c->err, 0, sizeof c->err);
+        }
+        return 0;
+    }
+    store_object_acl(ob->id, s);
+    free(s);
     return 0;
+}
+
+int nb_s3_upload_acl(nb_call *c, const char *bucket, const char *owner, char **out)
+{
+    bool none;
+    char *s = requested_object_acl(c, bucket, owner, &none);
+    *out = s ? nb_arena_strdup(c->arena, s) : NULL;
+    free(s);
+    return s || none ? 0 : -1;
+}
+
+void nb_s3_upload_acl_apply(const nb_s3_object *ob, const char *acl)
+{
+    if (acl) store_object_acl(ob->id, acl);
 }
 
 int nb_s3_bucket_created(nb_call *c, const char *bucket)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "core/clock.h"
+#include "svc/s3/access.h"
 #include "svc/s3/events.h"
 #include "svc/s3/handlers.h"
 #include "svc/s3/lifecycle.h"
@@ -17,6 +18,39 @@ static const char *in_key(nb_call *c, size_t *kn)
     const char *k = nb_s3_in_key(c, kn);
     if (!k) nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
     return k;
+}
+
+/* The ACL asked for at CreateMultipartUpload rides in the upload's attrs under ACL_MEMBER
+ * (no output member has that name) and is taken out again at completion. */
+#define ACL_MEMBER "_UploadAcl"
+
+static int stash_acl(nb_call *c, const char **attrs, const char *acl)
+{
+    json_t *a = *attrs ? json_loads(*attrs, 0, NULL) : json_object();
+    char *s = NULL;
+    if (a && !json_object_set_new(a, ACL_MEMBER, json_string(acl))) s = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    if (!s) return nb_s3_error(c, 500, "InternalError", "We encountered an internal error.", NULL);
+    *attrs = nb_arena_strdup(c->arena, s);
+    free(s);
+    return 0;
+}
+
+/* The upload's attrs without the stashed ACL, and that ACL (NULL if none), both in c->arena. */
+static void unstash_acl(nb_call *c, const char **attrs, const char **acl)
+{
+    *acl = NULL;
+    if (!*attrs || !strstr(*attrs, ACL_MEMBER)) return;
+    json_t *a = json_loads(*attrs, 0, NULL);
+    const char *v = json_string_value(json_object_get(a, ACL_MEMBER));
+    if (v) {
+        *acl = nb_arena_strdup(c->arena, v);
+        json_object_del(a, ACL_MEMBER);
+        char *s = json_dumps(a, JSON_COMPACT);
+        if (s) *attrs = nb_arena_strdup(c->arena, s);
+        free(s);
+    }
+    json_decref(a);
 }
 
 int nb_s3_op_create_multipart_upload(nb_call *c)
@@ -40,6 +74,9 @@ int nb_s3_op_create_multipart_upload(nb_call *c)
     const char *sc;
     if (nb_s3_build_attrs(c, &u.attrs) || nb_s3_storage_class(c, &sc) ||
         nb_s3_tags_from_header(c, nb_in_str(c, "Tagging"), &u.tags))
+        return -1;
+    char *acl;
+    if (nb_s3_upload_acl(c, bucket, b.account, &acl) || (acl && stash_acl(c, &u.attrs, acl)))
         return -1;
     const char *alg = nb_in_str(c, "ChecksumAlgorithm");
     if (alg) {
@@ -419,7 +456,9 @@ int nb_s3_op_complete_multipart_upload(nb_call *c)
     o.last_modified = nb_clock_now_f();
     o.storage_class = u.storage_class;
     o.owner = b.account;
+    const char *acl;
     o.attrs = u.attrs;
+    unstash_acl(c, &o.attrs, &acl);
     o.tags = u.tags;
     o.nparts = (int)n;
     o.enc = u.enc;
@@ -445,6 +484,7 @@ int nb_s3_op_complete_multipart_upload(nb_call *c)
                            " the part's entity tag.",
                            "UploadId", u.upload_id, NULL);
     if (rc) return nb_s3_store_error(c, rc, bucket, key);
+    nb_s3_upload_acl_apply(&o, acl);  /* acl.c */
     nb_s3_classes_written(c, &b, &o); /* x-amz-expiration, archive tier (lifecycle.h) */
     nb_s3_event_created(c, "s3:ObjectCreated:CompleteMultipartUpload", bucket, &o); /* events.c */
     json_t *out = json_pack("{s:s,s:s,s:s%,s:s}", "Location",
