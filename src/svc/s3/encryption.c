@@ -20,10 +20,15 @@ static int kms_refused(nb_call *c)
 /* SSE-C headers under prefix ("" or "CopySource"). */
 static int customer_key(nb_call *c, const char *prefix, nb_s3_sse *out)
 {
-    char m_alg[64], m_key[64], m_md5[64];
-    snprintf(m_alg, sizeof m_alg, "%sSSECustomerAlgorithm", prefix);
-    snprintf(m_key, sizeof m_key, "%sSSECustomerKey", prefix);
-    snprintf(m_md5, sizeof m_md5, "%sSSECustomerKeyMD5", prefix);
+    const char *m_alg = "SSECustomerAlgorithm", *m_key = "SSECustomerKey",
+               *m_md5 = "SSECustomerKeyMD5";
+    char b_alg[64], b_key[64], b_md5[64];
+    if (*prefix) { /* CopySource...: every PUT comes here, most without a prefix */
+        snprintf(b_alg, sizeof b_alg, "%s%s", prefix, m_alg);
+        snprintf(b_key, sizeof b_key, "%s%s", prefix, m_key);
+        snprintf(b_md5, sizeof b_md5, "%s%s", prefix, m_md5);
+        m_alg = b_alg, m_key = b_key, m_md5 = b_md5;
+    }
     const char *alg = nb_in_str(c, m_alg), *key = nb_in_str(c, m_key), *md5 = nb_in_str(c, m_md5);
     memset(out, 0, sizeof *out);
     if (!alg && !key && !md5) return 0;

@@ -282,10 +282,17 @@ typedef struct ev_who {
     const char *request_id;
 } ev_who;
 
-static void emit(const ev_who *w, const char *event, const char *bucket, const char *key,
-                 size_t key_len, const char *version_id, int64_t size, const char *etag)
+static void who_of_call(nb_call *c, ev_who *w, char buf[200]);
+
+/* w NULL: the principal is c's, worked out only when a destination matches (most writes go to
+ * buckets without notifications, and the canonical id costs a hash). */
+static void emit(nb_call *c, const ev_who *w, const char *event, const char *bucket,
+                 const char *key, size_t key_len, const char *version_id, int64_t size,
+                 const char *etag)
 {
     if (!bucket || !key || !event) return;
+    ev_who cw;
+    char cbuf[200];
     char owner[16] = "";
     json_t *conf = conf_get(bucket, owner);
     if (!conf) return;
@@ -307,6 +314,10 @@ static void emit(const ev_who *w, const char *event, const char *bucket, const c
             if (!arn) continue;
             if (!rec) {
                 /* built once, on the first destination: most writes match none */
+                if (!w) {
+                    who_of_call(c, &cw, cbuf);
+                    w = &cw;
+                }
                 snprintf(seq, sizeof seq, "%018" PRIX64, next_sequencer());
                 char when[32], host[80], okey[16];
                 nb_s3_event_time(nb_clock_now_f(), when);
@@ -390,10 +401,7 @@ static void who_of_call(nb_call *c, ev_who *w, char buf[200])
 void nb_s3_event_call(nb_call *c, const char *event, const char *bucket, const char *key,
                       size_t key_len, const char *version_id, int64_t size, const char *etag)
 {
-    ev_who w;
-    char buf[200];
-    who_of_call(c, &w, buf);
-    emit(&w, event, bucket, key, key_len, version_id, size, etag);
+    emit(c, NULL, event, bucket, key, key_len, version_id, size, etag);
 }
 
 void nb_s3_event_created(nb_call *c, const char *event, const char *bucket,
@@ -419,7 +427,7 @@ void nb_s3_event(const char *bucket, const char *event, const char *key, size_t 
     for (char *p = rid; *p; p++)
         if (*p >= 'a' && *p <= 'f') *p = (char)(*p - 'a' + 'A');
     ev_who w = {"s3.amazonaws.com", "s3.amazonaws.com", rid};
-    emit(&w, event, bucket, key, key_len, version_id, size, etag);
+    emit(NULL, &w, event, bucket, key, key_len, version_id, size, etag);
 }
 
 void nb_s3_event_test(nb_call *c, const char *bucket, json_t *conf)

@@ -1191,11 +1191,22 @@ static int drop_row(sqlite3 *h, apply_arg *a, int64_t id)
     return SQLITE_OK;
 }
 
-static int row_state(sqlite3 *h, int64_t id, bool *exists, bool *latest, bool *marker)
+/* The row as the pass read it still exists. An unversioned inline object overwritten by
+ * another keeps its id (store.c rewrite_version), so what the rules decide on must be the
+ * same too: a row rewritten since the read counts as gone (decided again next pass). */
+static int row_state(sqlite3 *h, const vrow *v, bool *exists, bool *latest, bool *marker)
 {
-    sqlite3_stmt *st = nb_db_stmt(h, "SELECT is_latest, delete_marker FROM objects WHERE id=?");
+    sqlite3_stmt *st = nb_db_stmt(h, "SELECT is_latest, delete_marker FROM objects WHERE id=?"
+                                     " AND last_modified=? AND size=? AND etag=? AND tags IS ?");
     if (!st) return SQLITE_ERROR;
-    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 1, v->id);
+    sqlite3_bind_double(st, 2, v->lm);
+    sqlite3_bind_int64(st, 3, v->size);
+    sqlite3_bind_text(st, 4, v->etag, -1, SQLITE_STATIC);
+    if (v->tags)
+        sqlite3_bind_text(st, 5, v->tags, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 5);
     int rc = sqlite3_step(st);
     *exists = rc == SQLITE_ROW;
     if (*exists) {
@@ -1271,7 +1282,7 @@ static int apply_fn(sqlite3 *h, void *arg)
         action *ac = &a->acts[i];
         ac->done = ac->marker = false;
         bool exists = false, latest = false, marker = false;
-        if ((rc = row_state(h, ac->v->id, &exists, &latest, &marker))) return rc;
+        if ((rc = row_state(h, ac->v, &exists, &latest, &marker))) return rc;
         if (!exists) continue; /* changed since the read: decided again next pass */
         switch (ac->kind) {
         case A_EXPIRE_CURRENT:

@@ -253,9 +253,22 @@ int nb_s3_storage_class(nb_call *c, const char **out)
  * (names lowercased, as S3 stores them), encryption. JSON text in the arena. */
 int nb_s3_build_attrs(nb_call *c, const char **out)
 {
+    const char *vals[NB_ARRAY_LEN(sys_members)];
+    bool any = false;
+    for (size_t i = 0; i < NB_ARRAY_LEN(sys_members); i++)
+        any |= (vals[i] = nb_in_str(c, sys_members[i])) != NULL;
+    json_t *meta = json_object_get(c->input, "Metadata");
+    if (!any && !json_object_get(c->input, "Expires") && !nb_in_str(c, "ServerSideEncryption") &&
+        !nb_in_str(c, "SSECustomerKeyMD5") && !nb_in_bool(c, "BucketKeyEnabled", false) &&
+        !(json_is_object(meta) && json_object_size(meta))) {
+        /* the plain PUT (no headers of the object's own): what the general path below
+         * produces for it, without building and dumping a JSON object on every request */
+        *out = "{\"ContentType\":\"binary/octet-stream\",\"ServerSideEncryption\":\"AES256\"}";
+        return 0;
+    }
     json_t *a = json_object();
     for (size_t i = 0; i < NB_ARRAY_LEN(sys_members); i++) {
-        const char *v = nb_in_str(c, sys_members[i]);
+        const char *v = vals[i];
         if (!v) continue;
         if (strcmp(sys_members[i], "ContentEncoding") == 0) {
             /* aws-chunked is framing, not the object's encoding: S3 drops it. */
@@ -297,7 +310,6 @@ int nb_s3_build_attrs(nb_call *c, const char **out)
     }
     if (nb_in_bool(c, "BucketKeyEnabled", false))
         json_object_set_new(a, "BucketKeyEnabled", json_true());
-    json_t *meta = json_object_get(c->input, "Metadata");
     if (json_is_object(meta) && json_object_size(meta)) {
         json_t *m = json_object();
         size_t total = 0;
