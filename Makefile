@@ -12,9 +12,11 @@ CFLAGS   ?= -O2
 # Not -lssl -lcrypto -lz: src/core/lazylib.c loads them on first use (idle RSS, see its
 # comment). Unit tests and fuzzers add them (some make certificates with calls the server never
 # makes); --exclude-libs keeps lazylib.c's forwarders out of their dynamic symbols, so that
-# they do not interpose on the libraries' calls to themselves.
+# they do not interpose on the libraries' calls to themselves. Only our own archives: with ALL,
+# the sanitizer runtime (a static archive too) stopped exporting malloc/free, so shared
+# libraries allocated from libc and the sanitized free() refused their pointers.
 LIBS     := -lhttp_parser -ljansson -lsqlite3 -lpthread -lm
-TEST_LIBS := -Wl,--exclude-libs,ALL $(LIBS) -lssl -lcrypto -lz
+TEST_LIBS := -Wl,--exclude-libs=libnimbus.a:libnimbus-asan.a:libnimbus-fuzz.a $(LIBS) -lssl -lcrypto -lz
 # The server's ~1,700 relative relocations (pointers in tables, a PIE) packed as DT_RELR
 # (glibc >= 2.36): 40 KiB of .rela.dyn become 0.5 KiB, pages exec no longer reads.
 SERVER_LDFLAGS := -Wl,-z,pack-relative-relocs
@@ -86,7 +88,7 @@ FUZZ_CC := clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 build/fuzzobj/%.o: %.c | build/gen/models.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -std=c17 -pthread $(CPPFLAGS) -Wall -Wno-unused-parameter $(FUZZ_FLAGS) -c $< -o $@
+	$(FUZZ_CC) -std=c17 -pthread $(CPPFLAGS) -Wall -Wno-unused-parameter $(FUZZ_FLAGS) -MMD -MP -c $< -o $@
 FUZZ_OBJ := $(patsubst %.c,build/fuzzobj/%.o,$(LIB_SRCS) $(GEN_SRCS))
 build/lib/libnimbus-fuzz.a: $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)
