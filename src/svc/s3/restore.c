@@ -355,12 +355,11 @@ typedef struct due_list {
     double next;
 } due_list;
 
-static int due_ready_fn(sqlite3 *h, void *arg)
+/* The ids a due query (?1 = now) lists, at most a batch. */
+static int due_ids(sqlite3 *h, due_list *d, const char *sql)
 {
-    due_list *d = arg;
     d->n = 0;
-    sqlite3_stmt *st = nb_db_stmt(h, "SELECT object_id FROM s3_archive WHERE restore_ready <= ?1"
-                                     " AND restore_expiry > ?1 AND restored = 0 LIMIT 100");
+    sqlite3_stmt *st = nb_db_stmt(h, sql);
     if (!st) return SQLITE_ERROR;
     sqlite3_bind_double(st, 1, d->now);
     int rc;
@@ -370,19 +369,15 @@ static int due_ready_fn(sqlite3 *h, void *arg)
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
+static int due_ready_fn(sqlite3 *h, void *arg)
+{
+    return due_ids(h, arg, "SELECT object_id FROM s3_archive WHERE restore_ready <= ?1"
+                           " AND restore_expiry > ?1 AND restored = 0 LIMIT 100");
+}
+
 static int due_expired_fn(sqlite3 *h, void *arg)
 {
-    due_list *d = arg;
-    d->n = 0;
-    sqlite3_stmt *st = nb_db_stmt(h, "SELECT object_id FROM s3_archive WHERE restore_expiry <= ?"
-                                     " LIMIT 100");
-    if (!st) return SQLITE_ERROR;
-    sqlite3_bind_double(st, 1, d->now);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && d->n < NB_ARRAY_LEN(d->ids))
-        d->ids[d->n++] = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+    return due_ids(h, arg, "SELECT object_id FROM s3_archive WHERE restore_expiry <= ?1 LIMIT 100");
 }
 
 static int next_event_fn(sqlite3 *h, void *arg)

@@ -539,6 +539,17 @@ typedef struct bucket_del_arg {
     garbage gc;
 } bucket_del_arg;
 
+/* One statement whose only parameter is a row id (DELETE ... WHERE id=?). */
+static int exec_id(sqlite3 *h, const char *sql, int64_t id)
+{
+    sqlite3_stmt *st = nb_db_stmt(h, sql);
+    if (!st) return dberr(h, sql);
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : dberr(h, sql);
+}
+
 static int exec_bind1(sqlite3 *h, const char *sql, const char *v)
 {
     sqlite3_stmt *st = nb_db_stmt(h, sql);
@@ -630,6 +641,7 @@ int nb_s3_bucket_set_tags(nb_s3_store *s, const char *name, const char *tags)
 }
 
 static void bind_opt_text(sqlite3_stmt *st, int i, const char *v);
+static void bind_opt_blob(sqlite3_stmt *st, int i, const void *p, size_t n);
 
 typedef struct bucket_sse_arg {
     const char *name;
@@ -755,6 +767,14 @@ static int latest_of(sqlite3 *h, const char *bucket, const char *key, size_t key
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : dberr(h, "latest");
 }
 
+/* drop_version for a row without content files (inline bytes or a delete marker: no blob, no
+ * manifest): two statements instead of four. */
+static int drop_plain_version(sqlite3 *h, int64_t id)
+{
+    int rc = exec_id(h, "DELETE FROM object_data WHERE object_id=?", id);
+    return rc ? rc : exec_id(h, "DELETE FROM objects WHERE id=?", id);
+}
+
 /* Remove one version row (and its manifest), adding its content files to gc. */
 static int drop_version(sqlite3 *h, int64_t id, garbage *gc)
 {
@@ -768,42 +788,8 @@ static int drop_version(sqlite3 *h, int64_t id, garbage *gc)
         gc_add(gc, (const char *)sqlite3_column_text(st, 0));
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) return dberr(h, "drop version");
-    st = nb_db_stmt(h, "DELETE FROM object_parts WHERE object_id=?");
-    if (!st) return dberr(h, "drop version");
-    sqlite3_bind_int64(st, 1, id);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return dberr(h, "drop version");
-    st = nb_db_stmt(h, "DELETE FROM object_data WHERE object_id=?");
-    if (!st) return dberr(h, "drop version");
-    sqlite3_bind_int64(st, 1, id);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return dberr(h, "drop version");
-    st = nb_db_stmt(h, "DELETE FROM objects WHERE id=?");
-    if (!st) return dberr(h, "drop version");
-    sqlite3_bind_int64(st, 1, id);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? SQLITE_OK : dberr(h, "drop version");
-}
-
-/* drop_version for a row without content files (inline bytes or a delete marker: no blob, no
- * manifest): two statements instead of four. */
-static int drop_plain_version(sqlite3 *h, int64_t id)
-{
-    sqlite3_stmt *st = nb_db_stmt(h, "DELETE FROM object_data WHERE object_id=?");
-    if (!st) return dberr(h, "drop version");
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return dberr(h, "drop version");
-    st = nb_db_stmt(h, "DELETE FROM objects WHERE id=?");
-    if (!st) return dberr(h, "drop version");
-    sqlite3_bind_int64(st, 1, id);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? SQLITE_OK : dberr(h, "drop version");
+    if ((rc = exec_id(h, "DELETE FROM object_parts WHERE object_id=?", id))) return rc;
+    return drop_plain_version(h, id);
 }
 
 /* Make room for a new current version of key under the bucket's versioning state:
@@ -864,6 +850,15 @@ static void bind_opt_text(sqlite3_stmt *st, int i, const char *v)
         sqlite3_bind_null(st, i);
 }
 
+/* An empty blob is stored as NULL. */
+static void bind_opt_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
+{
+    if (n)
+        sqlite3_bind_blob(st, i, p, (int)n, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
 static int insert_version(sqlite3 *h, const char *bucket, nb_s3_object *o)
 {
     sqlite3_stmt *st = nb_db_stmt(
@@ -884,15 +879,9 @@ static int insert_version(sqlite3 *h, const char *bucket, nb_s3_object *o)
     bind_opt_text(st, 11, o->checksums);
     bind_opt_text(st, 12, o->tags);
     bind_opt_text(st, 13, o->blob);
-    if (o->crcs_len)
-        sqlite3_bind_blob(st, 14, o->crcs, (int)o->crcs_len, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 14);
+    bind_opt_blob(st, 14, o->crcs, o->crcs_len);
     sqlite3_bind_int(st, 15, o->nparts);
-    if (o->enc_len)
-        sqlite3_bind_blob(st, 16, o->enc, (int)o->enc_len, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 16);
+    bind_opt_blob(st, 16, o->enc, o->enc_len);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) return dberr(h, "insert version");
@@ -934,14 +923,8 @@ static int rewrite_version(sqlite3 *h, int64_t id, nb_s3_object *o)
     bind_opt_text(st, 6, o->attrs);
     bind_opt_text(st, 7, o->checksums);
     bind_opt_text(st, 8, o->tags);
-    if (o->crcs_len)
-        sqlite3_bind_blob(st, 9, o->crcs, (int)o->crcs_len, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 9);
-    if (o->enc_len)
-        sqlite3_bind_blob(st, 10, o->enc, (int)o->enc_len, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 10);
+    bind_opt_blob(st, 9, o->crcs, o->crcs_len);
+    bind_opt_blob(st, 10, o->enc, o->enc_len);
     sqlite3_bind_int64(st, 11, id);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
@@ -960,12 +943,7 @@ static int rewrite_version(sqlite3 *h, int64_t id, nb_s3_object *o)
          * version must not be left without them */
         st = nb_db_stmt(h, "INSERT INTO object_data(object_id,data) VALUES(?1,?2)");
     }
-    st = nb_db_stmt(h, "DELETE FROM object_acls WHERE object_id=?");
-    if (!st) return dberr(h, "rewrite acl");
-    sqlite3_bind_int64(st, 1, id);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? SQLITE_OK : dberr(h, "rewrite acl");
+    return exec_id(h, "DELETE FROM object_acls WHERE object_id=?", id);
 }
 
 static bool etag_matches(const char *cond, const char *etag)
@@ -1035,15 +1013,9 @@ static int put_manifest(sqlite3 *h, put_arg *a)
         sqlite3_bind_int64(ins, 5, pt->size);
         sqlite3_bind_text(ins, 6, pt->etag, -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 7, pt->blob, -1, SQLITE_STATIC);
-        if (pt->crcs_len)
-            sqlite3_bind_blob(ins, 8, pt->crcs, (int)pt->crcs_len, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(ins, 8);
+        bind_opt_blob(ins, 8, pt->crcs, pt->crcs_len);
         bind_opt_text(ins, 9, pt->checksum);
-        if (pt->enc_len)
-            sqlite3_bind_blob(ins, 10, pt->enc, (int)pt->enc_len, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(ins, 10);
+        bind_opt_blob(ins, 10, pt->enc, pt->enc_len);
         int rc = sqlite3_step(ins);
         sqlite3_reset(ins);
         if (rc != SQLITE_DONE) return dberr(h, "manifest");
@@ -1437,10 +1409,7 @@ static int upload_create_fn(sqlite3 *h, void *arg)
     bind_opt_text(st, 7, u->attrs);
     bind_opt_text(st, 8, u->tags);
     bind_opt_text(st, 9, u->checksum_algo);
-    if (u->enc_len)
-        sqlite3_bind_blob(st, 10, u->enc, (int)u->enc_len, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 10);
+    bind_opt_blob(st, 10, u->enc, u->enc_len);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? SQLITE_OK : dberr(h, "upload create");
@@ -1554,15 +1523,9 @@ static int part_put_fn(sqlite3 *h, void *arg)
     sqlite3_bind_text(st, 4, p->etag, -1, SQLITE_STATIC);
     sqlite3_bind_double(st, 5, p->last_modified);
     sqlite3_bind_text(st, 6, p->blob, -1, SQLITE_STATIC);
-    if (p->crcs_len)
-        sqlite3_bind_blob(st, 7, p->crcs, (int)p->crcs_len, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 7);
+    bind_opt_blob(st, 7, p->crcs, p->crcs_len);
     bind_opt_text(st, 8, p->checksum);
-    if (p->enc_len)
-        sqlite3_bind_blob(st, 9, p->enc, (int)p->enc_len, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 9);
+    bind_opt_blob(st, 9, p->enc, p->enc_len);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? SQLITE_OK : dberr(h, "part put");
