@@ -630,39 +630,6 @@ static int to_arch(void *ud, const void *p, size_t n) { return aw_write(ud, p, n
 
 /* ---------------------------------------------------------------- content file garbage */
 
-typedef struct idlist {
-    char **v;
-    size_t n, cap;
-} idlist;
-
-static void ids_add(idlist *l, const char *id)
-{
-    if (!id || !*id) return;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        char **p = realloc(l->v, cap * sizeof *p);
-        if (!p) return; /* the file stays; the start-up orphan scan removes it */
-        l->v = p;
-        l->cap = cap;
-    }
-    char *d = strdup(id);
-    if (d) l->v[l->n++] = d;
-}
-
-static void ids_clear(idlist *l)
-{
-    for (size_t i = 0; i < l->n; i++) free(l->v[i]);
-    l->n = 0;
-}
-
-static void ids_free(idlist *l)
-{
-    ids_clear(l);
-    free(l->v);
-    l->v = NULL;
-    l->cap = 0;
-}
-
 static int exec_id(sqlite3 *h, const char *sql, int64_t id)
 {
     sqlite3_stmt *st = nb_db_stmt(h, sql);
@@ -678,29 +645,15 @@ static int exec_id(sqlite3 *h, const char *sql, int64_t id)
  * becomes "" (objects.blob and object_parts.blob): "no content here", which every reader
  * sees as a file it never gets to open (GET and copies stop at the archive gate) and which
  * the orphan scan and removals skip; NULL would mean "inline" to the object paths. */
-static int drop_hot_rows(sqlite3 *h, int64_t id, idlist *gc)
+static int drop_hot_rows(sqlite3 *h, int64_t id, nb_s3_files *gc)
 {
-    sqlite3_stmt *st = nb_db_stmt(h, "SELECT blob FROM objects WHERE id=? AND blob IS NOT NULL"
-                                     " UNION ALL SELECT blob FROM object_parts WHERE object_id=?");
-    if (!st) return SQLITE_ERROR;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, id);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) ids_add(gc, (const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return rc;
+    int rc = nb_s3_version_files(h, id, gc);
+    if (rc) return rc;
     if ((rc = exec_id(h, "UPDATE objects SET blob='' WHERE id=? AND nparts=0", id)) ||
         (rc = exec_id(h, "UPDATE object_parts SET blob='' WHERE object_id=?", id)) ||
         (rc = exec_id(h, "DELETE FROM object_data WHERE object_id=?", id)))
         return rc;
     return SQLITE_OK;
-}
-
-static void gc_content(idlist *gc, bool committed)
-{
-    for (size_t i = 0; committed && i < gc->n; i++)
-        nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), gc->v[i]);
-    ids_clear(gc);
 }
 
 /* ---------------------------------------------------------------- archiving one version */
@@ -711,7 +664,7 @@ typedef struct commit_arch {
     const char *units; /* JSON [[inline, size], ...] */
     arch_writer *w;
     int nparts;
-    idlist gc;
+    nb_s3_files gc;
     char old_file[40];
     vinfo now_v;
 } commit_arch;
@@ -726,7 +679,7 @@ static int sig_fn(sqlite3 *h, void *arg)
 static int commit_arch_fn(sqlite3 *h, void *arg)
 {
     commit_arch *a = arg;
-    ids_clear(&a->gc);
+    nb_s3_files_done(NULL, &a->gc, false);
     a->old_file[0] = 0;
     int rc = sig_fn(h, a);
     if (rc != SQLITE_OK) return rc;
@@ -828,8 +781,8 @@ static void archive_one(int64_t id)
                      .w = &w, .nparts = v.nparts};
     int rc = units.data ? nb_db_write(db, commit_arch_fn, &c) : SQLITE_NOMEM;
     aw_free(&w, rc != SQLITE_OK);
-    gc_content(&c.gc, rc == SQLITE_OK);
-    ids_free(&c.gc);
+    nb_s3_files_done(nb_s3_g, &c.gc, rc == SQLITE_OK);
+    nb_s3_files_free(&c.gc);
     vinfo_free(&c.now_v);
     nb_buf_free(&sig);
     nb_buf_free(&units);
@@ -1069,14 +1022,14 @@ out:
 
 typedef struct drop_arg {
     int64_t id;
-    idlist gc;
+    nb_s3_files gc;
     bool dropped;
 } drop_arg;
 
 static int drop_hot_fn(sqlite3 *h, void *arg)
 {
     drop_arg *d = arg;
-    ids_clear(&d->gc);
+    nb_s3_files_done(NULL, &d->gc, false);
     d->dropped = false;
     sqlite3_stmt *st = nb_db_stmt(h, "SELECT file IS NOT NULL FROM s3_archive WHERE object_id=?"
                                      " AND restore_expiry <= ?");
@@ -1105,8 +1058,8 @@ int nb_s3_archive_drop_hot(int64_t object_id)
     pthread_mutex_lock(&mat_mu);
     drop_arg d = {.id = object_id};
     int rc = nb_db_write(db, drop_hot_fn, &d);
-    gc_content(&d.gc, rc == SQLITE_OK);
-    ids_free(&d.gc);
+    nb_s3_files_done(nb_s3_g, &d.gc, rc == SQLITE_OK);
+    nb_s3_files_free(&d.gc);
     pthread_mutex_unlock(&mat_mu);
     if (rc == SQLITE_OK && d.dropped && have)
         nb_s3_event(v.bucket, "s3:ObjectRestore:Delete", v.key, v.key_len, v.version, v.size,
@@ -1118,7 +1071,7 @@ int nb_s3_archive_drop_hot(int64_t object_id)
 /* ---------------------------------------------------------------- archive file removal */
 
 typedef struct gc_list {
-    idlist ids;
+    nb_s3_files ids;
 } gc_list;
 
 static int gc_read_fn(sqlite3 *h, void *arg)
@@ -1128,7 +1081,7 @@ static int gc_read_fn(sqlite3 *h, void *arg)
     if (!st) return SQLITE_ERROR;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        ids_add(&g->ids, (const char *)sqlite3_column_text(st, 0));
+        nb_s3_files_add(&g->ids, (const char *)sqlite3_column_text(st, 0));
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
@@ -1139,7 +1092,7 @@ static int gc_del_fn(sqlite3 *h, void *arg)
     sqlite3_stmt *st = nb_db_stmt(h, "DELETE FROM s3_archive_gc WHERE file=?");
     if (!st) return SQLITE_ERROR;
     for (size_t i = 0; i < g->ids.n; i++) {
-        sqlite3_bind_text(st, 1, g->ids.v[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 1, g->ids.ids[i], -1, SQLITE_STATIC);
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_DONE) return rc;
@@ -1155,13 +1108,13 @@ static void gc_drain(void)
     for (;;) {
         gc_list g = {{0}};
         if (nb_db_read(db, gc_read_fn, &g) != SQLITE_OK || g.ids.n == 0) {
-            ids_free(&g.ids);
+            nb_s3_files_free(&g.ids);
             return;
         }
-        for (size_t i = 0; i < g.ids.n; i++) arch_unlink(g.ids.v[i]);
+        for (size_t i = 0; i < g.ids.n; i++) arch_unlink(g.ids.ids[i]);
         int rc = nb_db_write(db, gc_del_fn, &g);
         size_t n = g.ids.n;
-        ids_free(&g.ids);
+        nb_s3_files_free(&g.ids);
         if (rc != SQLITE_OK || n < 1000) return;
     }
 }

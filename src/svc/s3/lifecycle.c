@@ -1133,63 +1133,9 @@ typedef struct apply_arg {
     action *acts;
     size_t n;
     run_state *rs;
-    struct {
-        char **v;
-        size_t n, cap;
-    } gc;
+    nb_s3_files gc; /* content files of dropped versions, removed after the commit */
     double now;
 } apply_arg;
-
-static void gc_push(apply_arg *a, const char *id)
-{
-    if (!id || !*id) return;
-    if (a->gc.n == a->gc.cap) {
-        size_t cap = a->gc.cap ? a->gc.cap * 2 : 64;
-        char **p = realloc(a->gc.v, cap * sizeof *p);
-        if (!p) return; /* left as an orphan; removed by the start-up scan */
-        a->gc.v = p;
-        a->gc.cap = cap;
-    }
-    char *d = strdup(id);
-    if (d) a->gc.v[a->gc.n++] = d;
-}
-
-static void gc_done(apply_arg *a, bool committed)
-{
-    for (size_t i = 0; i < a->gc.n; i++) {
-        if (committed) nb_s3_content_unlink(nb_s3_store_content(nb_s3_g), a->gc.v[i]);
-        free(a->gc.v[i]);
-    }
-    a->gc.n = 0;
-}
-
-/* Remove one version row with its manifest; its content files go to gc (removed after the
- * commit). The archive file, if any, is queued by the s3_archive_gone trigger. This mirrors
- * store.c's drop_version, batched into the pass's transaction. */
-static int drop_row(sqlite3 *h, apply_arg *a, int64_t id)
-{
-    sqlite3_stmt *st = nb_db_stmt(h, "SELECT blob FROM objects WHERE id=? AND blob IS NOT NULL"
-                                     " UNION ALL SELECT blob FROM object_parts WHERE object_id=?");
-    if (!st) return SQLITE_ERROR;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, id);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) gc_push(a, (const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return rc;
-    static const char *const del[] = {"DELETE FROM object_parts WHERE object_id=?",
-                                      "DELETE FROM object_data WHERE object_id=?",
-                                      "DELETE FROM objects WHERE id=?"};
-    for (size_t i = 0; i < NB_ARRAY_LEN(del); i++) {
-        st = nb_db_stmt(h, del[i]);
-        if (!st) return SQLITE_ERROR;
-        sqlite3_bind_int64(st, 1, id);
-        rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE) return rc;
-    }
-    return SQLITE_OK;
-}
 
 /* The row as the pass read it still exists. An unversioned inline object overwritten by
  * another keeps its id (store.c rewrite_version), so what the rules decide on must be the
@@ -1222,7 +1168,7 @@ static int expire_current(sqlite3 *h, apply_arg *a, action *ac, int versioning)
     const vrow *v = ac->v;
     int rc;
     if (versioning == NB_S3_VERSIONING_OFF) {
-        if ((rc = drop_row(h, a, v->id))) return rc;
+        if ((rc = nb_s3_drop_version(h, v->id, &a->gc))) return rc;
         ac->done = true;
         return SQLITE_OK;
     }
@@ -1239,7 +1185,7 @@ static int expire_current(sqlite3 *h, apply_arg *a, action *ac, int versioning)
             ids[n++] = sqlite3_column_int64(st, 0);
         sqlite3_reset(st);
         for (size_t i = 0; i < n; i++)
-            if ((rc = drop_row(h, a, ids[i]))) return rc;
+            if ((rc = nb_s3_drop_version(h, ids[i], &a->gc))) return rc;
     }
     st = nb_db_stmt(h, "UPDATE objects SET is_latest=0 WHERE bucket=? AND key=? AND is_latest=1");
     if (!st) return SQLITE_ERROR;
@@ -1269,7 +1215,7 @@ static int expire_current(sqlite3 *h, apply_arg *a, action *ac, int versioning)
 static int apply_fn(sqlite3 *h, void *arg)
 {
     apply_arg *a = arg;
-    gc_done(a, false);
+    nb_s3_files_done(NULL, &a->gc, false);
     int versioning = NB_S3_VERSIONING_OFF;
     sqlite3_stmt *st = nb_db_stmt(h, "SELECT versioning FROM buckets WHERE name=?");
     if (!st) return SQLITE_ERROR;
@@ -1298,13 +1244,13 @@ static int apply_fn(sqlite3 *h, void *arg)
             int64_t cnt = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
             sqlite3_reset(st);
             if (cnt != 1) break;
-            if ((rc = drop_row(h, a, ac->v->id))) return rc;
+            if ((rc = nb_s3_drop_version(h, ac->v->id, &a->gc))) return rc;
             ac->done = true;
             break;
         }
         case A_DROP:
             if (latest) break;
-            if ((rc = drop_row(h, a, ac->v->id))) return rc;
+            if ((rc = nb_s3_drop_version(h, ac->v->id, &a->gc))) return rc;
             ac->done = true;
             break;
         case A_TRANSITION:
@@ -1456,8 +1402,8 @@ static int objects_batch(run_state *rs, const lc_conf *c, double now)
     }
     apply_arg a = {rs->bucket, acts, na, rs, {0}, now};
     int rc = nb_db_write(db, apply_fn, &a);
-    gc_done(&a, rc == SQLITE_OK);
-    free(a.gc.v);
+    nb_s3_files_done(nb_s3_g, &a.gc, rc == SQLITE_OK);
+    nb_s3_files_free(&a.gc);
     if (rc == SQLITE_OK) emit_events(rs->bucket, acts, na);
     nb_arena_free(ar);
     return rc == SQLITE_OK ? 0 : -1;

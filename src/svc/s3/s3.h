@@ -49,6 +49,23 @@ void nb_s3_store_close(nb_s3_store *s);
 int nb_s3_store_wipe(nb_s3_store *s);
 nb_db *nb_s3_store_db(nb_s3_store *s);
 struct nb_s3_content *nb_s3_store_content(nb_s3_store *s);
+/* Content file ids a write drops, unlinked only after its commit (one the list could not
+ * hold stays an orphan, which the start-up scan removes). */
+typedef struct nb_s3_files {
+    char **ids;
+    size_t n, cap;
+    bool oom;
+} nb_s3_files;
+void nb_s3_files_add(nb_s3_files *f, const char *id);
+/* committed: unlink the files from s's content directory; always: empty the list (it stays
+ * usable). */
+void nb_s3_files_done(nb_s3_store *s, nb_s3_files *f, bool committed);
+void nb_s3_files_free(nb_s3_files *f);
+/* Inside a write: the content files of version id (its own and its parts') into f. */
+int nb_s3_version_files(sqlite3 *h, int64_t id, nb_s3_files *f);
+/* Inside a write: remove version id with its manifest and inline bytes, its files into f.
+ * Its archive file, if any, is queued by the s3_archive_gone trigger. */
+int nb_s3_drop_version(sqlite3 *h, int64_t id, nb_s3_files *f);
 /* If-Match style list of entity tags (quoted or not, "*") against an etag without quotes. */
 bool nb_s3_etag_matches(const char *cond, const char *etag);
 

@@ -143,51 +143,58 @@ struct nb_s3_store {
 static int bucket_write(nb_s3_store *s, int (*fn)(sqlite3 *, void *), void *arg);
 static void bucket_cache_clear(void);
 
-/* Content files dropped by a write, removed after its commit. Filled on the writer thread
- * while the caller waits; reset at the start of every run of the write function. */
-typedef struct garbage {
-    char **ids;
-    size_t n, cap;
-    bool oom;
-} garbage;
+/* Content files dropped by a write (nb_s3_files), removed after its commit. Filled on the
+ * writer thread while the caller waits; reset at the start of every run of the write function. */
+typedef nb_s3_files garbage;
 
 static void gc_reset(garbage *g)
 {
-    for (size_t i = 0; i < g->n; i++) free(g->ids[i]);
-    g->n = 0;
+    nb_s3_files_done(NULL, g, false);
     g->oom = false;
 }
 
-static void gc_add(garbage *g, const char *id)
+void nb_s3_files_add(nb_s3_files *f, const char *id)
 {
     if (!id || !*id) return;
-    if (g->n == g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 8;
-        char **p = realloc(g->ids, cap * sizeof *p);
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 8;
+        char **p = realloc(f->ids, cap * sizeof *p);
         if (!p) {
-            g->oom = true; /* the file stays as an orphan until the next start-up scan */
+            f->oom = true; /* the file stays as an orphan until the next start-up scan */
             return;
         }
-        g->ids = p;
-        g->cap = cap;
+        f->ids = p;
+        f->cap = cap;
     }
     char *d = strdup(id);
     if (!d) {
-        g->oom = true;
+        f->oom = true;
         return;
     }
-    g->ids[g->n++] = d;
+    f->ids[f->n++] = d;
+}
+
+void nb_s3_files_done(nb_s3_store *s, nb_s3_files *f, bool committed)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        if (committed) nb_s3_content_unlink(s->content, f->ids[i]);
+        free(f->ids[i]);
+    }
+    f->n = 0;
+}
+
+void nb_s3_files_free(nb_s3_files *f)
+{
+    nb_s3_files_done(NULL, f, false);
+    free(f->ids);
+    memset(f, 0, sizeof *f);
 }
 
 /* After a successful commit: remove the files; always: free the list. */
 static void gc_finish(nb_s3_store *s, garbage *g, bool committed)
 {
-    for (size_t i = 0; i < g->n; i++) {
-        if (committed) nb_s3_content_unlink(s->content, g->ids[i]);
-        free(g->ids[i]);
-    }
-    free(g->ids);
-    memset(g, 0, sizeof *g);
+    nb_s3_files_done(s, g, committed);
+    nb_s3_files_free(g);
 }
 
 /* Collect every referenced content id for the orphan scan. */
@@ -583,7 +590,7 @@ static int bucket_delete_fn(sqlite3 *h, void *arg)
     if (!st) return dberr(h, "bucket delete");
     sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        gc_add(&d->gc, (const char *)sqlite3_column_text(st, 0));
+        nb_s3_files_add(&d->gc, (const char *)sqlite3_column_text(st, 0));
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) return dberr(h, "bucket delete");
     if ((rc = exec_bind1(h, "DELETE FROM parts WHERE upload_id IN"
@@ -775,20 +782,26 @@ static int drop_plain_version(sqlite3 *h, int64_t id)
     return rc ? rc : exec_id(h, "DELETE FROM objects WHERE id=?", id);
 }
 
-/* Remove one version row (and its manifest), adding its content files to gc. */
-static int drop_version(sqlite3 *h, int64_t id, garbage *gc)
+int nb_s3_version_files(sqlite3 *h, int64_t id, nb_s3_files *f)
 {
     sqlite3_stmt *st = nb_db_stmt(h, "SELECT blob FROM objects WHERE id=? AND blob IS NOT NULL"
                                      " UNION ALL SELECT blob FROM object_parts WHERE object_id=?");
-    if (!st) return dberr(h, "drop version");
+    if (!st) return dberr(h, "version files");
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, id);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        gc_add(gc, (const char *)sqlite3_column_text(st, 0));
+        nb_s3_files_add(f, (const char *)sqlite3_column_text(st, 0));
     sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return dberr(h, "drop version");
-    if ((rc = exec_id(h, "DELETE FROM object_parts WHERE object_id=?", id))) return rc;
+    return rc == SQLITE_DONE ? SQLITE_OK : dberr(h, "version files");
+}
+
+int nb_s3_drop_version(sqlite3 *h, int64_t id, nb_s3_files *f)
+{
+    int rc;
+    if ((rc = nb_s3_version_files(h, id, f)) ||
+        (rc = exec_id(h, "DELETE FROM object_parts WHERE object_id=?", id)))
+        return rc;
     return drop_plain_version(h, id);
 }
 
@@ -826,7 +839,7 @@ static int retire_current(sqlite3 *h, const char *bucket, const char *key, size_
             return SQLITE_OK;
         }
         for (size_t i = 0; i < n; i++)
-            if ((rc = plain[i] ? drop_plain_version(h, ids[i]) : drop_version(h, ids[i], gc)))
+            if ((rc = plain[i] ? drop_plain_version(h, ids[i]) : nb_s3_drop_version(h, ids[i], gc)))
                 return rc;
     }
     /* The unique index allows one current version per key: if it was just dropped, no row
@@ -1030,7 +1043,7 @@ static int put_manifest(sqlite3 *h, put_arg *a)
         const char *b = (const char *)sqlite3_column_text(st, 0);
         bool used = false;
         for (size_t i = 0; i < p->nparts && !used; i++) used = strcmp(p->parts[i].blob, b) == 0;
-        if (!used) gc_add(&a->gc, b);
+        if (!used) nb_s3_files_add(&a->gc, b);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) return dberr(h, "manifest");
@@ -1291,7 +1304,7 @@ static int del_fn(sqlite3 *h, void *arg)
         snprintf(d->out_version, sizeof d->out_version, "%s", d->version_id);
         if (rc == SQLITE_DONE) return SQLITE_OK; /* S3: deleting a missing version succeeds */
         if (rc != SQLITE_ROW) return dberr(h, "delete");
-        if ((rc = drop_version(h, id, &a->gc))) return rc;
+        if ((rc = nb_s3_drop_version(h, id, &a->gc))) return rc;
         return latest ? promote_newest(h, d->bucket, d->key, d->key_len) : SQLITE_OK;
     }
     if (versioning == NB_S3_VERSIONING_OFF) {
@@ -1299,7 +1312,7 @@ static int del_fn(sqlite3 *h, void *arg)
         char etag[48];
         bool marker;
         if ((rc = latest_of(h, d->bucket, d->key, d->key_len, &id, etag, &marker))) return rc;
-        return id ? drop_version(h, id, &a->gc) : SQLITE_OK;
+        return id ? nb_s3_drop_version(h, id, &a->gc) : SQLITE_OK;
     }
     /* Versioned: a delete marker becomes the current version ('null' when suspended). */
     if ((rc = retire_current(h, d->bucket, d->key, d->key_len, versioning, &a->gc, NULL))) return rc;
@@ -1510,7 +1523,7 @@ static int part_put_fn(sqlite3 *h, void *arg)
     sqlite3_bind_text(st, 1, a->upload_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, a->p->number);
     if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        gc_add(&a->gc, (const char *)sqlite3_column_text(st, 0));
+        nb_s3_files_add(&a->gc, (const char *)sqlite3_column_text(st, 0));
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return dberr(h, "part put");
     st = nb_db_stmt(h, "INSERT OR REPLACE INTO parts(upload_id,part_number,size,etag,"
@@ -1627,7 +1640,7 @@ static int abort_fn(sqlite3 *h, void *arg)
     if (!st) return dberr(h, "abort");
     sqlite3_bind_text(st, 1, a->upload_id, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        gc_add(&a->gc, (const char *)sqlite3_column_text(st, 0));
+        nb_s3_files_add(&a->gc, (const char *)sqlite3_column_text(st, 0));
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) return dberr(h, "abort");
     if ((rc = exec_bind1(h, "DELETE FROM parts WHERE upload_id=?", a->upload_id))) return rc;
