@@ -14,6 +14,11 @@
 /* Tunables. The high-water marks bound what one request may hold in memory. */
 #define NB_IN_HWM (256u * 1024)    /* request body bytes buffered before we stop reading */
 #define NB_OUT_HWM (1024u * 1024)  /* response bytes queued before nb_resp_write blocks */
+/* File bytes queued before nb_resp_sendfile blocks. A worker that checks content before
+ * queueing it stays this close to the socket, so what it read is still in the CPU's cache
+ * when the kernel and the client copy it (running ahead made each byte come from memory
+ * twice). */
+#define NB_OUT_FILE_HWM (1024u * 1024)
 #define NB_READ_CHUNK (64u * 1024) /* one read() into the loop's scratch buffer */
 #define NB_DRAIN_MAX (256u * 1024) /* unread body we still drain to keep the connection */
 #define NB_LINGER_MS 2000          /* how long a closing socket discards late input */
@@ -182,6 +187,7 @@ typedef struct nb_conn {
     pthread_cond_t cv;
     nb_chunk *pending, *pending_tail; /* appended by nb_resp_* */
     size_t out_mem;                   /* memory bytes in pending + sendq */
+    size_t out_file;                  /* file bytes in pending + sendq (sendfile chunks) */
     int waiters;
     unsigned wake_bits;
     /* Loop only. */

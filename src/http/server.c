@@ -246,7 +246,7 @@ static void conn_kill(nb_conn *c)
     LOCK(c);
     pend = c->pending;
     c->pending = c->pending_tail = NULL;
-    c->out_mem = 0;
+    c->out_mem = c->out_file = 0;
     if (c->req && c->req->body_state == NB_BODY_READING) c->req->body_state = NB_BODY_ERR;
     pthread_cond_broadcast(&c->cv);
     UNLOCK(c);
@@ -691,11 +691,12 @@ static ssize_t conn_send_tls(nb_conn *c, const char *p, size_t n)
     return -1;
 }
 
-/* Write as much of sendq as the socket takes. Returns memory bytes sent, or -1 if the
- * connection died. */
-static ssize_t write_sendq(nb_conn *c)
+/* Write as much of sendq as the socket takes. Returns memory bytes sent (file bytes sent in
+ * *sent_file), or -1 if the connection died. */
+static ssize_t write_sendq(nb_conn *c, size_t *sent_file)
 {
     size_t sent_mem = 0;
+    *sent_file = 0;
     while (c->sendq && c->writable) {
         nb_chunk *h = c->sendq;
         ssize_t n;
@@ -774,6 +775,7 @@ static ssize_t write_sendq(nb_conn *c)
             }
             c->last_tx = c->loop->now;
             h->len -= (size_t)n;
+            *sent_file += (size_t)n;
         } else { /* file over TLS (or fuzzing): stage through the chunk's buffer */
             if (h->slen == 0 && h->len) {
                 size_t want = h->len < h->cap ? h->len : h->cap;
@@ -785,6 +787,7 @@ static ssize_t write_sendq(nb_conn *c)
                 }
                 h->off += n;
                 h->len -= (size_t)n;
+                *sent_file += (size_t)n;
                 h->slen = (size_t)n;
                 h->spos = 0;
             }
@@ -827,10 +830,17 @@ static void conn_flush(nb_conn *c)
     }
     UNLOCK(c);
     if (!c->sendq) goto empty;
-    ssize_t sent = write_sendq(c);
+    size_t sent_file;
+    ssize_t sent = write_sendq(c, &sent_file);
     if (sent < 0) {
         conn_kill(c);
         return;
+    }
+    if (sent_file > 0) {
+        LOCK(c);
+        c->out_file -= sent_file < c->out_file ? sent_file : c->out_file;
+        if (c->waiters && c->out_file <= NB_OUT_FILE_HWM) pthread_cond_broadcast(&c->cv);
+        UNLOCK(c);
     }
     if (sent > 0) {
         LOCK(c);
@@ -1397,7 +1407,7 @@ static void resp_start(nb_req *r, int status, const nb_header *hdrs, size_t nhdr
 static void out_wait_locked(nb_conn *c)
 {
     if (nb_loop_self) return; /* never block a loop thread */
-    while (c->out_mem > NB_OUT_HWM && !c->dead) {
+    while ((c->out_mem > NB_OUT_HWM || c->out_file > NB_OUT_FILE_HWM) && !c->dead) {
         c->waiters++;
         pthread_cond_wait(&c->cv, &c->mu);
         c->waiters--;
@@ -1494,6 +1504,7 @@ int nb_resp_sendfile(nb_req *r, int fd, off_t off, size_t len)
     if (ri->chunked_out) out_append_locked(c, "\r\n", 2);
     ri->resp_body_written += len;
     ri->bytes_out += len;
+    c->out_file += len;
     notify_locked(c);
     out_wait_locked(c);
     if (c->dead) rc = -1;
