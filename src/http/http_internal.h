@@ -172,6 +172,7 @@ typedef struct nb_conn {
     nb_timer tm;
     http_parser parser;
     bool readable, writable, rdhup, peer_eof, dead, closing, lingering, fake, wanted_input;
+    bool corked; /* TCP_CORK set while a response streams from files (see write_sendq) */
     bool ev_headers; /* set by the parser callbacks, consumed by conn_process */
     bool tls_handshake_done;
     bool busy; /* inside an entry point that processes and flushes before returning */

@@ -759,6 +759,16 @@ static ssize_t write_sendq(nb_conn *c, size_t *sent_file)
             h->pos += (size_t)n;
             sent_mem += (size_t)n;
         } else if (!c->ssl && !c->fake) { /* file over plain TCP */
+            /* Corked while a response streams from files, segments are cut by size, not
+             * where each queued piece ends. Otherwise a reader that catches up stops at a
+             * piece's end, a page-aligned file offset, and from then on each of its reads
+             * starts there: with a buffer 1-31 bytes past a cache line, every copy into it
+             * ran at a third of the speed (AMD Zen 3's rep movsb) for the whole object. */
+            if (!c->corked) {
+                int one = 1;
+                setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &one, sizeof one);
+                c->corked = true;
+            }
             size_t want = h->len > (1u << 30) ? (1u << 30) : h->len;
             n = sendfile(c->fd, h->fd, &h->off, want);
             if (n < 0) {
@@ -855,6 +865,11 @@ static void conn_flush(nb_conn *c)
         return;
     }
 empty:
+    if (c->corked && !(c->req && c->req->dispatched && !c->req->finished)) {
+        int zero = 0; /* the response is out: send its last partial segment now */
+        setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof zero);
+        c->corked = false;
+    }
     if (c->closing && !c->req) conn_linger(c);
 }
 
