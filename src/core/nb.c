@@ -405,6 +405,28 @@ int nb_log_level_parse(const char *s)
     return -1;
 }
 
+/* One write(2) per line or buffer of lines, no lock: at most 4 KiB (PIPE_BUF), which the
+ * kernel writes whole to a pipe, and O_APPEND files get whole lines too. The access log writes
+ * a line per request, so a global mutex here would serialize the loops. */
+static void log_write(const char *p, size_t len)
+{
+    while (len) {
+        ssize_t w = write(STDERR_FILENO, p, len);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+}
+
+static _Thread_local struct {
+    bool on;
+    size_t len;
+    char buf[4096];
+} log_tl;
+
 void nb_log(int level, const char *fmt, ...)
 {
     static const char *tag[] = {"debug", "info", "warn", "error"};
@@ -424,19 +446,27 @@ void nb_log(int level, const char *fmt, ...)
     size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
     if (len > sizeof(line) - 2) len = sizeof(line) - 2;
     line[len++] = '\n';
-    /* One write(2) per line, no lock: lines are at most 4 KiB (PIPE_BUF), which the kernel
-     * writes whole to a pipe, and O_APPEND files get whole lines too. The access log writes a
-     * line per request, so a global mutex here would serialize the loops. */
-    const char *p = line;
-    while (len) {
-        ssize_t w = write(STDERR_FILENO, p, len);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            break;
-        }
-        p += w;
-        len -= (size_t)w;
+    if (log_tl.on && level < NB_LOG_WARN) {
+        if (log_tl.len + len > sizeof log_tl.buf) nb_log_flush();
+        memcpy(log_tl.buf + log_tl.len, line, len);
+        log_tl.len += len;
+        return;
     }
+    nb_log_flush();
+    log_write(line, len);
+}
+
+void nb_log_buffered(bool on)
+{
+    if (!on) nb_log_flush();
+    log_tl.on = on;
+}
+
+void nb_log_flush(void)
+{
+    if (!log_tl.len) return;
+    log_write(log_tl.buf, log_tl.len);
+    log_tl.len = 0;
 }
 
 int64_t nb_mono_us(void)

@@ -92,6 +92,11 @@ enum nb_log_level { NB_LOG_DEBUG = 0, NB_LOG_INFO, NB_LOG_WARN, NB_LOG_ERROR };
 extern int nb_log_level;
 int nb_log_level_parse(const char *s); /* -1 if unknown */
 void nb_log(int level, const char *fmt, ...) NB_PRINTF(2, 3);
+/* A thread that calls nb_log_buffered(true) (an event loop: the access log writes a line per
+ * request) keeps its debug and info lines in a 4 KiB buffer, written whole by nb_log_flush()
+ * or when full; warnings and errors still go out at once, after what is buffered. */
+void nb_log_buffered(bool on);
+void nb_log_flush(void);
 #define nb_debug(...)                                                                              \
     do {                                                                                           \
         if (nb_log_level <= NB_LOG_DEBUG) nb_log(NB_LOG_DEBUG, __VA_ARGS__);                       \

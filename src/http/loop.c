@@ -518,6 +518,7 @@ static void *loop_main(void *arg)
     snprintf(name, sizeof(name), "loop-%d", L->idx);
     pthread_setname_np(pthread_self(), name);
     struct epoll_event evs[128];
+    nb_log_buffered(true);
     L->now = nb_mono_ms();
     if (L->idx == 0) {
         g_trim_timer = (nb_timer){.idx = NB_TIMER_OFF, .fn = trim_tick, .arg = L};
@@ -532,6 +533,7 @@ static void *loop_main(void *arg)
             timeout = d < 0 ? 0 : d > 60000 ? 60000 : (int)d;
         }
         if (L->stopping && (timeout < 0 || timeout > 100)) timeout = 100;
+        if (timeout != 0) nb_log_flush(); /* before sleeping, the lines of this round */
         int n = epoll_wait(L->epfd, evs, (int)NB_ARRAY_LEN(evs), timeout);
         L->now = nb_mono_ms();
         for (int i = 0; i < n; i++) {
@@ -564,6 +566,7 @@ static void *loop_main(void *arg)
     }
     /* Run what was posted meanwhile (e.g. client callbacks) so nothing waits forever. */
     loop_drain_posts(L);
+    nb_log_buffered(false);
     return NULL;
 }
 

@@ -17,7 +17,11 @@
 #include "svc/s3/content.h"
 #include "svc/s3/s3.h"
 
-#define SLOTS 1024                 /* direct-mapped: a colliding key replaces the older one */
+/* Set-associative: a key lives in one of WAYS slots of its set. Direct-mapped, 1,000 hot keys
+ * in 1,024 slots collided often enough that 40% of GETs went to SQLite. */
+#define WAYS 4
+#define SETS 1024
+#define SLOTS (WAYS * SETS)
 #define MAX_BYTES (8u << 20)       /* bound on the whole table */
 #define MAX_ENTRY ((size_t)NB_S3_INLINE_MAX + 16384)
 
@@ -36,6 +40,7 @@ static struct {
     const void *owner; /* the database whose generation gen is */
     uint64_t gen;
     size_t bytes;
+    unsigned next_victim;
     entry *slot[SLOTS];
 } T = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
@@ -50,11 +55,28 @@ static uint64_t key_hash(const char *bucket, const char *key, size_t key_len)
 
 static void clear_locked(void)
 {
+    if (T.bytes == 0) return; /* writes clear it often: skip the walk when it is empty */
     for (size_t i = 0; i < SLOTS; i++) {
         free(T.slot[i]);
         T.slot[i] = NULL;
     }
     T.bytes = 0;
+}
+
+static bool same_key(const entry *e, uint64_t h, const char *bucket, const char *key,
+                     size_t key_len)
+{
+    return e && e->hash == h && e->o.key_len == key_len && !memcmp(e->o.key, key, key_len) &&
+           !strcmp(e->b.name, bucket);
+}
+
+/* The slot holding this key in its set, or NULL. */
+static entry **find_locked(uint64_t h, const char *bucket, const char *key, size_t key_len)
+{
+    entry **set = &T.slot[(h % SETS) * WAYS];
+    for (int w = 0; w < WAYS; w++)
+        if (same_key(set[w], h, bucket, key, key_len)) return &set[w];
+    return NULL;
 }
 
 /* Rebase a pointer from one copy of a tail to another. */
@@ -68,10 +90,9 @@ int nb_s3_ocache_get(const void *owner, uint64_t gen, const char *bucket, const 
     uint64_t h = key_hash(bucket, key, key_len);
     int rc = -1;
     pthread_mutex_lock(&T.mu);
-    entry *e = T.slot[h % SLOTS];
-    if (T.owner == owner && T.gen == gen && e && e->hash == h && e->o.key_len == key_len &&
-        !memcmp(e->o.key, key, key_len) && !strcmp(e->b.name, bucket) &&
-        (!(flags & NB_S3_GET_DATA) || !e->o.is_inline || (e->flags & NB_S3_GET_DATA))) {
+    entry **es = T.owner == owner && T.gen == gen ? find_locked(h, bucket, key, key_len) : NULL;
+    entry *e = es ? *es : NULL;
+    if (e && (!(flags & NB_S3_GET_DATA) || !e->o.is_inline || (e->flags & NB_S3_GET_DATA))) {
         char *t = nb_arena_alloc(a, e->tail_len);
         if (t) {
             memcpy(t, e->tail, e->tail_len);
@@ -166,7 +187,13 @@ void nb_s3_ocache_put(const void *owner, uint64_t gen, unsigned flags, const nb_
         T.owner = owner;
         T.gen = gen;
     }
-    entry **s = &T.slot[e->hash % SLOTS];
+    entry **s = find_locked(e->hash, e->b.name, e->o.key, e->o.key_len);
+    if (!s) { /* an empty way of the set, else the next victim in turn */
+        entry **set = &T.slot[(e->hash % SETS) * WAYS];
+        for (int i = 0; i < WAYS && !s; i++)
+            if (!set[i]) s = &set[i];
+        if (!s) s = &set[T.next_victim++ % WAYS];
+    }
     size_t old = *s ? (*s)->size : 0;
     if (T.bytes - old + e->size > MAX_BYTES) {
         pthread_mutex_unlock(&T.mu);

@@ -4,6 +4,7 @@ the admin surface, the region clock and the CLI."""
 import json
 import os
 import signal
+import time
 import subprocess
 import urllib.error
 import urllib.request
@@ -198,8 +199,15 @@ def test_sigterm_is_clean(nimbus_factory):
 
 def test_access_log_line(nimbus):
     client(nimbus, "sts").get_caller_identity()
-    log = nimbus.read_log()
-    line = [l for l in log.splitlines() if "GetCallerIdentity" in l]
+    # A loop writes its access lines in batches, before it next waits for events: the line
+    # may land a moment after the response.
+    deadline = time.time() + 5
+    while True:
+        log = nimbus.read_log()
+        line = [l for l in log.splitlines() if "GetCallerIdentity" in l]
+        if line or time.time() > deadline:
+            break
+        time.sleep(0.05)
     assert line, log
     assert "000000000000" in line[-1] and "sts" in line[-1] and " 200 " in line[-1] + " "
 
