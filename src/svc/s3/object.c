@@ -935,7 +935,19 @@ static int get_or_head(nb_call *c, bool get)
     if (tc)
         nb_s3_add_header(c, "x-amz-tagging-count",
                          nb_arena_printf(c->arena, "%lld", (long long)json_integer_value(tc)));
-    if (pn && o.nparts) json_object_set_new(out, "PartsCount", json_integer(o.nparts));
+    if (pn && o.nparts) {
+        json_object_set_new(out, "PartsCount", json_integer(o.nparts));
+        /* a part's read carries that part's checksum, as AWS answers it: the object's own
+         * FULL_OBJECT checksum would fail an SDK's validation of the part's bytes */
+        for (size_t i = 0; i < NB_ARRAY_LEN(ck_members); i++) {
+            if (!json_object_get(out, ck_members[i])) continue;
+            const char *pc = o.parts[pn - 1].checksum;
+            if (pc && *pc)
+                json_object_set_new(out, ck_members[i], json_string(pc));
+            else
+                json_object_del(out, ck_members[i]);
+        }
+    }
     json_object_set_new(out, "ContentLength", json_integer(len));
     if (partial) {
         json_object_set_new(out, "ContentRange",

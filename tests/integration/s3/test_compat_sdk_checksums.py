@@ -313,3 +313,33 @@ def test_complete_location_is_an_absolute_url(nimbus, s3, bucket):
                       body=complete_body([(1, parts[0][1], None)]))
     assert st == 200, data
     assert xml_text(data, "Location") == "http://%s/v" % host
+
+
+@pytest.mark.parametrize("ctype", ["FULL_OBJECT", "COMPOSITE"])
+def test_part_read_carries_the_part_checksum(s3, bucket, ctype):
+    # GetObject/HeadObject with partNumber and checksum mode: the JS SDK validates the part's
+    # bytes against the checksum it gets, so the object's FULL_OBJECT checksum failed every
+    # part read ("Checksum mismatch"); AWS answers the part's checksum
+    chunks = [os.urandom(PART), b"second part"]
+    undo = _with_header(s3, "CreateMultipartUpload", "x-amz-checksum-type", ctype)
+    try:
+        u = s3.create_multipart_upload(Bucket=bucket, Key="p", ChecksumAlgorithm="CRC32")
+    finally:
+        undo()
+    parts = _upload_parts(s3, bucket, "p", u["UploadId"], chunks, "CRC32")
+    s3.complete_multipart_upload(
+        Bucket=bucket, Key="p", UploadId=u["UploadId"],
+        MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e,
+                                    "ChecksumCRC32": h["x-amz-checksum-crc32"]} for n, e, h in parts]})
+    for n, data in enumerate(chunks, 1):
+        g = s3.get_object(Bucket=bucket, Key="p", PartNumber=n, ChecksumMode="ENABLED")
+        assert g["Body"].read() == data
+        assert g["ChecksumCRC32"] == b64_crc32(data) and g["PartsCount"] == 2
+        assert g["ResponseMetadata"]["HTTPHeaders"]["x-amz-checksum-type"] == ctype
+        h = s3.head_object(Bucket=bucket, Key="p", PartNumber=n, ChecksumMode="ENABLED")
+        assert h["ChecksumCRC32"] == b64_crc32(data)
+    whole = s3.head_object(Bucket=bucket, Key="p", ChecksumMode="ENABLED")["ChecksumCRC32"]
+    if ctype == "FULL_OBJECT":
+        assert whole == b64_crc32(b"".join(chunks))
+    else:
+        assert whole.endswith("-2")
