@@ -47,7 +47,7 @@ all: build/nimbus
 deps:
 	@tools/deps.sh
 
-build/gen/models.c: tools/gen_models.py src/svc/services.def
+build/gen/models.c: tools/gen_models.py tools/s3_model_additions.py src/svc/services.def
 	@mkdir -p build/gen
 	$(PYTHON) tools/gen_models.py --services src/svc/services.def --botocore $(BOTOCORE) --out $@
 

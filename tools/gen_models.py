@@ -17,6 +17,8 @@ import os
 import re
 import sys
 
+import s3_model_additions
+
 # ---- AWS wire facts that botocore's models do not carry ----
 
 # S3 responses whose body is not a payload member are rooted in an element named by the
@@ -477,7 +479,10 @@ def main():
     seen = set()
     folders = [f for f in folders if not (f in seen or seen.add(f))]
     pool = Pool()
-    gens = [ModelGen(i, f, load_model(args.botocore, f), pool) for i, f in enumerate(folders)]
+    models = [load_model(args.botocore, f) for f in folders]
+    if "s3" in folders:  # members AWS added after Debian's botocore (s3_model_additions.py)
+        s3_model_additions.apply(models[folders.index("s3")])
+    gens = [ModelGen(i, f, m, pool) for i, (f, m) in enumerate(zip(folders, models))]
     if "sqs" in folders:  # after every botocore model: the query model keeps the "sqs" aliases
         gens.append(ModelGen(len(gens), "sqs", sqs_json_variant(gens[folders.index("sqs")].model), pool))
 

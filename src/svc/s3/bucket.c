@@ -7,18 +7,60 @@
 #include "svc/s3/access.h"
 #include "svc/s3/handlers.h"
 
+/* ListBuckets, with the paging AWS added in 2024 (max-buckets, continuation-token, prefix,
+ * bucket-region): without max-buckets every bucket comes in one page, as before. The token is
+ * the base64 of the last name returned (buckets are listed by name); AWS's is opaque too. */
 int nb_s3_op_list_buckets(nb_call *c)
 {
+    json_int_t max = nb_in_int(c, "MaxBuckets", 0);
+    if (json_object_get(c->input, "MaxBuckets") && (max < 1 || max > 10000))
+        return nb_s3_error(c, 400, "InvalidArgument",
+                           "Argument max-buckets must be an integer between 1 and 10000",
+                           "ArgumentName", "max-buckets", NULL);
+    const char *prefix = nb_in_str(c, "Prefix"), *region = nb_in_str(c, "BucketRegion");
+    const char *token = nb_in_str(c, "ContinuationToken");
+    char *after = NULL;
+    if (token) {
+        size_t tn = strlen(token);
+        after = nb_arena_alloc(c->arena, tn + 4);
+        ssize_t an = after ? nb_base64_decode(token, tn, (unsigned char *)after) : -1;
+        if (an <= 0 || memchr(after, 0, (size_t)an))
+            return nb_s3_error(c, 400, "InvalidArgument", "The continuation token provided is"
+                               " incorrect", "ArgumentName", "continuation-token", NULL);
+        after[an] = 0;
+    }
     nb_s3_bucket *list;
     size_t n;
     int rc = nb_s3_bucket_list(nb_s3_g, c->who.account, c->arena, &list, &n);
     if (rc) return nb_s3_store_error(c, rc, NULL, NULL);
     json_t *out = json_object(), *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, json_pack("{s:s,s:f}", "Name", list[i].name, "CreationDate",
-                                             list[i].created));
+    const char *last = NULL;
+    bool more = false;
+    for (size_t i = 0; i < n; i++) {
+        if (after && strcmp(list[i].name, after) <= 0) continue;
+        if (prefix && strncmp(list[i].name, prefix, strlen(prefix)) != 0) continue;
+        if (region && strcmp(list[i].region, region) != 0) continue;
+        if (max && json_array_size(arr) == (size_t)max) {
+            more = true;
+            break;
+        }
+        json_array_append_new(arr, json_pack("{s:s,s:f,s:s}", "Name", list[i].name, "CreationDate",
+                                             list[i].created, "BucketRegion", list[i].region));
+        last = list[i].name;
+    }
     json_object_set_new(out, "Buckets", arr);
     json_object_set_new(out, "Owner", nb_s3_owner_json(c->who.account));
+    if (more && last) {
+        size_t ln = strlen(last);
+        char *t = nb_arena_alloc(c->arena, nb_base64_encoded_len(ln) + 1);
+        if (!t) {
+            json_decref(out);
+            return nb_s3_nomem(c);
+        }
+        nb_base64_encode((const unsigned char *)last, ln, t);
+        json_object_set_new(out, "ContinuationToken", json_string(t));
+    }
+    if (prefix) json_object_set_new(out, "Prefix", json_string(prefix));
     c->output = out;
     return 0;
 }

@@ -178,8 +178,9 @@ out:
     return rc;
 }
 
-/* The checksum members of a stored checksums document ("ChecksumSHA256": "...") into dst.
- * A multipart object's checksum carries "-<parts>" in GET/HEAD, not here. */
+/* The checksum members of a stored checksums document ("ChecksumSHA256": "...") into dst,
+ * with their ChecksumType. A multipart object's checksum carries "-<parts>" in GET/HEAD, not
+ * here. */
 static void put_checksums(json_t *dst, const char *checksums)
 {
     json_t *ck = checksums ? json_loads(checksums, 0, NULL) : NULL;
@@ -191,6 +192,7 @@ static void put_checksums(json_t *dst, const char *checksums)
         if (!s || strncmp(name, "Checksum", 8) != 0 || !strcmp(name, "ChecksumType")) continue;
         const char *dash = strchr(s, '-');
         json_object_set_new(dst, name, dash ? json_stringn(s, (size_t)(dash - s)) : json_string(s));
+        json_object_set_new(dst, "ChecksumType", json_string(nb_s3_ck_type(s)));
     }
     json_decref(ck);
 }

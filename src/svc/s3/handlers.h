@@ -129,6 +129,11 @@ int nb_s3_storage_class(nb_call *c, const char **out);
 int nb_s3_write_conditions(nb_call *c, nb_s3_write_cond *cond);
 /* Output member name of a checksum algorithm ("ChecksumCRC32"), NULL for none. */
 const char *nb_s3_ck_member(nb_cksum_algo a);
+/* The ChecksumType of a stored checksum value: "COMPOSITE" for a multipart checksum of the
+ * parts' checksums ("...-<parts>"), else "FULL_OBJECT" (a checksum of the whole object). */
+const char *nb_s3_ck_type(const char *value);
+/* Add ChecksumType to doc for the Checksum<algo> member it has (nothing when it has none). */
+void nb_s3_ck_type_add(json_t *doc);
 /* Parse a Range header against size: 1 = range (start, end inclusive), 0 = no/ignored range,
  * -1 = unsatisfiable. */
 int nb_s3_parse_range(const char *h, int64_t size, int64_t *start, int64_t *end);

@@ -67,14 +67,18 @@ static int on_entry(void *ud, const char *k, size_t n, void *e)
             const char *name;
             json_t *v;
             json_t *algos = json_array();
+            const char *type = NULL;
             json_object_foreach(ck, name, v)
             {
-                if (strncmp(name, "Checksum", 8) == 0)
+                if (strncmp(name, "Checksum", 8) == 0 && strcmp(name, "ChecksumType") != 0) {
                     json_array_append_new(algos, json_string(name + 8));
+                    type = nb_s3_ck_type(json_string_value(v));
+                }
             }
-            if (json_array_size(algos))
+            if (json_array_size(algos)) {
                 json_object_set_new(j, "ChecksumAlgorithm", algos);
-            else
+                json_object_set_new(j, "ChecksumType", json_string(type));
+            } else
                 json_decref(algos);
             json_decref(ck);
         }

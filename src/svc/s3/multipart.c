@@ -20,15 +20,17 @@ static const char *in_key(nb_call *c, size_t *kn)
     return k;
 }
 
-/* The ACL asked for at CreateMultipartUpload rides in the upload's attrs under ACL_MEMBER
- * (no output member has that name) and is taken out again at completion. */
+/* What CreateMultipartUpload asked for that only completion uses rides in the upload's attrs
+ * under names no output member has, and is taken out again at completion: the ACL
+ * (ACL_MEMBER) and a FULL_OBJECT checksum type (CKTYPE_MEMBER; absent: COMPOSITE). */
 #define ACL_MEMBER "_UploadAcl"
+#define CKTYPE_MEMBER "_UploadChecksumType"
 
-static int stash_acl(nb_call *c, const char **attrs, const char *acl)
+static int stash(nb_call *c, const char **attrs, const char *name, const char *value)
 {
     json_t *a = *attrs ? json_loads(*attrs, 0, NULL) : json_object();
     char *s = NULL;
-    if (a && !json_object_set_new(a, ACL_MEMBER, json_string(acl))) s = json_dumps(a, JSON_COMPACT);
+    if (a && !json_object_set_new(a, name, json_string(value))) s = json_dumps(a, JSON_COMPACT);
     json_decref(a);
     if (!s) return nb_s3_error(c, 500, "InternalError", "We encountered an internal error.", NULL);
     *attrs = nb_arena_strdup(c->arena, s);
@@ -36,21 +38,41 @@ static int stash_acl(nb_call *c, const char **attrs, const char *acl)
     return 0;
 }
 
-/* The upload's attrs without the stashed ACL, and that ACL (NULL if none), both in c->arena. */
-static void unstash_acl(nb_call *c, const char **attrs, const char **acl)
+/* The upload's attrs without what was stashed, and the ACL (NULL if none), both in c->arena. */
+static void unstash(nb_call *c, const char **attrs, const char **acl)
 {
     *acl = NULL;
-    if (!*attrs || !strstr(*attrs, ACL_MEMBER)) return;
+    if (!*attrs || (!strstr(*attrs, ACL_MEMBER) && !strstr(*attrs, CKTYPE_MEMBER))) return;
     json_t *a = json_loads(*attrs, 0, NULL);
     const char *v = json_string_value(json_object_get(a, ACL_MEMBER));
-    if (v) {
-        *acl = nb_arena_strdup(c->arena, v);
-        json_object_del(a, ACL_MEMBER);
-        char *s = json_dumps(a, JSON_COMPACT);
-        if (s) *attrs = nb_arena_strdup(c->arena, s);
-        free(s);
-    }
+    if (v) *acl = nb_arena_strdup(c->arena, v);
+    json_object_del(a, ACL_MEMBER);
+    json_object_del(a, CKTYPE_MEMBER);
+    char *s = json_dumps(a, JSON_COMPACT);
+    if (s) *attrs = nb_arena_strdup(c->arena, s);
+    free(s);
     json_decref(a);
+}
+
+/* The checksum type of an upload: NULL without a checksum algorithm, else "FULL_OBJECT" or
+ * "COMPOSITE". */
+static const char *upload_ck_type(const nb_s3_upload *u)
+{
+    if (!u->checksum_algo) return NULL;
+    if (!u->attrs || !strstr(u->attrs, CKTYPE_MEMBER)) return "COMPOSITE";
+    json_t *a = json_loads(u->attrs, 0, NULL);
+    const char *v = json_string_value(json_object_get(a, CKTYPE_MEMBER));
+    bool full = v && strcmp(v, "FULL_OBJECT") == 0;
+    json_decref(a);
+    return full ? "FULL_OBJECT" : "COMPOSITE";
+}
+
+/* Lowercase algorithm name ("crc32c") for AWS's messages, in c->arena. */
+static const char *lower_algo(nb_call *c, const char *name)
+{
+    char *l = nb_arena_strdup(c->arena, name);
+    for (char *q = l; q && *q; q++) *q = (char)tolower((unsigned char)*q);
+    return l ? l : name;
 }
 
 int nb_s3_op_create_multipart_upload(nb_call *c)
@@ -76,7 +98,7 @@ int nb_s3_op_create_multipart_upload(nb_call *c)
         nb_s3_tags_from_header(c, nb_in_str(c, "Tagging"), &u.tags))
         return -1;
     char *acl;
-    if (nb_s3_upload_acl(c, bucket, b.account, &acl) || (acl && stash_acl(c, &u.attrs, acl)))
+    if (nb_s3_upload_acl(c, bucket, b.account, &acl) || (acl && stash(c, &u.attrs, ACL_MEMBER, acl)))
         return -1;
     const char *alg = nb_in_str(c, "ChecksumAlgorithm");
     if (alg) {
@@ -85,6 +107,29 @@ int nb_s3_op_create_multipart_upload(nb_call *c)
             return nb_s3_error(c, 400, "InvalidRequest", "Checksum algorithm provided is unsupported.",
                                NULL);
         u.checksum_algo = nb_cksum_name(a);
+    }
+    /* The checksum type (AWS, Dec 2024): CRCs combine into a FULL_OBJECT checksum of the whole
+     * object, any algorithm into a COMPOSITE checksum of the parts' checksums ("...-<parts>").
+     * CRC64NVME is FULL_OBJECT only (and its default), the others default to COMPOSITE; SHA
+     * digests cannot combine. */
+    const char *ctype = nb_in_str(c, "ChecksumType");
+    if (ctype && strcmp(ctype, "FULL_OBJECT") != 0 && strcmp(ctype, "COMPOSITE") != 0)
+        return nb_s3_error(c, 400, "InvalidRequest", "Value for x-amz-checksum-type header is"
+                           " invalid.", NULL);
+    if (ctype && !u.checksum_algo)
+        return nb_s3_error(c, 400, "InvalidRequest", "The x-amz-checksum-type header can only be"
+                           " used with the x-amz-checksum-algorithm header.", NULL);
+    if (u.checksum_algo) {
+        nb_cksum_algo a = nb_cksum_algo_from_name(u.checksum_algo, strlen(u.checksum_algo));
+        if (!ctype) ctype = a == NB_CKSUM_CRC64NVME ? "FULL_OBJECT" : "COMPOSITE";
+        bool full = strcmp(ctype, "FULL_OBJECT") == 0;
+        if ((full && !nb_cksum_is_crc(a)) || (!full && a == NB_CKSUM_CRC64NVME))
+            return nb_s3_error(c, 400, "InvalidRequest",
+                               nb_arena_printf(c->arena, "The %s checksum type cannot be used with"
+                                               " the %s checksum algorithm.", ctype,
+                                               lower_algo(c, u.checksum_algo)),
+                               NULL);
+        if (full && stash(c, &u.attrs, CKTYPE_MEMBER, ctype)) return -1;
     }
     u.key = key;
     u.key_len = kn;
@@ -96,6 +141,7 @@ int nb_s3_op_create_multipart_upload(nb_call *c)
     json_t *out = json_pack("{s:s,s:s%,s:s}", "Bucket", bucket, "Key", key, kn, "UploadId",
                             u.upload_id);
     if (u.checksum_algo) json_object_set_new(out, "ChecksumAlgorithm", json_string(u.checksum_algo));
+    if (ctype) json_object_set_new(out, "ChecksumType", json_string(ctype));
     nb_s3_sse_output(out, nb_in_str(c, "ServerSideEncryption"), &sse);
     c->output = out;
     return 0;
@@ -324,6 +370,31 @@ static void unquote(const char *in, char out[40])
     out[n] = 0;
 }
 
+/* CompleteMultipartUpload's Location: the object's absolute URL as the client addressed the
+ * bucket (path or virtual-hosted style), the key URL-encoded, as AWS answers it. */
+static const char *object_url(nb_call *c, const char *bucket, const char *key, size_t kn)
+{
+    const char *host = nb_call_header(c, "host");
+    for (const char *q = host; q && *q; q++)
+        if ((unsigned char)*q <= 0x20 || *q == 0x7f || *q == '/' || *q == '<' || *q == '&')
+            host = NULL; /* not something to put into a URL */
+    const char *up = c->http ? c->http->path : "/";
+    size_t pn = c->http ? c->http->path_len : 1;
+    bool vhost = c->http && c->svc && c->svc->host_route && c->svc->host_route(c->http, &up, &pn);
+    nb_buf b;
+    nb_buf_init(&b);
+    nb_buf_printf(&b, "%s://%s/", c->http && c->http->tls ? "https" : "http",
+                  host && *host ? host : "localhost");
+    if (!vhost) {
+        nb_url_encode(&b, bucket, strlen(bucket), false);
+        nb_buf_putc(&b, '/');
+    }
+    nb_url_encode(&b, key, kn, false);
+    const char *url = nb_arena_strndup(c->arena, b.data ? b.data : "", b.len);
+    nb_buf_free(&b);
+    return url ? url : "";
+}
+
 int nb_s3_op_complete_multipart_upload(nb_call *c)
 {
     const char *bucket = nb_in_str(c, "Bucket");
@@ -358,6 +429,20 @@ int nb_s3_op_complete_multipart_upload(nb_call *c)
                                        : NB_CKSUM_NONE;
     nb_cksum ck;
     bool ck_ok = ca != NB_CKSUM_NONE && nb_cksum_init(&ck, ca) == 0;
+    /* FULL_OBJECT: the parts' CRCs combine into the CRC of the whole object (full_crc);
+     * COMPOSITE: the checksum of the parts' raw checksums (ck) */
+    const char *ctype = upload_ck_type(&u);
+    bool full = ctype && strcmp(ctype, "FULL_OBJECT") == 0, full_ok = full;
+    uint64_t full_crc = 0;
+    const char *asked_type = nb_in_str(c, "ChecksumType");
+    if (asked_type && (!ctype || strcmp(asked_type, ctype) != 0)) {
+        if (ck_ok) nb_cksum_free(&ck);
+        return nb_s3_error(c, 400, "InvalidRequest",
+                           nb_arena_printf(c->arena, "The upload was created using the %s checksum"
+                                           " mode. The complete request must use the same"
+                                           " checksum mode.", ctype ? ctype : "null"),
+                           NULL);
+    }
     int64_t total = 0;
     int last = 0;
     const char *pn_s = NULL;
@@ -392,23 +477,18 @@ int nb_s3_op_complete_multipart_upload(nb_call *c)
         const char *ckm = ca != NB_CKSUM_NONE ? nb_s3_ck_member(ca) : NULL;
         if (ckm && found->checksum) {
             const char *given = json_string_value(json_object_get(pj, ckm));
-            if (!given) {
-                char alg[16];
-                size_t an = 0;
-                for (const char *q = u.checksum_algo; *q && an + 1 < sizeof alg; q++)
-                    alg[an++] = (char)tolower((unsigned char)*q);
-                alg[an] = 0;
+            if (!given && !full) { /* a FULL_OBJECT completion may leave them out */
                 rc = nb_s3_error(c, 400, "InvalidRequest",
                                  nb_arena_printf(c->arena,
                                                  "The upload was created using a %s checksum. The"
                                                  " complete request must include the checksum for"
                                                  " each part. It was missing for part %d in the"
                                                  " request.",
-                                                 alg, pn),
+                                                 lower_algo(c, u.checksum_algo), pn),
                                  NULL);
                 goto fail;
             }
-            if (strcmp(given, found->checksum) != 0) {
+            if (given && strcmp(given, found->checksum) != 0) {
                 rc = nb_s3_error(c, 400, "InvalidPart",
                                  "One or more of the specified parts could not be found.  The part"
                                  " may not have been uploaded, or the specified entity tag may not"
@@ -429,7 +509,16 @@ int nb_s3_op_complete_multipart_upload(nb_call *c)
         if (ck_ok && found->checksum) {
             unsigned char cr[NB_CKSUM_MAX_RAW + 4];
             ssize_t cn = nb_base64_decode(found->checksum, strlen(found->checksum), cr);
-            if (cn > 0) nb_cksum_update(&ck, cr, (size_t)cn);
+            if (cn > 0 && !full) nb_cksum_update(&ck, cr, (size_t)cn);
+            if (full && cn == (ssize_t)nb_cksum_len(ca)) {
+                uint64_t v = 0;
+                for (ssize_t k = 0; k < cn; k++) v = v << 8 | cr[k];
+                full_crc = i ? nb_cksum_crc_combine(ca, full_crc, v, (uint64_t)found->size) : v;
+            } else if (full) {
+                full_ok = false;
+            }
+        } else {
+            full_ok = false;
         }
     }
     for (size_t i = 0; i + 1 < n; i++) {
@@ -441,6 +530,33 @@ int nb_s3_op_complete_multipart_upload(nb_call *c)
                              "Your proposed upload is smaller than the minimum allowed size",
                              "ProposedSize", sz, "MinSizeAllowed", "5242880", "PartNumber", pn2,
                              "ETag", chosen[i].etag, NULL);
+            goto fail;
+        }
+    }
+    const char *mpu_size = nb_in_str(c, "MpuObjectSize");
+    if (!mpu_size && json_is_integer(json_object_get(c->input, "MpuObjectSize")))
+        mpu_size = nb_arena_printf(c->arena, "%lld", (long long)nb_in_int(c, "MpuObjectSize", 0));
+    if (mpu_size && strtoll(mpu_size, NULL, 10) != total) {
+        rc = nb_s3_error(c, 400, "InvalidRequest",
+                         nb_arena_printf(c->arena, "The provided 'x-amz-mp-object-size' header"
+                                         " value \"%s\" does not match what was computed:"
+                                         " \"%lld\"", mpu_size, (long long)total),
+                         NULL);
+        goto fail;
+    }
+    char ckb[NB_CKSUM_MAX_B64] = "";
+    if (full && full_ok) {
+        unsigned char raw[8];
+        size_t rn = nb_cksum_len(ca);
+        for (size_t k = 0; k < rn; k++) raw[k] = (unsigned char)(full_crc >> (8 * (rn - 1 - k)));
+        nb_cksum_to_b64(raw, rn, ckb);
+        /* the whole object's checksum, when the client sends it, must be this one */
+        const char *given = nb_in_str(c, nb_s3_ck_member(ca));
+        if (given && strcmp(given, ckb) != 0) {
+            rc = nb_s3_error(c, 400, "BadDigest",
+                             nb_arena_printf(c->arena, "The %s you specified did not match the"
+                                             " calculated checksum.", lower_algo(c, u.checksum_algo)),
+                             NULL);
             goto fail;
         }
     }
@@ -458,13 +574,15 @@ int nb_s3_op_complete_multipart_upload(nb_call *c)
     o.owner = b.account;
     const char *acl;
     o.attrs = u.attrs;
-    unstash_acl(c, &o.attrs, &acl);
+    unstash(c, &o.attrs, &acl);
     o.tags = u.tags;
     o.nparts = (int)n;
     o.enc = u.enc;
     o.enc_len = u.enc_len;
-    char ckb[NB_CKSUM_MAX_B64] = "";
-    if (ck_ok) {
+    if (ckb[0]) {
+        o.checksums = nb_arena_printf(c->arena, "{\"%s\":\"%s\"}", nb_s3_ck_member(ca), ckb);
+        ck_ok = false;
+    } else if (ck_ok && !full) {
         unsigned char raw[NB_CKSUM_MAX_RAW];
         size_t rn = nb_cksum_final(&ck, raw);
         ck_ok = false;
@@ -487,13 +605,15 @@ int nb_s3_op_complete_multipart_upload(nb_call *c)
     nb_s3_upload_acl_apply(&o, acl);  /* acl.c */
     nb_s3_classes_written(c, &b, &o); /* x-amz-expiration, archive tier (lifecycle.h) */
     nb_s3_event_created(c, "s3:ObjectCreated:CompleteMultipartUpload", bucket, &o); /* events.c */
-    json_t *out = json_pack("{s:s,s:s,s:s%,s:s}", "Location",
-                            nb_arena_printf(c->arena, "/%s/%s", bucket, key), "Bucket", bucket,
+    json_t *out = json_pack("{s:s,s:s,s:s%,s:s}", "Location", object_url(c, bucket, key, kn),
+                            "Bucket", bucket,
                             "Key", key, kn, "ETag", nb_s3_quote(c, o.etag));
     if (p.versioned) json_object_set_new(out, "VersionId", json_string(o.version_id));
-    if (ckb[0])
+    if (ckb[0]) {
         json_object_set_new(out, nb_s3_ck_member(ca),
-                            json_string(nb_arena_printf(c->arena, "%s-%zu", ckb, n)));
+                            json_string(full ? ckb : nb_arena_printf(c->arena, "%s-%zu", ckb, n)));
+        json_object_set_new(out, "ChecksumType", json_string(ctype));
+    }
     nb_s3_sse none = {0};
     upload_sse_output(out, &u, &none);
     c->output = out;
@@ -559,7 +679,10 @@ int nb_s3_op_list_parts(nb_call *c)
     json_object_set_new(out, "Owner", nb_s3_owner_json(u.owner));
     json_object_set_new(out, "StorageClass",
                         json_string(u.storage_class ? u.storage_class : "STANDARD"));
-    if (u.checksum_algo) json_object_set_new(out, "ChecksumAlgorithm", json_string(u.checksum_algo));
+    if (u.checksum_algo) {
+        json_object_set_new(out, "ChecksumAlgorithm", json_string(u.checksum_algo));
+        json_object_set_new(out, "ChecksumType", json_string(upload_ck_type(&u)));
+    }
     c->output = out;
     return 0;
 }
@@ -632,8 +755,10 @@ int nb_s3_op_list_multipart_uploads(nb_call *c)
                                    u->storage_class ? u->storage_class : "STANDARD");
             json_object_set_new(uj, "Owner", nb_s3_owner_json(u->owner));
             json_object_set_new(uj, "Initiator", nb_s3_owner_json(u->owner));
-            if (u->checksum_algo)
+            if (u->checksum_algo) {
                 json_object_set_new(uj, "ChecksumAlgorithm", json_string(u->checksum_algo));
+                json_object_set_new(uj, "ChecksumType", json_string(upload_ck_type(u)));
+            }
             json_array_append_new(ups, uj);
             last_key = u->key;
             last_key_len = u->key_len;

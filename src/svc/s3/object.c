@@ -34,6 +34,22 @@ const char *nb_s3_ck_member(nb_cksum_algo a)
     return NULL;
 }
 
+const char *nb_s3_ck_type(const char *value)
+{
+    return value && strchr(value, '-') ? "COMPOSITE" : "FULL_OBJECT";
+}
+
+void nb_s3_ck_type_add(json_t *doc)
+{
+    for (size_t i = 0; i < NB_ARRAY_LEN(ck_members); i++) {
+        const char *v = json_string_value(json_object_get(doc, ck_members[i]));
+        if (v) {
+            json_object_set_new(doc, "ChecksumType", json_string(nb_s3_ck_type(v)));
+            return;
+        }
+    }
+}
+
 static bool b64_len_ok(const char *v, size_t want)
 {
     size_t n = strlen(v);
@@ -421,6 +437,7 @@ int nb_s3_op_put_object(nb_call *c)
     json_t *out = json_pack("{s:s}", "ETag", nb_s3_quote(c, o.etag));
     if (p.versioned) json_object_set_new(out, "VersionId", json_string(o.version_id));
     if (ckm) json_object_set_new(out, ckm, json_string(in.ck_b64));
+    nb_s3_ck_type_add(out);
     nb_s3_sse_output(out, nb_in_str(c, "ServerSideEncryption"), &sse);
     c->output = out;
     return 0;
@@ -585,6 +602,7 @@ static json_t *object_doc(nb_call *c, const nb_s3_object *o, const nb_s3_bucket 
         json_t *ck = json_loads(o->checksums, 0, NULL);
         if (ck) json_object_update(out, ck);
         json_decref(ck);
+        nb_s3_ck_type_add(out);
     }
     /* response-* overrides (GET only; members absent on HEAD) */
     static const char *const ov[][2] = {{"ResponseContentType", "ContentType"},
@@ -916,7 +934,19 @@ static int get_or_head(nb_call *c, bool get)
     if (tc)
         nb_s3_add_header(c, "x-amz-tagging-count",
                          nb_arena_printf(c->arena, "%lld", (long long)json_integer_value(tc)));
-    if (pn && o.nparts) json_object_set_new(out, "PartsCount", json_integer(o.nparts));
+    if (pn && o.nparts) {
+        json_object_set_new(out, "PartsCount", json_integer(o.nparts));
+        /* a part's read carries that part's checksum, as AWS answers it: the object's own
+         * FULL_OBJECT checksum would fail an SDK's validation of the part's bytes */
+        for (size_t i = 0; i < NB_ARRAY_LEN(ck_members); i++) {
+            if (!json_object_get(out, ck_members[i])) continue;
+            const char *pc = o.parts[pn - 1].checksum;
+            if (pc && *pc)
+                json_object_set_new(out, ck_members[i], json_string(pc));
+            else
+                json_object_del(out, ck_members[i]);
+        }
+    }
     json_object_set_new(out, "ContentLength", json_integer(len));
     if (partial) {
         json_object_set_new(out, "ContentRange",
@@ -1366,6 +1396,7 @@ int nb_s3_op_copy_object(nb_call *c)
     json_t *res = json_pack("{s:s,s:f}", "ETag", nb_s3_quote(c, o.etag), "LastModified",
                             whole(o.last_modified));
     if (ckn && ckm) json_object_set_new(res, ckm, json_string(in.ck_b64));
+    nb_s3_ck_type_add(res);
     json_t *out = json_pack("{s:o}", "CopyObjectResult", res);
     nb_s3_sse_output(out, nb_in_str(c, "ServerSideEncryption"), &sse);
     if (p.versioned) json_object_set_new(out, "VersionId", json_string(o.version_id));

@@ -1,0 +1,98 @@
+"""S3 members that AWS added after the botocore Debian ships (1.29), which current SDKs send and
+read: the CRC64NVME checksum and the checksum type (FULL_OBJECT / COMPOSITE, Dec 2024) and
+ListBuckets paging (max-buckets, continuation-token, prefix, bucket-region; BucketRegion per
+bucket, Oct 2024). Without them in the model the generic parser drops what a client sends
+(a CompletedPart's ChecksumCRC64NVME: the JS SDK's CRC64NVME multipart uploads failed) and the
+serializer drops what a handler answers (x-amz-checksum-crc64nvme, x-amz-checksum-type).
+
+Each addition is applied only where the model lacks the member, so a newer botocore model
+(which has them, in AWS's own shape) is left as it is. Members are placed where AWS's model puts
+them: XML bodies are written in member order."""
+
+_CK64 = "ChecksumCRC64NVME"
+_CKT = "ChecksumType"
+
+SHAPES = {
+    _CK64: {"type": "string"},
+    _CKT: {"type": "string", "enum": ["COMPOSITE", "FULL_OBJECT"]},
+    "MaxBuckets": {"type": "integer", "min": 1, "max": 10000},
+    "BucketRegion": {"type": "string"},
+    "MpuObjectSize": {"type": "long"},
+}
+
+
+def _hdr(shape, name):
+    return {"shape": shape, "location": "header", "locationName": name}
+
+
+def _query(shape, name):
+    return {"shape": shape, "location": "querystring", "locationName": name}
+
+
+_CK64_HDR = _hdr(_CK64, "x-amz-checksum-crc64nvme")
+_CKT_HDR = _hdr(_CKT, "x-amz-checksum-type")
+
+# shape -> [(member, ref, the member it follows)]
+MEMBERS = {
+    "PutObjectRequest": [(_CK64, _CK64_HDR, "ChecksumCRC32C")],
+    "PutObjectOutput": [(_CK64, _CK64_HDR, "ChecksumCRC32C"), (_CKT, _CKT_HDR, "ChecksumSHA256")],
+    "GetObjectOutput": [(_CK64, _CK64_HDR, "ChecksumCRC32C"), (_CKT, _CKT_HDR, "ChecksumSHA256")],
+    "HeadObjectOutput": [(_CK64, _CK64_HDR, "ChecksumCRC32C"), (_CKT, _CKT_HDR, "ChecksumSHA256")],
+    "UploadPartRequest": [(_CK64, _CK64_HDR, "ChecksumCRC32C")],
+    "UploadPartOutput": [(_CK64, _CK64_HDR, "ChecksumCRC32C")],
+    "CreateMultipartUploadRequest": [(_CKT, _CKT_HDR, "ChecksumAlgorithm")],
+    "CreateMultipartUploadOutput": [(_CKT, _CKT_HDR, "ChecksumAlgorithm")],
+    "CompleteMultipartUploadRequest": [
+        (_CK64, _CK64_HDR, "ChecksumCRC32C"), (_CKT, _CKT_HDR, "ChecksumSHA256"),
+        ("MpuObjectSize", _hdr("MpuObjectSize", "x-amz-mp-object-size"), _CKT)],
+    "CompleteMultipartUploadOutput": [(_CK64, {"shape": _CK64}, "ChecksumCRC32C"),
+                                      (_CKT, {"shape": _CKT}, "ChecksumSHA256")],
+    "CompletedPart": [(_CK64, {"shape": _CK64}, "ChecksumCRC32C")],
+    "CopyObjectResult": [(_CKT, {"shape": _CKT}, "LastModified"),
+                         (_CK64, {"shape": _CK64}, "ChecksumCRC32C")],
+    "CopyPartResult": [(_CK64, {"shape": _CK64}, "ChecksumCRC32C")],
+    "Part": [(_CK64, {"shape": _CK64}, "ChecksumCRC32C")],
+    "ObjectPart": [(_CK64, {"shape": _CK64}, "ChecksumCRC32C")],
+    "Checksum": [(_CK64, {"shape": _CK64}, "ChecksumCRC32C"), (_CKT, {"shape": _CKT}, "ChecksumSHA256")],
+    "ListPartsOutput": [(_CKT, {"shape": _CKT}, "ChecksumAlgorithm")],
+    "MultipartUpload": [(_CKT, {"shape": _CKT}, "ChecksumAlgorithm")],
+    "Object": [(_CKT, {"shape": _CKT}, "ChecksumAlgorithm")],
+    "ObjectVersion": [(_CKT, {"shape": _CKT}, "ChecksumAlgorithm")],
+    "ListBucketsRequest": [
+        ("MaxBuckets", _query("MaxBuckets", "max-buckets"), None),
+        ("ContinuationToken", _query("Token", "continuation-token"), None),
+        ("Prefix", _query("Prefix", "prefix"), None),
+        ("BucketRegion", _query("BucketRegion", "bucket-region"), None)],
+    "ListBucketsOutput": [("ContinuationToken", {"shape": "NextToken"}, None),
+                          ("Prefix", {"shape": "Prefix"}, None)],
+    "Bucket": [("BucketRegion", {"shape": "BucketRegion"}, None)],
+}
+
+ENUMS = {"ChecksumAlgorithm": ["CRC64NVME"]}
+
+
+def apply(model):
+    """Add what the model lacks (in place)."""
+    shapes = model["shapes"]
+    for name, s in SHAPES.items():
+        shapes.setdefault(name, dict(s))
+    for name, values in ENUMS.items():
+        e = shapes[name].setdefault("enum", [])
+        e.extend(v for v in values if v not in e)
+    if "ListBucketsRequest" not in shapes:
+        shapes["ListBucketsRequest"] = {"type": "structure", "members": {}}
+        model["operations"]["ListBuckets"]["input"] = {"shape": "ListBucketsRequest"}
+    for shape, adds in MEMBERS.items():
+        s = shapes[shape]
+        for member, ref, after in adds:
+            if member in s["members"]:
+                continue
+            if ref["shape"] not in shapes:
+                raise SystemExit("s3_model_additions: no shape %s for %s.%s" % (ref["shape"], shape, member))
+            items = list(s["members"].items())
+            at = len(items)
+            if after in s["members"]:
+                at = [k for k, _ in items].index(after) + 1
+            items.insert(at, (member, dict(ref)))
+            s["members"] = dict(items)
+    return model
