@@ -13,13 +13,6 @@
 
 #define MAX_PART ((int64_t)5 << 30)
 
-static const char *in_key(nb_call *c, size_t *kn)
-{
-    const char *k = nb_s3_in_key(c, kn);
-    if (!k) nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
-    return k;
-}
-
 /* The ACL asked for at CreateMultipartUpload rides in the upload's attrs under ACL_MEMBER
  * (no output member has that name) and is taken out again at completion. */
 #define ACL_MEMBER "_UploadAcl"
@@ -56,9 +49,9 @@ static void unstash_acl(nb_call *c, const char **attrs, const char **acl)
 int nb_s3_op_create_multipart_upload(nb_call *c)
 {
     const char *bucket = nb_in_str(c, "Bucket");
+    const char *key;
     size_t kn;
-    const char *key = in_key(c, &kn);
-    if (!key || nb_s3_check_key(c, kn)) return -1;
+    if (nb_s3_in_key_version(c, &key, &kn, NULL) || nb_s3_check_key(c, kn)) return -1;
     nb_s3_bucket b;
     if (nb_s3_need_bucket(c, bucket, &b)) return -1;
     nb_s3_upload u;
@@ -191,10 +184,10 @@ static int record_part(nb_call *c, const char *bucket, const char *key, size_t k
 int nb_s3_op_upload_part(nb_call *c)
 {
     const char *bucket = nb_in_str(c, "Bucket");
+    const char *key;
     size_t kn;
-    const char *key = in_key(c, &kn);
     int pn = 0;
-    if (!key || part_number(c, &pn)) return -1;
+    if (nb_s3_in_key_version(c, &key, &kn, NULL) || part_number(c, &pn)) return -1;
     nb_s3_upload u;
     nb_s3_bucket b;
     if (need_upload(c, bucket, key, kn, &u, &b)) return -1;
@@ -220,10 +213,10 @@ int nb_s3_op_upload_part(nb_call *c)
 int nb_s3_op_upload_part_copy(nb_call *c)
 {
     const char *bucket = nb_in_str(c, "Bucket");
+    const char *key;
     size_t kn;
-    const char *key = in_key(c, &kn);
     int pn = 0;
-    if (!key || part_number(c, &pn)) return -1;
+    if (nb_s3_in_key_version(c, &key, &kn, NULL) || part_number(c, &pn)) return -1;
     nb_s3_upload u;
     nb_s3_bucket b, sbk;
     if (need_upload(c, bucket, key, kn, &u, &b)) return -1;
@@ -327,9 +320,9 @@ static void unquote(const char *in, char out[40])
 int nb_s3_op_complete_multipart_upload(nb_call *c)
 {
     const char *bucket = nb_in_str(c, "Bucket");
+    const char *key;
     size_t kn;
-    const char *key = in_key(c, &kn);
-    if (!key) return -1;
+    if (nb_s3_in_key_version(c, &key, &kn, NULL)) return -1;
     nb_s3_upload u;
     nb_s3_bucket b;
     if (need_upload(c, bucket, key, kn, &u, &b)) return -1;
@@ -506,9 +499,9 @@ fail:
 int nb_s3_op_abort_multipart_upload(nb_call *c)
 {
     const char *bucket = nb_in_str(c, "Bucket");
+    const char *key;
     size_t kn;
-    const char *key = in_key(c, &kn);
-    if (!key) return -1;
+    if (nb_s3_in_key_version(c, &key, &kn, NULL)) return -1;
     nb_s3_bucket b;
     if (nb_s3_need_bucket(c, bucket, &b)) return -1;
     const char *id = nb_in_str(c, "UploadId");
@@ -519,9 +512,9 @@ int nb_s3_op_abort_multipart_upload(nb_call *c)
 int nb_s3_op_list_parts(nb_call *c)
 {
     const char *bucket = nb_in_str(c, "Bucket");
+    const char *key;
     size_t kn;
-    const char *key = in_key(c, &kn);
-    if (!key) return -1;
+    if (nb_s3_in_key_version(c, &key, &kn, NULL)) return -1;
     nb_s3_upload u;
     nb_s3_bucket b;
     if (need_upload(c, bucket, key, kn, &u, &b)) return -1;

@@ -369,9 +369,9 @@ int nb_s3_write_conditions(nb_call *c, nb_s3_write_cond *cond)
 int nb_s3_op_put_object(nb_call *c)
 {
     const char *bucket = nb_in_str(c, "Bucket");
-    size_t key_len = 0;
-    const char *key = nb_s3_in_key(c, &key_len);
-    if (!key) return nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
+    const char *key;
+    size_t key_len;
+    if (nb_s3_in_key_version(c, &key, &key_len, NULL)) return -1;
     if (nb_s3_check_key(c, key_len)) return -1;
     nb_s3_bucket b;
     if (nb_s3_need_bucket(c, bucket, &b)) return -1;
@@ -843,9 +843,9 @@ static bool anonymous_overrides(nb_call *c)
 static int get_or_head(nb_call *c, bool get)
 {
     const char *bucket = nb_in_str(c, "Bucket");
-    size_t key_len = 0;
-    const char *key = nb_s3_in_key(c, &key_len);
-    if (!key) return nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
+    const char *key;
+    size_t key_len;
+    if (nb_s3_in_key_version(c, &key, &key_len, NULL)) return -1;
     if (c->who.type == NB_PRINCIPAL_ANONYMOUS && anonymous_overrides(c))
         return nb_s3_error(c, 400, "InvalidRequest", "Request specific response headers cannot"
                            " be used for anonymous GET requests.", NULL);
@@ -960,11 +960,9 @@ int nb_s3_op_head_object(nb_call *c) { return get_or_head(c, false); }
 int nb_s3_op_delete_object(nb_call *c)
 {
     const char *bucket = nb_in_str(c, "Bucket");
-    size_t key_len = 0;
-    const char *key = nb_s3_in_key(c, &key_len);
-    if (!key) return nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
-    const char *version;
-    if (nb_s3_in_version(c, &version)) return -1;
+    const char *key, *version;
+    size_t key_len;
+    if (nb_s3_in_key_version(c, &key, &key_len, &version)) return -1;
     nb_s3_bucket b;
     if (nb_s3_need_bucket(c, bucket, &b)) return -1;
     nb_s3_del d = {.bucket = bucket, .key = key, .key_len = key_len, .version_id = version};
@@ -1221,9 +1219,9 @@ int nb_s3_copy_range(nb_call *c, const nb_s3_object *o, int64_t off, int64_t len
 int nb_s3_op_copy_object(nb_call *c)
 {
     const char *bucket = nb_in_str(c, "Bucket");
-    size_t key_len = 0;
-    const char *key = nb_s3_in_key(c, &key_len);
-    if (!key) return nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
+    const char *key;
+    size_t key_len;
+    if (nb_s3_in_key_version(c, &key, &key_len, NULL)) return -1;
     if (nb_s3_check_key(c, key_len)) return -1;
     const char *sb, *sk, *sv;
     size_t skn;
@@ -1381,9 +1379,7 @@ static int tagging_target(nb_call *c, const char **bucket, const char **key, siz
                           const char **version)
 {
     *bucket = nb_in_str(c, "Bucket");
-    *key = nb_s3_in_key(c, key_len);
-    if (!*key) return nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
-    if (nb_s3_in_version(c, version)) return -1;
+    if (nb_s3_in_key_version(c, key, key_len, version)) return -1;
     nb_s3_bucket b;
     return nb_s3_need_bucket(c, *bucket, &b);
 }
