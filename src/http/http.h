@@ -109,6 +109,14 @@ void nb_resp_end(nb_req *r);
 /* One-shot: start + write + end. */
 void nb_resp_simple(nb_req *r, int status, const char *content_type, const void *body,
                     size_t len, const nb_header *extra, size_t nextra);
+/* One-shot error answer in S3's form: x-amz-request-id and x-amz-id-2 headers and an XML
+ * <Error> document (Code, Message, RequestId, HostId), naming r->request_id (made when
+ * empty). For answers given before any service's own error format is known: the core's
+ * refusals and the protocol layer's last resorts (out of memory, shutting down). */
+void nb_resp_aws_error(nb_req *r, int status, const char *code, const char *message);
+/* S3's x-amz-id-2 / <HostId> for a request id: an opaque token derived from the id, so that
+ * one answer's headers and body agree without state. */
+void nb_http_host_id(const char *request_id, char out[80]);
 /* Ask the server to close the connection after this response. */
 void nb_resp_close_after(nb_req *r);
 /* End the request without completing the response: whatever was queued is sent, then the
@@ -124,9 +132,11 @@ extern bool nb_http_access_log;
 /* ---- server ---- */
 
 typedef struct nb_http_limits {
-    size_t max_header_bytes;  /* request line + headers; 431 beyond (default 64 KiB) */
-    size_t max_headers;       /* count; 431 beyond (default 200) */
-    int header_timeout_ms;    /* whole header must arrive within (default 30 s): 408/close */
+    size_t max_header_bytes;  /* request line + headers; beyond: S3's 400
+                               * RequestHeaderSectionTooLarge (default 64 KiB) */
+    size_t max_headers;       /* count; the same beyond (default 200) */
+    int header_timeout_ms;    /* whole header must arrive within (default 30 s):
+                               * 400 RequestTimeout, close */
     int idle_timeout_ms;      /* keep-alive idle (default 120 s) */
     int body_timeout_ms;      /* no body byte for this long: close (default 60 s) */
     size_t max_conns;         /* per process; beyond, new connections are closed (default 20000) */

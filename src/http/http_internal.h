@@ -127,7 +127,7 @@ typedef struct nb_reqi {
     size_t url_len;
     int last_cb; /* 0 none/url, 1 field, 2 value */
     size_t header_bytes;
-    int err_status; /* 431 when a limit was hit during parsing */
+    int err_kind; /* enum nb_core_err: why parsing was refused (limits, Transfer-Encoding) */
     bool headers_done, dispatched, finished, draining;
     size_t drained;
     int64_t t_start_us;
@@ -223,6 +223,19 @@ void nb_conn_shutdown_idle(nb_loop *L);
 void nb_conn_force_close_all(nb_loop *L);
 void nb_conn_mark_dirty(nb_conn *c);
 void nb_http_date_cached(char out[30]);
+
+/* ---- errdoc.c ---- */
+/* The core's own refusals, answered as S3 answers them (see errdoc.c). */
+enum nb_core_err {
+    NB_CERR_BAD_REQUEST = 0,   /* unparsable request line, headers or framing: 400 BadRequest */
+    NB_CERR_HEADER_TOO_LARGE,  /* header bytes or count over the limits */
+    NB_CERR_TIMEOUT,           /* the header section did not arrive in time */
+    NB_CERR_TRANSFER_ENCODING, /* a Transfer-Encoding other than chunked: 501 */
+};
+/* Append the whole response (status line, headers with Connection: close, the XML error
+ * document unless head) to out. rid is the request id it names. Returns the HTTP status, or
+ * -1 if out ran out of memory. */
+int nb_http_core_error(nb_buf *out, enum nb_core_err e, bool head, const char *rid);
 
 /* ---- tls.c ---- */
 SSL_CTX *nb_tls_server_ctx(const char *cert, const char *key, char **err);

@@ -326,25 +326,28 @@ static void conn_linger(nb_conn *c)
     nb_conn_mark_dirty(c);
 }
 
-/* Answer a request the server refuses itself (400, 408, 431, 503) and close. */
-static void send_error(nb_conn *c, int status)
+/* Answer a request the server refuses itself (unparsable, over the header limits, too slow,
+ * unsupported Transfer-Encoding) as S3 would (errdoc.c), and close. */
+static void send_error(nb_conn *c, enum nb_core_err e)
 {
+    /* HEAD only once the request line named it (a refused request line has no method). */
+    bool head = c->req && c->req->url_len && c->parser.method == HTTP_HEAD;
     if (c->req && !c->req->dispatched) req_free(c);
     if (c->req) { /* a handler owns the request: it answers; just close afterwards */
         c->req->close_req = true;
         return;
     }
-    const char *reason = nb_http_reason(status);
-    char date[30], head[256];
-    nb_http_date_cached(date);
-    int n = snprintf(head, sizeof(head),
-                     "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: Nimbus\r\nContent-Type: text/plain\r\n"
-                     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
-                     status, reason, date, strlen(reason) + 1, reason);
+    char rid[37];
+    nb_uuid4(rid);
+    nb_buf b;
+    nb_buf_init(&b);
+    int status = nb_http_core_error(&b, e, head, rid);
     LOCK(c);
-    out_append_locked(c, head, (size_t)n);
+    if (status > 0) out_append_locked(c, b.data, b.len);
     UNLOCK(c);
-    nb_debug("http: %s:%d answered %d and closed", c->peer_ip, c->peer_port, status);
+    nb_buf_free(&b);
+    nb_debug("http: %s:%d answered %d (request %s) and closed", c->peer_ip, c->peer_port, status,
+             rid);
     c->closing = true;
     nb_conn_mark_dirty(c);
 }
@@ -394,7 +397,7 @@ static void conn_timer(void *arg)
         dl = start + nb_http_lim.header_timeout_ms;
         if (now >= dl) {
             nb_debug("http: %s:%d header timeout", c->peer_ip, c->peer_port);
-            send_error(c, 408);
+            send_error(c, NB_CERR_TIMEOUT);
             conn_flush(c);
             return;
         }
@@ -513,11 +516,11 @@ static void parse_error(nb_conn *c, enum http_errno e)
 {
     nb_reqi *ri = c->req;
     if (!ri || !ri->headers_done) {
-        int status = 400;
-        if (e == HPE_HEADER_OVERFLOW) status = 431;
-        if (ri && ri->err_status) status = ri->err_status;
+        enum nb_core_err ce = NB_CERR_BAD_REQUEST;
+        if (e == HPE_HEADER_OVERFLOW) ce = NB_CERR_HEADER_TOO_LARGE;
+        if (ri && ri->err_kind) ce = (enum nb_core_err)ri->err_kind;
         nb_debug("http: %s:%d bad request: %s", c->peer_ip, c->peer_port, http_errno_name(e));
-        send_error(c, status);
+        send_error(c, ce);
         return;
     }
     nb_debug("http: %s:%d bad body: %s", c->peer_ip, c->peer_port, http_errno_name(e));
@@ -956,7 +959,7 @@ static int count_header_bytes(nb_reqi *ri, size_t n)
 {
     ri->header_bytes += n;
     if (ri->header_bytes > nb_http_lim.max_header_bytes) {
-        ri->err_status = 431;
+        ri->err_kind = NB_CERR_HEADER_TOO_LARGE;
         return -1;
     }
     return 0;
@@ -1005,7 +1008,7 @@ static int on_header_field(http_parser *p, const char *at, size_t n)
     if (ri->last_cb != 1) { /* a new header starts; close the previous piece */
         if (hb_append(ri, "", 1)) return -1;
         if (ri->nho >= nb_http_lim.max_headers) {
-            ri->err_status = 431;
+            ri->err_kind = NB_CERR_HEADER_TOO_LARGE;
             return -1;
         }
         if (ri->nho == ri->capho) {
@@ -1036,6 +1039,25 @@ static int on_header_value(http_parser *p, const char *at, size_t n)
     if (hb_append(ri, at, n)) return -1;
     ri->ho[ri->nho - 1].vl += (uint32_t)n;
     return 0;
+}
+
+/* Transfer-Encoding: chunked, alone and once, is the only coding taken. Any other ("gzip",
+ * "gzip, chunked", "identity", the field repeated) would leave the body undecoded or its end
+ * in doubt; S3 refuses them all with 501 NotImplemented, and so does the core. */
+static bool te_supported(const nb_req *r)
+{
+    int n = 0;
+    bool ok = true;
+    for (size_t i = 0; i < r->nheaders; i++) {
+        const nb_header *h = &r->headers[i];
+        if (!nb_mem_ieq(h->name, h->name_len, "transfer-encoding", 17)) continue;
+        const char *v = h->value;
+        size_t vl = h->value_len;
+        while (vl && (*v == ' ' || *v == '\t')) v++, vl--;
+        while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t')) vl--;
+        ok = ++n == 1 && nb_mem_ieq(v, vl, "chunked", 7);
+    }
+    return ok;
 }
 
 static int on_headers_complete(http_parser *p)
@@ -1069,6 +1091,10 @@ static int on_headers_complete(http_parser *p)
             r->headers[i] = (nb_header){ri->hb + h->no, h->nl, ri->hb + h->vo, h->vl};
             if (!h->vl) r->headers[i].value = "";
         }
+    }
+    if (!te_supported(r)) {
+        ri->err_kind = NB_CERR_TRANSFER_ENCODING;
+        return -1;
     }
     r->http_minor = p->http_major == 1 ? p->http_minor : 0;
     r->chunked = (p->flags & F_CHUNKED) != 0;

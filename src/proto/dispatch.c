@@ -61,7 +61,7 @@ void nb_dispatch_ready(void)
     while (p) {
         parked *n = p->next;
         if (nb_loop_post(nb_req_loop(p->r), resume_parked, p->r) < 0)
-            nb_resp_simple(p->r, 503, "text/plain", "shutting down\n", 14, NULL, 0);
+            nb_resp_aws_error(p->r, 503, "ServiceUnavailable", "The server is shutting down.");
         free(p);
         p = n;
     }
@@ -222,7 +222,7 @@ static void reply_error(dctx *d, const nb_aws_error *e)
         nb_buf_free(&w.body);
         json_t *x = e->extra;
         ((nb_aws_error *)e)->extra = NULL;
-        nb_resp_simple(r, e->status, "text/plain", e->message, strlen(e->message), NULL, 0);
+        nb_resp_aws_error(r, e->status, e->code[0] ? e->code : "InternalError", e->message);
         json_decref(x);
         return;
     }
@@ -958,16 +958,25 @@ static void after_body(nb_req *r, int status, const char *body, size_t len)
 {
     dctx *d = r->ud;
     if (status == 413) {
-        reply_err(d, 413, d->s3 ? "EntityTooLarge" : "RequestEntityTooLarge",
-                  "Your proposed upload exceeds the maximum allowed size");
+        /* S3's EntityTooLarge is a 400 (its error list); the others' front ends answer 413. */
+        if (d->s3)
+            reply_err(d, 400, "EntityTooLarge",
+                      "Your proposed upload exceeds the maximum allowed size");
+        else
+            reply_err(d, 413, "RequestEntityTooLarge",
+                      "Your proposed upload exceeds the maximum allowed size");
         return;
     }
     if (status != 0) {
         nb_resp_close_after(r);
         if (nb_req_body_timed_out(r))
             reply_err(d, 400, "RequestTimeout", "%s", REQUEST_TIMEOUT_MSG);
+        else if (r->chunked) /* the chunked framing broke (or stopped): S3's parse error */
+            reply_err(d, 400, "BadRequest", "An error occurred when parsing the HTTP request.");
         else
-            reply_err(d, 400, "IncompleteBody", "The request body could not be read.");
+            reply_err(d, 400, "IncompleteBody",
+                      "You did not provide the number of bytes specified by the Content-Length "
+                      "HTTP header");
         return;
     }
     d->body = body;
@@ -1084,7 +1093,7 @@ void nb_dispatch_request(nb_req *r)
     }
     dctx *d = nb_arena_calloc(r->arena, sizeof(*d));
     if (!d) {
-        nb_resp_simple(r, 503, "text/plain", "out of memory\n", 14, NULL, 0);
+        nb_resp_aws_error(r, 503, "ServiceUnavailable", "Out of memory.");
         return;
     }
     r->ud = d;
@@ -1113,7 +1122,7 @@ void nb_dispatch_request(nb_req *r)
         }
         d->auth2 = nb_arena_alloc(r->arena, sizeof(v2));
         if (!d->auth2) {
-            nb_resp_simple(r, 503, "text/plain", "out of memory\n", 14, NULL, 0);
+            nb_resp_aws_error(r, 503, "ServiceUnavailable", "Out of memory.");
             return;
         }
         *d->auth2 = v2;
@@ -1125,7 +1134,7 @@ void nb_dispatch_request(nb_req *r)
     if (d->auth_kind > 0) {
         d->auth = nb_arena_calloc(r->arena, sizeof(*d->auth));
         if (!d->auth) {
-            nb_resp_simple(r, 503, "text/plain", "out of memory\n", 14, NULL, 0);
+            nb_resp_aws_error(r, 503, "ServiceUnavailable", "Out of memory.");
             return;
         }
         int rc;

@@ -62,15 +62,6 @@ int nb_resp_add_header(nb_wire_resp *out, nb_arena *a, const char *name, const c
     return 0;
 }
 
-/* The x-amz-id-2 / <HostId> of S3: an opaque token; derived from the request id so that
- * one request's headers and body agree without keeping state. */
-static void s3_host_id(const char *request_id, char out[80])
-{
-    size_t n = strlen(request_id);
-    if (n > 54) n = 54;
-    nb_base64_encode((const unsigned char *)request_id, n, out);
-}
-
 void nb_resp_request_id_headers(const nb_model *m, int proto, const char *rid, nb_arena *a,
                                 nb_wire_resp *out)
 {
@@ -78,7 +69,7 @@ void nb_resp_request_id_headers(const nb_model *m, int proto, const char *rid, n
     bool s3 = proto == NB_PROTO_REST_XML && (!m || strcmp(nb_mstr(m, m->name), "s3") == 0);
     if (s3) {
         char host[80];
-        s3_host_id(rid, host);
+        nb_http_host_id(rid, host);
         nb_resp_add_header(out, a, "x-amz-request-id", rid, strlen(rid), true);
         nb_resp_add_header(out, a, "x-amz-id-2", host, strlen(host), true);
     } else if (proto != NB_PROTO_EC2) {
@@ -252,7 +243,7 @@ int nb_proto_serialize_error(const nb_model *m, const char *protocol, const nb_a
                 nb_buf_puts(b, "</Resource>");
             }
             char host[80];
-            s3_host_id(rid, host);
+            nb_http_host_id(rid, host);
             nb_buf_puts(b, "<RequestId>");
             nb_xml_escape(b, rid, strlen(rid));
             nb_buf_puts(b, "</RequestId><HostId>");

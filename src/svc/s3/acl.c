@@ -641,11 +641,9 @@ int nb_s3_op_put_bucket_acl(nb_call *c)
 
 static int object_for_acl(nb_call *c, oacl *o)
 {
-    size_t kn = 0;
-    const char *key = nb_s3_in_key(c, &kn);
-    if (!key) return nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
-    const char *v = NULL;
-    if (nb_s3_in_version(c, &v)) return -1;
+    const char *key, *v = NULL;
+    size_t kn;
+    if (nb_s3_in_key_version(c, &key, &kn, &v)) return -1;
     if (!v && nb_in_str(c, "VersionId")) v = "null";
     nb_s3_bucket b;
     if (nb_s3_cfg_bucket(c, &b)) return -1;

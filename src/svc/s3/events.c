@@ -100,15 +100,6 @@ bool nb_s3_event_filter_matches(json_t *cfg, const char *key, size_t n)
     return true;
 }
 
-/* x-amz-id-2 as the protocol layer derives it from the request id (proto/errors.c), so the
- * event names the same host id the client saw. */
-static void host_id_of(const char *request_id, char out[80])
-{
-    size_t n = strlen(request_id);
-    if (n > 54) n = 54;
-    nb_base64_encode((const unsigned char *)request_id, n, out);
-}
-
 /* AWS shows the account's customer id (e.g. "A3NL1KOZZKEXAMPLE") for root callers and bucket
  * owners; ours is derived from the canonical id, so it is stable and the same for both. */
 static void customer_id(const char *account, char out[16])
@@ -321,7 +312,7 @@ static void emit(nb_call *c, const ev_who *w, const char *event, const char *buc
                 snprintf(seq, sizeof seq, "%018" PRIX64, next_sequencer());
                 char when[32], host[80], okey[16];
                 nb_s3_event_time(nb_clock_now_f(), when);
-                host_id_of(w->request_id, host);
+                nb_http_host_id(w->request_id, host);
                 customer_id(owner, okey);
                 nb_buf kb;
                 nb_buf_init(&kb);
@@ -436,7 +427,7 @@ void nb_s3_event_test(nb_call *c, const char *bucket, json_t *conf)
     char when[32], host[80];
     const char *rid = c->request_id ? c->request_id : "";
     nb_s3_event_time(nb_clock_now_f(), when);
-    host_id_of(rid, host);
+    nb_http_host_id(rid, host);
     json_t *msg = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "Service", "Amazon S3", "Event",
                             "s3:TestEvent", "Time", when, "Bucket", bucket, "RequestId", rid,
                             "HostId", host);

@@ -217,9 +217,10 @@ static const char *checksum_member(nb_call *c, const char *checksums)
 int nb_s3_op_get_object_attributes(nb_call *c)
 {
     const char *bucket = nb_in_str(c, "Bucket");
-    size_t key_len = 0;
-    const char *key = nb_s3_in_key(c, &key_len);
-    if (!key) return nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
+    const char *key;
+    size_t key_len;
+    /* the version is read after the attribute list, whose error comes first */
+    if (nb_s3_in_key_version(c, &key, &key_len, NULL)) return -1;
     unsigned mask;
     if (wanted(c, &mask)) return -1;
     const char *version;
@@ -330,11 +331,9 @@ int nb_s3_op_no_bucket_config(nb_call *c)
 int nb_s3_op_get_object_lock_setting(nb_call *c)
 {
     const char *bucket = nb_in_str(c, "Bucket");
-    size_t key_len = 0;
-    const char *key = nb_s3_in_key(c, &key_len);
-    if (!key) return nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
-    const char *version;
-    if (nb_s3_in_version(c, &version)) return -1;
+    const char *key, *version;
+    size_t key_len;
+    if (nb_s3_in_key_version(c, &key, &key_len, &version)) return -1;
     nb_s3_bucket b;
     nb_s3_object o;
     int rc = nb_s3_object_read(nb_s3_g, bucket ? bucket : "", key, key_len, version, 0, c->arena,

@@ -39,6 +39,11 @@ int nb_s3_tags_from_input(nb_call *c, json_t *tagset, bool object, const char **
 int nb_s3_tags_from_header(nb_call *c, const char *hdr, const char **out);
 /* Version id from input: NULL when absent; refuses malformed ones (InvalidArgument). */
 int nb_s3_in_version(nb_call *c, const char **out);
+/* The preamble of the object handlers: the Key member (*key, *len), refused with
+ * InvalidArgument "Key is required" when absent, then, when version is not NULL, the
+ * VersionId member as nb_s3_in_version reads it. Returns 0, or -1 with the error set.
+ * (Declared here with the other input helpers rather than in s3.h, the store's header.) */
+int nb_s3_in_key_version(nb_call *c, const char **key, size_t *len, const char **version);
 /* "null" or a version id of ours (32 characters of [A-Za-z0-9._]). */
 bool nb_s3_version_id_valid(const char *v);
 /* Quote an etag for output: "\"<etag>\"" in the arena. */

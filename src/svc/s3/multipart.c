@@ -13,13 +13,6 @@
 
 #define MAX_PART ((int64_t)5 << 30)
 
-static const char *in_key(nb_call *c, size_t *kn)
-{
-    const char *k = nb_s3_in_key(c, kn);
-    if (!k) nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
-    return k;
-}
-
 /* What CreateMultipartUpload asked for that only completion uses rides in the upload's attrs
  * under names no output member has, and is taken out again at completion: the ACL
  * (ACL_MEMBER) and a FULL_OBJECT checksum type (CKTYPE_MEMBER; absent: COMPOSITE). */
@@ -78,9 +71,9 @@ static const char *lower_algo(nb_call *c, const char *name)
 int nb_s3_op_create_multipart_upload(nb_call *c)
 {
     const char *bucket = nb_in_str(c, "Bucket");
+    const char *key;
     size_t kn;
-    const char *key = in_key(c, &kn);
-    if (!key || nb_s3_check_key(c, kn)) return -1;
+    if (nb_s3_in_key_version(c, &key, &kn, NULL) || nb_s3_check_key(c, kn)) return -1;
     nb_s3_bucket b;
     if (nb_s3_need_bucket(c, bucket, &b)) return -1;
     nb_s3_upload u;
@@ -237,10 +230,10 @@ static int record_part(nb_call *c, const char *bucket, const char *key, size_t k
 int nb_s3_op_upload_part(nb_call *c)
 {
     const char *bucket = nb_in_str(c, "Bucket");
+    const char *key;
     size_t kn;
-    const char *key = in_key(c, &kn);
     int pn = 0;
-    if (!key || part_number(c, &pn)) return -1;
+    if (nb_s3_in_key_version(c, &key, &kn, NULL) || part_number(c, &pn)) return -1;
     nb_s3_upload u;
     nb_s3_bucket b;
     if (need_upload(c, bucket, key, kn, &u, &b)) return -1;
@@ -266,10 +259,10 @@ int nb_s3_op_upload_part(nb_call *c)
 int nb_s3_op_upload_part_copy(nb_call *c)
 {
     const char *bucket = nb_in_str(c, "Bucket");
+    const char *key;
     size_t kn;
-    const char *key = in_key(c, &kn);
     int pn = 0;
-    if (!key || part_number(c, &pn)) return -1;
+    if (nb_s3_in_key_version(c, &key, &kn, NULL) || part_number(c, &pn)) return -1;
     nb_s3_upload u;
     nb_s3_bucket b, sbk;
     if (need_upload(c, bucket, key, kn, &u, &b)) return -1;
@@ -398,9 +391,9 @@ static const char *object_url(nb_call *c, const char *bucket, const char *key, s
 int nb_s3_op_complete_multipart_upload(nb_call *c)
 {
     const char *bucket = nb_in_str(c, "Bucket");
+    const char *key;
     size_t kn;
-    const char *key = in_key(c, &kn);
-    if (!key) return -1;
+    if (nb_s3_in_key_version(c, &key, &kn, NULL)) return -1;
     nb_s3_upload u;
     nb_s3_bucket b;
     if (need_upload(c, bucket, key, kn, &u, &b)) return -1;
@@ -626,9 +619,9 @@ fail:
 int nb_s3_op_abort_multipart_upload(nb_call *c)
 {
     const char *bucket = nb_in_str(c, "Bucket");
+    const char *key;
     size_t kn;
-    const char *key = in_key(c, &kn);
-    if (!key) return -1;
+    if (nb_s3_in_key_version(c, &key, &kn, NULL)) return -1;
     nb_s3_bucket b;
     if (nb_s3_need_bucket(c, bucket, &b)) return -1;
     const char *id = nb_in_str(c, "UploadId");
@@ -639,9 +632,9 @@ int nb_s3_op_abort_multipart_upload(nb_call *c)
 int nb_s3_op_list_parts(nb_call *c)
 {
     const char *bucket = nb_in_str(c, "Bucket");
+    const char *key;
     size_t kn;
-    const char *key = in_key(c, &kn);
-    if (!key) return -1;
+    if (nb_s3_in_key_version(c, &key, &kn, NULL)) return -1;
     nb_s3_upload u;
     nb_s3_bucket b;
     if (need_upload(c, bucket, key, kn, &u, &b)) return -1;

@@ -385,9 +385,9 @@ int nb_s3_write_conditions(nb_call *c, nb_s3_write_cond *cond)
 int nb_s3_op_put_object(nb_call *c)
 {
     const char *bucket = nb_in_str(c, "Bucket");
-    size_t key_len = 0;
-    const char *key = nb_s3_in_key(c, &key_len);
-    if (!key) return nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
+    const char *key;
+    size_t key_len;
+    if (nb_s3_in_key_version(c, &key, &key_len, NULL)) return -1;
     if (nb_s3_check_key(c, key_len)) return -1;
     nb_s3_bucket b;
     if (nb_s3_need_bucket(c, bucket, &b)) return -1;
@@ -861,9 +861,9 @@ static bool anonymous_overrides(nb_call *c)
 static int get_or_head(nb_call *c, bool get)
 {
     const char *bucket = nb_in_str(c, "Bucket");
-    size_t key_len = 0;
-    const char *key = nb_s3_in_key(c, &key_len);
-    if (!key) return nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
+    const char *key;
+    size_t key_len;
+    if (nb_s3_in_key_version(c, &key, &key_len, NULL)) return -1;
     if (c->who.type == NB_PRINCIPAL_ANONYMOUS && anonymous_overrides(c))
         return nb_s3_error(c, 400, "InvalidRequest", "Request specific response headers cannot"
                            " be used for anonymous GET requests.", NULL);
@@ -990,11 +990,9 @@ int nb_s3_op_head_object(nb_call *c) { return get_or_head(c, false); }
 int nb_s3_op_delete_object(nb_call *c)
 {
     const char *bucket = nb_in_str(c, "Bucket");
-    size_t key_len = 0;
-    const char *key = nb_s3_in_key(c, &key_len);
-    if (!key) return nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
-    const char *version;
-    if (nb_s3_in_version(c, &version)) return -1;
+    const char *key, *version;
+    size_t key_len;
+    if (nb_s3_in_key_version(c, &key, &key_len, &version)) return -1;
     nb_s3_bucket b;
     if (nb_s3_need_bucket(c, bucket, &b)) return -1;
     nb_s3_del d = {.bucket = bucket, .key = key, .key_len = key_len, .version_id = version};
@@ -1251,9 +1249,9 @@ int nb_s3_copy_range(nb_call *c, const nb_s3_object *o, int64_t off, int64_t len
 int nb_s3_op_copy_object(nb_call *c)
 {
     const char *bucket = nb_in_str(c, "Bucket");
-    size_t key_len = 0;
-    const char *key = nb_s3_in_key(c, &key_len);
-    if (!key) return nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
+    const char *key;
+    size_t key_len;
+    if (nb_s3_in_key_version(c, &key, &key_len, NULL)) return -1;
     if (nb_s3_check_key(c, key_len)) return -1;
     const char *sb, *sk, *sv;
     size_t skn;
@@ -1408,15 +1406,17 @@ int nb_s3_op_copy_object(nb_call *c)
 
 /* ---------------------------------------------------------------- object tagging */
 
+/* versioned: the bucket is versioned (enabled or suspended), so the answer names the version
+ * even when it is the null one, as GET and HEAD do. */
 static int tagging_target(nb_call *c, const char **bucket, const char **key, size_t *key_len,
-                          const char **version)
+                          const char **version, bool *versioned)
 {
     *bucket = nb_in_str(c, "Bucket");
-    *key = nb_s3_in_key(c, key_len);
-    if (!*key) return nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
-    if (nb_s3_in_version(c, version)) return -1;
+    if (nb_s3_in_key_version(c, key, key_len, version)) return -1;
     nb_s3_bucket b;
-    return nb_s3_need_bucket(c, *bucket, &b);
+    if (nb_s3_need_bucket(c, *bucket, &b)) return -1;
+    *versioned = b.versioning != NB_S3_VERSIONING_OFF;
+    return 0;
 }
 
 static int tagging_error(nb_call *c, int rc, const char *bucket, const char *key)
@@ -1432,14 +1432,15 @@ int nb_s3_op_get_object_tagging(nb_call *c)
 {
     const char *bucket, *key, *version;
     size_t kn;
-    if (tagging_target(c, &bucket, &key, &kn, &version)) return -1;
+    bool versioned;
+    if (tagging_target(c, &bucket, &key, &kn, &version, &versioned)) return -1;
     nb_s3_object o;
     int rc = nb_s3_object_get(nb_s3_g, bucket, key, kn, version, false, c->arena, &o);
     if (rc) return nb_s3_store_error(c, rc, bucket, key);
     if (o.delete_marker) return tagging_error(c, version ? NB_S3_NOT_IMPLEMENTED : NB_S3_NO_KEY, bucket, key);
     json_t *set = o.tags ? json_loads(o.tags, 0, NULL) : NULL;
     json_t *out = json_pack("{s:o}", "TagSet", set ? set : json_array());
-    if (strcmp(o.version_id, "null") != 0 || version)
+    if (versioned || strcmp(o.version_id, "null") != 0 || version)
         json_object_set_new(out, "VersionId", json_string(o.version_id));
     c->output = out;
     return 0;
@@ -1449,7 +1450,8 @@ int nb_s3_op_put_object_tagging(nb_call *c)
 {
     const char *bucket, *key, *version;
     size_t kn;
-    if (tagging_target(c, &bucket, &key, &kn, &version)) return -1;
+    bool versioned;
+    if (tagging_target(c, &bucket, &key, &kn, &version, &versioned)) return -1;
     json_t *set = json_object_get(json_object_get(c->input, "Tagging"), "TagSet");
     if (!json_is_array(set))
         return nb_s3_error(c, 400, "MalformedXML",
@@ -1462,8 +1464,9 @@ int nb_s3_op_put_object_tagging(nb_call *c)
     int rc = nb_s3_object_set_tags(nb_s3_g, bucket, key, kn, version, tags, vid);
     if (rc) return tagging_error(c, rc, bucket, key);
     nb_s3_event_call(c, "s3:ObjectTagging:Put", bucket, key, kn, vid, -1, NULL); /* events.c */
-    c->output = strcmp(vid, "null") != 0 || version ? json_pack("{s:s}", "VersionId", vid)
-                                                    : json_object();
+    c->output = versioned || strcmp(vid, "null") != 0 || version
+                    ? json_pack("{s:s}", "VersionId", vid)
+                    : json_object();
     return 0;
 }
 
@@ -1471,12 +1474,14 @@ int nb_s3_op_delete_object_tagging(nb_call *c)
 {
     const char *bucket, *key, *version;
     size_t kn;
-    if (tagging_target(c, &bucket, &key, &kn, &version)) return -1;
+    bool versioned;
+    if (tagging_target(c, &bucket, &key, &kn, &version, &versioned)) return -1;
     char vid[40];
     int rc = nb_s3_object_set_tags(nb_s3_g, bucket, key, kn, version, NULL, vid);
     if (rc) return tagging_error(c, rc, bucket, key);
     nb_s3_event_call(c, "s3:ObjectTagging:Delete", bucket, key, kn, vid, -1, NULL); /* events.c */
-    c->output = strcmp(vid, "null") != 0 || version ? json_pack("{s:s}", "VersionId", vid)
-                                                    : json_object();
+    c->output = versioned || strcmp(vid, "null") != 0 || version
+                    ? json_pack("{s:s}", "VersionId", vid)
+                    : json_object();
     return 0;
 }

@@ -855,8 +855,7 @@ static int post_answer(nb_call *c, form *fm, const char *bucket, const char *key
     /* x-amz-id-2 as the dispatcher derives it for other S3 answers */
     if (c->request_id) {
         char host_id[80];
-        size_t rl = strlen(c->request_id);
-        nb_base64_encode((const unsigned char *)c->request_id, rl > 54 ? 54 : rl, host_id);
+        nb_http_host_id(c->request_id, host_id);
         nb_s3_add_header(c, "x-amz-id-2", host_id);
     }
 

@@ -243,11 +243,9 @@ static int malformed(nb_call *c)
 int nb_s3_op_restore_object(nb_call *c)
 {
     const char *bucket = nb_in_str(c, "Bucket");
-    size_t key_len = 0;
-    const char *key = nb_s3_in_key(c, &key_len);
-    if (!key) return nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
-    const char *version;
-    if (nb_s3_in_version(c, &version)) return -1;
+    const char *key, *version;
+    size_t key_len;
+    if (nb_s3_in_key_version(c, &key, &key_len, &version)) return -1;
     nb_s3_bucket b;
     if (nb_s3_need_bucket(c, bucket, &b)) return -1;
     nb_s3_object o;

@@ -165,7 +165,8 @@ typedef struct nb_s3_put {
     const nb_s3_part *parts;
     size_t nparts;
     /* out */
-    bool versioned; /* the bucket's versioning made a real version id */
+    bool versioned; /* the bucket is versioned (enabled, or suspended: version id "null"), so
+                     * the answer names the version */
 } nb_s3_put;
 int nb_s3_object_put(nb_s3_store *s, nb_s3_put *p);
 

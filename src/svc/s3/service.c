@@ -211,6 +211,14 @@ int nb_s3_in_version(nb_call *c, const char **out)
     return 0;
 }
 
+int nb_s3_in_key_version(nb_call *c, const char **key, size_t *len, const char **version)
+{
+    *len = 0;
+    *key = nb_s3_in_key(c, len);
+    if (!*key) return nb_s3_error(c, 400, "InvalidArgument", "Key is required", NULL);
+    return version ? nb_s3_in_version(c, version) : 0;
+}
+
 const char *nb_s3_quote(nb_call *c, const char *etag)
 {
     return nb_arena_printf(c->arena, "\"%s\"", etag);

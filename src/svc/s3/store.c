@@ -1087,8 +1087,10 @@ static int put_fn(sqlite3 *h, void *arg)
     if ((rc = retire_current(h, p->bucket, o->key, o->key_len, versioning, &a->gc,
                              can_reuse ? &reuse : NULL)))
         return rc;
-    p->versioned = versioning == NB_S3_VERSIONING_ENABLED;
-    if (p->versioned)
+    /* Suspended writes the null version, but the answer still names it (AWS sends
+     * x-amz-version-id: null); only a bucket never versioned leaves the header out. */
+    p->versioned = versioning != NB_S3_VERSIONING_OFF;
+    if (versioning == NB_S3_VERSIONING_ENABLED)
         nb_s3_version_id_new(o->version_id);
     else
         strcpy(o->version_id, "null");

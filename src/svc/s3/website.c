@@ -196,30 +196,38 @@ static void error_page(web *w, int status, const char *code, const char *msg, co
     page_item(&b, "Code", code);
     page_item(&b, "Message", msg);
     page_item(&b, kname, kval);
+    char host[80];
+    nb_http_host_id(r->request_id, host);
     page_item(&b, "RequestId", r->request_id);
-    page_item(&b, "HostId", r->request_id);
+    page_item(&b, "HostId", host);
     nb_buf_puts(&b, "</ul>\n");
     if (w->extra.len) nb_buf_append(&b, w->extra.data, w->extra.len);
     nb_buf_puts(&b, "<hr/>\n</body>\n</html>\n");
-    nb_header h[2] = {{"x-amz-request-id", 16, r->request_id, strlen(r->request_id)},
-                      {"x-amz-error-code", 16, code, strlen(code)}};
-    bool head = !strcmp(r->method, "HEAD");
-    if (head) {
-        nb_header hh[3] = {h[0], h[1], {"Content-Type", 12, "text/html; charset=utf-8", 24}};
-        nb_resp_start(r, status, hh, 3, (int64_t)b.len);
-        nb_resp_end(r);
-    } else {
-        nb_resp_simple(r, status, "text/html; charset=utf-8", b.data ? b.data : "", b.len, h, 2);
+    /* The page's items are headers too (x-amz-error-code, -message, -detail-<name>): a HEAD
+     * answer carries no page, and AWS's website endpoint says the same in its headers. */
+    nb_header h[6] = {{"Content-Type", 12, "text/html; charset=utf-8", 24},
+                      {"x-amz-request-id", 16, r->request_id, strlen(r->request_id)},
+                      {"x-amz-id-2", 10, host, strlen(host)},
+                      {"x-amz-error-code", 16, code, strlen(code)},
+                      {"x-amz-error-message", 19, msg ? msg : "", msg ? strlen(msg) : 0}};
+    size_t nh = 5;
+    if (kname && kval) {
+        const char *dn = nb_arena_printf(r->arena, "x-amz-error-detail-%s", kname);
+        if (dn) h[nh++] = (nb_header){dn, strlen(dn), kval, strlen(kval)};
     }
+    nb_resp_simple(r, status, NULL, b.data ? b.data : "", b.len, h, nh);
     nb_buf_free(&b);
 }
 
 static void redirect(web *w, int status, const char *location)
 {
     nb_req *r = w->r;
-    nb_header h[2] = {{"x-amz-request-id", 16, r->request_id, strlen(r->request_id)},
+    char host[80];
+    nb_http_host_id(r->request_id, host);
+    nb_header h[3] = {{"x-amz-request-id", 16, r->request_id, strlen(r->request_id)},
+                      {"x-amz-id-2", 10, host, strlen(host)},
                       {"Location", 8, location, strlen(location)}};
-    nb_resp_simple(r, status, NULL, "", 0, h, 2);
+    nb_resp_simple(r, status, NULL, "", 0, h, 3);
 }
 
 static const char *req_host(nb_req *r)

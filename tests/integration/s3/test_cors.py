@@ -1,8 +1,10 @@
 """S3 CORS: Put/Get/DeleteBucketCors with AWS's validation, preflight OPTIONS allowed and refused
 per rule (origins with a wildcard, methods, requested headers, MaxAgeSeconds, ExposeHeaders),
 and the CORS headers of actual requests that carry an Origin."""
+import base64
 import http.client
 import uuid
+import xml.etree.ElementTree as ET
 
 import pytest
 from botocore.exceptions import ClientError
@@ -15,6 +17,17 @@ RULES = [
      "MaxAgeSeconds": 600},
     {"AllowedOrigins": ["*"], "AllowedMethods": ["HEAD"]},
 ]
+
+
+def error_doc(headers, body):
+    """The elements of an S3 <Error> answer, checked against the request-id headers."""
+    assert headers["content-type"] == "application/xml"
+    root = ET.fromstring(body)
+    assert root.tag == "Error"
+    doc = {c.tag: c.text or "" for c in root}
+    assert doc["RequestId"] == headers["x-amz-request-id"] and doc["RequestId"]
+    assert doc["HostId"] == headers["x-amz-id-2"] and doc["HostId"] != doc["RequestId"]
+    return doc
 
 
 def request(server, method, path, headers):
@@ -88,14 +101,30 @@ def test_preflight_refused(nimbus, cors_bucket, origin, method, headers):
     assert b"<Code>AccessForbidden</Code>" in body
     assert b"CORSResponse: This CORS request is not allowed." in body
     assert "access-control-allow-origin" not in hdrs
+    doc = error_doc(hdrs, body)
+    assert doc["Method"] == method and doc["ResourceType"] == "OBJECT"
 
 
 def test_preflight_without_configuration(nimbus, bucket):
-    st, _, body = request(nimbus, "OPTIONS", "/%s/k" % bucket, {
+    st, h, body = request(nimbus, "OPTIONS", "/%s/k" % bucket, {
         "Origin": "https://a.test", "Access-Control-Request-Method": "GET"})
     assert st == 403 and b"CORS is not enabled for this bucket" in body
-    st, _, body = request(nimbus, "OPTIONS", "/%s/k" % bucket, {"Access-Control-Request-Method": "GET"})
+    assert error_doc(h, body)["Code"] == "AccessForbidden"
+    st, h, body = request(nimbus, "OPTIONS", "/%s/k" % bucket, {"Access-Control-Request-Method": "GET"})
     assert st == 400 and b"Origin request header needed" in body
+    assert error_doc(h, body)["Code"] == "BadRequest"
+    st, h, body = request(nimbus, "OPTIONS", "/%s/k" % bucket, {"Origin": "https://a.test"})
+    assert st == 400
+    assert error_doc(h, body)["Message"] == "Invalid Access-Control-Request-Method: null"
+
+
+def test_preflight_answers_name_the_request(nimbus, cors_bucket):
+    """Allowed or refused, a preflight answer carries x-amz-request-id and x-amz-id-2 like any
+    S3 answer (and the refusal's <HostId> is that x-amz-id-2)."""
+    st, h, _ = request(nimbus, "OPTIONS", "/%s/x" % cors_bucket, {
+        "Origin": "http://anything.test", "Access-Control-Request-Method": "HEAD"})
+    assert st == 200
+    assert h["x-amz-id-2"] == base64.b64encode(h["x-amz-request-id"].encode()).decode()
 
 
 def test_virtual_hosted_preflight(nimbus, cors_bucket):

@@ -302,12 +302,41 @@ def test_head_refusal_has_no_body(cl, case):
     assert st == status
     assert data == b""
     assert h["x-amz-request-id"] and h["x-amz-id-2"]
+    # the headers of the GET's error answer, without its document
+    assert h["content-type"] == "application/xml"
+    assert h["x-amz-id-2"] == base64.b64encode(h["x-amz-request-id"].encode()).decode()
 
 
 def test_not_modified_is_not_an_error(cl):
     st, h, data = cl.req("GET", "/%s/k" % BUCKET, headers={"If-None-Match": '"%s"' % MD5})
     assert st == 304 and data == b""
     assert h["etag"] == '"%s"' % MD5
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("condition", ["If-None-Match", "If-Modified-Since"])
+def test_not_modified_carries_the_validators(cl, method, condition):
+    """S3's 304 names the object (ETag, Last-Modified) and the request, and nothing else: no
+    document, no Content-Type, no Content-Length."""
+    st, h, _ = cl.req("HEAD", "/%s/k" % BUCKET)
+    assert st == 200
+    last_modified = h["last-modified"]
+    value = '"%s"' % MD5 if condition == "If-None-Match" else last_modified
+    st, h, data = cl.req(method, "/%s/k" % BUCKET, headers={condition: value})
+    assert st == 304 and data == b""
+    assert h["etag"] == '"%s"' % MD5
+    assert h["last-modified"] == last_modified
+    assert h["x-amz-request-id"] and h["x-amz-id-2"]
+    assert "content-type" not in h and "content-length" not in h
+
+
+@pytest.mark.parametrize("condition,value", [("If-Match", '"other"'),
+                                             ("If-Unmodified-Since", "Sat, 01 Jan 2000 00:00:00 GMT")])
+def test_precondition_failed_names_the_condition(cl, condition, value):
+    st, h, data = cl.req("GET", "/%s/k" % BUCKET, headers={condition: value})
+    check_error(st, h, data, 412, "PreconditionFailed", MSG_PRECONDITION, {"Condition": condition})
+    st, h, data = cl.req("HEAD", "/%s/k" % BUCKET, headers={condition: value})
+    assert st == 412 and data == b"" and h["x-amz-request-id"] and h["x-amz-id-2"]
 
 
 def test_boto3_sees_the_same_codes(cl):

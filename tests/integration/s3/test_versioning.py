@@ -97,3 +97,82 @@ def test_delete_objects_versioned(s3, bucket):
                                                              {"Key": "x", "VersionId": v}]})
     assert len(r["Deleted"]) == 2
     assert s3.list_object_versions(Bucket=bucket).get("Versions") is None
+
+
+def version_header(resp):
+    return resp["ResponseMetadata"]["HTTPHeaders"].get("x-amz-version-id")
+
+
+@pytest.mark.parametrize("history", ["never_enabled", "enabled_before"])
+def test_suspended_writes_answer_version_id_null(s3, bucket, history):
+    """In a Suspended bucket every write goes to the null version, and AWS names it in the
+    answer: x-amz-version-id: null on PutObject, CopyObject, CompleteMultipartUpload,
+    DeleteObject (the null delete marker) and the object tagging calls, as GET/HEAD do."""
+    if history == "enabled_before":
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        s3.put_object(Bucket=bucket, Key="k", Body=b"v1")
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+
+    r = s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    assert version_header(r) == "null" and r["VersionId"] == "null"
+    assert version_header(s3.head_object(Bucket=bucket, Key="k")) == "null"
+    assert version_header(s3.get_object(Bucket=bucket, Key="k")) == "null"
+
+    r = s3.copy_object(Bucket=bucket, Key="k2", CopySource={"Bucket": bucket, "Key": "k"})
+    assert version_header(r) == "null" and r["VersionId"] == "null"
+    assert r["CopySourceVersionId"] == "null"
+
+    u = s3.create_multipart_upload(Bucket=bucket, Key="m")["UploadId"]
+    p = s3.upload_part(Bucket=bucket, Key="m", UploadId=u, PartNumber=1, Body=b"p")
+    r = s3.complete_multipart_upload(Bucket=bucket, Key="m", UploadId=u, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": p["ETag"]}]})
+    assert version_header(r) == "null" and r["VersionId"] == "null"
+
+    tags = {"TagSet": [{"Key": "a", "Value": "b"}]}
+    assert version_header(s3.put_object_tagging(Bucket=bucket, Key="k", Tagging=tags)) == "null"
+    assert version_header(s3.get_object_tagging(Bucket=bucket, Key="k")) == "null"
+    assert version_header(s3.delete_object_tagging(Bucket=bucket, Key="k")) == "null"
+
+    r = s3.delete_object(Bucket=bucket, Key="k")
+    assert version_header(r) == "null" and r["DeleteMarker"] is True
+    r = s3.delete_object(Bucket=bucket, Key="k", VersionId="null")  # the marker itself
+    assert version_header(r) == "null" and r["DeleteMarker"] is True
+    r = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "k2"}]})
+    assert r["Deleted"] == [{"Key": "k2", "DeleteMarker": True, "DeleteMarkerVersionId": "null"}]
+
+
+def test_never_versioned_writes_name_no_version(s3, bucket):
+    """Without versioning ever configured, AWS sends no x-amz-version-id at all."""
+    assert version_header(s3.put_object(Bucket=bucket, Key="k", Body=b"x")) is None
+    assert version_header(s3.head_object(Bucket=bucket, Key="k")) is None
+    r = s3.copy_object(Bucket=bucket, Key="k2", CopySource={"Bucket": bucket, "Key": "k"})
+    assert version_header(r) is None and "CopySourceVersionId" not in r
+    u = s3.create_multipart_upload(Bucket=bucket, Key="m")["UploadId"]
+    p = s3.upload_part(Bucket=bucket, Key="m", UploadId=u, PartNumber=1, Body=b"p")
+    r = s3.complete_multipart_upload(Bucket=bucket, Key="m", UploadId=u, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": p["ETag"]}]})
+    assert version_header(r) is None
+    tags = {"TagSet": [{"Key": "a", "Value": "b"}]}
+    assert version_header(s3.put_object_tagging(Bucket=bucket, Key="k", Tagging=tags)) is None
+    assert version_header(s3.get_object_tagging(Bucket=bucket, Key="k")) is None
+    assert version_header(s3.delete_object(Bucket=bucket, Key="k")) is None
+
+
+def test_suspended_browser_post_answers_version_id_null(s3, bucket):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+    import urllib.request
+    import uuid
+    post = s3.generate_presigned_post(bucket, "posted")
+    boundary = uuid.uuid4().hex
+    parts = []
+    for k, v in post["fields"].items():
+        parts.append("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n"
+                     % (boundary, k, v))
+    body = "".join(parts).encode() + (
+        "--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\n"
+        % boundary).encode() + b"data\r\n" + ("--%s--\r\n" % boundary).encode()
+    req = urllib.request.Request(post["url"], data=body, method="POST", headers={
+        "Content-Type": "multipart/form-data; boundary=%s" % boundary})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.status == 204
+        assert resp.headers["x-amz-version-id"] == "null"

@@ -147,6 +147,15 @@ def test_html_error_pages(s3, nimbus):
     assert b"<li>Key: missing</li>" in body
     assert b"<li>RequestId: " in body and b"<li>HostId: " in body
     assert b"An Error Occurred While Attempting to Retrieve a Custom Error Document" in body
+    assert h["x-amz-error-code"] == "NoSuchKey"
+    # HEAD: no page; the headers say what it would have (as AWS's website endpoint does)
+    st, h, body = curl(nimbus, "/missing", host, method="HEAD")
+    assert st == 404 and body == b""
+    assert h["x-amz-error-code"] == "NoSuchKey"
+    assert h["x-amz-error-message"] == "The specified key does not exist."
+    assert h["x-amz-error-detail-key"] == "missing"
+    assert h["x-amz-request-id"] and h["x-amz-id-2"] and h["x-amz-id-2"] != h["x-amz-request-id"]
+    assert h["content-type"].startswith("text/html")
     # unknown bucket
     st, _, body = curl(nimbus, "/", "no-such-bucket-xyz.s3-website.localhost")
     assert st == 404 and b"<li>Code: NoSuchBucket</li>" in body
