@@ -405,6 +405,13 @@ int nb_log_level_parse(const char *s)
     return -1;
 }
 
+void nb_host_id(const char *request_id, char out[80])
+{
+    size_t n = strlen(request_id);
+    if (n > 54) n = 54;
+    nb_base64_encode((const unsigned char *)request_id, n, out);
+}
+
 /* One write(2) per line or buffer of lines, no lock: at most 4 KiB (PIPE_BUF), which the
  * kernel writes whole to a pipe, and O_APPEND files get whole lines too. The access log writes
  * a line per request, so a global mutex here would serialize the loops. */

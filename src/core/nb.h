@@ -87,6 +87,11 @@ ssize_t nb_url_decode(const char *in, size_t n, char *out, bool plus_is_space);
 /* RFC 3986 unreserved set kept; everything else %XX (uppercase). '/' kept if keep_slash. */
 int nb_url_encode(nb_buf *b, const char *in, size_t n, bool keep_slash);
 
+/* S3's x-amz-id-2 / <HostId> for a request id: an opaque token derived from the id, so that
+ * one answer's headers and body agree without state (used by the HTTP core and the protocol
+ * layer alike, hence here). */
+void nb_host_id(const char *request_id, char out[80]);
+
 /* ---- logging: one line per event to stderr ---- */
 enum nb_log_level { NB_LOG_DEBUG = 0, NB_LOG_INFO, NB_LOG_WARN, NB_LOG_ERROR };
 extern int nb_log_level;

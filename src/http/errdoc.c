@@ -33,13 +33,6 @@ static const struct core_err {
                                    "Transfer-Encoding"},
 };
 
-void nb_http_host_id(const char *request_id, char out[80])
-{
-    size_t n = strlen(request_id);
-    if (n > 54) n = 54;
-    nb_base64_encode((const unsigned char *)request_id, n, out);
-}
-
 static void xml_text(nb_buf *b, const char *s)
 {
     for (; *s; s++) {
@@ -59,7 +52,7 @@ static void error_doc(nb_buf *b, const char *code, const char *message, const ch
                       const char *rid)
 {
     char host[80];
-    nb_http_host_id(rid, host);
+    nb_host_id(rid, host);
     nb_buf_puts(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>");
     xml_text(b, code);
     nb_buf_puts(b, "</Code><Message>");
@@ -85,7 +78,7 @@ int nb_http_core_error(nb_buf *out, enum nb_core_err e, bool head, const char *r
     error_doc(&doc, ce->code, ce->message, ce->header, rid);
     char date[30], host[80];
     nb_http_date_cached(date);
-    nb_http_host_id(rid, host);
+    nb_host_id(rid, host);
     /* HEAD: the headers the GET would have, no body (what S3 does for every HEAD error). */
     nb_buf_printf(out,
                   "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: Nimbus\r\n"
@@ -105,7 +98,7 @@ void nb_resp_aws_error(nb_req *r, int status, const char *code, const char *mess
     nb_buf_init(&doc);
     error_doc(&doc, code, message, NULL, r->request_id);
     char host[80];
-    nb_http_host_id(r->request_id, host);
+    nb_host_id(r->request_id, host);
     nb_header h[3] = {
         {"Content-Type", 12, "application/xml", 15},
         {"x-amz-request-id", 16, r->request_id, strlen(r->request_id)},

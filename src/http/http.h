@@ -114,9 +114,6 @@ void nb_resp_simple(nb_req *r, int status, const char *content_type, const void 
  * empty). For answers given before any service's own error format is known: the core's
  * refusals and the protocol layer's last resorts (out of memory, shutting down). */
 void nb_resp_aws_error(nb_req *r, int status, const char *code, const char *message);
-/* S3's x-amz-id-2 / <HostId> for a request id: an opaque token derived from the id, so that
- * one answer's headers and body agree without state. */
-void nb_http_host_id(const char *request_id, char out[80]);
 /* Ask the server to close the connection after this response. */
 void nb_resp_close_after(nb_req *r);
 /* End the request without completing the response: whatever was queued is sent, then the

@@ -69,7 +69,7 @@ void nb_resp_request_id_headers(const nb_model *m, int proto, const char *rid, n
     bool s3 = proto == NB_PROTO_REST_XML && (!m || strcmp(nb_mstr(m, m->name), "s3") == 0);
     if (s3) {
         char host[80];
-        nb_http_host_id(rid, host);
+        nb_host_id(rid, host);
         nb_resp_add_header(out, a, "x-amz-request-id", rid, strlen(rid), true);
         nb_resp_add_header(out, a, "x-amz-id-2", host, strlen(host), true);
     } else if (proto != NB_PROTO_EC2) {
@@ -243,7 +243,7 @@ int nb_proto_serialize_error(const nb_model *m, const char *protocol, const nb_a
                 nb_buf_puts(b, "</Resource>");
             }
             char host[80];
-            nb_http_host_id(rid, host);
+            nb_host_id(rid, host);
             nb_buf_puts(b, "<RequestId>");
             nb_xml_escape(b, rid, strlen(rid));
             nb_buf_puts(b, "</RequestId><HostId>");

@@ -234,7 +234,7 @@ static void cors_error(nb_req *r, int status, const char *code, const char *msg,
     if (rtype) nb_buf_printf(&b, "<ResourceType>%s</ResourceType>", rtype);
     /* HostId and x-amz-id-2 as every other S3 answer derives them from the request id */
     char host[80];
-    nb_http_host_id(r->request_id, host);
+    nb_host_id(r->request_id, host);
     nb_buf_printf(&b, "<RequestId>%s</RequestId><HostId>%s</HostId></Error>", r->request_id, host);
     nb_header h[2] = {{"x-amz-request-id", 16, r->request_id, strlen(r->request_id)},
                       {"x-amz-id-2", 10, host, strlen(host)}};
@@ -297,7 +297,7 @@ void nb_s3_cors_preflight(nb_req *r, const char *path, size_t path_len)
     }
     hdrs h = {.a = r->arena};
     char host[80];
-    nb_http_host_id(r->request_id, host);
+    nb_host_id(r->request_id, host);
     hadd(&h, "x-amz-request-id", r->request_id);
     hadd(&h, "x-amz-id-2", host);
     rule_headers(&h, rule, origin, req_headers, true);

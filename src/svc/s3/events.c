@@ -312,7 +312,7 @@ static void emit(nb_call *c, const ev_who *w, const char *event, const char *buc
                 snprintf(seq, sizeof seq, "%018" PRIX64, next_sequencer());
                 char when[32], host[80], okey[16];
                 nb_s3_event_time(nb_clock_now_f(), when);
-                nb_http_host_id(w->request_id, host);
+                nb_host_id(w->request_id, host);
                 customer_id(owner, okey);
                 nb_buf kb;
                 nb_buf_init(&kb);
@@ -427,7 +427,7 @@ void nb_s3_event_test(nb_call *c, const char *bucket, json_t *conf)
     char when[32], host[80];
     const char *rid = c->request_id ? c->request_id : "";
     nb_s3_event_time(nb_clock_now_f(), when);
-    nb_http_host_id(rid, host);
+    nb_host_id(rid, host);
     json_t *msg = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "Service", "Amazon S3", "Event",
                             "s3:TestEvent", "Time", when, "Bucket", bucket, "RequestId", rid,
                             "HostId", host);

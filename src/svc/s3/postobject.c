@@ -855,7 +855,7 @@ static int post_answer(nb_call *c, form *fm, const char *bucket, const char *key
     /* x-amz-id-2 as the dispatcher derives it for other S3 answers */
     if (c->request_id) {
         char host_id[80];
-        nb_http_host_id(c->request_id, host_id);
+        nb_host_id(c->request_id, host_id);
         nb_s3_add_header(c, "x-amz-id-2", host_id);
     }
 

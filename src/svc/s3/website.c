@@ -197,7 +197,7 @@ static void error_page(web *w, int status, const char *code, const char *msg, co
     page_item(&b, "Message", msg);
     page_item(&b, kname, kval);
     char host[80];
-    nb_http_host_id(r->request_id, host);
+    nb_host_id(r->request_id, host);
     page_item(&b, "RequestId", r->request_id);
     page_item(&b, "HostId", host);
     nb_buf_puts(&b, "</ul>\n");
@@ -223,7 +223,7 @@ static void redirect(web *w, int status, const char *location)
 {
     nb_req *r = w->r;
     char host[80];
-    nb_http_host_id(r->request_id, host);
+    nb_host_id(r->request_id, host);
     nb_header h[3] = {{"x-amz-request-id", 16, r->request_id, strlen(r->request_id)},
                       {"x-amz-id-2", 10, host, strlen(host)},
                       {"Location", 8, location, strlen(location)}};
