@@ -1,13 +1,14 @@
 """S3 members that AWS added after the botocore Debian ships (1.29), which current SDKs send and
-read: the CRC64NVME checksum and the checksum type (FULL_OBJECT / COMPOSITE, Dec 2024) and
+read: the CRC64NVME checksum and the checksum type (FULL_OBJECT / COMPOSITE, Dec 2024),
 ListBuckets paging (max-buckets, continuation-token, prefix, bucket-region; BucketRegion per
-bucket, Oct 2024). Without them in the model the generic parser drops what a client sends
-(a CompletedPart's ChecksumCRC64NVME: the JS SDK's CRC64NVME multipart uploads failed) and the
-serializer drops what a handler answers (x-amz-checksum-crc64nvme, x-amz-checksum-type).
+bucket, Oct 2024), and the operations on new subresources (OPERATIONS). Without them in the
+model the generic parser drops what a client sends (a CompletedPart's ChecksumCRC64NVME: the JS
+SDK's CRC64NVME multipart uploads failed) and the serializer drops what a handler answers
+(x-amz-checksum-crc64nvme, x-amz-checksum-type).
 
-Each addition is applied only where the model lacks the member, so a newer botocore model
-(which has them, in AWS's own shape) is left as it is. Members are placed where AWS's model puts
-them: XML bodies are written in member order."""
+Each addition is applied only where the model lacks it, so a newer botocore model (which has
+them, in AWS's own shape) is left as it is. Members are placed where AWS's model puts them:
+XML bodies are written in member order."""
 
 _CK64 = "ChecksumCRC64NVME"
 _CKT = "ChecksumType"
@@ -70,6 +71,28 @@ MEMBERS = {
 
 ENUMS = {"ChecksumAlgorithm": ["CRC64NVME"]}
 
+# Operations AWS added since, on subresources of their own. Without them in the model a request
+# for one matched the plain bucket or object operation and got its answer: the JS SDK's
+# RenameObject (PUT /{Bucket}/{Key}?renameObject) stored an empty object under the new key,
+# CreateSession and GetBucketMetadataTableConfiguration got a ListObjects listing as success.
+# In the model without a handler they answer 501 NotImplemented naming the operation.
+_BUCKET = {"Bucket": {"shape": "BucketName", "location": "uri", "locationName": "Bucket"}}
+_OBJECT = dict(_BUCKET, Key={"shape": "ObjectKey", "location": "uri", "locationName": "Key"})
+OPERATIONS = {
+    "CreateSession": ("GET", "/{Bucket}?session", _BUCKET),
+    "RenameObject": ("PUT", "/{Bucket}/{Key+}?renameObject", _OBJECT),
+    "CreateBucketMetadataTableConfiguration": ("POST", "/{Bucket}?metadataTable", _BUCKET),
+    "GetBucketMetadataTableConfiguration": ("GET", "/{Bucket}?metadataTable", _BUCKET),
+    "DeleteBucketMetadataTableConfiguration": ("DELETE", "/{Bucket}?metadataTable", _BUCKET),
+    "CreateBucketMetadataConfiguration": ("POST", "/{Bucket}?metadataConfiguration", _BUCKET),
+    "GetBucketMetadataConfiguration": ("GET", "/{Bucket}?metadataConfiguration", _BUCKET),
+    "DeleteBucketMetadataConfiguration": ("DELETE", "/{Bucket}?metadataConfiguration", _BUCKET),
+    "UpdateBucketMetadataInventoryTableConfiguration":
+        ("PUT", "/{Bucket}?metadataInventoryTable", _BUCKET),
+    "UpdateBucketMetadataJournalTableConfiguration":
+        ("PUT", "/{Bucket}?metadataJournalTable", _BUCKET),
+}
+
 
 def apply(model):
     """Add what the model lacks (in place)."""
@@ -82,6 +105,13 @@ def apply(model):
     if "ListBucketsRequest" not in shapes:
         shapes["ListBucketsRequest"] = {"type": "structure", "members": {}}
         model["operations"]["ListBuckets"]["input"] = {"shape": "ListBucketsRequest"}
+    for op, (method, uri, members) in OPERATIONS.items():
+        if op in model["operations"]:
+            continue
+        shapes["Nb%sRequest" % op] = {"type": "structure", "required": list(members),
+                                      "members": {k: dict(v) for k, v in members.items()}}
+        model["operations"][op] = {"name": op, "http": {"method": method, "requestUri": uri},
+                                   "input": {"shape": "Nb%sRequest" % op}}
     for shape, adds in MEMBERS.items():
         s = shapes[shape]
         for member, ref, after in adds:

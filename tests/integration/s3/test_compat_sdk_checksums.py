@@ -343,3 +343,31 @@ def test_part_read_carries_the_part_checksum(s3, bucket, ctype):
         assert whole == b64_crc32(b"".join(chunks))
     else:
         assert whole.endswith("-2")
+
+
+@pytest.mark.parametrize("method,sub,op", [
+    ("GET", "session", "CreateSession"),
+    ("GET", "metadataTable", "GetBucketMetadataTableConfiguration"),
+    ("POST", "metadataTable", "CreateBucketMetadataTableConfiguration"),
+    ("DELETE", "metadataConfiguration", "DeleteBucketMetadataConfiguration"),
+    ("PUT", "metadataJournalTable", "UpdateBucketMetadataJournalTableConfiguration"),
+])
+def test_newer_bucket_subresources_are_not_implemented(nimbus, s3, bucket, method, sub, op):
+    # operations newer than botocore 1.29 matched the plain bucket operations: the JS SDK's
+    # CreateSession got a ListObjects listing as success
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    st, _, data = req(nimbus, method, "/" + bucket, params=[(sub, "")])
+    assert st == 501 and xml_text(data, "Code") == "NotImplemented"
+    assert op in xml_text(data, "Message")
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 1  # the bucket as it was
+
+
+def test_rename_object_is_not_implemented(nimbus, s3, bucket):
+    # the JS SDK's RenameObject (PUT /{Bucket}/{Key}?renameObject) was taken for PutObject and
+    # stored an empty object under the new name
+    s3.put_object(Bucket=bucket, Key="old", Body=b"content")
+    st, _, data = req(nimbus, "PUT", "/%s/new" % bucket, params=[("renameObject", "")],
+                      headers={"x-amz-rename-source": "old"})
+    assert st == 501 and "RenameObject" in xml_text(data, "Message")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert keys == ["old"]
