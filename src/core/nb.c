@@ -428,10 +428,13 @@ static void log_write(const char *p, size_t len)
     }
 }
 
+/* The buffer is allocated by the threads that ask for it: a static array here would be
+ * zeroed, so resident, in every thread (64 workers). */
+#define LOG_BUF 4096
 static _Thread_local struct {
     bool on;
     size_t len;
-    char buf[4096];
+    char *buf;
 } log_tl;
 
 void nb_log(int level, const char *fmt, ...)
@@ -454,7 +457,7 @@ void nb_log(int level, const char *fmt, ...)
     if (len > sizeof(line) - 2) len = sizeof(line) - 2;
     line[len++] = '\n';
     if (log_tl.on && level < NB_LOG_WARN) {
-        if (log_tl.len + len > sizeof log_tl.buf) nb_log_flush();
+        if (log_tl.len + len > LOG_BUF) nb_log_flush();
         memcpy(log_tl.buf + log_tl.len, line, len);
         log_tl.len += len;
         return;
@@ -465,7 +468,12 @@ void nb_log(int level, const char *fmt, ...)
 
 void nb_log_buffered(bool on)
 {
-    if (!on) nb_log_flush();
+    if (on && !log_tl.buf && !(log_tl.buf = malloc(LOG_BUF))) return; /* unbuffered, then */
+    if (!on) {
+        nb_log_flush();
+        free(log_tl.buf);
+        log_tl.buf = NULL;
+    }
     log_tl.on = on;
 }
 
