@@ -189,8 +189,8 @@ int nb_s3_lock_from_request(nb_call *c, const nb_s3_bucket *b, nb_s3_lock *l, bo
 /* Fill a lock without a retention mode from b's default retention, counted from now (nothing
  * when b has no Object Lock or no default rule). */
 int nb_s3_lock_default(nb_call *c, const nb_s3_bucket *b, double now, nb_s3_lock *l);
-/* GET/HEAD output members of a version's lock. */
-void nb_s3_lock_output(json_t *out, const nb_s3_lock *l);
+/* GET/HEAD output members of a version's lock in bucket b (those the caller may read). */
+void nb_s3_lock_output(nb_call *c, const nb_s3_bucket *b, json_t *out, const nb_s3_lock *l);
 /* 0 when the caller may use x-amz-bypass-governance-retention on bucket/key
  * (s3:BypassGovernanceRetention), else -1 with AccessDenied set. */
 int nb_s3_may_bypass(nb_call *c, const char *bucket, const char *key, size_t key_len);

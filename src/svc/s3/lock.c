@@ -176,13 +176,38 @@ int nb_s3_lock_from_request(nb_call *c, const nb_s3_bucket *b, nb_s3_lock *l, bo
     return 0;
 }
 
-void nb_s3_lock_output(json_t *out, const nb_s3_lock *l)
+/* May the caller read the version's lock (action s3:GetObjectRetention / LegalHold)? The
+ * bucket owner's root always may; others are asked of the evaluator, a denial only leaving
+ * the headers out. */
+static bool may_read_lock(nb_call *c, const nb_s3_bucket *b, const char *action)
 {
-    if (l->mode[0]) {
+    if (c->who.type == NB_PRINCIPAL_ROOT && strcmp(c->who.account, b->account) == 0) return true;
+    size_t kn = 0;
+    const char *key = nb_s3_in_key(c, &kn);
+    const nb_s3_bcfg *cfg = key ? nb_s3_bcfg_get(b->name) : NULL;
+    if (!cfg) return false;
+    bool same = !strcmp(c->who.account, cfg->owner);
+    nb_authz_check_args a = {
+        .action = action,
+        .resource = nb_arena_printf(c->arena, "arn:aws:s3:::%s/%.*s", b->name, (int)kn, key),
+        .resource_policy = same ? cfg->merged : cfg->merged_restricted,
+        .resource_account = cfg->owner,
+        .skip_service_context = true,
+    };
+    bool ok = a.resource && nb_authz_check(c, &a) == 0;
+    nb_aws_error_clear(&c->err);
+    nb_s3_bcfg_put(cfg);
+    return ok;
+}
+
+void nb_s3_lock_output(nb_call *c, const nb_s3_bucket *b, json_t *out, const nb_s3_lock *l)
+{
+    /* AWS: the headers only for callers allowed to read the retention / legal hold */
+    if (l->mode[0] && may_read_lock(c, b, "s3:GetObjectRetention")) {
         json_object_set_new(out, "ObjectLockMode", json_string(l->mode));
         json_object_set_new(out, "ObjectLockRetainUntilDate", json_real(l->until));
     }
-    if (l->legal_hold[0])
+    if (l->legal_hold[0] && may_read_lock(c, b, "s3:GetObjectLegalHold"))
         json_object_set_new(out, "ObjectLockLegalHoldStatus", json_string(l->legal_hold));
 }
 
@@ -281,6 +306,8 @@ static int get_setting(nb_call *c, bool retention)
     int rc = nb_s3_object_get(nb_s3_g, l.bucket, l.key, l.key_len, l.version_id, false, c->arena,
                               &o);
     if (rc) return lock_error(c, rc, &l);
+    if (o.delete_marker && !l.version_id)
+        return nb_s3_store_error(c, NB_S3_NO_KEY, l.bucket, l.key);
     if (o.delete_marker)
         return nb_s3_error(c, 405, "MethodNotAllowed",
                            "The specified method is not allowed against this resource.",

@@ -605,7 +605,7 @@ static json_t *object_doc(nb_call *c, const nb_s3_object *o, const nb_s3_bucket 
         json_object_set_new(out, "VersionId", json_string(o->version_id));
     if (o->storage_class && strcmp(o->storage_class, "STANDARD") != 0)
         json_object_set_new(out, "StorageClass", json_string(o->storage_class));
-    nb_s3_lock_output(out, &o->lock);
+    nb_s3_lock_output(c, b, out, &o->lock);
     if (o->tags) {
         json_t *t = json_loads(o->tags, 0, NULL);
         if (json_array_size(t))

@@ -521,6 +521,46 @@ def test_bypass_needs_iam_permission(nimbus, s3, boto, lbucket):
     assert "Versions" not in s3.list_object_versions(Bucket=lbucket)
 
 
+def test_lock_headers_only_for_callers_who_may_read_them(nimbus, s3, boto, lbucket):
+    s3.put_object(Bucket=lbucket, Key="k", Body=b"x", ObjectLockMode="GOVERNANCE",
+                  ObjectLockRetainUntilDate=utc(days=1), ObjectLockLegalHoldStatus="ON")
+    iam = boto("iam")
+
+    def user(name, actions):
+        iam.create_user(UserName=name)
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": actions,
+                "Resource": "arn:aws:s3:::%s/*" % lbucket}]}))
+        k = iam.create_access_key(UserName=name)["AccessKey"]
+        return client(nimbus, "s3", access_key=k["AccessKeyId"], secret_key=k["SecretAccessKey"])
+
+    h = user("reader", ["s3:GetObject"]).head_object(Bucket=lbucket, Key="k")
+    assert "ObjectLockMode" not in h and "ObjectLockLegalHoldStatus" not in h
+    h = user("ret", ["s3:GetObject", "s3:GetObjectRetention"]).head_object(Bucket=lbucket, Key="k")
+    assert h["ObjectLockMode"] == "GOVERNANCE" and "ObjectLockLegalHoldStatus" not in h
+    h = user("hold", ["s3:GetObject", "s3:GetObjectLegalHold"]).get_object(Bucket=lbucket, Key="k")
+    assert "ObjectLockMode" not in h and h["ObjectLockLegalHoldStatus"] == "ON"
+
+
+def test_settings_of_a_delete_marker(s3, lbucket):
+    s3.put_object(Bucket=lbucket, Key="k", Body=b"x")
+    m = s3.delete_object(Bucket=lbucket, Key="k")["VersionId"]
+    for call in (s3.get_object_retention, s3.get_object_legal_hold):
+        with pytest.raises(ClientError) as e:
+            call(Bucket=lbucket, Key="k")
+        assert err(e) == (404, "NoSuchKey")
+        with pytest.raises(ClientError) as e:
+            call(Bucket=lbucket, Key="k", VersionId=m)
+        assert err(e) == (405, "MethodNotAllowed")
+    with pytest.raises(ClientError) as e:
+        s3.put_object_legal_hold(Bucket=lbucket, Key="k", VersionId=m, LegalHold={"Status": "ON"})
+    assert err(e) == (405, "MethodNotAllowed")
+    with pytest.raises(ClientError) as e:
+        s3.put_object_legal_hold(Bucket=lbucket, Key="k", LegalHold={"Status": "ON"})
+    assert err(e) == (404, "NoSuchKey")
+
+
 def test_lifecycle_keeps_locked_versions(nimbus, s3, lbucket):
     s3.put_bucket_lifecycle_configuration(Bucket=lbucket, LifecycleConfiguration={"Rules": [
         {"ID": "nc", "Status": "Enabled", "Filter": {},
