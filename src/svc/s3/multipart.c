@@ -241,6 +241,17 @@ int nb_s3_op_upload_part(nb_call *c)
     if (need_upload(c, bucket, key, kn, &u, &b)) return -1;
     nb_s3_ingest in;
     if (nb_s3_ingest_prepare(c, &in)) return -1;
+    if (!in.md5_expect && in.ck_algo == NB_CKSUM_NONE && b.object_lock) {
+        /* AWS: parts of an object that will be under Object Lock (its upload's headers or
+         * the bucket's default retention) must carry an integrity check */
+        nb_s3_lock lock = u.lock;
+        if (nb_s3_lock_default(c, &b, nb_clock_now_f(), &lock)) return -1;
+        if (lock.mode[0] || lock.legal_hold[0])
+            return nb_s3_error(c, 400, "InvalidRequest",
+                               "Content-MD5 OR x-amz-checksum- HTTP header is required for Put"
+                               " Part requests with Object Lock parameters",
+                               NULL);
+    }
     if (in.ck_algo == NB_CKSUM_NONE && u.checksum_algo)
         in.ck_algo = nb_cksum_algo_from_name(u.checksum_algo, strlen(u.checksum_algo));
     in.max_size = MAX_PART;

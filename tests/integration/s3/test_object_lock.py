@@ -362,7 +362,7 @@ def test_copy_takes_lock_from_request_or_default_not_source(s3, lbucket):
     assert err(e) == (400, "InvalidRequest")
 
 
-def test_multipart_lock_applied_at_completion(s3, lbucket):
+def test_multipart_lock_applied_at_completion(nimbus, s3, lbucket):
     until = utc(days=1)
     up = s3.create_multipart_upload(Bucket=lbucket, Key="mp", ObjectLockMode="GOVERNANCE",
                                     ObjectLockRetainUntilDate=until,
@@ -393,6 +393,14 @@ def test_multipart_lock_applied_at_completion(s3, lbucket):
     with pytest.raises(ClientError) as e:
         s3.create_multipart_upload(Bucket=plain, Key="m", ObjectLockLegalHoldStatus="ON")
     assert err(e) == (400, "InvalidRequest")
+    # its parts need an integrity check, as a PutObject would
+    up = s3.create_multipart_upload(Bucket=lbucket, Key="mp3")["UploadId"]
+    c = without_md5(client(nimbus, "s3"), "UploadPart")
+    with pytest.raises(ClientError) as e:
+        c.upload_part(Bucket=lbucket, Key="mp3", UploadId=up, PartNumber=1, Body=b"q")
+    assert err(e) == (400, "InvalidRequest")
+    c.upload_part(Bucket=lbucket, Key="mp3", UploadId=up, PartNumber=1, Body=b"q",
+                  ChecksumAlgorithm="SHA256")
 
 
 # ---------------------------------------------------------------- enforcement
