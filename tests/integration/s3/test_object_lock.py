@@ -403,6 +403,29 @@ def test_multipart_lock_applied_at_completion(nimbus, s3, lbucket):
                   ChecksumAlgorithm="SHA256")
 
 
+def test_browser_post_gets_lock_fields_and_default(nimbus, s3, lbucket):
+    import requests
+    s3.put_object_lock_configuration(Bucket=lbucket, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled",
+        "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}})
+    fields = {"x-amz-object-lock-legal-hold": "ON"}
+    post = s3.generate_presigned_post(lbucket, "posted", Fields=fields,
+                                      Conditions=[{"x-amz-object-lock-legal-hold": "ON"}])
+    r = requests.post(post["url"], data=post["fields"], files={"file": ("f", b"body")})
+    assert r.status_code == 204, r.text
+    h = s3.head_object(Bucket=lbucket, Key="posted")
+    assert h["ObjectLockMode"] == "GOVERNANCE" and h["ObjectLockLegalHoldStatus"] == "ON"
+    until = utc(days=4)
+    fields = {"x-amz-object-lock-mode": "COMPLIANCE",
+              "x-amz-object-lock-retain-until-date": until.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    post = s3.generate_presigned_post(lbucket, "posted2", Fields=fields,
+                                      Conditions=[{k: v} for k, v in fields.items()])
+    r = requests.post(post["url"], data=post["fields"], files={"file": ("f", b"body")})
+    assert r.status_code == 204, r.text
+    assert s3.get_object_retention(Bucket=lbucket, Key="posted2")["Retention"] == {
+        "Mode": "COMPLIANCE", "RetainUntilDate": until}
+
+
 # ---------------------------------------------------------------- enforcement
 
 
