@@ -1,6 +1,6 @@
 /* test_s3_store.c: S3's engine without HTTP: the listing engine (prefix, delimiter, markers,
  * seeks past common prefixes), content files with integrity checks (a flipped byte is refused),
- * versioning and delete markers, multipart manifests, and the orphan scan. */
+ * versioning and delete markers, Object Lock rules, multipart manifests, and the orphan scan. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -369,6 +369,108 @@ static void test_versioning(nb_s3_store *s)
     nb_arena_free(a);
 }
 
+/* A version with a lock, as PutObject writes it under Object Lock. */
+static int put_locked(nb_s3_store *s, const char *bucket, const char *key, const char *mode,
+                      double until, const char *hold, nb_arena *a, char vid[40])
+{
+    nb_s3_object o = {0};
+    o.key = key;
+    o.key_len = strlen(key);
+    o.owner = "000000000000";
+    o.last_modified = nb_clock_now_f();
+    snprintf(o.lock.mode, sizeof o.lock.mode, "%s", mode);
+    o.lock.until = until;
+    snprintf(o.lock.legal_hold, sizeof o.lock.legal_hold, "%s", hold);
+    write_content(s, "locked", 6, &o, a);
+    nb_s3_put p = {.bucket = bucket, .o = &o};
+    int rc = nb_s3_object_put(s, &p);
+    snprintf(vid, 40, "%s", o.version_id);
+    return rc;
+}
+
+static int retention(nb_s3_store *s, const char *key, const char *vid, const char *mode,
+                     double until, bool bypass)
+{
+    nb_s3_lock_set l = {.bucket = "lk", .key = key, .key_len = strlen(key), .version_id = vid,
+                        .retention = true, .bypass_governance = bypass,
+                        .now = nb_clock_now_f()};
+    snprintf(l.lock.mode, sizeof l.lock.mode, "%s", mode);
+    l.lock.until = until;
+    return nb_s3_object_set_lock(s, &l);
+}
+
+static int del_version(nb_s3_store *s, const char *key, const char *vid, bool bypass)
+{
+    nb_s3_del d = {.bucket = "lk", .key = key, .key_len = strlen(key), .version_id = vid,
+                   .bypass_governance = bypass};
+    return nb_s3_object_delete(s, &d);
+}
+
+/* Object Lock in the store: what each lock forbids, what a retention may become, and that
+ * the settings are read back with the version. */
+static void test_object_lock(nb_s3_store *s)
+{
+    nb_arena *a = nb_arena_new(4096);
+    nb_s3_bucket b = {.created = 1, .object_lock = true};
+    snprintf(b.name, sizeof b.name, "lk");
+    snprintf(b.account, sizeof b.account, "000000000000");
+    snprintf(b.region, sizeof b.region, "us-east-1");
+    CHECK(nb_s3_bucket_create(s, &b) == NB_S3_OK);
+    double now = nb_clock_now_f(), day = 86400;
+    nb_s3_lock l = {"GOVERNANCE", now + day, ""};
+    CHECK(nb_s3_lock_state(&l, now) == NB_S3_LOCKED_GOVERNANCE);
+    CHECK(nb_s3_lock_state(&l, now + 2 * day) == 0); /* expired */
+    snprintf(l.legal_hold, sizeof l.legal_hold, "ON");
+    CHECK(nb_s3_lock_state(&l, now + 2 * day) == NB_S3_LOCKED);
+    snprintf(l.mode, sizeof l.mode, "COMPLIANCE");
+    snprintf(l.legal_hold, sizeof l.legal_hold, "OFF");
+    CHECK(nb_s3_lock_state(&l, now) == NB_S3_LOCKED);
+
+    char g[40], c[40], h[40];
+    CHECK(put_locked(s, "lk", "g", "GOVERNANCE", now + day, "", a, g) == NB_S3_OK);
+    CHECK(put_locked(s, "lk", "c", "COMPLIANCE", now + day, "", a, c) == NB_S3_OK);
+    CHECK(put_locked(s, "lk", "h", "", 0, "ON", a, h) == NB_S3_OK);
+    nb_s3_object o;
+    CHECK(nb_s3_object_get(s, "lk", "g", 1, g, false, a, &o) == NB_S3_OK);
+    CHECK_STR(o.lock.mode, "GOVERNANCE");
+    CHECK(o.lock.until == now + day && !o.lock.legal_hold[0]);
+    CHECK(nb_s3_object_get(s, "lk", "h", 1, NULL, false, a, &o) == NB_S3_OK);
+    CHECK(!o.lock.mode[0] && strcmp(o.lock.legal_hold, "ON") == 0);
+    /* deletes of protected versions */
+    CHECK(del_version(s, "g", g, false) == NB_S3_LOCKED_GOVERNANCE);
+    CHECK(del_version(s, "c", c, true) == NB_S3_LOCKED);
+    CHECK(del_version(s, "h", h, true) == NB_S3_LOCKED);
+    /* a delete without a version id adds a marker */
+    nb_s3_del d = {.bucket = "lk", .key = "c", .key_len = 1};
+    CHECK(nb_s3_object_delete(s, &d) == NB_S3_OK && d.out_marker);
+    /* retention changes */
+    CHECK(retention(s, "g", g, "GOVERNANCE", now + 2 * day, false) == NB_S3_OK);
+    CHECK(retention(s, "g", g, "GOVERNANCE", now + day, false) == NB_S3_LOCKED_GOVERNANCE);
+    CHECK(retention(s, "g", g, "COMPLIANCE", now + 3 * day, false) == NB_S3_LOCKED_GOVERNANCE);
+    CHECK(retention(s, "g", g, "", 0, true) == NB_S3_OK); /* removed with the bypass */
+    CHECK(del_version(s, "g", g, false) == NB_S3_OK);
+    CHECK(retention(s, "c", c, "COMPLIANCE", now + day / 2, true) == NB_S3_LOCKED);
+    CHECK(retention(s, "c", c, "GOVERNANCE", now + 2 * day, true) == NB_S3_LOCKED);
+    CHECK(retention(s, "c", c, "COMPLIANCE", now + 2 * day, false) == NB_S3_OK);
+    CHECK(retention(s, "c", d.out_version, "COMPLIANCE", now + day, false) == NB_S3_IS_MARKER);
+    CHECK(retention(s, "c", NULL, "COMPLIANCE", now + day, false) == NB_S3_NO_KEY);
+    /* legal hold off: the version may go */
+    nb_s3_lock_set ls = {.bucket = "lk", .key = "h", .key_len = 1, .version_id = h};
+    snprintf(ls.lock.legal_hold, sizeof ls.lock.legal_hold, "OFF");
+    CHECK(nb_s3_object_set_lock(s, &ls) == NB_S3_OK && strcmp(ls.out_version, h) == 0);
+    CHECK(del_version(s, "h", h, false) == NB_S3_OK);
+    /* Object Lock on an existing bucket needs versioning Enabled */
+    nb_s3_bucket p = b;
+    p.object_lock = false;
+    snprintf(p.name, sizeof p.name, "lk2");
+    CHECK(nb_s3_bucket_create(s, &p) == NB_S3_OK);
+    CHECK(nb_s3_bucket_enable_object_lock(s, "lk2") == NB_S3_CONFLICT);
+    CHECK(nb_s3_bucket_set_versioning(s, "lk2", NB_S3_VERSIONING_ENABLED) == NB_S3_OK);
+    CHECK(nb_s3_bucket_enable_object_lock(s, "lk2") == NB_S3_OK);
+    CHECK(nb_s3_bucket_get(s, "lk2", &p, a) == NB_S3_OK && p.object_lock);
+    nb_arena_free(a);
+}
+
 typedef struct list_ctx {
     const char *bucket;
     bool versions;
@@ -571,6 +673,7 @@ int main(void)
     test_objects(s);
     test_ranges(s);
     test_versioning(s);
+    test_object_lock(s);
     test_db_listing(s);
     test_multipart(s);
     nb_s3_store_close(s);

@@ -1,6 +1,6 @@
 /* extras.c: the S3 operations whose faithful answer needs no subsystem of its own: bucket
  * subresources Nimbus has no feature behind (request payment, transfer acceleration, server
- * access logging, replication, the object lock configuration) answered as AWS answers a
+ * access logging, replication) answered as AWS answers a
  * bucket that never had them, with NotImplemented for the settings that would need the
  * feature; and GetObjectAttributes from the version's metadata. */
 #include <stdio.h>
@@ -105,21 +105,6 @@ int nb_s3_op_delete_bucket_replication(nb_call *c)
 {
     nb_s3_bucket b;
     return nb_s3_cfg_bucket(c, &b); /* none to delete: 204 as on AWS */
-}
-
-/* ---------------------------------------------------------------- object lock */
-
-int nb_s3_op_get_object_lock_configuration(nb_call *c)
-{
-    nb_s3_bucket b;
-    if (nb_s3_cfg_bucket(c, &b)) return -1;
-    if (!b.object_lock)
-        return nb_s3_error(c, 404, "ObjectLockConfigurationNotFoundError",
-                           "Object Lock configuration does not exist for this bucket",
-                           "BucketName", b.name, NULL);
-    /* Created with object lock; default retention rules can not be set here. */
-    c->output = json_pack("{s:{s:s}}", "ObjectLockConfiguration", "ObjectLockEnabled", "Enabled");
-    return 0;
 }
 
 /* ---------------------------------------------------------------- GetObjectAttributes */
@@ -322,32 +307,4 @@ int nb_s3_op_no_bucket_config(nb_call *c)
     if (nb_s3_cfg_bucket(c, &b)) return -1;
     return nb_s3_error(c, 404, "NoSuchConfiguration", "The specified configuration does not exist.",
                        NULL);
-}
-
-/* ---------------------------------------------------------------- retention, legal hold */
-
-/* Objects can get neither here (PutObjectRetention / PutObjectLegalHold are NotImplemented):
- * AWS's answers for a bucket without object lock, or an object without the setting. */
-int nb_s3_op_get_object_lock_setting(nb_call *c)
-{
-    const char *bucket = nb_in_str(c, "Bucket");
-    const char *key, *version;
-    size_t key_len;
-    if (nb_s3_in_key_version(c, &key, &key_len, &version)) return -1;
-    nb_s3_bucket b;
-    nb_s3_object o;
-    int rc = nb_s3_object_read(nb_s3_g, bucket ? bucket : "", key, key_len, version, 0, c->arena,
-                               &b, &o);
-    if (rc == NB_S3_NO_BUCKET) return nb_s3_store_error(c, rc, bucket, key);
-    if (!b.object_lock)
-        return nb_s3_error(c, 400, "InvalidRequest", "Bucket is missing Object Lock Configuration",
-                           NULL);
-    if (rc == NB_S3_NO_KEY && nb_s3_may_list(c, b.name)) return -1;
-    if (rc) return nb_s3_store_error(c, rc, bucket, key);
-    if (o.delete_marker)
-        return nb_s3_error(c, 405, "MethodNotAllowed",
-                           "The specified method is not allowed against this resource.",
-                           "ResourceType", "DeleteMarker", NULL);
-    return nb_s3_error(c, 404, "NoSuchObjectLockConfiguration",
-                       "The specified object does not have a ObjectLock configuration", NULL);
 }

@@ -171,10 +171,31 @@ int nb_s3_op_get_bucket_logging(nb_call *c);
 int nb_s3_op_put_bucket_logging(nb_call *c);
 int nb_s3_op_get_bucket_replication(nb_call *c);
 int nb_s3_op_delete_bucket_replication(nb_call *c);
-int nb_s3_op_get_object_lock_configuration(nb_call *c);
 int nb_s3_op_get_object_attributes(nb_call *c);
 int nb_s3_op_list_bucket_configs(nb_call *c);
 int nb_s3_op_no_bucket_config(nb_call *c);
-int nb_s3_op_get_object_lock_setting(nb_call *c);
+
+/* Object Lock (lock.c) */
+int nb_s3_op_put_object_lock_configuration(nb_call *c);
+int nb_s3_op_get_object_lock_configuration(nb_call *c);
+int nb_s3_op_put_object_retention(nb_call *c);
+int nb_s3_op_get_object_retention(nb_call *c);
+int nb_s3_op_put_object_legal_hold(nb_call *c);
+int nb_s3_op_get_object_legal_hold(nb_call *c);
+/* The lock a write asks for with x-amz-object-lock-mode / -retain-until-date / -legal-hold
+ * (*asked: any of them was sent), validated as AWS does (InvalidRequest on a bucket without
+ * Object Lock, InvalidArgument for a lone mode or date, one in the past, unknown values). */
+int nb_s3_lock_from_request(nb_call *c, const nb_s3_bucket *b, nb_s3_lock *l, bool *asked);
+/* Fill a lock without a retention mode from b's default retention, counted from now (nothing
+ * when b has no Object Lock or no default rule). */
+int nb_s3_lock_default(nb_call *c, const nb_s3_bucket *b, double now, nb_s3_lock *l);
+/* GET/HEAD output members of a version's lock in bucket b (those the caller may read). */
+void nb_s3_lock_output(nb_call *c, const nb_s3_bucket *b, json_t *out, const nb_s3_lock *l);
+/* 0 when the caller may use x-amz-bypass-governance-retention on bucket/key
+ * (s3:BypassGovernanceRetention), else -1 with AccessDenied set. */
+int nb_s3_may_bypass(nb_call *c, const char *bucket, const char *key, size_t key_len);
+/* Content-MD5 or an x-amz-checksum-* header must come with the body and match it (AWS:
+ * BadDigest, or InvalidRequest when neither is sent): DeleteObjects, the Object Lock puts. */
+int nb_s3_body_digest_check(nb_call *c);
 
 #endif

@@ -1248,11 +1248,17 @@ static int apply_fn(sqlite3 *h, void *arg)
             ac->done = true;
             break;
         }
-        case A_DROP:
+        case A_DROP: {
             if (latest) break;
+            /* Object Lock: AWS's lifecycle does not remove a version while its retention or
+             * legal hold is in force (nor does it bypass governance); next pass again */
+            bool locked = false;
+            if ((rc = nb_s3_version_locked(h, ac->v->id, a->now, &locked))) return rc;
+            if (locked) break;
             if ((rc = nb_s3_drop_version(h, ac->v->id, &a->gc))) return rc;
             ac->done = true;
             break;
+        }
         case A_TRANSITION:
             st = nb_db_stmt(h, "UPDATE objects SET storage_class=?, class_since=? WHERE id=?"
                                " AND storage_class=?");

@@ -124,6 +124,8 @@ int nb_s3_op_create_multipart_upload(nb_call *c)
                                NULL);
         if (full && stash(c, &u.attrs, CKTYPE_MEMBER, ctype)) return -1;
     }
+    bool lock_asked; /* kept with the upload; a default retention is applied at completion */
+    if (nb_s3_lock_from_request(c, &b, &u.lock, &lock_asked)) return -1;
     u.key = key;
     u.key_len = kn;
     u.initiated = nb_clock_now_f();
@@ -239,6 +241,17 @@ int nb_s3_op_upload_part(nb_call *c)
     if (need_upload(c, bucket, key, kn, &u, &b)) return -1;
     nb_s3_ingest in;
     if (nb_s3_ingest_prepare(c, &in)) return -1;
+    if (!in.md5_expect && in.ck_algo == NB_CKSUM_NONE && b.object_lock) {
+        /* AWS: parts of an object that will be under Object Lock (its upload's headers or
+         * the bucket's default retention) must carry an integrity check */
+        nb_s3_lock lock = u.lock;
+        if (nb_s3_lock_default(c, &b, nb_clock_now_f(), &lock)) return -1;
+        if (lock.mode[0] || lock.legal_hold[0])
+            return nb_s3_error(c, 400, "InvalidRequest",
+                               "Content-MD5 OR x-amz-checksum- HTTP header is required for Put"
+                               " Part requests with Object Lock parameters",
+                               NULL);
+    }
     if (in.ck_algo == NB_CKSUM_NONE && u.checksum_algo)
         in.ck_algo = nb_cksum_algo_from_name(u.checksum_algo, strlen(u.checksum_algo));
     in.max_size = MAX_PART;
@@ -399,6 +412,10 @@ int nb_s3_op_complete_multipart_upload(nb_call *c)
     if (need_upload(c, bucket, key, kn, &u, &b)) return -1;
     nb_s3_write_cond cond;
     if (nb_s3_write_conditions(c, &cond)) return -1;
+    /* the object is created now: the bucket's default retention counts from here */
+    double now = nb_clock_now_f();
+    nb_s3_lock lock = u.lock;
+    if (nb_s3_lock_default(c, &b, now, &lock)) return -1;
     json_t *req = json_object_get(json_object_get(c->input, "MultipartUpload"), "Parts");
     size_t n = json_array_size(req);
     if (n == 0)
@@ -562,7 +579,8 @@ int nb_s3_op_complete_multipart_upload(nb_call *c)
     o.key = key;
     o.key_len = kn;
     o.size = total;
-    o.last_modified = nb_clock_now_f();
+    o.last_modified = now;
+    o.lock = lock;
     o.storage_class = u.storage_class;
     o.owner = b.account;
     const char *acl;

@@ -400,6 +400,19 @@ int nb_s3_op_put_object(nb_call *c)
     if (nb_s3_build_attrs(c, &attrs) || nb_s3_tags_from_header(c, nb_in_str(c, "Tagging"), &tags) ||
         nb_s3_storage_class(c, &sc) || nb_s3_write_conditions(c, &cond))
         return -1;
+    nb_s3_lock lock;
+    bool lock_asked;
+    double now = nb_clock_now_f();
+    if (nb_s3_lock_from_request(c, &b, &lock, &lock_asked) ||
+        nb_s3_lock_default(c, &b, now, &lock))
+        return -1;
+    /* AWS: an upload with Object Lock parameters (or a bucket default retention) must carry
+     * an integrity check of its body */
+    if ((lock_asked || lock.mode[0]) && !in.md5_expect && in.ck_algo == NB_CKSUM_NONE)
+        return nb_s3_error(c, 400, "InvalidRequest",
+                           "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object"
+                           " requests with Object Lock parameters",
+                           NULL);
     in.inline_max = NB_S3_INLINE_MAX;
     in.sse = &sse;
     if (nb_s3_ingest_body(c, &in)) return -1;
@@ -410,7 +423,8 @@ int nb_s3_op_put_object(nb_call *c)
     o.key_len = key_len;
     o.size = in.size;
     memcpy(o.etag, in.etag, sizeof in.etag);
-    o.last_modified = nb_clock_now_f();
+    o.last_modified = now;
+    o.lock = lock;
     o.storage_class = sc;
     o.owner = nb_s3_object_owner(c, &b); /* Object Ownership (acl.c) */
     o.attrs = attrs;
@@ -591,6 +605,7 @@ static json_t *object_doc(nb_call *c, const nb_s3_object *o, const nb_s3_bucket 
         json_object_set_new(out, "VersionId", json_string(o->version_id));
     if (o->storage_class && strcmp(o->storage_class, "STANDARD") != 0)
         json_object_set_new(out, "StorageClass", json_string(o->storage_class));
+    nb_s3_lock_output(c, b, out, &o->lock);
     if (o->tags) {
         json_t *t = json_loads(o->tags, 0, NULL);
         if (json_array_size(t))
@@ -997,6 +1012,12 @@ int nb_s3_op_delete_object(nb_call *c)
     if (nb_s3_need_bucket(c, bucket, &b)) return -1;
     nb_s3_del d = {.bucket = bucket, .key = key, .key_len = key_len, .version_id = version};
     int rc = nb_s3_object_delete(nb_s3_g, &d);
+    /* a version under governance retention: removable with an authorized bypass */
+    if (rc == NB_S3_LOCKED_GOVERNANCE && nb_in_bool(c, "BypassGovernanceRetention", false)) {
+        if (nb_s3_may_bypass(c, bucket, key, key_len)) return -1;
+        d.bypass_governance = true;
+        rc = nb_s3_object_delete(nb_s3_g, &d);
+    }
     if (rc) return nb_s3_store_error(c, rc, bucket, key);
     nb_s3_event_deleted(c, bucket, &d); /* notifications (events.c) */
     json_t *out = json_object();
@@ -1009,7 +1030,7 @@ int nb_s3_op_delete_object(nb_call *c)
 
 /* DeleteObjects must carry Content-MD5 or an x-amz-checksum-* of its body, and it must
  * match the body as received (AWS: BadDigest, or InvalidRequest when neither is sent). */
-static int body_digest_check(nb_call *c)
+int nb_s3_body_digest_check(nb_call *c)
 {
     const char *body = c->req_body ? c->req_body : "";
     size_t n = c->req_body ? c->req_body_len : 0;
@@ -1064,10 +1085,11 @@ int nb_s3_op_delete_objects(nb_call *c)
     const char *bucket = nb_in_str(c, "Bucket");
     nb_s3_bucket b;
     if (nb_s3_need_bucket(c, bucket, &b)) return -1;
-    if (body_digest_check(c)) return -1;
+    if (nb_s3_body_digest_check(c)) return -1;
     json_t *del = json_object_get(c->input, "Delete");
     json_t *objs = json_object_get(del, "Objects");
     bool quiet = json_is_true(json_object_get(del, "Quiet"));
+    bool bypass = nb_in_bool(c, "BypassGovernanceRetention", false);
     if (!json_is_array(objs) || json_array_size(objs) == 0 || json_array_size(objs) > 1000)
         return nb_s3_error(c, 400, "MalformedXML",
                            "The XML you provided was not well-formed or did not validate against"
@@ -1098,13 +1120,24 @@ int nb_s3_op_delete_objects(nb_call *c)
         }
         nb_s3_del d = {.bucket = bucket, .key = key, .key_len = kn, .version_id = ver};
         int rc = nb_s3_object_delete(nb_s3_g, &d);
+        if (rc == NB_S3_LOCKED_GOVERNANCE && bypass) {
+            /* s3:BypassGovernanceRetention is evaluated per key; a denial is this key's
+             * AccessDenied, not the request's */
+            d.bypass_governance = nb_s3_may_bypass(c, bucket, key, kn) == 0;
+            nb_aws_error_clear(&c->err);
+            if (d.bypass_governance) rc = nb_s3_object_delete(nb_s3_g, &d);
+        }
         if (rc) {
+            bool locked = rc == NB_S3_LOCKED || rc == NB_S3_LOCKED_GOVERNANCE;
             json_t *e = json_pack("{s:s,s:s,s:s}", "Key", key, "Code",
-                                  rc == NB_S3_NO_BUCKET ? "NoSuchBucket" : "InternalError",
+                                  rc == NB_S3_NO_BUCKET ? "NoSuchBucket"
+                                  : locked              ? "AccessDenied"
+                                                        : "InternalError",
                                   "Message",
                                   rc == NB_S3_NO_BUCKET
                                       ? "The specified bucket does not exist"
-                                      : "We encountered an internal error. Please try again.");
+                                  : locked ? "Access Denied because object protected by object lock."
+                                           : "We encountered an internal error. Please try again.");
             if (ver) json_object_set_new(e, "VersionId", json_string(ver));
             json_array_append_new(errors, e);
             continue;
@@ -1312,6 +1345,14 @@ int nb_s3_op_copy_object(nb_call *c)
         return -1;
     nb_s3_write_cond cond;
     if (nb_s3_write_conditions(c, &cond)) return -1;
+    /* the copy's lock comes from this request or the target bucket's default, never from
+     * its source (AWS) */
+    nb_s3_lock lock;
+    bool lock_asked;
+    double now = nb_clock_now_f();
+    if (nb_s3_lock_from_request(c, &db, &lock, &lock_asked) ||
+        nb_s3_lock_default(c, &db, now, &lock))
+        return -1;
     nb_s3_ingest in;
     memset(&in, 0, sizeof in);
     const char *alg = nb_in_str(c, "ChecksumAlgorithm");
@@ -1351,7 +1392,8 @@ int nb_s3_op_copy_object(nb_call *c)
     o.key_len = key_len;
     o.size = w.size;
     nb_hex(in.md5, 16, o.etag);
-    o.last_modified = nb_clock_now_f();
+    o.last_modified = now;
+    o.lock = lock;
     o.storage_class = sc; /* AWS: a copy is STANDARD unless x-amz-storage-class names a class */
     o.owner = nb_s3_object_owner(c, &db);
     o.attrs = attrs;

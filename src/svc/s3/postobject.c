@@ -496,6 +496,8 @@ static int form_input(nb_call *c, form *fm, const char *bucket, const char *key)
         {"x-amz-server-side-encryption-customer-algorithm", "SSECustomerAlgorithm"},
         {"x-amz-server-side-encryption-customer-key", "SSECustomerKey"},
         {"x-amz-server-side-encryption-customer-key-md5", "SSECustomerKeyMD5"},
+        {"x-amz-object-lock-mode", "ObjectLockMode"},
+        {"x-amz-object-lock-legal-hold", "ObjectLockLegalHoldStatus"},
     };
     json_t *in = json_pack("{s:s,s:s}", "Bucket", bucket, "Key", key);
     if (!in) return nb_s3_nomem(c);
@@ -518,6 +520,14 @@ static int form_input(nb_call *c, form *fm, const char *bucket, const char *key)
     }
     const char *bk = form_str(fm, "x-amz-server-side-encryption-bucket-key-enabled");
     if (bk && !strcasecmp(bk, "true")) json_object_set_new(in, "BucketKeyEnabled", json_true());
+    /* as the header's timestamp member; text that is no date stays text, which the lock
+     * check refuses (InvalidArgument) */
+    const char *until = form_str(fm, "x-amz-object-lock-retain-until-date");
+    double ut;
+    if (until)
+        json_object_set_new(in, "ObjectLockRetainUntilDate",
+                            nb_time_parse(until, strlen(until), &ut) == 0 ? json_real(ut)
+                                                                          : json_string(until));
     return 0;
 }
 
@@ -662,7 +672,7 @@ static int read_fields(nb_call *c, nb_form_reader *m, form *fm, nb_form_part *fh
 
 static int post_file(nb_call *c, nb_form_reader *m, post_ctx *x, nb_s3_bucket *b,
                      const char *bucket, const char *key, const char *attrs, const char *tags,
-                     const char *sc, nb_s3_sse *sse);
+                     const char *sc, nb_s3_sse *sse, const nb_s3_lock *lock);
 static int post_answer(nb_call *c, form *fm, const char *bucket, const char *key, bool vhost);
 
 static int post_object(nb_call *c, nb_form_reader *m, form *fm)
@@ -757,7 +767,15 @@ static int post_object(nb_call *c, nb_form_reader *m, form *fm)
     if (nb_s3_build_attrs(c, &attrs) || nb_s3_storage_class(c, &sc)) return -1;
     const char *tagging = form_str(fm, "tagging");
     if (tagging && parse_tagging(c, tagging, &tags)) return -1;
-    rc = post_file(c, m, &x, &b, bucket, key, attrs, tags, sc, &sse);
+    /* Object Lock fields, else the bucket's default retention (lock.c) */
+    nb_s3_lock lock;
+    bool lock_asked;
+    if (nb_s3_lock_from_request(c, &b, &lock, &lock_asked) ||
+        nb_s3_lock_default(c, &b, nb_clock_now_f(), &lock)) {
+        sse_forget(&sse);
+        return -1;
+    }
+    rc = post_file(c, m, &x, &b, bucket, key, attrs, tags, sc, &sse, &lock);
     sse_forget(&sse);
     if (rc) return -1;
     return post_answer(c, fm, bucket, key, vhost);
@@ -767,7 +785,7 @@ static int post_object(nb_call *c, nb_form_reader *m, form *fm)
  * or the form asks), then committed as the new version of key. */
 static int post_file(nb_call *c, nb_form_reader *m, post_ctx *x, nb_s3_bucket *b,
                      const char *bucket, const char *key, const char *attrs, const char *tags,
-                     const char *sc, nb_s3_sse *sse)
+                     const char *sc, nb_s3_sse *sse, const nb_s3_lock *lock)
 {
     int rc;
     size_t key_len = strlen(key);
@@ -818,6 +836,7 @@ static int post_file(nb_call *c, nb_form_reader *m, post_ctx *x, nb_s3_bucket *b
     o.owner = nb_s3_object_owner(c, b); /* Object Ownership (acl.c) */
     o.attrs = attrs;
     o.tags = tags;
+    o.lock = *lock;
     unsigned char *crcs = nb_arena_alloc(c->arena, w.crcs.len);
     if (crcs) memcpy(crcs, w.crcs.data, w.crcs.len);
     o.crcs = crcs;

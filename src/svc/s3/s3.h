@@ -26,6 +26,9 @@ enum nb_s3_rc {
     NB_S3_INVALID_PART_ORDER,
     NB_S3_TOO_SMALL,
     NB_S3_NOT_IMPLEMENTED,
+    NB_S3_LOCKED,          /* Object Lock: compliance retention or legal hold in force */
+    NB_S3_LOCKED_GOVERNANCE, /* Object Lock: governance retention (bypass would allow it) */
+    NB_S3_IS_MARKER,       /* the version named is a delete marker */
 };
 
 enum nb_s3_versioning {
@@ -92,6 +95,9 @@ int nb_s3_bucket_list(nb_s3_store *s, const char *account, nb_arena *a, nb_s3_bu
  * aborted with it (their files removed after the commit). */
 int nb_s3_bucket_delete(nb_s3_store *s, const char *name);
 int nb_s3_bucket_set_versioning(nb_s3_store *s, const char *name, int state);
+/* Turn Object Lock on for an existing bucket: only with versioning Enabled (NB_S3_CONFLICT
+ * otherwise); it never goes off. */
+int nb_s3_bucket_enable_object_lock(nb_s3_store *s, const char *name);
 /* tags: JSON TagSet text or NULL to delete. */
 int nb_s3_bucket_set_tags(nb_s3_store *s, const char *name, const char *tags);
 /* Default encryption: the ServerSideEncryptionConfiguration document (JSON text) or NULL to
@@ -115,6 +121,17 @@ typedef struct nb_s3_part {
     const unsigned char *enc; /* encryption record (sse.h) or NULL */
     size_t enc_len;
 } nb_s3_part;
+
+/* Object Lock settings of a version (or asked for by an upload). */
+typedef struct nb_s3_lock {
+    char mode[12];      /* "GOVERNANCE", "COMPLIANCE", or "" = no retention */
+    double until;       /* retain until (epoch seconds) when mode is set */
+    char legal_hold[4]; /* "ON", "OFF", or "" = never set */
+} nb_s3_lock;
+
+/* What the lock of a version forbids at time now: 0 = nothing, NB_S3_LOCKED_GOVERNANCE,
+ * NB_S3_LOCKED (compliance retention or legal hold). */
+int nb_s3_lock_state(const nb_s3_lock *l, double now);
 
 /* One object version (or delete marker). Strings live in an arena. */
 typedef struct nb_s3_object {
@@ -144,6 +161,7 @@ typedef struct nb_s3_object {
     bool is_inline;
     const void *data;
     size_t data_len;
+    nb_s3_lock lock; /* Object Lock retention and legal hold (input of puts too) */
 } nb_s3_object;
 
 /* Conditions a write must satisfy against the current (latest) version. */
@@ -199,11 +217,35 @@ typedef struct nb_s3_del {
     const char *key;
     size_t key_len;
     const char *version_id; /* NULL = the current object */
+    bool bypass_governance; /* x-amz-bypass-governance-retention, authorized */
     /* out */
     char out_version[40];
     bool out_marker;
 } nb_s3_del;
+/* A version under Object Lock is refused: NB_S3_LOCKED, or NB_S3_LOCKED_GOVERNANCE unless
+ * bypass_governance. */
 int nb_s3_object_delete(nb_s3_store *s, nb_s3_del *d);
+
+/* PutObjectRetention (retention = true: lock->mode/until, mode "" removes it) or
+ * PutObjectLegalHold (lock->legal_hold) on a version (NULL = latest). Under an active
+ * retention, shortening it or changing its mode is refused (NB_S3_LOCKED for compliance,
+ * NB_S3_LOCKED_GOVERNANCE for governance without bypass). NB_S3_IS_MARKER for a delete
+ * marker; out_version gets the version touched. */
+typedef struct nb_s3_lock_set {
+    const char *bucket;
+    const char *key;
+    size_t key_len;
+    const char *version_id;
+    bool retention;
+    nb_s3_lock lock;
+    bool bypass_governance;
+    double now;
+    /* out */
+    char out_version[40];
+} nb_s3_lock_set;
+int nb_s3_object_set_lock(nb_s3_store *s, nb_s3_lock_set *l);
+/* Inside a write: is version id under a lock in force at now (any mode)? */
+int nb_s3_version_locked(sqlite3 *h, int64_t id, double now, bool *locked);
 
 /* Set (tags != NULL) or remove the tags of a version (NULL = latest). out_version gets the
  * version id touched. */
@@ -224,6 +266,7 @@ typedef struct nb_s3_upload {
     const char *checksum_algo; /* "CRC32" ... or NULL */
     const unsigned char *enc; /* the upload's encryption (nb_s3_enc_object record) or NULL */
     size_t enc_len;
+    nb_s3_lock lock; /* Object Lock headers of CreateMultipartUpload, applied at completion */
 } nb_s3_upload;
 
 int nb_s3_upload_create(nb_s3_store *s, const char *bucket, nb_s3_upload *u);
@@ -303,6 +346,6 @@ void nb_s3_version_id_new(char out[33]);
 int nb_s3_read_object_row(sqlite3_stmt *st, nb_arena *a, nb_s3_object *o);
 #define NB_S3_OBJECT_COLS                                                                          \
     "id,key,version_id,is_latest,delete_marker,size,etag,last_modified,storage_class,owner,attrs," \
-    "checksums,tags,blob,crcs,nparts,enc"
+    "checksums,tags,blob,crcs,nparts,enc,lock_mode,lock_until,legal_hold"
 
 #endif

@@ -109,6 +109,14 @@ int nb_s3_store_error(nb_call *c, int rc, const char *bucket, const char *key)
                            "The specified upload does not exist. The upload ID may be invalid, or"
                            " the upload may have been aborted or completed.",
                            "UploadId", nb_in_str(c, "UploadId"), NULL);
+    case NB_S3_LOCKED:
+    case NB_S3_LOCKED_GOVERNANCE:
+        return nb_s3_error(c, 403, "AccessDenied",
+                           "Access Denied because object protected by object lock.", NULL);
+    case NB_S3_IS_MARKER:
+        return nb_s3_error(c, 405, "MethodNotAllowed",
+                           "The specified method is not allowed against this resource.",
+                           "ResourceType", "DeleteMarker", NULL);
     case NB_S3_NOT_IMPLEMENTED:
         return nb_s3_error(c, 501, "NotImplemented",
                            "A header you provided implies functionality that is not implemented",
@@ -499,8 +507,6 @@ static const nb_op_def s3_ops[] = {
      B},
     {"DeleteBucketReplication", nb_s3_op_delete_bucket_replication, 0,
      "s3:PutReplicationConfiguration", B},
-    {"GetObjectLockConfiguration", nb_s3_op_get_object_lock_configuration, 0,
-     "s3:GetBucketObjectLockConfiguration", B},
     {"GetObjectAttributes", nb_s3_op_get_object_attributes, 0, "s3:GetObjectAttributes", O},
     {"ListBucketAnalyticsConfigurations", nb_s3_op_list_bucket_configs, 0,
      "s3:GetAnalyticsConfiguration", B},
@@ -526,8 +532,15 @@ static const nb_op_def s3_ops[] = {
      "s3:GetIntelligentTieringConfiguration", B},
     {"DeleteBucketIntelligentTieringConfiguration", nb_s3_op_no_bucket_config, 0,
      "s3:PutIntelligentTieringConfiguration", B},
-    {"GetObjectRetention", nb_s3_op_get_object_lock_setting, 0, "s3:GetObjectRetention", O},
-    {"GetObjectLegalHold", nb_s3_op_get_object_lock_setting, 0, "s3:GetObjectLegalHold", O},
+    /* Object Lock (lock.c) */
+    {"PutObjectLockConfiguration", nb_s3_op_put_object_lock_configuration, 0,
+     "s3:PutBucketObjectLockConfiguration", B},
+    {"GetObjectLockConfiguration", nb_s3_op_get_object_lock_configuration, 0,
+     "s3:GetBucketObjectLockConfiguration", B},
+    {"PutObjectRetention", nb_s3_op_put_object_retention, 0, "s3:PutObjectRetention", O},
+    {"GetObjectRetention", nb_s3_op_get_object_retention, 0, "s3:GetObjectRetention", O},
+    {"PutObjectLegalHold", nb_s3_op_put_object_legal_hold, 0, "s3:PutObjectLegalHold", O},
+    {"GetObjectLegalHold", nb_s3_op_get_object_legal_hold, 0, "s3:GetObjectLegalHold", O},
 };
 
 const nb_service nb_svc_s3 = {

@@ -133,6 +133,15 @@ static const char *const migrations[] = {
     " END;",
     /* 4: storage classes, the archive tier, restores, lifecycle (archive.c, lifecycle.h) */
     nb_s3_lifecycle_migration,
+    /* 5: Object Lock (lock.c): the retention and legal hold of each version, and those a
+     * multipart upload asked for (applied at completion). The bucket's default retention is
+     * its bucket_config row 'object_lock'; buckets.object_lock says whether it is enabled. */
+    "ALTER TABLE objects ADD COLUMN lock_mode TEXT;"  /* GOVERNANCE | COMPLIANCE | NULL */
+    "ALTER TABLE objects ADD COLUMN lock_until REAL;" /* retain until, epoch seconds */
+    "ALTER TABLE objects ADD COLUMN legal_hold TEXT;" /* ON | OFF | NULL (never set) */
+    "ALTER TABLE uploads ADD COLUMN lock_mode TEXT;"
+    "ALTER TABLE uploads ADD COLUMN lock_until REAL;"
+    "ALTER TABLE uploads ADD COLUMN legal_hold TEXT;",
 };
 
 struct nb_s3_store {
@@ -641,6 +650,23 @@ int nb_s3_bucket_set_versioning(nb_s3_store *s, const char *name, int state)
     return store_rc(bucket_write(s, bucket_set_fn, &b));
 }
 
+static int bucket_versioning(sqlite3 *h, const char *bucket, int *state);
+
+/* AWS lets Object Lock be enabled on an existing bucket only while its versioning is Enabled. */
+static int enable_lock_fn(sqlite3 *h, void *arg)
+{
+    const char *name = arg;
+    int versioning, rc;
+    if ((rc = bucket_versioning(h, name, &versioning))) return rc;
+    if (versioning != NB_S3_VERSIONING_ENABLED) return NB_S3_CONFLICT;
+    return exec_bind1(h, "UPDATE buckets SET object_lock=1 WHERE name=?", name);
+}
+
+int nb_s3_bucket_enable_object_lock(nb_s3_store *s, const char *name)
+{
+    return store_rc(bucket_write(s, enable_lock_fn, (void *)name));
+}
+
 int nb_s3_bucket_set_tags(nb_s3_store *s, const char *name, const char *tags)
 {
     bucket_set_arg b = {name, "UPDATE buckets SET tags=? WHERE name=?", 0, tags, false};
@@ -701,6 +727,52 @@ int nb_s3_bucket_get_encryption(nb_s3_store *s, const char *name, nb_arena *a,
 
 /* ------------------------------------------------------------------ objects */
 
+/* Object Lock columns (mode, until, legal hold) from column i on. */
+static void read_lock(sqlite3_stmt *st, int i, nb_s3_lock *l)
+{
+    memset(l, 0, sizeof *l);
+    const unsigned char *m = sqlite3_column_text(st, i);
+    if (m) {
+        snprintf(l->mode, sizeof l->mode, "%s", (const char *)m);
+        l->until = sqlite3_column_double(st, i + 1);
+    }
+    const unsigned char *lh = sqlite3_column_text(st, i + 2);
+    if (lh) snprintf(l->legal_hold, sizeof l->legal_hold, "%s", (const char *)lh);
+}
+
+static void bind_opt_text(sqlite3_stmt *st, int i, const char *v);
+
+/* Bind the three lock columns from parameter i on (NULL for what is unset). */
+static void bind_lock(sqlite3_stmt *st, int i, const nb_s3_lock *l)
+{
+    bind_opt_text(st, i, l->mode[0] ? l->mode : NULL);
+    if (l->mode[0])
+        sqlite3_bind_double(st, i + 1, l->until);
+    else
+        sqlite3_bind_null(st, i + 1);
+    bind_opt_text(st, i + 2, l->legal_hold[0] ? l->legal_hold : NULL);
+}
+
+int nb_s3_lock_state(const nb_s3_lock *l, double now)
+{
+    if (strcmp(l->legal_hold, "ON") == 0) return NB_S3_LOCKED;
+    if (!l->mode[0] || l->until <= now) return 0;
+    return strcmp(l->mode, "COMPLIANCE") == 0 ? NB_S3_LOCKED : NB_S3_LOCKED_GOVERNANCE;
+}
+
+int nb_s3_version_locked(sqlite3 *h, int64_t id, double now, bool *locked)
+{
+    sqlite3_stmt *st = nb_db_stmt(h, "SELECT 1 FROM objects WHERE id=? AND (legal_hold='ON' OR"
+                                     " (lock_mode IS NOT NULL AND lock_until>?))");
+    if (!st) return dberr(h, "lock state");
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_double(st, 2, now);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    *locked = rc == SQLITE_ROW;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : dberr(h, "lock state");
+}
+
 int nb_s3_read_object_row(sqlite3_stmt *st, nb_arena *a, nb_s3_object *o)
 {
     memset(o, 0, sizeof *o);
@@ -739,6 +811,7 @@ int nb_s3_read_object_row(sqlite3_stmt *st, nb_arena *a, nb_s3_object *o)
         o->enc = e;
     }
     o->is_inline = !o->delete_marker && !o->blob && o->nparts == 0;
+    read_lock(st, 17, &o->lock);
     return 0;
 }
 
@@ -876,8 +949,8 @@ static int insert_version(sqlite3 *h, const char *bucket, nb_s3_object *o)
 {
     sqlite3_stmt *st = nb_db_stmt(
         h, "INSERT INTO objects(bucket,key,version_id,is_latest,delete_marker,size,etag,"
-           "last_modified,storage_class,owner,attrs,checksums,tags,blob,crcs,nparts,enc)"
-           " VALUES(?,?,?,1,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+           "last_modified,storage_class,owner,attrs,checksums,tags,blob,crcs,nparts,enc,"
+           "lock_mode,lock_until,legal_hold) VALUES(?,?,?,1,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st) return dberr(h, "insert version");
     sqlite3_bind_text(st, 1, bucket, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, o->key, (int)o->key_len, SQLITE_STATIC);
@@ -895,6 +968,7 @@ static int insert_version(sqlite3 *h, const char *bucket, nb_s3_object *o)
     bind_opt_blob(st, 14, o->crcs, o->crcs_len);
     sqlite3_bind_int(st, 15, o->nparts);
     bind_opt_blob(st, 16, o->enc, o->enc_len);
+    bind_lock(st, 17, &o->lock);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) return dberr(h, "insert version");
@@ -1288,7 +1362,8 @@ static int del_fn(sqlite3 *h, void *arg)
     int versioning, rc;
     if ((rc = bucket_versioning(h, d->bucket, &versioning))) return rc;
     if (d->version_id) {
-        sqlite3_stmt *st = nb_db_stmt(h, "SELECT id,is_latest,delete_marker FROM objects"
+        sqlite3_stmt *st = nb_db_stmt(h, "SELECT id,is_latest,delete_marker,lock_mode,lock_until,"
+                                         "legal_hold FROM objects"
                                          " WHERE bucket=? AND key=? AND version_id=?");
         if (!st) return dberr(h, "delete");
         sqlite3_bind_text(st, 1, d->bucket, -1, SQLITE_STATIC);
@@ -1297,15 +1372,22 @@ static int del_fn(sqlite3 *h, void *arg)
         rc = sqlite3_step(st);
         int64_t id = 0;
         bool latest = false;
+        nb_s3_lock lock = {0};
         if (rc == SQLITE_ROW) {
             id = sqlite3_column_int64(st, 0);
             latest = sqlite3_column_int(st, 1) != 0;
             d->out_marker = sqlite3_column_int(st, 2) != 0;
+            read_lock(st, 3, &lock);
         }
         sqlite3_reset(st);
         snprintf(d->out_version, sizeof d->out_version, "%s", d->version_id);
         if (rc == SQLITE_DONE) return SQLITE_OK; /* S3: deleting a missing version succeeds */
         if (rc != SQLITE_ROW) return dberr(h, "delete");
+        /* Object Lock: a protected version stays (governance gives way to an authorized
+         * bypass); deletes without a version id only add a marker and are not refused. */
+        int ls = nb_s3_lock_state(&lock, nb_clock_now_f());
+        if (ls == NB_S3_LOCKED || (ls == NB_S3_LOCKED_GOVERNANCE && !d->bypass_governance))
+            return ls;
         if ((rc = nb_s3_drop_version(h, id, &a->gc))) return rc;
         return latest ? promote_newest(h, d->bucket, d->key, d->key_len) : SQLITE_OK;
     }
@@ -1398,6 +1480,74 @@ int nb_s3_object_set_tags(nb_s3_store *s, const char *bucket, const char *key, s
     return store_rc(nb_db_write(s->db, tags_fn, &t));
 }
 
+/* ---- Object Lock of a version (PutObjectRetention, PutObjectLegalHold) ---- */
+
+static int set_lock_fn(sqlite3 *h, void *arg)
+{
+    nb_s3_lock_set *l = arg;
+    int versioning, rc;
+    if ((rc = bucket_versioning(h, l->bucket, &versioning))) return rc;
+    sqlite3_stmt *st;
+    if (l->version_id) {
+        st = nb_db_stmt(h, "SELECT id,version_id,delete_marker,lock_mode,lock_until,legal_hold"
+                           " FROM objects WHERE bucket=? AND key=? AND version_id=?");
+        if (!st) return dberr(h, "object lock");
+        sqlite3_bind_text(st, 3, l->version_id, -1, SQLITE_STATIC);
+    } else {
+        st = nb_db_stmt(h, "SELECT id,version_id,delete_marker,lock_mode,lock_until,legal_hold"
+                           " FROM objects WHERE bucket=? AND key=? AND is_latest=1");
+        if (!st) return dberr(h, "object lock");
+    }
+    sqlite3_bind_text(st, 1, l->bucket, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, l->key, (int)l->key_len, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    int64_t id = 0;
+    bool marker = false;
+    nb_s3_lock old = {0};
+    if (rc == SQLITE_ROW) {
+        id = sqlite3_column_int64(st, 0);
+        snprintf(l->out_version, sizeof l->out_version, "%s",
+                 (const char *)sqlite3_column_text(st, 1));
+        marker = sqlite3_column_int(st, 2) != 0;
+        read_lock(st, 3, &old);
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE) return l->version_id ? NB_S3_NO_VERSION : NB_S3_NO_KEY;
+    if (rc != SQLITE_ROW) return dberr(h, "object lock");
+    if (marker) return l->version_id ? NB_S3_IS_MARKER : NB_S3_NO_KEY;
+    if (!l->retention) {
+        st = nb_db_stmt(h, "UPDATE objects SET legal_hold=? WHERE id=?");
+        if (!st) return dberr(h, "object lock");
+        bind_opt_text(st, 1, l->lock.legal_hold[0] ? l->lock.legal_hold : NULL);
+    } else {
+        /* AWS: a retention in force may only be kept or lengthened in its own mode; a
+         * governance one may be shortened, removed or changed with an authorized bypass. */
+        if (old.mode[0] && old.until > l->now) {
+            bool keeps = strcmp(old.mode, l->lock.mode) == 0 && l->lock.until >= old.until;
+            bool compliance = strcmp(old.mode, "COMPLIANCE") == 0;
+            if (!keeps && (compliance || !l->bypass_governance))
+                return compliance ? NB_S3_LOCKED : NB_S3_LOCKED_GOVERNANCE;
+        }
+        st = nb_db_stmt(h, "UPDATE objects SET lock_mode=?, lock_until=? WHERE id=?");
+        if (!st) return dberr(h, "object lock");
+        bind_opt_text(st, 1, l->lock.mode[0] ? l->lock.mode : NULL);
+        if (l->lock.mode[0])
+            sqlite3_bind_double(st, 2, l->lock.until);
+        else
+            sqlite3_bind_null(st, 2);
+    }
+    sqlite3_bind_int64(st, l->retention ? 3 : 2, id);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : dberr(h, "object lock");
+}
+
+int nb_s3_object_set_lock(nb_s3_store *s, nb_s3_lock_set *l)
+{
+    l->out_version[0] = 0;
+    return store_rc(nb_db_write(s->db, set_lock_fn, l));
+}
+
 /* ------------------------------------------------------------------ multipart */
 
 typedef struct upload_arg {
@@ -1411,8 +1561,8 @@ static int upload_create_fn(sqlite3 *h, void *arg)
     int versioning, rc;
     if ((rc = bucket_versioning(h, a->bucket, &versioning))) return rc;
     sqlite3_stmt *st = nb_db_stmt(h, "INSERT INTO uploads(upload_id,bucket,key,initiated,owner,"
-                                     "storage_class,attrs,tags,checksum_algo,enc)"
-                                     " VALUES(?,?,?,?,?,?,?,?,?,?)");
+                                     "storage_class,attrs,tags,checksum_algo,enc,lock_mode,"
+                                     "lock_until,legal_hold) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st) return dberr(h, "upload create");
     nb_s3_upload *u = a->u;
     sqlite3_bind_text(st, 1, u->upload_id, -1, SQLITE_STATIC);
@@ -1425,6 +1575,7 @@ static int upload_create_fn(sqlite3 *h, void *arg)
     bind_opt_text(st, 8, u->tags);
     bind_opt_text(st, 9, u->checksum_algo);
     bind_opt_blob(st, 10, u->enc, u->enc_len);
+    bind_lock(st, 11, &u->lock);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? SQLITE_OK : dberr(h, "upload create");
@@ -1460,9 +1611,12 @@ static void read_upload(sqlite3_stmt *st, nb_arena *a, nb_s3_upload *u)
     if (e) memcpy(e, sqlite3_column_blob(st, 8), u->enc_len);
     u->enc = e;
     if (!e) u->enc_len = 0;
+    read_lock(st, 9, &u->lock);
 }
 
-#define UPLOAD_COLS "upload_id,key,initiated,owner,storage_class,attrs,tags,checksum_algo,enc"
+#define UPLOAD_COLS                                                                                \
+    "upload_id,key,initiated,owner,storage_class,attrs,tags,checksum_algo,enc,lock_mode,"         \
+    "lock_until,legal_hold"
 
 typedef struct upload_get_arg {
     const char *bucket;
