@@ -19,6 +19,7 @@
  * when the kernel and the client copy it (running ahead made each byte come from memory
  * twice). */
 #define NB_OUT_FILE_HWM (1024u * 1024)
+#define NB_OUT_FILE_WAITERS 16 /* workers that may wait on it at once (out_file_wait_locked) */
 #define NB_READ_CHUNK (64u * 1024) /* one read() into the loop's scratch buffer */
 #define NB_DRAIN_MAX (256u * 1024) /* unread body we still drain to keep the connection */
 #define NB_LINGER_MS 2000          /* how long a closing socket discards late input */

@@ -1448,11 +1448,29 @@ static void resp_start(nb_req *r, int status, const nb_header *hdrs, size_t nhdr
 static void out_wait_locked(nb_conn *c)
 {
     if (nb_loop_self) return; /* never block a loop thread */
-    while ((c->out_mem > NB_OUT_HWM || c->out_file > NB_OUT_FILE_HWM) && !c->dead) {
+    while (c->out_mem > NB_OUT_HWM && !c->dead) {
         c->waiters++;
         pthread_cond_wait(&c->cv, &c->mu);
         c->waiters--;
     }
+}
+
+/* File output's back-pressure is for speed, not memory (queued file bytes cost nothing), so
+ * it may hold only a few workers at a time: a crowd of slow or stalled readers must not take
+ * every worker. Past the limit a worker queues ahead and moves on. c->mu held. */
+static atomic_int file_waiters;
+
+static void out_file_wait_locked(nb_conn *c)
+{
+    if (nb_loop_self || c->out_file <= NB_OUT_FILE_HWM) return;
+    if (atomic_fetch_add(&file_waiters, 1) < NB_OUT_FILE_WAITERS) {
+        while (c->out_file > NB_OUT_FILE_HWM && !c->dead) {
+            c->waiters++;
+            pthread_cond_wait(&c->cv, &c->mu);
+            c->waiters--;
+        }
+    }
+    atomic_fetch_sub(&file_waiters, 1);
 }
 
 int nb_resp_write(nb_req *r, const void *data, size_t len)
@@ -1547,7 +1565,7 @@ int nb_resp_sendfile(nb_req *r, int fd, off_t off, size_t len)
     ri->bytes_out += len;
     c->out_file += len;
     notify_locked(c);
-    out_wait_locked(c);
+    out_file_wait_locked(c);
     if (c->dead) rc = -1;
 out:
     if (fd >= 0) close(fd);
