@@ -144,6 +144,11 @@ int nb_s3_op_get_notification(nb_call *c);
 /* Authorize the copy source of CopyObject/UploadPartCopy (another bucket than the one the
  * dispatcher authorized): s3:GetObject on it through its policy and ACLs. */
 int nb_s3_authorize_source(nb_call *c, const char *bucket);
+/* Whether the caller may do `action` on an object of `bucket` (its policy, cross-account
+ * view included, and the caller's identity policies), as the dispatcher checks the request's
+ * own resource: 0, or the refusal set on c (NoSuchBucket when the bucket is gone). */
+int nb_s3_authorize_object(nb_call *c, const char *bucket, const char *key, size_t key_len,
+                           const char *action);
 
 /* ---- service hooks (policy.c, website.c) ---- */
 const char *nb_s3_resource_policy(nb_call *c, const char **owner);

@@ -9,7 +9,6 @@
 #include <time.h>
 
 #include "core/clock.h"
-#include "iam/authz.h"
 #include "svc/s3/access.h"
 
 /* bucket_config row holding the ObjectLockConfiguration document (default retention) */
@@ -184,19 +183,8 @@ static bool may_read_lock(nb_call *c, const nb_s3_bucket *b, const char *action)
     if (c->who.type == NB_PRINCIPAL_ROOT && strcmp(c->who.account, b->account) == 0) return true;
     size_t kn = 0;
     const char *key = nb_s3_in_key(c, &kn);
-    const nb_s3_bcfg *cfg = key ? nb_s3_bcfg_get(b->name) : NULL;
-    if (!cfg) return false;
-    bool same = !strcmp(c->who.account, cfg->owner);
-    nb_authz_check_args a = {
-        .action = action,
-        .resource = nb_arena_printf(c->arena, "arn:aws:s3:::%s/%.*s", b->name, (int)kn, key),
-        .resource_policy = same ? cfg->merged : cfg->merged_restricted,
-        .resource_account = cfg->owner,
-        .skip_service_context = true,
-    };
-    bool ok = a.resource && nb_authz_check(c, &a) == 0;
+    bool ok = key && nb_s3_authorize_object(c, b->name, key, kn, action) == 0;
     nb_aws_error_clear(&c->err);
-    nb_s3_bcfg_put(cfg);
     return ok;
 }
 
@@ -215,19 +203,7 @@ void nb_s3_lock_output(nb_call *c, const nb_s3_bucket *b, json_t *out, const nb_
 
 int nb_s3_may_bypass(nb_call *c, const char *bucket, const char *key, size_t key_len)
 {
-    const nb_s3_bcfg *cfg = nb_s3_bcfg_get(bucket);
-    if (!cfg) return nb_s3_store_error(c, NB_S3_NO_BUCKET, bucket, NULL);
-    bool same = !strcmp(c->who.account, cfg->owner);
-    nb_authz_check_args a = {
-        .action = "s3:BypassGovernanceRetention",
-        .resource = nb_arena_printf(c->arena, "arn:aws:s3:::%s/%.*s", bucket, (int)key_len, key),
-        .resource_policy = same ? cfg->merged : cfg->merged_restricted,
-        .resource_account = cfg->owner,
-        .skip_service_context = true,
-    };
-    int rc = a.resource ? nb_authz_check(c, &a) : nb_s3_nomem(c);
-    nb_s3_bcfg_put(cfg);
-    return rc;
+    return nb_s3_authorize_object(c, bucket, key, key_len, "s3:BypassGovernanceRetention");
 }
 
 /* ---------------------------------------------------------------- retention, legal hold */

@@ -641,6 +641,24 @@ int nb_s3_authz_context(nb_call *c, json_t *ctx)
     return 0;
 }
 
+int nb_s3_authorize_object(nb_call *c, const char *bucket, const char *key, size_t key_len,
+                           const char *action)
+{
+    const nb_s3_bcfg *cfg = nb_s3_bcfg_get(bucket);
+    if (!cfg) return nb_s3_store_error(c, NB_S3_NO_BUCKET, bucket, NULL);
+    bool same = !strcmp(c->who.account, cfg->owner);
+    nb_authz_check_args a = {
+        .action = action,
+        .resource = nb_arena_printf(c->arena, "arn:aws:s3:::%s/%.*s", bucket, (int)key_len, key),
+        .resource_policy = same ? cfg->merged : cfg->merged_restricted,
+        .resource_account = cfg->owner,
+        .skip_service_context = true,
+    };
+    int rc = a.resource ? nb_authz_check(c, &a) : nb_s3_nomem(c);
+    nb_s3_bcfg_put(cfg);
+    return rc;
+}
+
 /* Copy sources are another bucket than the one the dispatcher authorized: check s3:GetObject
  * (s3:GetObjectVersion with a version id) on the source object the same way. */
 int nb_s3_authorize_source(nb_call *c, const char *bucket)
@@ -650,19 +668,7 @@ int nb_s3_authorize_source(nb_call *c, const char *bucket)
     size_t skn = 0;
     if (!cs || nb_s3_parse_copy_source(c, cs, &sb, &sk, &skn, &sv) || strcmp(sb, bucket) != 0)
         return nb_s3_error(c, 403, "AccessDenied", "Access Denied", NULL);
-    const nb_s3_bcfg *cfg = nb_s3_bcfg_get(bucket);
-    if (!cfg) return nb_s3_store_error(c, NB_S3_NO_BUCKET, bucket, NULL);
-    bool same = !strcmp(c->who.account, cfg->owner);
-    nb_authz_check_args a = {
-        .action = sv ? "s3:GetObjectVersion" : "s3:GetObject",
-        .resource = nb_arena_printf(c->arena, "arn:aws:s3:::%s/%.*s", bucket, (int)skn, sk),
-        .resource_policy = same ? cfg->merged : cfg->merged_restricted,
-        .resource_account = cfg->owner,
-        .skip_service_context = true,
-    };
-    int rc = a.resource ? nb_authz_check(c, &a) : nb_s3_nomem(c);
-    nb_s3_bcfg_put(cfg);
-    return rc;
+    return nb_s3_authorize_object(c, sb, sk, skn, sv ? "s3:GetObjectVersion" : "s3:GetObject");
 }
 
 /* AWS answers a missing key with 404 only to callers allowed s3:ListBucket on its bucket;
