@@ -76,8 +76,22 @@ typedef void (*nb_body_fn)(nb_req *r, int status, const char *body, size_t len);
 void nb_req_read_all(nb_req *r, size_t limit, nb_body_fn done);
 
 /* Run fn(r) on a worker thread. From then on the handler may block in nb_req_read() and
- * nb_resp_*(). Must be called on the loop thread, at most once per request. */
+ * nb_resp_*(). Must be called on the loop thread. A request that a handler parked (returned
+ * from its worker without answering, see nb_req_on_gone) may be offloaded again when it
+ * resumes; never while a worker still runs it. */
 void nb_req_offload(nb_req *r, nb_req_fn fn);
+
+/* Parked requests: a handler that answers later (a long poll waiting for a message) holds no
+ * thread meanwhile; it may want to know when waiting is pointless. fn(r, stopping) is called
+ * once on r's loop thread when the client hung up (or half-closed: clients do that only when
+ * they leave) or the connection died (stopping = false), or when the server begins to shut
+ * down (stopping = true). The request still needs its nb_resp_end() (the answer to a dead
+ * connection is dropped). If that already happened, fn is called from inside this call. Loop
+ * thread only; fn NULL unregisters. */
+typedef void (*nb_req_gone_fn)(nb_req *r, bool stopping);
+void nb_req_on_gone(nb_req *r, nb_req_gone_fn fn);
+/* True once nb_http_shutdown() began. */
+bool nb_http_is_stopping(void);
 
 /* Worker only: read up to n bytes of the body (de-chunked). Blocks until data arrives.
  * Returns bytes read, 0 at the end of the body, -1 if the client went away, the body timed

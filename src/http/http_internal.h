@@ -150,6 +150,9 @@ typedef struct nb_reqi {
     bool submit_deferred; /* offloaded with its whole body in the input buffer: submitted once
                            * the loop parsed it (conn_process), so the worker never waits */
     nb_req_fn offload_fn;
+    bool on_worker;             /* a worker runs offload_fn now */
+    /* Parked requests (nb_req_on_gone): loop only. */
+    void (*gone_fn)(nb_req *r, bool stopping);
     /* Response (written by whichever thread owns the handler). */
     bool resp_started, ended, aborted, close_req, no_body, chunked_out;
     int status;

@@ -671,6 +671,9 @@ static void *worker_main(void *arg)
             ri = me.task; /* off the idle stack now: whoever woke us popped us */
             if (!ri) continue;
         }
+        /* Cleared before the call: after it, ri may be freed (answered) or parked and
+         * offloaded again by another thread (nb_req_offload asserts no double hand-off). */
+        ri->on_worker = false;
         ri->offload_fn(&ri->pub);
     }
     return NULL;
@@ -791,6 +794,8 @@ int nb_http_start(void)
     g_started = true;
     return 0;
 }
+
+bool nb_http_is_stopping(void) { return atomic_load(&nb_http_stopping); }
 
 void nb_http_shutdown(int timeout_ms)
 {

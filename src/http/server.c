@@ -228,6 +228,29 @@ static void schedule_reap(nb_conn *c)
     c->loop->reap = c;
 }
 
+/* Tell the handler of a parked request that waiting is pointless (nb_req_on_gone). The
+ * hook is taken off first: it runs at most once, and may end the request from inside. */
+static void req_gone(nb_conn *c, bool stopping)
+{
+    nb_reqi *ri = c->req;
+    if (!ri || !ri->gone_fn || !ri->dispatched || ri->finished) return;
+    nb_req_gone_fn fn = ri->gone_fn;
+    ri->gone_fn = NULL;
+    fn(&ri->pub, stopping);
+}
+
+void nb_req_on_gone(nb_req *r, nb_req_gone_fn fn)
+{
+    nb_reqi *ri = RI(r);
+    nb_conn *c = ri->c;
+    ri->gone_fn = fn;
+    if (!fn) return;
+    if (c->dead || c->peer_eof || c->rdhup)
+        req_gone(c, false);
+    else if (c->loop->stopping)
+        req_gone(c, true);
+}
+
 /* The socket is gone (error, timeout, close). Wakes a worker blocked on it. The memory lives
  * on until any dispatched request is ended by its handler. */
 static void conn_kill(nb_conn *c)
@@ -256,6 +279,7 @@ static void conn_kill(nb_conn *c)
     nb_reqi *ri = c->req;
     if (ri && ri->dispatched && !ri->finished) {
         nb_conn_mark_dirty(c); /* a pending nb_req_read_all() learns of it in conn_process */
+        req_gone(c, false);
         return;
     }
     req_free(c);
@@ -896,6 +920,8 @@ void nb_conn_event(nb_conn *c, uint32_t ev)
     if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) c->writable = true;
     /* OpenSSL may need to read to write or write to read: retry both on any event. */
     if (c->ssl) c->readable = c->writable = true;
+    /* A parked request does not read its socket: the hang-up is its only news. */
+    if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) req_gone(c, false);
     nb_conn_process_and_flush(c);
 }
 
@@ -915,7 +941,10 @@ void nb_conn_shutdown_idle(nb_loop *L)
 {
     for (nb_conn *c = L->conns; c; c = c->next) {
         if (c->dead) continue;
-        if (c->req && c->req->dispatched && !c->req->finished) continue; /* finishes, then closes */
+        if (c->req && c->req->dispatched && !c->req->finished) { /* finishes, then closes */
+            req_gone(c, true); /* parked ones are told to finish now */
+            continue;
+        }
         if (c->req && !c->req->dispatched) {
             conn_kill(c);
             continue;
@@ -1249,7 +1278,8 @@ void nb_req_offload(nb_req *r, nb_req_fn fn)
 {
     nb_reqi *ri = RI(r);
     nb_conn *c = ri->c;
-    NB_ASSERT(!ri->offloaded);
+    NB_ASSERT(!ri->on_worker); /* a second hand-off only after the first worker returned */
+    ri->on_worker = true;
     ri->offloaded = true;
     ri->offload_fn = fn;
     if (on_loop(c) && ri->headers_done && !r->expect_continue && !r->chunked &&

@@ -106,6 +106,12 @@ typedef struct dctx {
     bool have_body; /* the body was already read (routing by a form's Action needed it) */
     bool form_post; /* S3 browser POST upload, handled by the service's form_post hook */
     json_t *pending_extra; /* S3 error extras computed during authentication */
+    /* A call waiting without a thread (NB_CALL_PENDING); loop-thread fields except the
+     * atomic one. */
+    bool parked;           /* armed: timer and hang-up hook set */
+    bool resume_due;       /* nb_call_resume arrived before the call was armed */
+    uint64_t wait_timer;
+    _Atomic bool resume_requested; /* no more wait_event once set */
 } dctx;
 
 /* Streaming request bodies (nb_call_read). */
@@ -514,6 +520,83 @@ static int authorize(dctx *d)
 /* ---- running the handler ---- */
 
 static void worker_entry(nb_req *r);
+static void run_handler(dctx *d);
+
+/* ---- waiting calls (NB_CALL_PENDING, see service.h) ---- */
+
+static dctx *dctx_of(nb_call *c) { return (dctx *)((char *)c - offsetof(dctx, call)); }
+
+static void pend_event(dctx *d, enum nb_call_event ev)
+{
+    if (atomic_load(&d->resume_requested)) return;
+    d->call.wait_event(&d->call, ev);
+}
+
+static void pend_timer(void *arg)
+{
+    dctx *d = arg;
+    d->wait_timer = 0;
+    pend_event(d, NB_CALL_EV_TIMER);
+}
+
+static void pend_gone(nb_req *r, bool stopping)
+{
+    pend_event(r->ud, stopping ? NB_CALL_EV_STOP : NB_CALL_EV_GONE);
+}
+
+void nb_call_wait_timer(nb_call *c, int64_t ms)
+{
+    dctx *d = dctx_of(c);
+    if (d->wait_timer) nb_loop_timer_cancel(d->wait_timer);
+    d->wait_timer = nb_loop_timer(ms > INT32_MAX ? INT32_MAX : (int)(ms < 0 ? 0 : ms), pend_timer, d);
+}
+
+static void pend_resume_on_loop(void *arg);
+
+/* Loop thread: the handler returned NB_CALL_PENDING; watch the timer and the client. */
+static void pend_arm(void *arg)
+{
+    dctx *d = arg;
+    d->parked = true;
+    if (d->resume_due) {
+        d->resume_due = false;
+        pend_resume_on_loop(d);
+        return;
+    }
+    if (d->call.wait_ms >= 0) nb_call_wait_timer(&d->call, d->call.wait_ms);
+    nb_req_on_gone(d->r, pend_gone); /* may report at once (client gone, server stopping) */
+}
+
+static void pend_resume_on_loop(void *arg)
+{
+    dctx *d = arg;
+    if (!d->parked) { /* the resume overtook the arming: run once armed */
+        d->resume_due = true;
+        return;
+    }
+    d->parked = false;
+    if (d->wait_timer) nb_loop_timer_cancel(d->wait_timer);
+    d->wait_timer = 0;
+    nb_req_on_gone(d->r, NULL);
+    atomic_store(&d->resume_requested, false);
+    const nb_op_def *def = nb_service_op(d->svc, d->call.op_name);
+    if (def && (def->flags & NB_OP_INLINE)) {
+        d->call.on_loop = true;
+        run_handler(d);
+    } else {
+        nb_req_offload(d->r, worker_entry);
+    }
+}
+
+void nb_call_resume(nb_call *c)
+{
+    dctx *d = dctx_of(c);
+    atomic_store(&d->resume_requested, true);
+    /* A post fails only without memory: then the call stays parked until the server stops
+     * and closes its connection. */
+    if (nb_loop_post(nb_req_loop(d->r), pend_resume_on_loop, d) < 0)
+        nb_error("request %s: cannot resume %s (out of memory)", d->r->request_id, c->op_name);
+}
 
 static void run_handler(dctx *d)
 {
@@ -537,6 +620,15 @@ static void run_handler(dctx *d)
         c->output = NULL;
         c->on_loop = false;
         nb_req_offload(d->r, worker_entry);
+        return;
+    }
+    if (rc == NB_CALL_PENDING) {
+        NB_ASSERT(c->wait_event && !c->output);
+        /* From here another thread may resume the call: d is the loop's now. */
+        if (c->on_loop)
+            pend_arm(d);
+        else if (nb_loop_post(nb_req_loop(d->r), pend_arm, d) < 0)
+            nb_error("request %s: cannot park %s (out of memory)", d->r->request_id, c->op_name);
         return;
     }
     if (rc == NB_CALL_OFFLOAD) rc = nb_aws_error_set(&c->err, 500, "InternalError",

@@ -36,6 +36,13 @@ typedef struct nb_principal {
 typedef struct nb_service nb_service;
 typedef struct nb_call nb_call;
 
+/* What a waiting call hears about (NB_CALL_PENDING). */
+enum nb_call_event {
+    NB_CALL_EV_TIMER, /* c->wait_ms (or nb_call_wait_timer's delay) passed */
+    NB_CALL_EV_GONE,  /* the client hung up: the answer will be dropped */
+    NB_CALL_EV_STOP,  /* the server is shutting down: answer now */
+};
+
 struct nb_call {
     nb_req *http;             /* the HTTP request: headers, and the body of streaming ops */
     const nb_service *svc;
@@ -78,12 +85,37 @@ struct nb_call {
     const char *req_body;
     size_t req_body_len;
     bool on_loop;             /* the handler runs on the loop thread (NB_OP_INLINE) */
+
+    /* Waiting calls (NB_CALL_PENDING): set by the handler before it returns pending. */
+    void (*wait_event)(nb_call *c, enum nb_call_event ev);
+    int64_t wait_ms;          /* ms until wait_event(c, NB_CALL_EV_TIMER); < 0 = no timer */
+    void *wait_ud;            /* the handler's state across runs (NULL on the first run) */
 };
 
 /* An NB_OP_INLINE handler that finds the work is not cheap after all (a large object, a
  * cold file) returns NB_CALL_OFFLOAD with no output set: the dispatcher runs it again on a
  * worker, where it may block. */
 #define NB_CALL_OFFLOAD 2
+
+/* Calls that wait without holding a thread (SQS long polling). A handler that has to wait
+ * for something it does not control (a message arriving) registers the call where that
+ * event is noticed, sets c->wait_event, c->wait_ms and c->wait_ud, and returns
+ * NB_CALL_PENDING with no output and no error set. The request then holds no worker. Later:
+ *  - whoever sees the event (any thread) calls nb_call_resume(c), exactly once per pending
+ *    return: the dispatcher runs the handler again with the same call (input, wait_ud; on a
+ *    worker unless the operation is NB_OP_INLINE), and that run answers as usual or returns
+ *    NB_CALL_PENDING again;
+ *  - until then, on the request's loop thread, the dispatcher calls c->wait_event(c, ev)
+ *    when the timer runs out (the handler may re-arm it with nb_call_wait_timer() or
+ *    resume), when the client hung up or when the server stops (the handler must then
+ *    resume soon and answer at once: a stopping server waits for it). wait_event is not
+ *    called after nb_call_resume(), but may race with a resume issued on another thread:
+ *    the handler's own lock decides which of them owns the call (the loser does nothing).
+ * c->wait_ud is the handler's to free when it finally answers. */
+#define NB_CALL_PENDING 3
+void nb_call_resume(nb_call *c);
+/* Inside wait_event only (loop thread): call wait_event(c, NB_CALL_EV_TIMER) in ms. */
+void nb_call_wait_timer(nb_call *c, int64_t ms);
 
 /* Fill c->err and return -1, so handlers write `return nb_call_error(c, 404, "NoSuchKey",
  * "The specified key does not exist.");`. 4xx = sender fault, 5xx = receiver fault. */

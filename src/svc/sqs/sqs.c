@@ -1101,34 +1101,71 @@ static json_t *message_doc(nb_call *c, sqs_queue *q, sqs_msg *m, json_t *sysname
     return o;
 }
 
+static void receive_event(nb_call *c, enum nb_call_event ev)
+{
+    nb_sqs_waiter_event(c->wait_ud, ev != NB_CALL_EV_TIMER);
+}
+
+/* Long polling holds no worker: a receive that finds nothing and may wait links a waiter to
+ * the queue and returns NB_CALL_PENDING; the handler runs again when it is resumed (see
+ * sqs_waiter), with c->wait_ud set. A client gone or a server stopping gets an empty answer. */
 static int receive_message(nb_call *c)
 {
-    sqs_queue *q = need_queue(c, "sqs:ReceiveMessage");
-    if (!q) return -1;
-    json_t *jmax = json_object_get(c->input, "MaxNumberOfMessages");
-    json_int_t max = json_is_integer(jmax) ? json_integer_value(jmax) : 1;
-    json_t *jvis = json_object_get(c->input, "VisibilityTimeout");
-    json_t *jwait = json_object_get(c->input, "WaitTimeSeconds");
-    pthread_mutex_lock(&q->mu);
-    json_int_t vis = json_is_integer(jvis) ? json_integer_value(jvis) : q->visibility;
-    json_int_t wait = json_is_integer(jwait) ? json_integer_value(jwait) : q->wait;
-    pthread_mutex_unlock(&q->mu);
-    int rc = 0;
-    if (max < 1 || max > 10)
-        rc = E_PARAM(c, "Value %lld for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.",
-                     (long long)max);
-    else if (vis < 0 || vis > 43200)
-        rc = E_PARAM(c, "Value %lld for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided.",
-                     (long long)vis);
-    else if (wait < 0 || wait > 20)
-        rc = E_PARAM(c, "Value %lld for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.",
-                     (long long)wait);
-    if (rc) {
-        nb_sqs_queue_put(q);
-        return rc;
+    sqs_waiter *w = c->wait_ud;
+    sqs_queue *q;
+    json_int_t max, vis;
+    if (w) {
+        q = w->q;
+        max = w->max;
+        vis = w->visibility;
+    } else {
+        q = need_queue(c, "sqs:ReceiveMessage");
+        if (!q) return -1;
+        json_t *jmax = json_object_get(c->input, "MaxNumberOfMessages");
+        max = json_is_integer(jmax) ? json_integer_value(jmax) : 1;
+        json_t *jvis = json_object_get(c->input, "VisibilityTimeout");
+        json_t *jwait = json_object_get(c->input, "WaitTimeSeconds");
+        pthread_mutex_lock(&q->mu);
+        vis = json_is_integer(jvis) ? json_integer_value(jvis) : q->visibility;
+        json_int_t wait = json_is_integer(jwait) ? json_integer_value(jwait) : q->wait;
+        pthread_mutex_unlock(&q->mu);
+        int rc = 0;
+        if (max < 1 || max > 10)
+            rc = E_PARAM(c, "Value %lld for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.",
+                         (long long)max);
+        else if (vis < 0 || vis > 43200)
+            rc = E_PARAM(c, "Value %lld for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided.",
+                         (long long)vis);
+        else if (wait < 0 || wait > 20)
+            rc = E_PARAM(c, "Value %lld for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.",
+                         (long long)wait);
+        if (rc) {
+            nb_sqs_queue_put(q);
+            return rc;
+        }
+        if (wait > 0) {
+            w = calloc(1, sizeof(*w));
+            if (!w) {
+                nb_sqs_queue_put(q);
+                return sqs_error(c, 503, "ServiceUnavailable", "ServiceUnavailable", "Out of memory.");
+            }
+            w->q = q;
+            w->c = c;
+            w->max = (int)max;
+            w->visibility = (int)vis;
+            w->deadline_us = nb_mono_us() + (int64_t)wait * 1000000;
+            c->wait_ud = w;
+            c->wait_event = receive_event;
+        }
     }
     sqs_msg *got[10];
-    int n = nb_sqs_receive(q, (int)max, (int)vis, (int)wait, got);
+    int n = w && w->cancelled ? 0 : nb_sqs_receive(q, (int)max, (int)vis, w, got);
+    if (n == NB_SQS_WAITING) {
+        c->wait_ms = w->tick_ms;
+        return NB_CALL_PENDING;
+    }
+    free(w);
+    c->wait_ud = NULL;
     if (n < 0) {
         nb_sqs_queue_put(q);
         return E_NOQUEUE(c);

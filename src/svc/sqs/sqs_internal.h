@@ -3,7 +3,7 @@
  * commit) before the call that made it answers, so queues and messages survive restarts.
  *
  * Locking: one global rwlock guards the queue directory (name -> queue); each queue has its
- * own mutex for its messages and a condition variable that long-polling receivers wait on.
+ * own mutex for its messages and the list of long-polling receivers waiting on it.
  * No thread ever holds two queue mutexes at once. Queues are reference counted: a handler
  * holds a reference from lookup to the end of the call, so DeleteQueue never frees a queue
  * under a running call. */
@@ -52,6 +52,22 @@ typedef struct sqs_dedup {
     int64_t expires_us;
 } sqs_dedup;
 
+/* A long-polling ReceiveMessage that found nothing: the call waits without a thread
+ * (NB_CALL_PENDING) and is resumed by a send, a visibility change to 0, the queue's deletion,
+ * its deadline, or a message becoming visible (the call's timer, at most 1 s apart so that
+ * region clock jumps are noticed). Owned by the call (c->wait_ud); while linked it sits in
+ * its queue's list, and whoever unlinks it (under q->mu) resumes the call, exactly once. */
+typedef struct sqs_waiter {
+    struct sqs_waiter *prev, *next; /* q->wait_head (q->mu) */
+    bool linked;                    /* (q->mu) */
+    bool cancelled;                 /* client gone / server stopping: answer empty */
+    struct sqs_queue *q;            /* the call's reference to its queue */
+    nb_call *c;
+    int64_t deadline_us; /* monotonic */
+    int max, visibility;
+    int64_t tick_ms;     /* when to look again (set when it is linked) */
+} sqs_waiter;
+
 typedef struct sqs_queue {
     int64_t id; /* row id */
     char account[13];
@@ -63,8 +79,7 @@ typedef struct sqs_queue {
     struct sqs_queue *hnext; /* directory chain */
 
     pthread_mutex_t mu;
-    pthread_cond_t cond; /* messages arrived / queue deleted */
-    int waiters;
+    sqs_waiter *wait_head, *wait_tail; /* long polls, oldest first */
 
     /* attributes (mu) */
     json_t *attrs; /* settable attributes as set, name -> string */
@@ -131,10 +146,16 @@ typedef struct sqs_send {
 int nb_sqs_enqueue(sqs_send *s, size_t n);
 
 /* Receive up to max visible messages (FIFO: group order and locks), making them invisible for
- * visibility seconds; waits up to wait_s seconds for the first one. Fills out (copies that the
- * caller frees with nb_sqs_msg_free) and returns the count, or -1 if the queue went away.
- * Messages past maxReceiveCount move to the dead-letter queue on the way. */
-int nb_sqs_receive(sqs_queue *q, int max, int visibility, int wait_s, sqs_msg **out);
+ * visibility seconds. Fills out (copies that the caller frees with nb_sqs_msg_free) and
+ * returns the count, or -1 if the queue went away. Messages past maxReceiveCount move to the
+ * dead-letter queue on the way. With a waiter w whose deadline is still ahead, finding
+ * nothing links w to the queue and returns NB_SQS_WAITING (w->tick_ms set): the call is
+ * resumed later by whoever unlinks it. */
+#define NB_SQS_WAITING (-2)
+int nb_sqs_receive(sqs_queue *q, int max, int visibility, sqs_waiter *w, sqs_msg **out);
+/* The waiting call's event (loop thread): resume it if it is still linked and its deadline
+ * passed, a message may be visible, or cancel; else re-arm its timer. */
+void nb_sqs_waiter_event(sqs_waiter *w, bool cancel);
 /* Receipt handles: encode the message's current one; decode into seq + nonce (-1 if
  * malformed). */
 char *nb_sqs_receipt(nb_arena *a, const sqs_queue *q, const sqs_msg *m);

@@ -367,6 +367,75 @@ void nb_sqs_queue_apply_attrs(sqs_queue *q)
     }
 }
 
+/* ---------------------------------------------------------------- long-poll waiters */
+
+static void waiter_unlink(sqs_queue *q, sqs_waiter *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        q->wait_head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        q->wait_tail = w->prev;
+    w->prev = w->next = NULL;
+    w->linked = false;
+}
+
+/* q->mu held: resume up to n waiting receives (n < 0: all), oldest first. */
+static void wake(sqs_queue *q, int n)
+{
+    while (q->wait_head && n != 0) {
+        sqs_waiter *w = q->wait_head;
+        waiter_unlink(q, w);
+        nb_call_resume(w->c); /* only posts: w stays valid while we hold q->mu */
+        if (n > 0) n--;
+    }
+}
+
+/* q->mu held: true if a receive could find a message now. FIFO queues answer "maybe" when
+ * they hold any (group locks are checked by the receive itself). */
+static bool maybe_visible(const sqs_queue *q, int64_t now)
+{
+    if (q->deleted) return true;
+    if (q->fifo) return q->count > 0;
+    return q->head || (q->nheap && q->heap[0]->visible_us <= now);
+}
+
+/* q->mu held: ms until w should look again: its deadline, the next message to become
+ * visible, and at most 1 s (region clock jumps). */
+static int64_t waiter_tick_ms(const sqs_queue *q, const sqs_waiter *w)
+{
+    int64_t slice = w->deadline_us - nb_mono_us();
+    if (slice > 1000000) slice = 1000000;
+    if (!q->fifo && q->nheap) {
+        int64_t d = nb_clock_real_delay_us(q->heap[0]->visible_us);
+        if (d < slice) slice = d > 1000 ? d : 1000;
+    }
+    return slice <= 0 ? 0 : (slice + 999) / 1000;
+}
+
+void nb_sqs_waiter_event(sqs_waiter *w, bool cancel)
+{
+    sqs_queue *q = w->q;
+    pthread_mutex_lock(&q->mu);
+    if (!w->linked) { /* claimed by a send or deletion: its resume is on the way */
+        pthread_mutex_unlock(&q->mu);
+        return;
+    }
+    if (!cancel && nb_mono_us() < w->deadline_us && !maybe_visible(q, nb_clock_now_us())) {
+        int64_t ms = waiter_tick_ms(q, w);
+        pthread_mutex_unlock(&q->mu);
+        nb_call_wait_timer(w->c, ms);
+        return;
+    }
+    if (cancel) w->cancelled = true;
+    waiter_unlink(q, w);
+    nb_call_resume(w->c);
+    pthread_mutex_unlock(&q->mu);
+}
+
 static sqs_queue *queue_alloc(const char *account, const char *name)
 {
     sqs_queue *q = calloc(1, sizeof(*q));
@@ -378,11 +447,6 @@ static sqs_queue *queue_alloc(const char *account, const char *name)
     q->fifo = n > 5 && !strcmp(name + n - 5, ".fifo");
     atomic_init(&q->refs, 1); /* the directory's */
     pthread_mutex_init(&q->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&q->cond, &ca);
-    pthread_condattr_destroy(&ca);
     q->next_seq = 1;
     return q;
 }
@@ -404,8 +468,8 @@ static void queue_free(sqs_queue *q)
         }
     json_decref(q->attrs);
     json_decref(q->tags);
+    NB_ASSERT(!q->wait_head); /* every waiter holds a reference */
     pthread_mutex_destroy(&q->mu);
-    pthread_cond_destroy(&q->cond);
     free(q);
 }
 
@@ -563,7 +627,7 @@ int nb_sqs_queue_delete(sqs_queue *q)
     dir_remove(q);
     pthread_mutex_lock(&q->mu);
     q->deleted = true;
-    pthread_cond_broadcast(&q->cond); /* long pollers leave */
+    wake(q, -1); /* long pollers leave */
     pthread_mutex_unlock(&q->mu);
     pthread_rwlock_unlock(&dir_lock);
     nb_sqs_queue_put(q); /* the directory's reference */
@@ -818,7 +882,9 @@ int nb_sqs_enqueue(sqs_send *s, size_t n)
             continue;
         }
         place(q, m, now);
-        if (q->waiters) pthread_cond_broadcast(&q->cond);
+        /* One waiting receive per message that can be received now; delayed ones are found
+         * by the waiters' timers. */
+        if (m->visible_us <= now) wake(q, 1);
         pthread_mutex_unlock(&q->mu);
         s[i].m = NULL; /* owned by the queue now */
     }
@@ -1103,19 +1169,8 @@ static void move_to_dlq(sqs_queue *q, sqs_msg **dlq, size_t n)
     nb_sqs_queue_put(d);
 }
 
-static struct timespec mono_deadline(int64_t us_from_now)
+int nb_sqs_receive(sqs_queue *q, int max, int visibility, sqs_waiter *w, sqs_msg **out)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t ns = ts.tv_nsec + (us_from_now % 1000000) * 1000;
-    ts.tv_sec += us_from_now / 1000000 + ns / 1000000000;
-    ts.tv_nsec = ns % 1000000000;
-    return ts;
-}
-
-int nb_sqs_receive(sqs_queue *q, int max, int visibility, int wait_s, sqs_msg **out)
-{
-    int64_t deadline = nb_mono_us() + (int64_t)wait_s * 1000000;
     sqs_msg *dlq[10];
     uint64_t dead[64];
     for (;;) {
@@ -1127,22 +1182,20 @@ int nb_sqs_receive(sqs_queue *q, int max, int visibility, int wait_s, sqs_msg **
             return -1;
         }
         int got = collect_visible(q, max, visibility, now, out, dlq, &ndlq, dead, &ndead, NB_ARRAY_LEN(dead));
-        int64_t left = deadline - nb_mono_us();
-        if (got == 0 && ndlq == 0 && ndead == 0 && left > 0) {
-            /* Sleep until a send wakes us, the wait ends, or the next delayed/in-flight
-             * message may become visible; at most 1 s at a time so that region clock jumps
-             * (POST /_nimbus/clock) are noticed. */
-            int64_t slice = left < 1000000 ? left : 1000000;
-            if (!q->fifo && q->nheap) {
-                int64_t d = nb_clock_real_delay_us(q->heap[0]->visible_us);
-                if (d < slice) slice = d > 1000 ? d : 1000;
-            }
-            struct timespec ts = mono_deadline(slice);
-            q->waiters++;
-            pthread_cond_timedwait(&q->cond, &q->mu, &ts);
-            q->waiters--;
+        if (got == 0 && ndlq == 0 && ndead == 0 && w && nb_mono_us() < w->deadline_us) {
+            /* Nothing yet: wait without a thread, in line after earlier waiters. */
+            w->q = q;
+            w->prev = q->wait_tail;
+            w->next = NULL;
+            if (q->wait_tail)
+                q->wait_tail->next = w;
+            else
+                q->wait_head = w;
+            q->wait_tail = w;
+            w->linked = true;
+            w->tick_ms = waiter_tick_ms(q, w);
             pthread_mutex_unlock(&q->mu);
-            continue;
+            return NB_SQS_WAITING;
         }
         pthread_mutex_unlock(&q->mu);
         if (ndlq) move_to_dlq(q, dlq, ndlq);
@@ -1150,7 +1203,7 @@ int nb_sqs_receive(sqs_queue *q, int max, int visibility, int wait_s, sqs_msg **
             lazy_push(&(struct lazy){LZ_UPDATE, q->id, out[i]->seq, out[i]->visible_us, out[i]->first_recv_ms,
                                      out[i]->receive_count});
         for (size_t i = 0; i < ndead; i++) lazy_push(&(struct lazy){LZ_DELETE, q->id, dead[i], 0, 0, 0});
-        if (got || nb_mono_us() >= deadline) return got;
+        if (got || (ndlq == 0 && ndead == 0)) return got;
     }
 }
 
@@ -1216,7 +1269,7 @@ int nb_sqs_change_visibility(sqs_queue *q, uint64_t seq, uint32_t nonce, int tim
     }
     m->visible_us = now + (int64_t)timeout * 1000000;
     if (m->heap_idx >= 0) heap_fix(q, m);
-    if (timeout == 0 && q->waiters) pthread_cond_broadcast(&q->cond);
+    if (timeout == 0) wake(q, 1);
     struct lazy l = {LZ_UPDATE, q->id, seq, m->visible_us, m->first_recv_ms, m->receive_count};
     pthread_mutex_unlock(&q->mu);
     lazy_push(&l);
@@ -1517,7 +1570,7 @@ static void drop_all(void)
             n = q->hnext;
             pthread_mutex_lock(&q->mu);
             q->deleted = true;
-            pthread_cond_broadcast(&q->cond);
+            wake(q, -1);
             pthread_mutex_unlock(&q->mu);
             nb_sqs_queue_put(q);
         }
