@@ -457,13 +457,14 @@ class ModelGen:
         if proto not in PROTOCOLS:
             sys.exit("gen_models: unknown protocol %s" % proto)
         i = self.idx
-        return ("{nb_gen_strings,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,m%d_ops,m%d_shapes,"
+        return ("{nb_gen_strings,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,m%d_ops,m%d_shapes,"
                 "m%d_members,m%d_extras,m%d_errors,m%d_enums,m%d_limits}" % (
                     P.add(self.folder), P.add(proto), P.add(md["apiVersion"]),
                     P.add(md["endpointPrefix"]), P.add(md.get("signingName") or md["endpointPrefix"]),
                     P.add(md.get("targetPrefix")), P.add(md.get("jsonVersion")),
                     P.add(default_xml_namespace(self.model)), P.add(md.get("serviceId")),
-                    PROTOCOLS[proto], len(self.op_rows), len(self.shape_rows),
+                    PROTOCOLS[proto], 1 if "awsQueryCompatible" in md else 0,
+                    len(self.op_rows), len(self.shape_rows),
                     i, i, i, i, i, i, i))
 
 

@@ -234,8 +234,29 @@ static void reply_error(dctx *d, const nb_aws_error *e)
     }
     /* Headers a handler set still go out with its error (S3: x-amz-delete-marker and
      * x-amz-version-id on the 404/405 of a delete marker). */
-    for (size_t i = 0; i < d->call.out_nheaders && w.nheaders < NB_ARRAY_LEN(w.headers); i++)
+    bool have_qe = false;
+    for (size_t i = 0; i < d->call.out_nheaders && w.nheaders < NB_ARRAY_LEN(w.headers); i++) {
         w.headers[w.nheaders++] = d->call.out_headers[i];
+        if (!strcasecmp(d->call.out_headers[i].name, "x-amzn-query-error")) have_qe = true;
+    }
+    /* A query-compatible service over JSON (SQS) names every error's query code in
+     * x-amzn-query-error, which is what current SDKs match on; also for the failures raised
+     * before any handler ran (signature, unknown key, access denied). The handler's own
+     * (which knows codes the model does not) takes precedence. */
+    const nb_model *qm = d->model;
+    if (!qm) {
+        size_t tn;
+        const char *t = nb_req_header(r, "x-amz-target", &tn);
+        const char *dot = t ? memchr(t, '.', tn) : NULL;
+        if (dot) qm = nb_model_by_target_prefix(t, (size_t)(dot - t));
+    }
+    if (!have_qe && nb_model_query_compatible(qm) && !strcmp(proto ? proto : nb_model_protocol(qm), "json") &&
+        w.nheaders < NB_ARRAY_LEN(w.headers)) {
+        char qc[128];
+        nb_model_query_error_code(qm, e->code[0] ? e->code : "InternalError", qc, sizeof(qc));
+        const char *v = nb_arena_printf(r->arena, "%s;%s", qc, e->status < 500 ? "Sender" : "Receiver");
+        if (v) w.headers[w.nheaders++] = (nb_header){"x-amzn-query-error", 18, v, strlen(v)};
+    }
     if (r->log_service == NULL && d->model) r->log_service = nb_model_name(d->model);
     if (e->status >= 500) nb_warn("request %s: %d %s: %s", r->request_id, e->status, e->code, e->message);
     /* The extra document is heap memory; e may live in the arena that send_wire frees. */
@@ -748,6 +769,47 @@ static void finish(dctx *d, int rc)
     json_decref(out);
 }
 
+/* True if a string in v holds NUL; *member names the innermost member holding it. */
+static bool find_nul(json_t *v, const char **member)
+{
+    if (json_is_string(v)) return strlen(json_string_value(v)) != json_string_length(v);
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) if (find_nul(x, member)) return true;
+    } else if (json_is_object(v)) {
+        const char *k;
+        json_t *x;
+        json_object_foreach(v, k, x)
+        {
+            if (find_nul(x, member)) {
+                if (!*member) *member = k; /* the deepest key, set first */
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* See nb_service.input_nul: no handler sees a string cut short at a NUL. */
+static int check_nul(dctx *d)
+{
+    nb_call *c = &d->call;
+    if (!strcmp(d->protocol, "rest-xml")) return 0; /* S3 and friends: not judged here */
+    const char *member = NULL;
+    if (!find_nul(c->input, &member)) return 0;
+    if (d->svc->input_nul) {
+        int rc = d->svc->input_nul(c);
+        if (rc < 0 && !c->err.code[0])
+            nb_aws_error_set(&c->err, 400, "InvalidParameterValue", "Invalid input.");
+        return rc;
+    }
+    bool json = strstr(d->protocol, "json") != NULL;
+    return nb_aws_error_set(&c->err, 400, json ? "ValidationException" : "InvalidParameterValue",
+                            "Value for parameter %s is invalid. Reason: it contains the NUL character (U+0000).",
+                            member ? member : "(input)");
+}
+
 /* Decode, authorize and run (or offload). The body, if any, is in d->body. */
 static void run_call(dctx *d, bool on_loop)
 {
@@ -767,7 +829,7 @@ static void run_call(dctx *d, bool on_loop)
         finish(d, -1);
         return;
     }
-    if (authorize(d) < 0) {
+    if (check_nul(d) < 0 || authorize(d) < 0) {
         finish(d, -1);
         return;
     }

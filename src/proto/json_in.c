@@ -221,7 +221,9 @@ json_t *nb_json_body_in(struct nb_pin *p, const struct nb_shape *s, const char *
         i++;
     if (i == len) return json_object();
     json_error_t err;
-    json_t *doc = json_loadb(body, len, 0, &err);
+    /* \u0000 is valid JSON: strings keep it, and the dispatcher refuses it unless the
+     * service reads those members with their length (SQS message bodies). */
+    json_t *doc = json_loadb(body, len, JSON_ALLOW_NUL, &err);
     if (!doc) {
         char msg[256];
         snprintf(msg, sizeof(msg), "%s", err.text);

@@ -160,6 +160,38 @@ const struct nb_shape *nb_model_shape_by_name(const nb_model *m, const char *nam
     return NULL;
 }
 
+bool nb_model_query_compatible(const nb_model *m) { return m && m->query_compatible; }
+
+void nb_model_query_error_code(const nb_model *m, const char *code, char *out, size_t n)
+{
+    /* What AWS's front end answers in a query-compatible service's JSON errors for the
+     * failures common to every service. */
+    static const struct {
+        const char *json, *query;
+    } common[] = {
+        {"AccessDeniedException", "AccessDenied"},
+        {"ExpiredTokenException", "ExpiredToken"},
+        {"IncompleteSignatureException", "IncompleteSignature"},
+        {"InvalidSignatureException", "SignatureDoesNotMatch"},
+        {"MissingAuthenticationTokenException", "MissingAuthenticationToken"},
+        {"UnknownOperationException", "InvalidAction"},
+        {"UnrecognizedClientException", "InvalidClientTokenId"},
+        {"ValidationException", "ValidationError"},
+    };
+    const char *hash = code ? strrchr(code, '#') : NULL;
+    const char *name = hash ? hash + 1 : code ? code : "InternalError";
+    for (size_t i = 0; i < NB_ARRAY_LEN(common); i++)
+        if (!strcmp(name, common[i].json)) {
+            snprintf(out, n, "%s", common[i].query);
+            return;
+        }
+    const struct nb_shape *s = m ? nb_model_shape_by_name(m, name) : NULL;
+    if (s && (s->flags & NB_SF_EXCEPTION) && s->error_code)
+        snprintf(out, n, "%s", m->strings + s->error_code);
+    else
+        snprintf(out, n, "%s", name);
+}
+
 /* The error shape of a model whose code (error.code, else the shape name) is code. Error
  * shapes are few, so a scan over the ops' error lists is cheap and needs no index. */
 const struct nb_shape *nb_model_error_shape(const nb_model *m, const char *code)

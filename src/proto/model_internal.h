@@ -150,6 +150,7 @@ struct nb_model {
     uint32_t protocol_name, api_version, endpoint_prefix, signing_name, target_prefix, json_version,
         xml_namespace, service_id;
     uint8_t protocol; /* enum nb_protocol */
+    uint8_t query_compatible; /* metadata awsQueryCompatible: errors carry x-amzn-query-error */
     uint32_t nops, nshapes;
     const struct nb_op *ops; /* sorted by name (strcmp) */
     const struct nb_shape *shapes;

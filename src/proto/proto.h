@@ -53,6 +53,15 @@ const char *nb_model_api_version(const nb_model *m);
 const char *nb_model_endpoint_prefix(const nb_model *m);
 const char *nb_model_signing_name(const nb_model *m);
 const char *nb_model_target_prefix(const nb_model *m); /* json protocol, else NULL */
+/* The model has AWS's awsQueryCompatible trait (SQS over JSON): its JSON errors also carry
+ * the query protocol's code in the x-amzn-query-error header, which current SDKs prefer. */
+bool nb_model_query_compatible(const nb_model *m);
+/* The query code of an error of m whose JSON code is code ("com.amazonaws.sqs#QueueDoesNotExist"
+ * or bare): the error shape's error.code (AWS.SimpleQueueService.NonExistentQueue), the query
+ * name of the common errors raised before any handler (UnrecognizedClientException ->
+ * InvalidClientTokenId, AccessDeniedException -> AccessDenied ...), else the name without its
+ * namespace. Written into out (n bytes). */
+void nb_model_query_error_code(const nb_model *m, const char *code, char *out, size_t n);
 size_t nb_model_nops(const nb_model *m);
 const nb_op *nb_model_op_at(const nb_model *m, size_t i);
 const nb_op *nb_model_op(const nb_model *m, const char *name); /* by operation name */

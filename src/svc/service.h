@@ -209,6 +209,13 @@ struct nb_service {
      * names the bucket). Return true if it took the request (it answers like any nb_req
      * handler); false = dispatch as usual. NULL = never. */
     bool (*raw_request)(nb_req *r, const char *path, size_t path_len, bool website_port);
+    /* Input strings holding NUL (U+0000, which JSON's \u0000 and query's %00 can carry):
+     * handlers read members as C strings and would see them cut short, so the dispatcher
+     * refuses such a call (document protocols: query, ec2, json, rest-json) before authorizing
+     * it, unless this hook accepts it (return 0: the members the service allows NUL in are
+     * read with their length by its handlers, which judge them) or picks the error (-1 with
+     * c->err set). NULL = refuse with the protocol's invalid-parameter error. */
+    int (*input_nul)(nb_call *c);
 };
 
 /* The registry built from services.def. */

@@ -792,6 +792,7 @@ static int list_dead_letter_source_queues(nb_call *c)
 
 typedef struct send_in {
     const char *body;
+    size_t body_len; /* may hold NUL, which nb_sqs_body_valid refuses */
     json_t *attrs, *sys;
     json_int_t delay; /* -1 = queue default */
     const char *group, *dedup;
@@ -806,7 +807,7 @@ struct verr {
 
 static int prepare(nb_call *c, sqs_queue *q, const send_in *in, sqs_send *out, struct verr *e)
 {
-    size_t blen = in->body ? strlen(in->body) : 0;
+    size_t blen = in->body ? in->body_len : 0;
 #define FAIL(sh, cd, ...)                                                                          \
     do {                                                                                           \
         e->shape = sh;                                                                             \
@@ -893,7 +894,9 @@ static int prepare(nb_call *c, sqs_queue *q, const send_in *in, sqs_send *out, s
 
 static void fill_send_in(json_t *o, send_in *in)
 {
-    in->body = json_string_value(json_object_get(o, "MessageBody"));
+    json_t *b = json_object_get(o, "MessageBody");
+    in->body = json_string_value(b);
+    in->body_len = json_string_length(b);
     in->attrs = json_object_get(o, "MessageAttributes");
     in->sys = json_object_get(o, "MessageSystemAttributes");
     json_t *d = json_object_get(o, "DelaySeconds");
@@ -1517,6 +1520,29 @@ bool nb_sqs_queue_exists(const char *queue_arn, bool *fifo)
 
 /* ---------------------------------------------------------------- service */
 
+/* True if a string in v holding NUL is anything but a message body or an attribute's
+ * StringValue, the members SQS reads with their length and refuses NUL in itself
+ * (InvalidMessageContents; for attributes, its invalid character message). */
+static bool nul_elsewhere(json_t *v, const char *key)
+{
+    if (json_is_string(v))
+        return strlen(json_string_value(v)) != json_string_length(v) &&
+               !(key && (!strcmp(key, "MessageBody") || !strcmp(key, "StringValue")));
+    size_t i;
+    const char *k;
+    json_t *x;
+    if (json_is_array(v)) json_array_foreach(v, i, x) if (nul_elsewhere(x, NULL)) return true;
+    if (json_is_object(v)) json_object_foreach(v, k, x) if (nul_elsewhere(x, k)) return true;
+    return false;
+}
+
+static int sqs_input_nul(nb_call *c)
+{
+    if (!nul_elsewhere(c->input, NULL)) return 0;
+    return E_PARAM(c, "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | "
+                      "#xE000 to #xFFFD | #x10000 to #x10FFFF");
+}
+
 static uint64_t sweeper;
 
 static void sweep_cb(void *arg)
@@ -1584,4 +1610,5 @@ const nb_service nb_svc_sqs = {
     .init = sqs_init,
     .shutdown = sqs_shutdown,
     .reset = sqs_reset,
+    .input_nul = sqs_input_nul,
 };
