@@ -1459,7 +1459,7 @@ static int send_internal(const nb_sqs_message_in *m, size_t n, int *results, cha
         char msg[300];
         if (attrs && nb_sqs_attrs_validate(attrs, false, msg, sizeof(msg)) < 0) attrs = NULL;
         json_t *body = json_stringn(m[i].body, m[i].body_len);
-        send_in in = {.body = json_string_value(body), .attrs = attrs, .delay = m[i].delay_seconds >= 0 ? m[i].delay_seconds : -1,
+        send_in in = {.body = json_string_value(body), .body_len = json_string_length(body), .attrs = attrs, .delay = m[i].delay_seconds >= 0 ? m[i].delay_seconds : -1,
                       .group = m[i].group_id, .dedup = m[i].dedup_id};
         struct verr e;
         nb_call fake;
