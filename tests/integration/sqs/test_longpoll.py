@@ -170,3 +170,39 @@ def test_stopping_server_answers_waiting_long_polls(nimbus_factory):
     assert rc in (0, -15)
     for r in results:  # an empty receive, not a dropped connection
         assert isinstance(r, dict) and "Messages" not in r, r
+
+
+def _poll_in_thread(sqs, url, **kw):
+    out = {}
+
+    def poll():
+        try:
+            out["r"] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=20, **kw)
+        except Exception as e:  # noqa: BLE001
+            out["r"] = e
+
+    t = threading.Thread(target=poll)
+    t.start()
+    return t, out
+
+
+def test_fifo_long_poll_gets_a_message(nimbus):
+    sqs = _sqs(nimbus)
+    url = sqs.create_queue(QueueName="lp.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    t, out = _poll_in_thread(sqs, url)
+    time.sleep(1)
+    sqs.send_message(QueueUrl=url, MessageBody="first", MessageGroupId="g", MessageDeduplicationId="d1")
+    t.join(30)
+    assert [m["Body"] for m in out["r"]["Messages"]] == ["first"]
+
+
+def test_visibility_change_to_zero_wakes_a_long_poll(nimbus):
+    sqs = _sqs(nimbus)
+    url = sqs.create_queue(QueueName="lpvis")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="again")
+    handle = sqs.receive_message(QueueUrl=url, VisibilityTimeout=600)["Messages"][0]["ReceiptHandle"]
+    t, out = _poll_in_thread(sqs, url)
+    time.sleep(1)
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
+    t.join(30)
+    assert [m["Body"] for m in out["r"]["Messages"]] == ["again"]
