@@ -915,7 +915,8 @@ void nb_conn_process_and_flush(nb_conn *c)
 void nb_conn_event(nb_conn *c, uint32_t ev)
 {
     if (c->dead) return;
-    if (ev & EPOLLRDHUP) c->rdhup = true;
+    /* A reset may come as HUP/ERR alone: remember it too, for a request parked meanwhile. */
+    if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) c->rdhup = true;
     if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) c->readable = true;
     if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) c->writable = true;
     /* OpenSSL may need to read to write or write to read: retry both on any event. */
