@@ -177,6 +177,12 @@ struct nb_service {
      * names the bucket). Return true if it took the request (it answers like any nb_req
      * handler); false = dispatch as usual. NULL = never. */
     bool (*raw_request)(nb_req *r, const char *path, size_t path_len, bool website_port);
+    /* Called once for every request routed to the service through its model when the answer
+     * is complete (also for requests refused before the handler, when c->input may be NULL),
+     * on the loop thread: it must be cheap. c is as the handler left it: input and output
+     * documents still held, c->err filled on failure; path is the routed path (virtual-hosted
+     * S3 requests rewritten to /<bucket>/...). S3 server access logging. NULL = none. */
+    void (*request_done)(nb_call *c, const char *path, size_t path_len, const nb_req_done *d);
 };
 
 /* The registry built from services.def. */
