@@ -81,8 +81,15 @@ int nb_s3_op_put_bucket_accelerate(nb_call *c)
                            "S3 Transfer Acceleration is not supported for buckets with periods"
                            " (.) in their names",
                            NULL);
-    int rc = nb_s3_cfg_set(b.name, "accelerate",
-                           strcmp(st, "Enabled") ? "\"Suspended\"" : "\"Enabled\"");
+    bool enable = !strcmp(st, "Enabled");
+    if (!enable) {
+        /* suspending acceleration that was never enabled leaves it unset, as AWS */
+        const char *v = NULL;
+        if (nb_s3_cfg_get(b.name, "accelerate", c->arena, &v))
+            return nb_s3_internal(c, "cannot read the accelerate configuration");
+        if (!v) return 0;
+    }
+    int rc = nb_s3_cfg_set(b.name, "accelerate", enable ? "\"Enabled\"" : "\"Suspended\"");
     return rc ? nb_s3_store_error(c, rc, b.name, NULL) : 0;
 }
 
