@@ -29,6 +29,15 @@ bool nb_s3_cfg_admin(nb_req *r);
 int nb_s3_put_internal(const char *bucket, const char *key, const void *data, size_t len,
                        const char *content_type);
 
+/* ---- inventory reports (inventory.c) ---- */
+
+/* The daily timer that produces the reports of enabled inventory configurations. */
+int nb_s3_inventory_start(void);
+void nb_s3_inventory_stop(void);
+/* POST /_nimbus/s3/inventory/run[?bucket=B[&id=I]] on a worker: run them now, answer with the
+ * outcome of each as JSON. */
+void nb_s3_inventory_admin(nb_req *r);
+
 int nb_s3_op_put_bucket_logging(nb_call *c);
 int nb_s3_op_get_bucket_logging(nb_call *c);
 

@@ -604,16 +604,17 @@ static void flush_worker(nb_req *r)
 bool nb_s3_cfg_admin(nb_req *r)
 {
     nb_str p = {r->path, r->path_len};
-    if (!nb_str_eq(p, "/_nimbus/s3/logging/flush")) return false;
+    bool inventory = nb_str_eq(p, "/_nimbus/s3/inventory/run");
+    if (!inventory && !nb_str_eq(p, "/_nimbus/s3/logging/flush")) return false;
     r->log_service = "s3";
-    r->log_operation = "LoggingFlush";
+    r->log_operation = inventory ? "InventoryRun" : "LoggingFlush";
     if (strcmp(r->method, "POST") != 0) {
         nb_resp_simple(r, 405, "application/json", "{\"error\":\"MethodNotAllowed\"}\n", 29,
                        NULL, 0);
     } else if (!loopback(r)) {
         nb_resp_simple(r, 403, "application/json", "{\"error\":\"AccessDenied\"}\n", 25, NULL, 0);
     } else {
-        nb_req_offload(r, flush_worker);
+        nb_req_offload(r, inventory ? nb_s3_inventory_admin : flush_worker);
     }
     return true;
 }

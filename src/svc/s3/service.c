@@ -401,12 +401,14 @@ static int s3_init(const nb_svc_env *env, char **err)
     nb_s3_g = nb_s3_store_open(env->data_dir, err);
     if (!nb_s3_g) return -1;
     nb_s3_logging_start(env->config ? env->config->s3_log_interval : 0); /* logging.c */
+    nb_s3_inventory_start(); /* daily inventory reports (inventory.c) */
     /* archive tier, class accounting, lifecycle rules and their scheduler (lifecycle.h) */
     return nb_s3_lifecycle_start(env->data_dir, err);
 }
 
 static void s3_shutdown(void)
 {
+    if (nb_s3_g) nb_s3_inventory_stop();
     if (nb_s3_g) nb_s3_logging_stop();   /* pending access logs delivered, before the store */
     if (nb_s3_g) nb_s3_lifecycle_stop(); /* timers and the archive worker, before the store */
     nb_s3_store_close(nb_s3_g);

@@ -289,3 +289,95 @@ def test_configurations_survive_restart(nimbus_factory):
     s3c.create_bucket(Bucket=b)
     assert "MetricsConfigurationList" not in s3c.list_bucket_metrics_configurations(Bucket=b)
     assert s3c.get_bucket_request_payment(Bucket=b)["Payer"] == "BucketOwner"
+
+
+# ---------------------------------------------------------------- inventory reports
+
+def run_inventory(server, **q):
+    import urllib.parse
+    import urllib.request
+    url = server.endpoint + "/_nimbus/s3/inventory/run"
+    if q:
+        url += "?" + urllib.parse.urlencode(q)
+    with urllib.request.urlopen(urllib.request.Request(url, method="POST")) as r:
+        return json.loads(r.read())["reports"]
+
+
+def read_report(s3, dest, prefix):
+    """(manifest, rows) of the one report under prefix: manifest.checksum is the MD5 of
+    manifest.json, which names the gzip CSV data file with its size and MD5."""
+    import csv
+    import gzip
+    import hashlib
+    import io
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=dest, Prefix=prefix).get("Contents", [])]
+    mkey = [k for k in keys if k.endswith("/manifest.json")]
+    assert len(mkey) == 1, keys
+    raw = s3.get_object(Bucket=dest, Key=mkey[0])["Body"].read()
+    check = s3.get_object(Bucket=dest, Key=mkey[0][:-len("json")] + "checksum")["Body"].read()
+    assert check.decode() == hashlib.md5(raw).hexdigest()
+    manifest = json.loads(raw)
+    [f] = manifest["files"]
+    assert f["key"] in keys and f["key"].endswith(".csv.gz")
+    body = s3.get_object(Bucket=dest, Key=f["key"])["Body"].read()
+    assert len(body) == f["size"] and hashlib.md5(body).hexdigest() == f["MD5checksum"]
+    rows = list(csv.reader(io.StringIO(gzip.decompress(body).decode())))
+    link = [k for k in keys if "/hive/dt=" in k and k.endswith("/symlink.txt")]
+    assert len(link) == 1
+    assert s3.get_object(Bucket=dest, Key=link[0])["Body"].read().decode().strip() == \
+        "s3://%s/%s" % (dest, f["key"])
+    return manifest, rows
+
+
+def test_inventory_report_current_versions(s3, nimbus, bucket):
+    dest = new_bucket(s3)
+    s3.put_object(Bucket=bucket, Key="data/a b.txt", Body=b"12345")
+    s3.put_object(Bucket=bucket, Key="data/c", Body=b"x" * 70000)
+    s3.put_object(Bucket=bucket, Key="other/d", Body=b"no")
+    conf = inventory("daily")
+    conf["Destination"]["S3BucketDestination"]["Bucket"] = "arn:aws:s3:::" + dest
+    s3.put_bucket_inventory_configuration(Bucket=bucket, Id="daily", InventoryConfiguration=conf)
+    out = run_inventory(nimbus, bucket=bucket)
+    assert [(r["id"], r["status"], r["rows"]) for r in out] == [("daily", "delivered", 2)]
+    manifest, rows = read_report(s3, dest, "inv/%s/daily/" % bucket)
+    assert manifest["sourceBucket"] == bucket
+    assert manifest["destinationBucket"] == "arn:aws:s3:::" + dest
+    assert manifest["fileFormat"] == "CSV" and manifest["version"] == "2016-11-30"
+    assert manifest["fileSchema"] == "Bucket, Key, Size, ETag, StorageClass"
+    etag_c = s3.head_object(Bucket=bucket, Key="data/c")["ETag"].strip('"')
+    assert rows == [
+        [bucket, "data/a%20b.txt", "5", "827ccb0eea8a706c4c34a16891f84e7b", "STANDARD"],
+        [bucket, "data/c", "70000", etag_c, "STANDARD"],
+    ]
+
+
+def test_inventory_report_all_versions_and_disabled(s3, nimbus, bucket):
+    dest = new_bucket(s3)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3.put_object(Bucket=bucket, Key="k", Body=b"one")["VersionId"]
+    v2 = s3.put_object(Bucket=bucket, Key="k", Body=b"two!")["VersionId"]
+    dm = s3.delete_object(Bucket=bucket, Key="k")["VersionId"]
+    conf = {"Id": "all", "IsEnabled": True, "IncludedObjectVersions": "All",
+            "Schedule": {"Frequency": "Weekly"},
+            "Destination": {"S3BucketDestination": {"Bucket": "arn:aws:s3:::" + dest,
+                                                    "Format": "CSV"}},
+            "OptionalFields": ["Size", "IsMultipartUploaded"]}
+    s3.put_bucket_inventory_configuration(Bucket=bucket, Id="all", InventoryConfiguration=conf)
+    off = dict(conf, Id="off", IsEnabled=False)
+    s3.put_bucket_inventory_configuration(Bucket=bucket, Id="off", InventoryConfiguration=off)
+    parquet = json.loads(json.dumps(conf))
+    parquet["Id"] = "pq"
+    parquet["Destination"]["S3BucketDestination"]["Format"] = "Parquet"
+    s3.put_bucket_inventory_configuration(Bucket=bucket, Id="pq", InventoryConfiguration=parquet)
+    out = {r["id"]: r["status"] for r in run_inventory(nimbus, bucket=bucket)}
+    assert out["all"] == "delivered" and "off" not in out
+    assert out["pq"].startswith("skipped")  # only CSV reports are produced
+    manifest, rows = read_report(s3, dest, "%s/all/" % bucket)
+    assert manifest["fileSchema"] == \
+        "Bucket, Key, VersionId, IsLatest, IsDeleteMarker, Size, IsMultipartUploaded"
+    assert rows == [
+        [bucket, "k", dm, "true", "true", "", ""],
+        [bucket, "k", v2, "false", "false", "4", "false"],
+        [bucket, "k", v1, "false", "false", "3", "false"],
+    ]
+    assert s3.list_objects_v2(Bucket=dest, Prefix="%s/off/" % bucket)["KeyCount"] == 0
