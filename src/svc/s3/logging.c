@@ -234,6 +234,7 @@ static const struct {
     {"PutBucketIntelligentTieringConfiguration", "INTELLIGENT_TIERING"},
     {"DeleteBucketIntelligentTieringConfiguration", "INTELLIGENT_TIERING"},
     {"ListBucketIntelligentTieringConfigurations", "INTELLIGENT_TIERING"},
+    {"PostObject", "OBJECT"}, /* browser POST upload: the key is in the form */
     {"HeadBucket", "BUCKET"},
     {"CreateBucket", "BUCKET"},
     {"DeleteBucket", "BUCKET"},
