@@ -7,7 +7,6 @@
  * is stored and reported, and requests are served the same. The Id-keyed configurations are
  * stored and returned; no CloudWatch request metrics, analytics exports, inventory reports or
  * tier moves are produced from them yet. */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,8 +283,76 @@ static int no_such_configuration(nb_call *c)
                        "The specified configuration does not exist.", NULL);
 }
 
-/* Read-modify-write of one kind's document: one writer at a time in this process. */
-static pthread_mutex_t id_mu = PTHREAD_MUTEX_INITIALIZER;
+/* One Put or Delete of an Id-keyed configuration: read, change and store the kind's document
+ * in one write job, so concurrent writers neither lose each other's changes nor wait on each
+ * other's fsync (the group commit takes them together). */
+typedef struct id_write {
+    const char *bucket, *stored, *id;
+    json_t *conf; /* NULL = delete */
+    enum { ID_DONE, ID_MISSING, ID_TOO_MANY } outcome;
+} id_write;
+
+static int id_write_fn(sqlite3 *h, void *arg)
+{
+    id_write *w = arg;
+    sqlite3_stmt *st = nb_db_stmt(h, "SELECT value FROM bucket_config WHERE bucket=? AND name=?");
+    if (!st) return SQLITE_ERROR;
+    sqlite3_bind_text(st, 1, w->bucket, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, w->stored, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    json_t *all = rc == SQLITE_ROW ? json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL)
+                                   : NULL;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return rc;
+    if (!json_is_object(all)) {
+        json_decref(all);
+        all = json_object();
+    }
+    w->outcome = ID_DONE;
+    if (!w->conf && !json_object_get(all, w->id))
+        w->outcome = ID_MISSING;
+    else if (w->conf && !json_object_get(all, w->id) && json_object_size(all) >= MAX_CONFIGS)
+        w->outcome = ID_TOO_MANY;
+    if (w->outcome != ID_DONE) {
+        json_decref(all);
+        return SQLITE_OK;
+    }
+    if (w->conf)
+        json_object_set(all, w->id, w->conf);
+    else
+        json_object_del(all, w->id);
+    char *text = json_object_size(all) ? json_dumps(all, JSON_COMPACT) : NULL;
+    json_decref(all);
+    if (text)
+        st = nb_db_stmt(h, "INSERT OR REPLACE INTO bucket_config(bucket, name, value) VALUES(?,?,?)");
+    else
+        st = nb_db_stmt(h, "DELETE FROM bucket_config WHERE bucket=? AND name=?");
+    if (!st) {
+        free(text);
+        return SQLITE_ERROR;
+    }
+    sqlite3_bind_text(st, 1, w->bucket, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, w->stored, -1, SQLITE_STATIC);
+    if (text) sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    free(text);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int id_write_run(nb_call *c, id_write *w)
+{
+    int rc = nb_db_write(nb_s3_store_db(nb_s3_g), id_write_fn, w);
+    nb_s3_bcfg_invalidate();
+    if (rc != SQLITE_OK) return nb_s3_internal(c, "cannot store the bucket configuration");
+    if (w->outcome == ID_MISSING) return no_such_configuration(c);
+    if (w->outcome == ID_TOO_MANY)
+        return nb_s3_error(c, 400, "TooManyConfigurations",
+                           "You are attempting to create a new configuration but have already"
+                           " reached the 1,000-configuration limit.",
+                           NULL);
+    return 0;
+}
 
 int nb_s3_op_put_id_config(nb_call *c)
 {
@@ -303,27 +370,8 @@ int nb_s3_op_put_id_config(nb_call *c)
         return bad_argument(c, "The Id in the configuration does not match the id query"
                                " parameter.");
     if (k->check(c, conf)) return -1;
-    pthread_mutex_lock(&id_mu);
-    json_t *all = NULL;
-    int rc = nb_s3_cfg_load(c, b.name, k->stored, &all);
-    if (rc == 0) {
-        if (!json_is_object(all)) {
-            json_decref(all);
-            all = json_object();
-        }
-        if (!json_object_get(all, id) && json_object_size(all) >= MAX_CONFIGS)
-            rc = nb_s3_error(c, 400, "TooManyConfigurations",
-                             "You are attempting to create a new configuration but have already"
-                             " reached the 1,000-configuration limit.",
-                             NULL);
-        else {
-            json_object_set(all, id, conf);
-            rc = nb_s3_cfg_store(c, b.name, k->stored, all);
-        }
-    }
-    pthread_mutex_unlock(&id_mu);
-    json_decref(all);
-    return rc;
+    id_write w = {b.name, k->stored, id, conf, ID_DONE};
+    return id_write_run(c, &w);
 }
 
 int nb_s3_op_get_id_config(nb_call *c)
@@ -354,18 +402,10 @@ int nb_s3_op_delete_id_config(nb_call *c)
     if (nb_s3_cfg_bucket(c, &b)) return -1;
     const char *id;
     if (need_id(c, &id)) return -1;
-    pthread_mutex_lock(&id_mu);
-    json_t *all = NULL;
-    int rc = nb_s3_cfg_load(c, b.name, k->stored, &all);
-    if (rc == 0 && !json_object_get(all, id)) rc = no_such_configuration(c);
-    if (rc == 0) {
-        json_object_del(all, id);
-        rc = nb_s3_cfg_store(c, b.name, k->stored, json_object_size(all) ? all : NULL);
-    }
-    pthread_mutex_unlock(&id_mu);
-    json_decref(all);
-    if (rc == 0) c->out_status = 204;
-    return rc;
+    id_write w = {b.name, k->stored, id, NULL, ID_DONE};
+    if (id_write_run(c, &w)) return -1;
+    c->out_status = 204;
+    return 0;
 }
 
 static int cmp_str(const void *a, const void *b)

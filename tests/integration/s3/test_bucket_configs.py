@@ -218,10 +218,15 @@ def test_list_pages_with_continuation_tokens(s3, bucket):
 
 
 def test_at_most_1000_configurations(s3, bucket):
-    for i in range(1000):
+    # concurrent Puts: none is lost (each one reads and writes the kind's document in one job)
+    from concurrent.futures import ThreadPoolExecutor
+
+    def put(i):
         s3.put_bucket_analytics_configuration(
             Bucket=bucket, Id="a%04d" % i,
             AnalyticsConfiguration={"Id": "a%04d" % i, "StorageClassAnalysis": {}})
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(put, range(1000)))
     with pytest.raises(ClientError) as e:
         s3.put_bucket_analytics_configuration(
             Bucket=bucket, Id="one-more",
@@ -234,6 +239,15 @@ def test_at_most_1000_configurations(s3, bucket):
                                 "Filter": {"Prefix": "p/"}})
     # other kinds count on their own
     s3.put_bucket_metrics_configuration(Bucket=bucket, Id="m", MetricsConfiguration={"Id": "m"})
+    ids, token = [], None
+    while True:
+        page = s3.list_bucket_analytics_configurations(
+            Bucket=bucket, **({"ContinuationToken": token} if token else {}))
+        ids += [c["Id"] for c in page["AnalyticsConfigurationList"]]
+        if not page["IsTruncated"]:
+            break
+        token = page["NextContinuationToken"]
+    assert ids == ["a%04d" % i for i in range(1000)]
 
 
 def test_configuration_validation(s3, bucket):
