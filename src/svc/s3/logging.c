@@ -105,8 +105,20 @@ int nb_s3_op_put_bucket_logging(nb_call *c)
                            "The target bucket does not allow ACLs. Target grants are not supported"
                            " for buckets with Object Ownership set to bucket owner enforced.",
                            NULL);
+    json_t *fmt = json_object_get(le, "TargetObjectKeyFormat");
+    if (fmt) {
+        json_t *simple = json_object_get(fmt, "SimplePrefix");
+        json_t *part = json_object_get(fmt, "PartitionedPrefix");
+        const char *src = json_string_value(json_object_get(part, "PartitionDateSource"));
+        /* one of the two; PartitionDateSource EventTime or DeliveryTime */
+        if (!json_is_object(fmt) || (simple != NULL) == (part != NULL) ||
+            (part && !json_is_object(part)) ||
+            (src && strcmp(src, "EventTime") && strcmp(src, "DeliveryTime")))
+            return nb_s3_malformed_xml(c);
+    }
     json_t *doc = json_pack("{s:s,s:O}", "TargetBucket", target, "TargetPrefix", prefix);
     if (json_array_size(grants)) json_object_set(doc, "TargetGrants", grants);
+    if (fmt) json_object_set(doc, "TargetObjectKeyFormat", fmt);
     rc = nb_s3_cfg_store(c, b.name, "logging", doc);
     json_decref(doc);
     return rc;
@@ -129,8 +141,13 @@ int nb_s3_op_get_bucket_logging(nb_call *c)
 typedef struct batch {
     struct batch *next;
     char source[64];
+    char owner[16]; /* the source bucket's account */
     char target[64];
     char *prefix;
+    /* TargetObjectKeyFormat: 0 SimplePrefix, 1 PartitionedPrefix by event time, 2 by delivery
+     * time */
+    int format;
+    double first; /* region time of the first record (event time partitions) */
     nb_buf lines;
 } batch;
 
@@ -314,7 +331,7 @@ static void host_id_of(const char *request_id, char out[80])
     nb_base64_encode((const unsigned char *)request_id, n, out);
 }
 
-static void queue_record(const nb_s3_bcfg *cfg, nb_buf *line);
+static void queue_record(const nb_s3_bcfg *cfg, nb_buf *line, double t);
 
 void nb_s3_request_done(nb_call *c, const char *path, size_t path_len, const nb_req_done *d)
 {
@@ -413,24 +430,28 @@ void nb_s3_request_done(nb_call *c, const char *path, size_t path_len, const nb_
     field_s(&b, NULL); /* access point ARN: no access points here */
     field_s(&b, NULL); /* aclRequired: ACLs never decided a request of a logging bucket here */
     nb_buf_putc(&b, '\n');
-    queue_record(cfg, &b);
+    queue_record(cfg, &b, t);
     nb_buf_free(&b);
     nb_s3_bcfg_put(cfg);
 }
 
 static void deliver_tick(void *arg);
 
-static void queue_record(const nb_s3_bcfg *cfg, nb_buf *line)
+static void queue_record(const nb_s3_bcfg *cfg, nb_buf *line, double t)
 {
     const char *target = json_string_value(json_object_get(cfg->logging, "TargetBucket"));
     const char *prefix = json_string_value(json_object_get(cfg->logging, "TargetPrefix"));
     if (!target || !line->len) return;
     if (!prefix) prefix = "";
+    json_t *part = json_object_get(json_object_get(cfg->logging, "TargetObjectKeyFormat"),
+                                   "PartitionedPrefix");
+    const char *src = json_string_value(json_object_get(part, "PartitionDateSource"));
+    int format = !part ? 0 : src && !strcmp(src, "DeliveryTime") ? 2 : 1;
     pthread_mutex_lock(&mu);
     batch *b = pending;
     for (; b; b = b->next)
         if (!strcmp(b->source, cfg->bucket) && !strcmp(b->target, target) &&
-            !strcmp(b->prefix, prefix))
+            !strcmp(b->prefix, prefix) && b->format == format)
             break;
     if (!b) {
         b = calloc(1, sizeof *b);
@@ -443,7 +464,10 @@ static void queue_record(const nb_s3_bcfg *cfg, nb_buf *line)
         }
         snprintf(b->source, sizeof b->source, "%s", cfg->bucket);
         snprintf(b->target, sizeof b->target, "%s", target);
+        snprintf(b->owner, sizeof b->owner, "%s", cfg->owner);
         b->prefix = p;
+        b->format = format;
+        b->first = t;
         nb_buf_init(&b->lines);
         b->next = pending;
         pending = b;
@@ -500,23 +524,29 @@ int nb_s3_put_internal(const char *bucket, const char *key, const void *data, si
     return rc;
 }
 
-/* AWS's key: TargetPrefix + YYYY-mm-DD-HH-MM-SS- + a unique string of 16 characters. */
+/* AWS's keys: TargetPrefix + YYYY-mm-DD-HH-MM-SS- + a unique string of 16 characters; with
+ * PartitionedPrefix, TargetPrefix + account/region/source bucket/YYYY/MM/DD/ before it, dated
+ * by the first record (EventTime) or the delivery (DeliveryTime). */
 static char *log_key(const batch *b)
 {
-    time_t now = (time_t)nb_clock_now();
+    time_t now = b->format == 1 ? (time_t)b->first : (time_t)nb_clock_now();
     struct tm tm;
     gmtime_r(&now, &tm);
-    char when[32];
-    strftime(when, sizeof when, "%Y-%m-%d-%H-%M-%S-", &tm);
+    char when[300];
+    int n = 0;
+    if (b->format)
+        n = snprintf(when, sizeof when, "%s/%s/%s/", b->owner, nb_s3_region, b->source);
+    strftime(when + n, sizeof when - (size_t)n,
+             b->format ? "%Y/%m/%d/%Y-%m-%d-%H-%M-%S-" : "%Y-%m-%d-%H-%M-%S-", &tm);
     unsigned char rnd[8];
     nb_random(rnd, sizeof rnd);
     char uniq[17];
     nb_hex(rnd, sizeof rnd, uniq);
     for (char *p = uniq; *p; p++)
         if (*p >= 'a' && *p <= 'f') *p = (char)(*p - 'a' + 'A');
-    size_t n = strlen(b->prefix) + strlen(when) + 17;
-    char *k = malloc(n);
-    if (k) snprintf(k, n, "%s%s%s", b->prefix, when, uniq);
+    size_t len = strlen(b->prefix) + strlen(when) + 17;
+    char *k = malloc(len);
+    if (k) snprintf(k, len, "%s%s%s", b->prefix, when, uniq);
     return k;
 }
 
