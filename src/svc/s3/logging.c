@@ -380,6 +380,7 @@ void nb_s3_request_done(nb_call *c, const char *path, size_t path_len, const nb_
         field_s(&b, c->who.arn);
     }
     field_s(&b, r->request_id);
+    size_t head_len = b.len; /* the fields every record of this request shares */
     size_t key_len = 0;
     const char *key = c->input ? nb_s3_in_key(c, &key_len) : NULL;
     const char *method = r->method;
@@ -406,10 +407,13 @@ void nb_s3_request_done(nb_call *c, const char *path, size_t path_len, const nb_
         field_s(&b, NULL);
     size_t n;
     const char *h = nb_req_header(r, "referer", &n);
+    size_t agent_at = b.len; /* referer and user agent, shared too */
     field_quoted(&b, h, h ? n : 0);
     h = nb_req_header(r, "user-agent", &n);
     field_quoted(&b, h, h ? n : 0);
+    size_t agent_len = b.len - agent_at;
     field_s(&b, c->input ? nb_in_str(c, "VersionId") : NULL);
+    size_t tail_at = b.len;
     char hid[80];
     host_id_of(r->request_id, hid);
     field_s(&b, hid);
@@ -430,6 +434,29 @@ void nb_s3_request_done(nb_call *c, const char *path, size_t path_len, const nb_
     field_s(&b, NULL); /* access point ARN: no access points here */
     field_s(&b, NULL); /* aclRequired: ACLs never decided a request of a logging bucket here */
     nb_buf_putc(&b, '\n');
+    size_t tail_len = b.len - tail_at;
+    /* DeleteObjects: AWS adds one BATCH.DELETE.OBJECT record per key it deleted */
+    json_t *deleted = c->op_name && !strcmp(c->op_name, "DeleteObjects")
+                          ? json_object_get(c->output, "Deleted")
+                          : NULL;
+    /* the shared pieces copied out: appending to b may move its bytes */
+    char *shared = json_array_size(deleted) && b.data ? malloc(b.len) : NULL;
+    if (shared) memcpy(shared, b.data, b.len);
+    size_t i;
+    json_t *e;
+    json_array_foreach(shared ? deleted : NULL, i, e)
+    {
+        json_t *k = json_object_get(e, "Key");
+        if (!json_is_string(k)) continue;
+        nb_buf_append(&b, shared, head_len);
+        nb_buf_append(&b, " BATCH.DELETE.OBJECT ", 21);
+        nb_url_encode(&b, json_string_value(k), json_string_length(k), true);
+        nb_buf_append(&b, " - 204 - - - - -", 16);
+        nb_buf_append(&b, shared + agent_at, agent_len);
+        field_s(&b, json_string_value(json_object_get(e, "VersionId")));
+        nb_buf_append(&b, shared + tail_at, tail_len);
+    }
+    free(shared);
     queue_record(cfg, &b, t);
     nb_buf_free(&b);
     nb_s3_bcfg_put(cfg);

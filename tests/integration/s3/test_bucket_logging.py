@@ -15,14 +15,14 @@ from botocore.exceptions import ClientError
 from conftest import client
 from s3util import bucket, err, s3  # noqa: F401 (fixtures)
 
-# bucket_owner bucket [time] remote_ip requester request_id operation key "request_uri"
+# bucket_owner bucket [time] remote_ip requester request_id operation key "request_uri" (or -)
 # status error_code bytes_sent object_size total_time turnaround "referer" "user_agent"
 # version_id host_id sig_version cipher_suite auth_type host_header tls_version ap_arn acl_req
 RECORD = re.compile(
     r'^(?P<owner>\S+) (?P<bucket>\S+) \[(?P<time>\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d \+0000)\] '
     r'(?P<ip>\S+) (?P<requester>\S+) (?P<request_id>\S+) (?P<operation>\S+) (?P<key>\S+) '
-    r'"(?P<uri>[^"]*)" (?P<status>\d{3}) (?P<error>\S+) (?P<bytes_sent>\S+) (?P<size>\S+) '
-    r'(?P<total>\d+) (?P<turnaround>\S+) "(?P<referer>[^"]*)" "(?P<agent>[^"]*)" '
+    r'(?:"(?P<uri>[^"]*)"|-) (?P<status>\d{3}) (?P<error>\S+) (?P<bytes_sent>\S+) (?P<size>\S+) '
+    r'(?P<total>\d+|-) (?P<turnaround>\S+) "(?P<referer>[^"]*)" "(?P<agent>[^"]*)" '
     r'(?P<version>\S+) (?P<host_id>\S+) (?P<sig>\S+) (?P<cipher>\S+) (?P<auth>\S+) '
     r'(?P<host>\S+) (?P<tls>\S+) (?P<ap>\S+) (?P<acl>\S+)$')
 KEY = re.compile(r"^(?P<prefix>.*)\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d-[0-9A-F]{16}$")
@@ -283,3 +283,19 @@ def test_partitioned_prefix_keys(s3, nimbus, bucket):
 
 def boto_account(server):
     return client(server, "sts").get_caller_identity()["Account"]
+
+
+def test_delete_objects_logs_each_key(s3, nimbus, bucket):
+    target = new_bucket(s3)
+    enable(s3, bucket, target, "d/")
+    s3.put_object(Bucket=bucket, Key="x 1", Body=b"1")
+    s3.put_object(Bucket=bucket, Key="y/2", Body=b"2")
+    rid = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "x 1"}, {"Key": "y/2"}]})[
+        "ResponseMetadata"]["RequestId"]
+    recs = wait_records(nimbus, s3, target, "d/",
+                        lambda rs: sum(r["request_id"] == rid for r in rs) == 3)
+    mine = [r for r in recs if r["request_id"] == rid]
+    assert sorted((r["operation"], r["key"], r["status"]) for r in mine) == [
+        ("BATCH.DELETE.OBJECT", "x%201", "204"), ("BATCH.DELETE.OBJECT", "y/2", "204"),
+        ("REST.POST.MULTI_OBJECT_DELETE", "-", "200")]
+    assert all(r["agent"].startswith("Boto3/") and r["sig"] == "SigV4" for r in mine)
