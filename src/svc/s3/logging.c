@@ -324,13 +324,6 @@ static int64_t object_size(nb_call *c, const nb_req *r)
     return -1;
 }
 
-static void host_id_of(const char *request_id, char out[80])
-{
-    size_t n = strlen(request_id); /* as proto/errors.c derives x-amz-id-2 */
-    if (n > 54) n = 54;
-    nb_base64_encode((const unsigned char *)request_id, n, out);
-}
-
 static void queue_record(const nb_s3_bcfg *cfg, nb_buf *line, double t);
 
 void nb_s3_request_done(nb_call *c, const char *path, size_t path_len, const nb_req_done *d)
@@ -415,7 +408,7 @@ void nb_s3_request_done(nb_call *c, const char *path, size_t path_len, const nb_
     field_s(&b, c->input ? nb_in_str(c, "VersionId") : NULL);
     size_t tail_at = b.len;
     char hid[80];
-    host_id_of(r->request_id, hid);
+    nb_host_id(r->request_id, hid); /* x-amz-id-2 of the answer */
     field_s(&b, hid);
     const char *auth = nb_req_header(r, "authorization", NULL);
     bool query_auth = !auth && r->query_len &&
