@@ -98,6 +98,14 @@ int nb_s3_op_put_bucket_logging(nb_call *c)
     if (payer)
         return invalid_target(c, "The target bucket for logging cannot have Requester Pays"
                                  " enabled.", target);
+    /* AWS: a bucket with an Object Lock default retention period can not receive logs */
+    json_t *lock = NULL;
+    if (t.object_lock && nb_s3_cfg_load(c, target, "object_lock", &lock)) return -1;
+    bool retained = json_object_get(json_object_get(lock, "Rule"), "DefaultRetention") != NULL;
+    json_decref(lock);
+    if (retained)
+        return invalid_target(c, "The target bucket for logging cannot have an Object Lock default"
+                                 " retention period.", target);
     /* AWS: buckets with the bucket owner enforced setting for Object Ownership don't support
      * target grants (log objects belong to the target's owner, ACLs are off). */
     if (json_array_size(grants) && enforced)

@@ -112,6 +112,16 @@ def test_target_bucket_checks(s3, nimbus, bucket):
     assert got["TargetGrants"] == grants
     # nothing stored by the refusals: the bucket still logs where the last success said
     assert got["TargetBucket"] == target
+    # a target with an Object Lock default retention period
+    locked = "lg-" + uuid.uuid4().hex[:12]
+    s3.create_bucket(Bucket=locked, ObjectLockEnabledForBucket=True)
+    enable(s3, bucket, locked)  # Object Lock alone is fine
+    s3.put_object_lock_configuration(Bucket=locked, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled",
+        "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}})
+    with pytest.raises(ClientError) as e:
+        enable(s3, bucket, locked)
+    assert err(e) == (400, "InvalidTargetBucketForLogging")
 
 
 def test_records_delivered_in_aws_format(s3, nimbus, bucket):
