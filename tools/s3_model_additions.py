@@ -1,10 +1,11 @@
 """S3 members that AWS added after the botocore Debian ships (1.29), which current SDKs send and
 read: the CRC64NVME checksum and the checksum type (FULL_OBJECT / COMPOSITE, Dec 2024),
 ListBuckets paging (max-buckets, continuation-token, prefix, bucket-region; BucketRegion per
-bucket, Oct 2024), and the operations on new subresources (OPERATIONS). Without them in the
-model the generic parser drops what a client sends (a CompletedPart's ChecksumCRC64NVME: the JS
-SDK's CRC64NVME multipart uploads failed) and the serializer drops what a handler answers
-(x-amz-checksum-crc64nvme, x-amz-checksum-type).
+bucket, Oct 2024), the server access logs' TargetObjectKeyFormat (SimplePrefix or
+PartitionedPrefix with its PartitionDateSource, Nov 2023), and the operations on new
+subresources (OPERATIONS). Without them in the model the generic parser drops what a client
+sends (a CompletedPart's ChecksumCRC64NVME: the JS SDK's CRC64NVME multipart uploads failed) and
+the serializer drops what a handler answers (x-amz-checksum-crc64nvme, x-amz-checksum-type).
 
 Each addition is applied only where the model lacks it, so a newer botocore model (which has
 them, in AWS's own shape) is left as it is. Members are placed where AWS's model puts them:
@@ -19,6 +20,13 @@ SHAPES = {
     "MaxBuckets": {"type": "integer", "min": 1, "max": 10000},
     "BucketRegion": {"type": "string"},
     "MpuObjectSize": {"type": "long"},
+    "SimplePrefix": {"type": "structure", "members": {}},
+    "PartitionDateSource": {"type": "string", "enum": ["EventTime", "DeliveryTime"]},
+    "PartitionedPrefix": {"type": "structure", "members": {
+        "PartitionDateSource": {"shape": "PartitionDateSource"}}},
+    "TargetObjectKeyFormat": {"type": "structure", "members": {
+        "SimplePrefix": {"shape": "SimplePrefix", "locationName": "SimplePrefix"},
+        "PartitionedPrefix": {"shape": "PartitionedPrefix", "locationName": "PartitionedPrefix"}}},
 }
 
 
@@ -67,6 +75,8 @@ MEMBERS = {
     "ListBucketsOutput": [("ContinuationToken", {"shape": "NextToken"}, None),
                           ("Prefix", {"shape": "Prefix"}, None)],
     "Bucket": [("BucketRegion", {"shape": "BucketRegion"}, None)],
+    "LoggingEnabled": [("TargetObjectKeyFormat", {"shape": "TargetObjectKeyFormat"},
+                        "TargetPrefix")],
 }
 
 ENUMS = {"ChecksumAlgorithm": ["CRC64NVME"]}

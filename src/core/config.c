@@ -49,6 +49,8 @@ static const struct opt opts[] = {
      "log one line per request (--no-access-log to turn off)"},
     {"website-port", OPT_INT, F(website_port), "0", 0, 65535, false, "PORT",
      "S3 static website port: the Host header names the bucket (0 = off)"},
+    {"s3-log-interval", OPT_INT, F(s3_log_interval), "300", 1, 86400, false, "SECONDS",
+     "region seconds between deliveries of S3 server access logs to their target buckets"},
 };
 
 #undef F

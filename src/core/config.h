@@ -20,6 +20,7 @@ typedef struct nb_config {
     char s3_domain[256];   /* --s3-domain: virtual-hosted bucket suffix, "s3.localhost.localstack.cloud" style */
     bool access_log;       /* --access-log: one line per request (default on) */
     int website_port;      /* --website-port: S3 website endpoint, Host = bucket (0 = off) */
+    int s3_log_interval;   /* --s3-log-interval: seconds between S3 access log deliveries */
 } nb_config;
 
 /* Defaults, then NIMBUS_* environment, then argv flags (argv[0] is the subcommand's first

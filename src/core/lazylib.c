@@ -202,6 +202,10 @@
     F(int, deflateEnd, (z_streamp s), (s))                                                         \
     F(int, deflateInit_, (z_streamp s, int level, const char *version, int size),                  \
       (s, level, version, size))                                                                   \
+    F(int, deflateInit2_,                                                                          \
+      (z_streamp s, int level, int method, int bits, int mem, int strategy, const char *version,  \
+       int size),                                                                                  \
+      (s, level, method, bits, mem, strategy, version, size))                                      \
     F(int, inflate, (z_streamp s, int flush), (s, flush))                                          \
     F(int, inflateEnd, (z_streamp s), (s))                                                         \
     F(int, inflateInit_, (z_streamp s, const char *version, int size), (s, version, size))

@@ -27,6 +27,15 @@ typedef struct nb_header {
 typedef struct nb_req nb_req;
 typedef void (*nb_req_fn)(nb_req *r);
 
+/* What the server knows of a finished request, for nb_req.on_done. */
+typedef struct nb_req_done {
+    int status;
+    uint64_t bytes_in, bytes_out; /* on the wire, headers and framing included */
+    uint64_t body_out;            /* response body bytes sent (0 for HEAD) */
+    int64_t total_us;             /* headers complete -> response finished */
+    int64_t turnaround_us;        /* request body read -> first response byte queued */
+} nb_req_done;
+
 struct nb_req {
     /* Filled by the server before on_request(); read-only afterwards. All strings live in
      * r->arena and are NUL-terminated; lengths are carried for binary safety. */
@@ -59,6 +68,10 @@ struct nb_req {
     const char *log_principal;
     const char *log_service;
     const char *log_operation;
+    /* Called once when the request is finished, on its loop thread, just before the access
+     * log line and before the arena is freed (S3 server access logging). It must be cheap and
+     * must not touch the response. NULL = none. */
+    void (*on_done)(nb_req *r, const nb_req_done *d);
 
     struct nb_conn *conn; /* opaque to handlers */
 };

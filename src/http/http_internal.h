@@ -132,6 +132,7 @@ typedef struct nb_reqi {
     bool headers_done, dispatched, finished, draining;
     size_t drained;
     int64_t t_start_us;
+    int64_t t_body_us, t_resp_us; /* body read, response started (nb_req_done) */
     /* Body, shared with the worker under c->mu. */
     char *bq;
     size_t boff, blen, bcap;

@@ -1207,6 +1207,7 @@ static int on_message_complete(http_parser *p)
     if (!ri) return 0;
     LOCK(c);
     ri->body_state = NB_BODY_DONE;
+    if (!ri->t_body_us) ri->t_body_us = nb_mono_us();
     if (c->waiters) pthread_cond_broadcast(&c->cv);
     UNLOCK(c);
     if (p->upgrade) ri->close_req = true; /* we speak no other protocol after this request */
@@ -1398,6 +1399,7 @@ static void resp_start(nb_req *r, int status, const nb_header *hdrs, size_t nhdr
     if (ri->resp_started) return;
     LOCK(c);
     ri->resp_started = true;
+    ri->t_resp_us = nb_mono_us();
     ri->status = status;
     bool bodiless = status < 200 || status == 204 || status == 304;
     ri->no_body = is_head(ri) || bodiless;
@@ -1651,6 +1653,14 @@ static void req_finish(nb_conn *c)
             close = true;
     }
     if (bs == NB_BODY_ERR) close = true;
+    if (ri->pub.on_done) {
+        int64_t now = nb_mono_us();
+        int64_t from = ri->t_body_us ? ri->t_body_us : ri->t_start_us;
+        nb_req_done d = {ri->status, ri->bytes_in, ri->bytes_out,
+                         ri->no_body ? 0 : ri->resp_body_written, now - ri->t_start_us,
+                         ri->t_resp_us > from ? ri->t_resp_us - from : 0};
+        ri->pub.on_done(&ri->pub, &d);
+    }
     access_log(ri);
     c->last_active = c->loop->now;
     if (c->dead) {

@@ -112,6 +112,10 @@ typedef struct dctx {
     bool resume_due;       /* nb_call_resume arrived before the call was armed */
     uint64_t wait_timer;
     _Atomic bool resume_requested; /* no more wait_event once set */
+    /* The service's request_done hook runs when the server finishes the request: the input
+     * and output documents are released there, not by finish() (which may run on a worker
+     * before the loop finishes the request). */
+    bool docs_to_done;
 } dctx;
 
 /* Streaming request bodies (nb_call_read). */
@@ -679,7 +683,9 @@ static void stream_entry(nb_req *r)
         nb_resp_close_after(r);
     }
     json_t *in = c->input, *out = c->output;
+    bool keep = d->docs_to_done;
     nb_resp_end(r);
+    if (keep) return; /* released by request_done */
     json_decref(in);
     json_decref(out);
 }
@@ -698,6 +704,7 @@ static void finish(dctx *d, int rc)
     nb_call *c = &d->call;
     nb_req *r = d->r;
     json_t *in = c->input, *out = c->output; /* heap documents, released after the answer */
+    bool keep = d->docs_to_done;             /* ... by request_done */
     body_reader_free(c->body);
     c->body = NULL;
     if (rc != 0) {
@@ -765,6 +772,7 @@ static void finish(dctx *d, int rc)
         }
     }
     /* d and c lived in the request's arena, gone with nb_resp_end(): only locals now. */
+    if (keep) return;
     json_decref(in);
     json_decref(out);
 }
@@ -808,6 +816,19 @@ static int check_nul(dctx *d)
     return nb_aws_error_set(&c->err, 400, json ? "ValidationException" : "InvalidParameterValue",
                             "Value for parameter %s is invalid. Reason: it contains the NUL character (U+0000).",
                             member ? member : "(input)");
+}
+
+/* nb_req.on_done of requests routed to a service with a request_done hook (loop thread). */
+static void call_done(nb_req *r, const nb_req_done *info)
+{
+    dctx *d = r->ud;
+    if (!d || !d->svc || !d->svc->request_done) return;
+    d->svc->request_done(&d->call, d->path, d->path_len, info);
+    if (d->docs_to_done) {
+        json_decref(d->call.input);
+        json_decref(d->call.output);
+        d->call.input = d->call.output = NULL;
+    }
 }
 
 /* Decode, authorize and run (or offload). The body, if any, is in d->body. */
@@ -1063,6 +1084,10 @@ static void with_model(dctx *d)
     /* Requests outside the model (S3: CORS preflight OPTIONS, website endpoints) are the
      * service's own, answered before authentication. */
     if (d->svc->raw_request && d->svc->raw_request(r, d->path, d->path_len, false)) return;
+    if (d->svc->request_done) { /* r->ud is d from here on (raw requests may take it) */
+        r->on_done = call_done;
+        d->docs_to_done = true;
+    }
     bool rest = strncmp(d->protocol, "rest-", 5) == 0;
     if (d->s3 && d->svc->form_post && is_browser_post(d)) {
         d->form_post = true;

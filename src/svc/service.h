@@ -216,6 +216,12 @@ struct nb_service {
      * read with their length by its handlers, which judge them) or picks the error (-1 with
      * c->err set). NULL = refuse with the protocol's invalid-parameter error. */
     int (*input_nul)(nb_call *c);
+    /* Called once for every request routed to the service through its model when the answer
+     * is complete (also for requests refused before the handler, when c->input may be NULL),
+     * on the loop thread: it must be cheap. c is as the handler left it: input and output
+     * documents still held, c->err filled on failure; path is the routed path (virtual-hosted
+     * S3 requests rewritten to /<bucket>/...). S3 server access logging. NULL = none. */
+    void (*request_done)(nb_call *c, const char *path, size_t path_len, const nb_req_done *d);
 };
 
 /* The registry built from services.def. */

@@ -36,6 +36,8 @@ typedef struct nb_s3_bcfg {
     json_t *acl;         /* {"Owner": acct, "Grants": [...]} or NULL (= private) */
     json_t *cors;        /* CORSRules array or NULL */
     json_t *website;     /* WebsiteConfiguration document or NULL */
+    json_t *logging;     /* LoggingEnabled document (server access logging) or NULL */
+    bool requester_pays; /* PutBucketRequestPayment Payer=Requester */
     /* the resource policy the evaluator sees: bucket policy + bucket ACL grants, with Block
      * Public Access applied; NULL = none. For callers outside the owner's account when
      * RestrictPublicBuckets drops a public policy, merged_restricted is used instead. */

@@ -1,95 +1,12 @@
 /* extras.c: the S3 operations whose faithful answer needs no subsystem of its own: bucket
- * subresources Nimbus has no feature behind (request payment, transfer acceleration, server
- * access logging, replication) answered as AWS answers a
- * bucket that never had them, with NotImplemented for the settings that would need the
- * feature; and GetObjectAttributes from the version's metadata. */
+ * subresources Nimbus has no feature behind (replication) answered as AWS answers a bucket
+ * that never had them, with NotImplemented for the settings that would need the feature;
+ * and GetObjectAttributes from the version's metadata. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
 
 #include "svc/s3/access.h"
-
-static int not_implemented(nb_call *c, const char *what)
-{
-    return nb_s3_error(c, 501, "NotImplemented",
-                       nb_arena_printf(c->arena, "%s is not implemented by Nimbus yet.", what),
-                       NULL);
-}
-
-/* ---------------------------------------------------------------- request payment */
-
-int nb_s3_op_get_bucket_request_payment(nb_call *c)
-{
-    nb_s3_bucket b;
-    if (nb_s3_cfg_bucket(c, &b)) return -1;
-    c->output = json_pack("{s:s}", "Payer", "BucketOwner");
-    return 0;
-}
-
-int nb_s3_op_put_bucket_request_payment(nb_call *c)
-{
-    nb_s3_bucket b;
-    if (nb_s3_cfg_bucket(c, &b)) return -1;
-    json_t *cfg = json_object_get(c->input, "RequestPaymentConfiguration");
-    const char *payer = json_string_value(json_object_get(cfg, "Payer"));
-    if (!payer || (strcmp(payer, "BucketOwner") != 0 && strcmp(payer, "Requester") != 0))
-        return nb_s3_malformed_xml(c);
-    /* Requester Pays changes who may call without x-amz-request-payer: not here. */
-    if (strcmp(payer, "Requester") == 0) return not_implemented(c, "Requester Pays");
-    return 0;
-}
-
-/* ---------------------------------------------------------------- acceleration */
-
-int nb_s3_op_get_bucket_accelerate(nb_call *c)
-{
-    nb_s3_bucket b;
-    if (nb_s3_cfg_bucket(c, &b)) return -1;
-    /* never enabled here: an empty AccelerateConfiguration */
-    c->output = json_object();
-    return 0;
-}
-
-int nb_s3_op_put_bucket_accelerate(nb_call *c)
-{
-    nb_s3_bucket b;
-    if (nb_s3_cfg_bucket(c, &b)) return -1;
-    json_t *cfg = json_object_get(c->input, "AccelerateConfiguration");
-    const char *st = json_string_value(json_object_get(cfg, "Status"));
-    if (!st || (strcmp(st, "Enabled") != 0 && strcmp(st, "Suspended") != 0))
-        return nb_s3_malformed_xml(c);
-    if (strchr(b.name, '.'))
-        return nb_s3_error(c, 400, "InvalidRequest",
-                           "S3 Transfer Acceleration is not supported for buckets with periods"
-                           " (.) in their names",
-                           NULL);
-    if (strcmp(st, "Enabled") == 0) return not_implemented(c, "S3 Transfer Acceleration");
-    return 0; /* suspending acceleration that was never enabled leaves it unset, as AWS */
-}
-
-/* ---------------------------------------------------------------- logging */
-
-int nb_s3_op_get_bucket_logging(nb_call *c)
-{
-    nb_s3_bucket b;
-    if (nb_s3_cfg_bucket(c, &b)) return -1;
-    c->output = json_object(); /* logging disabled: an empty BucketLoggingStatus */
-    return 0;
-}
-
-int nb_s3_op_put_bucket_logging(nb_call *c)
-{
-    nb_s3_bucket b;
-    if (nb_s3_cfg_bucket(c, &b)) return -1;
-    json_t *st = json_object_get(c->input, "BucketLoggingStatus");
-    if (!json_is_object(st)) return nb_s3_malformed_xml(c);
-    json_t *le = json_object_get(st, "LoggingEnabled");
-    /* Disabling (an empty status) is what every bucket already is; enabling would need log
-     * delivery. */
-    if (json_is_object(le) && json_object_size(le))
-        return not_implemented(c, "Server access logging");
-    return 0;
-}
 
 /* ---------------------------------------------------------------- replication */
 
@@ -287,24 +204,4 @@ int nb_s3_op_get_object_attributes(nb_call *c)
     }
     c->output = out;
     return 0;
-}
-
-/* ---------------------------------------------------------------- analytics, inventory,
- * metrics, intelligent tiering: no configuration can be stored (Put is NotImplemented), so
- * every bucket has none. */
-
-int nb_s3_op_list_bucket_configs(nb_call *c)
-{
-    nb_s3_bucket b;
-    if (nb_s3_cfg_bucket(c, &b)) return -1;
-    c->output = json_pack("{s:b}", "IsTruncated", 0);
-    return 0;
-}
-
-int nb_s3_op_no_bucket_config(nb_call *c)
-{
-    nb_s3_bucket b;
-    if (nb_s3_cfg_bucket(c, &b)) return -1;
-    return nb_s3_error(c, 404, "NoSuchConfiguration", "The specified configuration does not exist.",
-                       NULL);
 }

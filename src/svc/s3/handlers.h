@@ -162,19 +162,11 @@ const char *nb_s3_attrs_sse(nb_call *c, const char *attrs, const nb_s3_sse *sse)
 int nb_s3_op_put_bucket_encryption(nb_call *c);
 int nb_s3_op_get_bucket_encryption(nb_call *c);
 int nb_s3_op_delete_bucket_encryption(nb_call *c);
-/* extras.c: subresources answered as for a bucket that never had them, GetObjectAttributes */
-int nb_s3_op_get_bucket_request_payment(nb_call *c);
-int nb_s3_op_put_bucket_request_payment(nb_call *c);
-int nb_s3_op_get_bucket_accelerate(nb_call *c);
-int nb_s3_op_put_bucket_accelerate(nb_call *c);
-int nb_s3_op_get_bucket_logging(nb_call *c);
-int nb_s3_op_put_bucket_logging(nb_call *c);
+/* extras.c: subresources answered as for a bucket that never had them, GetObjectAttributes
+ * (logging, acceleration, Requester Pays, Id-keyed configurations: bucketcfg.h) */
 int nb_s3_op_get_bucket_replication(nb_call *c);
 int nb_s3_op_delete_bucket_replication(nb_call *c);
 int nb_s3_op_get_object_attributes(nb_call *c);
-int nb_s3_op_list_bucket_configs(nb_call *c);
-int nb_s3_op_no_bucket_config(nb_call *c);
-
 /* Object Lock (lock.c) */
 int nb_s3_op_put_object_lock_configuration(nb_call *c);
 int nb_s3_op_get_object_lock_configuration(nb_call *c);

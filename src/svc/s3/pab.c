@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "svc/s3/access.h"
+#include "svc/s3/bucketcfg.h"
 
 static const char *const pab_names[4] = {"BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
                                          "RestrictPublicBuckets"};
@@ -280,6 +281,7 @@ void nb_s3_admin_route(nb_req *r)
     if (r->path_len >= sizeof base - 1 && !memcmp(r->path, base, sizeof base - 1)) {
         r->log_service = "s3";
         pab_admin(r);
+    } else if (nb_s3_cfg_admin(r)) { /* access log delivery (logging.c) */
     } else if (nb_s3_admin) {
         nb_s3_admin(r);
     } else {

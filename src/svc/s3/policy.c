@@ -13,6 +13,7 @@
 #include "iam/authz.h"
 #include "iam/policy.h"
 #include "svc/s3/access.h"
+#include "svc/s3/bucketcfg.h"
 
 /* ---------------------------------------------------------------- stored values */
 
@@ -157,6 +158,7 @@ static void bcfg_free(nb_s3_bcfg *b)
     json_decref(b->acl);
     json_decref(b->cors);
     json_decref(b->website);
+    json_decref(b->logging);
     free(b);
 }
 
@@ -211,6 +213,10 @@ static int load_rows(sqlite3 *h, void *arg)
             b->cors = json_loads(v, 0, NULL);
         } else if (!strcmp(n, "website")) {
             b->website = json_loads(v, 0, NULL);
+        } else if (!strcmp(n, "logging")) {
+            b->logging = json_loads(v, 0, NULL);
+        } else if (!strcmp(n, "payer")) {
+            b->requester_pays = !strcmp(v, "\"Requester\"");
         }
     }
     sqlite3_reset(st);
@@ -509,6 +515,10 @@ const char *nb_s3_resource_policy(nb_call *c, const char **owner)
         return NULL;
     }
     if (nb_call_header(c, "Origin")) nb_s3_cors_actual(c, cfg);
+    if (cfg->requester_pays && nb_s3_request_payer_check(c, cfg) < 0) { /* bucketcfg.c */
+        nb_s3_bcfg_put(cfg);
+        return NULL;
+    }
     if (acl_write_op(c) && nb_s3_acl_precheck(c, cfg) < 0) {
         nb_s3_bcfg_put(cfg);
         return NULL;

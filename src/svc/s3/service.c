@@ -10,6 +10,7 @@
 #include "core/config.h"
 #include "core/hash.h"
 #include "svc/s3/access.h"
+#include "svc/s3/bucketcfg.h"
 #include "iam/creds.h"
 #include "svc/s3/handlers.h"
 #include "svc/s3/lifecycle.h"
@@ -399,12 +400,16 @@ static int s3_init(const nb_svc_env *env, char **err)
     nb_s3_website_set_domain(s3_domain);
     nb_s3_g = nb_s3_store_open(env->data_dir, err);
     if (!nb_s3_g) return -1;
+    nb_s3_logging_start(env->config ? env->config->s3_log_interval : 0); /* logging.c */
+    nb_s3_inventory_start(); /* daily inventory reports (inventory.c) */
     /* archive tier, class accounting, lifecycle rules and their scheduler (lifecycle.h) */
     return nb_s3_lifecycle_start(env->data_dir, err);
 }
 
 static void s3_shutdown(void)
 {
+    if (nb_s3_g) nb_s3_inventory_stop();
+    if (nb_s3_g) nb_s3_logging_stop();   /* pending access logs delivered, before the store */
     if (nb_s3_g) nb_s3_lifecycle_stop(); /* timers and the archive worker, before the store */
     nb_s3_store_close(nb_s3_g);
     nb_s3_g = NULL;
@@ -414,6 +419,7 @@ static int s3_reset(void)
 {
     if (!nb_s3_g || nb_s3_store_wipe(nb_s3_g) != NB_S3_OK) return -1;
     nb_s3_lifecycle_reset(); /* archive files, rules cache, pass state */
+    nb_s3_logging_reset();   /* access log records of buckets that are gone */
     return 0;
 }
 
@@ -492,7 +498,7 @@ static const nb_op_def s3_ops[] = {
     {"GetBucketEncryption", nb_s3_op_get_bucket_encryption, 0, "s3:GetEncryptionConfiguration", B},
     {"DeleteBucketEncryption", nb_s3_op_delete_bucket_encryption, 0,
      "s3:PutEncryptionConfiguration", B},
-    /* extras.c */
+    /* bucketcfg.c, logging.c, extras.c */
     {"GetBucketRequestPayment", nb_s3_op_get_bucket_request_payment, 0,
      "s3:GetBucketRequestPayment", B},
     {"PutBucketRequestPayment", nb_s3_op_put_bucket_request_payment, 0,
@@ -508,30 +514,30 @@ static const nb_op_def s3_ops[] = {
     {"DeleteBucketReplication", nb_s3_op_delete_bucket_replication, 0,
      "s3:PutReplicationConfiguration", B},
     {"GetObjectAttributes", nb_s3_op_get_object_attributes, 0, "s3:GetObjectAttributes", O},
-    {"ListBucketAnalyticsConfigurations", nb_s3_op_list_bucket_configs, 0,
-     "s3:GetAnalyticsConfiguration", B},
-    {"GetBucketAnalyticsConfiguration", nb_s3_op_no_bucket_config, 0,
-     "s3:GetAnalyticsConfiguration", B},
-    {"DeleteBucketAnalyticsConfiguration", nb_s3_op_no_bucket_config, 0,
-     "s3:PutAnalyticsConfiguration", B},
-    {"ListBucketInventoryConfigurations", nb_s3_op_list_bucket_configs, 0,
-     "s3:GetInventoryConfiguration", B},
-    {"GetBucketInventoryConfiguration", nb_s3_op_no_bucket_config, 0,
-     "s3:GetInventoryConfiguration", B},
-    {"DeleteBucketInventoryConfiguration", nb_s3_op_no_bucket_config, 0,
-     "s3:PutInventoryConfiguration", B},
-    {"ListBucketMetricsConfigurations", nb_s3_op_list_bucket_configs, 0,
-     "s3:GetMetricsConfiguration", B},
-    {"GetBucketMetricsConfiguration", nb_s3_op_no_bucket_config, 0,
-     "s3:GetMetricsConfiguration", B},
-    {"DeleteBucketMetricsConfiguration", nb_s3_op_no_bucket_config, 0,
-     "s3:PutMetricsConfiguration", B},
-    {"ListBucketIntelligentTieringConfigurations", nb_s3_op_list_bucket_configs, 0,
-     "s3:GetIntelligentTieringConfiguration", B},
-    {"GetBucketIntelligentTieringConfiguration", nb_s3_op_no_bucket_config, 0,
-     "s3:GetIntelligentTieringConfiguration", B},
-    {"DeleteBucketIntelligentTieringConfiguration", nb_s3_op_no_bucket_config, 0,
-     "s3:PutIntelligentTieringConfiguration", B},
+    {"PutBucketAnalyticsConfiguration", nb_s3_op_put_id_config, 0, "s3:PutAnalyticsConfiguration", B},
+    {"GetBucketAnalyticsConfiguration", nb_s3_op_get_id_config, 0, "s3:GetAnalyticsConfiguration", B},
+    {"DeleteBucketAnalyticsConfiguration", nb_s3_op_delete_id_config, 0, "s3:PutAnalyticsConfiguration",
+     B},
+    {"ListBucketAnalyticsConfigurations", nb_s3_op_list_id_configs, 0, "s3:GetAnalyticsConfiguration",
+     B},
+    {"PutBucketInventoryConfiguration", nb_s3_op_put_id_config, 0, "s3:PutInventoryConfiguration", B},
+    {"GetBucketInventoryConfiguration", nb_s3_op_get_id_config, 0, "s3:GetInventoryConfiguration", B},
+    {"DeleteBucketInventoryConfiguration", nb_s3_op_delete_id_config, 0, "s3:PutInventoryConfiguration",
+     B},
+    {"ListBucketInventoryConfigurations", nb_s3_op_list_id_configs, 0, "s3:GetInventoryConfiguration",
+     B},
+    {"PutBucketMetricsConfiguration", nb_s3_op_put_id_config, 0, "s3:PutMetricsConfiguration", B},
+    {"GetBucketMetricsConfiguration", nb_s3_op_get_id_config, 0, "s3:GetMetricsConfiguration", B},
+    {"DeleteBucketMetricsConfiguration", nb_s3_op_delete_id_config, 0, "s3:PutMetricsConfiguration",
+     B},
+    {"ListBucketMetricsConfigurations", nb_s3_op_list_id_configs, 0, "s3:GetMetricsConfiguration",
+     B},
+    {"PutBucketIntelligentTieringConfiguration", nb_s3_op_put_id_config, 0, "s3:PutIntelligentTieringConfiguration", B},
+    {"GetBucketIntelligentTieringConfiguration", nb_s3_op_get_id_config, 0, "s3:GetIntelligentTieringConfiguration", B},
+    {"DeleteBucketIntelligentTieringConfiguration", nb_s3_op_delete_id_config, 0, "s3:PutIntelligentTieringConfiguration",
+     B},
+    {"ListBucketIntelligentTieringConfigurations", nb_s3_op_list_id_configs, 0, "s3:GetIntelligentTieringConfiguration",
+     B},
     /* Object Lock (lock.c) */
     {"PutObjectLockConfiguration", nb_s3_op_put_object_lock_configuration, 0,
      "s3:PutBucketObjectLockConfiguration", B},
@@ -557,4 +563,5 @@ const nb_service nb_svc_s3 = {
     .admin = nb_s3_admin_route,
     .raw_request = nb_s3_raw_request,
     .form_post = nb_s3_post_object,
+    .request_done = nb_s3_request_done,
 };

@@ -77,21 +77,6 @@ def test_bucket_subresources_of_a_plain_bucket(s3, bucket):
     assert err(e) == (404, "NoSuchBucket")
 
 
-def test_features_without_backing_are_not_implemented(s3, bucket):
-    with pytest.raises(ClientError) as e:
-        s3.put_bucket_request_payment(Bucket=bucket,
-                                      RequestPaymentConfiguration={"Payer": "Requester"})
-    assert err(e) == (501, "NotImplemented")
-    with pytest.raises(ClientError) as e:
-        s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={"LoggingEnabled": {
-            "TargetBucket": bucket, "TargetPrefix": "log/"}})
-    assert err(e) == (501, "NotImplemented")
-    with pytest.raises(ClientError) as e:
-        s3.put_bucket_accelerate_configuration(Bucket=bucket,
-                                               AccelerateConfiguration={"Status": "Enabled"})
-    assert err(e) == (501, "NotImplemented")
-
-
 def test_object_lock_configuration_of_a_lock_bucket(s3):
     name = "lk-" + uuid.uuid4().hex[:10]
     s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
@@ -204,7 +189,7 @@ def test_complete_needs_part_checksums_of_a_checksum_upload(s3, bucket):
     assert done["ChecksumSHA256"].endswith("-1")
 
 
-def test_bucket_configurations_nimbus_cannot_store(s3, bucket):
+def test_bucket_configurations_of_a_plain_bucket(s3, bucket):
     assert s3.list_bucket_analytics_configurations(Bucket=bucket)["IsTruncated"] is False
     assert "InventoryConfigurationList" not in s3.list_bucket_inventory_configurations(
         Bucket=bucket)
