@@ -22,7 +22,9 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NIMBUS_BIN", os.path.join(ROOT, "build", "nimbus"))
-AWS_BIN = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else "aws"
+# NIMBUS_AWS_BIN runs the CLI tests with another aws CLI (e.g. a newer one, to find what it does
+# differently); CI uses Debian's.
+AWS_BIN = os.environ.get("NIMBUS_AWS_BIN") or ("/usr/bin/aws" if os.path.exists("/usr/bin/aws") else "aws")
 ASAN = os.environ.get("NIMBUS_ASAN") == "1"
 LONG = os.environ.get("NIMBUS_LONG") == "1"
 
@@ -170,7 +172,8 @@ class AwsCliError(Exception):
 
 def run_aws(server, *args, access_key="test", secret_key="test", region="us-east-1", check=True,
             parse=True, input=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    # PYTHONPATH is the test's own (it may point boto3 at another botocore): not the CLI's
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "PYTHONPATH"}
     env.update({"AWS_ACCESS_KEY_ID": access_key, "AWS_SECRET_ACCESS_KEY": secret_key,
                 "AWS_DEFAULT_REGION": region, "AWS_PAGER": "", "AWS_CONFIG_FILE": "/dev/null",
                 "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_MAX_ATTEMPTS": "1"})

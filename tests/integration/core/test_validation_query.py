@@ -116,6 +116,8 @@ def test_sts_too_many_tags(boto):
 
 def test_sqs_missing_parameter(boto):
     sqs = boto("sqs", **NOVALID)
+    if sqs.meta.service_model.protocol != "query":
+        pytest.skip("botocore >= 1.34.90 speaks JSON to SQS: this is the query API's wording")
     assert err(sqs.create_queue) == (
         400, "MissingParameter", "The request must contain the parameter QueueName.")
     assert err(sqs.get_queue_url) == (

@@ -167,6 +167,11 @@ def test_head_reports_tagging_count(s3, bucket):
 def test_reserved_and_malformed_bucket_names(s3, name):
     with pytest.raises(ClientError) as e:
         s3.create_bucket(Bucket=name)
+    if e.value.operation_name == "CreateSession":
+        # botocore >= 1.33 takes "--x-s3" names for S3 Express directory buckets and opens a
+        # session (signing name s3express) before CreateBucket: Nimbus has none of that
+        assert err(e)[1] == "NotImplemented"
+        return
     assert err(e) == (400, "InvalidBucketName")
 
 
