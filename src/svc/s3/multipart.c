@@ -252,8 +252,20 @@ int nb_s3_op_upload_part(nb_call *c)
                                " Part requests with Object Lock parameters",
                                NULL);
     }
-    if (in.ck_algo == NB_CKSUM_NONE && u.checksum_algo)
-        in.ck_algo = nb_cksum_algo_from_name(u.checksum_algo, strlen(u.checksum_algo));
+    nb_cksum_algo ua = u.checksum_algo ? nb_cksum_algo_from_name(u.checksum_algo,
+                                                                 strlen(u.checksum_algo))
+                                       : NB_CKSUM_NONE;
+    /* AWS refuses a part checksummed with another algorithm than its upload's (the part's
+     * checksum could never be given back at completion) */
+    if (ua != NB_CKSUM_NONE && in.ck_algo != NB_CKSUM_NONE && in.ck_algo != ua)
+        return nb_s3_error(c, 400, "InvalidRequest",
+                           nb_arena_printf(c->arena,
+                                           "Checksum Type mismatch occurred, expected checksum"
+                                           " Type: %s, actual checksum Type: %s",
+                                           lower_algo(c, nb_cksum_name(ua)),
+                                           lower_algo(c, nb_cksum_name(in.ck_algo))),
+                           NULL);
+    if (in.ck_algo == NB_CKSUM_NONE) in.ck_algo = ua;
     in.max_size = MAX_PART;
     nb_s3_sse sse;
     if (part_sse(c, &u, &sse)) return -1;

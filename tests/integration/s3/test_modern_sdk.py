@@ -1,10 +1,13 @@
-"""ChecksumType in the listings, which current SDKs read and botocore 1.29's model has no member
-for (checked in the raw XML): every listed object version with a checksum and every multipart
-upload created with an algorithm names its type. The rest of the checksum-type surface is in
-test_compat_sdk_checksums.py."""
+"""Checksums as current SDKs use them, on the wire with botocore 1.29: ChecksumType in the
+listings (no member in 1.29's model: checked in the raw XML), and a part whose checksum is not
+its upload's algorithm (current SDKs add a CRC32 to every part unless told otherwise). The
+rest of the checksum-type surface is in test_compat_sdk_checksums.py."""
 import xml.etree.ElementTree as ET
 
-from s3util import bucket, s3  # noqa: F401 (fixtures)
+import pytest
+from botocore.exceptions import ClientError
+
+from s3util import bucket, err, s3  # noqa: F401 (fixtures)
 
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 
@@ -43,3 +46,18 @@ def test_listings_name_each_checksum_type(s3, bucket):
     root = ET.fromstring(box["body"])
     got = {u.findtext(NS + "Key"): u.findtext(NS + "ChecksumType") for u in root.iter(NS + "Upload")}
     assert got == {"open": "COMPOSITE", "none": None}
+
+
+def test_a_part_checksummed_with_another_algorithm_is_refused(s3, bucket):
+    up = s3.create_multipart_upload(Bucket=bucket, Key="k", ChecksumAlgorithm="CRC32")["UploadId"]
+    with pytest.raises(ClientError) as e:
+        s3.upload_part(Bucket=bucket, Key="k", UploadId=up, PartNumber=1, Body=b"x",
+                       ChecksumAlgorithm="SHA256")
+    assert err(e) == (400, "InvalidRequest")
+    assert e.value.response["Error"]["Message"] == (
+        "Checksum Type mismatch occurred, expected checksum Type: crc32, actual checksum Type: sha256")
+    # the upload's own algorithm goes in, and the part is listed with it
+    p = s3.upload_part(Bucket=bucket, Key="k", UploadId=up, PartNumber=1, Body=b"x",
+                       ChecksumAlgorithm="CRC32")
+    parts = s3.list_parts(Bucket=bucket, Key="k", UploadId=up)["Parts"]
+    assert [(q["PartNumber"], q["ChecksumCRC32"]) for q in parts] == [(1, p["ChecksumCRC32"])]
