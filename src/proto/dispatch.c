@@ -856,6 +856,10 @@ static void run_call(dctx *d, bool on_loop)
     }
     c->req_body = d->body;
     c->req_body_len = d->body_len;
+    if (c->req_body && d->svc && d->svc->body_check && d->svc->body_check(c) < 0) {
+        finish(d, -1);
+        return;
+    }
     const nb_op_def *def = nb_service_op(d->svc, c->op_name);
     if (on_loop && (!def || !def->fn || (def->flags & NB_OP_INLINE))) {
         c->on_loop = true;

@@ -222,6 +222,11 @@ struct nb_service {
      * documents still held, c->err filled on failure; path is the routed path (virtual-hosted
      * S3 requests rewritten to /<bucket>/...). S3 server access logging. NULL = none. */
     void (*request_done)(nb_call *c, const char *path, size_t path_len, const nb_req_done *d);
+    /* Checks of a non-streaming request's body that the model does not express, run after
+     * authorization and before the handler, with c->req_body set (S3: a Content-MD5 or
+     * x-amz-checksum-* header must match the body, BadDigest). Return 0, or -1 with c->err
+     * filled. NULL = none. */
+    int (*body_check)(nb_call *c);
 };
 
 /* The registry built from services.def. */

@@ -134,6 +134,9 @@ int nb_s3_storage_class(nb_call *c, const char **out);
 int nb_s3_write_conditions(nb_call *c, nb_s3_write_cond *cond);
 /* Output member name of a checksum algorithm ("ChecksumCRC32"), NULL for none. */
 const char *nb_s3_ck_member(nb_cksum_algo a);
+/* The service's body_check (service.h): Content-MD5 / x-amz-checksum-* of a non-streaming
+ * body must match it (BadDigest). */
+int nb_s3_body_check(nb_call *c);
 /* The ChecksumType of a stored checksum value: "COMPOSITE" for a multipart checksum of the
  * parts' checksums ("...-<parts>"), else "FULL_OBJECT" (a checksum of the whole object). */
 const char *nb_s3_ck_type(const char *value);

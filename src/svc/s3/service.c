@@ -564,4 +564,5 @@ const nb_service nb_svc_s3 = {
     .raw_request = nb_s3_raw_request,
     .form_post = nb_s3_post_object,
     .request_done = nb_s3_request_done,
+    .body_check = nb_s3_body_check,
 };

@@ -1,8 +1,13 @@
 """Checksums as current SDKs use them, on the wire with botocore 1.29: ChecksumType in the
 listings (no member in 1.29's model: checked in the raw XML), and a part whose checksum is not
-its upload's algorithm (current SDKs add a CRC32 to every part unless told otherwise). The
+its upload's algorithm (current SDKs add a CRC32 to every part unless told otherwise), and
+configuration bodies checked against the CRC32 current SDKs send instead of Content-MD5. The
 rest of the checksum-type surface is in test_compat_sdk_checksums.py."""
+import base64
+import hashlib
+import struct
 import xml.etree.ElementTree as ET
+import zlib
 
 import pytest
 from botocore.exceptions import ClientError
@@ -61,3 +66,77 @@ def test_a_part_checksummed_with_another_algorithm_is_refused(s3, bucket):
                        ChecksumAlgorithm="CRC32")
     parts = s3.list_parts(Bucket=bucket, Key="k", UploadId=up)["Parts"]
     assert [(q["PartNumber"], q["ChecksumCRC32"]) for q in parts] == [(1, p["ChecksumCRC32"])]
+
+
+def digest_headers(client, op, headers):
+    """Replace the body digests botocore 1.29 sends on op with these (a newer SDK sends
+    x-amz-checksum-crc32 where 1.29 sent Content-MD5)."""
+    def swap(request, **kw):
+        if "Content-MD5" in request.headers:
+            del request.headers["Content-MD5"]
+        for k, v in headers.items():
+            request.headers[k] = v
+    client.meta.events.register("before-sign.s3.%s" % op, swap)
+
+
+def crc32_of(body):
+    return base64.b64encode(struct.pack(">I", zlib.crc32(body))).decode()
+
+
+CONFIG_CALLS = [
+    ("PutBucketTagging", lambda s3, b: s3.put_bucket_tagging(
+        Bucket=b, Tagging={"TagSet": [{"Key": "a", "Value": "b"}]})),
+    ("PutBucketLifecycleConfiguration", lambda s3, b: s3.put_bucket_lifecycle_configuration(
+        Bucket=b, LifecycleConfiguration={"Rules": [
+            {"ID": "r", "Status": "Enabled", "Filter": {}, "Expiration": {"Days": 3}}]})),
+    ("PutBucketCors", lambda s3, b: s3.put_bucket_cors(
+        Bucket=b, CORSConfiguration={"CORSRules": [{"AllowedMethods": ["GET"], "AllowedOrigins": ["*"]}]})),
+    ("PutBucketVersioning", lambda s3, b: s3.put_bucket_versioning(
+        Bucket=b, VersioningConfiguration={"Status": "Enabled"})),
+    ("PutObjectTagging", lambda s3, b: s3.put_object_tagging(
+        Bucket=b, Key="k", Tagging={"TagSet": [{"Key": "a", "Value": "b"}]})),
+]
+
+
+@pytest.mark.parametrize("op,call", CONFIG_CALLS, ids=[c[0] for c in CONFIG_CALLS])
+def test_configuration_bodies_are_checked_against_their_digest(boto, bucket, op, call):
+    boto("s3").put_object(Bucket=bucket, Key="k", Body=b"x")
+    # a CRC32 that is not the body's, as a current SDK would send it (without Content-MD5)
+    s3 = boto("s3")
+    digest_headers(s3, op, {"x-amz-checksum-crc32": crc32_of(b"something else")})
+    with pytest.raises(ClientError) as e:
+        call(s3, bucket)
+    assert err(e) == (400, "BadDigest")
+    assert e.value.response["Error"]["Message"] == "The CRC32 you specified did not match the calculated checksum."
+    # a Content-MD5 that is not the body's
+    s3 = boto("s3")
+    digest_headers(s3, op, {"Content-MD5": base64.b64encode(hashlib.md5(b"else").digest()).decode()})
+    with pytest.raises(ClientError) as e:
+        call(s3, bucket)
+    assert err(e) == (400, "BadDigest")
+    # the right CRC32 goes in
+    s3 = boto("s3")
+
+    def right(request, **kw):
+        if "Content-MD5" in request.headers:
+            del request.headers["Content-MD5"]
+        request.headers["x-amz-checksum-crc32"] = crc32_of(request.body or b"")
+    s3.meta.events.register("before-sign.s3.%s" % op, right)
+    call(s3, bucket)
+
+
+def test_complete_checksum_header_is_the_objects_not_the_bodys(boto, bucket):
+    """x-amz-checksum-crc32 on CompleteMultipartUpload names the whole object's CRC32 (of a
+    FULL_OBJECT upload), not the XML body's: the body check leaves it alone."""
+    s3 = boto("s3")
+
+    def full(request, **kw):
+        request.headers["x-amz-checksum-type"] = "FULL_OBJECT"
+    s3.meta.events.register("before-sign.s3.CreateMultipartUpload", full)
+    up = s3.create_multipart_upload(Bucket=bucket, Key="k", ChecksumAlgorithm="CRC32")["UploadId"]
+    p = s3.upload_part(Bucket=bucket, Key="k", UploadId=up, PartNumber=1, Body=b"x",
+                       ChecksumAlgorithm="CRC32")
+    done = s3.complete_multipart_upload(
+        Bucket=bucket, Key="k", UploadId=up, ChecksumCRC32=crc32_of(b"x"),
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": p["ETag"], "ChecksumCRC32": p["ChecksumCRC32"]}]})
+    assert done["ChecksumCRC32"] == crc32_of(b"x")
