@@ -53,10 +53,20 @@ def error(exc):
 
 
 def without_md5(c, op):
-    """Make client c send op without Content-MD5 (botocore adds it on its own)."""
+    """Make client c send op without Content-MD5 (botocore adds it on its own), nor the CRC32
+    botocore >= 1.36 adds when the call asks for no checksum."""
+    def note(params, context, **kw):
+        context["nb_asked_checksum"] = any(k.startswith("Checksum") for k in params)
+
     def strip(request, **kw):
-        if "Content-MD5" in request.headers:
-            del request.headers["Content-MD5"]
+        names = ["Content-MD5"]
+        if not request.context.get("nb_asked_checksum"):
+            names += [h for h in request.headers
+                      if h.lower().startswith(("x-amz-checksum-", "x-amz-sdk-checksum"))]
+        for name in names:
+            if name in request.headers:
+                del request.headers[name]
+    c.meta.events.register("before-parameter-build.s3.%s" % op, note)
     c.meta.events.register("before-sign.s3.%s" % op, strip)
     return c
 
