@@ -198,6 +198,9 @@ int nb_loop_post(int i, void (*fn)(void *arg), void *arg);
 /* Index of the loop that owns r's connection (for nb_loop_post: a handler that parked a
  * request without answering can resume it on its own loop later). */
 int nb_req_loop(const nb_req *r);
+/* The percent-decoded value of query parameter `key` (first occurrence), in the request's
+ * arena; NULL when absent or undecodable. For raw (non-model) routes such as admin pages. */
+const char *nb_req_query_arg(nb_req *r, const char *key);
 /* Timer on the calling loop thread; returns an id for nb_loop_timer_cancel(). */
 uint64_t nb_loop_timer(int delay_ms, void (*fn)(void *arg), void *arg);
 void nb_loop_timer_cancel(uint64_t id);

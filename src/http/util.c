@@ -51,3 +51,23 @@ void nb_http_date(int64_t t, char out[30])
 }
 
 int nb_req_loop(const nb_req *r) { return r->conn && r->conn->loop ? r->conn->loop->idx : -1; }
+
+const char *nb_req_query_arg(nb_req *r, const char *key)
+{
+    size_t kl = strlen(key);
+    const char *q = r->query, *end = r->query + r->query_len;
+    while (q && q < end) {
+        const char *amp = memchr(q, '&', (size_t)(end - q));
+        if (!amp) amp = end;
+        if ((size_t)(amp - q) > kl && !memcmp(q, key, kl) && q[kl] == '=') {
+            size_t vl = (size_t)(amp - q) - kl - 1;
+            char *out = nb_arena_alloc(r->arena, vl + 1);
+            ssize_t m = out ? nb_url_decode(q + kl + 1, vl, out, true) : -1;
+            if (m < 0) return NULL;
+            out[m] = 0;
+            return out;
+        }
+        q = amp + 1;
+    }
+    return NULL;
+}

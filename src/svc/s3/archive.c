@@ -1448,25 +1448,6 @@ static int report_fn(sqlite3 *h, void *arg)
     return SQLITE_OK;
 }
 
-static const char *query_arg(nb_req *r, const char *key)
-{
-    size_t kl = strlen(key);
-    const char *q = r->query, *end = r->query + r->query_len;
-    while (q && q < end) {
-        const char *amp = memchr(q, '&', (size_t)(end - q));
-        if (!amp) amp = end;
-        if ((size_t)(amp - q) > kl && !memcmp(q, key, kl) && q[kl] == '=') {
-            size_t vl = (size_t)(amp - q) - kl - 1;
-            char *out = nb_arena_alloc(r->arena, vl + 1);
-            ssize_t m = out ? nb_url_decode(q + kl + 1, vl, out, true) : -1;
-            if (m < 0) return NULL;
-            out[m] = 0;
-            return out;
-        }
-        q = amp + 1;
-    }
-    return NULL;
-}
 
 static void reply_json(nb_req *r, int status, json_t *doc)
 {
@@ -1488,7 +1469,7 @@ static void admin_worker(nb_req *r)
     bool get = !strcmp(r->method, "GET");
     if (nb_str_eq(p, "/_nimbus/s3/storage-report") && get) {
         r->log_operation = "StorageReport";
-        report_arg a = {query_arg(r, "bucket"), NULL};
+        report_arg a = {nb_req_query_arg(r, "bucket"), NULL};
         if (nb_db_read(nb_s3_store_db(nb_s3_g), report_fn, &a) != SQLITE_OK || !a.out) {
             json_decref(a.out);
             reply_json(r, 500, json_pack("{s:s}", "error", "cannot read the metadata"));

@@ -406,29 +406,10 @@ void nb_s3_inventory_stop(void)
 
 /* ---------------------------------------------------------------- admin */
 
-static const char *query_arg(nb_req *r, const char *key)
-{
-    size_t kl = strlen(key);
-    const char *q = r->query, *end = r->query + r->query_len;
-    while (q < end) {
-        const char *amp = memchr(q, '&', (size_t)(end - q));
-        if (!amp) amp = end;
-        if ((size_t)(amp - q) > kl && !memcmp(q, key, kl) && q[kl] == '=') {
-            size_t vl = (size_t)(amp - q) - kl - 1;
-            char *out = nb_arena_alloc(r->arena, vl + 1);
-            ssize_t m = out ? nb_url_decode(q + kl + 1, vl, out, true) : -1;
-            if (m < 0) return NULL;
-            out[m] = 0;
-            return out;
-        }
-        q = amp + 1;
-    }
-    return NULL;
-}
 
 void nb_s3_inventory_admin(nb_req *r)
 {
-    json_t *res = run(query_arg(r, "bucket"), query_arg(r, "id"), false);
+    json_t *res = run(nb_req_query_arg(r, "bucket"), nb_req_query_arg(r, "id"), false);
     json_t *doc = json_pack("{s:o}", "reports", res);
     char *s = json_dumps(doc, JSON_INDENT(1));
     json_decref(doc);

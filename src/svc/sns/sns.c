@@ -1872,25 +1872,6 @@ static void reply_json(nb_req *r, int status, json_t *doc)
     free(s);
 }
 
-static char *query_param(nb_req *r, const char *key)
-{
-    size_t kl = strlen(key);
-    const char *q = r->query, *end = r->query + r->query_len;
-    while (q < end) {
-        const char *amp = memchr(q, '&', (size_t)(end - q));
-        if (!amp) amp = end;
-        if ((size_t)(amp - q) > kl && !memcmp(q, key, kl) && q[kl] == '=') {
-            size_t vl = (size_t)(amp - q) - kl - 1;
-            char *out = nb_arena_alloc(r->arena, vl + 1);
-            ssize_t m = out ? nb_url_decode(q + kl + 1, vl, out, true) : -1;
-            if (m < 0) return NULL;
-            out[m] = 0;
-            return out;
-        }
-        q = amp + 1;
-    }
-    return NULL;
-}
 
 static void xml_reply(nb_req *r, int status, const char *action, const char *inner)
 {
@@ -1908,7 +1889,7 @@ static void xml_reply(nb_req *r, int status, const char *action, const char *inn
 static void admin_confirm(nb_req *r)
 {
     char arn[400];
-    int rc = nb_sns_confirm(query_param(r, "TopicArn"), query_param(r, "Token"), arn, sizeof(arn));
+    int rc = nb_sns_confirm(nb_req_query_arg(r, "TopicArn"), nb_req_query_arg(r, "Token"), arn, sizeof(arn));
     if (rc < 0) {
         const char *body = rc == -ENOENT ? "<ErrorResponse><Error><Type>Sender</Type><Code>NotFound</Code><Message>Topic does not exist</Message></Error></ErrorResponse>"
                                          : "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>Invalid token</Message></Error></ErrorResponse>";
@@ -1926,7 +1907,7 @@ static void admin_confirm(nb_req *r)
 
 static void admin_unsubscribe(nb_req *r)
 {
-    int rc = nb_sns_unsubscribe_arn(query_param(r, "SubscriptionArn"));
+    int rc = nb_sns_unsubscribe_arn(nb_req_query_arg(r, "SubscriptionArn"));
     if (rc == -ENOENT) {
         const char *body = "<ErrorResponse><Error><Type>Sender</Type><Code>NotFound</Code><Message>Subscription does not exist</Message></Error></ErrorResponse>";
         nb_resp_simple(r, 404, "text/xml", body, strlen(body), NULL, 0);
@@ -1939,7 +1920,7 @@ static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const 
 
 static void admin_mailbox(nb_req *r)
 {
-    const char *to = query_param(r, "to");
+    const char *to = nb_req_query_arg(r, "to");
     char dirp[1200];
     snprintf(dirp, sizeof(dirp), "%s/mailbox", nb_sns_dir);
     DIR *d = opendir(dirp);
@@ -2011,11 +1992,11 @@ static void admin_worker(nb_req *r)
     } else if (nb_str_eq(p, "/_nimbus/sns/mailbox")) {
         admin_mailbox(r);
     } else if (nb_str_eq(p, "/_nimbus/sns/messages")) {
-        struct rec_list l = {query_param(r, "protocol"), json_array()};
+        struct rec_list l = {nb_req_query_arg(r, "protocol"), json_array()};
         nb_db_read(nb_sns_db, rec_list_fn, &l);
         reply_json(r, 200, json_pack("{s:o}", "messages", l.out));
     } else if (nb_str_eq(p, "/_nimbus/sns/opt-out")) {
-        const char *ph = query_param(r, "phone");
+        const char *ph = nb_req_query_arg(r, "phone");
         if (!valid_phone(ph)) {
             reply_json(r, 400, json_pack("{s:s}", "error", "phone must be an E.164 number"));
             return;
