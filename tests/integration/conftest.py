@@ -157,6 +157,19 @@ def client(server, service, access_key="test", secret_key="test", token=None, re
                         aws_session_token=token, config=cfg, **kw)
 
 
+# Client-side validation off, so that the server sees the bad input.
+NOVALID = {"config_kw": {"parameter_validation": False}}
+
+
+def call_error(fn, **kw):
+    """(HTTP status, error code, message) of the ClientError fn(**kw) raises."""
+    import botocore.exceptions
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        fn(**kw)
+    r = e.value.response
+    return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"], r["Error"]["Message"]
+
+
 @pytest.fixture
 def boto(nimbus):
     def make(service, **kw):

@@ -2,19 +2,10 @@
 code and wording, and Coral's SerializationException for JSON type mismatches."""
 import json
 
-import botocore.exceptions
 import pytest
 
+from conftest import NOVALID, call_error as err
 from sigv4util import request, sign
-
-NOVALID = {"config_kw": {"parameter_validation": False}}
-
-
-def err(fn, **kw):
-    with pytest.raises(botocore.exceptions.ClientError) as e:
-        fn(**kw)
-    r = e.value.response
-    return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"], r["Error"]["Message"]
 
 
 def test_logs_missing_and_limits(boto):

@@ -2,17 +2,9 @@
 code and wording. Client-side validation is off so that the server sees the bad input."""
 import re
 
-import botocore.exceptions
 import pytest
 
-NOVALID = {"config_kw": {"parameter_validation": False}}
-
-
-def err(fn, **kw):
-    with pytest.raises(botocore.exceptions.ClientError) as e:
-        fn(**kw)
-    r = e.value.response
-    return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"], r["Error"]["Message"]
+from conftest import NOVALID, call_error as err
 
 
 def test_iam_missing_required_member(boto):
