@@ -1,7 +1,6 @@
 /* main.c: the nimbus binary: `nimbus serve` runs a region; `nimbus status` and
  * `nimbus clock ...` talk to a running one; `nimbus --version`. */
 #include <errno.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,7 +201,7 @@ static int serve(int argc, char **argv)
     /* Start-up read through this thread's own database connections and allocated on its way;
      * this thread only waits for a signal from now on: give that memory back. */
     nb_db_release_readers(NULL);
-    malloc_trim(0);
+    nb_malloc_trim();
 
     int sig = 0;
     sigwait(&set, &sig);

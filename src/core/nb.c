@@ -2,6 +2,7 @@
 #include "core/nb.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,13 @@ void *nb_xmalloc(size_t n)
         abort();
     }
     return p;
+}
+
+void nb_malloc_trim(void)
+{
+#if !defined(__SANITIZE_ADDRESS__)
+    malloc_trim(0);
+#endif
 }
 
 void *nb_xcalloc(size_t n, size_t m)

@@ -29,6 +29,11 @@ void *nb_xmalloc(size_t n);
 void *nb_xcalloc(size_t n, size_t m);
 char *nb_xstrdup(const char *s);
 
+/* Gives glibc's free pages back to the system. A no-op under AddressSanitizer, whose allocator
+ * replaces glibc's: there, malloc_trim would walk glibc arenas that were never set up, and two
+ * threads trimming at once race in glibc's lazy initialisation (a crash seen in CI). */
+void nb_malloc_trim(void);
+
 /* ---- arena: per-request memory, freed all at once by its owner ---- */
 typedef struct nb_arena nb_arena;
 nb_arena *nb_arena_new(size_t first_block);   /* NULL on allocation failure */

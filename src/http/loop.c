@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
-#include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -505,7 +504,7 @@ static void trim_tick(void *arg)
         g_trim_due = true;
     } else if (g_trim_due) {
         g_trim_due = false;
-        malloc_trim(0);
+        nb_malloc_trim();
     }
     nb_timer_arm(L, &g_trim_timer, L->now + 2000);
 }

@@ -2,7 +2,6 @@
  * lazily opened per-thread read connections, each with a prepared-statement cache. */
 #include "store/db.h"
 
-#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -503,7 +502,7 @@ void nb_db_release_readers(nb_db *db)
     thread_exit(drop);
     /* The connection's memory came from many small blocks among others: without a trim, glibc
      * keeps the freed pages. */
-    malloc_trim(0);
+    nb_malloc_trim();
 }
 
 static struct conn *reader_for(nb_db *db)
