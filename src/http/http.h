@@ -130,6 +130,18 @@ int nb_resp_write(nb_req *r, const void *data, size_t len);
 /* Send len bytes of fd from off with sendfile (plain TCP) or read+write (TLS). The server
  * takes ownership of fd and closes it. Same blocking and return rules as nb_resp_write. */
 int nb_resp_sendfile(nb_req *r, int fd, off_t off, size_t len);
+/* Like nb_resp_sendfile, for content that must be checked before it goes out. The loop that
+ * sends it calls check(arg, fd, off, left) right before sending bytes from off (left: what
+ * remains of the range); check verifies some bytes from off and returns how many (1..left),
+ * or -1 if they must not be sent (it logs why; the connection is closed, so the client sees
+ * a short body, never wrong bytes). Checking on the loop, just before the send, means the
+ * bytes are read while the kernel's copy to the client is about to read them again, and no
+ * worker is held for the length of the transfer. check may block as a sendfile would (on a
+ * page not in memory). free_arg(arg) runs when the range is done or dropped. The call
+ * returns once the range is queued (a worker waits only while many file ranges are). */
+typedef int64_t (*nb_file_check_fn)(void *arg, int fd, off_t off, size_t left);
+int nb_resp_sendfile_checked(nb_req *r, int fd, off_t off, size_t len, nb_file_check_fn check,
+                             void *arg, void (*free_arg)(void *arg));
 /* Finish the response. Unread request body is drained (or the connection closed if it is
  * large). The request is freed afterwards. */
 void nb_resp_end(nb_req *r);

@@ -20,6 +20,8 @@
  * twice). */
 #define NB_OUT_FILE_HWM (1024u * 1024)
 #define NB_OUT_FILE_WAITERS 16 /* workers that may wait on it at once (out_file_wait_locked) */
+#define NB_OUT_FILE_CHUNKS 8   /* file ranges (each an open fd) queued before a worker waits */
+#define NB_CHECKS_PER_FLUSH 4  /* checked-file gates per flush: then other connections' turn */
 #define NB_READ_CHUNK (64u * 1024) /* one read() into the loop's scratch buffer */
 #define NB_DRAIN_MAX (256u * 1024) /* unread body we still drain to keep the connection */
 #define NB_LINGER_MS 2000          /* how long a closing socket discards late input */
@@ -108,6 +110,12 @@ typedef struct nb_chunk {
     size_t cap;   /* memory: capacity of data[]; file over TLS: staging capacity */
     size_t slen;  /* file over TLS: staged bytes in data[] not yet written (from spos) */
     size_t spos;
+    /* Checked file (nb_resp_sendfile_checked): ok bytes from off may go out; past them, call
+     * check first. */
+    nb_file_check_fn check;
+    void *check_arg;
+    void (*check_free)(void *arg);
+    size_t ok;
     char data[];
 } nb_chunk;
 
@@ -193,7 +201,8 @@ typedef struct nb_conn {
     pthread_cond_t cv;
     nb_chunk *pending, *pending_tail; /* appended by nb_resp_* */
     size_t out_mem;                   /* memory bytes in pending + sendq */
-    size_t out_file;                  /* file bytes in pending + sendq (sendfile chunks) */
+    size_t out_file;                  /* unchecked file bytes in pending + sendq */
+    size_t out_files;                 /* file chunks in pending + sendq */
     int waiters;
     unsigned wake_bits;
     /* Loop only. */

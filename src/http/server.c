@@ -96,6 +96,7 @@ static void arm_at_most(nb_conn *c, int64_t at)
 static void chunk_free(nb_chunk *k)
 {
     if (k->fd >= 0) close(k->fd);
+    if (k->check_free) k->check_free(k->check_arg);
     free(k);
 }
 
@@ -269,7 +270,7 @@ static void conn_kill(nb_conn *c)
     LOCK(c);
     pend = c->pending;
     c->pending = c->pending_tail = NULL;
-    c->out_mem = c->out_file = 0;
+    c->out_mem = c->out_file = c->out_files = 0;
     if (c->req && c->req->body_state == NB_BODY_READING) c->req->body_state = NB_BODY_ERR;
     pthread_cond_broadcast(&c->cv);
     UNLOCK(c);
@@ -718,12 +719,33 @@ static ssize_t conn_send_tls(nb_conn *c, const char *p, size_t n)
     return -1;
 }
 
-/* Write as much of sendq as the socket takes. Returns memory bytes sent (file bytes sent in
- * *sent_file), or -1 if the connection died. */
-static ssize_t write_sendq(nb_conn *c, size_t *sent_file)
+/* What one write_sendq did besides sending memory bytes. */
+typedef struct {
+    size_t file;   /* unchecked file bytes sent (they count in out_file) */
+    size_t files;  /* file chunks finished (they count in out_files) */
+    bool yielded;  /* stopped after NB_CHECKS_PER_FLUSH checks: more to send at once */
+} sent_info;
+
+/* Before sending bytes of a checked file chunk past what was checked, check the next ones.
+ * 0: h->ok > 0 now; 1: this flush's checks are used up; -1: the bytes must not go out. */
+static int chunk_gate(nb_chunk *h, int *gates)
+{
+    if (!h->check || h->ok || !h->len) return 0;
+    if (*gates >= NB_CHECKS_PER_FLUSH) return 1;
+    (*gates)++;
+    int64_t k = h->check(h->check_arg, h->fd, h->off, h->len);
+    if (k <= 0) return -1;
+    h->ok = (uint64_t)k < h->len ? (size_t)k : h->len;
+    return 0;
+}
+
+/* Write as much of sendq as the socket takes. Returns memory bytes sent (the rest in *si),
+ * or -1 if the connection died. */
+static ssize_t write_sendq(nb_conn *c, sent_info *si)
 {
     size_t sent_mem = 0;
-    *sent_file = 0;
+    int gates = 0;
+    *si = (sent_info){0};
     while (c->sendq && c->writable) {
         nb_chunk *h = c->sendq;
         ssize_t n;
@@ -796,7 +818,14 @@ static ssize_t write_sendq(nb_conn *c, size_t *sent_file)
                 setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &one, sizeof one);
                 c->corked = true;
             }
+            int g = chunk_gate(h, &gates);
+            if (g < 0) return -1;
+            if (g > 0) {
+                si->yielded = true;
+                break;
+            }
             size_t want = h->len > (1u << 30) ? (1u << 30) : h->len;
+            if (h->check && want > h->ok) want = h->ok;
             n = sendfile(c->fd, h->fd, &h->off, want);
             if (n < 0) {
                 if (errno == EINTR) continue;
@@ -812,10 +841,20 @@ static ssize_t write_sendq(nb_conn *c, size_t *sent_file)
             }
             c->last_tx = c->loop->now;
             h->len -= (size_t)n;
-            *sent_file += (size_t)n;
+            if (h->check)
+                h->ok -= (size_t)n;
+            else
+                si->file += (size_t)n;
         } else { /* file over TLS (or fuzzing): stage through the chunk's buffer */
             if (h->slen == 0 && h->len) {
+                int g = chunk_gate(h, &gates);
+                if (g < 0) return -1;
+                if (g > 0) {
+                    si->yielded = true;
+                    break;
+                }
                 size_t want = h->len < h->cap ? h->len : h->cap;
+                if (h->check && want > h->ok) want = h->ok;
                 n = pread(h->fd, h->data, want, h->off);
                 if (n <= 0) {
                     if (n < 0 && errno == EINTR) continue;
@@ -824,7 +863,10 @@ static ssize_t write_sendq(nb_conn *c, size_t *sent_file)
                 }
                 h->off += n;
                 h->len -= (size_t)n;
-                *sent_file += (size_t)n;
+                if (h->check)
+                    h->ok -= (size_t)n;
+                else
+                    si->file += (size_t)n;
                 h->slen = (size_t)n;
                 h->spos = 0;
             }
@@ -847,6 +889,7 @@ static ssize_t write_sendq(nb_conn *c, size_t *sent_file)
         if (done) {
             c->sendq = h->next;
             if (!c->sendq) c->sendq_tail = NULL;
+            if (h->fd >= 0) si->files++;
             chunk_free(h);
         }
     }
@@ -867,18 +910,21 @@ static void conn_flush(nb_conn *c)
     }
     UNLOCK(c);
     if (!c->sendq) goto empty;
-    size_t sent_file;
-    ssize_t sent = write_sendq(c, &sent_file);
+    sent_info si;
+    ssize_t sent = write_sendq(c, &si);
     if (sent < 0) {
         conn_kill(c);
         return;
     }
-    if (sent_file > 0) {
+    if (si.file > 0 || si.files > 0) {
         LOCK(c);
-        c->out_file -= sent_file < c->out_file ? sent_file : c->out_file;
-        if (c->waiters && c->out_file <= NB_OUT_FILE_HWM) pthread_cond_broadcast(&c->cv);
+        c->out_file -= si.file < c->out_file ? si.file : c->out_file;
+        c->out_files -= si.files < c->out_files ? si.files : c->out_files;
+        if (c->waiters && c->out_file <= NB_OUT_FILE_HWM && c->out_files <= NB_OUT_FILE_CHUNKS)
+            pthread_cond_broadcast(&c->cv);
         UNLOCK(c);
     }
+    if (si.yielded) nb_conn_mark_dirty(c); /* the socket takes more: after the others' turn */
     if (sent > 0) {
         LOCK(c);
         c->out_mem -= (size_t)sent < c->out_mem ? (size_t)sent : c->out_mem;
@@ -1493,11 +1539,16 @@ static void out_wait_locked(nb_conn *c)
  * every worker. Past the limit a worker queues ahead and moves on. c->mu held. */
 static atomic_int file_waiters;
 
+static bool out_file_over(const nb_conn *c)
+{
+    return c->out_file > NB_OUT_FILE_HWM || c->out_files > NB_OUT_FILE_CHUNKS;
+}
+
 static void out_file_wait_locked(nb_conn *c)
 {
-    if (nb_loop_self || c->out_file <= NB_OUT_FILE_HWM) return;
+    if (nb_loop_self || !out_file_over(c)) return;
     if (atomic_fetch_add(&file_waiters, 1) < NB_OUT_FILE_WAITERS) {
-        while (c->out_file > NB_OUT_FILE_HWM && !c->dead) {
+        while (out_file_over(c) && !c->dead) {
             c->waiters++;
             pthread_cond_wait(&c->cv, &c->mu);
             c->waiters--;
@@ -1555,6 +1606,12 @@ out:
 
 int nb_resp_sendfile(nb_req *r, int fd, off_t off, size_t len)
 {
+    return nb_resp_sendfile_checked(r, fd, off, len, NULL, NULL, NULL);
+}
+
+int nb_resp_sendfile_checked(nb_req *r, int fd, off_t off, size_t len, nb_file_check_fn check,
+                             void *arg, void (*free_arg)(void *arg))
+{
     nb_reqi *ri = RI(r);
     nb_conn *c = ri->c;
     if (!ri->resp_started) nb_resp_start(r, 200, NULL, 0, (int64_t)len);
@@ -1581,7 +1638,11 @@ int nb_resp_sendfile(nb_req *r, int fd, off_t off, size_t len)
     k->off = off;
     k->len = len;
     k->cap = stage;
-    fd = -1; /* owned by the chunk now */
+    k->check = check;
+    k->check_arg = arg;
+    k->check_free = free_arg;
+    fd = -1; /* owned by the chunk now, and arg with it */
+    free_arg = NULL;
     if (ri->chunked_out) {
         char hx[24];
         int hl = snprintf(hx, sizeof(hx), "%zx\r\n", len);
@@ -1596,12 +1657,14 @@ int nb_resp_sendfile(nb_req *r, int fd, off_t off, size_t len)
     if (ri->chunked_out) out_append_locked(c, "\r\n", 2);
     ri->resp_body_written += len;
     ri->bytes_out += len;
-    c->out_file += len;
+    if (!check) c->out_file += len; /* checked bytes are read just before they are sent */
+    c->out_files++;
     notify_locked(c);
     out_file_wait_locked(c);
     if (c->dead) rc = -1;
 out:
     if (fd >= 0) close(fd);
+    if (free_arg) free_arg(arg);
     if (rc < 0) ri->close_req = true;
     UNLOCK(c);
     return rc;

@@ -378,22 +378,73 @@ int nb_s3_content_verify(int fd, const char *id, const unsigned char *crcs, size
                          int64_t size, int64_t off, int64_t len, char *buf, size_t bufsize)
 {
     if (len <= 0) return 0;
-    if (!nb_s3_crcs_valid(crcs, crcs_len, size) || bufsize < (size_t)NB_S3_BLOCK || off < 0 ||
-        off + len > size) {
+    if (!nb_s3_crcs_valid(crcs, crcs_len, size) || (buf && bufsize < (size_t)NB_S3_BLOCK) ||
+        off < 0 || off + len > size) {
         nb_error("s3: content file %s: integrity table missing or malformed", id);
         return -1;
     }
     /* At most MAP_BLOCKS mapped at a time: mapped pages count in the server's RSS. */
     enum { MAP_BLOCKS = 4 };
     int64_t last = (off + len - 1) / NB_S3_BLOCK;
-    for (int64_t b0 = off / NB_S3_BLOCK; b0 <= last; b0 += MAP_BLOCKS) {
+    char *own = NULL;
+    int ret = 0;
+    for (int64_t b0 = off / NB_S3_BLOCK; b0 <= last && ret == 0; b0 += MAP_BLOCKS) {
         int64_t b1 = b0 + MAP_BLOCKS - 1 < last ? b0 + MAP_BLOCKS - 1 : last;
         int rc = verify_mapped(fd, id, crcs, size, b0, b1);
-        if (rc < 0) return -1;
-        for (int64_t b = b0; rc > 0 && b <= b1; b++)
-            if (read_block(fd, id, crcs, size, b, buf) < 0) return -1;
+        if (rc < 0) ret = -1;
+        if (rc > 0 && !buf && !(buf = own = malloc((size_t)NB_S3_BLOCK))) {
+            nb_error("s3: content file %s: no memory to check it", id);
+            ret = -1;
+        }
+        for (int64_t b = b0; rc > 0 && ret == 0 && b <= b1; b++)
+            if (read_block(fd, id, crcs, size, b, buf) < 0) ret = -1;
     }
-    return 0;
+    free(own);
+    return ret;
+}
+
+struct nb_s3_check {
+    int64_t size;
+    size_t crcs_len;
+    char *id;
+    unsigned char crcs[];
+};
+
+nb_s3_check *nb_s3_check_new(const char *id, const unsigned char *crcs, size_t crcs_len,
+                             int64_t size)
+{
+    if (!nb_s3_crcs_valid(crcs, crcs_len, size)) {
+        nb_error("s3: content file %s: integrity table missing or malformed", id);
+        return NULL;
+    }
+    size_t idn = strlen(id) + 1;
+    nb_s3_check *k = malloc(sizeof *k + crcs_len + idn);
+    if (!k) return NULL;
+    k->size = size;
+    k->crcs_len = crcs_len;
+    memcpy(k->crcs, crcs, crcs_len);
+    k->id = (char *)k->crcs + crcs_len;
+    memcpy(k->id, id, idn);
+    return k;
+}
+
+int64_t nb_s3_check_next(void *arg, int fd, off_t off, size_t left)
+{
+    nb_s3_check *k = arg;
+    int64_t end = ((int64_t)off / NB_S3_BLOCK + 1) * NB_S3_BLOCK;
+    if (end > k->size) end = k->size;
+    int64_t n = end - (int64_t)off;
+    if ((uint64_t)n > left) n = (int64_t)left;
+    if (n <= 0) return -1;
+    return nb_s3_content_verify(fd, k->id, k->crcs, k->crcs_len, k->size, (int64_t)off, n, NULL,
+                                0) < 0
+               ? -1
+               : n;
+}
+
+void nb_s3_check_free(void *arg)
+{
+    free(arg);
 }
 
 int nb_s3_content_read(int fd, const char *id, const unsigned char *crcs, size_t crcs_len,

@@ -81,10 +81,19 @@ void nb_s3_writer_free(nb_s3_writer *w, bool discard);
 
 /* Verify the blocks covering [off, off+len) of a content file against its table, in place
  * through a mapping (buf, bufsize >= NB_S3_BLOCK, serves when a page cannot be mapped or
- * read: the blocks are then read through it). Returns 0, or -1 on a mismatch or read error
- * (logged with the file id). */
+ * read: the blocks are then read through it; NULL: one is allocated if needed). Returns 0,
+ * or -1 on a mismatch or read error (logged with the file id). */
 int nb_s3_content_verify(int fd, const char *id, const unsigned char *crcs, size_t crcs_len,
                          int64_t size, int64_t off, int64_t len, char *buf, size_t bufsize);
+/* A content file's id and integrity table, kept for checking a range block by block as it is
+ * sent (nb_resp_sendfile_checked): nb_s3_check_next verifies the block holding off and
+ * returns the bytes from off to its end (at most left), or -1 (logged). NULL from new: no
+ * memory, or a malformed table (logged). */
+typedef struct nb_s3_check nb_s3_check;
+nb_s3_check *nb_s3_check_new(const char *id, const unsigned char *crcs, size_t crcs_len,
+                             int64_t size);
+int64_t nb_s3_check_next(void *check, int fd, off_t off, size_t left);
+void nb_s3_check_free(void *check);
 /* Read [off, off+len) into out, verifying the covering blocks (reads them whole into
  * scratch, >= NB_S3_BLOCK bytes). 0 / -1 as above. */
 int nb_s3_content_read(int fd, const char *id, const unsigned char *crcs, size_t crcs_len,

@@ -673,13 +673,11 @@ static int piece_decrypt(const piece *p, const nb_s3_sse *key, nb_s3_cipher *ci,
     return nb_s3_cipher_apply(ci, off, buf, n);
 }
 
-/* out_stream (on a worker): verify a block, then sendfile it from the page cache (the bytes
- * the kernel sends are the ones just checked; files never change after they are written);
- * encrypted pieces are read, checked, decrypted and written block by block. The first byte
- * goes out after one block is checked, not the whole range. nb_resp_sendfile holds the
- * worker while a few blocks wait for the socket, so each block is checked just before it is
- * sent, while it is still in the CPU's cache for the copy to the client (a worker running
- * ahead made every byte come from memory twice: half the speed of a plain sendfile). */
+/* out_stream (on a worker): a clear piece is queued whole for sendfile, and the loop that
+ * sends it checks each block just before sending it (nb_resp_sendfile_checked): the bytes
+ * the kernel sends are the ones just checked (files never change after they are written),
+ * still in the CPU's cache for the copy to the client. Encrypted pieces are read, checked,
+ * decrypted and written block by block here. */
 static int stream_pieces(nb_call *c)
 {
     stream_ctx *s = c->out_stream_ud;
@@ -723,22 +721,16 @@ static int stream_pieces(nb_call *c)
                 pos = wend;
                 continue;
             }
-            int64_t wend = (pos / NB_S3_BLOCK + 1) * NB_S3_BLOCK;
-            if (wend > end) wend = end;
-            if (nb_s3_content_verify(fd, p->blob, p->crcs, p->crcs_len, p->fsize, pos,
-                                     wend - pos, buf, (size_t)NB_S3_BLOCK) < 0) {
+            nb_s3_check *k = nb_s3_check_new(p->blob, p->crcs, p->crcs_len, p->fsize);
+            if (!k || nb_resp_sendfile_checked(c->http, fd, (off_t)pos, (size_t)(end - pos),
+                                               nb_s3_check_next, k, nb_s3_check_free) < 0)
                 rc = -1;
-                break;
-            }
-            int dfd = dup(fd);
-            if (dfd < 0 || nb_resp_sendfile(c->http, dfd, (off_t)pos, (size_t)(wend - pos)) < 0) {
-                rc = -1;
-                break;
-            }
-            pos = wend;
+            if (!k) close(fd);
+            fd = -1; /* the server's now */
+            break;
         }
         if (open) nb_s3_cipher_free(&ci);
-        close(fd);
+        if (fd >= 0) close(fd);
     }
     free(buf);
     volatile unsigned char *kp = s->key.key;
