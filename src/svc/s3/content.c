@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -403,7 +404,19 @@ int nb_s3_content_verify(int fd, const char *id, const unsigned char *crcs, size
     return ret;
 }
 
+/* A range being sent, checked block by block. The loop that sends it asks for the next
+ * block (nb_s3_check_next). A worker may check ahead of it (nb_s3_check_ahead), a couple of
+ * blocks in front of the send, so that on a multi-core machine checking and sending run at
+ * the same time; the loop never waits for that worker: a block not yet checked when its turn
+ * comes is checked by the loop itself. */
 struct nb_s3_check {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int refs;
+    bool dropped;  /* the sender is done with the range (sent, or the connection died) */
+    bool waiting;  /* the worker sleeps until the sender moves on */
+    int64_t sent;  /* where the sender is (the start of what it asked for last) */
+    int64_t done;  /* [.., done) is checked: blocks are checked in order from the start */
     int64_t size;
     size_t crcs_len;
     char *id;
@@ -418,8 +431,11 @@ nb_s3_check *nb_s3_check_new(const char *id, const unsigned char *crcs, size_t c
         return NULL;
     }
     size_t idn = strlen(id) + 1;
-    nb_s3_check *k = malloc(sizeof *k + crcs_len + idn);
+    nb_s3_check *k = calloc(1, sizeof *k + crcs_len + idn);
     if (!k) return NULL;
+    pthread_mutex_init(&k->mu, NULL);
+    pthread_cond_init(&k->cv, NULL);
+    k->refs = 1;
     k->size = size;
     k->crcs_len = crcs_len;
     memcpy(k->crcs, crcs, crcs_len);
@@ -428,23 +444,107 @@ nb_s3_check *nb_s3_check_new(const char *id, const unsigned char *crcs, size_t c
     return k;
 }
 
+static void check_unref(nb_s3_check *k)
+{
+    pthread_mutex_lock(&k->mu);
+    bool last = --k->refs == 0;
+    pthread_mutex_unlock(&k->mu);
+    if (!last) return;
+    pthread_mutex_destroy(&k->mu);
+    pthread_cond_destroy(&k->cv);
+    free(k);
+}
+
+/* Check the block holding off; the end of that block, or -1 (logged). */
+static int64_t check_block_at(nb_s3_check *k, int fd, int64_t off)
+{
+    int64_t end = (off / NB_S3_BLOCK + 1) * NB_S3_BLOCK;
+    if (end > k->size) end = k->size;
+    if (nb_s3_content_verify(fd, k->id, k->crcs, k->crcs_len, k->size, off, end - off, NULL,
+                             0) < 0)
+        return -1;
+    return end;
+}
+
 int64_t nb_s3_check_next(void *arg, int fd, off_t off, size_t left)
 {
     nb_s3_check *k = arg;
-    int64_t end = ((int64_t)off / NB_S3_BLOCK + 1) * NB_S3_BLOCK;
-    if (end > k->size) end = k->size;
-    int64_t n = end - (int64_t)off;
-    if ((uint64_t)n > left) n = (int64_t)left;
-    if (n <= 0) return -1;
-    return nb_s3_content_verify(fd, k->id, k->crcs, k->crcs_len, k->size, (int64_t)off, n, NULL,
-                                0) < 0
-               ? -1
-               : n;
+    int64_t at = (int64_t)off;
+    pthread_mutex_lock(&k->mu);
+    k->sent = at;
+    int64_t end = k->done > at ? k->done : -1;
+    if (k->waiting) pthread_cond_signal(&k->cv);
+    pthread_mutex_unlock(&k->mu);
+    if (end < 0) { /* not checked ahead: check it here */
+        end = check_block_at(k, fd, at);
+        if (end < 0) return -1;
+        pthread_mutex_lock(&k->mu);
+        if (k->done <= at) k->done = end;
+        pthread_mutex_unlock(&k->mu);
+    }
+    int64_t n = end - at;
+    return (uint64_t)n > left ? (int64_t)left : n;
+}
+
+/* Workers checking ahead at once: more than the machine's cores only take workers. */
+static atomic_int ahead_workers;
+
+void nb_s3_check_ahead(nb_s3_check *k, int fd, int64_t from, int64_t to)
+{
+    static int cores;
+    if (!cores) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        cores = n > 1 ? (int)n : 1;
+    }
+    if (cores < 2) { /* nothing to run beside the sender */
+        check_unref(k);
+        return;
+    }
+    if (atomic_fetch_add(&ahead_workers, 1) >= cores) {
+        atomic_fetch_sub(&ahead_workers, 1);
+        check_unref(k);
+        return;
+    }
+    /* Two blocks in front of the send: what was checked is still in the CPU's cache when
+     * the kernel and the client copy it (running further ahead read every byte from memory
+     * twice). */
+    const int64_t lead = 2 * (int64_t)NB_S3_BLOCK;
+    pthread_mutex_lock(&k->mu);
+    if (k->done < from) k->done = from;
+    while (!k->dropped && k->done < to) {
+        if (k->done - k->sent >= lead) {
+            k->waiting = true;
+            pthread_cond_wait(&k->cv, &k->mu);
+            k->waiting = false;
+            continue;
+        }
+        int64_t at = k->done;
+        pthread_mutex_unlock(&k->mu);
+        int64_t end = check_block_at(k, fd, at);
+        pthread_mutex_lock(&k->mu);
+        if (end < 0) break; /* the sender finds it too, and refuses it */
+        if (k->done < end) k->done = end;
+    }
+    pthread_mutex_unlock(&k->mu);
+    atomic_fetch_sub(&ahead_workers, 1);
+    check_unref(k);
+}
+
+void nb_s3_check_ref(nb_s3_check *k)
+{
+    pthread_mutex_lock(&k->mu);
+    k->refs++;
+    pthread_mutex_unlock(&k->mu);
 }
 
 void nb_s3_check_free(void *arg)
 {
-    free(arg);
+    nb_s3_check *k = arg;
+    pthread_mutex_lock(&k->mu);
+    k->dropped = true;
+    pthread_cond_broadcast(&k->cv);
+    pthread_mutex_unlock(&k->mu);
+    check_unref(k);
 }
 
 int nb_s3_content_read(int fd, const char *id, const unsigned char *crcs, size_t crcs_len,

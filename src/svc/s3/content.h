@@ -93,7 +93,14 @@ typedef struct nb_s3_check nb_s3_check;
 nb_s3_check *nb_s3_check_new(const char *id, const unsigned char *crcs, size_t crcs_len,
                              int64_t size);
 int64_t nb_s3_check_next(void *check, int fd, off_t off, size_t left);
+/* Drops a reference (the sender's: it is done with the range). */
 void nb_s3_check_free(void *check);
+/* A reference for a worker that will check ahead of the sender; take it before the range is
+ * queued. nb_s3_check_ahead (on that worker, with its own fd) then checks blocks of
+ * [from, to) a little in front of the send until the sender is done, and drops it; it
+ * returns at once when enough workers already do this. */
+void nb_s3_check_ref(nb_s3_check *k);
+void nb_s3_check_ahead(nb_s3_check *k, int fd, int64_t from, int64_t to);
 /* Read [off, off+len) into out, verifying the covering blocks (reads them whole into
  * scratch, >= NB_S3_BLOCK bytes). 0 / -1 as above. */
 int nb_s3_content_read(int fd, const char *id, const unsigned char *crcs, size_t crcs_len,

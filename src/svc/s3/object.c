@@ -673,10 +673,11 @@ static int piece_decrypt(const piece *p, const nb_s3_sse *key, nb_s3_cipher *ci,
     return nb_s3_cipher_apply(ci, off, buf, n);
 }
 
-/* out_stream (on a worker): a clear piece is queued whole for sendfile, and the loop that
- * sends it checks each block just before sending it (nb_resp_sendfile_checked): the bytes
- * the kernel sends are the ones just checked (files never change after they are written),
- * still in the CPU's cache for the copy to the client. Encrypted pieces are read, checked,
+/* out_stream (on a worker): a clear piece is queued whole for sendfile, and each block is
+ * checked just before it is sent (nb_resp_sendfile_checked), by this worker a couple of
+ * blocks ahead of the loop or, when the worker lags, by the loop itself: the bytes the
+ * kernel sends are the ones just checked (files never change after they are written), still
+ * in the CPU's cache for the copy to the client. Encrypted pieces are read, checked,
  * decrypted and written block by block here. */
 static int stream_pieces(nb_call *c)
 {
@@ -722,11 +723,17 @@ static int stream_pieces(nb_call *c)
                 continue;
             }
             nb_s3_check *k = nb_s3_check_new(p->blob, p->crcs, p->crcs_len, p->fsize);
+            int afd = k ? dup(fd) : -1;
+            if (afd >= 0) nb_s3_check_ref(k);
             if (!k || nb_resp_sendfile_checked(c->http, fd, (off_t)pos, (size_t)(end - pos),
                                                nb_s3_check_next, k, nb_s3_check_free) < 0)
                 rc = -1;
             if (!k) close(fd);
             fd = -1; /* the server's now */
+            if (afd >= 0) { /* check ahead of the loop that sends it, while it does */
+                nb_s3_check_ahead(k, afd, pos, end);
+                close(afd);
+            }
             break;
         }
         if (open) nb_s3_cipher_free(&ci);
