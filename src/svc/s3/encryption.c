@@ -76,6 +76,17 @@ static int customer_key(nb_call *c, const char *prefix, nb_s3_sse *out)
 
 int nb_s3_sse_customer(nb_call *c, bool copy_source, nb_s3_sse *out)
 {
+    /* GET, HEAD and UploadPart take only SSE-C's headers: AWS answers 400 to
+     * x-amz-server-side-encryption there, whatever the object's encryption */
+    const char *sse = copy_source ? NULL : nb_call_header(c, "x-amz-server-side-encryption");
+    if (sse) {
+        memset(out, 0, sizeof *out);
+        return nb_s3_error(c, 400, "InvalidArgument",
+                           "x-amz-server-side-encryption header is not supported for this"
+                           " operation.",
+                           "ArgumentName", "x-amz-server-side-encryption", "ArgumentValue", sse,
+                           NULL);
+    }
     return customer_key(c, copy_source ? "CopySource" : "", out);
 }
 

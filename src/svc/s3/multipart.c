@@ -176,8 +176,13 @@ static int part_sse(nb_call *c, const nb_s3_upload *u, nb_s3_sse *sse)
 static void upload_sse_output(json_t *out, const nb_s3_upload *u, const nb_s3_sse *sse)
 {
     nb_s3_sse s = *sse;
-    if (nb_s3_enc_mode(u->enc, u->enc_len) != NB_S3_SSE_C) s.mode = NB_S3_SSE_NONE;
-    else if (!s.key_md5[0] && u->attrs) {
+    if (nb_s3_enc_mode(u->enc, u->enc_len) != NB_S3_SSE_C) {
+        s.mode = NB_S3_SSE_NONE;
+        nb_s3_sse_output(out, "AES256", &s);
+        return;
+    }
+    s.mode = NB_S3_SSE_C; /* CompleteMultipartUpload carries no key: its answer names it */
+    if (!s.key_md5[0] && u->attrs) {
         json_t *a = json_loads(u->attrs, 0, NULL);
         snprintf(s.key_md5, sizeof s.key_md5, "%s",
                  json_string_value(json_object_get(a, "SSECustomerKeyMD5")) ?: "");
