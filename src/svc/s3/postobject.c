@@ -774,6 +774,12 @@ static int post_object(nb_call *c, nb_form_reader *m, form *fm)
     nb_s3_bucket b;
     int rc = nb_s3_bucket_get(nb_s3_g, bucket, &b, c->arena);
     if (rc) return nb_s3_store_error(c, rc, bucket, NULL);
+    /* the bucket's CORS headers go on refusals of the form too, as on other answers */
+    if (nb_call_header(c, "Origin")) {
+        const nb_s3_bcfg *cc = nb_s3_bcfg_get(bucket);
+        if (cc) nb_s3_cors_actual(c, cc);
+        nb_s3_bcfg_put(cc);
+    }
 
     rc = nb_form_init(m, nb_call_header(c, "content-type"), call_read, c);
     if (rc == 0) rc = nb_form_start(m);

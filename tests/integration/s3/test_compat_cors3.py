@@ -147,3 +147,43 @@ def test_presigned_preflight(nimbus, s3, bucket, method, http_method):
                                        "Access-Control-Request-Method": http_method})
     assert r.status_code == 200
     assert r.headers["access-control-allow-origin"] == "*"
+
+
+def test_browser_post_answers_carry_cors_headers(nimbus, s3, bucket):
+    # a browser form posts cross-origin: its answer, and its refusals (policy, malformed
+    # form), carry the bucket's CORS headers as every other answer does
+    import base64
+    import datetime
+    import hashlib
+    import hmac
+    import json
+    from collections import OrderedDict
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [
+        {"AllowedMethods": ["POST"], "AllowedOrigins": ["http://app.example"],
+         "ExposeHeaders": ["ETag"]}]})
+    exp = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=600)
+    doc = {"expiration": exp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+           "conditions": [{"bucket": bucket}, ["starts-with", "$key", "up/"]]}
+    policy = base64.b64encode(json.dumps(doc).encode())
+    sig = base64.b64encode(hmac.new(b"test", policy, hashlib.sha1).digest())
+
+    def form(key):
+        return OrderedDict([("key", key), ("AWSAccessKeyId", "test"), ("signature", sig),
+                            ("policy", policy), ("file", "data")])
+
+    u = "%s/%s" % (nimbus.endpoint, bucket)
+    origin = {"Origin": "http://app.example"}
+    for payload, status in ((form("up/a"), 204), (form("other"), 403)):
+        r = requests.post(u, files=payload, headers=origin)
+        assert r.status_code == status, r.text
+        assert r.headers["access-control-allow-origin"] == "http://app.example"
+        assert r.headers["access-control-expose-headers"] == "ETag"
+        # one set of headers, not one per check
+        assert r.raw.headers.getlist("Access-Control-Allow-Origin") == ["http://app.example"]
+    r = requests.post(u, data=b"garbage", headers=dict(
+        origin, **{"Content-Type": "multipart/form-data; boundary=zz"}))
+    assert r.status_code == 400
+    assert r.headers["access-control-allow-origin"] == "http://app.example"
+    # another origin gets none
+    r = requests.post(u, files=form("up/b"), headers={"Origin": "http://evil.example"})
+    assert r.status_code == 204 and "access-control-allow-origin" not in r.headers
