@@ -709,6 +709,24 @@ static int form_checksum(nb_call *c, form *fm, post_ck *ck)
     return 0;
 }
 
+/* AWS's policy documents may write a literal '$' as \$ inside strings (its table of
+ * escapes), which JSON does not know: drop the backslash of each such escape in place, leaving
+ * every other escape to the JSON parser (\\$ stays a backslash, then '$'). Returns the new
+ * length. */
+static size_t unescape_dollar(char *p, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '\\' && i + 1 < n) {
+            if (p[i + 1] != '$') p[o++] = p[i];
+            p[o++] = p[++i];
+            continue;
+        }
+        p[o++] = p[i];
+    }
+    return o;
+}
+
 /* ---------------------------------------------------------------- the handler */
 
 /* Read the fields up to the file part (the fields after it are ignored, as on S3). Returns 1
@@ -810,7 +828,8 @@ static int post_object(nb_call *c, nb_form_reader *m, form *fm)
         ssize_t rn = raw ? nb_base64_decode(policy, pl, raw) : -1;
         if (rn < 0) return invalid_policy(c, "Invalid Base64 encoding.");
         json_error_t je;
-        x.policy = json_loadb((const char *)raw, (size_t)rn, 0, &je);
+        x.policy = json_loadb((const char *)raw, unescape_dollar((char *)raw, (size_t)rn), 0,
+                              &je);
         if (!json_is_object(x.policy)) {
             json_decref(x.policy);
             return invalid_policy(c, "Invalid JSON.");

@@ -224,3 +224,22 @@ def test_redirect_followed(nimbus, s3, public_bucket):
     assert r.status_code == 200, r.text
     etag = s3.get_object(Bucket=public_bucket, Key="foo.txt")["ETag"].strip('"')
     assert r.url == "%s?bucket=%s&key=foo.txt&etag=%%22%s%%22" % (u, public_bucket, etag)
+
+
+def test_dollar_escape_in_policy_text(nimbus, s3, bucket):
+    # AWS's policy documents may write a literal '$' as \$ (not a JSON escape); a JSON
+    # "\\$" stays a backslash and a '$' (s3-tests' test_post_object_escaped_field_values)
+    text = ('{"expiration": "%s", "conditions": [{"bucket": "%s"}, ["starts-with", "$key", '
+            '"\\$foo"], {"acl": "private"}, ["starts-with", "$Content-Type", "text/plain"]]}'
+            % (expiry(), bucket))
+    policy = base64.b64encode(text.encode())
+    sig = base64.b64encode(hmac.new(b"test", policy, hashlib.sha1).digest())
+    payload = OrderedDict([("key", "$foo.txt"), ("AWSAccessKeyId", "test"), ("acl", "private"),
+                           ("signature", sig), ("policy", policy),
+                           ("Content-Type", "text/plain"), ("file", "bar")])
+    r = requests.post(url(nimbus, bucket), files=payload)
+    assert r.status_code == 204, r.text
+    assert s3.get_object(Bucket=bucket, Key="$foo.txt")["Body"].read() == b"bar"
+    payload["key"] = "\\$foo.txt"
+    r = requests.post(url(nimbus, bucket), files=payload)
+    assert r.status_code == 403, r.text
