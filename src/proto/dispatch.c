@@ -11,6 +11,7 @@
  * checksums and x-amz-content-sha256 on the way. */
 #include "proto/dispatch.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -170,6 +171,38 @@ static bool is_form(const nb_req *r)
     return ct && n >= 33 && nb_mem_ieq(ct, 33, "application/x-www-form-urlencoded", 33);
 }
 
+/* The service a raw "Credential=AKID/date/region/service/..." names, into out ("" if none). */
+static void credential_service(const char *v, size_t n, char *out, size_t cap)
+{
+    out[0] = 0;
+    const char *c = v ? memmem(v, n, "Credential=", 11) : NULL;
+    if (!c) return;
+    c += 11;
+    const char *end = v + n;
+    int slash = 0;
+    while (c < end && *c != ',' && *c != ' ' && slash < 3)
+        if (*c++ == '/') slash++;
+    if (slash < 3) return;
+    size_t k = 0;
+    while (c < end && *c != '/' && *c != ',' && *c != ' ' && k + 1 < cap)
+        out[k++] = *c++;
+    out[k] = 0;
+}
+
+/* Is a request whose credential scope is unusable meant for a service other than S3: a JSON
+ * target, a query Action, a form POST, or a scope naming another service we serve? S3 is the
+ * endpoint's default, and it words its authentication errors its own way. */
+static bool meant_for_other_service(const nb_req *r, const char *scope_service)
+{
+    if (nb_req_header(r, "x-amz-target", NULL)) return true;
+    if (r->query_len && form_param(r->arena, r->query, r->query_len, "Action")) return true;
+    if (strcmp(r->method, "POST") == 0 && is_form(r)) return true;
+    if (scope_service && scope_service[0] && strcmp(scope_service, "s3") != 0 &&
+        nb_model_by_signing_name(scope_service))
+        return true;
+    return false;
+}
+
 /* ---- responses ---- */
 
 /* The serializer may produce a Content-Length header from an output member (S3 HeadObject's
@@ -287,6 +320,21 @@ static void reply_err(dctx *d, int status, const char *code, const char *fmt, ..
 
 /* ---- authentication ---- */
 
+/* S3's XAmzContentSHA256Mismatch names both hashes. */
+static int sha256_mismatch(nb_aws_error *e, const char *claimed, const char *computed)
+{
+    nb_aws_error_set(e, 400, "XAmzContentSHA256Mismatch",
+                     "The provided 'x-amz-content-sha256' header does not match what was computed.");
+    e->extra = json_pack("{s:s,s:s}", "ClientComputedContentSHA256", claimed,
+                         "S3ComputedContentSHA256", computed);
+    return -1;
+}
+
+static const char CONTENT_SHA256_MSG[] =
+    "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, "
+    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, or a valid "
+    "sha256 value.";
+
 enum auth_failure {
     AF_UNKNOWN_KEY,
     AF_BAD_SIGNATURE,
@@ -369,6 +417,22 @@ static int auth_error_(dctx *d, enum auth_failure f, const nb_sigv4_error *se)
     return -1;
 }
 
+/* "41 57 53 34": S3's *Bytes elements, each byte of s in hex. NULL when out of memory. */
+static json_t *hex_bytes(const char *s, size_t n)
+{
+    char *b = malloc(n ? n * 3 : 1);
+    if (!b) return NULL;
+    static const char hx[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        b[3 * i] = hx[(unsigned char)s[i] >> 4];
+        b[3 * i + 1] = hx[(unsigned char)s[i] & 15];
+        b[3 * i + 2] = ' ';
+    }
+    json_t *j = json_stringn(b, n ? n * 3 - 1 : 0);
+    free(b);
+    return j;
+}
+
 /* S3 explains signature failures in extra elements of its error body. */
 static void s3_auth_extras(dctx *d, const nb_sigv4_error *se)
 {
@@ -380,8 +444,12 @@ static void s3_auth_extras(dctx *d, const nb_sigv4_error *se)
         json_object_set_new(o, "StringToSign",
                             json_stringn(x->string_to_sign, x->string_to_sign_len));
         json_object_set_new(o, "SignatureProvided", json_string(x->signature_provided));
+        json_object_set_new(o, "StringToSignBytes",
+                            hex_bytes(x->string_to_sign, x->string_to_sign_len));
         json_object_set_new(o, "CanonicalRequest",
                             json_stringn(x->canonical_request, x->canonical_request_len));
+        json_object_set_new(o, "CanonicalRequestBytes",
+                            hex_bytes(x->canonical_request, x->canonical_request_len));
     } else if (!strcmp(se->code, "RequestTimeTooSkewed")) {
         json_object_set_new(o, "RequestTime", json_string(x->request_time));
         json_object_set_new(o, "ServerTime", json_string(x->server_time));
@@ -435,6 +503,7 @@ static int authenticate_v2(dctx *d, nb_cred *cred)
         json_object_set_new(x, "AWSAccessKeyId", json_string(a->access_key));
         if (sts) json_object_set_new(x, "StringToSign", json_string(sts));
         json_object_set_new(x, "SignatureProvided", json_string(a->signature));
+        if (sts) json_object_set_new(x, "StringToSignBytes", hex_bytes(sts, strlen(sts)));
         d->call.err.extra = x;
         free(sts);
         return -1;
@@ -466,6 +535,51 @@ static int authenticate_v2(dctx *d, nb_cred *cred)
     return 0;
 }
 
+/* The credential scope must name this endpoint: the server's region (IAM and STS also take
+ * us-east-1, the region their global endpoints sign for) and, for S3, the service "s3".
+ * S3 answers 400 AuthorizationHeaderMalformed / AuthorizationQueryParametersError naming the
+ * expected <Region>; SDKs then re-sign for that region and retry (botocore's S3 region
+ * redirector reads x-amz-bucket-region first, which is all a HEAD's bodiless answer has).
+ * The other services answer 403 SignatureDoesNotMatch "Credential should be scoped to a
+ * valid region, not 'x'." in their own format. */
+static int check_scope(dctx *d)
+{
+    const nb_sigv4_auth *a = d->auth;
+    const char *region = d->call.region;
+    nb_sigv4_error se;
+    memset(&se, 0, sizeof(se));
+    if (d->s3) {
+        if (nb_sigv4_check_scope(a, region, "s3", true, &se) == 0) return 0;
+        nb_aws_error_set(&d->call.err, se.status, se.code, "%s", se.message);
+        if (strcmp(a->region, region) != 0) {
+            d->call.err.extra = json_pack("{s:s}", "Region", region);
+            if (d->call.out_nheaders < NB_ARRAY_LEN(d->call.out_headers))
+                d->call.out_headers[d->call.out_nheaders++] =
+                    (nb_header){"x-amz-bucket-region", 19, region, strlen(region)};
+        }
+        return -1;
+    }
+    const char *svc = d->model ? nb_model_signing_name(d->model) : NULL;
+    if (svc && (!strcmp(svc, "iam") || !strcmp(svc, "sts")) && !strcmp(a->region, "us-east-1"))
+        return 0;
+    if (nb_sigv4_check_scope(a, region, NULL, false, &se) == 0) return 0;
+    return auth_error(d, AF_BAD_SIGNATURE, &se);
+}
+
+/* x-amz-content-sha256 must be a hex SHA-256 or one of the names S3 knows. */
+static bool valid_content_sha256(const char *h)
+{
+    static const char *const names[] = {
+        "UNSIGNED-PAYLOAD", "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"};
+    for (size_t i = 0; i < NB_ARRAY_LEN(names); i++)
+        if (!strcmp(h, names[i])) return true;
+    if (strlen(h) != 64) return false;
+    for (const char *p = h; *p; p++)
+        if (!isxdigit((unsigned char)*p)) return false;
+    return true;
+}
+
 /* Verify the request's signature. For S3 the payload hash is what x-amz-content-sha256 claims
  * (the body is checked against it while it is read); for the others it is the SHA-256 of the
  * buffered body. The skew and expiry checks use the host's real time, not the region clock:
@@ -486,6 +600,7 @@ static int authenticate(dctx *d)
     if (!cred) return nb_aws_error_set(&d->call.err, 503, "ServiceUnavailable", "Out of memory.");
     if (d->auth_kind >= 3) return authenticate_v2(d, cred);
     nb_sigv4_auth *a = d->auth;
+    if (check_scope(d) < 0) return -1;
     if (nb_creds_lookup(a->access_key, cred) < 0 || !cred->active)
         return auth_error(d, AF_UNKNOWN_KEY, NULL);
     d->cred = cred;
@@ -493,6 +608,12 @@ static int authenticate(dctx *d)
     char payload[80];
     if (d->s3) {
         const char *h = nb_req_header(r, "x-amz-content-sha256", NULL);
+        if (h && !valid_content_sha256(h)) {
+            nb_aws_error_set(&d->call.err, 400, "InvalidArgument", "%s", CONTENT_SHA256_MSG);
+            d->call.err.extra = json_pack("{s:s,s:s}", "ArgumentName", "x-amz-content-sha256",
+                                          "ArgumentValue", h);
+            return -1;
+        }
         if (h) {
             snprintf(payload, sizeof(payload), "%s", h);
         } else if (d->auth_kind == 2) {
@@ -893,11 +1014,7 @@ static int setup_body_reader(dctx *d)
         else if (!strcmp(h, "STREAMING-UNSIGNED-PAYLOAD-TRAILER"))
             mode = NB_CHUNKED_UNSIGNED_TRAILER;
         else
-            return nb_aws_error_set(&c->err, 400, "InvalidArgument",
-                                    "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "
-                                    "STREAMING-UNSIGNED-PAYLOAD-TRAILER, "
-                                    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, "
-                                    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, or a valid sha256 value.");
+            return nb_aws_error_set(&c->err, 400, "InvalidArgument", "%s", CONTENT_SHA256_MSG);
         unsigned char key[32] = {0};
         char scope[256] = "";
         const char *seed = "";
@@ -965,8 +1082,8 @@ ssize_t nb_call_read(nb_call *c, void *buf, size_t n)
                 nb_hex(md, 32, hex);
                 if (strcmp(hex, b->expect_sha) != 0) {
                     b->failed = true;
-                    nb_aws_error_set(&c->err, 400, "XAmzContentSHA256Mismatch",
-                                     "The provided 'x-amz-content-sha256' header does not match what was computed.");
+                    sha256_mismatch(&c->err, nb_req_header(c->http, "x-amz-content-sha256", NULL),
+                                    hex);
                     return -1;
                 }
             }
@@ -1191,22 +1308,23 @@ static void after_body(nb_req *r, int status, const char *body, size_t len)
             return;
         }
     }
-    /* S3 bodies sent aws-chunked to a non-streaming operation are decoded here. */
+    if (authenticate(d) < 0) {
+        reply_error(d, &d->call.err);
+        return;
+    }
+    /* The body against the hash the signature covered (after the signature, as S3 checks
+     * it while reading); aws-chunked bodies to a non-streaming operation are decoded here. */
     if (d->s3) {
         const char *h = nb_req_header(r, "x-amz-content-sha256", NULL);
         if (h && strlen(h) == 64) {
             char got[65];
             nb_sha256_hex(body, len, got);
             if (strcasecmp(got, h) != 0) {
-                reply_err(d, 400, "XAmzContentSHA256Mismatch",
-                          "The provided 'x-amz-content-sha256' header does not match what was computed.");
+                sha256_mismatch(&d->call.err, h, got);
+                reply_error(d, &d->call.err);
                 return;
             }
         }
-    }
-    if (authenticate(d) < 0) {
-        reply_error(d, &d->call.err);
-        return;
     }
     if (d->s3) {
         const char *h = nb_req_header(r, "x-amz-content-sha256", NULL);
@@ -1321,10 +1439,15 @@ void nb_dispatch_request(nb_req *r)
             return;
         }
         int rc;
+        char svc[64] = "";
         if (d->auth_kind == 1) {
             size_t n;
             const char *v = nb_req_header(r, "authorization", &n);
-            rc = nb_sigv4_parse_header(v, n, d->auth, &se);
+            /* Worded as S3 does unless the request is meant for another service (the scope
+             * may be too broken to tell: "Credential=HAHAHA" at S3 is AuthorizationHeaderMalformed). */
+            credential_service(v, n, svc, sizeof(svc));
+            rc = nb_sigv4_parse_header_ex(v, n, meant_for_other_service(r, svc) ? 0 : 1, d->auth,
+                                          &se);
         } else {
             rc = nb_sigv4_parse_presigned(r->query, r->query_len, d->auth, &se);
         }
@@ -1339,6 +1462,11 @@ void nb_dispatch_request(nb_req *r)
                 const nb_model *jm = nb_model_by_target_prefix(t, dot ? (size_t)(dot - t) : tn);
                 if (jm && !strcmp(nb_model_signing_name(jm), d->auth->service)) d->model = jm;
             }
+            if (!d->model && !meant_for_other_service(r, NULL)) {
+                /* A scope naming a service we do not know, on what is otherwise an S3 request:
+                 * S3's answer (the scope check refuses the service by name). */
+                d->model = nb_model_find("s3");
+            }
             if (!d->model) {
                 reply_err(d, 501, "NotImplemented",
                           "Nimbus does not serve the service '%s' yet.", d->auth->service);
@@ -1346,10 +1474,16 @@ void nb_dispatch_request(nb_req *r)
             }
         } else {
             d->model = nb_model_find("s3");
-            /* Without a readable scope we do not know the service: answer in S3's format for
-             * S3-looking requests, else the generic one. */
-            if (nb_req_header(r, "x-amz-target", NULL)) d->model = NULL;
-            if (d->model) {
+            /* Without a readable scope we may not know the service: answer in the format of the
+             * service the scope names, S3's for S3-looking requests, else the generic one. */
+            if (meant_for_other_service(r, svc)) {
+                const nb_model *m = svc[0] && !nb_req_header(r, "x-amz-target", NULL)
+                                        ? nb_model_by_signing_name(svc)
+                                        : NULL;
+                d->model = m && strcmp(svc, "s3") != 0 ? m : NULL;
+                if (d->model) d->protocol = nb_model_protocol(d->model);
+            }
+            if (d->model && !d->protocol) {
                 d->protocol = "rest-xml";
                 d->s3 = true;
             }

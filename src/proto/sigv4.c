@@ -589,6 +589,14 @@ int nb_sigv4_detect(const nb_req *r, nb_sigv4_error *e)
 {
     size_t an = 0;
     const char *auth = nb_req_header(r, "authorization", &an);
+    if (auth) {
+        /* An empty Authorization header is no authentication at all: S3 answers such a
+         * request as anonymous (AccessDenied where anonymous access is not allowed). */
+        const char *v = auth;
+        size_t n = an;
+        trim(&v, &n);
+        if (!n) auth = NULL;
+    }
     bool v4q = false, v2q = false;
     if (r->query && r->query_len) {
         v4q = query_has(r->query, r->query_len, "X-Amz-Algorithm") ||
@@ -1053,7 +1061,37 @@ int nb_sigv4_verify(const nb_sigv4_auth *a, const char *secret, const nb_req *r,
     char amz_date[17];
     nb_sigv4_format_amz_date(t, amz_date);
 
-    /* 2. The scope's date is the request's date. */
+    /* 2. Time: 15 minutes either way (header); not too far ahead and not expired (query). Checked
+     * before the scope's date, as S3 does: a request dated 2010 is RequestTimeTooSkewed, not a
+     * credential-date mismatch. X-Amz-Expires=0 is expired at once (S3 refuses it, 403). */
+    bool ahead = t - now > SKEW_SECONDS, behind = now - t > SKEW_SECONDS;
+    if (ahead || (behind && !a->presigned)) {
+        if (s3) {
+            seterr(e, 403, "RequestTimeTooSkewed", NB_SIGV4_R_SKEW,
+                   "The difference between the request time and the current time is too large.");
+        } else {
+            char bound[17], nowb[17];
+            nb_sigv4_format_amz_date(ahead ? now + SKEW_SECONDS : now - SKEW_SECONDS, bound);
+            nb_sigv4_format_amz_date(now, nowb);
+            if (ahead)
+                seterr(e, 403, "RequestTimeTooSkewed", NB_SIGV4_R_SKEW,
+                       "Signature not yet current: %s is still later than %s (%s + 15 min.)",
+                       amz_date, bound, nowb);
+            else
+                seterr(e, 403, "RequestTimeTooSkewed", NB_SIGV4_R_SKEW,
+                       "Signature expired: %s is now earlier than %s (%s - 15 min.)", amz_date,
+                       bound, nowb);
+        }
+        return -1;
+    }
+    if (a->presigned && (now > t + a->expires || a->expires == 0)) {
+        d->x_amz_expires = a->expires;
+        format_iso(t + a->expires, d->expires);
+        seterr(e, 403, "AccessDenied", NB_SIGV4_R_EXPIRED, "Request has expired");
+        return -1;
+    }
+
+    /* 3. The scope's date is the request's date. */
     if (strncmp(a->date, amz_date, 8) != 0 || strlen(a->date) != 8) {
         if (s3 && a->presigned)
             seterr(e, 400, "AuthorizationQueryParametersError", NB_SIGV4_R_MALFORMED,
@@ -1070,7 +1108,7 @@ int nb_sigv4_verify(const nb_sigv4_auth *a, const char *secret, const nb_req *r,
         return -1;
     }
 
-    /* 3. Headers that must be signed. */
+    /* 4. Headers that must be signed. */
     if (!signed_has(a->signed_headers, "host")) {
         if (s3) {
             snprintf(d->headers_not_signed, sizeof(d->headers_not_signed), "host");
@@ -1114,34 +1152,6 @@ int nb_sigv4_verify(const nb_sigv4_auth *a, const char *secret, const nb_req *r,
                    used_amz_date ? "X-Amz-Date" : "Date");
             return -1;
         }
-    }
-
-    /* 4. Time: 15 minutes either way (header); not too far ahead and not expired (query). */
-    bool ahead = t - now > SKEW_SECONDS, behind = now - t > SKEW_SECONDS;
-    if (ahead || (behind && !a->presigned)) {
-        if (s3) {
-            seterr(e, 403, "RequestTimeTooSkewed", NB_SIGV4_R_SKEW,
-                   "The difference between the request time and the current time is too large.");
-        } else {
-            char bound[17], nowb[17];
-            nb_sigv4_format_amz_date(ahead ? now + SKEW_SECONDS : now - SKEW_SECONDS, bound);
-            nb_sigv4_format_amz_date(now, nowb);
-            if (ahead)
-                seterr(e, 403, "RequestTimeTooSkewed", NB_SIGV4_R_SKEW,
-                       "Signature not yet current: %s is still later than %s (%s + 15 min.)",
-                       amz_date, bound, nowb);
-            else
-                seterr(e, 403, "RequestTimeTooSkewed", NB_SIGV4_R_SKEW,
-                       "Signature expired: %s is now earlier than %s (%s - 15 min.)", amz_date,
-                       bound, nowb);
-        }
-        return -1;
-    }
-    if (a->presigned && now > t + a->expires) {
-        d->x_amz_expires = a->expires;
-        format_iso(t + a->expires, d->expires);
-        seterr(e, 403, "AccessDenied", NB_SIGV4_R_EXPIRED, "Request has expired");
-        return -1;
     }
 
     /* 5. The signature. */
