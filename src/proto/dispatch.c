@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -499,11 +500,24 @@ static int authenticate_v2(dctx *d, nb_cred *cred)
     char *sts = NULL;
     if (nb_sigv2_verify(a, cred->secret, r, prefix, nb_wall_us() / 1000000, &se, &sts) < 0) {
         nb_aws_error_set(&d->call.err, se.status, se.code, "%s", se.message);
-        json_t *x = json_object();
-        json_object_set_new(x, "AWSAccessKeyId", json_string(a->access_key));
-        if (sts) json_object_set_new(x, "StringToSign", json_string(sts));
-        json_object_set_new(x, "SignatureProvided", json_string(a->signature));
-        if (sts) json_object_set_new(x, "StringToSignBytes", hex_bytes(sts, strlen(sts)));
+        json_t *x = NULL;
+        if (!strcmp(se.code, "SignatureDoesNotMatch")) {
+            x = json_object();
+            json_object_set_new(x, "AWSAccessKeyId", json_string(a->access_key));
+            if (sts) json_object_set_new(x, "StringToSign", json_string(sts));
+            json_object_set_new(x, "SignatureProvided", json_string(a->signature));
+            if (sts) json_object_set_new(x, "StringToSignBytes", hex_bytes(sts, strlen(sts)));
+        } else if (!strcmp(se.code, "RequestTimeTooSkewed")) {
+            char now[32];
+            time_t t = (time_t)(nb_wall_us() / 1000000);
+            struct tm tm;
+            gmtime_r(&t, &tm);
+            strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+            const char *rt = nb_req_header(r, "x-amz-date", NULL);
+            if (!rt) rt = nb_req_header(r, "date", NULL);
+            x = json_pack("{s:s,s:s,s:s}", "RequestTime", rt ? rt : "", "ServerTime", now,
+                          "MaxAllowedSkewMilliseconds", "900000");
+        }
         d->call.err.extra = x;
         free(sts);
         return -1;

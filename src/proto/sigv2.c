@@ -127,6 +127,21 @@ static const char *hdr(const nb_req *r, const char *name, size_t *n)
     return v ? v : "";
 }
 
+/* A decoded copy of query parameter name, remembered in copies[] to be freed; "" if absent. */
+static const char *query_copy(const nb_req *r, const char *name, size_t *n, char **copies,
+                              size_t *ncopies)
+{
+    char tmp[1024];
+    bool present = false;
+    *n = 0;
+    if (*ncopies >= 64 || !query_param(r, name, tmp, sizeof(tmp), &present) || !present) return "";
+    char *c = strdup(tmp);
+    if (!c) return "";
+    copies[(*ncopies)++] = c;
+    *n = strlen(c);
+    return c;
+}
+
 static int verify_once(const nb_sigv2_auth *a, const char *secret, const nb_req *r,
                        const char *bucket_prefix, int variant, nb_sigv4_error *e, char **sts_out);
 static int verify_time(const nb_sigv2_auth *a, const nb_req *r, int64_t now, nb_sigv4_error *e);
@@ -187,6 +202,10 @@ static int verify_time(const nb_sigv2_auth *a, const nb_req *r, int64_t now, nb_
             return -1;
         }
         int64_t t = (int64_t)timegm(&tm);
+        if (t < 0) { /* S3 reads a date before 1970 as no date at all */
+            set_err(e, 403, "AccessDenied", "AWS authentication requires a valid Date or x-amz-date header");
+            return -1;
+        }
         if (t < now - 900 || t > now + 900) {
             set_err(e, 403, "RequestTimeTooSkewed",
                     "The difference between the request time and the current time is too large.");
@@ -207,10 +226,16 @@ static int verify_once(const nb_sigv2_auth *a, const char *secret, const nb_req 
     nb_buf_init(&s);
     nb_buf_puts(&s, r->method);
     nb_buf_putc(&s, '\n');
+    /* Presigned: botocore moves Content-MD5, Content-Type and the x-amz-* headers (the session
+     * token) into the query, and S3 signs them from there as if they were headers. */
+    char *qcopy[64];
+    size_t nq = 0;
     const char *v = hdr(r, "content-md5", &n);
+    if (!n && a->presigned) v = query_copy(r, "content-md5", &n, qcopy, &nq);
     put_trimmed(&s, v, n);
     nb_buf_putc(&s, '\n');
     v = hdr(r, "content-type", &n);
+    if (!n && a->presigned) v = query_copy(r, "content-type", &n, qcopy, &nq);
     put_trimmed(&s, v, n);
     nb_buf_putc(&s, '\n');
     if (a->presigned) {
@@ -227,6 +252,28 @@ static int verify_once(const nb_sigv2_auth *a, const char *secret, const nb_req 
         const nb_header *h = &r->headers[i];
         if (h->name_len > 6 && nb_mem_ieq(h->name, 6, "x-amz-", 6))
             hs[nh++] = (amzh){h->name, h->name_len, h->value, h->value_len};
+    }
+    if (a->presigned) {
+        const char *q = r->query, *end = r->query + r->query_len;
+        while (q < end && nh < NB_ARRAY_LEN(hs) && nq < NB_ARRAY_LEN(qcopy)) {
+            const char *amp = memchr(q, '&', (size_t)(end - q));
+            if (!amp) amp = end;
+            const char *eq = memchr(q, '=', (size_t)(amp - q));
+            size_t kn = (size_t)((eq ? eq : amp) - q);
+            if (kn > 6 && nb_mem_ieq(q, 6, "x-amz-", 6)) {
+                size_t vl = eq ? (size_t)(amp - eq - 1) : 0;
+                char *val = malloc(vl + 1);
+                ssize_t m = val && eq ? nb_url_decode(eq + 1, vl, val, true) : 0;
+                if (val && m >= 0) {
+                    val[m] = 0;
+                    qcopy[nq++] = val;
+                    hs[nh++] = (amzh){q, kn, val, (size_t)m};
+                } else {
+                    free(val);
+                }
+            }
+            q = amp + 1;
+        }
     }
     qsort(hs, nh, sizeof(hs[0]), cmp_amzh);
     for (size_t i = 0; i < nh; i++) {
@@ -264,6 +311,8 @@ static int verify_once(const nb_sigv2_auth *a, const char *secret, const nb_req 
             nb_buf_puts(&s, val);
         }
     }
+    for (size_t i = 0; i < nq; i++)
+        free(qcopy[i]);
     if (s.oom) {
         nb_buf_free(&s);
         set_err(e, 503, "SlowDown", "Out of memory.");
