@@ -406,7 +406,16 @@ static int auth_error_(dctx *d, enum auth_failure f, const nb_sigv4_error *se)
         return nb_aws_error_set(e, 403, "MissingAuthenticationToken",
                                 "Request is missing Authentication Token");
     case AF_EXPIRED_TOKEN:
-        return nb_aws_error_set(e, d->s3 ? 400 : 403, d->s3 ? "ExpiredToken" : "ExpiredTokenException",
+        /* S3: 400 with its own text and the token; query services (STS, IAM, SNS, SQS ...):
+         * ExpiredToken; JSON services: ExpiredTokenException. */
+        if (d->s3) {
+            nb_aws_error_set(e, 400, "ExpiredToken", "The provided token has expired.");
+            const char *tok = d->auth ? d->auth->security_token : NULL;
+            if (!tok || !tok[0]) tok = nb_req_header(d->r, "x-amz-security-token", NULL);
+            if (tok) e->extra = json_pack("{s:s}", "Token-0", tok);
+            return -1;
+        }
+        return nb_aws_error_set(e, 403, json ? "ExpiredTokenException" : "ExpiredToken",
                                 "The security token included in the request is expired");
     case AF_BAD_TOKEN:
         if (d->s3)

@@ -272,7 +272,7 @@ def test_expired_temporary_credentials_are_refused(nimbus, iam):
                  token=cr["SessionToken"][:-4] + "AAAA")
     refused(bad.list_users, code="InvalidClientTokenId")
     advance_clock(nimbus, "2h")
-    refused(s.list_users, code="ExpiredTokenException", status=403)
+    refused(s.list_users, code="ExpiredToken", status=403)  # query services: ExpiredToken (JSON: ...Exception)
 
 
 def test_session_policy_narrows_a_role_session(nimbus, iam):
