@@ -1485,11 +1485,13 @@ void nb_dispatch_request(nb_req *r)
                 const nb_model *jm = nb_model_by_target_prefix(t, dot ? (size_t)(dot - t) : tn);
                 if (jm && !strcmp(nb_model_signing_name(jm), d->auth->service)) d->model = jm;
             }
-            if (!d->model && !meant_for_other_service(r, NULL)) {
-                /* A scope naming a service we do not know, on what is otherwise an S3 request:
-                 * S3's answer (the scope check refuses the service by name). */
+            /* A scope naming a service we do not know, or a query service on a request with no
+             * Action (which every query request has): an S3 request signed for the wrong
+             * service, answered as S3 does (the scope check refuses the service by name). */
+            if (!meant_for_other_service(r, NULL) &&
+                (!d->model || !strcmp(nb_model_protocol(d->model), "query") ||
+                 !strcmp(nb_model_protocol(d->model), "ec2")))
                 d->model = nb_model_find("s3");
-            }
             if (!d->model) {
                 reply_err(d, 501, "NotImplemented",
                           "Nimbus does not serve the service '%s' yet.", d->auth->service);

@@ -164,12 +164,16 @@ def test_other_services_refuse_another_region_in_their_format(nimbus):
 
 # ------------------------------------------------------------------ credential scope: the rest
 
-def test_wrong_service_in_scope(nimbus, obj):
-    st, _, body = raw(nimbus, "GET", "/%s/k" % obj, s3sign(nimbus, "GET", "/%s/k" % obj, service="nosuchsvc"))
+@pytest.mark.parametrize("service", ["nosuchsvc", "sqs", "iam"])
+def test_wrong_service_in_scope(nimbus, obj, service):
+    """An S3 request (no Action, no X-Amz-Target) signed for another service."""
+    st, _, body = raw(nimbus, "GET", "/%s/k" % obj, s3sign(nimbus, "GET", "/%s/k" % obj, service=service))
     assert st == 400, body
     assert code(body) == "AuthorizationHeaderMalformed"
-    assert message(body) == ('The authorization header is malformed; incorrect service "nosuchsvc". '
-                             'This endpoint belongs to "s3".')
+    assert message(body) == ('The authorization header is malformed; incorrect service "%s". '
+                             'This endpoint belongs to "s3".' % service)
+    st, _, body = raw(nimbus, "PUT", "/%s/w" % obj, s3sign(nimbus, "PUT", "/%s/w" % obj, b"x", service=service), b"x")
+    assert (st, code(body)) == (400, "AuthorizationHeaderMalformed"), body
 
 
 @pytest.mark.parametrize("mangle,expect", [
