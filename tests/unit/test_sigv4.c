@@ -602,6 +602,13 @@ static void test_detect(void)
     mkreq(&t, "GET", "/", bearer);
     CHECK(nb_sigv4_detect(&t.r, &e) == -1);
     CHECK_STR(e.code, "InvalidArgument");
+    /* An empty Authorization header is no authentication: anonymous (S3 then decides by policy),
+     * or the presigned query when there is one. */
+    hv empty[] = {{"Authorization", " "}, {0, 0}};
+    mkreq(&t, "GET", "/", empty);
+    CHECK(nb_sigv4_detect(&t.r, &e) == 0);
+    mkreq(&t, "GET", "/k?X-Amz-Credential=a", empty);
+    CHECK(nb_sigv4_detect(&t.r, &e) == 2);
 }
 
 static void test_scope(void)
@@ -676,6 +683,13 @@ static void test_time(void)
     CHECK_STR(e.message,
               "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of "
               "date from HTTP: '20150830' != '20150831', from '20150831T123600Z'.");
+
+    /* The time is checked before the scope's date: a request dated years away under today's
+     * scope is skewed (S3: RequestTimeTooSkewed), not a credential-date mismatch. */
+    t.h[1].value = "20100707T215304Z";
+    CHECK(nb_sigv4_verify(&a, SUITE_SK, &t.r, "/", 1, EMPTY, true, t0, &e) < 0);
+    CHECK_STR(e.code, "RequestTimeTooSkewed");
+    CHECK(e.reason == NB_SIGV4_R_SKEW);
 
     /* No date at all. */
     hv nodate[] = {{"Host", "example.amazonaws.com"}, {0, 0}};
