@@ -680,3 +680,31 @@ def test_expired_session_token(nimbus, obj):
     with pytest.raises(ClientError) as e:
         bad.get_object(Bucket=obj, Key="k")
     assert err(e) == (400, "InvalidToken")
+
+
+# ------------------------------------------------------------------ the other services' wording
+
+def test_broken_credential_in_query_and_json_services(nimbus):
+    """Requests meant for other services (a form Action, an X-Amz-Target) keep their wording."""
+    now = datetime.datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")
+    form = b"Action=GetCallerIdentity&Version=2011-06-15"
+    st, _, body = raw(nimbus, "POST", "/", {"Host": host(nimbus), "X-Amz-Date": now,
+                                            "Content-Type": "application/x-www-form-urlencoded",
+                                            "Authorization": "AWS4-HMAC-SHA256 Credential=HAHAHA"}, form)
+    assert st == 400 and code(body) == "IncompleteSignature" and b"<ErrorResponse" in body
+    assert "Authorization header requires 'Signature' parameter." in message(body)
+    st, _, body = raw(nimbus, "POST", "/", {"Host": host(nimbus), "X-Amz-Date": now,
+                                            "Content-Type": "application/x-amz-json-1.1",
+                                            "X-Amz-Target": "Logs_20140328.DescribeLogGroups",
+                                            "Authorization": "AWS4-HMAC-SHA256 Credential=HAHAHA"}, b"{}")
+    assert st == 400 and json.loads(body)["__type"].endswith("IncompleteSignature")
+    # an empty Authorization header is no authentication: these services want one
+    st, _, body = raw(nimbus, "POST", "/", {"Host": host(nimbus), "Authorization": "",
+                                            "Content-Type": "application/x-www-form-urlencoded"}, form)
+    assert (st, code(body)) == (403, "MissingAuthenticationToken")
+    # and a signature for another region is theirs to refuse too
+    h = sign("POST", host(nimbus), "/", [], {"Content-Type": "application/x-www-form-urlencoded"}, form,
+             region="eu-west-1")
+    st, _, body = raw(nimbus, "POST", "/", h, form)
+    assert (st, code(body)) == (403, "SignatureDoesNotMatch") and b"sts.amazonaws.com" in body
+    assert message(body) == "Credential should be scoped to a valid region, not 'eu-west-1'. "
