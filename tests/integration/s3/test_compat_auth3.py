@@ -326,13 +326,34 @@ def test_date_header_alone(nimbus, obj):
     assert (st, code(body)) == (403, "AccessDenied")
 
 
-def test_boto3_with_a_date_header(nimbus, s3, bucket):
-    """botocore signs with the Date header instead of X-Amz-Date when one is set."""
+@pytest.mark.parametrize("date,ok", [
+    ("Bad Date", False), ("", False), ("\x07", False),
+    ("Tue, 07 Jul 2010 21:53:04 GMT", True), ("Tue, 07 Jul 1950 21:53:04 GMT", True),
+    ("Tue, 07 Jul 9999 21:53:04 GMT", True)])
+def test_date_header_next_to_x_amz_date(nimbus, s3, bucket, date, ok):
+    """s3-tests' *_bad_date_*_aws4: with X-Amz-Date present only its value counts, but S3 still
+    refuses a Date header it cannot read (403 AccessDenied)."""
     def add_date(params, **kw):
-        params["headers"]["Date"] = "Bad Date"  # botocore replaces its value when signing
+        params["headers"]["Date"] = date
     s3.meta.events.register("before-call.s3.PutObject", add_date)
-    s3.put_object(Bucket=bucket, Key="dated", Body=b"bar")
-    assert s3.get_object(Bucket=bucket, Key="dated")["Body"].read() == b"bar"
+    if ok:
+        s3.put_object(Bucket=bucket, Key="dated", Body=b"bar")
+        assert client(nimbus, "s3").get_object(Bucket=bucket, Key="dated")["Body"].read() == b"bar"
+    else:
+        with pytest.raises(ClientError) as e:
+            s3.put_object(Bucket=bucket, Key="dated", Body=b"bar")
+        assert err(e) == (403, "AccessDenied")
+        assert e.value.response["Error"]["Message"] == "AWS authentication requires a valid Date or x-amz-date header"
+
+
+def test_date_header_in_python_email_form(nimbus, obj):
+    """email.utils.formatdate() writes UTC as "-0000" (botocore's Date header under SigV4)."""
+    path = "/%s/k" % obj
+    when = datetime.datetime.utcnow()
+    date = email.utils.formatdate(when.replace(tzinfo=datetime.timezone.utc).timestamp())
+    assert date.endswith("-0000")
+    st, _, body = raw(nimbus, "GET", path, _sign_with_date_header(nimbus, "GET", path, when=when, date_value=date))
+    assert (st, body) == (200, b"hello")
 
 
 # ------------------------------------------------------------------ x-amz-content-sha256
