@@ -84,10 +84,12 @@ void nb_sha256_hex(const void *data, size_t n, char out[65]);
 
 /* Verify a parsed auth against the request with the secret key. payload_hash is what goes
  * into the canonical request (the x-amz-content-sha256 value for S3, else the hex SHA-256
- * of the body). now = region clock seconds. Checks: required signed headers (host, and
- * x-amz-date when used), clock skew of 15 minutes (RequestTimeTooSkewed, 403), presigned
- * expiry (AccessDenied "Request has expired", 403), then the signature (SignatureDoesNotMatch,
- * 403, message as AWS words it). Constant-time compare. Returns 0 or -1 with e filled. */
+ * of the body). now = region clock seconds. Checks, in S3's order: a readable request time,
+ * clock skew of 15 minutes (RequestTimeTooSkewed, 403), presigned expiry (AccessDenied
+ * "Request has expired", 403; X-Amz-Expires=0 always), the scope's date, required signed
+ * headers (host, and x-amz-date when used), then the signature (SignatureDoesNotMatch, 403,
+ * message as AWS words it). Constant-time compare. Returns 0 or -1 with e filled. The scope's
+ * region and service are the caller's to check (nb_sigv4_check_scope). */
 int nb_sigv4_verify(const nb_sigv4_auth *a, const char *secret, const nb_req *r,
                     const char *path, size_t path_len, const char *payload_hash, bool s3,
                     int64_t now, nb_sigv4_error *e);
