@@ -47,6 +47,9 @@ static const struct opt opts[] = {
      "suffix of virtual-hosted bucket names (<bucket>.DOMAIN)"},
     {"access-log", OPT_BOOL, F(access_log), "true", 0, 0, false, "BOOL",
      "log one line per request (--no-access-log to turn off)"},
+    {"strict-region", OPT_BOOL, F(strict_region), "false", 0, 0, false, "BOOL",
+     "refuse signatures scoped to another region, as AWS's regional endpoints do (off: "
+     "clients configured for any region are served by this one)"},
     {"website-port", OPT_INT, F(website_port), "0", 0, 65535, false, "PORT",
      "S3 static website port: the Host header names the bucket (0 = off)"},
     {"s3-log-interval", OPT_INT, F(s3_log_interval), "300", 1, 86400, false, "SECONDS",

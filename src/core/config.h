@@ -19,6 +19,7 @@ typedef struct nb_config {
     int workers;           /* --workers: 0 = 64 */
     char s3_domain[256];   /* --s3-domain: virtual-hosted bucket suffix, "s3.localhost.localstack.cloud" style */
     bool access_log;       /* --access-log: one line per request (default on) */
+    bool strict_region;    /* --strict-region: refuse signatures scoped to another region */
     int website_port;      /* --website-port: S3 website endpoint, Host = bucket (0 = off) */
     int s3_log_interval;   /* --s3-log-interval: seconds between S3 access log deliveries */
 } nb_config;

@@ -568,13 +568,16 @@ static int authenticate_v2(dctx *d, nb_cred *cred)
 static int check_scope(dctx *d)
 {
     const nb_sigv4_auth *a = d->auth;
-    const char *region = d->call.region;
+    /* Without --strict-region a signature for any region is served here: the signature is
+     * still checked, with the region the client signed for. Clients often carry a profile's
+     * region, and this one server is the only region they can reach. */
+    const char *region = cfg && cfg->strict_region ? d->call.region : NULL;
     nb_sigv4_error se;
     memset(&se, 0, sizeof(se));
     if (d->s3) {
         if (nb_sigv4_check_scope(a, region, "s3", true, &se) == 0) return 0;
         nb_aws_error_set(&d->call.err, se.status, se.code, "%s", se.message);
-        if (strcmp(a->region, region) != 0) {
+        if (region && strcmp(a->region, region) != 0) {
             d->call.err.extra = json_pack("{s:s}", "Region", region);
             if (d->call.out_nheaders < NB_ARRAY_LEN(d->call.out_headers))
                 d->call.out_headers[d->call.out_nheaders++] =

@@ -73,10 +73,24 @@ def obj(s3, bucket):
     return bucket
 
 
+@pytest.fixture
+def strict(nimbus_factory):
+    """A server that refuses signatures for another region, as AWS's regional endpoints do."""
+    return nimbus_factory(args=["--strict-region"])
+
+
+@pytest.fixture
+def sobj(strict):
+    c = client(strict, "s3")
+    c.create_bucket(Bucket="strict-bucket")
+    c.put_object(Bucket="strict-bucket", Key="k", Body=b"hello")
+    return "strict-bucket"
+
+
 # ------------------------------------------------------------------ credential scope: region
 
-def test_wrong_region_in_header_names_the_expected_region(nimbus, obj):
-    st, h, body = raw(nimbus, "GET", "/%s/k" % obj, s3sign(nimbus, "GET", "/%s/k" % obj, region="eu-west-1"))
+def test_wrong_region_in_header_names_the_expected_region(strict, sobj):
+    st, h, body = raw(strict, "GET", "/%s/k" % sobj, s3sign(strict, "GET", "/%s/k" % sobj, region="eu-west-1"))
     assert st == 400, body
     assert code(body) == "AuthorizationHeaderMalformed"
     assert message(body) == ("The authorization header is malformed; the region 'eu-west-1' is wrong; "
@@ -84,13 +98,13 @@ def test_wrong_region_in_header_names_the_expected_region(nimbus, obj):
     assert xml_field(body, "Region") == "us-east-1"
     assert h.get("x-amz-bucket-region") == "us-east-1"
     # a HEAD has no body: the header alone tells the client where to go
-    st, h, body = raw(nimbus, "HEAD", "/%s/k" % obj, s3sign(nimbus, "HEAD", "/%s/k" % obj, region="eu-west-1"))
+    st, h, body = raw(strict, "HEAD", "/%s/k" % sobj, s3sign(strict, "HEAD", "/%s/k" % sobj, region="eu-west-1"))
     assert st == 400 and body == b"" and h.get("x-amz-bucket-region") == "us-east-1"
 
 
-def test_wrong_region_in_presigned_url(nimbus, obj):
-    path = presign("GET", host(nimbus), "/%s/k" % obj, [], service="s3", region="ap-south-1")
-    st, h, body = raw(nimbus, "GET", path, {"Host": host(nimbus)})
+def test_wrong_region_in_presigned_url(strict, sobj):
+    path = presign("GET", host(strict), "/%s/k" % sobj, [], service="s3", region="ap-south-1")
+    st, h, body = raw(strict, "GET", path, {"Host": host(strict)})
     assert st == 400, body
     assert code(body) == "AuthorizationQueryParametersError"
     assert message(body) == ("Error parsing the X-Amz-Credential parameter; the region 'ap-south-1' is "
@@ -98,41 +112,41 @@ def test_wrong_region_in_presigned_url(nimbus, obj):
     assert xml_field(body, "Region") == "us-east-1"
 
 
-def test_boto3_configured_for_another_region_follows_the_error(nimbus, obj):
+def test_boto3_configured_for_another_region_follows_the_error(strict, sobj):
     """botocore's S3 region redirector re-signs for the region S3 names and retries, for every
     bucket operation (HEADs included, from x-amz-bucket-region); ListBuckets names no bucket
     and fails as on AWS, with the expected region in the message."""
-    other = client(nimbus, "s3", region="eu-west-1")
-    other.put_object(Bucket=obj, Key="from-eu", Body=b"redirected")
-    assert other.get_object(Bucket=obj, Key="from-eu")["Body"].read() == b"redirected"
-    assert client(nimbus, "s3", region="eu-west-1").head_object(Bucket=obj, Key="k")["ContentLength"] == 5
-    fresh = client(nimbus, "s3", region="eu-west-1")
-    assert fresh.head_bucket(Bucket=obj)["ResponseMetadata"]["HTTPStatusCode"] == 200
-    assert [o["Key"] for o in fresh.list_objects_v2(Bucket=obj)["Contents"]] == ["from-eu", "k"]
+    other = client(strict, "s3", region="eu-west-1")
+    other.put_object(Bucket=sobj, Key="from-eu", Body=b"redirected")
+    assert other.get_object(Bucket=sobj, Key="from-eu")["Body"].read() == b"redirected"
+    assert client(strict, "s3", region="eu-west-1").head_object(Bucket=sobj, Key="k")["ContentLength"] == 5
+    fresh = client(strict, "s3", region="eu-west-1")
+    assert fresh.head_bucket(Bucket=sobj)["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert [o["Key"] for o in fresh.list_objects_v2(Bucket=sobj)["Contents"]] == ["from-eu", "k"]
     with pytest.raises(ClientError) as e:
-        client(nimbus, "s3", region="eu-west-1").list_buckets()
+        client(strict, "s3", region="eu-west-1").list_buckets()
     assert err(e) == (400, "AuthorizationHeaderMalformed")
     assert e.value.response["Error"]["Region"] == "us-east-1"
 
 
-def test_cli_configured_for_another_region(nimbus, obj, tmp_path):
+def test_cli_configured_for_another_region(strict, sobj, tmp_path):
     f = tmp_path / "f.txt"
     f.write_bytes(b"cli bytes")
-    run_aws(nimbus, "s3", "cp", str(f), "s3://%s/cli.txt" % obj, region="eu-west-1", parse=False)
-    p = run_aws(nimbus, "s3", "ls", "s3://%s/" % obj, region="eu-west-1", parse=False)
+    run_aws(strict, "s3", "cp", str(f), "s3://%s/cli.txt" % sobj, region="eu-west-1", parse=False)
+    p = run_aws(strict, "s3", "ls", "s3://%s/" % sobj, region="eu-west-1", parse=False)
     assert "cli.txt" in p.stdout
-    p = run_aws(nimbus, "s3", "cp", "s3://%s/cli.txt" % obj, "-", region="eu-west-1", parse=False)
+    p = run_aws(strict, "s3", "cp", "s3://%s/cli.txt" % sobj, "-", region="eu-west-1", parse=False)
     assert p.stdout == "cli bytes"
-    p = run_aws(nimbus, "s3", "ls", region="eu-west-1", check=False, parse=False)
+    p = run_aws(strict, "s3", "ls", region="eu-west-1", check=False, parse=False)
     assert p.returncode != 0
     assert "AuthorizationHeaderMalformed" in p.stderr and "expecting 'us-east-1'" in p.stderr
     # configured for the server's region, it just works
-    p = run_aws(nimbus, "s3", "ls", parse=False)
-    assert obj in p.stdout
+    p = run_aws(strict, "s3", "ls", parse=False)
+    assert sobj in p.stdout
 
 
 def test_server_region_is_the_expected_one(nimbus_factory):
-    srv = nimbus_factory(args=["--region", "eu-west-1"])
+    srv = nimbus_factory(args=["--region", "eu-west-1", "--strict-region"])
     with pytest.raises(ClientError) as e:
         client(srv, "s3", region="us-east-1").list_buckets()
     assert err(e) == (400, "AuthorizationHeaderMalformed")
@@ -147,18 +161,18 @@ def test_server_region_is_the_expected_one(nimbus_factory):
     assert err(e) == (403, "SignatureDoesNotMatch")
 
 
-def test_other_services_refuse_another_region_in_their_format(nimbus):
+def test_other_services_refuse_another_region_in_their_format(strict):
     with pytest.raises(ClientError) as e:
-        client(nimbus, "sqs", region="eu-west-1").list_queues()
+        client(strict, "sqs", region="eu-west-1").list_queues()
     assert err(e) == (403, "SignatureDoesNotMatch")
     assert e.value.response["Error"]["Message"].startswith(
         "Credential should be scoped to a valid region, not 'eu-west-1'.")
     with pytest.raises(ClientError) as e:
-        client(nimbus, "logs", region="eu-west-1").describe_log_groups()
+        client(strict, "logs", region="eu-west-1").describe_log_groups()
     assert e.value.response["Error"]["Code"] == "InvalidSignatureException"
     assert "not 'eu-west-1'" in e.value.response["Error"]["Message"]
     with pytest.raises(ClientError) as e:
-        client(nimbus, "sns", region="eu-west-1").list_topics()
+        client(strict, "sns", region="eu-west-1").list_topics()
     assert err(e) == (403, "SignatureDoesNotMatch")
 
 
@@ -723,9 +737,33 @@ def test_broken_credential_in_query_and_json_services(nimbus):
     st, _, body = raw(nimbus, "POST", "/", {"Host": host(nimbus), "Authorization": "",
                                             "Content-Type": "application/x-www-form-urlencoded"}, form)
     assert (st, code(body)) == (403, "MissingAuthenticationToken")
-    # and a signature for another region is theirs to refuse too
-    h = sign("POST", host(nimbus), "/", [], {"Content-Type": "application/x-www-form-urlencoded"}, form,
+
+
+def test_another_region_in_query_services_under_strict_region(strict):
+    """With --strict-region a signature for another region is the query service's to refuse."""
+    form = b"Action=GetCallerIdentity&Version=2011-06-15"
+    h = sign("POST", host(strict), "/", [], {"Content-Type": "application/x-www-form-urlencoded"}, form,
              region="eu-west-1")
-    st, _, body = raw(nimbus, "POST", "/", h, form)
+    st, _, body = raw(strict, "POST", "/", h, form)
     assert (st, code(body)) == (403, "SignatureDoesNotMatch") and b"sts.amazonaws.com" in body
     assert message(body) == "Credential should be scoped to a valid region, not 'eu-west-1'. "
+
+
+def test_any_region_is_served_by_default(nimbus, obj):
+    """By default this one server answers clients configured for any region (their signature
+    is still checked, with the region they signed for): S3 without a redirect, ListBuckets
+    included, presigned URLs, and the other services."""
+    other = client(nimbus, "s3", region="eu-west-1")
+    assert obj in [b["Name"] for b in other.list_buckets()["Buckets"]]
+    st, _, body = raw(nimbus, "GET", "/%s/k" % obj, s3sign(nimbus, "GET", "/%s/k" % obj, region="eu-west-1"))
+    assert (st, body) == (200, b"hello")
+    path = presign("GET", host(nimbus), "/%s/k" % obj, [], service="s3", region="ap-south-1")
+    assert raw(nimbus, "GET", path, {"Host": host(nimbus)})[:3:2] == (200, b"hello")
+    # a bad signature for another region is still refused
+    h = s3sign(nimbus, "GET", "/%s/k" % obj, region="eu-west-1")
+    h["Authorization"] = h["Authorization"][:-4] + ("0000" if not h["Authorization"].endswith("0000") else "1111")
+    st, _, body = raw(nimbus, "GET", "/%s/k" % obj, h)
+    assert (st, code(body)) == (403, "SignatureDoesNotMatch")
+    assert client(nimbus, "sqs", region="eu-west-1").list_queues()["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert "Topics" in client(nimbus, "sns", region="ap-south-1").list_topics()
+    assert client(nimbus, "sts", region="eu-west-1").get_caller_identity()["Account"] == "000000000000"
