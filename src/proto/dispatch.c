@@ -23,6 +23,7 @@
 #include "core/hash.h"
 #include "iam/authz.h"
 #include "iam/creds.h"
+#include "proto/model_internal.h"
 #include "proto/proto.h"
 #include "proto/sigv2.h"
 #include "proto/sigv4.h"
@@ -257,8 +258,14 @@ static void reply_error(dctx *d, const nb_aws_error *e)
     if (!res && d->s3) {
         char *dec = nb_arena_alloc(r->arena, d->path_len + 1);
         ssize_t m = dec ? nb_url_decode(d->path, d->path_len, dec, false) : -1;
-        if (m >= 0) {
+        /* a path that decodes to a NUL or to bytes that are not UTF-8 (refused with
+         * InvalidURI) is named as sent: the error document must stay well-formed XML */
+        if (m >= 0 && !memchr(dec, 0, (size_t)m) && nb_utf8_valid(dec, (size_t)m)) {
             dec[m] = 0;
+            res = dec;
+        } else if (dec) {
+            memcpy(dec, d->path, d->path_len);
+            dec[d->path_len] = 0;
             res = dec;
         }
     }

@@ -155,7 +155,7 @@ bool nb_base64_valid(const char *s, size_t n)
     return (n - pad) % 4 != 1;
 }
 
-static bool utf8_valid(const char *s, size_t n)
+bool nb_utf8_valid(const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
@@ -213,7 +213,7 @@ json_t *nb_in_scalar(struct nb_pin *p, const struct nb_member *mb, const char *s
     json_t *v = NULL;
     switch (sh->type) {
     case NB_TYPE_STRING:
-        if (utf8_valid(s, n)) v = json_stringn_nocheck(s, n);
+        if (nb_utf8_valid(s, n)) v = json_stringn_nocheck(s, n);
         break;
     case NB_TYPE_BLOB:
         if (nb_base64_valid(s, n)) v = json_stringn_nocheck(s, n);

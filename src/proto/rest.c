@@ -319,6 +319,12 @@ int nb_rest_parse(struct nb_pin *p, const nb_wire_req *w, const struct nb_shape 
                     memcpy(dec, labels.l[k].val, labels.l[k].val_len);
                     dl = (ssize_t)labels.l[k].val_len;
                 }
+                /* S3 refuses a path whose bucket or key decodes to a NUL or to bytes that
+                 * are not UTF-8 (400 InvalidURI), so no handler sees a key cut short at a
+                 * NUL or one that could not be listed */
+                if (p->s3 && (memchr(dec, 0, (size_t)dl) || !nb_utf8_valid(dec, (size_t)dl)))
+                    return nb_aws_error_set(p->e, 400, "InvalidURI",
+                                            "Couldn't parse the specified URI.");
                 rc = set_member(p, input, mb, nb_in_scalar(p, mb, dec, (size_t)dl, wn, false));
                 break;
             }

@@ -334,6 +334,16 @@ int nb_s3_build_attrs(nb_call *c, const char **out)
         json_object_foreach(meta, k, v)
         {
             if (!json_is_string(v)) continue;
+            /* a control character (the HTTP parser lets one through only at the start of a
+             * value) is refused as the parser refuses it elsewhere in the value */
+            const char *sv = json_string_value(v);
+            for (size_t i = 0; i < json_string_length(v); i++)
+                if (((unsigned char)sv[i] < 0x20 && sv[i] != '\t') || sv[i] == 0x7f) {
+                    json_decref(m);
+                    json_decref(a);
+                    return nb_s3_error(c, 400, "BadRequest",
+                                       "An error occurred when parsing the HTTP request.", NULL);
+                }
             size_t kn = strlen(k);
             char *lk = nb_arena_strdup(c->arena, k);
             if (!lk) continue;
@@ -594,10 +604,31 @@ slow:
 }
 
 /* The output document shared by GET and HEAD (headers from stored attributes). */
+/* User metadata values with bytes outside printable US-ASCII go out RFC 2047-encoded
+ * ("=?UTF-8?B?<base64>?="), as AWS documents: header values are not UTF-8. */
+static void metadata_mail_safe(nb_call *c, json_t *out)
+{
+    json_t *m = json_object_get(out, "Metadata");
+    const char *k;
+    json_t *v;
+    json_object_foreach(m, k, v)
+    {
+        const unsigned char *s = (const unsigned char *)json_string_value(v);
+        size_t n = json_string_length(v), i = 0;
+        while (s && i < n && s[i] >= 0x20 && s[i] < 0x7f) i++;
+        if (!s || i == n) continue;
+        char *enc = nb_arena_alloc(c->arena, nb_base64_encoded_len(n) + 1);
+        if (!enc) continue;
+        nb_base64_encode(s, n, enc);
+        json_object_set_new(m, k, json_string(nb_arena_printf(c->arena, "=?UTF-8?B?%s?=", enc)));
+    }
+}
+
 static json_t *object_doc(nb_call *c, const nb_s3_object *o, const nb_s3_bucket *b)
 {
     json_t *out = o->attrs ? load_attrs(o->attrs) : NULL;
     if (!out) out = json_object();
+    metadata_mail_safe(c, out);
     json_object_set_new(out, "ETag", json_string(nb_s3_quote(c, o->etag)));
     json_object_set_new(out, "LastModified", json_real(whole(o->last_modified)));
     json_object_set_new(out, "AcceptRanges", json_string("bytes"));
@@ -881,6 +912,12 @@ static int get_or_head(nb_call *c, bool get)
     if (c->who.type == NB_PRINCIPAL_ANONYMOUS && anonymous_overrides(c))
         return nb_s3_error(c, 400, "InvalidRequest", "Request specific response headers cannot"
                            " be used for anonymous GET requests.", NULL);
+    json_int_t pn = nb_in_int(c, "PartNumber", 0);
+    if (json_object_get(c->input, "PartNumber") && (pn < 1 || pn > NB_S3_MAX_PARTS))
+        return nb_s3_error(c, 400, "InvalidArgument",
+                           "Part number must be an integer between 1 and 10000, inclusive",
+                           "ArgumentName", "partNumber", "ArgumentValue",
+                           nb_arena_printf(c->arena, "%lld", (long long)pn), NULL);
     nb_s3_sse ckey;
     if (nb_s3_sse_customer(c, false, &ckey)) return -1;
     nb_s3_object o;
@@ -890,7 +927,6 @@ static int get_or_head(nb_call *c, bool get)
     unsigned flags = (get ? NB_S3_GET_DATA : 0) | (c->on_loop ? 0 : NB_S3_GET_PARTS);
     if (resolve(c, bucket, key, key_len, flags, &b, &o, get ? "GET" : "HEAD")) return -1;
     if (nb_s3_sse_check_read(c, o.enc, o.enc_len, &ckey)) return -1;
-    json_int_t pn = nb_in_int(c, "PartNumber", 0);
     if (c->on_loop && o.nparts > 0 && (get || pn)) return NB_CALL_OFFLOAD;
     int cond = read_conditions(c, &o);
     if (cond < 0) return -1;
@@ -1190,7 +1226,7 @@ int nb_s3_parse_copy_source(nb_call *c, const char *src, const char **bucket, co
     char *dec = nb_arena_alloc(c->arena, pn + 1);
     if (!dec) return nb_s3_nomem(c);
     ssize_t dn = nb_url_decode(src, pn, dec, false);
-    if (dn < 0) goto bad;
+    if (dn < 0 || memchr(dec, 0, (size_t)dn)) goto bad; /* no key holds a NUL */
     dec[dn] = 0;
     char *p = dec;
     if (*p == '/') p++;

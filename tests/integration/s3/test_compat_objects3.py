@@ -1,0 +1,171 @@
+"""AWS compatibility of object operations, third sweep (s3-tests' object, ranged, multipart
+and copy cases and AWS's documentation): keys that decode to a NUL or to bytes that are not
+UTF-8 (400 InvalidURI), user metadata with control characters (refused) or non-ASCII values
+(returned RFC 2047-encoded), partNumber bounds on GET/HEAD, conditional deletes, ListParts
+argument checks, and the CRC64NVME checksum S3 stores for objects sent without one."""
+import base64
+import hashlib
+import http.client
+import xml.etree.ElementTree as ET
+
+import pytest
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+from s3util import bucket, err, s3  # noqa: F401 (fixtures)
+
+
+def raw(server, method, path, headers=None, body=b""):
+    """A SigV4-signed request sent exactly as given (path already percent-encoded, in
+    upper-case hex as the server re-encodes it): (status, lower-cased headers, body)."""
+    h = dict(headers or {})
+    h["x-amz-content-sha256"] = hashlib.sha256(body).hexdigest()
+    if method in ("PUT", "POST"):
+        h["Content-Length"] = str(len(body))
+    r = AWSRequest(method=method, url=server.endpoint + path, data=body, headers=h)
+    S3SigV4Auth(Credentials("test", "test"), "s3", "us-east-1").add_auth(r)
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=30)
+    conn.putrequest(method, path, skip_host=False, skip_accept_encoding=True)
+    for k, v in r.headers.items():
+        conn.putheader(k, v)
+    conn.endheaders(body or None)
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
+
+
+def code_of(body):
+    return ET.fromstring(body).findtext("Code")
+
+
+# ------------------------------------------------------------------ keys
+
+
+@pytest.mark.parametrize("enc", ["a%00b", "%00", "a%FFb", "%C0%AF", "%ED%A0%80"])
+def test_key_with_nul_or_invalid_utf8_is_invalid_uri(nimbus, s3, bucket, enc):
+    """A NUL or a byte sequence that is not UTF-8 in the key: 400 InvalidURI for every
+    method, with a well-formed error document; nothing is stored under a shortened key."""
+    for method in ("PUT", "GET", "HEAD", "DELETE"):
+        st, _, body = raw(nimbus, method, "/%s/%s" % (bucket, enc), body=b"x" if method == "PUT" else b"")
+        assert st == 400, (method, st)
+        if method != "HEAD":
+            assert code_of(body) == "InvalidURI"
+            assert ET.fromstring(body).findtext("Message") == "Couldn't parse the specified URI."
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+    # the multipart and tagging paths are refused the same way
+    assert raw(nimbus, "POST", "/%s/%s?uploads" % (bucket, enc))[0] == 400
+    assert raw(nimbus, "GET", "/%s/%s?tagging" % (bucket, enc))[0] == 400
+
+
+def test_nul_key_does_not_reach_a_shorter_key(nimbus, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="a", Body=b"short")
+    st, _, body = raw(nimbus, "GET", "/%s/a%%00b" % bucket)
+    assert st == 400 and code_of(body) == "InvalidURI"
+    st, _, _ = raw(nimbus, "DELETE", "/%s/a%%00" % bucket)
+    assert st == 400
+    assert s3.get_object(Bucket=bucket, Key="a")["Body"].read() == b"short"
+
+
+def test_copy_source_with_nul_is_refused(nimbus, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="a", Body=b"short")
+    st, _, body = raw(nimbus, "PUT", "/%s/dst" % bucket,
+                      headers={"x-amz-copy-source": "/%s/a%%00b" % bucket})
+    assert st == 400 and code_of(body) == "InvalidArgument"
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket=bucket, Key="dst")
+
+
+def test_control_and_unicode_keys_are_still_keys(s3, bucket):
+    """C0 controls other than NUL and any UTF-8 are valid key bytes (AWS stores them)."""
+    for key in ("a\x01b", "\xae\x8a-", "tab\tkey", "\U0001F600"):
+        s3.put_object(Bucket=bucket, Key=key, Body=key.encode())
+        assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == key.encode()
+
+
+# ------------------------------------------------------------------ metadata
+
+
+@pytest.mark.parametrize("value", ["\x04mymeta", "\x04w", "h\x04", "w\x04", "\x7fdel"])
+def test_metadata_with_control_characters_is_refused(s3, bucket, value):
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="m", Body=b"x", Metadata={"meta1": value})
+    assert err(e)[0] == 400
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket=bucket, Key="m")
+    assert err(e)[0] == 404
+
+
+def test_metadata_control_characters_refused_on_multipart_and_copy(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="src", Body=b"x")
+    with pytest.raises(ClientError) as e:
+        s3.create_multipart_upload(Bucket=bucket, Key="m", Metadata={"a": "\x04x"})
+    assert err(e)[0] == 400
+    with pytest.raises(ClientError) as e:
+        s3.copy_object(Bucket=bucket, Key="c", CopySource={"Bucket": bucket, "Key": "src"},
+                       MetadataDirective="REPLACE", Metadata={"a": "\x04x"})
+    assert err(e)[0] == 400
+
+
+def _put_with_raw_meta(s3, bucket, key, name, value):
+    def hook(params, **kw):
+        params["headers"]["x-amz-meta-" + name] = value
+    s3.meta.events.register("before-call.s3.PutObject", hook)
+    try:
+        s3.put_object(Bucket=bucket, Key=key, Body=b"bar")
+    finally:
+        s3.meta.events.unregister("before-call.s3.PutObject", hook)
+
+
+def test_non_ascii_metadata_is_returned_rfc2047_encoded(s3, bucket):
+    """AWS: non-US-ASCII metadata values are returned RFC 2047-encoded (mail-safe)."""
+    value = "Hello World\xe9 \u043a\u043b\u044e\u0447"
+    _put_with_raw_meta(s3, bucket, "foo", "meta1", value)
+    want = "=?UTF-8?B?%s?=" % base64.b64encode(value.encode()).decode()
+    for r in (s3.get_object(Bucket=bucket, Key="foo"), s3.head_object(Bucket=bucket, Key="foo")):
+        assert r["Metadata"] == {"meta1": want}
+    # ASCII values are returned as they are, and survive a copy untouched
+    s3.put_object(Bucket=bucket, Key="ascii", Body=b"x", Metadata={"k": "plain =?x?= value"})
+    assert s3.head_object(Bucket=bucket, Key="ascii")["Metadata"] == {"k": "plain =?x?= value"}
+    s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "foo"})
+    assert s3.head_object(Bucket=bucket, Key="copy")["Metadata"] == {"meta1": want}
+
+
+def test_metadata_empty_values_and_key_case(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="e", Body=b"x", Metadata={"Empty": "", "MiXed": "V"})
+    assert s3.head_object(Bucket=bucket, Key="e")["Metadata"] == {"empty": "", "mixed": "V"}
+    s3.put_object(Bucket=bucket, Key="e", Body=b"x", Metadata={"other": "1"})
+    assert s3.head_object(Bucket=bucket, Key="e")["Metadata"] == {"other": "1"}
+
+
+def test_metadata_size_counts_names_and_values(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="s", Body=b"x", Metadata={"k": "v" * 2047})
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="s", Body=b"x", Metadata={"kk": "v" * 2047})
+    assert err(e) == (400, "MetadataTooLarge")
+    with pytest.raises(ClientError) as e:
+        s3.create_multipart_upload(Bucket=bucket, Key="s", Metadata={"kk": "v" * 2047})
+    assert err(e) == (400, "MetadataTooLarge")
+
+
+# ------------------------------------------------------------------ partNumber
+
+
+@pytest.mark.parametrize("pn", ["0", "10001", "-1"])
+def test_get_and_head_part_number_out_of_bounds(nimbus, s3, bucket, pn):
+    s3.put_object(Bucket=bucket, Key="r", Body=b"testcontent")
+    st, _, body = raw(nimbus, "GET", "/%s/r?partNumber=%s" % (bucket, pn))
+    assert st == 400 and code_of(body) == "InvalidArgument"
+    assert raw(nimbus, "HEAD", "/%s/r?partNumber=%s" % (bucket, pn))[0] == 400
+
+
+def test_part_number_of_a_plain_object(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="r", Body=b"testcontent")
+    g = s3.get_object(Bucket=bucket, Key="r", PartNumber=1)
+    assert g["ResponseMetadata"]["HTTPStatusCode"] == 206
+    assert g["ContentRange"] == "bytes 0-10/11" and g["Body"].read() == b"testcontent"
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="r", PartNumber=2)
+    assert err(e) == (416, "InvalidPartNumber")
