@@ -423,6 +423,9 @@ int nb_s3_op_put_object(nb_call *c)
                            "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object"
                            " requests with Object Lock parameters",
                            NULL);
+    /* AWS stores a CRC64NVME (FULL_OBJECT) of every object uploaded without a checksum and
+     * returns it under ChecksumMode=ENABLED */
+    if (in.ck_algo == NB_CKSUM_NONE) in.ck_algo = NB_CKSUM_CRC64NVME;
     in.inline_max = NB_S3_INLINE_MAX;
     in.sse = &sse;
     if (nb_s3_ingest_body(c, &in)) return -1;
@@ -1425,6 +1428,8 @@ int nb_s3_op_copy_object(nb_call *c)
         }
         json_decref(ck);
     }
+    /* a copy of an object without a checksum gets S3's default, as a new upload does */
+    if (in.ck_algo == NB_CKSUM_NONE) in.ck_algo = NB_CKSUM_CRC64NVME;
     nb_s3_writer w;
     if (nb_s3_writer_start(nb_s3_store_content(nb_s3_g), &w, in.ck_algo, NB_S3_INLINE_MAX,
                            &sse) < 0)

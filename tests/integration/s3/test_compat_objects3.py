@@ -169,3 +169,69 @@ def test_part_number_of_a_plain_object(s3, bucket):
     with pytest.raises(ClientError) as e:
         s3.get_object(Bucket=bucket, Key="r", PartNumber=2)
     assert err(e) == (416, "InvalidPartNumber")
+
+
+# ------------------------------------------------------------------ default checksum
+
+
+def _crc64_table():
+    t = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x9A6C9329AC4BC9B5 if c & 1 else c >> 1
+        t.append(c)
+    return t
+
+
+_CRC64_TABLE = _crc64_table()
+
+
+def crc64nvme_b64(data):
+    """CRC-64/NVME (reflected, polynomial 0x9a6c9329ac4bc9b5), base64 of its big-endian bytes."""
+    crc = 0xFFFFFFFFFFFFFFFF
+    for byte in data:
+        crc = _CRC64_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return base64.b64encode((crc ^ 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big")).decode()
+
+
+def _put_plain(nimbus, bucket, key, body):
+    """PutObject with no checksum of any kind (botocore >= 1.36 would add a CRC32)."""
+    st, h, _ = raw(nimbus, "PUT", "/%s/%s" % (bucket, key), body=body)
+    assert st == 200
+    return h
+
+
+@pytest.mark.parametrize("size", [0, 5, 70 * 1024, 1024 * 1024 + 7])
+def test_object_without_checksum_gets_crc64nvme(nimbus, s3, bucket, size):
+    body = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    want = crc64nvme_b64(body)
+    h = _put_plain(nimbus, bucket, "k", body)
+    assert h["x-amz-checksum-crc64nvme"] == want and h["x-amz-checksum-type"] == "FULL_OBJECT"
+    for r in (s3.head_object(Bucket=bucket, Key="k", ChecksumMode="ENABLED"),
+              s3.get_object(Bucket=bucket, Key="k", ChecksumMode="ENABLED")):
+        hd = r["ResponseMetadata"]["HTTPHeaders"]
+        assert hd["x-amz-checksum-crc64nvme"] == want and hd["x-amz-checksum-type"] == "FULL_OBJECT"
+    # not without ChecksumMode, nor on a range
+    hd = s3.head_object(Bucket=bucket, Key="k")["ResponseMetadata"]["HTTPHeaders"]
+    assert "x-amz-checksum-crc64nvme" not in hd
+    if size > 1:
+        hd = s3.get_object(Bucket=bucket, Key="k", Range="bytes=0-0",
+                           ChecksumMode="ENABLED")["ResponseMetadata"]["HTTPHeaders"]
+        assert "x-amz-checksum-crc64nvme" not in hd
+    # a copy of it carries the same default checksum
+    s3.copy_object(Bucket=bucket, Key="c", CopySource={"Bucket": bucket, "Key": "k"})
+    hd = s3.head_object(Bucket=bucket, Key="c", ChecksumMode="ENABLED")["ResponseMetadata"]["HTTPHeaders"]
+    assert hd["x-amz-checksum-crc64nvme"] == want
+
+
+def test_explicit_checksum_is_kept_instead_of_the_default(nimbus, s3, bucket):
+    st, h, _ = raw(nimbus, "PUT", "/%s/k" % bucket, body=b"hello",
+                   headers={"x-amz-checksum-sha256": base64.b64encode(hashlib.sha256(b"hello").digest()).decode()})
+    assert st == 200 and "x-amz-checksum-crc64nvme" not in h
+    hd = s3.head_object(Bucket=bucket, Key="k", ChecksumMode="ENABLED")["ResponseMetadata"]["HTTPHeaders"]
+    assert "x-amz-checksum-sha256" in hd and "x-amz-checksum-crc64nvme" not in hd
+    # and a wrong CRC64NVME sent by the client is still refused
+    st, _, body = raw(nimbus, "PUT", "/%s/k2" % bucket, body=b"hello",
+                      headers={"x-amz-checksum-crc64nvme": crc64nvme_b64(b"other")})
+    assert st == 400 and code_of(body) == "BadDigest"

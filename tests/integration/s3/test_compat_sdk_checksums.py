@@ -110,14 +110,15 @@ def test_checksum_type_on_put_get_head_copy(s3, bucket):
     # without checksum mode, no checksum and no type
     h = s3.head_object(Bucket=bucket, Key="k")
     assert "x-amz-checksum-type" not in h["ResponseMetadata"]["HTTPHeaders"]
-    # a plain object has no checksum to type
+    # an object sent without a checksum gets S3's default one, a FULL_OBJECT CRC64NVME
     undo = _without_sdk_checksum(s3, "PutObject")
     try:
         s3.put_object(Bucket=bucket, Key="plain", Body=b"x")
         r = s3.put_object(Bucket=bucket, Key="plain", Body=b"x")
     finally:
         undo()
-    assert "x-amz-checksum-type" not in r["ResponseMetadata"]["HTTPHeaders"]
+    assert r["ResponseMetadata"]["HTTPHeaders"]["x-amz-checksum-type"] == "FULL_OBJECT"
+    assert "x-amz-checksum-crc64nvme" in r["ResponseMetadata"]["HTTPHeaders"]
 
 
 def _without_sdk_checksum(s3, op):
