@@ -674,9 +674,18 @@ int nb_s3_op_list_parts(nb_call *c)
     nb_s3_bucket b;
     if (need_upload(c, bucket, key, kn, &u, &b)) return -1;
     json_int_t max = nb_in_int(c, "MaxParts", 1000);
-    if (max < 0) max = 0;
+    json_int_t marker_in = nb_in_int(c, "PartNumberMarker", 0);
+    if (max < 0 || marker_in < 0)
+        return nb_s3_error(c, 400, "InvalidArgument",
+                           max < 0 ? "Argument max-parts must be an integer between 0 and 2147483647"
+                                   : "Argument part-number-marker must be an integer between 0 and"
+                                     " 2147483647",
+                           "ArgumentName", max < 0 ? "max-parts" : "part-number-marker",
+                           "ArgumentValue",
+                           nb_arena_printf(c->arena, "%lld", (long long)(max < 0 ? max : marker_in)),
+                           NULL);
     if (max > 1000) max = 1000;
-    int marker = (int)nb_in_int(c, "PartNumberMarker", 0);
+    int marker = marker_in > NB_S3_MAX_PARTS ? NB_S3_MAX_PARTS : (int)marker_in;
     nb_s3_part *ps;
     size_t n;
     int rc = nb_s3_part_list(nb_s3_g, u.upload_id, marker, (int)max + 1, c->arena, &ps, &n);
@@ -698,7 +707,8 @@ int nb_s3_op_list_parts(nb_call *c)
     json_t *out = json_pack("{s:s,s:s%,s:s,s:i,s:I,s:b}", "Bucket", bucket, "Key", key, kn,
                             "UploadId", u.upload_id, "PartNumberMarker", marker, "MaxParts",
                             max, "IsTruncated", truncated);
-    if (truncated && n) json_object_set_new(out, "NextPartNumberMarker", json_integer(ps[n - 1].number));
+    /* AWS names the last part listed whether or not the list is cut short */
+    if (n) json_object_set_new(out, "NextPartNumberMarker", json_integer(ps[n - 1].number));
     if (json_array_size(arr))
         json_object_set_new(out, "Parts", arr);
     else
@@ -730,7 +740,11 @@ int nb_s3_op_list_multipart_uploads(nb_call *c)
     size_t kml = km ? json_string_length(kmj) : 0;
     const char *um = nb_in_str(c, "UploadIdMarker");
     json_int_t max = nb_in_int(c, "MaxUploads", 1000);
-    if (max < 0) max = 0;
+    if (max < 0)
+        return nb_s3_error(c, 400, "InvalidArgument",
+                           "Argument max-uploads must be an integer between 0 and 2147483647",
+                           "ArgumentName", "max-uploads", "ArgumentValue",
+                           nb_arena_printf(c->arena, "%lld", (long long)max), NULL);
     if (max > 1000) max = 1000;
     json_t *ups = json_array(), *cps = json_array();
     size_t count = 0;

@@ -1048,7 +1048,8 @@ int nb_s3_op_delete_object(nb_call *c)
     if (nb_s3_in_key_version(c, &key, &key_len, &version)) return -1;
     nb_s3_bucket b;
     if (nb_s3_need_bucket(c, bucket, &b)) return -1;
-    nb_s3_del d = {.bucket = bucket, .key = key, .key_len = key_len, .version_id = version};
+    nb_s3_del d = {.bucket = bucket, .key = key, .key_len = key_len, .version_id = version,
+                   .if_match = nb_call_header(c, "If-Match")};
     int rc = nb_s3_object_delete(nb_s3_g, &d);
     /* a version under governance retention: removable with an authorized bypass */
     if (rc == NB_S3_LOCKED_GOVERNANCE && nb_in_bool(c, "BypassGovernanceRetention", false)) {
@@ -1366,6 +1367,12 @@ int nb_s3_op_copy_object(nb_call *c)
                            NULL);
     }
     if (nb_s3_copy_conditions(c, &so) || nb_s3_classes_copy_source(c, sb, &so)) return -1;
+    /* AWS: CopyObject copies at most 5 GiB (larger objects are copied with UploadPartCopy) */
+    if (so.size > MAX_OBJECT)
+        return nb_s3_error(c, 400, "InvalidRequest",
+                           "The specified copy source is larger than the maximum allowable size"
+                           " for a copy source: 5368709120",
+                           NULL);
     nb_s3_sse skey, sse;
     if (nb_s3_sse_customer(c, true, &skey) || nb_s3_sse_check_read(c, so.enc, so.enc_len, &skey) ||
         nb_s3_sse_for_write(c, &db, &sse))

@@ -218,6 +218,8 @@ typedef struct nb_s3_del {
     size_t key_len;
     const char *version_id; /* NULL = the current object */
     bool bypass_governance; /* x-amz-bypass-governance-retention, authorized */
+    const char *if_match;   /* If-Match: the version removed must exist (NB_S3_NO_KEY /
+                             * NB_S3_NO_VERSION) and carry this ETag (NB_S3_PRECONDITION) */
     /* out */
     char out_version[40];
     bool out_marker;

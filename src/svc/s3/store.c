@@ -1363,7 +1363,7 @@ static int del_fn(sqlite3 *h, void *arg)
     if ((rc = bucket_versioning(h, d->bucket, &versioning))) return rc;
     if (d->version_id) {
         sqlite3_stmt *st = nb_db_stmt(h, "SELECT id,is_latest,delete_marker,lock_mode,lock_until,"
-                                         "legal_hold FROM objects"
+                                         "legal_hold,etag FROM objects"
                                          " WHERE bucket=? AND key=? AND version_id=?");
         if (!st) return dberr(h, "delete");
         sqlite3_bind_text(st, 1, d->bucket, -1, SQLITE_STATIC);
@@ -1373,16 +1373,21 @@ static int del_fn(sqlite3 *h, void *arg)
         int64_t id = 0;
         bool latest = false;
         nb_s3_lock lock = {0};
+        bool cond_failed = false;
         if (rc == SQLITE_ROW) {
             id = sqlite3_column_int64(st, 0);
             latest = sqlite3_column_int(st, 1) != 0;
             d->out_marker = sqlite3_column_int(st, 2) != 0;
             read_lock(st, 3, &lock);
+            const char *et = (const char *)sqlite3_column_text(st, 6);
+            cond_failed = d->if_match && !d->out_marker && !etag_matches(d->if_match, et ? et : "");
         }
         sqlite3_reset(st);
         snprintf(d->out_version, sizeof d->out_version, "%s", d->version_id);
-        if (rc == SQLITE_DONE) return SQLITE_OK; /* S3: deleting a missing version succeeds */
+        /* S3: deleting a missing version succeeds, unless it was conditional */
+        if (rc == SQLITE_DONE) return d->if_match ? NB_S3_NO_VERSION : SQLITE_OK;
         if (rc != SQLITE_ROW) return dberr(h, "delete");
+        if (cond_failed) return NB_S3_PRECONDITION;
         /* Object Lock: a protected version stays (governance gives way to an authorized
          * bypass); deletes without a version id only add a marker and are not refused. */
         int ls = nb_s3_lock_state(&lock, nb_clock_now_f());
@@ -1391,12 +1396,17 @@ static int del_fn(sqlite3 *h, void *arg)
         if ((rc = nb_s3_drop_version(h, id, &a->gc))) return rc;
         return latest ? promote_newest(h, d->bucket, d->key, d->key_len) : SQLITE_OK;
     }
-    if (versioning == NB_S3_VERSIONING_OFF) {
+    if (versioning == NB_S3_VERSIONING_OFF || d->if_match) {
         int64_t id;
         char etag[48];
-        bool marker;
+        bool marker = false;
         if ((rc = latest_of(h, d->bucket, d->key, d->key_len, &id, etag, &marker))) return rc;
-        return id ? nb_s3_drop_version(h, id, &a->gc) : SQLITE_OK;
+        /* If-Match (conditional delete): the current object must exist (404 NoSuchKey, as
+         * If-Match on PutObject) and carry that ETag */
+        if (d->if_match && (!id || marker)) return NB_S3_NO_KEY;
+        if (d->if_match && !etag_matches(d->if_match, etag)) return NB_S3_PRECONDITION;
+        if (versioning == NB_S3_VERSIONING_OFF)
+            return id ? nb_s3_drop_version(h, id, &a->gc) : SQLITE_OK;
     }
     /* Versioned: a delete marker becomes the current version ('null' when suspended). */
     if ((rc = retire_current(h, d->bucket, d->key, d->key_len, versioning, &a->gc, NULL))) return rc;

@@ -235,3 +235,69 @@ def test_explicit_checksum_is_kept_instead_of_the_default(nimbus, s3, bucket):
     st, _, body = raw(nimbus, "PUT", "/%s/k2" % bucket, body=b"hello",
                       headers={"x-amz-checksum-crc64nvme": crc64nvme_b64(b"other")})
     assert st == 400 and code_of(body) == "BadDigest"
+
+
+# ------------------------------------------------------------------ conditional delete
+
+
+def test_delete_object_if_match(nimbus, s3, bucket):
+    """DeleteObject with If-Match removes the object only when its ETag matches (else 412
+    PreconditionFailed, the object kept); "*" matches any object."""
+    etag = s3.put_object(Bucket=bucket, Key="k", Body=b"data")["ETag"]
+    st, _, body = raw(nimbus, "DELETE", "/%s/k" % bucket, headers={"If-Match": '"0123456789abcdef0123456789abcdef"'})
+    assert st == 412 and code_of(body) == "PreconditionFailed"
+    assert ET.fromstring(body).findtext("Condition") == "If-Match"
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"data"
+    assert raw(nimbus, "DELETE", "/%s/k" % bucket, headers={"If-Match": etag})[0] == 204
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket=bucket, Key="k")
+    assert err(e)[0] == 404
+    # nothing to match any more: 404 NoSuchKey, as If-Match on PutObject
+    st, _, body = raw(nimbus, "DELETE", "/%s/k" % bucket, headers={"If-Match": etag})
+    assert st == 404 and code_of(body) == "NoSuchKey"
+    s3.put_object(Bucket=bucket, Key="k", Body=b"data")
+    assert raw(nimbus, "DELETE", "/%s/k" % bucket, headers={"If-Match": "*"})[0] == 204
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+def test_delete_object_if_match_versioned(nimbus, s3, bucket):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    r1 = s3.put_object(Bucket=bucket, Key="k", Body=b"one")
+    r2 = s3.put_object(Bucket=bucket, Key="k", Body=b"two")
+    # the current version is "two": a delete conditioned on "one"'s ETag adds no marker
+    st, _, _ = raw(nimbus, "DELETE", "/%s/k" % bucket, headers={"If-Match": r1["ETag"]})
+    assert st == 412
+    assert "DeleteMarkers" not in s3.list_object_versions(Bucket=bucket)
+    # by version id, the ETag of that version counts
+    st, _, _ = raw(nimbus, "DELETE", "/%s/k?versionId=%s" % (bucket, r1["VersionId"]),
+                   headers={"If-Match": r2["ETag"]})
+    assert st == 412
+    st, _, _ = raw(nimbus, "DELETE", "/%s/k?versionId=%s" % (bucket, r1["VersionId"]),
+                   headers={"If-Match": r1["ETag"]})
+    assert st == 204
+    st, h, _ = raw(nimbus, "DELETE", "/%s/k" % bucket, headers={"If-Match": r2["ETag"]})
+    assert st == 204 and h["x-amz-delete-marker"] == "true"
+    assert [v["VersionId"] for v in s3.list_object_versions(Bucket=bucket)["Versions"]] == [r2["VersionId"]]
+
+
+# ------------------------------------------------------------------ ListParts
+
+
+def test_list_parts_paging_and_argument_checks(nimbus, s3, bucket):
+    up = s3.create_multipart_upload(Bucket=bucket, Key="m")["UploadId"]
+    for i in (1, 2, 3):
+        s3.upload_part(Bucket=bucket, Key="m", UploadId=up, PartNumber=i, Body=b"%d" % i)
+    r = s3.list_parts(Bucket=bucket, Key="m", UploadId=up, MaxParts=2)
+    assert [p["PartNumber"] for p in r["Parts"]] == [1, 2]
+    assert r["IsTruncated"] and r["NextPartNumberMarker"] == 2 and r["MaxParts"] == 2
+    r = s3.list_parts(Bucket=bucket, Key="m", UploadId=up, MaxParts=2, PartNumberMarker=2)
+    assert [p["PartNumber"] for p in r["Parts"]] == [3]
+    assert not r["IsTruncated"] and r["PartNumberMarker"] == 2 and r["NextPartNumberMarker"] == 3
+    r = s3.list_parts(Bucket=bucket, Key="m", UploadId=up, PartNumberMarker=3)
+    assert "Parts" not in r and not r["IsTruncated"]
+    for q, name in (("max-parts=-1", "max-parts"), ("part-number-marker=-1", "part-number-marker")):
+        st, _, body = raw(nimbus, "GET", "/%s/m?uploadId=%s&%s" % (bucket, up, q))
+        assert st == 400 and code_of(body) == "InvalidArgument"
+        assert ET.fromstring(body).findtext("ArgumentName") == name
+    st, _, body = raw(nimbus, "GET", "/%s?uploads&max-uploads=-1" % bucket)
+    assert st == 400 and code_of(body) == "InvalidArgument"
