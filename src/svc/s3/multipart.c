@@ -335,6 +335,12 @@ int nb_s3_op_upload_part_copy(nb_call *c)
         start = a;
         end = z;
     }
+    /* AWS: a part copies at most 5 GiB */
+    if (end - start + 1 > ((int64_t)5 << 30))
+        return nb_s3_error(c, 400, "InvalidRequest",
+                           "The specified copy source is larger than the maximum allowable size"
+                           " for a copy source: 5368709120",
+                           NULL);
     nb_s3_ingest in;
     memset(&in, 0, sizeof in);
     in.ck_algo = u.checksum_algo ? nb_cksum_algo_from_name(u.checksum_algo, strlen(u.checksum_algo))
