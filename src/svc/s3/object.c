@@ -1388,8 +1388,10 @@ int nb_s3_op_copy_object(nb_call *c)
     bool replace = md && strcmp(md, "REPLACE") == 0;
     const char *sc;
     if (nb_s3_storage_class(c, &sc)) return -1;
+    /* copying an older version onto its own key is how a version is restored (AWS): only
+     * the current version copied onto itself must change something */
     bool same = strcmp(sb, bucket) == 0 && skn == key_len && memcmp(sk, key, skn) == 0 &&
-                (!sv || strcmp(sv, so.version_id) == 0);
+                so.is_latest;
     if (same && !replace && !nb_in_str(c, "StorageClass") &&
         !nb_in_str(c, "WebsiteRedirectLocation") && !nb_in_str(c, "ServerSideEncryption") &&
         sse.mode != NB_S3_SSE_C && skey.mode != NB_S3_SSE_C)

@@ -301,3 +301,24 @@ def test_list_parts_paging_and_argument_checks(nimbus, s3, bucket):
         assert ET.fromstring(body).findtext("ArgumentName") == name
     st, _, body = raw(nimbus, "GET", "/%s?uploads&max-uploads=-1" % bucket)
     assert st == 400 and code_of(body) == "InvalidArgument"
+
+
+# ------------------------------------------------------------------ copy
+
+
+def test_copy_restores_an_older_version_onto_its_key(s3, bucket):
+    """AWS restores a previous version by copying it onto its own key; only the current
+    version copied onto itself without a change is refused."""
+    s3.put_object(Bucket=bucket, Key="k", Body=b"null-version")
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3.put_object(Bucket=bucket, Key="k", Body=b"one")["VersionId"]
+    v2 = s3.put_object(Bucket=bucket, Key="k", Body=b"two")["VersionId"]
+    r = s3.copy_object(Bucket=bucket, Key="k", CopySource={"Bucket": bucket, "Key": "k", "VersionId": v1})
+    assert r["CopySourceVersionId"] == v1 and r["VersionId"] not in (v1, v2)
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"one"
+    s3.copy_object(Bucket=bucket, Key="k", CopySource={"Bucket": bucket, "Key": "k", "VersionId": "null"})
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"null-version"
+    with pytest.raises(ClientError) as e:
+        s3.copy_object(Bucket=bucket, Key="k", CopySource={"Bucket": bucket, "Key": "k"})
+    assert err(e) == (400, "InvalidRequest")
+    assert len(s3.list_object_versions(Bucket=bucket)["Versions"]) == 5
