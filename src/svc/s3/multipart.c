@@ -449,6 +449,20 @@ int nb_s3_op_complete_multipart_upload(nb_call *c)
     if (n > NB_S3_MAX_PARTS)
         return nb_s3_error(c, 400, "InvalidArgument", "Part number must be an integer between 1"
                            " and 10000, inclusive", NULL);
+    /* every Part names its number and ETag (the schema's required members) */
+    for (size_t i = 0; i < n; i++) {
+        json_t *pj = json_array_get(req, i);
+        json_t *pnj = json_object_get(pj, "PartNumber");
+        if (!json_is_integer(pnj) || !json_is_string(json_object_get(pj, "ETag")))
+            return nb_s3_error(c, 400, "MalformedXML",
+                               "The XML you provided was not well-formed or did not validate"
+                               " against our published schema",
+                               NULL);
+        if (json_integer_value(pnj) < 1 || json_integer_value(pnj) > NB_S3_MAX_PARTS)
+            return nb_s3_error(c, 400, "InvalidArgument",
+                               "Part number must be an integer between 1 and 10000, inclusive",
+                               "ArgumentName", "partNumber", NULL);
+    }
     nb_s3_part *have;
     size_t nhave;
     int rc = nb_s3_part_list(nb_s3_g, u.upload_id, 0, NB_S3_MAX_PARTS, c->arena, &have, &nhave);

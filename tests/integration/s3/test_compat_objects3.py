@@ -322,3 +322,25 @@ def test_copy_restores_an_older_version_onto_its_key(s3, bucket):
         s3.copy_object(Bucket=bucket, Key="k", CopySource={"Bucket": bucket, "Key": "k"})
     assert err(e) == (400, "InvalidRequest")
     assert len(s3.list_object_versions(Bucket=bucket)["Versions"]) == 5
+
+
+# ------------------------------------------------------------------ CompleteMultipartUpload
+
+
+@pytest.mark.parametrize("part,code", [
+    ("<PartNumber>0</PartNumber><ETag>{etag}</ETag>", "InvalidArgument"),
+    ("<PartNumber>10001</PartNumber><ETag>{etag}</ETag>", "InvalidArgument"),
+    ("<ETag>{etag}</ETag>", "MalformedXML"),
+    ("<PartNumber>1</PartNumber>", "MalformedXML"),
+])
+def test_complete_part_entries_are_checked(nimbus, s3, bucket, part, code):
+    up = s3.create_multipart_upload(Bucket=bucket, Key="m")["UploadId"]
+    etag = s3.upload_part(Bucket=bucket, Key="m", UploadId=up, PartNumber=1, Body=b"a")["ETag"]
+    body = ("<CompleteMultipartUpload><Part>%s</Part></CompleteMultipartUpload>"
+            % part.format(etag=etag)).encode()
+    st, _, resp = raw(nimbus, "POST", "/%s/m?uploadId=%s" % (bucket, up), body=body)
+    assert st == 400 and code_of(resp) == code
+    # the upload is still there and completes with a proper list
+    s3.complete_multipart_upload(Bucket=bucket, Key="m", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": etag}]})
+    assert s3.get_object(Bucket=bucket, Key="m")["Body"].read() == b"a"
