@@ -286,6 +286,15 @@ int nb_s3_build_attrs(nb_call *c, const char **out)
     for (size_t i = 0; i < NB_ARRAY_LEN(sys_members); i++) {
         const char *v = vals[i];
         if (!v) continue;
+        if (strcmp(sys_members[i], "WebsiteRedirectLocation") == 0 && v[0] != '/' &&
+            strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) {
+            json_decref(a);
+            return nb_s3_error(c, 400, "InvalidArgument",
+                               "The website redirect location must have a prefix of 'http://' or"
+                               " 'https://' or '/'",
+                               "ArgumentName", "x-amz-website-redirect-location",
+                               "ArgumentValue", v, NULL);
+        }
         if (strcmp(sys_members[i], "ContentEncoding") == 0) {
             /* aws-chunked is framing, not the object's encoding: S3 drops it. */
             nb_buf b;

@@ -344,3 +344,23 @@ def test_complete_part_entries_are_checked(nimbus, s3, bucket, part, code):
     s3.complete_multipart_upload(Bucket=bucket, Key="m", UploadId=up, MultipartUpload={
         "Parts": [{"PartNumber": 1, "ETag": etag}]})
     assert s3.get_object(Bucket=bucket, Key="m")["Body"].read() == b"a"
+
+
+@pytest.mark.parametrize("location,ok", [("/other", True), ("http://example.com/x", True),
+                                         ("https://example.com", True), ("noslash", False),
+                                         ("ftp://example.com", False)])
+def test_website_redirect_location_must_be_a_path_or_url(s3, bucket, location, ok):
+    s3.put_object(Bucket=bucket, Key="src", Body=b"x")
+    calls = (lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"x", WebsiteRedirectLocation=location),
+             lambda: s3.copy_object(Bucket=bucket, Key="c", CopySource={"Bucket": bucket, "Key": "src"},
+                                    MetadataDirective="REPLACE", WebsiteRedirectLocation=location),
+             lambda: s3.create_multipart_upload(Bucket=bucket, Key="m", WebsiteRedirectLocation=location))
+    for call in calls:
+        if ok:
+            call()
+        else:
+            with pytest.raises(ClientError) as e:
+                call()
+            assert err(e) == (400, "InvalidArgument")
+    if ok:
+        assert s3.head_object(Bucket=bucket, Key="k")["WebsiteRedirectLocation"] == location
