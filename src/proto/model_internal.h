@@ -259,10 +259,11 @@ struct nb_pin {
     nb_arena *a;     /* scratch memory for this parse */
 };
 
+/* parse.c: well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF); NUL
+ * is valid UTF-8, callers that refuse it check for it. */
+bool nb_utf8_valid(const char *s, size_t n);
 /* parse.c: a scalar of member mb's shape from wire text (query values, XML text, headers,
  * query strings, URI labels). NULL with p->e filled when the text is not of that type. */
-/* Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF); NUL is valid. */
-bool nb_utf8_valid(const char *s, size_t n);
 json_t *nb_in_scalar(struct nb_pin *p, const struct nb_member *mb, const char *s, size_t n,
                      const char *where, bool in_body);
 /* Fill p->e with the protocol's "wrong type" error for the member named where. Returns -1. */

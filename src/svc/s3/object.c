@@ -615,7 +615,6 @@ slow:
     return json_loads(s, 0, NULL);
 }
 
-/* The output document shared by GET and HEAD (headers from stored attributes). */
 /* User metadata values with bytes outside printable US-ASCII go out RFC 2047-encoded
  * ("=?UTF-8?B?<base64>?="), as AWS documents: header values are not UTF-8. */
 static void metadata_mail_safe(nb_call *c, json_t *out)
@@ -636,6 +635,7 @@ static void metadata_mail_safe(nb_call *c, json_t *out)
     }
 }
 
+/* The output document shared by GET and HEAD (headers from stored attributes). */
 static json_t *object_doc(nb_call *c, const nb_s3_object *o, const nb_s3_bucket *b)
 {
     json_t *out = o->attrs ? load_attrs(o->attrs) : NULL;
