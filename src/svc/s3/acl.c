@@ -163,19 +163,29 @@ static int parse_grant_header(nb_call *c, json_t *grants, const char *h, const c
     return 0;
 }
 
+/* In the order the grants are then listed (x-amz-grant-read first, full-control last). */
 static const char *const grant_members[][2] = {
-    {"GrantFullControl", "FULL_CONTROL"}, {"GrantRead", "READ"},       {"GrantReadACP", "READ_ACP"},
-    {"GrantWrite", "WRITE"},              {"GrantWriteACP", "WRITE_ACP"},
+    {"GrantRead", "READ"},         {"GrantWrite", "WRITE"},
+    {"GrantReadACP", "READ_ACP"},  {"GrantWriteACP", "WRITE_ACP"},
+    {"GrantFullControl", "FULL_CONTROL"},
 };
 
-/* The grants a request asks for, resolving grantees when resolve (worker threads). *none when
- * it names no ACL. NULL with c->err on a refusal. */
 static bool known_permission(const char *p)
 {
     return !strcmp(p, "FULL_CONTROL") || !strcmp(p, "READ") || !strcmp(p, "WRITE") ||
            !strcmp(p, "READ_ACP") || !strcmp(p, "WRITE_ACP");
 }
 
+static int malformed_acl(nb_call *c)
+{
+    return nb_s3_error(c, 400, "MalformedACLError",
+                       "The XML you provided was not well-formed or did not validate against our"
+                       " published schema",
+                       NULL);
+}
+
+/* The grants a request asks for, resolving grantees when resolve (worker threads). *none when
+ * it names no ACL. NULL with c->err on a refusal. */
 static json_t *request_grants(nb_call *c, const char *owner, const char *bucket_owner, bool object,
                               bool resolve, bool *none)
 {
@@ -211,6 +221,11 @@ static json_t *request_grants(nb_call *c, const char *owner, const char *bucket_
         return g;
     }
     if (acp && json_object_size(acp)) {
+        /* AWS's schema requires the Owner (with its ID) in an AccessControlPolicy. */
+        if (!json_string_value(json_object_get(json_object_get(acp, "Owner"), "ID"))) {
+            malformed_acl(c);
+            return NULL;
+        }
         json_t *g = json_array();
         size_t i;
         json_t *x;
@@ -221,7 +236,7 @@ static json_t *request_grants(nb_call *c, const char *owner, const char *bucket_
             const char *type = json_string_value(json_object_get(ge, "Type"));
             if (!perm || !type) {
                 json_decref(g);
-                nb_s3_malformed_xml(c);
+                malformed_acl(c);
                 return NULL;
             }
             /* AWS checks the document against its schema: a Permission or grantee type outside
@@ -230,10 +245,7 @@ static json_t *request_grants(nb_call *c, const char *owner, const char *bucket_
                 (strcmp(type, "CanonicalUser") && strcmp(type, "AmazonCustomerByEmail") &&
                  strcmp(type, "Group"))) {
                 json_decref(g);
-                nb_s3_error(c, 400, "MalformedACLError",
-                            "The XML you provided was not well-formed or did not validate against "
-                            "our published schema",
-                            NULL);
+                malformed_acl(c);
                 return NULL;
             }
             const char *val = !strcmp(type, "CanonicalUser")           ? json_string_value(json_object_get(ge, "ID"))
@@ -241,7 +253,7 @@ static json_t *request_grants(nb_call *c, const char *owner, const char *bucket_
                                                                         : json_string_value(json_object_get(ge, "URI"));
             if (!val) {
                 json_decref(g);
-                nb_s3_malformed_xml(c);
+                malformed_acl(c);
                 return NULL;
             }
             if (!resolve) {
@@ -267,7 +279,15 @@ int nb_s3_acl_precheck(nb_call *c, const nb_s3_bcfg *cfg)
 {
     bool none;
     const char *acl = nb_in_str(c, "ACL");
-    json_t *g = request_grants(c, cfg ? cfg->owner : c->who.account, NULL, true, false, &none);
+    /* CreateBucket (no cfg yet) and PutBucketAcl set a bucket ACL (log-delivery-write is for
+     * buckets only); the others an object's. */
+    bool object = cfg && !(c->op_name && !strcmp(c->op_name, "PutBucketAcl"));
+    /* Where ACLs apply, grantees are resolved now: an unknown one refuses the request before
+     * anything is written (AWS writes no object whose ACL it cannot set). */
+    const char *own = cfg ? NULL : nb_in_str(c, "ObjectOwnership");
+    bool resolve = cfg ? cfg->ownership != NB_S3_OWN_ENFORCED
+                       : own && strcmp(own, "BucketOwnerEnforced") != 0;
+    json_t *g = request_grants(c, cfg ? cfg->owner : c->who.account, NULL, object, resolve, &none);
     if (!g) return none ? 0 : -1;
     bool pub = false;
     size_t i;
@@ -276,7 +296,6 @@ int nb_s3_acl_precheck(nb_call *c, const nb_s3_bcfg *cfg)
     int rc = 0;
     /* CreateBucket: ACLs other than private need an ownership setting that allows them. */
     if (!cfg) {
-        const char *own = nb_in_str(c, "ObjectOwnership");
         bool enforced = !own || !strcmp(own, "BucketOwnerEnforced");
         bool plain = acl ? !strcmp(acl, "private") : false;
         if (enforced && !plain)
@@ -473,15 +492,20 @@ static json_t *object_acl_doc(const oacl *o)
     return json_pack("{s:s,s:o}", "Owner", o->owner ? o->owner : "", "Grants", g);
 }
 
-json_t *nb_s3_object_acl_statements(nb_call *c, const nb_s3_bcfg *cfg)
+json_t *nb_s3_object_acl_statements(nb_call *c, const nb_s3_bcfg *cfg, bool *missing)
 {
+    *missing = false;
     size_t kn = 0;
     const char *key = nb_s3_in_key(c, &kn);
     if (!key) return NULL;
     oacl o = {.bucket = cfg->bucket, .key = key, .key_len = kn, .a = c->arena};
     const char *v = nb_in_str(c, "VersionId");
     o.version = v;
-    if (nb_db_read(nb_s3_store_db(nb_s3_g), oacl_read, &o) != SQLITE_OK || !o.found) return NULL;
+    if (nb_db_read(nb_s3_store_db(nb_s3_g), oacl_read, &o) != SQLITE_OK) return NULL;
+    if (!o.found) {
+        *missing = true;
+        return NULL;
+    }
     if (!o.acl && o.owner && !strcmp(o.owner, cfg->owner)) return NULL; /* the default */
     json_t *doc = object_acl_doc(&o);
     bool any;

@@ -65,6 +65,25 @@ int nb_s3_op_list_buckets(nb_call *c)
     return 0;
 }
 
+/* The regions (and the legacy "EU") S3 knows as location constraints: any other name is
+ * InvalidLocationConstraint wherever the request is sent. */
+static bool known_region(const char *r)
+{
+    static const char *const regions[] = {
+        "EU",             "af-south-1",     "ap-east-1",      "ap-east-2",      "ap-northeast-1",
+        "ap-northeast-2", "ap-northeast-3", "ap-south-1",     "ap-south-2",     "ap-southeast-1",
+        "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6",
+        "ap-southeast-7", "ca-central-1",   "ca-west-1",      "cn-north-1",     "cn-northwest-1",
+        "eu-central-1",   "eu-central-2",   "eu-north-1",     "eu-south-1",     "eu-south-2",
+        "eu-west-1",      "eu-west-2",      "eu-west-3",      "il-central-1",   "me-central-1",
+        "me-south-1",     "mx-central-1",   "sa-east-1",      "us-east-1",      "us-east-2",
+        "us-gov-east-1",  "us-gov-west-1",  "us-west-1",      "us-west-2",
+    };
+    for (size_t i = 0; i < NB_ARRAY_LEN(regions); i++)
+        if (!strcmp(r, regions[i])) return true;
+    return !strcmp(r, nb_s3_region); /* a server started as another region knows its own */
+}
+
 int nb_s3_op_create_bucket(nb_call *c)
 {
     const char *name = nb_in_str(c, "Bucket");
@@ -76,6 +95,16 @@ int nb_s3_op_create_bucket(nb_call *c)
     json_t *cfg = json_object_get(c->input, "CreateBucketConfiguration");
     const char *loc = json_string_value(json_object_get(cfg, "LocationConstraint"));
     if (loc && !*loc) loc = NULL;
+    if (loc && !known_region(loc))
+        return nb_s3_error(c, 400, "InvalidLocationConstraint",
+                           "The specified location-constraint is not valid", "LocationConstraint",
+                           loc, NULL);
+    const char *own = nb_in_str(c, "ObjectOwnership");
+    if (own && strcmp(own, "BucketOwnerEnforced") && strcmp(own, "BucketOwnerPreferred") &&
+        strcmp(own, "ObjectWriter"))
+        return nb_s3_error(c, 400, "InvalidArgument",
+                           nb_arena_printf(c->arena, "Invalid x-amz-object-ownership header: %s", own),
+                           "ArgumentName", "x-amz-object-ownership", NULL);
     /* AWS: us-east-1 takes no constraint (naming it is InvalidLocationConstraint); any other
      * region requires its own name (a mismatch, or none, is IllegalLocationConstraint). */
     if (strcmp(nb_s3_region, "us-east-1") == 0) {
@@ -129,6 +158,9 @@ int nb_s3_op_delete_bucket(nb_call *c)
     nb_s3_bucket b;
     if (nb_s3_need_bucket(c, name, &b)) return -1;
     int rc = nb_s3_bucket_delete(nb_s3_g, name);
+    /* Again after the delete: a request between the hook's invalidation and the delete may
+     * have cached the bucket, and would keep answering for it (403 instead of NoSuchBucket). */
+    nb_s3_bcfg_invalidate();
     return rc ? nb_s3_store_error(c, rc, name, NULL) : 0;
 }
 

@@ -24,15 +24,15 @@ typedef struct lctx {
 static json_t *out_str(lctx *l, const char *s, size_t n)
 {
     if (!l->url) return json_stringn_nocheck(s, n);
-    /* AWS encodes like an HTML form (space as '+', which botocore undoes with unquote_plus),
-     * keeping '/' readable. */
+    /* AWS encodes like an HTML form (Java's URLEncoder: space as '+', which botocore undoes
+     * with unquote_plus; '*' kept, '~' encoded), keeping '/' readable. */
     nb_buf b;
     nb_buf_init(&b);
     static const char hx[] = "0123456789ABCDEF";
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
         if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-            ch == '-' || ch == '_' || ch == '.' || ch == '~' || ch == '/') {
+            ch == '-' || ch == '_' || ch == '.' || ch == '*' || ch == '/') {
             nb_buf_putc(&b, (char)ch);
         } else if (ch == ' ') {
             nb_buf_putc(&b, '+');
@@ -228,7 +228,8 @@ int nb_s3_op_list_objects_v2(nb_call *c)
     }
     const char *token = nb_in_str(c, "ContinuationToken");
     json_t *sa = json_object_get(c->input, "StartAfter");
-    if (token) {
+    /* An empty continuation-token is no token (the listing starts over); it is echoed. */
+    if (token && *token) {
         /* Our tokens: base64 of a version byte and the last key or common prefix returned;
          * the byte lets a made-up token be refused as AWS refuses it. */
         size_t tn = strlen(token);

@@ -526,7 +526,22 @@ const char *nb_s3_resource_policy(nb_call *c, const char **owner)
     bool same = !strcmp(c->who.account, cfg->owner);
     const char *text = same ? cfg->merged : cfg->merged_restricted;
     const char *out = NULL;
-    json_t *ostmts = cfg->ownership != NB_S3_OWN_ENFORCED ? nb_s3_object_acl_statements(c, cfg) : NULL;
+    bool missing = false;
+    json_t *ostmts = cfg->ownership != NB_S3_OWN_ENFORCED ? nb_s3_object_acl_statements(c, cfg, &missing)
+                                                          : NULL;
+    /* A key that does not exist has no object ACL to grant the read: AWS answers 404 NoSuchKey
+     * to whoever may list the bucket (a public-read bucket: anyone), not 403. */
+    if (missing && (is_op(c, "GetObject") || is_op(c, "HeadObject")) && !nb_in_str(c, "VersionId")) {
+        if (nb_s3_may_list(c, bucket) == 0) {
+            size_t kn = 0;
+            const char *key = nb_s3_in_key(c, &kn);
+            nb_s3_store_error(c, NB_S3_NO_KEY, bucket, key);
+            nb_s3_bcfg_put(cfg);
+            return NULL;
+        }
+        nb_aws_error_clear(&c->err);
+        memset(&c->err, 0, sizeof c->err);
+    }
     if (ostmts && json_array_size(ostmts)) {
         json_t *doc = text ? json_loads(text, 0, NULL) : json_object();
         json_t *st = json_object_get(doc, "Statement");
