@@ -1,0 +1,240 @@
+"""Bucket, listing and access-control behaviour as AWS S3 has it, in the cases Ceph's s3-tests
+(test_bucket_list*, test_bucket_create*, test_bucket_acl_* / test_object_acl_*, anonymous
+access, test_bucket_policy_*) and AWS's documentation pin down: location constraints and
+ownership headers at CreateBucket, buckets gone after DeleteBucket for every caller, missing
+keys in readable buckets, grant validation before any write, the AccessControlPolicy schema,
+the order of header grants, the owner's root and its bucket policy, URL encoding of listings."""
+import json
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+from botocore import UNSIGNED
+
+from conftest import NOVALID, call_error, client
+from s3util import bucket, s3  # noqa: F401 (fixtures)
+
+AUTH_URI = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+
+
+def new_name():
+    return "b-" + uuid.uuid4().hex[:12]
+
+
+def new_account(server):
+    req = urllib.request.Request(server.endpoint + "/_nimbus/accounts", method="POST",
+                                 data=json.dumps({"Email": new_name() + "@example.com"}).encode())
+    with urllib.request.urlopen(req) as r:
+        return json.loads(r.read())
+
+
+def account_client(server, acct):
+    return client(server, "s3", access_key=acct["AccessKeyId"], secret_key=acct["SecretAccessKey"])
+
+
+def acl_bucket(s3, acl=None):
+    """A bucket where ACLs apply (ObjectWriter) and public ones are not blocked."""
+    name = new_name()
+    s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter")
+    s3.delete_public_access_block(Bucket=name)
+    if acl:
+        s3.put_bucket_acl(Bucket=name, ACL=acl)
+    return name
+
+
+def raw_get(server, path):
+    """(status, body) of an unsigned GET."""
+    try:
+        with urllib.request.urlopen(server.endpoint + path) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+# ---------------------------------------------------------------- CreateBucket
+
+def test_unknown_location_constraint_is_invalid(s3):
+    # a name that is no region at all: InvalidLocationConstraint, wherever it is sent
+    assert call_error(s3.create_bucket, Bucket=new_name(),
+                      CreateBucketConfiguration={"LocationConstraint": "bogus-1"})[:2] == \
+        (400, "InvalidLocationConstraint")
+    # a real region other than this one: the endpoint's refusal
+    assert call_error(s3.create_bucket, Bucket=new_name(),
+                      CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})[:2] == \
+        (400, "IllegalLocationConstraintException")
+
+
+def test_unknown_object_ownership_is_refused(s3, boto):
+    loose = boto("s3", **NOVALID)
+    name = new_name()
+    status, code, _ = call_error(loose.create_bucket, Bucket=name, ObjectOwnership="Bogus")
+    assert (status, code) == (400, "InvalidArgument")
+    assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_bucket_acl_with_unknown_grantee_creates_nothing(s3):
+    name = new_name()
+    status, code, _ = call_error(s3.create_bucket, Bucket=name, ObjectOwnership="ObjectWriter",
+                                 GrantRead="id=" + "0" * 64)
+    assert (status, code) == (400, "InvalidArgument")
+    assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_log_delivery_write_is_a_bucket_acl(s3):
+    name = new_name()
+    s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter", ACL="log-delivery-write")
+    grants = s3.get_bucket_acl(Bucket=name)["Grants"]
+    log = "http://acs.amazonaws.com/groups/s3/LogDelivery"
+    assert sorted(g["Permission"] for g in grants if g["Grantee"].get("URI") == log) == \
+        ["READ_ACP", "WRITE"]
+    other = acl_bucket(s3)
+    s3.put_bucket_acl(Bucket=other, ACL="log-delivery-write")
+    assert len(s3.get_bucket_acl(Bucket=other)["Grants"]) == 3
+
+
+# ---------------------------------------------------------------- gone buckets and keys
+
+def test_deleted_bucket_is_no_such_bucket_for_anonymous_callers(s3, nimbus):
+    # s3-tests test_object_raw_get_bucket_gone
+    name = acl_bucket(s3, "public-read")
+    s3.put_object(Bucket=name, Key="foo", Body=b"foo", ACL="public-read")
+    assert raw_get(nimbus, "/%s/foo" % name) == (200, b"foo")
+    s3.delete_object(Bucket=name, Key="foo")
+    s3.delete_bucket(Bucket=name)
+    status, body = raw_get(nimbus, "/%s/foo" % name)
+    assert status == 404 and b"<Code>NoSuchBucket</Code>" in body
+    status, body = raw_get(nimbus, "/%s" % name)
+    assert status == 404 and b"<Code>NoSuchBucket</Code>" in body
+
+
+def test_missing_key_in_a_public_read_bucket_is_404(s3, nimbus):
+    # s3-tests test_object_raw_get_object_gone: whoever may list the bucket learns the key is
+    # missing; a private bucket still answers 403
+    name = acl_bucket(s3, "public-read")
+    s3.put_object(Bucket=name, Key="foo", Body=b"foo", ACL="public-read")
+    s3.delete_object(Bucket=name, Key="foo")
+    status, body = raw_get(nimbus, "/%s/foo" % name)
+    assert status == 404 and b"<Code>NoSuchKey</Code>" in body and b"<Key>foo</Key>" in body
+    anon = client(nimbus, "s3", config_kw={"signature_version": UNSIGNED})
+    assert call_error(anon.head_object, Bucket=name, Key="foo")[0] == 404
+    private = acl_bucket(s3)
+    s3.put_object(Bucket=private, Key="foo", Body=b"foo", ACL="public-read")
+    assert raw_get(nimbus, "/%s/foo" % private)[0] == 200
+    status, body = raw_get(nimbus, "/%s/nokey" % private)
+    assert status == 403 and b"<Code>AccessDenied</Code>" in body
+
+
+# ---------------------------------------------------------------- ACLs
+
+def test_unresolvable_grant_writes_no_object(s3):
+    name = acl_bucket(s3)
+    status, code, _ = call_error(s3.put_object, Bucket=name, Key="k", Body=b"x",
+                                 GrantRead="id=" + "0" * 64)
+    assert (status, code) == (400, "InvalidArgument")
+    status, code, _ = call_error(s3.put_object, Bucket=name, Key="k", Body=b"x",
+                                 GrantRead="emailAddress=nobody@nowhere.example")
+    assert (status, code) == (400, "UnresolvableGrantByEmailAddress")
+    assert "Contents" not in s3.list_objects_v2(Bucket=name)
+
+
+def test_access_control_policy_needs_its_owner(s3):
+    name = acl_bucket(s3)
+    s3.put_object(Bucket=name, Key="k", Body=b"x")
+    acp = s3.get_bucket_acl(Bucket=name)
+    status, code, _ = call_error(s3.put_bucket_acl, Bucket=name,
+                                 AccessControlPolicy={"Grants": acp["Grants"]})
+    assert (status, code) == (400, "MalformedACLError")
+    status, code, _ = call_error(s3.put_object_acl, Bucket=name, Key="k",
+                                 AccessControlPolicy={"Grants": acp["Grants"]})
+    assert (status, code) == (400, "MalformedACLError")
+    # with it, the same document is taken
+    s3.put_bucket_acl(Bucket=name, AccessControlPolicy={"Grants": acp["Grants"], "Owner": acp["Owner"]})
+
+
+def test_header_grants_are_listed_in_header_order(s3, nimbus):
+    # s3-tests test_bucket_header_acl_grants / test_object_header_acl_grants compare lists
+    other = new_account(nimbus)
+    who = "id=" + other["CanonicalUserId"]
+    name = new_name()
+    s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter", GrantRead=who, GrantWrite=who,
+                     GrantReadACP=who, GrantWriteACP=who, GrantFullControl=who)
+    grants = s3.get_bucket_acl(Bucket=name)["Grants"]
+    assert [g["Permission"] for g in grants] == ["READ", "WRITE", "READ_ACP", "WRITE_ACP",
+                                                 "FULL_CONTROL"]
+    assert {g["Grantee"]["ID"] for g in grants} == {other["CanonicalUserId"]}
+    s3.put_object(Bucket=name, Key="k", Body=b"x", GrantRead=who, GrantReadACP=who,
+                  GrantWriteACP=who, GrantFullControl=who)
+    grants = s3.get_object_acl(Bucket=name, Key="k")["Grants"]
+    assert [g["Permission"] for g in grants] == ["READ", "READ_ACP", "WRITE_ACP", "FULL_CONTROL"]
+
+
+def test_authenticated_read_admits_signed_callers_only(s3, nimbus):
+    name = acl_bucket(s3, "authenticated-read")
+    s3.put_object(Bucket=name, Key="k", Body=b"x", ACL="authenticated-read")
+    grants = s3.get_bucket_acl(Bucket=name)["Grants"]
+    assert [(g["Grantee"].get("URI"), g["Permission"]) for g in grants][1:] == [(AUTH_URI, "READ")]
+    other = account_client(nimbus, new_account(nimbus))
+    assert [o["Key"] for o in other.list_objects(Bucket=name)["Contents"]] == ["k"]
+    assert other.get_object(Bucket=name, Key="k")["Body"].read() == b"x"
+    anon = client(nimbus, "s3", config_kw={"signature_version": UNSIGNED})
+    assert call_error(anon.list_objects, Bucket=name)[:2] == (403, "AccessDenied")
+    assert call_error(anon.get_object, Bucket=name, Key="k")[:2] == (403, "AccessDenied")
+
+
+def test_public_read_write_bucket_takes_anonymous_writes(s3, nimbus):
+    # s3-tests test_object_anon_put_write_access / test_access_bucket_publicreadwrite_*
+    name = acl_bucket(s3, "public-read-write")
+    req = urllib.request.Request("%s/%s/anon" % (nimbus.endpoint, name), data=b"hello",
+                                 method="PUT")
+    with urllib.request.urlopen(req) as r:
+        assert r.status == 200
+    assert s3.get_object(Bucket=name, Key="anon")["Body"].read() == b"hello"
+    assert raw_get(nimbus, "/%s" % name)[0] == 200
+    # a public-read bucket does not
+    ro = acl_bucket(s3, "public-read")
+    req = urllib.request.Request("%s/%s/anon" % (nimbus.endpoint, ro), data=b"x", method="PUT")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req)
+    assert e.value.code == 403
+
+
+# ---------------------------------------------------------------- bucket policy
+
+def test_owner_root_keeps_the_policy_actions_under_a_deny_all_policy(s3, bucket):
+    arn = "arn:aws:s3:::" + bucket
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    deny = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": [arn, arn + "/*"]}]})
+    s3.put_bucket_policy(Bucket=bucket, Policy=deny)
+    # the deny binds the owner too...
+    assert call_error(s3.get_object, Bucket=bucket, Key="k")[:2] == (403, "AccessDenied")
+    assert call_error(s3.list_objects_v2, Bucket=bucket)[:2] == (403, "AccessDenied")
+    # ...except for reading, replacing and deleting the policy itself
+    assert s3.get_bucket_policy(Bucket=bucket)["Policy"] == deny
+    s3.put_bucket_policy(Bucket=bucket, Policy=deny)
+    s3.delete_bucket_policy(Bucket=bucket)
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"x"
+
+
+# ---------------------------------------------------------------- listing
+
+def test_empty_continuation_token_starts_over(s3, bucket):
+    # s3-tests test_bucket_listv2_continuationtoken_empty
+    for k in ("bar", "baz", "foo", "quxx"):
+        s3.put_object(Bucket=bucket, Key=k, Body=b"x")
+    r = s3.list_objects_v2(Bucket=bucket, ContinuationToken="")
+    assert r["ContinuationToken"] == "" and r["IsTruncated"] is False
+    assert [o["Key"] for o in r["Contents"]] == ["bar", "baz", "foo", "quxx"]
+
+
+def test_url_encoding_keeps_star_and_encodes_tilde(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="a~b*c d+e/f", Body=b"x")
+    # asked for explicitly, botocore leaves the values as sent
+    r = s3.list_objects_v2(Bucket=bucket, EncodingType="url")
+    assert r["Contents"][0]["Key"] == "a%7Eb*c+d%2Be/f"
+    r = s3.list_objects_v2(Bucket=bucket, EncodingType="url", Delimiter="~", StartAfter="a*")
+    assert r["Delimiter"] == "%7E" and r["StartAfter"] == "a*"
+    assert [p["Prefix"] for p in r["CommonPrefixes"]] == ["a%7E"]
+    # and its own decoding gives the key back
+    assert s3.list_objects(Bucket=bucket)["Contents"][0]["Key"] == "a~b*c d+e/f"
