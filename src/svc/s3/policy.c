@@ -345,6 +345,63 @@ static bool s3_action(void *ctx, const char *action)
     return strncasecmp(action, "s3:", 3) == 0 || strcmp(action, "*") == 0;
 }
 
+/* Actions whose resource is an object (arn:aws:s3:::bucket/key); the others name the bucket. */
+static bool object_action(const char *action)
+{
+    static const char *const names[] = {
+        "AbortMultipartUpload", "BypassGovernanceRetention", "DeleteObject", "DeleteObjectTagging",
+        "DeleteObjectVersion", "DeleteObjectVersionTagging", "GetObject", "GetObjectAcl",
+        "GetObjectAttributes", "GetObjectLegalHold", "GetObjectRetention", "GetObjectTagging",
+        "GetObjectTorrent", "GetObjectVersion", "GetObjectVersionAcl", "GetObjectVersionAttributes",
+        "GetObjectVersionForReplication", "GetObjectVersionTagging", "GetObjectVersionTorrent",
+        "InitiateReplication", "ListMultipartUploadParts", "ObjectOwnerOverrideToBucketOwner",
+        "PutObject", "PutObjectAcl", "PutObjectLegalHold", "PutObjectRetention", "PutObjectTagging",
+        "PutObjectVersionAcl", "PutObjectVersionTagging", "ReplicateDelete", "ReplicateObject",
+        "ReplicateTags", "RestoreObject",
+    };
+    for (size_t i = 0; i < NB_ARRAY_LEN(names); i++)
+        if (!strcasecmp(action, names[i])) return true;
+    return false;
+}
+
+/* AWS refuses a statement none of whose actions applies to any of its resources (s3:GetObject
+ * on the bucket's ARN, s3:ListBucket on its objects' only): "Action does not apply to any
+ * resource(s) in statement". Wildcards on either side may apply to both kinds. */
+static bool actions_apply(json_t *st)
+{
+    json_t *acts = json_object_get(st, "Action"), *res = json_object_get(st, "Resource");
+    if (!acts || !res) return true; /* NotAction / NotResource: anything may apply */
+    bool any_bucket = false, any_object = false;
+    json_t *rl = json_is_array(res) ? json_incref(res) : json_pack("[O]", res);
+    size_t i;
+    json_t *r;
+    json_array_foreach(rl, i, r)
+    {
+        const char *s = json_string_value(r);
+        if (!s) continue;
+        const char *rest = strncmp(s, "arn:aws:s3:::", 13) ? s : s + 13;
+        if (strchr(rest, '/')) {
+            any_object = true;
+        } else if (strpbrk(rest, "*?")) {
+            any_bucket = any_object = true;
+        } else {
+            any_bucket = true;
+        }
+    }
+    json_decref(rl);
+    bool ok = false;
+    json_t *al = json_is_array(acts) ? json_incref(acts) : json_pack("[O]", acts);
+    json_array_foreach(al, i, r)
+    {
+        const char *a = json_string_value(r);
+        if (!a) continue;
+        const char *name = strncasecmp(a, "s3:", 3) ? a : a + 3;
+        if (strpbrk(name, "*?") || (object_action(name) ? any_object : any_bucket)) ok = true;
+    }
+    json_decref(al);
+    return ok;
+}
+
 /* Every Resource must name this bucket or objects in it (globs allowed). */
 static int check_resources(nb_call *c, json_t *doc, const char *bucket)
 {
@@ -385,6 +442,10 @@ static int check_resources(nb_call *c, json_t *doc, const char *bucket)
         }
         json_decref(list);
         if (rc) break;
+        if (!actions_apply(st)) {
+            rc = malformed_policy(c, "Action does not apply to any resource(s) in statement");
+            break;
+        }
     }
     json_decref(one);
     return rc;

@@ -238,3 +238,23 @@ def test_url_encoding_keeps_star_and_encodes_tilde(s3, bucket):
     assert [p["Prefix"] for p in r["CommonPrefixes"]] == ["a%7E"]
     # and its own decoding gives the key back
     assert s3.list_objects(Bucket=bucket)["Contents"][0]["Key"] == "a~b*c d+e/f"
+
+
+@pytest.mark.parametrize("action,resource,ok", [
+    ("s3:GetObject", "", False),             # an object action on the bucket only
+    ("s3:ListBucket", "/*", False),          # a bucket action on the objects only
+    (["s3:ListBucket", "s3:GetObject"], "/*", True),
+    ("s3:Get*", "", True),                   # wildcards may apply to either
+    ("s3:ListBucket", "*", True),
+])
+def test_policy_action_must_apply_to_a_resource(s3, bucket, action, resource, ok):
+    s3.delete_public_access_block(Bucket=bucket)
+    res = "arn:aws:s3:::" + (bucket[:-2] + "*" if resource == "*" else bucket + resource)
+    doc = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": action, "Resource": res}]})
+    if ok:
+        s3.put_bucket_policy(Bucket=bucket, Policy=doc)
+        return
+    status, code, msg = call_error(s3.put_bucket_policy, Bucket=bucket, Policy=doc)
+    assert (status, code, msg) == (400, "MalformedPolicy",
+                                   "Action does not apply to any resource(s) in statement")
