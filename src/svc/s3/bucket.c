@@ -148,7 +148,8 @@ int nb_s3_op_head_bucket(nb_call *c)
 {
     nb_s3_bucket b;
     if (nb_s3_need_bucket(c, nb_in_str(c, "Bucket"), &b)) return -1;
-    nb_s3_add_header(c, "x-amz-bucket-region", b.region);
+    /* the region header comes from the access hook (policy.c), for refused callers too */
+    nb_s3_add_header(c, "x-amz-access-point-alias", "false");
     return 0;
 }
 

@@ -568,6 +568,9 @@ const char *nb_s3_resource_policy(nb_call *c, const char **owner)
         return NULL;
     }
     *owner = nb_arena_strdup(c->arena, cfg->owner);
+    /* AWS tells the bucket's region on HeadBucket even to callers it then refuses (SDKs use it
+     * to find the bucket); every bucket here is in this server's region. */
+    if (is_op(c, "HeadBucket")) nb_s3_add_header(c, "x-amz-bucket-region", nb_s3_region);
     /* x-amz-expected-bucket-owner: a bucket of another account is refused (403, as AWS). */
     const char *expected = nb_in_str(c, "ExpectedBucketOwner");
     if (expected && strcmp(expected, cfg->owner) != 0) {

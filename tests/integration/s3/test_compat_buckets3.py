@@ -258,3 +258,19 @@ def test_policy_action_must_apply_to_a_resource(s3, bucket, action, resource, ok
     status, code, msg = call_error(s3.put_bucket_policy, Bucket=bucket, Policy=doc)
     assert (status, code, msg) == (400, "MalformedPolicy",
                                    "Action does not apply to any resource(s) in statement")
+
+
+def test_head_bucket_tells_the_region_even_when_refusing(s3, nimbus, bucket):
+    h = s3.head_bucket(Bucket=bucket)["ResponseMetadata"]["HTTPHeaders"]
+    assert h["x-amz-bucket-region"] == "us-east-1" and h["x-amz-access-point-alias"] == "false"
+    other = account_client(nimbus, new_account(nimbus))
+    import botocore.exceptions
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        other.head_bucket(Bucket=bucket)
+    r = e.value.response["ResponseMetadata"]
+    assert r["HTTPStatusCode"] == 403 and r["HTTPHeaders"]["x-amz-bucket-region"] == "us-east-1"
+    # a bucket that does not exist has no region to tell
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        other.head_bucket(Bucket=new_name())
+    r = e.value.response["ResponseMetadata"]
+    assert r["HTTPStatusCode"] == 404 and "x-amz-bucket-region" not in r["HTTPHeaders"]
