@@ -91,9 +91,11 @@ json_t *nb_s3_acl_statements(json_t *acl, const char *bucket, bool object, bool 
 json_t *nb_s3_acl_from_request(nb_call *c, const char *owner, bool object, bool *none,
                                bool *is_default);
 /* Object-level ACL data for the hook: grants statement text of the object the call names, or
- * NULL; *missing when the call names a key that has no version at all. Reads the store (cheap,
+ * NULL; *missing when the call names a key that has no version at all, *obj_owner the account
+ * owning the version named (NULL if none, or a delete marker). Reads the store (cheap,
  * indexed). */
-json_t *nb_s3_object_acl_statements(nb_call *c, const nb_s3_bcfg *cfg, bool *missing);
+json_t *nb_s3_object_acl_statements(nb_call *c, const nb_s3_bcfg *cfg, bool *missing,
+                                    const char **obj_owner);
 /* Owner of a new object: the writer under ObjectWriter, else the bucket owner. */
 const char *nb_s3_object_owner(nb_call *c, const nb_s3_bucket *b);
 /* After a bucket was created: apply x-amz-object-ownership and ACL headers. */

@@ -492,9 +492,11 @@ static json_t *object_acl_doc(const oacl *o)
     return json_pack("{s:s,s:o}", "Owner", o->owner ? o->owner : "", "Grants", g);
 }
 
-json_t *nb_s3_object_acl_statements(nb_call *c, const nb_s3_bcfg *cfg, bool *missing)
+json_t *nb_s3_object_acl_statements(nb_call *c, const nb_s3_bcfg *cfg, bool *missing,
+                                    const char **obj_owner)
 {
     *missing = false;
+    *obj_owner = NULL;
     size_t kn = 0;
     const char *key = nb_s3_in_key(c, &kn);
     if (!key) return NULL;
@@ -506,6 +508,7 @@ json_t *nb_s3_object_acl_statements(nb_call *c, const nb_s3_bcfg *cfg, bool *mis
         *missing = true;
         return NULL;
     }
+    if (!o.delete_marker && o.owner && *o.owner) *obj_owner = o.owner;
     if (!o.acl && o.owner && !strcmp(o.owner, cfg->owner)) return NULL; /* the default */
     json_t *doc = object_acl_doc(&o);
     bool any;

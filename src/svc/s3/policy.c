@@ -599,8 +599,18 @@ const char *nb_s3_resource_policy(nb_call *c, const char **owner)
     const char *text = same ? cfg->merged : cfg->merged_restricted;
     const char *out = NULL;
     bool missing = false;
-    json_t *ostmts = cfg->ownership != NB_S3_OWN_ENFORCED ? nb_s3_object_acl_statements(c, cfg, &missing)
-                                                          : NULL;
+    const char *obj_owner = NULL;
+    json_t *ostmts = cfg->ownership != NB_S3_OWN_ENFORCED
+                         ? nb_s3_object_acl_statements(c, cfg, &missing, &obj_owner)
+                         : NULL;
+    /* An object another account wrote (ACLs in use, ownership not taken over) is that
+     * account's: reading it or its ACL takes a grant of its owner, the bucket owner included
+     * (AWS: the bucket owner may delete it, or deny access by policy, but not read it). */
+    if (obj_owner && strcmp(obj_owner, cfg->owner) != 0 &&
+        (is_op(c, "GetObject") || is_op(c, "HeadObject") || is_op(c, "GetObjectAcl") ||
+         is_op(c, "PutObjectAcl") || is_op(c, "GetObjectAttributes"))) {
+        *owner = nb_arena_strdup(c->arena, obj_owner);
+    }
     /* A key that does not exist has no object ACL to grant the read: AWS answers 404 NoSuchKey
      * to whoever may list the bucket (a public-read bucket: anyone), not 403. */
     if (missing && (is_op(c, "GetObject") || is_op(c, "HeadObject")) && !nb_in_str(c, "VersionId")) {

@@ -278,8 +278,17 @@ def test_acl_grants_across_accounts(s3, nimbus):
     assert acl["Owner"]["ID"] == other["CanonicalUserId"]
     # the object ACL says who reads it: the writer grants the bucket owner
     b.put_object(Bucket=name, Key="theirs2.txt", Body=b"b2", ACL="bucket-owner-read")
-    assert {g["Permission"] for g in s3.get_object_acl(Bucket=name, Key="theirs2.txt")["Grants"]} == {
+    assert {g["Permission"] for g in b.get_object_acl(Bucket=name, Key="theirs2.txt")["Grants"]} == {
         "FULL_CONTROL", "READ"}
+    assert s3.get_object(Bucket=name, Key="theirs2.txt")["Body"].read() == b"b2"
+    # READ is not READ_ACP, and an object without a grant is closed to the bucket owner too
+    for call in (lambda: s3.get_object_acl(Bucket=name, Key="theirs2.txt"),
+                 lambda: s3.get_object(Bucket=name, Key="theirs.txt")):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert err(e) == (403, "AccessDenied")
+    # but the bucket owner may still delete it
+    s3.delete_object(Bucket=name, Key="theirs.txt")
 
 
 def test_public_acls_and_block_public_access(s3, nimbus):

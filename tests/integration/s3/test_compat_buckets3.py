@@ -274,3 +274,28 @@ def test_head_bucket_tells_the_region_even_when_refusing(s3, nimbus, bucket):
         other.head_bucket(Bucket=new_name())
     r = e.value.response["ResponseMetadata"]
     assert r["HTTPStatusCode"] == 404 and "x-amz-bucket-region" not in r["HTTPHeaders"]
+
+
+def test_objects_another_account_wrote_are_its_own(s3, nimbus):
+    # s3-tests test_bucket_policy_put_obj_grant: under ObjectWriter the bucket owner reads an
+    # object another account wrote only through that object's ACL
+    name = acl_bucket(s3, "public-read-write")
+    other = account_client(nimbus, new_account(nimbus))
+    for acl in ("private", "bucket-owner-read", "bucket-owner-full-control"):
+        other.put_object(Bucket=name, Key=acl, Body=acl.encode(), ACL=acl)
+        assert other.get_object(Bucket=name, Key=acl)["Body"].read() == acl.encode()
+        assert other.get_object_acl(Bucket=name, Key=acl)["Owner"]["ID"] != \
+            s3.list_buckets()["Owner"]["ID"]
+    assert call_error(s3.get_object, Bucket=name, Key="private")[:2] == (403, "AccessDenied")
+    assert call_error(s3.head_object, Bucket=name, Key="private")[0] == 403
+    assert call_error(s3.get_object_acl, Bucket=name, Key="private")[:2] == (403, "AccessDenied")
+    assert s3.get_object(Bucket=name, Key="bucket-owner-read")["Body"].read() == b"bucket-owner-read"
+    assert call_error(s3.get_object_acl, Bucket=name, Key="bucket-owner-read")[0] == 403
+    s3.get_object_acl(Bucket=name, Key="bucket-owner-full-control")
+    # listing shows the writer as owner; deleting stays the bucket owner's right
+    owners = {o["Key"]: o["Owner"]["ID"] for o in s3.list_objects(Bucket=name)["Contents"]}
+    assert owners["private"] != s3.list_buckets()["Owner"]["ID"]
+    s3.delete_object(Bucket=name, Key="private")
+    # objects the bucket owner wrote stay closed to the other account
+    s3.put_object(Bucket=name, Key="mine", Body=b"x")
+    assert call_error(other.get_object, Bucket=name, Key="mine")[:2] == (403, "AccessDenied")
