@@ -302,6 +302,12 @@ int nb_s3_acl_precheck(nb_call *c, const nb_s3_bcfg *cfg)
             rc = nb_s3_error(c, 400, "InvalidBucketAclWithObjectOwnership",
                              "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
                              NULL);
+        /* A new bucket starts with every public access block on: a public ACL (AllUsers or
+         * AuthenticatedUsers) cannot be set in the same request. */
+        else if (pub)
+            rc = nb_s3_error(c, 400, "InvalidBucketAclWithBlockPublicAccessError",
+                             "Bucket cannot have public ACLs set with BlockPublicAccess enabled",
+                             NULL);
         json_decref(g);
         return rc;
     }

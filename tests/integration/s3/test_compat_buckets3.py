@@ -81,6 +81,19 @@ def test_bucket_acl_with_unknown_grantee_creates_nothing(s3):
     assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
 
 
+@pytest.mark.parametrize("kw", [{"ACL": "public-read"}, {"ACL": "public-read-write"},
+                                {"ACL": "authenticated-read"},
+                                {"GrantRead": "uri=http://acs.amazonaws.com/groups/global/AllUsers"}])
+def test_new_bucket_cannot_start_public(s3, kw):
+    # a new bucket has every public access block on: a public ACL at creation is refused
+    name = new_name()
+    status, code, msg = call_error(s3.create_bucket, Bucket=name, ObjectOwnership="ObjectWriter",
+                                   **kw)
+    assert (status, code) == (400, "InvalidBucketAclWithBlockPublicAccessError")
+    assert msg == "Bucket cannot have public ACLs set with BlockPublicAccess enabled"
+    assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
 def test_log_delivery_write_is_a_bucket_acl(s3):
     name = new_name()
     s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter", ACL="log-delivery-write")
