@@ -266,6 +266,10 @@ static json_t *request_grants(nb_call *c, const char *owner, const char *bucket_
         }
         return g;
     }
+    if (acp) { /* a body that is an empty AccessControlPolicy: no Owner, no list */
+        malformed_acl(c);
+        return NULL;
+    }
     *none = true;
     return NULL;
 }

@@ -165,6 +165,25 @@ def test_access_control_policy_needs_its_owner(s3):
     s3.put_bucket_acl(Bucket=name, AccessControlPolicy={"Grants": acp["Grants"], "Owner": acp["Owner"]})
 
 
+def test_empty_access_control_policy_is_malformed(s3, nimbus):
+    name = acl_bucket(s3)
+    body = b'<AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>'
+
+    def replace_body(request, **kw):
+        request.data = body
+        if "Content-MD5" in request.headers:
+            del request.headers["Content-MD5"]
+
+    c = client(nimbus, "s3")
+    c.meta.events.register("before-sign.s3.PutBucketAcl", replace_body)
+    owner = s3.get_bucket_acl(Bucket=name)["Owner"]
+    assert call_error(c.put_bucket_acl, Bucket=name,
+                      AccessControlPolicy={"Owner": owner, "Grants": []})[:2] == \
+        (400, "MalformedACLError")
+    # no body and no header at all: the header AWS asks for
+    assert call_error(s3.put_bucket_acl, Bucket=name)[:2] == (400, "MissingSecurityHeader")
+
+
 def test_header_grants_are_listed_in_header_order(s3, nimbus):
     # s3-tests test_bucket_header_acl_grants / test_object_header_acl_grants compare lists
     other = new_account(nimbus)
