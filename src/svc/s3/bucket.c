@@ -136,8 +136,12 @@ int nb_s3_op_create_bucket(nb_call *c)
     b.created = (double)nb_clock_now();
     b.object_lock = nb_in_bool(c, "ObjectLockEnabledForBucket", false);
     int rc = nb_s3_bucket_create(nb_s3_g, &b);
-    /* AWS quirk: in us-east-1, re-creating your own bucket succeeds (legacy behaviour). */
-    if (rc == NB_S3_OWNED && strcmp(nb_s3_region, "us-east-1") == 0) rc = NB_S3_OK;
+    /* AWS quirk: in us-east-1, re-creating your own bucket succeeds (legacy behaviour), and
+     * resets the bucket ACL (to the one the request names, if any: nb_s3_bucket_created). */
+    if (rc == NB_S3_OWNED && strcmp(nb_s3_region, "us-east-1") == 0) {
+        rc = nb_s3_cfg_set(name, "acl", NULL);
+        if (!rc) nb_s3_bcfg_invalidate();
+    }
     if (rc) return nb_s3_store_error(c, rc, name, NULL);
     nb_s3_bucket_created(c, name); /* x-amz-object-ownership, ACL headers (acl.c) */
     c->output = json_pack("{s:s}", "Location", nb_arena_printf(c->arena, "/%s", name));

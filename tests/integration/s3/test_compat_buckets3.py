@@ -331,3 +331,17 @@ def test_objects_another_account_wrote_are_its_own(s3, nimbus):
     # objects the bucket owner wrote stay closed to the other account
     s3.put_object(Bucket=name, Key="mine", Body=b"x")
     assert call_error(other.get_object, Bucket=name, Key="mine")[:2] == (403, "AccessDenied")
+
+
+def test_recreating_an_owned_bucket_resets_its_acl(s3, nimbus):
+    # AWS (us-east-1 legacy): 200 OK, the objects stay, the bucket ACL is reset
+    name = acl_bucket(s3, "public-read")
+    s3.put_object(Bucket=name, Key="k", Body=b"x")
+    assert raw_get(nimbus, "/%s" % name)[0] == 200
+    s3.create_bucket(Bucket=name)
+    assert [g["Permission"] for g in s3.get_bucket_acl(Bucket=name)["Grants"]] == ["FULL_CONTROL"]
+    assert raw_get(nimbus, "/%s" % name)[0] == 403
+    assert [o["Key"] for o in s3.list_objects(Bucket=name)["Contents"]] == ["k"]
+    # to the ACL the request names, if any
+    s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter", ACL="log-delivery-write")
+    assert len(s3.get_bucket_acl(Bucket=name)["Grants"]) == 3
