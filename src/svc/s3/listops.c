@@ -1,5 +1,6 @@
 /* listops.c: ListObjects (v1), ListObjectsV2 and ListObjectVersions: request parameters and
  * response documents around the listing engine (listing.c), in one read transaction. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -56,7 +57,8 @@ static int on_entry(void *ud, const char *k, size_t n, void *e)
         json_object_set_new(j, "VersionId", json_string(o->version_id));
         json_object_set_new(j, "IsLatest", json_boolean(o->is_latest));
     }
-    json_object_set_new(j, "LastModified", json_real(o->last_modified));
+    /* AWS lists whole seconds (...:53.000Z), the precision of HEAD's Last-Modified. */
+    json_object_set_new(j, "LastModified", json_real(floor(o->last_modified)));
     if (!o->delete_marker) {
         json_object_set_new(j, "ETag", json_string(nb_s3_quote(l->c, o->etag)));
         json_object_set_new(j, "Size", json_integer(o->size));

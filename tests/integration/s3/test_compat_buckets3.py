@@ -345,3 +345,12 @@ def test_recreating_an_owned_bucket_resets_its_acl(s3, nimbus):
     # to the ACL the request names, if any
     s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter", ACL="log-delivery-write")
     assert len(s3.get_bucket_acl(Bucket=name)["Grants"]) == 3
+
+
+def test_listings_give_last_modified_in_whole_seconds(s3, bucket):
+    # AWS lists ...T18:07:53.000Z: the same instant HEAD's Last-Modified names
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    head = s3.head_object(Bucket=bucket, Key="k")["LastModified"]
+    assert s3.list_objects(Bucket=bucket)["Contents"][0]["LastModified"] == head
+    assert s3.list_objects_v2(Bucket=bucket)["Contents"][0]["LastModified"] == head
+    assert s3.list_object_versions(Bucket=bucket)["Versions"][0]["LastModified"] == head
