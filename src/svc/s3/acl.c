@@ -323,7 +323,7 @@ int nb_s3_acl_precheck(nb_call *c, const nb_s3_bcfg *cfg)
              * so any canonical grant other than the owner's id is refused) */
             char id[65];
             nb_canonical_user_id(cfg->owner, id);
-            ok = true;
+            ok = json_array_size(g) > 0; /* no grant at all is no "owner full control" either */
             json_array_foreach(g, i, x)
             {
                 const char *perm = json_string_value(json_object_get(x, "Permission"));

@@ -354,3 +354,22 @@ def test_listings_give_last_modified_in_whole_seconds(s3, bucket):
     assert s3.list_objects(Bucket=bucket)["Contents"][0]["LastModified"] == head
     assert s3.list_objects_v2(Bucket=bucket)["Contents"][0]["LastModified"] == head
     assert s3.list_object_versions(Bucket=bucket)["Versions"][0]["LastModified"] == head
+
+
+def test_owner_enforced_takes_only_the_owners_full_control(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    acl = s3.get_bucket_acl(Bucket=bucket)
+    # the default ACL, in any form, is accepted
+    s3.put_bucket_acl(Bucket=bucket, AccessControlPolicy={"Owner": acl["Owner"], "Grants": acl["Grants"]})
+    s3.put_bucket_acl(Bucket=bucket, GrantFullControl="id=" + acl["Owner"]["ID"])
+    s3.put_bucket_acl(Bucket=bucket, ACL="private")
+    s3.put_object_acl(Bucket=bucket, Key="k", ACL="bucket-owner-full-control")
+    # an ACL without the owner's full control is not the default: ACLs are disabled
+    empty = {"Owner": acl["Owner"], "Grants": []}
+    assert call_error(s3.put_bucket_acl, Bucket=bucket, AccessControlPolicy=empty)[:2] == \
+        (400, "AccessControlListNotSupported")
+    assert call_error(s3.put_object_acl, Bucket=bucket, Key="k", AccessControlPolicy=empty)[:2] == \
+        (400, "AccessControlListNotSupported")
+    assert call_error(s3.put_bucket_acl, Bucket=bucket, ACL="public-read")[:2] == \
+        (400, "AccessControlListNotSupported")
+    assert s3.get_bucket_acl(Bucket=bucket)["Grants"] == acl["Grants"]
