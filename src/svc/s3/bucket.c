@@ -166,6 +166,12 @@ int nb_s3_op_delete_bucket(nb_call *c)
     /* Again after the delete: a request between the hook's invalidation and the delete may
      * have cached the bucket, and would keep answering for it (403 instead of NoSuchBucket). */
     nb_s3_bcfg_invalidate();
+    /* AWS says more when versions (or delete markers) are what is left */
+    if (rc == NB_S3_NOT_EMPTY && b.versioning != NB_S3_VERSIONING_OFF)
+        return nb_s3_error(c, 409, "BucketNotEmpty",
+                           "The bucket you tried to delete is not empty. You must delete all"
+                           " versions in the bucket.",
+                           "BucketName", name, NULL);
     return rc ? nb_s3_store_error(c, rc, name, NULL) : 0;
 }
 

@@ -373,3 +373,15 @@ def test_owner_enforced_takes_only_the_owners_full_control(s3, bucket):
     assert call_error(s3.put_bucket_acl, Bucket=bucket, ACL="public-read")[:2] == \
         (400, "AccessControlListNotSupported")
     assert s3.get_bucket_acl(Bucket=bucket)["Grants"] == acl["Grants"]
+
+
+def test_bucket_not_empty_of_versions(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    assert call_error(s3.delete_bucket, Bucket=bucket) == \
+        (409, "BucketNotEmpty", "The bucket you tried to delete is not empty")
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.delete_object(Bucket=bucket, Key="k")
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+    assert call_error(s3.delete_bucket, Bucket=bucket) == \
+        (409, "BucketNotEmpty", "The bucket you tried to delete is not empty. You must delete all"
+         " versions in the bucket.")
