@@ -112,7 +112,7 @@ int nb_s3_op_create_bucket(nb_call *c)
             return nb_s3_error(c, 400, "InvalidLocationConstraint",
                                "The specified location-constraint is not valid",
                                "LocationConstraint", loc, NULL);
-        if (loc && strcmp(loc, "EU") != 0 && strcmp(loc, nb_s3_region) != 0) {
+        if (loc && strcmp(loc, nb_s3_region) != 0) { /* "EU" too: it is eu-west-1 */
             char msg[256];
             snprintf(msg, sizeof msg,
                      "The %s location constraint is incompatible for the region specific"
@@ -120,7 +120,8 @@ int nb_s3_op_create_bucket(nb_call *c)
                      loc);
             return nb_s3_error(c, 400, "IllegalLocationConstraintException", msg, NULL);
         }
-    } else if (!loc || strcmp(loc, nb_s3_region) != 0) {
+    } else if (!loc || (strcmp(loc, nb_s3_region) != 0 &&
+                        !(!strcmp(loc, "EU") && !strcmp(nb_s3_region, "eu-west-1")))) {
         char msg[256];
         snprintf(msg, sizeof msg,
                  "The %s location constraint is incompatible for the region specific endpoint"

@@ -60,9 +60,18 @@ def test_unknown_location_constraint_is_invalid(s3):
                       CreateBucketConfiguration={"LocationConstraint": "bogus-1"})[:2] == \
         (400, "InvalidLocationConstraint")
     # a real region other than this one: the endpoint's refusal
-    assert call_error(s3.create_bucket, Bucket=new_name(),
-                      CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})[:2] == \
-        (400, "IllegalLocationConstraintException")
+    for loc in ("eu-west-1", "EU"):
+        assert call_error(s3.create_bucket, Bucket=new_name(),
+                          CreateBucketConfiguration={"LocationConstraint": loc})[:2] == \
+            (400, "IllegalLocationConstraintException")
+
+
+def test_eu_is_eu_west_1(nimbus_factory):
+    # the legacy name of eu-west-1: taken there, and only there
+    srv = nimbus_factory(args=["--region", "eu-west-1"])
+    s3 = client(srv, "s3", region="eu-west-1")
+    s3.create_bucket(Bucket="legacy-eu", CreateBucketConfiguration={"LocationConstraint": "EU"})
+    s3.head_bucket(Bucket="legacy-eu")
 
 
 def test_unknown_object_ownership_is_refused(s3, boto):
