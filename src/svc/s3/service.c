@@ -261,6 +261,18 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
+/* Bucket tags take letters, digits, white space and _ . : / = + - @ only (AWS's tagging
+ * rule); bytes of multibyte UTF-8 characters are let through as letters. */
+static bool bucket_tag_chars(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch >= 0x80 || isalnum(ch) || ch == ' ' || ch == '\t' || strchr("_.:/=+-@", ch)) continue;
+        return false;
+    }
+    return true;
+}
+
 static int tags_check(nb_call *c, json_t *set, bool object)
 {
     size_t n = json_array_size(set);
@@ -274,9 +286,10 @@ static int tags_check(nb_call *c, json_t *set, bool object)
                                          "The XML you provided was not well-formed or did not"
                                          " validate against our published schema",
                                          NULL);
-        if (utf8_chars(k) > 128 || !*k)
+        if (utf8_chars(k) > 128 || !*k || (!object && !bucket_tag_chars(k)))
             return tag_error(c, "The TagKey you have provided is invalid");
-        if (utf8_chars(v) > 256) return tag_error(c, "The TagValue you have provided is invalid");
+        if (utf8_chars(v) > 256 || (!object && !bucket_tag_chars(v)))
+            return tag_error(c, "The TagValue you have provided is invalid");
         if (strncmp(k, "aws:", 4) == 0)
             return tag_error(c, "Your TagKey cannot be prefixed with aws:");
         for (size_t j = 0; j < i; j++)

@@ -394,3 +394,19 @@ def test_bucket_not_empty_of_versions(s3, bucket):
     assert call_error(s3.delete_bucket, Bucket=bucket) == \
         (409, "BucketNotEmpty", "The bucket you tried to delete is not empty. You must delete all"
          " versions in the bucket.")
+
+
+@pytest.mark.parametrize("key,value,ok", [
+    ("k#", "v", False), ("k", "v?", False), ("k", "a<b", False),
+    ("a b_c.d:e/f=g+h-i@j", "A 1_2.3:4/5=6+7-8@9", True), ("clé", "üñï", True), ("k", "", True),
+])
+def test_bucket_tag_characters(s3, bucket, key, value, ok):
+    tagging = {"TagSet": [{"Key": key, "Value": value}]}
+    if ok:
+        s3.put_bucket_tagging(Bucket=bucket, Tagging=tagging)
+        assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == tagging["TagSet"]
+        return
+    status, code, msg = call_error(s3.put_bucket_tagging, Bucket=bucket, Tagging=tagging)
+    assert (status, code) == (400, "InvalidTag")
+    assert msg == ("The TagKey you have provided is invalid" if "#" in key
+                   else "The TagValue you have provided is invalid")
