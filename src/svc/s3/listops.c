@@ -183,7 +183,9 @@ static void common_out(lctx *l, json_t *out)
 {
     json_object_set_new(out, "Name", json_string(l->bucket));
     json_object_set_new(out, "Prefix", out_str(l, l->p.prefix ? l->p.prefix : "", l->p.prefix_len));
-    if (l->p.delim) json_object_set_new(out, "Delimiter", out_str(l, l->p.delim, l->p.delim_len));
+    /* an empty delimiter is none: AWS leaves the element out (s3-tests *_delimiter_empty) */
+    if (l->p.delim && l->p.delim_len)
+        json_object_set_new(out, "Delimiter", out_str(l, l->p.delim, l->p.delim_len));
     json_object_set_new(out, "MaxKeys", json_integer((json_int_t)l->p.max));
     json_object_set_new(out, "IsTruncated", json_boolean(l->r.truncated));
     if (l->url) json_object_set_new(out, "EncodingType", json_string("url"));
@@ -211,7 +213,7 @@ int nb_s3_op_list_objects(nb_call *c)
     common_out(&l, out);
     json_object_set_new(out, "Marker", out_str(&l, l.p.marker ? l.p.marker : "", l.p.marker_len));
     /* AWS sends NextMarker only with a delimiter; without one clients use the last key. */
-    if (l.r.truncated && l.p.delim && l.r.last)
+    if (l.r.truncated && l.p.delim_len && l.r.last)
         json_object_set_new(out, "NextMarker", out_str(&l, l.r.last, l.r.last_len));
     if (json_array_size(l.contents)) json_object_set(out, "Contents", l.contents);
     free_ctx(&l);

@@ -410,3 +410,16 @@ def test_bucket_tag_characters(s3, bucket, key, value, ok):
     assert (status, code) == (400, "InvalidTag")
     assert msg == ("The TagKey you have provided is invalid" if "#" in key
                    else "The TagValue you have provided is invalid")
+
+
+def test_empty_delimiter_is_no_delimiter(s3, bucket):
+    # s3-tests test_bucket_list_delimiter_empty / test_bucket_listv2_delimiter_empty
+    for k in ("bar", "baz", "cab", "foo"):
+        s3.put_object(Bucket=bucket, Key=k, Body=b"x")
+    for call in (s3.list_objects, s3.list_objects_v2):
+        r = call(Bucket=bucket, Delimiter="")
+        assert "Delimiter" not in r and "CommonPrefixes" not in r
+        assert [o["Key"] for o in r["Contents"]] == ["bar", "baz", "cab", "foo"]
+        assert call(Bucket=bucket, Delimiter="a")["Delimiter"] == "a"
+    r = s3.list_objects(Bucket=bucket, Delimiter="", MaxKeys=1)
+    assert r["IsTruncated"] and "NextMarker" not in r
