@@ -96,6 +96,10 @@ json_t *nb_s3_acl_from_request(nb_call *c, const char *owner, bool object, bool 
  * indexed). */
 json_t *nb_s3_object_acl_statements(nb_call *c, const nb_s3_bcfg *cfg, bool *missing,
                                     const char **obj_owner);
+/* The same for a key (and version, NULL = the current one) given explicitly: copy sources. */
+json_t *nb_s3_object_acl_statements_of(nb_call *c, const nb_s3_bcfg *cfg, const char *key,
+                                       size_t kn, const char *version, bool *missing,
+                                       const char **obj_owner);
 /* Owner of a new object: the writer under ObjectWriter, else the bucket owner. */
 const char *nb_s3_object_owner(nb_call *c, const nb_s3_bucket *b);
 /* After a bucket was created: apply x-amz-object-ownership and ACL headers. */

@@ -505,13 +505,22 @@ static json_t *object_acl_doc(const oacl *o)
 json_t *nb_s3_object_acl_statements(nb_call *c, const nb_s3_bcfg *cfg, bool *missing,
                                     const char **obj_owner)
 {
-    *missing = false;
-    *obj_owner = NULL;
     size_t kn = 0;
     const char *key = nb_s3_in_key(c, &kn);
+    *missing = false;
+    *obj_owner = NULL;
     if (!key) return NULL;
+    return nb_s3_object_acl_statements_of(c, cfg, key, kn, nb_in_str(c, "VersionId"), missing,
+                                          obj_owner);
+}
+
+json_t *nb_s3_object_acl_statements_of(nb_call *c, const nb_s3_bcfg *cfg, const char *key,
+                                       size_t kn, const char *v, bool *missing,
+                                       const char **obj_owner)
+{
+    *missing = false;
+    *obj_owner = NULL;
     oacl o = {.bucket = cfg->bucket, .key = key, .key_len = kn, .a = c->arena};
-    const char *v = nb_in_str(c, "VersionId");
     o.version = v;
     if (nb_db_read(nb_s3_store_db(nb_s3_g), oacl_read, &o) != SQLITE_OK) return NULL;
     if (!o.found) {

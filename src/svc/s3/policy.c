@@ -549,6 +549,25 @@ static bool acl_write_op(const nb_call *c)
            is_op(c, "PutObjectAcl") || is_op(c, "PutBucketAcl");
 }
 
+/* The resource policy text with an object's ACL statements added (a copy in the arena). */
+static const char *with_statements(nb_call *c, const char *text, json_t *ostmts)
+{
+    if (!ostmts || !json_array_size(ostmts)) return text ? nb_arena_strdup(c->arena, text) : NULL;
+    json_t *doc = text ? json_loads(text, 0, NULL) : json_object();
+    if (!doc) return NULL;
+    json_t *st = json_object_get(doc, "Statement");
+    if (!st) {
+        st = json_array();
+        json_object_set_new(doc, "Statement", st);
+    }
+    json_array_extend(st, ostmts);
+    char *s = json_dumps(doc, JSON_COMPACT);
+    const char *out = s ? nb_arena_strdup(c->arena, s) : NULL;
+    free(s);
+    json_decref(doc);
+    return out;
+}
+
 const char *nb_s3_resource_policy(nb_call *c, const char **owner)
 {
     *owner = NULL;
@@ -624,21 +643,7 @@ const char *nb_s3_resource_policy(nb_call *c, const char **owner)
         nb_aws_error_clear(&c->err);
         memset(&c->err, 0, sizeof c->err);
     }
-    if (ostmts && json_array_size(ostmts)) {
-        json_t *doc = text ? json_loads(text, 0, NULL) : json_object();
-        json_t *st = json_object_get(doc, "Statement");
-        if (!st) {
-            st = json_array();
-            json_object_set_new(doc, "Statement", st);
-        }
-        json_array_extend(st, ostmts);
-        char *s = json_dumps(doc, JSON_COMPACT);
-        if (s) out = nb_arena_strdup(c->arena, s);
-        free(s);
-        json_decref(doc);
-    } else if (text) {
-        out = nb_arena_strdup(c->arena, text);
-    }
+    out = with_statements(c, text, ostmts);
     json_decref(ostmts);
     nb_s3_bcfg_put(cfg);
     return out;
@@ -748,8 +753,9 @@ int nb_s3_authz_context(nb_call *c, json_t *ctx)
     return 0;
 }
 
-int nb_s3_authorize_object(nb_call *c, const char *bucket, const char *key, size_t key_len,
-                           const char *action)
+/* nb_s3_authorize_object for a given version (NULL = the current one) */
+static int authorize_object_v(nb_call *c, const char *bucket, const char *key, size_t key_len,
+                              const char *version, const char *action)
 {
     const nb_s3_bcfg *cfg = nb_s3_bcfg_get(bucket);
     if (!cfg) return nb_s3_store_error(c, NB_S3_NO_BUCKET, bucket, NULL);
@@ -761,13 +767,33 @@ int nb_s3_authorize_object(nb_call *c, const char *bucket, const char *key, size
         .resource_account = cfg->owner,
         .skip_service_context = true,
     };
+    /* Reads of the object (copy sources) take its ACL into account where ACLs apply, and an
+     * object another account wrote is that account's (as in the resource_policy hook). */
+    if (cfg->ownership != NB_S3_OWN_ENFORCED &&
+        (!strcmp(action, "s3:GetObject") || !strcmp(action, "s3:GetObjectVersion"))) {
+        bool missing;
+        const char *obj_owner;
+        json_t *ostmts = nb_s3_object_acl_statements_of(c, cfg, key, key_len, version, &missing,
+                                                        &obj_owner);
+        a.resource_policy = with_statements(c, a.resource_policy, ostmts);
+        json_decref(ostmts);
+        if (obj_owner && strcmp(obj_owner, cfg->owner) != 0)
+            a.resource_account = nb_arena_strdup(c->arena, obj_owner);
+    }
     int rc = a.resource ? nb_authz_check(c, &a) : nb_s3_nomem(c);
     nb_s3_bcfg_put(cfg);
     return rc;
 }
 
-/* Copy sources are another bucket than the one the dispatcher authorized: check s3:GetObject
- * (s3:GetObjectVersion with a version id) on the source object the same way. */
+int nb_s3_authorize_object(nb_call *c, const char *bucket, const char *key, size_t key_len,
+                           const char *action)
+{
+    return authorize_object_v(c, bucket, key, key_len, NULL, action);
+}
+
+/* The dispatcher authorized a copy's destination (s3:PutObject) only: check s3:GetObject
+ * (s3:GetObjectVersion with a version id) on the source object the same way, in whatever
+ * bucket it is. */
 int nb_s3_authorize_source(nb_call *c, const char *bucket)
 {
     const char *cs = nb_in_str(c, "CopySource");
@@ -775,7 +801,7 @@ int nb_s3_authorize_source(nb_call *c, const char *bucket)
     size_t skn = 0;
     if (!cs || nb_s3_parse_copy_source(c, cs, &sb, &sk, &skn, &sv) || strcmp(sb, bucket) != 0)
         return nb_s3_error(c, 403, "AccessDenied", "Access Denied", NULL);
-    return nb_s3_authorize_object(c, sb, sk, skn, sv ? "s3:GetObjectVersion" : "s3:GetObject");
+    return authorize_object_v(c, sb, sk, skn, sv, sv ? "s3:GetObjectVersion" : "s3:GetObject");
 }
 
 /* AWS answers a missing key with 404 only to callers allowed s3:ListBucket on its bucket;

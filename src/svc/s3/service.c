@@ -156,7 +156,20 @@ int nb_s3_need_bucket(nb_call *c, const char *name, nb_s3_bucket *b)
 int nb_s3_bucket_access(nb_call *c, const nb_s3_bucket *b)
 {
     /* The bucket the call names was authorized before the handler (bucket policy, ACLs:
-     * policy.c's resource_policy hook); another one (a copy source) is authorized here. */
+     * policy.c's resource_policy hook) for the call's own action; a copy source is read, which
+     * is authorized here (s3:GetObject on it), in the same bucket too: write access to a bucket
+     * is no licence to copy its private objects. */
+    const char *cs = nb_in_str(c, "CopySource");
+    if (cs) {
+        const char *sb = NULL, *sk = NULL, *sv = NULL;
+        size_t skn = 0;
+        if (nb_s3_parse_copy_source(c, cs, &sb, &sk, &skn, &sv) == 0) {
+            if (strcmp(sb, b->name) == 0) return nb_s3_authorize_source(c, b->name);
+        } else { /* a bad source is the handler's to refuse */
+            nb_aws_error_clear(&c->err);
+            memset(&c->err, 0, sizeof c->err);
+        }
+    }
     const char *own = nb_in_str(c, "Bucket");
     if (own && strcmp(own, b->name) == 0) return 0;
     if (strcmp(b->account, c->who.account) != 0 || c->who.type != NB_PRINCIPAL_ROOT)

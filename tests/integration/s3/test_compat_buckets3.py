@@ -423,3 +423,34 @@ def test_empty_delimiter_is_no_delimiter(s3, bucket):
         assert call(Bucket=bucket, Delimiter="a")["Delimiter"] == "a"
     r = s3.list_objects(Bucket=bucket, Delimiter="", MaxKeys=1)
     assert r["IsTruncated"] and "NextMarker" not in r
+
+
+def test_copy_reads_its_source_with_the_readers_rights(s3, nimbus):
+    # write access to a bucket (public-read-write) is no licence to copy its private objects,
+    # in the same bucket or from another; an object ACL's READ is
+    name = acl_bucket(s3, "public-read-write")
+    s3.put_object(Bucket=name, Key="secret", Body=b"top secret")
+    s3.put_object(Bucket=name, Key="pub", Body=b"pub", ACL="public-read")
+    other = account_client(nimbus, new_account(nimbus))
+    anon = client(nimbus, "s3", config_kw={"signature_version": UNSIGNED})
+    for who in (other, anon):
+        assert call_error(who.copy_object, Bucket=name, Key="leak",
+                          CopySource=name + "/secret")[:2] == (403, "AccessDenied")
+    other.copy_object(Bucket=name, Key="copy", CopySource=name + "/pub")
+    assert other.get_object(Bucket=name, Key="copy")["Body"].read() == b"pub"
+    upload = other.create_multipart_upload(Bucket=name, Key="mp")["UploadId"]
+    assert call_error(other.upload_part_copy, Bucket=name, Key="mp", UploadId=upload, PartNumber=1,
+                      CopySource=name + "/secret")[:2] == (403, "AccessDenied")
+    other.upload_part_copy(Bucket=name, Key="mp", UploadId=upload, PartNumber=1,
+                           CopySource=name + "/pub")
+    src = acl_bucket(s3)
+    s3.put_object(Bucket=src, Key="pub", Body=b"x", ACL="public-read")
+    s3.put_object(Bucket=src, Key="priv", Body=b"x")
+    other.copy_object(Bucket=name, Key="c1", CopySource=src + "/pub")
+    assert call_error(other.copy_object, Bucket=name, Key="c2",
+                      CopySource=src + "/priv")[:2] == (403, "AccessDenied")
+    # the bucket owner copies its own objects, not another account's private one
+    s3.copy_object(Bucket=name, Key="c3", CopySource=name + "/secret")
+    other.put_object(Bucket=name, Key="theirs", Body=b"x")
+    assert call_error(s3.copy_object, Bucket=name, Key="c4",
+                      CopySource=name + "/theirs")[:2] == (403, "AccessDenied")
