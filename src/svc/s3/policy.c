@@ -575,7 +575,8 @@ const char *nb_s3_resource_policy(nb_call *c, const char **owner)
     if (!bucket) return NULL; /* ListBuckets */
     if (is_op(c, "CreateBucket")) {
         nb_s3_bcfg_invalidate();
-        nb_s3_acl_precheck(c, NULL); /* ACLs that the ownership setting refuses */
+        /* ACLs that the ownership setting refuses (after the name: InvalidBucketName first) */
+        if (nb_s3_bucket_name_valid(bucket)) nb_s3_acl_precheck(c, NULL);
         return NULL; /* the caller's own, once created */
     }
     if (is_op(c, "DeleteBucket")) nb_s3_bcfg_invalidate();

@@ -103,6 +103,11 @@ def test_new_bucket_cannot_start_public(s3, kw):
     assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
 
 
+def test_bucket_name_is_checked_before_the_acl(s3):
+    assert call_error(s3.create_bucket, Bucket="bad_name", ACL="public-read",
+                      ObjectOwnership="ObjectWriter")[:2] == (400, "InvalidBucketName")
+
+
 def test_log_delivery_write_is_a_bucket_acl(s3):
     name = new_name()
     s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter", ACL="log-delivery-write")
