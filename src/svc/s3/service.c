@@ -274,13 +274,13 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
-/* Bucket tags take letters, digits, white space and _ . : / = + - @ only (AWS's tagging
- * rule); bytes of multibyte UTF-8 characters are let through as letters. */
+/* Bucket tags take letters, digits, spaces and _ . : / = + - @ only (AWS's tagging rule);
+ * bytes of multibyte UTF-8 characters are let through as letters. */
 static bool bucket_tag_chars(const char *s)
 {
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
-        if (ch >= 0x80 || isalnum(ch) || ch == ' ' || ch == '\t' || strchr("_.:/=+-@", ch)) continue;
+        if (ch >= 0x80 || isalnum(ch) || ch == ' ' || strchr("_.:/=+-@", ch)) continue;
         return false;
     }
     return true;
