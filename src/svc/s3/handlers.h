@@ -116,6 +116,13 @@ typedef struct nb_s3_ingest {
 int nb_s3_ingest_body(nb_call *c, nb_s3_ingest *in);
 /* Decide the checksum algorithm and expected value of an upload from its headers. */
 int nb_s3_ingest_prepare(nb_call *c, nb_s3_ingest *in);
+/* The x-amz-checksum-<algorithm> value an upload carries, as S3 checks it: at most one, the
+ * base64 of the algorithm's length (400 InvalidRequest otherwise). get(ud, name) reads a
+ * header or a form field; *algo is NB_CKSUM_NONE when there is none. 0, or -1 with the error
+ * set. nb_s3_checksum_unsupported: S3's error for an unknown algorithm name. */
+int nb_s3_checksum_given(nb_call *c, const char *(*get)(void *ud, const char *name), void *ud,
+                         nb_cksum_algo *algo, const char **expect);
+int nb_s3_checksum_unsupported(nb_call *c);
 
 /* Copy source "bucket/key?versionId=x" (URL-encoded) into parts, arena strings. */
 int nb_s3_parse_copy_source(nb_call *c, const char *src, const char **bucket, const char **key,

@@ -59,6 +59,46 @@ static bool b64_len_ok(const char *v, size_t want)
     return k == (ssize_t)want;
 }
 
+int nb_s3_checksum_given(nb_call *c, const char *(*get)(void *ud, const char *name), void *ud,
+                         nb_cksum_algo *algo, const char **expect)
+{
+    *algo = NB_CKSUM_NONE;
+    *expect = NULL;
+    int count = 0;
+    for (size_t i = 0; i < NB_ARRAY_LEN(ck_algos); i++) {
+        const char *hn = nb_cksum_header(ck_algos[i]);
+        const char *v = get(ud, hn);
+        if (!v) continue;
+        count++;
+        if (!b64_len_ok(v, nb_cksum_len(ck_algos[i]))) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "Value for %s header is invalid.", hn);
+            return nb_s3_error(c, 400, "InvalidRequest", msg, NULL);
+        }
+        *algo = ck_algos[i];
+        *expect = v;
+    }
+    if (count > 1)
+        return nb_s3_error(c, 400, "InvalidRequest",
+                           "Expecting a single x-amz-checksum- header. Multiple checksum Types are"
+                           " not allowed.",
+                           NULL);
+    return 0;
+}
+
+int nb_s3_checksum_unsupported(nb_call *c)
+{
+    return nb_s3_error(c, 400, "InvalidRequest",
+                       "Checksum algorithm provided is unsupported. Please try again with any of"
+                       " the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]",
+                       NULL);
+}
+
+static const char *header_of(void *ud, const char *name)
+{
+    return nb_call_header(ud, name);
+}
+
 int nb_s3_ingest_prepare(nb_call *c, nb_s3_ingest *in)
 {
     memset(in, 0, sizeof *in);
@@ -86,25 +126,7 @@ int nb_s3_ingest_prepare(nb_call *c, nb_s3_ingest *in)
                                "Content-MD5", md5, NULL);
         in->md5_expect = raw;
     }
-    int count = 0;
-    for (size_t i = 0; i < NB_ARRAY_LEN(ck_algos); i++) {
-        const char *hn = nb_cksum_header(ck_algos[i]);
-        const char *v = nb_call_header(c, hn);
-        if (!v) continue;
-        count++;
-        if (!b64_len_ok(v, nb_cksum_len(ck_algos[i]))) {
-            char msg[128];
-            snprintf(msg, sizeof msg, "Value for %s header is invalid.", hn);
-            return nb_s3_error(c, 400, "InvalidRequest", msg, NULL);
-        }
-        in->ck_algo = ck_algos[i];
-        in->ck_expect = v;
-    }
-    if (count > 1)
-        return nb_s3_error(c, 400, "InvalidRequest",
-                           "Expecting a single x-amz-checksum- header. Multiple checksum Types are"
-                           " not allowed.",
-                           NULL);
+    if (nb_s3_checksum_given(c, header_of, c, &in->ck_algo, &in->ck_expect)) return -1;
     if (in->ck_algo == NB_CKSUM_NONE) {
         const char *tr = nb_call_header(c, "x-amz-trailer");
         if (tr) {
@@ -121,12 +143,7 @@ int nb_s3_ingest_prepare(nb_call *c, nb_s3_ingest *in)
         if (!alg) alg = nb_call_header(c, "x-amz-checksum-algorithm");
         if (alg) {
             nb_cksum_algo a = nb_cksum_algo_from_name(alg, strlen(alg));
-            if (a == NB_CKSUM_NONE)
-                return nb_s3_error(c, 400, "InvalidRequest",
-                                   "Checksum algorithm provided is unsupported. Please try again"
-                                   " with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1,"
-                                   " SHA256]",
-                                   NULL);
+            if (a == NB_CKSUM_NONE) return nb_s3_checksum_unsupported(c);
             in->ck_algo = a;
         }
     }

@@ -669,41 +669,19 @@ typedef struct post_ck {
     const char *expect; /* base64, or NULL */
 } post_ck;
 
+static const char *field_of(void *ud, const char *name)
+{
+    return form_str(ud, name);
+}
+
 static int form_checksum(nb_call *c, form *fm, post_ck *ck)
 {
-    static const nb_cksum_algo algos[] = {NB_CKSUM_CRC32, NB_CKSUM_CRC32C, NB_CKSUM_CRC64NVME,
-                                          NB_CKSUM_SHA1, NB_CKSUM_SHA256};
-    ck->algo = NB_CKSUM_NONE;
-    ck->expect = NULL;
-    int count = 0;
-    for (size_t i = 0; i < NB_ARRAY_LEN(algos); i++) {
-        const char *hn = nb_cksum_header(algos[i]);
-        const char *v = form_str(fm, hn);
-        if (!v) continue;
-        count++;
-        unsigned char raw[64];
-        size_t n = strlen(v);
-        if (n > 60 || nb_base64_decode(v, n, raw) != (ssize_t)nb_cksum_len(algos[i])) {
-            char *msg = nb_arena_printf(c->arena, "Value for %s header is invalid.", hn);
-            return nb_s3_error(c, 400, "InvalidRequest", msg ? msg : "Invalid checksum", NULL);
-        }
-        ck->algo = algos[i];
-        ck->expect = v;
-    }
-    if (count > 1)
-        return nb_s3_error(c, 400, "InvalidRequest",
-                           "Expecting a single x-amz-checksum- header. Multiple checksum Types are"
-                           " not allowed.",
-                           NULL);
+    if (nb_s3_checksum_given(c, field_of, fm, &ck->algo, &ck->expect)) return -1;
     const char *alg = form_str(fm, "x-amz-checksum-algorithm");
     if (alg) {
         nb_cksum_algo a = nb_cksum_algo_from_name(alg, strlen(alg));
         if (a == NB_CKSUM_NONE || (ck->algo != NB_CKSUM_NONE && a != ck->algo))
-            return nb_s3_error(c, 400, "InvalidRequest",
-                               "Checksum algorithm provided is unsupported. Please try again"
-                               " with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1,"
-                               " SHA256]",
-                               NULL);
+            return nb_s3_checksum_unsupported(c);
         ck->algo = a;
     }
     return 0;
