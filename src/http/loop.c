@@ -733,7 +733,7 @@ int nb_http_init(int nloops, int nworkers, const nb_http_limits *limits)
         .max_headers = 200,
         .header_timeout_ms = 30000,
         .idle_timeout_ms = 120000,
-        .body_timeout_ms = 60000,
+        .body_timeout_ms = 20000, /* S3 answers RequestTimeout after ~20 s of silence */
         .max_conns = 20000,
     };
     if (limits) {
