@@ -733,6 +733,10 @@ int nb_iam_authorize(nb_call *c, const nb_op_def *def)
                  c->op_name ? c->op_name : "");
         action = actbuf;
     }
+    if (c->svc && c->svc->authz_action) {
+        const char *v = c->svc->authz_action(c, action);
+        if (v) action = v;
+    }
     const char *resource = def && def->resource ? nb_authz_expand(c, def->resource) : "*";
     if (!resource) return nb_call_error(c, 503, "ServiceUnavailable", "Out of memory.");
     nb_authz_check_args a = {.action = action, .resource = resource};

@@ -186,6 +186,10 @@ struct nb_service {
      * evaluation and lets resource policies admit anonymous and other accounts' callers.
      * The text may live in c->arena. */
     const char *(*resource_policy)(nb_call *c, const char **owner);
+    /* The IAM action the call is authorized as when it depends on the input (S3: an object
+     * action's Version variant when the call names a version), given the operation's own;
+     * NULL hook, or NULL returned: the operation's own. */
+    const char *(*authz_action)(nb_call *c, const char *action);
     /* Add the service's own condition keys (s3:prefix, s3:x-amz-acl, aws:ResourceTag/...) to
      * ctx, an object of lowercase key -> string or array of strings
      * (nb_authz_context_set/add of iam/policy.h). Return 0, or -1 to fail the call (c->err). */

@@ -161,6 +161,7 @@ int nb_s3_authorize_object(nb_call *c, const char *bucket, const char *key, size
 
 /* ---- service hooks (policy.c, website.c) ---- */
 const char *nb_s3_resource_policy(nb_call *c, const char **owner);
+const char *nb_s3_authz_action(nb_call *c, const char *action);
 int nb_s3_authz_context(nb_call *c, json_t *ctx);
 bool nb_s3_raw_request(nb_req *r, const char *path, size_t path_len, bool website_port);
 /* /_nimbus/s3/...: the account-level public access block here (pab.c), everything else to the

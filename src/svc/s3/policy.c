@@ -568,6 +568,27 @@ static const char *with_statements(nb_call *c, const char *text, json_t *ostmts)
     return out;
 }
 
+/* AWS authorizes an object call that names a version as the action's Version variant
+ * (GetObject with versionId needs s3:GetObjectVersion). */
+const char *nb_s3_authz_action(nb_call *c, const char *action)
+{
+    static const char *const variants[][2] = {
+        {"s3:GetObject", "s3:GetObjectVersion"},
+        {"s3:DeleteObject", "s3:DeleteObjectVersion"},
+        {"s3:GetObjectAcl", "s3:GetObjectVersionAcl"},
+        {"s3:PutObjectAcl", "s3:PutObjectVersionAcl"},
+        {"s3:GetObjectTagging", "s3:GetObjectVersionTagging"},
+        {"s3:PutObjectTagging", "s3:PutObjectVersionTagging"},
+        {"s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"},
+        {"s3:GetObjectAttributes", "s3:GetObjectVersionAttributes"},
+    };
+    const char *v = nb_in_str(c, "VersionId");
+    if (!v || !*v || !nb_in_str(c, "Key")) return NULL;
+    for (size_t i = 0; i < NB_ARRAY_LEN(variants); i++)
+        if (!strcmp(action, variants[i][0])) return variants[i][1];
+    return NULL;
+}
+
 const char *nb_s3_resource_policy(nb_call *c, const char **owner)
 {
     *owner = NULL;

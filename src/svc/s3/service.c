@@ -586,6 +586,7 @@ const nb_service nb_svc_s3 = {
     .host_route = s3_host_route,
     .resource_policy = nb_s3_resource_policy,
     .authz_context = nb_s3_authz_context,
+    .authz_action = nb_s3_authz_action,
     .admin = nb_s3_admin_route,
     .raw_request = nb_s3_raw_request,
     .form_post = nb_s3_post_object,
