@@ -111,10 +111,14 @@ int nb_in_malformed(struct nb_pin *p, const char *detail)
 {
     switch (p->proto) {
     case NB_PROTO_REST_XML:
-        if (p->s3)
-            return nb_aws_error_set(p->e, 400, "MalformedXML",
+        if (p->s3) {
+            /* S3 names an ACL body's failure after ACLs */
+            const char *op = p->op ? nb_op_name(p->op) : "";
+            bool acl = !strcmp(op, "PutBucketAcl") || !strcmp(op, "PutObjectAcl");
+            return nb_aws_error_set(p->e, 400, acl ? "MalformedACLError" : "MalformedXML",
                                     "The XML you provided was not well-formed or did not "
                                     "validate against our published schema");
+        }
         if (strcmp(nb_mstr(p->m, p->m->name), "route53") == 0)
             return nb_aws_error_set(p->e, 400, "InvalidInput", "Could not parse the XML: %s",
                                     detail ? detail : "malformed XML");

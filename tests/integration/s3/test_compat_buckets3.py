@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 from botocore import UNSIGNED
+from botocore.exceptions import ClientError
 
 from conftest import NOVALID, call_error, client
 from s3util import bucket, s3  # noqa: F401 (fixtures)
@@ -459,3 +460,34 @@ def test_copy_reads_its_source_with_the_readers_rights(s3, nimbus):
     other.put_object(Bucket=name, Key="theirs", Body=b"x")
     assert call_error(s3.copy_object, Bucket=name, Key="c4",
                       CopySource=name + "/theirs")[:2] == (403, "AccessDenied")
+
+
+def test_acl_body_that_is_not_xml_is_malformed_acl_error(s3, bucket):
+    """S3 names a PutBucketAcl/PutObjectAcl body it cannot read MalformedACLError (other
+    bodies are MalformedXML)."""
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+
+    def garble(request, **kwargs):
+        request.data = b"<AccessControlPolicy><Owner>"
+        for h in ("Content-MD5", "Content-Length"):
+            if h in request.headers:
+                del request.headers[h]
+        request.headers["Content-Length"] = str(len(request.data))
+
+    for op, call in (("PutBucketAcl", lambda: s3.put_bucket_acl(
+            Bucket=bucket, AccessControlPolicy={"Owner": {"ID": "x"}, "Grants": []})),
+                     ("PutObjectAcl", lambda: s3.put_object_acl(
+            Bucket=bucket, Key="k", AccessControlPolicy={"Owner": {"ID": "x"}, "Grants": []}))):
+        s3.meta.events.register("before-sign.s3." + op, garble)
+        try:
+            with pytest.raises(ClientError) as e:
+                call()
+            assert e.value.response["Error"]["Code"] == "MalformedACLError", e.value.response
+            assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        finally:
+            s3.meta.events.unregister("before-sign.s3." + op, garble)
+    # other bodies stay MalformedXML
+    s3.meta.events.register("before-sign.s3.PutBucketTagging", garble)
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": []})
+    assert e.value.response["Error"]["Code"] == "MalformedXML"
