@@ -361,6 +361,8 @@ static int check_throughput(nb_call *c, json_t *in, json_t *cur)
     return 0;
 }
 
+static int check_tags(nb_call *c, json_t *tags);
+
 static bool printable_id(const char *s)
 {
     for (; *s; s++)
@@ -419,6 +421,11 @@ static int create_queue(nb_call *c)
         json_decref(attrs);
         json_decref(tags);
         return E_PARAM(c, "Too many tags added for queue %s.", name);
+    }
+    if (check_tags(c, tags) < 0) {
+        json_decref(attrs);
+        json_decref(tags);
+        return -1;
     }
     sqs_queue *q = NULL;
     json_t *attrs_copy = json_deep_copy(attrs);
@@ -638,19 +645,43 @@ static int purge_queue(nb_call *c)
 
 /* ---------------------------------------------------------------- tags, permissions */
 
+/* Tag keys are 1 to 128 characters, values at most 256: 0, or the AWS error. */
+static int check_tags(nb_call *c, json_t *tags)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(tags, k, v)
+    {
+        size_t kl = strlen(k), vl = json_string_length(v);
+        if (kl < 1 || kl > 128) return E_PARAM(c, "Tag keys must be between 1 and 128 characters in length.");
+        if (vl > 256) return E_PARAM(c, "Tag values must be between 0 and 256 characters in length.");
+    }
+    return 0;
+}
+
 static int tag_queue(nb_call *c)
 {
     sqs_queue *q = need_queue(c, "sqs:TagQueue");
     if (!q) return -1;
+    json_t *in = json_object_get(c->input, "Tags");
+    int rc = !json_object_size(in) ? E_MISSING(c, "Tags") : check_tags(c, in);
+    if (rc) {
+        nb_sqs_queue_put(q);
+        return rc;
+    }
+    /* A refused request leaves the tags as they were. */
     pthread_mutex_lock(&q->mu);
-    json_object_update(q->tags, json_object_get(c->input, "Tags"));
-    bool too_many = json_object_size(q->tags) > 50;
+    json_t *merged = json_copy(q->tags);
+    json_object_update(merged, in);
+    bool too_many = json_object_size(merged) > 50;
+    if (!too_many) json_object_update(q->tags, in);
     pthread_mutex_unlock(&q->mu);
+    json_decref(merged);
     if (too_many) {
         nb_sqs_queue_put(q);
         return E_PARAM(c, "Too many tags added for queue %s.", q->name);
     }
-    int rc = nb_sqs_queue_save(q);
+    rc = nb_sqs_queue_save(q);
     nb_sqs_queue_put(q);
     return rc < 0 ? E_INTERNAL(c) : 0;
 }
@@ -660,9 +691,15 @@ static int untag_queue(nb_call *c)
     sqs_queue *q = need_queue(c, "sqs:UntagQueue");
     if (!q) return -1;
     size_t i;
-    json_t *k;
+    json_t *k, *keys = json_object_get(c->input, "TagKeys");
+    bool bad = !json_array_size(keys);
+    json_array_foreach(keys, i, k) bad = bad || !json_string_length(k) || json_string_length(k) > 128;
+    if (bad) {
+        nb_sqs_queue_put(q);
+        return E_PARAM(c, "Tag keys must be between 1 and 128 characters in length.");
+    }
     pthread_mutex_lock(&q->mu);
-    json_array_foreach(json_object_get(c->input, "TagKeys"), i, k) json_object_del(q->tags, json_string_value(k));
+    json_array_foreach(keys, i, k) json_object_del(q->tags, json_string_value(k));
     pthread_mutex_unlock(&q->mu);
     int rc = nb_sqs_queue_save(q);
     nb_sqs_queue_put(q);
@@ -687,9 +724,30 @@ static int add_permission(nb_call *c)
     if (!q) return -1;
     const char *label = nb_in_str(c, "Label");
     json_t *accounts = json_object_get(c->input, "AWSAccountIds"), *actions = json_object_get(c->input, "Actions");
-    if (!json_array_size(accounts) || !json_array_size(actions)) {
+    /* AWS's checks, in its order: actions present, accounts present, at most 7 actions, each
+     * one a caller may be granted (owner-only actions such as SetQueueAttributes are refused). */
+    static const char *const grantable[] = {"*", "ChangeMessageVisibility", "DeleteMessage", "GetQueueAttributes",
+                                            "GetQueueUrl", "ListDeadLetterSourceQueues", "PurgeQueue",
+                                            "ReceiveMessage", "SendMessage"};
+    int rc = 0;
+    if (!json_array_size(actions))
+        rc = E_MISSING(c, "Actions");
+    else if (!json_array_size(accounts))
+        rc = E_PARAM(c, "Value [] for parameter PrincipalId is invalid. Reason: Unable to verify.");
+    else if (json_array_size(actions) > 7)
+        rc = sqs_error(c, 403, "OverLimit", "OverLimit", "%zu Actions were found, maximum allowed is 7.",
+                       json_array_size(actions));
+    for (size_t k = 0; !rc && k < json_array_size(actions); k++) {
+        const char *a = json_string_value(json_array_get(actions, k));
+        bool ok = false;
+        for (size_t g = 0; a && g < NB_ARRAY_LEN(grantable); g++) ok = ok || !strcmp(a, grantable[g]);
+        if (!ok)
+            rc = E_PARAM(c, "Value SQS:%s for parameter ActionName is invalid. Reason: Only the queue owner is allowed to "
+                            "invoke this action.", a ? a : "");
+    }
+    if (rc) {
         nb_sqs_queue_put(q);
-        return E_MISSING(c, !json_array_size(accounts) ? "AWSAccountIds" : "Actions");
+        return rc;
     }
     pthread_mutex_lock(&q->mu);
     const char *cur = json_string_value(json_object_get(q->attrs, "Policy"));
@@ -719,6 +777,17 @@ static int add_permission(nb_call *c)
     json_t *x;
     json_array_foreach(accounts, i, x) json_array_append_new(princ, json_string(nb_arena_printf(c->arena, "arn:aws:iam::%s:root", json_string_value(x))));
     json_array_foreach(actions, i, x) json_array_append_new(acts, json_string(nb_arena_printf(c->arena, "SQS:%s", json_string_value(x))));
+    /* AWS writes a lone principal or action as a string, several as a list. */
+    if (json_array_size(princ) == 1) {
+        json_t *one = json_incref(json_array_get(princ, 0));
+        json_decref(princ);
+        princ = one;
+    }
+    if (json_array_size(acts) == 1) {
+        json_t *one = json_incref(json_array_get(acts, 0));
+        json_decref(acts);
+        acts = one;
+    }
     json_array_append_new(st, json_pack("{s:s, s:s, s:{s:o}, s:o, s:s}", "Sid", label, "Effect", "Allow", "Principal", "AWS",
                                         princ, "Action", acts, "Resource", q->arn));
     char *text = json_dumps(pol, JSON_COMPACT);
@@ -726,7 +795,7 @@ static int add_permission(nb_call *c)
     json_object_set_new(q->attrs, "Policy", json_string(text ? text : ""));
     free(text);
     pthread_mutex_unlock(&q->mu);
-    int rc = nb_sqs_queue_save(q);
+    rc = nb_sqs_queue_save(q);
     nb_sqs_queue_put(q);
     return rc < 0 ? E_INTERNAL(c) : 0;
 }
@@ -1104,6 +1173,8 @@ static json_t *message_doc(nb_call *c, sqs_queue *q, sqs_msg *m, json_t *sysname
     return o;
 }
 
+static int receive_answer(nb_call *c, sqs_queue *q, sqs_msg **got, int n);
+
 static void receive_event(nb_call *c, enum nb_call_event ev)
 {
     nb_sqs_waiter_event(c->wait_ud, ev != NB_CALL_EV_TIMER);
@@ -1142,10 +1213,17 @@ static int receive_message(nb_call *c)
         else if (wait < 0 || wait > 20)
             rc = E_PARAM(c, "Value %lld for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.",
                          (long long)wait);
+        const char *attempt = q->fifo ? nb_in_str(c, "ReceiveRequestAttemptId") : NULL;
+        if (!rc && attempt && (!*attempt || strlen(attempt) > 128 || !printable_id(attempt)))
+            rc = E_PARAM(c, "Value %s for parameter ReceiveRequestAttemptId is invalid. Reason: ReceiveRequestAttemptId can "
+                            "only include alphanumeric and punctuation characters. 1 to 128 in length.", attempt);
         if (rc) {
             nb_sqs_queue_put(q);
             return rc;
         }
+        sqs_msg *again[10];
+        int nagain = attempt ? nb_sqs_receive_retry(q, attempt, (int)vis, again) : 0;
+        if (nagain > 0) return receive_answer(c, q, again, nagain);
         if (wait > 0) {
             w = calloc(1, sizeof(*w));
             if (!w) {
@@ -1173,6 +1251,14 @@ static int receive_message(nb_call *c)
         nb_sqs_queue_put(q);
         return E_NOQUEUE(c);
     }
+    const char *attempt = q->fifo ? nb_in_str(c, "ReceiveRequestAttemptId") : NULL;
+    if (attempt && *attempt) nb_sqs_receive_record(q, attempt, got, n);
+    return receive_answer(c, q, got, n);
+}
+
+/* The answer of a receive: n message copies (freed here) and the queue reference (put). */
+static int receive_answer(nb_call *c, sqs_queue *q, sqs_msg **got, int n)
+{
     json_t *sysnames = json_array();
     json_array_extend(sysnames, json_object_get(c->input, "AttributeNames"));
     json_array_extend(sysnames, json_object_get(c->input, "MessageSystemAttributeNames"));

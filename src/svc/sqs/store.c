@@ -1207,6 +1207,54 @@ int nb_sqs_receive(sqs_queue *q, int max, int visibility, sqs_waiter *w, sqs_msg
     }
 }
 
+static sqs_attempt *attempt_find(sqs_queue *q, const char *id, int64_t now)
+{
+    for (size_t i = 0; i < NB_ARRAY_LEN(q->attempts); i++)
+        if (q->attempts[i].expires_us > now && !strcmp(q->attempts[i].id, id)) return &q->attempts[i];
+    return NULL;
+}
+
+int nb_sqs_receive_retry(sqs_queue *q, const char *attempt, int visibility, sqs_msg **out)
+{
+    int64_t now = nb_clock_now_us();
+    int got = 0;
+    struct lazy upd[10];
+    pthread_mutex_lock(&q->mu);
+    sqs_attempt *a = q->deleted ? NULL : attempt_find(q, attempt, now);
+    bool same = a && a->n > 0;
+    for (int i = 0; same && i < a->n; i++) {
+        sqs_msg *m = map_get(&q->byseq, a->seq[i]);
+        same = m && m->inflight && m->nonce == a->nonce[i] && m->visible_us == a->visible_us[i] && m->visible_us > now;
+    }
+    for (int i = 0; same && i < a->n; i++) {
+        sqs_msg *m = map_get(&q->byseq, a->seq[i]);
+        m->visible_us = a->visible_us[i] = now + (int64_t)visibility * 1000000;
+        upd[i] = (struct lazy){LZ_UPDATE, q->id, m->seq, m->visible_us, m->first_recv_ms, m->receive_count};
+        out[got] = msg_copy(m);
+        if (out[got]) got++;
+    }
+    pthread_mutex_unlock(&q->mu);
+    for (int i = 0; same && i < a->n; i++) lazy_push(&upd[i]);
+    return got;
+}
+
+void nb_sqs_receive_record(sqs_queue *q, const char *attempt, sqs_msg *const *got, int n)
+{
+    int64_t now = nb_clock_now_us();
+    pthread_mutex_lock(&q->mu);
+    sqs_attempt *a = attempt_find(q, attempt, now);
+    if (!a) a = &q->attempts[q->next_attempt++ % NB_ARRAY_LEN(q->attempts)];
+    snprintf(a->id, sizeof(a->id), "%s", attempt);
+    a->expires_us = now + 300 * 1000000ll;
+    a->n = n > 10 ? 10 : n;
+    for (int i = 0; i < a->n; i++) {
+        a->seq[i] = got[i]->seq;
+        a->nonce[i] = got[i]->nonce;
+        a->visible_us[i] = got[i]->visible_us;
+    }
+    pthread_mutex_unlock(&q->mu);
+}
+
 /* ---------------------------------------------------------------- receipts, delete, visibility */
 
 char *nb_sqs_receipt(nb_arena *a, const sqs_queue *q, const sqs_msg *m)
