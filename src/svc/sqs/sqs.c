@@ -257,7 +257,16 @@ static int check_attr(nb_call *c, const char *name, const char *val, bool fifo, 
             long n = json_is_integer(mrc) ? (long)json_integer_value(mrc) : -1;
             if (json_is_string(mrc) && !is_int(json_string_value(mrc), &n)) n = -1;
             int rc = 0;
-            if (!arn)
+            const char *key;
+            json_t *kv;
+            bool extra = false;
+            json_object_foreach(doc, key, kv) extra = extra || (strcmp(key, "deadLetterTargetArn") && strcmp(key, "maxReceiveCount"));
+            if (extra)
+                rc = sqs_error(c, 400, "InvalidAttributeValue", "InvalidParameterValue",
+                               "Value %s for parameter RedrivePolicy is invalid. Reason: Only following attributes are "
+                               "supported: [deadLetterTargetArn, maxReceiveCount].",
+                               val);
+            else if (!arn)
                 rc = sqs_error(c, 400, "InvalidAttributeValue", "InvalidParameterValue",
                                "Value %s for parameter RedrivePolicy is invalid. Reason: Redrive policy does not "
                                "contain mandatory attribute: deadLetterTargetArn.",
@@ -296,6 +305,30 @@ static int check_attr(nb_call *c, const char *name, const char *val, bool fifo, 
         break;
     }
     return 0;
+}
+
+/* The value an attribute is stored (and shown) as, once check_attr accepted it: AWS rewrites a
+ * RedrivePolicy as compact JSON with maxReceiveCount a number ("5" given -> 5); booleans are
+ * lower-cased. New reference. */
+static json_t *stored_attr(const char *name, const char *val)
+{
+    const struct attr_def *d = attr_def(name);
+    if (d && d->kind == A_BOOL) return json_string(strcasecmp(val, "true") ? "false" : "true");
+    if (!strcmp(name, "RedrivePolicy") && *val) {
+        json_t *doc = json_loads(val, 0, NULL);
+        json_t *mrc = json_object_get(doc, "maxReceiveCount");
+        long n = json_is_integer(mrc) ? (long)json_integer_value(mrc) : 0;
+        if (json_is_string(mrc)) is_int(json_string_value(mrc), &n);
+        json_t *norm = json_pack("{s:O?, s:I}", "deadLetterTargetArn", json_object_get(doc, "deadLetterTargetArn"),
+                                 "maxReceiveCount", (json_int_t)n);
+        json_decref(doc);
+        char *text = norm ? json_dumps(norm, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(norm);
+        json_t *out = json_string(text ? text : val);
+        free(text);
+        return out;
+    }
+    return json_string(val);
 }
 
 static void set_num(json_t *o, const char *k, long long v)
@@ -405,11 +438,7 @@ static int create_queue(nb_call *c)
             json_object_set_new(attrs, k, json_string("true"));
             continue;
         }
-        if (attr_def(k)->kind == A_BOOL) {
-            json_object_set_new(attrs, k, json_string(strcasecmp(s, "true") ? "false" : "true"));
-            continue;
-        }
-        json_object_set(attrs, k, v);
+        json_object_set_new(attrs, k, stored_attr(k, s));
     }
     if (fifo && check_throughput(c, attrs, NULL) < 0) {
         json_decref(attrs);
@@ -609,11 +638,7 @@ static int set_queue_attributes(nb_call *c)
     pthread_mutex_lock(&q->mu);
     json_object_foreach(in, k, v)
     {
-        const char *s = json_string_value(v);
-        if (attr_def(k)->kind == A_BOOL)
-            json_object_set_new(q->attrs, k, json_string(strcasecmp(s, "true") ? "false" : "true"));
-        else
-            json_object_set(q->attrs, k, v);
+        json_object_set_new(q->attrs, k, stored_attr(k, json_string_value(v)));
     }
     q->modified = nb_clock_now();
     nb_sqs_queue_apply_attrs(q);
@@ -925,12 +950,11 @@ static int prepare(nb_call *c, sqs_queue *q, const send_in *in, sqs_send *out, s
             nb_hex(md, 32, hash);
             dedup = hash;
         }
-        if (strlen(dedup) > 128 || strlen(in->group) > 128)
-            FAIL("InvalidParameterValueException", "InvalidParameterValue",
-                 "Value %s for parameter %s is invalid. Reason: Must be at most 128 characters.",
-                 strlen(dedup) > 128 ? dedup : in->group, strlen(dedup) > 128 ? "MessageDeduplicationId" : "MessageGroupId");
-        /* Both may hold only alphanumeric and punctuation characters (no spaces, no controls). */
-        const char *bad = !printable_id(in->group) ? "MessageGroupId" : !printable_id(dedup) ? "MessageDeduplicationId" : NULL;
+        /* Both may hold 1 to 128 alphanumeric and punctuation characters (no spaces, no
+         * controls); AWS words a length and a character refusal alike. */
+        const char *bad = strlen(in->group) > 128 || !printable_id(in->group) ? "MessageGroupId"
+                          : strlen(dedup) > 128 || !printable_id(dedup)     ? "MessageDeduplicationId"
+                                                                            : NULL;
         if (bad)
             FAIL("InvalidParameterValueException", "InvalidParameterValue",
                  "Value %s for parameter %s is invalid. Reason: %s can only include alphanumeric and punctuation "
