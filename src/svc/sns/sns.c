@@ -582,11 +582,36 @@ static int topic_permission(nb_call *c, bool add)
         if (found >= 0) {
             rc = e_param(c, "Invalid parameter: Statement already exists");
         } else {
+            /* Only the topic's own actions may be granted. */
+            static const char *const grantable[] = {"GetTopicAttributes", "SetTopicAttributes", "AddPermission",
+                                                    "RemovePermission", "DeleteTopic", "Subscribe",
+                                                    "ListSubscriptionsByTopic", "Publish", "Receive"};
+            json_t *x;
+            json_array_foreach(json_object_get(c->input, "ActionName"), i, x)
+            {
+                bool ok = false;
+                for (size_t g = 0; g < NB_ARRAY_LEN(grantable); g++)
+                    ok = ok || (json_string_value(x) && !strcmp(json_string_value(x), grantable[g]));
+                if (!ok && !rc) rc = e_param(c, "Invalid parameter: Policy statement action out of service scope!");
+            }
+        }
+        if (found < 0 && !rc) {
             json_t *princ = json_array(), *acts = json_array(), *x;
             json_array_foreach(json_object_get(c->input, "AWSAccountId"), i, x)
                 json_array_append_new(princ, json_string(nb_arena_printf(c->arena, "arn:aws:iam::%s:root", json_string_value(x))));
             json_array_foreach(json_object_get(c->input, "ActionName"), i, x)
                 json_array_append_new(acts, json_string(nb_arena_printf(c->arena, "SNS:%s", json_string_value(x))));
+            /* AWS writes a lone principal or action as a string, several as a list. */
+            if (json_array_size(princ) == 1) {
+                json_t *one = json_incref(json_array_get(princ, 0));
+                json_decref(princ);
+                princ = one;
+            }
+            if (json_array_size(acts) == 1) {
+                json_t *one = json_incref(json_array_get(acts, 0));
+                json_decref(acts);
+                acts = one;
+            }
             json_array_append_new(st, json_pack("{s:s, s:s, s:{s:o}, s:o, s:s}", "Sid", label, "Effect", "Allow", "Principal",
                                                 "AWS", princ, "Action", acts, "Resource", t->arn));
         }
@@ -1169,6 +1194,31 @@ static int check_attrs(json_t *attrs, pub_err *e)
                     json_object_size(attrs));
     json_object_foreach(attrs, k, v)
     {
+        /* Names: at most 256 bytes of A-Z a-z 0-9 _ - ., not starting or ending with a period,
+         * no two periods in a row; AWS names the first offence. */
+        size_t kl = strlen(k);
+        if (kl > 256)
+            return perr(e, 400, "ParameterValueInvalid", "Length of message attribute name must be less than 256 bytes.");
+        if (kl && k[0] == '.')
+            return perr(e, 400, "ParameterValueInvalid", "Invalid message attribute name starting with character '.' was found.");
+        if (kl && k[kl - 1] == '.')
+            return perr(e, 400, "ParameterValueInvalid", "Invalid message attribute name ending with character '.' was found.");
+        for (size_t i = 0; i < kl; i++) {
+            unsigned char ch = (unsigned char)k[i];
+            if (!isalnum(ch) && ch != '_' && ch != '-' && ch != '.') {
+                /* the code point, as AWS prints it (#x20 for a space) */
+                uint32_t cp = ch;
+                int more = ch >= 0xf0 ? 3 : ch >= 0xe0 ? 2 : ch >= 0xc0 ? 1 : 0;
+                if (more) cp = ch & (0x3f >> more);
+                for (int j = 1; j <= more && i + (size_t)j < kl; j++) cp = (cp << 6) | ((unsigned char)k[i + (size_t)j] & 0x3f);
+                return perr(e, 400, "ParameterValueInvalid",
+                            "Invalid non-alphanumeric character '#x%X' was found in the message attribute name. Can only "
+                            "include alphanumeric characters, hyphens, underscores, or dots.",
+                            (unsigned)cp);
+            }
+            if (ch == '.' && i && k[i - 1] == '.')
+                return perr(e, 400, "ParameterValueInvalid", "Message attribute name can not have successive '.' character.");
+        }
         const char *type = json_string_value(json_object_get(v, "DataType"));
         json_t *sv = json_object_get(v, "StringValue"), *bv = json_object_get(v, "BinaryValue");
         if (!type || (strncmp(type, "String", 6) && strncmp(type, "Number", 6) && strncmp(type, "Binary", 6)))
@@ -1176,6 +1226,10 @@ static int check_attrs(json_t *attrs, pub_err *e)
                         "The message attribute '%s' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.",
                         k);
         bool bin = !strncmp(type, "Binary", 6);
+        /* a value in the other field: AWS names the field the type needs */
+        if (bin ? !bv && sv : !sv && bv)
+            return perr(e, 400, "ParameterValueInvalid", "The message attribute '%s' with type '%s' must use field '%s'.", k,
+                        type, bin ? "Binary" : "String");
         if (bin ? !json_string_length(bv) : !json_string_length(sv))
             return perr(e, 400, "ParameterValueInvalid", "The message attribute '%s' must contain non-empty message attribute value for message attribute type '%s'.",
                         k, type);
