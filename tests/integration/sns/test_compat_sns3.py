@@ -1,0 +1,74 @@
+"""SNS as AWS answers it where LocalStack's and moto's suites look: message attribute names,
+the field a Binary attribute must use, AddPermission's action scope and policy shape."""
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import client
+
+
+@pytest.fixture
+def sns(nimbus):
+    return client(nimbus, "sns")
+
+
+def err(fn, **kw):
+    with pytest.raises(ClientError) as ei:
+        fn(**kw)
+    return ei.value.response["Error"]
+
+
+def attr(value="v", data_type="String"):
+    return {"DataType": data_type, "StringValue": value}
+
+
+@pytest.mark.parametrize("name,message", [
+    ("a b", "Invalid non-alphanumeric character '#x20' was found in the message attribute name. Can only include "
+            "alphanumeric characters, hyphens, underscores, or dots."),
+    ("caf\u00e9", "Invalid non-alphanumeric character '#xE9' was found in the message attribute name. Can only "
+                  "include alphanumeric characters, hyphens, underscores, or dots."),
+    (".start", "Invalid message attribute name starting with character '.' was found."),
+    ("end.", "Invalid message attribute name ending with character '.' was found."),
+    ("a..b", "Message attribute name can not have successive '.' character."),
+    ("n" * 257, "Length of message attribute name must be less than 256 bytes."),
+])
+def test_message_attribute_names(sns, name, message):
+    t = sns.create_topic(Name="names")["TopicArn"]
+    e = err(sns.publish, TopicArn=t, Message="m", MessageAttributes={name: attr()})
+    assert (e["Code"], e["Message"]) == ("ParameterValueInvalid", message)
+    res = sns.publish_batch(TopicArn=t, PublishBatchRequestEntries=[
+        {"Id": "ok", "Message": "m"}, {"Id": "bad", "Message": "m", "MessageAttributes": {name: attr()}}])
+    assert [s["Id"] for s in res["Successful"]] == ["ok"]
+    assert [(f["Id"], f["Code"], f["Message"]) for f in res["Failed"]] == [("bad", "ParameterValueInvalid", message)]
+
+
+def test_valid_attribute_names_and_fields(sns):
+    t = sns.create_topic(Name="fields")["TopicArn"]
+    assert sns.publish(TopicArn=t, Message="m", MessageAttributes={
+        "a.b-c_D9": attr(), "bin": {"DataType": "Binary", "BinaryValue": b"\x00"}})["MessageId"]
+    e = err(sns.publish, TopicArn=t, Message="m", MessageAttributes={"b": {"DataType": "Binary", "StringValue": "x"}})
+    assert (e["Code"], e["Message"]) == ("ParameterValueInvalid",
+                                         "The message attribute 'b' with type 'Binary' must use field 'Binary'.")
+    e = err(sns.publish, TopicArn=t, Message="m", MessageAttributes={"s": {"DataType": "String", "BinaryValue": b"x"}})
+    assert (e["Code"], e["Message"]) == ("ParameterValueInvalid",
+                                         "The message attribute 's' with type 'String' must use field 'String'.")
+
+
+def test_add_permission_scope_and_policy_shape(sns):
+    t = sns.create_topic(Name="perm")["TopicArn"]
+    e = err(sns.add_permission, TopicArn=t, Label="bad", AWSAccountId=["111111111111"], ActionName=["CreateTopic"])
+    assert (e["Code"], e["Message"]) == ("InvalidParameter",
+                                         "Invalid parameter: Policy statement action out of service scope!")
+    sns.add_permission(TopicArn=t, Label="one", AWSAccountId=["111111111111"], ActionName=["Publish"])
+    sns.add_permission(TopicArn=t, Label="two", AWSAccountId=["111111111111", "222222222222"],
+                       ActionName=["Publish", "Subscribe"])
+    st = json.loads(sns.get_topic_attributes(TopicArn=t)["Attributes"]["Policy"])["Statement"]
+    assert [s["Sid"] for s in st] == ["__default_statement_ID", "one", "two"]
+    assert st[1] == {"Sid": "one", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+                     "Action": "SNS:Publish", "Resource": t}
+    assert st[2]["Principal"] == {"AWS": ["arn:aws:iam::111111111111:root", "arn:aws:iam::222222222222:root"]}
+    assert st[2]["Action"] == ["SNS:Publish", "SNS:Subscribe"]
+    sns.remove_permission(TopicArn=t, Label="one")
+    st = json.loads(sns.get_topic_attributes(TopicArn=t)["Attributes"]["Policy"])["Statement"]
+    assert [s["Sid"] for s in st] == ["__default_statement_ID", "two"]

@@ -1,0 +1,138 @@
+"""SQS as AWS documents it, where moto's and LocalStack's suites look: FIFO receive retries with
+ReceiveRequestAttemptId, AddPermission's checks and policy shape, tag validation (a refused
+TagQueue changes nothing), RedrivePolicy normalised and refused with unknown keys, FIFO id
+wording. Both wire protocols: Debian's boto3 speaks query, sqsutil.json_call speaks JSON."""
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+import sqsutil
+from conftest import client
+
+
+@pytest.fixture
+def sqs(nimbus):
+    return client(nimbus, "sqs")
+
+
+def err(fn, **kw):
+    with pytest.raises(ClientError) as ei:
+        fn(**kw)
+    return ei.value.response["Error"]
+
+
+def jerr(nimbus, op, params):
+    """(query code, message) of a JSON-protocol call that must fail."""
+    status, headers, body = sqsutil.json_call(nimbus, op, params)
+    assert status >= 400, body
+    return headers["x-amzn-query-error"].split(";")[0], body.get("message")
+
+
+def test_receive_request_attempt_id_retries_get_the_same_messages(sqs, nimbus):
+    url = sqs.create_queue(QueueName="attempts.fifo", Attributes={"FifoQueue": "true",
+                                                                  "ContentBasedDeduplication": "true"})["QueueUrl"]
+    for i in range(3):
+        sqs.send_message(QueueUrl=url, MessageBody="m%d" % i, MessageGroupId="g%d" % i)
+    first = sqs.receive_message(QueueUrl=url, ReceiveRequestAttemptId="try-1")["Messages"]
+    again = sqs.receive_message(QueueUrl=url, ReceiveRequestAttemptId="try-1")["Messages"]
+    assert [(m["MessageId"], m["ReceiptHandle"]) for m in again] == [(m["MessageId"], m["ReceiptHandle"]) for m in first]
+    other = sqs.receive_message(QueueUrl=url, ReceiveRequestAttemptId="try-2")["Messages"]
+    assert other[0]["MessageId"] != first[0]["MessageId"]
+    # the same over JSON
+    status, _, body = sqsutil.json_call(nimbus, "ReceiveMessage", {"QueueUrl": url, "ReceiveRequestAttemptId": "try-2"})
+    assert status == 200 and body["Messages"][0]["ReceiptHandle"] == other[0]["ReceiptHandle"]
+    # once a message of the attempt was modified, the id no longer replays it
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=first[0]["ReceiptHandle"], VisibilityTimeout=300)
+    later = sqs.receive_message(QueueUrl=url, ReceiveRequestAttemptId="try-1")["Messages"]
+    assert later[0]["MessageId"] not in (first[0]["MessageId"], other[0]["MessageId"])
+    e = err(sqs.receive_message, QueueUrl=url, ReceiveRequestAttemptId="with space")
+    assert e["Code"] == "InvalidParameterValue" and "ReceiveRequestAttemptId" in e["Message"]
+    e = err(sqs.receive_message, QueueUrl=url, ReceiveRequestAttemptId="x" * 129)
+    assert e["Code"] == "InvalidParameterValue"
+
+
+def test_add_permission_checks_and_policy_shape(sqs, nimbus):
+    url = sqs.create_queue(QueueName="perms")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.add_permission(QueueUrl=url, Label="one", AWSAccountIds=["111111111111"], Actions=["SendMessage"])
+    sqs.add_permission(QueueUrl=url, Label="two", AWSAccountIds=["111111111111", "222222222222"],
+                       Actions=["SendMessage", "ReceiveMessage"])
+    policy = json.loads(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])
+    assert policy["Id"] == arn + "/SQSDefaultPolicy"
+    assert policy["Statement"] == [
+        {"Sid": "one", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+         "Action": "SQS:SendMessage", "Resource": arn},
+        {"Sid": "two", "Effect": "Allow",
+         "Principal": {"AWS": ["arn:aws:iam::111111111111:root", "arn:aws:iam::222222222222:root"]},
+         "Action": ["SQS:SendMessage", "SQS:ReceiveMessage"], "Resource": arn}]
+    e = err(sqs.add_permission, QueueUrl=url, Label="three", AWSAccountIds=["111111111111"],
+            Actions=["RemovePermission"])
+    assert (e["Code"], e["Message"]) == ("InvalidParameterValue", "Value SQS:RemovePermission for parameter ActionName "
+                                         "is invalid. Reason: Only the queue owner is allowed to invoke this action.")
+    e = err(sqs.add_permission, QueueUrl=url, Label="three", AWSAccountIds=["111111111111"],
+            Actions=["SendMessage", "ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility",
+                     "GetQueueAttributes", "GetQueueUrl", "PurgeQueue", "ListDeadLetterSourceQueues"])
+    assert (e["Code"], e["Message"]) == ("OverLimit", "8 Actions were found, maximum allowed is 7.")
+    assert jerr(nimbus, "AddPermission", {"QueueUrl": url, "Label": "three", "AWSAccountIds": [],
+                                          "Actions": ["SendMessage"]}) == (
+        "InvalidParameterValue", "Value [] for parameter PrincipalId is invalid. Reason: Unable to verify.")
+    assert jerr(nimbus, "AddPermission", {"QueueUrl": url, "Label": "three", "AWSAccountIds": ["111111111111"],
+                                          "Actions": []}) == (
+        "MissingParameter", "The request must contain the parameter Actions.")
+    # nothing refused was added
+    policy = json.loads(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])
+    assert [s["Sid"] for s in policy["Statement"]] == ["one", "two"]
+
+
+def test_tag_validation_leaves_tags_untouched(sqs, nimbus):
+    url = sqs.create_queue(QueueName="tagged", tags={"keep": "me"})["QueueUrl"]
+    e = err(sqs.tag_queue, QueueUrl=url, Tags={"t%d" % i: "v" for i in range(50)})
+    assert (e["Code"], e["Message"]) == ("InvalidParameterValue", "Too many tags added for queue tagged.")
+    assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"keep": "me"}
+    e = err(sqs.tag_queue, QueueUrl=url, Tags={"k" * 129: "v"})
+    assert e["Code"] == "InvalidParameterValue"
+    e = err(sqs.tag_queue, QueueUrl=url, Tags={"k": "v" * 257})
+    assert e["Code"] == "InvalidParameterValue"
+    assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"keep": "me"}
+    assert jerr(nimbus, "TagQueue", {"QueueUrl": url, "Tags": {}}) == (
+        "MissingParameter", "The request must contain the parameter Tags.")
+    assert jerr(nimbus, "UntagQueue", {"QueueUrl": url, "TagKeys": []}) == (
+        "InvalidParameterValue", "Tag keys must be between 1 and 128 characters in length.")
+    sqs.tag_queue(QueueUrl=url, Tags={"t%d" % i: "v" for i in range(49)})
+    assert len(sqs.list_queue_tags(QueueUrl=url)["Tags"]) == 50
+    e = err(sqs.create_queue, QueueName="tagged2", tags={"k" * 129: "v"})
+    assert e["Code"] == "InvalidParameterValue"
+
+
+def test_redrive_policy_is_normalised_and_strict(sqs):
+    dlq = sqs.create_queue(QueueName="dead")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    url = sqs.create_queue(QueueName="src", Attributes={
+        "RedrivePolicy": json.dumps({"maxReceiveCount": "3", "deadLetterTargetArn": dlq_arn})})["QueueUrl"]
+    got = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"]
+    assert got == '{"deadLetterTargetArn":"%s","maxReceiveCount":3}' % dlq_arn
+    # the same policy written another way is the same attribute value
+    assert sqs.create_queue(QueueName="src", Attributes={
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3})})["QueueUrl"] == url
+    bad = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3, "extra": 1})
+    e = err(sqs.set_queue_attributes, QueueUrl=url, Attributes={"RedrivePolicy": bad})
+    assert e["Code"] == "InvalidParameterValue"
+    assert e["Message"] == ("Value %s for parameter RedrivePolicy is invalid. Reason: Only following attributes are "
+                            "supported: [deadLetterTargetArn, maxReceiveCount]." % bad)
+    # messages still move after maxReceiveCount receives
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "1"})})
+    sqs.send_message(QueueUrl=url, MessageBody="poison")
+    assert sqs.receive_message(QueueUrl=url, VisibilityTimeout=0)["Messages"]
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)
+    assert sqs.receive_message(QueueUrl=dlq)["Messages"][0]["Body"] == "poison"
+
+
+def test_fifo_ids_over_128_characters(sqs):
+    url = sqs.create_queue(QueueName="long.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    e = err(sqs.send_message, QueueUrl=url, MessageBody="m", MessageGroupId="g" * 129, MessageDeduplicationId="d")
+    assert e["Message"] == ("Value %s for parameter MessageGroupId is invalid. Reason: MessageGroupId can only include "
+                            "alphanumeric and punctuation characters. 1 to 128 in length." % ("g" * 129))
+    e = err(sqs.send_message, QueueUrl=url, MessageBody="m", MessageGroupId="g", MessageDeduplicationId="d" * 129)
+    assert "MessageDeduplicationId can only include alphanumeric and punctuation characters" in e["Message"]
