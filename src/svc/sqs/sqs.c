@@ -658,10 +658,11 @@ static int purge_queue(nb_call *c)
     if (!busy) q->purge_at_us = now;
     pthread_mutex_unlock(&q->mu);
     if (busy) {
-        const char *url = queue_url(c, q);
+        /* AWS names the queue (not its URL) */
+        const char *name = nb_arena_strdup(c->arena, q->name);
         nb_sqs_queue_put(q);
         return sqs_error(c, 403, "PurgeQueueInProgress", "AWS.SimpleQueueService.PurgeQueueInProgress",
-                         "Only one PurgeQueue operation on %s is allowed every 60 seconds.", url);
+                         "Only one PurgeQueue operation on %s is allowed every 60 seconds.", name);
     }
     int rc = nb_sqs_purge(q);
     nb_sqs_queue_put(q);
@@ -1514,7 +1515,21 @@ static int start_message_move_task(nb_call *c)
 
 static int cancel_message_move_task(nb_call *c)
 {
-    /* Every task has completed by the time its Start call answered. */
+    /* Every task has completed by the time its Start call answered: a known handle is refused
+     * as no longer active; one we never issued is invalid or names no task. */
+    const char *h = nb_in_str(c, "TaskHandle");
+    size_t hl = h ? strlen(h) : 0;
+    unsigned char raw[300];
+    ssize_t rl = hl && hl < 400 ? nb_base64_decode(h, hl, raw) : -1;
+    json_t *doc = rl > 0 && rl < (ssize_t)sizeof(raw) ? json_loadb((const char *)raw, (size_t)rl, 0, NULL) : NULL;
+    bool valid = json_is_string(json_object_get(doc, "taskId")) && json_is_string(json_object_get(doc, "sourceArn"));
+    json_decref(doc);
+    if (!valid) return E_PARAM(c, "Value for parameter TaskHandle is invalid.");
+    bool known = false;
+    pthread_mutex_lock(&tasks_mu);
+    for (size_t i = 0; i < ntasks; i++) known = known || !strcmp(tasks[i].handle, h);
+    pthread_mutex_unlock(&tasks_mu);
+    if (!known) return sqs_error(c, 400, "ResourceNotFoundException", "ResourceNotFoundException", "Task does not exist.");
     return E_PARAM(c, "Only active tasks can be cancelled.");
 }
 
@@ -1532,7 +1547,8 @@ static int list_message_move_tasks(nb_call *c)
     for (size_t i = ntasks; i-- > 0 && (json_int_t)json_array_size(res) < max;) {
         move_task *t = &tasks[i];
         if (strcmp(t->source, src) != 0) continue;
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "TaskHandle", t->handle, "Status", "COMPLETED",
+        /* AWS gives a TaskHandle only for RUNNING tasks; these have all completed. */
+        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "Status", "COMPLETED",
                               "SourceArn", t->source, "DestinationArn", t->dest, "ApproximateNumberOfMessagesMoved",
                               (json_int_t)t->moved, "ApproximateNumberOfMessagesToMove", (json_int_t)t->moved,
                               "StartedTimestamp", (json_int_t)t->started_ms);

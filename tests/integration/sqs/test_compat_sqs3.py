@@ -136,3 +136,34 @@ def test_fifo_ids_over_128_characters(sqs):
                             "alphanumeric and punctuation characters. 1 to 128 in length." % ("g" * 129))
     e = err(sqs.send_message, QueueUrl=url, MessageBody="m", MessageGroupId="g", MessageDeduplicationId="d" * 129)
     assert "MessageDeduplicationId can only include alphanumeric and punctuation characters" in e["Message"]
+
+
+def test_second_purge_names_the_queue(sqs):
+    url = sqs.create_queue(QueueName="purged")["QueueUrl"]
+    sqs.purge_queue(QueueUrl=url)
+    e = err(sqs.purge_queue, QueueUrl=url)
+    assert (e["Code"], e["Message"]) == ("AWS.SimpleQueueService.PurgeQueueInProgress",
+                                         "Only one PurgeQueue operation on purged is allowed every 60 seconds.")
+
+
+def test_message_move_task_handles(sqs, nimbus):
+    dlq = sqs.create_queue(QueueName="movedead")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.create_queue(QueueName="movesrc", Attributes={
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})})
+    sqs.send_message(QueueUrl=dlq, MessageBody="back")
+    status, _, body = sqsutil.json_call(nimbus, "StartMessageMoveTask", {"SourceArn": dlq_arn})
+    assert status == 200
+    handle = body["TaskHandle"]
+    status, _, body = sqsutil.json_call(nimbus, "ListMessageMoveTasks", {"SourceArn": dlq_arn})
+    task = body["Results"][0]
+    # AWS gives the handle of RUNNING tasks only
+    assert task["Status"] == "COMPLETED" and "TaskHandle" not in task
+    assert task["ApproximateNumberOfMessagesMoved"] == 1
+    assert jerr(nimbus, "CancelMessageMoveTask", {"TaskHandle": handle}) == (
+        "InvalidParameterValue", "Only active tasks can be cancelled.")
+    assert jerr(nimbus, "CancelMessageMoveTask", {"TaskHandle": "not-a-handle"}) == (
+        "InvalidParameterValue", "Value for parameter TaskHandle is invalid.")
+    status, headers, body = sqsutil.json_call(nimbus, "CancelMessageMoveTask", {
+        "TaskHandle": "eyJ0YXNrSWQiOiJ4Iiwic291cmNlQXJuIjoieSJ9"})  # {"taskId":"x","sourceArn":"y"}
+    assert status == 400 and headers["x-amzn-query-error"].startswith("ResourceNotFoundException")

@@ -305,7 +305,7 @@ def test_permissions_edit_the_queue_policy(sqs):
     import json
     pol = json.loads(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])
     assert pol["Statement"][0]["Sid"] == "l1"
-    assert pol["Statement"][0]["Action"] == ["SQS:SendMessage"]
+    assert pol["Statement"][0]["Action"] == "SQS:SendMessage"  # a lone action is a string, as AWS writes it
     with pytest.raises(ClientError):
         sqs.add_permission(QueueUrl=url, Label="l1", AWSAccountIds=["111122223333"], Actions=["SendMessage"])
     sqs.remove_permission(QueueUrl=url, Label="l1")
