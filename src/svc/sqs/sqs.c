@@ -154,7 +154,7 @@ static const struct attr_def {
     const char *values; /* A_ENUM: '|' separated */
 } attr_defs[] = {
     {"DelaySeconds", A_INT, 0, 900, false, NULL},
-    {"MaximumMessageSize", A_INT, 1024, 262144, false, NULL},
+    {"MaximumMessageSize", A_INT, 1024, NB_SQS_MAX_MESSAGE, false, NULL}, /* 1 MiB since August 2025 */
     {"MessageRetentionPeriod", A_INT, 60, 1209600, false, NULL},
     {"Policy", A_JSON, 0, 0, false, NULL},
     {"ReceiveMessageWaitTimeSeconds", A_INT, 0, 20, false, NULL},
@@ -1084,10 +1084,10 @@ static int send_message_batch(nb_call *c)
         const char *b = json_string_value(json_object_get(e, "MessageBody"));
         total += (b ? strlen(b) : 0) + nb_sqs_attrs_size(json_object_get(e, "MessageAttributes"));
     }
-    if (total > 262144) {
+    if (total > NB_SQS_MAX_MESSAGE) {
         nb_sqs_queue_put(q);
         return sqs_error(c, 400, "BatchRequestTooLong", "AWS.SimpleQueueService.BatchRequestTooLong",
-                         "Batch requests cannot be longer than 262144 bytes. You have sent %zu bytes.", total);
+                         "Batch requests cannot be longer than %d bytes. You have sent %zu bytes.", NB_SQS_MAX_MESSAGE, total);
     }
     sqs_send s[10];
     size_t idx[10], ns = 0;

@@ -114,6 +114,10 @@ typedef struct sqs_queue {
     unsigned next_attempt;
 } sqs_queue;
 
+/* AWS's ceiling (and default) for MaximumMessageSize and for a batch's total size: 1 MiB
+ * since August 2025 (256 KiB before). */
+#define NB_SQS_MAX_MESSAGE 1048576
+
 extern nb_db *nb_sqs_db;
 extern char nb_sqs_region[64];
 extern char nb_sqs_default_host[300]; /* host:port for queue URLs when a request has no Host */

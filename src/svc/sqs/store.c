@@ -347,7 +347,7 @@ void nb_sqs_queue_apply_attrs(sqs_queue *q)
     q->retention = parse_int_attr(q->attrs, "MessageRetentionPeriod", 345600);
     q->delay = parse_int_attr(q->attrs, "DelaySeconds", 0);
     q->wait = parse_int_attr(q->attrs, "ReceiveMessageWaitTimeSeconds", 0);
-    q->max_size = parse_int_attr(q->attrs, "MaximumMessageSize", 262144);
+    q->max_size = parse_int_attr(q->attrs, "MaximumMessageSize", NB_SQS_MAX_MESSAGE);
     const char *cbd = json_string_value(json_object_get(q->attrs, "ContentBasedDeduplication"));
     q->content_dedup = cbd && !strcasecmp(cbd, "true");
     const char *ds = json_string_value(json_object_get(q->attrs, "DeduplicationScope"));

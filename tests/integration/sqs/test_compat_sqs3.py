@@ -167,3 +167,26 @@ def test_message_move_task_handles(sqs, nimbus):
     status, headers, body = sqsutil.json_call(nimbus, "CancelMessageMoveTask", {
         "TaskHandle": "eyJ0YXNrSWQiOiJ4Iiwic291cmNlQXJuIjoieSJ9"})  # {"taskId":"x","sourceArn":"y"}
     assert status == 400 and headers["x-amzn-query-error"].startswith("ResourceNotFoundException")
+
+
+def test_messages_up_to_one_mib(sqs):
+    """AWS raised the limit from 256 KiB to 1 MiB in August 2025: the default and the ceiling of
+    MaximumMessageSize, and the total of a batch."""
+    url = sqs.create_queue(QueueName="big")["QueueUrl"]
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["MaximumMessageSize"])["Attributes"]
+    assert attrs == {"MaximumMessageSize": "1048576"}
+    sqs.send_message(QueueUrl=url, MessageBody="x" * 1048576)
+    assert len(sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"]) == 1048576
+    e = err(sqs.send_message, QueueUrl=url, MessageBody="x" * 1048577)
+    assert (e["Code"], e["Message"]) == ("InvalidParameterValue", "One or more parameters are invalid. Reason: "
+                                         "Message must be shorter than 1048576 bytes.")
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"MaximumMessageSize": "1048576"})
+    e = err(sqs.set_queue_attributes, QueueUrl=url, Attributes={"MaximumMessageSize": "1048577"})
+    assert e["Code"] == "InvalidAttributeValue"
+    res = sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": "a", "MessageBody": "x" * 400000},
+                                                        {"Id": "b", "MessageBody": "x" * 400000}])
+    assert len(res["Successful"]) == 2
+    e = err(sqs.send_message_batch, QueueUrl=url, Entries=[{"Id": "a", "MessageBody": "x" * 600000},
+                                                           {"Id": "b", "MessageBody": "x" * 448577}])
+    assert (e["Code"], e["Message"]) == ("AWS.SimpleQueueService.BatchRequestTooLong",
+                                         "Batch requests cannot be longer than 1048576 bytes. You have sent 1048577 bytes.")
