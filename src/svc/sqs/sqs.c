@@ -966,11 +966,17 @@ static int prepare(nb_call *c, sqs_queue *q, const send_in *in, sqs_send *out, s
              "Value %s for parameter MessageDeduplicationId is invalid. Reason: The request includes a parameter "
              "that is not valid for this queue type.",
              in->dedup);
+    } else if (in->group && (!*in->group || strlen(in->group) > 128 || !printable_id(in->group))) {
+        /* standard queues take a MessageGroupId for fair queueing (AWS, July 2025), same rules */
+        FAIL("InvalidParameterValueException", "InvalidParameterValue",
+             "Value %s for parameter MessageGroupId is invalid. Reason: MessageGroupId can only include alphanumeric "
+             "and punctuation characters. 1 to 128 in length.",
+             in->group);
     }
     char *attrs_text = json_object_size(in->attrs) ? json_dumps(in->attrs, JSON_COMPACT) : NULL;
     char *sys_text = json_object_size(in->sys) ? json_dumps(in->sys, JSON_COMPACT) : NULL;
     const char *sender = c && c->who.user_id[0] ? c->who.user_id : "AIDAIT2UOQQY3AUEKVGXU";
-    sqs_msg *m = nb_sqs_msg_new(in->body, blen, attrs_text, sys_text, q->fifo ? in->group : NULL,
+    sqs_msg *m = nb_sqs_msg_new(in->body, blen, attrs_text, sys_text, in->group,
                                 q->fifo ? dedup : NULL, sender);
     free(attrs_text);
     free(sys_text);
@@ -1171,8 +1177,9 @@ static json_t *message_doc(nb_call *c, sqs_queue *q, sqs_msg *m, json_t *sysname
         if (th) json_object_set_new(a, "AWSTraceHeader", json_string(th));
         json_decref(sa);
     }
+    /* standard queues too: a fair queue's tenant */
+    if (wants(sysnames, "MessageGroupId") && m->group) json_object_set_new(a, "MessageGroupId", json_string(m->group));
     if (q->fifo) {
-        if (wants(sysnames, "MessageGroupId") && m->group) json_object_set_new(a, "MessageGroupId", json_string(m->group));
         if (wants(sysnames, "MessageDeduplicationId") && m->dedup)
             json_object_set_new(a, "MessageDeduplicationId", json_string(m->dedup));
         if (wants(sysnames, "SequenceNumber")) json_object_set_new(a, "SequenceNumber", json_string(m->seqnum));

@@ -190,3 +190,19 @@ def test_messages_up_to_one_mib(sqs):
                                                            {"Id": "b", "MessageBody": "x" * 448577}])
     assert (e["Code"], e["Message"]) == ("AWS.SimpleQueueService.BatchRequestTooLong",
                                          "Batch requests cannot be longer than 1048576 bytes. You have sent 1048577 bytes.")
+
+
+def test_standard_queues_take_a_message_group_id_for_fair_queueing(sqs, nimbus):
+    url = sqs.create_queue(QueueName="fair")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="tenant-a", MessageGroupId="tenant-a")
+    sqs.send_message(QueueUrl=url, MessageBody="none")
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
+    groups = {m["Body"]: m["Attributes"].get("MessageGroupId") for m in got}
+    assert groups == {"tenant-a": "tenant-a", "none": None}
+    e = err(sqs.send_message, QueueUrl=url, MessageBody="m", MessageGroupId="with space")
+    assert e["Code"] == "InvalidParameterValue" and "MessageGroupId" in e["Message"]
+    assert jerr(nimbus, "SendMessage", {"QueueUrl": url, "MessageBody": "m", "MessageGroupId": ""})[0] == \
+        "InvalidParameterValue"
+    # deduplication ids stay FIFO-only
+    e = err(sqs.send_message, QueueUrl=url, MessageBody="m", MessageDeduplicationId="d")
+    assert e["Code"] == "InvalidParameterValue"
