@@ -1391,6 +1391,15 @@ static int change_one(nb_call *c, sqs_queue *q, const char *handle, json_t *jt, 
     if (parse_handle(c, q, handle, &seq, &nonce, e) < 0) return -1;
     int rc = nb_sqs_change_visibility(q, seq, nonce, (int)t);
     if (rc == 0) return 0;
+    if (rc == 3) {
+        e->shape = "InvalidParameterValueException";
+        e->code = "InvalidParameterValue";
+        snprintf(e->msg, sizeof(e->msg),
+                 "Value %lld for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message "
+                 "is beyond the limit [43200 seconds]",
+                 (long long)t);
+        return -1;
+    }
     if (rc == 1 || rc == 2) {
         e->shape = "MessageNotInflight";
         e->code = "AWS.SimpleQueueService.MessageNotInflight";

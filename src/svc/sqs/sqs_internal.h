@@ -30,6 +30,7 @@ typedef struct sqs_msg {
     int64_t sent_ms;
     int64_t visible_us; /* region time from which it may be received */
     int64_t first_recv_ms;
+    int64_t recv_us; /* region time of the receive that put it in flight (not persisted) */
     int receive_count;
     bool inflight; /* received, visibility timeout running */
     char *group, *dedup; /* FIFO */
@@ -185,7 +186,8 @@ char *nb_sqs_receipt(nb_arena *a, const sqs_queue *q, const sqs_msg *m);
 int nb_sqs_receipt_parse(const char *h, int64_t *qid, uint64_t *seq, uint32_t *nonce);
 /* 0 deleted (or already gone), -1 store failure. */
 int nb_sqs_delete(sqs_queue *q, uint64_t seq, uint32_t nonce);
-/* 0, 1 = not in flight (MessageNotInflight), 2 = no such message (invalid handle), -1 store. */
+/* 0, 1 = not in flight (MessageNotInflight), 2 = no such message (invalid handle), 3 = the
+ * timeout would end more than 12 hours after the receive, -1 store. */
 int nb_sqs_change_visibility(sqs_queue *q, uint64_t seq, uint32_t nonce, int timeout);
 int nb_sqs_purge(sqs_queue *q);
 /* Move every message of src into dst (StartMessageMoveTask); returns how many or -1. */

@@ -1052,6 +1052,7 @@ static void take(sqs_queue *q, sqs_msg *m, int visibility, int64_t now)
     m->inflight = true;
     m->receive_count++;
     if (!m->first_recv_ms) m->first_recv_ms = now / 1000;
+    m->recv_us = now;
     m->visible_us = now + (int64_t)visibility * 1000000;
     uint32_t r;
     nb_random(&r, sizeof(r));
@@ -1314,6 +1315,11 @@ int nb_sqs_change_visibility(sqs_queue *q, uint64_t seq, uint32_t nonce, int tim
     if (!m->inflight || m->visible_us <= now) {
         pthread_mutex_unlock(&q->mu);
         return 1;
+    }
+    /* AWS: a message stays in flight at most 12 hours from the receive */
+    if (m->recv_us && now + (int64_t)timeout * 1000000 > m->recv_us + 43200 * 1000000ll) {
+        pthread_mutex_unlock(&q->mu);
+        return 3;
     }
     m->visible_us = now + (int64_t)timeout * 1000000;
     if (m->heap_idx >= 0) heap_fix(q, m);

@@ -206,3 +206,18 @@ def test_standard_queues_take_a_message_group_id_for_fair_queueing(sqs, nimbus):
     # deduplication ids stay FIFO-only
     e = err(sqs.send_message, QueueUrl=url, MessageBody="m", MessageDeduplicationId="d")
     assert e["Code"] == "InvalidParameterValue"
+
+
+def test_visibility_cannot_reach_past_12_hours_from_the_receive(sqs, nimbus):
+    url = sqs.create_queue(QueueName="twelve")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="m")
+    handle = sqs.receive_message(QueueUrl=url, VisibilityTimeout=7200)["Messages"][0]["ReceiptHandle"]
+    sqsutil.advance(nimbus, "3600s")
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=39000)  # within 12 h
+    e = err(sqs.change_message_visibility, QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=39700)
+    assert (e["Code"], e["Message"]) == ("InvalidParameterValue", "Value 39700 for parameter VisibilityTimeout is "
+                                         "invalid. Reason: Total VisibilityTimeout for the message is beyond the "
+                                         "limit [43200 seconds]")
+    res = sqs.change_message_visibility_batch(QueueUrl=url, Entries=[
+        {"Id": "a", "ReceiptHandle": handle, "VisibilityTimeout": 40000}])
+    assert [(f["Id"], f["Code"]) for f in res["Failed"]] == [("a", "InvalidParameterValue")]
