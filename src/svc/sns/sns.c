@@ -734,8 +734,11 @@ static int list_tags_for_resource(nb_call *c)
 static const char *const sub_settable[] = {"DeliveryPolicy", "FilterPolicy", "FilterPolicyScope", "RawMessageDelivery",
                                            "RedrivePolicy", "SubscriptionRoleArn", "ReplayPolicy"};
 
-static int check_sub_attr(nb_call *c, const char *k, const char *v, const char *protocol, json_t *attrs)
+/* subscribe: the Subscribe call (AWS then words value errors "Attributes Reason: ..."; a
+ * SetSubscriptionAttributes call names the attribute right after "Invalid parameter: "). */
+static int check_sub_attr(nb_call *c, const char *k, const char *v, const char *protocol, json_t *attrs, bool subscribe)
 {
+    const char *pre = subscribe ? "Attributes Reason: " : "";
     bool known = false;
     for (size_t i = 0; i < NB_ARRAY_LEN(sub_settable); i++)
         if (!strcmp(sub_settable[i], k)) known = true;
@@ -743,15 +746,15 @@ static int check_sub_attr(nb_call *c, const char *k, const char *v, const char *
     if (!v) v = "";
     if (!strcmp(k, "RawMessageDelivery")) {
         if (strcasecmp(v, "true") && strcasecmp(v, "false"))
-            return e_param(c, "Invalid parameter: Attributes Reason: RawMessageDelivery: Invalid value [%s]. Must be true or false.", v);
+            return e_param(c, "Invalid parameter: %sRawMessageDelivery: Invalid value [%s]. Must be true or false.", pre, v);
         if (protocol && strcmp(protocol, "sqs") && strcmp(protocol, "http") && strcmp(protocol, "https") &&
             strcmp(protocol, "firehose"))
-            return e_param(c, "Invalid parameter: Attributes Reason: Delivery protocol [%s] does not support raw message delivery.",
+            return e_param(c, "Invalid parameter: %sDelivery protocol [%s] does not support raw message delivery.", pre,
                            protocol);
     }
     if (!strcmp(k, "FilterPolicyScope") && strcmp(v, "MessageAttributes") && strcmp(v, "MessageBody"))
-        return e_param(c, "Invalid parameter: Attributes Reason: FilterPolicyScope: Invalid value [%s]. Please use either MessageBody or MessageAttributes",
-                       v);
+        return e_param(c, "Invalid parameter: %sFilterPolicyScope: Invalid value [%s]. Please use either MessageBody or MessageAttributes",
+                       pre, v);
     if (!strcmp(k, "FilterPolicy") && *v) {
         const char *scope = json_string_value(json_object_get(attrs, "FilterPolicyScope"));
         char err[400];
@@ -871,7 +874,7 @@ static int subscribe(nb_call *c)
     }
     const char *k;
     json_t *v;
-    json_object_foreach(in, k, v) if (check_sub_attr(c, k, json_string_value(v), proto, in) < 0) return -1;
+    json_object_foreach(in, k, v) if (check_sub_attr(c, k, json_string_value(v), proto, in, true) < 0) return -1;
     pthread_rwlock_wrlock(&nb_sns_lock);
     sns_topic *t = topic_find(arn);
     int rc = 0;
@@ -1108,7 +1111,7 @@ static int set_subscription_attributes(nb_call *c)
         pthread_rwlock_unlock(&nb_sns_lock);
         return E_NOSUB(c);
     }
-    if (check_sub_attr(c, k, v, s->protocol, s->attrs) < 0) {
+    if (check_sub_attr(c, k, v, s->protocol, s->attrs, false) < 0) {
         pthread_rwlock_unlock(&nb_sns_lock);
         return -1;
     }

@@ -72,3 +72,29 @@ def test_add_permission_scope_and_policy_shape(sns):
     sns.remove_permission(TopicArn=t, Label="one")
     st = json.loads(sns.get_topic_attributes(TopicArn=t)["Attributes"]["Policy"])["Statement"]
     assert [s["Sid"] for s in st] == ["__default_statement_ID", "two"]
+
+
+def test_subscription_attribute_errors_are_worded_per_call(sns, nimbus):
+    sqs = client(nimbus, "sqs")
+    url = sqs.create_queue(QueueName="subattrs")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    t = sns.create_topic(Name="subattrs")["TopicArn"]
+    # Subscribe names them as a reason about Attributes ...
+    e = err(sns.subscribe, TopicArn=t, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "maybe"})
+    assert e["Message"] == ("Invalid parameter: Attributes Reason: RawMessageDelivery: Invalid value [maybe]. "
+                            "Must be true or false.")
+    e = err(sns.subscribe, TopicArn=t, Protocol="sqs", Endpoint=arn, Attributes={"FilterPolicyScope": "Body"})
+    assert e["Message"] == ("Invalid parameter: Attributes Reason: FilterPolicyScope: Invalid value [Body]. "
+                            "Please use either MessageBody or MessageAttributes")
+    # ... SetSubscriptionAttributes names the attribute itself
+    sub = sns.subscribe(TopicArn=t, Protocol="sqs", Endpoint=arn, ReturnSubscriptionArn=True)["SubscriptionArn"]
+    e = err(sns.set_subscription_attributes, SubscriptionArn=sub, AttributeName="RawMessageDelivery",
+            AttributeValue="maybe")
+    assert (e["Code"], e["Message"]) == ("InvalidParameter", "Invalid parameter: RawMessageDelivery: Invalid value "
+                                         "[maybe]. Must be true or false.")
+    e = err(sns.set_subscription_attributes, SubscriptionArn=sub, AttributeName="FilterPolicyScope",
+            AttributeValue="Body")
+    assert e["Message"] == ("Invalid parameter: FilterPolicyScope: Invalid value [Body]. Please use either "
+                            "MessageBody or MessageAttributes")
+    sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="RawMessageDelivery", AttributeValue="true")
+    assert sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]["RawMessageDelivery"] == "true"
