@@ -1560,7 +1560,10 @@ static int create_platform_application(nb_call *c)
     for (size_t i = 0; platform && i < NB_ARRAY_LEN(platforms); i++)
         if (!strcmp(platforms[i], platform)) ok = true;
     if (!ok) return e_param(c, "Invalid parameter: Platform Reason: %s is not supported", platform ? platform : "");
-    if (!name || !*name || strlen(name) > 256) return e_param(c, "Invalid parameter: Name");
+    /* 1 to 256 of A-Z a-z 0-9 _ - . (the name becomes part of the ARN) */
+    bool name_ok = name && *name && strlen(name) <= 256;
+    for (const char *p = name; name_ok && *p; p++) name_ok = isalnum((unsigned char)*p) || strchr("_-.", *p);
+    if (!name_ok) return e_param(c, "Invalid parameter: Name");
     char arn[400];
     snprintf(arn, sizeof(arn), "arn:aws:sns:%s:%s:app/%s/%s", nb_sns_region, c->who.account, platform, name);
     json_t *doc = json_pack("{s:s, s:s, s:s, s:O}", "Name", name, "Platform", platform, "Account", c->who.account, "Attributes",

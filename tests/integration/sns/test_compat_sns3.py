@@ -98,3 +98,12 @@ def test_subscription_attribute_errors_are_worded_per_call(sns, nimbus):
                             "MessageBody or MessageAttributes")
     sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="RawMessageDelivery", AttributeValue="true")
     assert sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]["RawMessageDelivery"] == "true"
+
+
+def test_platform_application_names_are_checked(sns):
+    for bad in ("a b", "a/b", "x" * 257):
+        e = err(sns.create_platform_application, Name=bad, Platform="GCM", Attributes={"PlatformCredential": "k"})
+        assert (e["Code"], e["Message"]) == ("InvalidParameter", "Invalid parameter: Name")
+    arn = sns.create_platform_application(Name="my-app_1.0", Platform="GCM",
+                                          Attributes={"PlatformCredential": "k"})["PlatformApplicationArn"]
+    assert arn.endswith(":app/GCM/my-app_1.0")
