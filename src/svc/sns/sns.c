@@ -1316,6 +1316,14 @@ static int publish_core(const pub_in *in, const char *account, char msg_id[37], 
             json_decref(structured);
             return perr(e, 400, "InvalidParameter", "Invalid parameter: PhoneNumber Reason: %s is not valid to publish to", in->phone);
         }
+        /* AWS: one SMS publish carries at most 1,600 characters (split into parts on delivery) */
+        const char *sms = message_for(structured, "sms", msg);
+        size_t chars = 0;
+        for (const char *p = sms; p && *p; p++) chars += ((unsigned char)*p & 0xc0) != 0x80;
+        if (chars > 1600) {
+            json_decref(structured);
+            return perr(e, 400, "InvalidParameter", "Invalid parameter: Message Reason: SMS message must be less than 1600 characters");
+        }
         pthread_rwlock_rdlock(&nb_sns_lock);
         bool out = json_object_get(json_object_get(kv, "optout"), in->phone) != NULL;
         pthread_rwlock_unlock(&nb_sns_lock);

@@ -107,3 +107,9 @@ def test_platform_application_names_are_checked(sns):
     arn = sns.create_platform_application(Name="my-app_1.0", Platform="GCM",
                                           Attributes={"PlatformCredential": "k"})["PlatformApplicationArn"]
     assert arn.endswith(":app/GCM/my-app_1.0")
+
+
+def test_sms_publish_is_limited_to_1600_characters(sns):
+    assert sns.publish(PhoneNumber="+15555550123", Message="\u00e9" * 1600)["MessageId"]
+    e = err(sns.publish, PhoneNumber="+15555550123", Message="a" * 1601)
+    assert e["Code"] == "InvalidParameter" and "must be less than 1600" in e["Message"]
