@@ -338,6 +338,10 @@ static int create_topic(nb_call *c)
     json_t *tg;
     json_array_foreach(json_object_get(c->input, "Tags"), i, tg)
         json_object_set(tags, json_string_value(json_object_get(tg, "Key")), json_object_get(tg, "Value"));
+    if (json_object_size(tags) > 50) { /* as TagResource */
+        json_decref(tags);
+        return nb_call_error(c, 400, "TagLimitExceeded", "Could not complete request: tag quota of per resource exceeded");
+    }
     pthread_rwlock_wrlock(&nb_sns_lock);
     sns_topic *t = topic_find(arn);
     if (t) {

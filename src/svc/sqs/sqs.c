@@ -863,23 +863,60 @@ static int remove_permission(nb_call *c)
     return rc < 0 ? E_INTERNAL(c) : 0;
 }
 
+/* Paging as ListQueues: MaxResults 1..1000, NextToken = the last name given (base64); a
+ * token is only handed out when MaxResults was. */
 static int list_dead_letter_source_queues(nb_call *c)
 {
     sqs_queue *q = need_queue(c, "sqs:ListDeadLetterSourceQueues");
     if (!q) return -1;
-    size_t n;
+    json_int_t max = nb_in_int(c, "MaxResults", 0);
+    if (json_object_get(c->input, "MaxResults") && (max < 1 || max > 1000)) {
+        nb_sqs_queue_put(q);
+        return E_PARAM(c, "Value %lld for parameter MaxResults is invalid. Reason: MaxResults must be an integer "
+                          "between 1 and 1000.",
+                       (long long)max);
+    }
+    const char *token = nb_in_str(c, "NextToken");
+    char after[100] = "";
+    if (token) {
+        unsigned char raw[200];
+        size_t tl = strlen(token);
+        ssize_t tn = tl < 260 ? nb_base64_decode(token, tl, raw) : -1;
+        if (tn < 0 || tn >= (ssize_t)sizeof(after)) {
+            nb_sqs_queue_put(q);
+            return E_PARAM(c, "Invalid NextToken value.");
+        }
+        memcpy(after, raw, (size_t)tn);
+        after[tn] = 0;
+    }
+    size_t n, limit = max ? (size_t)max : 1000;
     sqs_queue **all = nb_sqs_queue_list(q->account, NULL, &n);
     json_t *urls = json_array();
+    const char *last = NULL;
+    bool more = false;
     for (size_t i = 0; all && i < n; i++) {
         pthread_mutex_lock(&all[i]->mu);
         bool src = !strcmp(all[i]->dlq_arn, q->arn);
         pthread_mutex_unlock(&all[i]->mu);
-        if (src) json_array_append_new(urls, json_string(queue_url(c, all[i])));
-        nb_sqs_queue_put(all[i]);
+        if (!src || (after[0] && strcmp(all[i]->name, after) <= 0)) continue;
+        if (json_array_size(urls) == limit) {
+            more = true;
+            break;
+        }
+        json_array_append_new(urls, json_string(queue_url(c, all[i])));
+        last = nb_arena_strdup(c->arena, all[i]->name);
     }
+    for (size_t i = 0; all && i < n; i++) nb_sqs_queue_put(all[i]);
     free(all);
     nb_sqs_queue_put(q);
     c->output = json_pack("{s:o}", "queueUrls", urls);
+    if (more && max && last) {
+        char *t = nb_arena_alloc(c->arena, nb_base64_encoded_len(strlen(last)) + 1);
+        if (t) {
+            nb_base64_encode((const unsigned char *)last, strlen(last), t);
+            json_object_set_new(c->output, "NextToken", json_string(t));
+        }
+    }
     return 0;
 }
 

@@ -113,3 +113,12 @@ def test_sms_publish_is_limited_to_1600_characters(sns):
     assert sns.publish(PhoneNumber="+15555550123", Message="\u00e9" * 1600)["MessageId"]
     e = err(sns.publish, PhoneNumber="+15555550123", Message="a" * 1601)
     assert e["Code"] == "InvalidParameter" and "must be less than 1600" in e["Message"]
+
+
+def test_create_topic_with_more_than_50_tags_is_refused(sns):
+    e = err(sns.create_topic, Name="tagged", Tags=[{"Key": "k%d" % i, "Value": "v"} for i in range(51)])
+    assert (e["Code"], e["Message"]) == ("TagLimitExceeded",
+                                         "Could not complete request: tag quota of per resource exceeded")
+    assert not [t for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":tagged")]
+    t = sns.create_topic(Name="tagged", Tags=[{"Key": "k%d" % i, "Value": "v"} for i in range(50)])["TopicArn"]
+    assert len(sns.list_tags_for_resource(ResourceArn=t)["Tags"]) == 50

@@ -221,3 +221,18 @@ def test_visibility_cannot_reach_past_12_hours_from_the_receive(sqs, nimbus):
     res = sqs.change_message_visibility_batch(QueueUrl=url, Entries=[
         {"Id": "a", "ReceiptHandle": handle, "VisibilityTimeout": 40000}])
     assert [(f["Id"], f["Code"]) for f in res["Failed"]] == [("a", "InvalidParameterValue")]
+
+
+def test_dead_letter_source_queues_page(sqs):
+    dlq = sqs.create_queue(QueueName="pagedlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    srcs = [sqs.create_queue(QueueName="pagesrc%d" % i, Attributes={
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})})["QueueUrl"]
+        for i in range(3)]
+    page = sqs.list_dead_letter_source_queues(QueueUrl=dlq, MaxResults=2)
+    assert page["queueUrls"] == srcs[:2] and page["NextToken"]
+    rest = sqs.list_dead_letter_source_queues(QueueUrl=dlq, MaxResults=2, NextToken=page["NextToken"])
+    assert rest["queueUrls"] == srcs[2:] and "NextToken" not in rest
+    assert sqs.list_dead_letter_source_queues(QueueUrl=dlq)["queueUrls"] == srcs
+    e = err(sqs.list_dead_letter_source_queues, QueueUrl=dlq, MaxResults=1001)
+    assert e["Code"] == "InvalidParameterValue" and "MaxResults" in e["Message"]
