@@ -188,6 +188,25 @@ static bool is_int(const char *s, long *v)
 }
 
 /* Validate one attribute as AWS does; self_arn: the queue's own ARN (a DLQ may not be itself). */
+/* Whether dlq's RedriveAllowPolicy lets the queue src_arn name it as its dead-letter queue:
+ * allowAll (the default), denyAll, or byQueue with src_arn among sourceQueueArns. */
+static bool redrive_allowed(sqs_queue *dlq, const char *src_arn)
+{
+    pthread_mutex_lock(&dlq->mu);
+    const char *text = json_string_value(json_object_get(dlq->attrs, "RedriveAllowPolicy"));
+    json_t *doc = text && *text ? json_loads(text, 0, NULL) : NULL;
+    pthread_mutex_unlock(&dlq->mu);
+    const char *perm = json_string_value(json_object_get(doc, "redrivePermission"));
+    bool ok = !perm || !strcmp(perm, "allowAll");
+    if (perm && !strcmp(perm, "byQueue")) {
+        size_t i;
+        json_t *a;
+        json_array_foreach(json_object_get(doc, "sourceQueueArns"), i, a) ok = ok || (json_is_string(a) && !strcmp(json_string_value(a), src_arn));
+    }
+    json_decref(doc);
+    return ok;
+}
+
 static int check_attr(nb_call *c, const char *name, const char *val, bool fifo, const char *self_arn)
 {
     const struct attr_def *d = attr_def(name);
@@ -292,6 +311,11 @@ static int check_attr(nb_call *c, const char *name, const char *val, bool fifo, 
                     rc = sqs_error(c, 400, "InvalidAttributeValue", "InvalidParameterValue",
                                    "Value %s for parameter RedrivePolicy is invalid. Reason: Dead-letter queue "
                                    "must be same type of queue as the source..",
+                                   val);
+                else if (self_arn && !redrive_allowed(dlq, self_arn))
+                    rc = sqs_error(c, 400, "InvalidAttributeValue", "InvalidParameterValue",
+                                   "Value %s for parameter RedrivePolicy is invalid. Reason: The dead-letter queue's "
+                                   "RedriveAllowPolicy does not allow this queue as a source queue.",
                                    val);
                 nb_sqs_queue_put(dlq);
             }

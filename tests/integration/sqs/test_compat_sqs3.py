@@ -236,3 +236,22 @@ def test_dead_letter_source_queues_page(sqs):
     assert sqs.list_dead_letter_source_queues(QueueUrl=dlq)["queueUrls"] == srcs
     e = err(sqs.list_dead_letter_source_queues, QueueUrl=dlq, MaxResults=1001)
     assert e["Code"] == "InvalidParameterValue" and "MaxResults" in e["Message"]
+
+
+def test_redrive_allow_policy_is_enforced_on_sources(sqs):
+    dlq = sqs.create_queue(QueueName="guarded-dlq", Attributes={
+        "RedriveAllowPolicy": json.dumps({"redrivePermission": "denyAll"})})["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    policy = {"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})}
+    e = err(sqs.create_queue, QueueName="refused-src", Attributes=policy)
+    assert e["Code"] == "InvalidParameterValue" and "RedriveAllowPolicy" in e["Message"]
+    src = sqs.create_queue(QueueName="allowed-src")["QueueUrl"]
+    src_arn = sqs.get_queue_attributes(QueueUrl=src, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(QueueUrl=dlq, Attributes={"RedriveAllowPolicy": json.dumps(
+        {"redrivePermission": "byQueue", "sourceQueueArns": [src_arn]})})
+    sqs.set_queue_attributes(QueueUrl=src, Attributes=policy)
+    e = err(sqs.create_queue, QueueName="refused-src", Attributes=policy)
+    assert e["Code"] == "InvalidParameterValue"
+    sqs.set_queue_attributes(QueueUrl=dlq, Attributes={"RedriveAllowPolicy": json.dumps(
+        {"redrivePermission": "allowAll"})})
+    assert sqs.create_queue(QueueName="refused-src", Attributes=policy)["QueueUrl"]
