@@ -1016,8 +1016,9 @@ int nb_sns_unsubscribe_arn(const char *sub_arn)
 
 static int unsubscribe(nb_call *c)
 {
+    /* Idempotent, as AWS: a well-formed ARN naming no subscription (any more) succeeds. */
     int rc = nb_sns_unsubscribe_arn(nb_in_str(c, "SubscriptionArn"));
-    if (rc == -ENOENT) return E_NOSUB(c);
+    if (rc == -ENOENT) return 0;
     return rc < 0 ? E_INTERNAL(c) : 0;
 }
 
