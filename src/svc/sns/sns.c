@@ -1017,8 +1017,9 @@ int nb_sns_unsubscribe_arn(const char *sub_arn)
 static int unsubscribe(nb_call *c)
 {
     /* Idempotent, as AWS: a well-formed ARN naming no subscription (any more) succeeds. */
-    int rc = nb_sns_unsubscribe_arn(nb_in_str(c, "SubscriptionArn"));
-    if (rc == -ENOENT) return 0;
+    const char *arn = nb_in_str(c, "SubscriptionArn");
+    int rc = nb_sns_unsubscribe_arn(arn);
+    if (rc == -ENOENT) return arn_well_formed(arn, true) ? 0 : E_NOSUB(c);
     return rc < 0 ? E_INTERNAL(c) : 0;
 }
 
