@@ -1092,41 +1092,50 @@ static int collect_visible(sqs_queue *q, int max, int visibility, int64_t now, s
         }
         return got;
     }
-    /* FIFO: the first visible messages in send order whose group has none in flight. */
-    const char *blocked[64];
-    size_t nblocked = 0;
-    const char *taken_group = NULL;
-    for (sqs_msg *m = q->head, *next; m && got < max; m = next) {
-        next = m->next;
-        const char *g = m->group ? m->group : "";
-        bool is_blocked = false;
-        for (size_t i = 0; i < nblocked; i++)
-            if (!strcmp(blocked[i], g)) is_blocked = true;
-        if (is_blocked) continue;
-        if (m->visible_us > now) {
-            if (nblocked < NB_ARRAY_LEN(blocked))
-                blocked[nblocked++] = g;
-            else
-                break;
-            continue;
+    /* FIFO: the first visible messages in send order whose group has none in flight. AWS
+     * returns as many of one group as it can, then (room left) goes on to the next groups: a
+     * pass per group, each skipping the groups already served. */
+    const char *done[10];
+    size_t ndone = 0;
+    for (;;) {
+        const char *blocked[64];
+        size_t nblocked = 0;
+        const char *taken_group = NULL;
+        for (sqs_msg *m = q->head, *next; m && got < max; m = next) {
+            next = m->next;
+            const char *g = m->group ? m->group : "";
+            bool is_blocked = false;
+            for (size_t i = 0; i < nblocked; i++)
+                if (!strcmp(blocked[i], g)) is_blocked = true;
+            for (size_t i = 0; i < ndone; i++)
+                if (!strcmp(done[i], g)) is_blocked = true;
+            if (is_blocked) continue;
+            if (m->visible_us > now) {
+                if (nblocked < NB_ARRAY_LEN(blocked))
+                    blocked[nblocked++] = g;
+                else
+                    break;
+                continue;
+            }
+            if (m->sent_ms < expire_before_ms && *ndead < deadcap) {
+                detach(q, m);
+                dead[(*ndead)++] = m->seq;
+                free(m);
+                continue;
+            }
+            if (dlq_on && m->receive_count >= q->max_receive && *ndlq < (size_t)max) {
+                detach(q, m);
+                dlq[(*ndlq)++] = m;
+                continue;
+            }
+            if (taken_group && strcmp(taken_group, g) != 0) continue;
+            taken_group = g;
+            take(q, m, visibility, now);
+            out[got] = msg_copy(m);
+            if (out[got]) got++;
         }
-        if (m->sent_ms < expire_before_ms && *ndead < deadcap) {
-            detach(q, m);
-            dead[(*ndead)++] = m->seq;
-            free(m);
-            continue;
-        }
-        if (dlq_on && m->receive_count >= q->max_receive && *ndlq < (size_t)max) {
-            detach(q, m);
-            dlq[(*ndlq)++] = m;
-            continue;
-        }
-        /* AWS returns messages of one group per call when it can: stay on the first group. */
-        if (taken_group && strcmp(taken_group, g) != 0) continue;
-        taken_group = g;
-        take(q, m, visibility, now);
-        out[got] = msg_copy(m);
-        if (out[got]) got++;
+        if (!taken_group || got >= max || ndone == NB_ARRAY_LEN(done)) break;
+        done[ndone++] = taken_group;
     }
     return got;
 }

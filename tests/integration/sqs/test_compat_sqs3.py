@@ -255,3 +255,19 @@ def test_redrive_allow_policy_is_enforced_on_sources(sqs):
     sqs.set_queue_attributes(QueueUrl=dlq, Attributes={"RedriveAllowPolicy": json.dumps(
         {"redrivePermission": "allowAll"})})
     assert sqs.create_queue(QueueName="refused-src", Attributes=policy)["QueueUrl"]
+
+
+def test_fifo_receive_fills_from_further_groups(sqs):
+    """AWS returns as many messages of one group as it can, then may go on to other groups
+    (each in send order); groups with a message in flight stay locked."""
+    url = sqs.create_queue(QueueName="groups.fifo", Attributes={"FifoQueue": "true",
+                                                                "ContentBasedDeduplication": "true"})["QueueUrl"]
+    for body, group in (("a1", "A"), ("b1", "B"), ("a2", "A"), ("b2", "B"), ("c1", "C")):
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=group)
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)["Messages"]
+    assert [m["Body"] for m in got] == ["a1", "a2", "b1", "b2", "c1"]
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=3)["Messages"]
+    assert [m["Body"] for m in got] == ["a1", "a2", "b1"]
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in got] == ["c1"]  # A and B are locked: b2 waits behind b1
+    assert "Messages" not in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
