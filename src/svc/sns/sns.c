@@ -292,6 +292,11 @@ static int check_topic_attr(nb_call *c, const char *k, const char *v, bool fifo)
         return e_param(c, "Invalid parameter: Attributes Reason: Content-based deduplication can only be set for FIFO topics");
     if (!strcmp(k, "FifoTopic") && (strcasecmp(v, "true") == 0) != fifo)
         return e_param(c, "Invalid parameter: Attributes Reason: FifoTopic: Invalid value [%s]", v);
+    /* AWS: PassThrough (default) or Active, the latter on standard topics only */
+    if (!strcmp(k, "TracingConfig") && strcmp(v, "PassThrough") && strcmp(v, "Active"))
+        return e_param(c, "Invalid parameter: Attributes Reason: TracingConfig: Invalid value [%s]. Must be PassThrough or Active.", v);
+    if (!strcmp(k, "TracingConfig") && fifo && !strcmp(v, "Active"))
+        return e_param(c, "Invalid parameter: Attributes Reason: TracingConfig: Active tracing is only supported on standard topics");
     return 0;
 }
 

@@ -122,3 +122,15 @@ def test_create_topic_with_more_than_50_tags_is_refused(sns):
     assert not [t for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":tagged")]
     t = sns.create_topic(Name="tagged", Tags=[{"Key": "k%d" % i, "Value": "v"} for i in range(50)])["TopicArn"]
     assert len(sns.list_tags_for_resource(ResourceArn=t)["Tags"]) == 50
+
+
+def test_tracing_config_values(sns):
+    t = sns.create_topic(Name="traced")["TopicArn"]
+    sns.set_topic_attributes(TopicArn=t, AttributeName="TracingConfig", AttributeValue="Active")
+    assert sns.get_topic_attributes(TopicArn=t)["Attributes"]["TracingConfig"] == "Active"
+    e = err(sns.set_topic_attributes, TopicArn=t, AttributeName="TracingConfig", AttributeValue="Sometimes")
+    assert e["Code"] == "InvalidParameter" and "TracingConfig" in e["Message"]
+    f = sns.create_topic(Name="traced.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+    sns.set_topic_attributes(TopicArn=f, AttributeName="TracingConfig", AttributeValue="PassThrough")
+    e = err(sns.set_topic_attributes, TopicArn=f, AttributeName="TracingConfig", AttributeValue="Active")
+    assert e["Code"] == "InvalidParameter"
