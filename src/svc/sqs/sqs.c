@@ -397,10 +397,25 @@ static json_t *all_attrs(sqs_queue *q)
             continue;
         json_object_set(o, k, v);
     }
-    if (json_object_get(q->attrs, "KmsMasterKeyId") && json_string_length(json_object_get(q->attrs, "KmsMasterKeyId")))
+    if (json_object_get(q->attrs, "KmsMasterKeyId") && json_string_length(json_object_get(q->attrs, "KmsMasterKeyId"))) {
         json_object_set_new(o, "SqsManagedSseEnabled", json_string("false"));
+        /* AWS shows the data key reuse period (default 5 minutes) of a KMS-encrypted queue */
+        if (!json_object_get(o, "KmsDataKeyReusePeriodSeconds"))
+            json_object_set_new(o, "KmsDataKeyReusePeriodSeconds", json_string("300"));
+    }
     pthread_mutex_unlock(&q->mu);
     return o;
+}
+
+/* One kind of server-side encryption at a time: a KMS key and SqsManagedSseEnabled=true in
+ * one request are refused (either alone switches the queue to that kind). */
+static int check_sse(nb_call *c, json_t *in)
+{
+    json_t *k = json_object_get(in, "KmsMasterKeyId"), *m = json_object_get(in, "SqsManagedSseEnabled");
+    if (json_string_length(k) && m && !strcasecmp(json_string_value(m), "true"))
+        return E_PARAM(c, "You can use one type of server-side encryption (SSE) at one time. You can either enable KMS "
+                          "SSE or SQS SSE.");
+    return 0;
 }
 
 /* High-throughput FIFO: FifoThroughputLimit perMessageGroupId is allowed only with
@@ -464,7 +479,7 @@ static int create_queue(nb_call *c)
         }
         json_object_set_new(attrs, k, stored_attr(k, s));
     }
-    if (fifo && check_throughput(c, attrs, NULL) < 0) {
+    if ((fifo && check_throughput(c, attrs, NULL) < 0) || check_sse(c, attrs) < 0) {
         json_decref(attrs);
         return -1;
     }
@@ -654,6 +669,7 @@ static int set_queue_attributes(nb_call *c)
     }
     pthread_mutex_lock(&q->mu);
     int bad = q->fifo ? check_throughput(c, in, q->attrs) : 0;
+    if (!bad) bad = check_sse(c, in);
     pthread_mutex_unlock(&q->mu);
     if (bad < 0) {
         nb_sqs_queue_put(q);
@@ -663,6 +679,11 @@ static int set_queue_attributes(nb_call *c)
     json_object_foreach(in, k, v)
     {
         json_object_set_new(q->attrs, k, stored_attr(k, json_string_value(v)));
+        /* one kind of SSE at a time: enabling one turns the other off */
+        if (!strcmp(k, "SqsManagedSseEnabled") && !strcasecmp(json_string_value(v), "true"))
+            json_object_del(q->attrs, "KmsMasterKeyId");
+        if (!strcmp(k, "KmsMasterKeyId") && json_string_length(v))
+            json_object_set_new(q->attrs, "SqsManagedSseEnabled", json_string("false"));
     }
     q->modified = nb_clock_now();
     nb_sqs_queue_apply_attrs(q);

@@ -271,3 +271,20 @@ def test_fifo_receive_fills_from_further_groups(sqs):
     got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     assert [m["Body"] for m in got] == ["c1"]  # A and B are locked: b2 waits behind b1
     assert "Messages" not in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+
+
+def test_one_kind_of_server_side_encryption(sqs):
+    e = err(sqs.create_queue, QueueName="sse", Attributes={"KmsMasterKeyId": "alias/aws/sqs",
+                                                           "SqsManagedSseEnabled": "true"})
+    assert (e["Code"], e["Message"]) == ("InvalidParameterValue", "You can use one type of server-side encryption "
+                                         "(SSE) at one time. You can either enable KMS SSE or SQS SSE.")
+    url = sqs.create_queue(QueueName="sse", Attributes={"KmsMasterKeyId": "alias/aws/sqs"})["QueueUrl"]
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert (attrs["KmsMasterKeyId"], attrs["KmsDataKeyReusePeriodSeconds"], attrs["SqsManagedSseEnabled"]) == (
+        "alias/aws/sqs", "300", "false")
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"SqsManagedSseEnabled": "true"})
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attrs["SqsManagedSseEnabled"] == "true" and "KmsMasterKeyId" not in attrs
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"KmsMasterKeyId": "alias/other"})
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attrs["SqsManagedSseEnabled"] == "false" and attrs["KmsMasterKeyId"] == "alias/other"
