@@ -638,7 +638,9 @@ static int get_queue_attributes(nb_call *c)
                          !strcmp(k, "ApproximateNumberOfMessagesNotVisible") ||
                          !strcmp(k, "ApproximateNumberOfMessagesDelayed") || !strcmp(k, "CreatedTimestamp") ||
                          !strcmp(k, "LastModifiedTimestamp") || !strcmp(k, "QueueArn");
-            if (!known || (attr_def(k) && attr_def(k)->fifo_only && !q->fifo)) {
+            /* a known name the queue has no value for (FifoQueue on a standard queue, an unset
+             * Policy) is left out, as AWS does; only unknown names are refused */
+            if (!known) {
                 json_decref(all);
                 json_decref(out);
                 nb_sqs_queue_put(q);

@@ -288,3 +288,16 @@ def test_one_kind_of_server_side_encryption(sqs):
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"KmsMasterKeyId": "alias/other"})
     attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert attrs["SqsManagedSseEnabled"] == "false" and attrs["KmsMasterKeyId"] == "alias/other"
+
+
+def test_known_attributes_a_queue_lacks_are_left_out(sqs):
+    url = sqs.create_queue(QueueName="plain")["QueueUrl"]
+    got = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["FifoQueue", "ContentBasedDeduplication",
+                                                                 "Policy", "VisibilityTimeout"])
+    assert got["Attributes"] == {"VisibilityTimeout": "30"}
+    assert "Attributes" not in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["FifoQueue"])
+    e = err(sqs.get_queue_attributes, QueueUrl=url, AttributeNames=["VisibilityTimeout", "Bogus"])
+    assert (e["Code"], e["Message"]) == ("InvalidAttributeName", "Unknown Attribute Bogus.")
+    # setting them is still refused on a standard queue
+    e = err(sqs.set_queue_attributes, QueueUrl=url, Attributes={"ContentBasedDeduplication": "true"})
+    assert e["Code"] == "InvalidAttributeName"
