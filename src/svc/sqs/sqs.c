@@ -210,6 +210,9 @@ static bool redrive_allowed(sqs_queue *dlq, const char *src_arn)
 static int check_attr(nb_call *c, const char *name, const char *val, bool fifo, const char *self_arn)
 {
     const struct attr_def *d = attr_def(name);
+    if (d && !fifo && (!strcmp(name, "DeduplicationScope") || !strcmp(name, "FifoThroughputLimit")))
+        return sqs_error(c, 400, "InvalidAttributeName", "InvalidAttributeName",
+                         "You can specify the %s only when FifoQueue is set to true.", name);
     if (!d || (d->fifo_only && !fifo))
         return sqs_error(c, 400, "InvalidAttributeName", "InvalidAttributeName", "Unknown Attribute %s.", name);
     long v;

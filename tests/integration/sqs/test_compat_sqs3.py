@@ -301,3 +301,10 @@ def test_known_attributes_a_queue_lacks_are_left_out(sqs):
     # setting them is still refused on a standard queue
     e = err(sqs.set_queue_attributes, QueueUrl=url, Attributes={"ContentBasedDeduplication": "true"})
     assert e["Code"] == "InvalidAttributeName"
+
+
+def test_high_throughput_attributes_need_a_fifo_queue(sqs):
+    for name, value in (("DeduplicationScope", "messageGroup"), ("FifoThroughputLimit", "perMessageGroupId")):
+        e = err(sqs.create_queue, QueueName="std", Attributes={name: value})
+        assert (e["Code"], e["Message"]) == ("InvalidAttributeName",
+                                             "You can specify the %s only when FifoQueue is set to true." % name)
