@@ -1563,25 +1563,31 @@ static int start_message_move_task(nb_call *c)
         nb_sqs_queue_put(src);
         return -1;
     }
-    sqs_queue *dst = NULL;
+    /* AWS moves messages only out of a dead-letter queue (of some queue), by default back to
+     * the (first) queue that uses it as such. */
+    sqs_queue *dst = NULL, *origin = NULL;
+    size_t n;
+    sqs_queue **all = nb_sqs_queue_all(&n);
+    for (size_t i = 0; all && i < n; i++) {
+        pthread_mutex_lock(&all[i]->mu);
+        bool is_origin = !origin && !strcmp(all[i]->dlq_arn, src->arn);
+        pthread_mutex_unlock(&all[i]->mu);
+        if (is_origin) {
+            origin = all[i];
+            continue;
+        }
+        nb_sqs_queue_put(all[i]);
+    }
+    free(all);
+    if (!origin) {
+        nb_sqs_queue_put(src);
+        return E_PARAM(c, "Source queue must be configured as a Dead Letter Queue.");
+    }
     if (dst_arn && *dst_arn) {
         dst = nb_sqs_queue_by_arn(dst_arn);
+        nb_sqs_queue_put(origin);
     } else {
-        /* back to the (first) queue that uses src as its dead-letter queue */
-        size_t n;
-        sqs_queue **all = nb_sqs_queue_all(&n);
-        for (size_t i = 0; all && i < n; i++) {
-            if (!dst && !strcmp(all[i]->dlq_arn, src->arn)) {
-                dst = all[i];
-                continue;
-            }
-            nb_sqs_queue_put(all[i]);
-        }
-        free(all);
-        if (!dst) {
-            nb_sqs_queue_put(src);
-            return E_PARAM(c, "Source queue must be configured as a Dead Letter Queue.");
-        }
+        dst = origin;
     }
     if (!dst) {
         nb_sqs_queue_put(src);

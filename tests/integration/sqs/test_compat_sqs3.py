@@ -308,3 +308,19 @@ def test_high_throughput_attributes_need_a_fifo_queue(sqs):
         e = err(sqs.create_queue, QueueName="std", Attributes={name: value})
         assert (e["Code"], e["Message"]) == ("InvalidAttributeName",
                                              "You can specify the %s only when FifoQueue is set to true." % name)
+
+
+def test_message_moves_start_only_from_dead_letter_queues(sqs, nimbus):
+    plain = sqs.create_queue(QueueName="notadlq")["QueueUrl"]
+    other = sqs.create_queue(QueueName="elsewhere")["QueueUrl"]
+    arn = lambda u: sqs.get_queue_attributes(QueueUrl=u, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.send_message(QueueUrl=plain, MessageBody="stay")
+    assert jerr(nimbus, "StartMessageMoveTask", {"SourceArn": arn(plain), "DestinationArn": arn(other)}) == (
+        "InvalidParameterValue", "Source queue must be configured as a Dead Letter Queue.")
+    assert sqs.receive_message(QueueUrl=plain)["Messages"][0]["Body"] == "stay"
+    sqs.create_queue(QueueName="usesit", Attributes={
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": arn(plain), "maxReceiveCount": 1})})
+    status, _, body = sqsutil.json_call(nimbus, "StartMessageMoveTask",
+                                        {"SourceArn": arn(plain), "DestinationArn": arn(other)})
+    assert status == 200 and body["TaskHandle"]
+    assert sqs.receive_message(QueueUrl=other, VisibilityTimeout=0)["Messages"][0]["Body"] == "stay"
