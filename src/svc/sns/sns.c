@@ -292,6 +292,11 @@ static int check_topic_attr(nb_call *c, const char *k, const char *v, bool fifo)
         return e_param(c, "Invalid parameter: Attributes Reason: Content-based deduplication can only be set for FIFO topics");
     if (!strcmp(k, "FifoTopic") && (strcasecmp(v, "true") == 0) != fifo)
         return e_param(c, "Invalid parameter: Attributes Reason: FifoTopic: Invalid value [%s]", v);
+    /* AWS: PassThrough (default) or Active, the latter on standard topics only */
+    if (!strcmp(k, "TracingConfig") && strcmp(v, "PassThrough") && strcmp(v, "Active"))
+        return e_param(c, "Invalid parameter: Attributes Reason: TracingConfig: Invalid value [%s]. Must be PassThrough or Active.", v);
+    if (!strcmp(k, "TracingConfig") && fifo && !strcmp(v, "Active"))
+        return e_param(c, "Invalid parameter: Attributes Reason: TracingConfig: Active tracing is only supported on standard topics");
     return 0;
 }
 
@@ -338,6 +343,10 @@ static int create_topic(nb_call *c)
     json_t *tg;
     json_array_foreach(json_object_get(c->input, "Tags"), i, tg)
         json_object_set(tags, json_string_value(json_object_get(tg, "Key")), json_object_get(tg, "Value"));
+    if (json_object_size(tags) > 50) { /* as TagResource */
+        json_decref(tags);
+        return nb_call_error(c, 400, "TagLimitExceeded", "Could not complete request: tag quota of per resource exceeded");
+    }
     pthread_rwlock_wrlock(&nb_sns_lock);
     sns_topic *t = topic_find(arn);
     if (t) {
@@ -582,11 +591,36 @@ static int topic_permission(nb_call *c, bool add)
         if (found >= 0) {
             rc = e_param(c, "Invalid parameter: Statement already exists");
         } else {
+            /* Only the topic's own actions may be granted. */
+            static const char *const grantable[] = {"GetTopicAttributes", "SetTopicAttributes", "AddPermission",
+                                                    "RemovePermission", "DeleteTopic", "Subscribe",
+                                                    "ListSubscriptionsByTopic", "Publish", "Receive"};
+            json_t *x;
+            json_array_foreach(json_object_get(c->input, "ActionName"), i, x)
+            {
+                bool ok = false;
+                for (size_t g = 0; g < NB_ARRAY_LEN(grantable); g++)
+                    ok = ok || (json_string_value(x) && !strcmp(json_string_value(x), grantable[g]));
+                if (!ok && !rc) rc = e_param(c, "Invalid parameter: Policy statement action out of service scope!");
+            }
+        }
+        if (found < 0 && !rc) {
             json_t *princ = json_array(), *acts = json_array(), *x;
             json_array_foreach(json_object_get(c->input, "AWSAccountId"), i, x)
                 json_array_append_new(princ, json_string(nb_arena_printf(c->arena, "arn:aws:iam::%s:root", json_string_value(x))));
             json_array_foreach(json_object_get(c->input, "ActionName"), i, x)
                 json_array_append_new(acts, json_string(nb_arena_printf(c->arena, "SNS:%s", json_string_value(x))));
+            /* AWS writes a lone principal or action as a string, several as a list. */
+            if (json_array_size(princ) == 1) {
+                json_t *one = json_incref(json_array_get(princ, 0));
+                json_decref(princ);
+                princ = one;
+            }
+            if (json_array_size(acts) == 1) {
+                json_t *one = json_incref(json_array_get(acts, 0));
+                json_decref(acts);
+                acts = one;
+            }
             json_array_append_new(st, json_pack("{s:s, s:s, s:{s:o}, s:o, s:s}", "Sid", label, "Effect", "Allow", "Principal",
                                                 "AWS", princ, "Action", acts, "Resource", t->arn));
         }
@@ -709,8 +743,11 @@ static int list_tags_for_resource(nb_call *c)
 static const char *const sub_settable[] = {"DeliveryPolicy", "FilterPolicy", "FilterPolicyScope", "RawMessageDelivery",
                                            "RedrivePolicy", "SubscriptionRoleArn", "ReplayPolicy"};
 
-static int check_sub_attr(nb_call *c, const char *k, const char *v, const char *protocol, json_t *attrs)
+/* subscribe: the Subscribe call (AWS then words value errors "Attributes Reason: ..."; a
+ * SetSubscriptionAttributes call names the attribute right after "Invalid parameter: "). */
+static int check_sub_attr(nb_call *c, const char *k, const char *v, const char *protocol, json_t *attrs, bool subscribe)
 {
+    const char *pre = subscribe ? "Attributes Reason: " : "";
     bool known = false;
     for (size_t i = 0; i < NB_ARRAY_LEN(sub_settable); i++)
         if (!strcmp(sub_settable[i], k)) known = true;
@@ -718,15 +755,15 @@ static int check_sub_attr(nb_call *c, const char *k, const char *v, const char *
     if (!v) v = "";
     if (!strcmp(k, "RawMessageDelivery")) {
         if (strcasecmp(v, "true") && strcasecmp(v, "false"))
-            return e_param(c, "Invalid parameter: Attributes Reason: RawMessageDelivery: Invalid value [%s]. Must be true or false.", v);
+            return e_param(c, "Invalid parameter: %sRawMessageDelivery: Invalid value [%s]. Must be true or false.", pre, v);
         if (protocol && strcmp(protocol, "sqs") && strcmp(protocol, "http") && strcmp(protocol, "https") &&
             strcmp(protocol, "firehose"))
-            return e_param(c, "Invalid parameter: Attributes Reason: Delivery protocol [%s] does not support raw message delivery.",
+            return e_param(c, "Invalid parameter: %sDelivery protocol [%s] does not support raw message delivery.", pre,
                            protocol);
     }
     if (!strcmp(k, "FilterPolicyScope") && strcmp(v, "MessageAttributes") && strcmp(v, "MessageBody"))
-        return e_param(c, "Invalid parameter: Attributes Reason: FilterPolicyScope: Invalid value [%s]. Please use either MessageBody or MessageAttributes",
-                       v);
+        return e_param(c, "Invalid parameter: %sFilterPolicyScope: Invalid value [%s]. Please use either MessageBody or MessageAttributes",
+                       pre, v);
     if (!strcmp(k, "FilterPolicy") && *v) {
         const char *scope = json_string_value(json_object_get(attrs, "FilterPolicyScope"));
         char err[400];
@@ -846,7 +883,7 @@ static int subscribe(nb_call *c)
     }
     const char *k;
     json_t *v;
-    json_object_foreach(in, k, v) if (check_sub_attr(c, k, json_string_value(v), proto, in) < 0) return -1;
+    json_object_foreach(in, k, v) if (check_sub_attr(c, k, json_string_value(v), proto, in, true) < 0) return -1;
     pthread_rwlock_wrlock(&nb_sns_lock);
     sns_topic *t = topic_find(arn);
     int rc = 0;
@@ -984,8 +1021,10 @@ int nb_sns_unsubscribe_arn(const char *sub_arn)
 
 static int unsubscribe(nb_call *c)
 {
-    int rc = nb_sns_unsubscribe_arn(nb_in_str(c, "SubscriptionArn"));
-    if (rc == -ENOENT) return E_NOSUB(c);
+    /* Idempotent, as AWS: a well-formed ARN naming no subscription (any more) succeeds. */
+    const char *arn = nb_in_str(c, "SubscriptionArn");
+    int rc = nb_sns_unsubscribe_arn(arn);
+    if (rc == -ENOENT) return arn_well_formed(arn, true) ? 0 : E_NOSUB(c);
     return rc < 0 ? E_INTERNAL(c) : 0;
 }
 
@@ -1083,7 +1122,7 @@ static int set_subscription_attributes(nb_call *c)
         pthread_rwlock_unlock(&nb_sns_lock);
         return E_NOSUB(c);
     }
-    if (check_sub_attr(c, k, v, s->protocol, s->attrs) < 0) {
+    if (check_sub_attr(c, k, v, s->protocol, s->attrs, false) < 0) {
         pthread_rwlock_unlock(&nb_sns_lock);
         return -1;
     }
@@ -1169,6 +1208,31 @@ static int check_attrs(json_t *attrs, pub_err *e)
                     json_object_size(attrs));
     json_object_foreach(attrs, k, v)
     {
+        /* Names: at most 256 bytes of A-Z a-z 0-9 _ - ., not starting or ending with a period,
+         * no two periods in a row; AWS names the first offence. */
+        size_t kl = strlen(k);
+        if (kl > 256)
+            return perr(e, 400, "ParameterValueInvalid", "Length of message attribute name must be less than 256 bytes.");
+        if (kl && k[0] == '.')
+            return perr(e, 400, "ParameterValueInvalid", "Invalid message attribute name starting with character '.' was found.");
+        if (kl && k[kl - 1] == '.')
+            return perr(e, 400, "ParameterValueInvalid", "Invalid message attribute name ending with character '.' was found.");
+        for (size_t i = 0; i < kl; i++) {
+            unsigned char ch = (unsigned char)k[i];
+            if (!isalnum(ch) && ch != '_' && ch != '-' && ch != '.') {
+                /* the code point, as AWS prints it (#x20 for a space) */
+                uint32_t cp = ch;
+                int more = ch >= 0xf0 ? 3 : ch >= 0xe0 ? 2 : ch >= 0xc0 ? 1 : 0;
+                if (more) cp = ch & (0x3f >> more);
+                for (int j = 1; j <= more && i + (size_t)j < kl; j++) cp = (cp << 6) | ((unsigned char)k[i + (size_t)j] & 0x3f);
+                return perr(e, 400, "ParameterValueInvalid",
+                            "Invalid non-alphanumeric character '#x%X' was found in the message attribute name. Can only "
+                            "include alphanumeric characters, hyphens, underscores, or dots.",
+                            (unsigned)cp);
+            }
+            if (ch == '.' && i && k[i - 1] == '.')
+                return perr(e, 400, "ParameterValueInvalid", "Message attribute name can not have successive '.' character.");
+        }
         const char *type = json_string_value(json_object_get(v, "DataType"));
         json_t *sv = json_object_get(v, "StringValue"), *bv = json_object_get(v, "BinaryValue");
         if (!type || (strncmp(type, "String", 6) && strncmp(type, "Number", 6) && strncmp(type, "Binary", 6)))
@@ -1176,6 +1240,10 @@ static int check_attrs(json_t *attrs, pub_err *e)
                         "The message attribute '%s' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.",
                         k);
         bool bin = !strncmp(type, "Binary", 6);
+        /* a value in the other field: AWS names the field the type needs */
+        if (bin ? !bv && sv : !sv && bv)
+            return perr(e, 400, "ParameterValueInvalid", "The message attribute '%s' with type '%s' must use field '%s'.", k,
+                        type, bin ? "Binary" : "String");
         if (bin ? !json_string_length(bv) : !json_string_length(sv))
             return perr(e, 400, "ParameterValueInvalid", "The message attribute '%s' must contain non-empty message attribute value for message attribute type '%s'.",
                         k, type);
@@ -1258,6 +1326,14 @@ static int publish_core(const pub_in *in, const char *account, char msg_id[37], 
         if (!valid_phone(in->phone)) {
             json_decref(structured);
             return perr(e, 400, "InvalidParameter", "Invalid parameter: PhoneNumber Reason: %s is not valid to publish to", in->phone);
+        }
+        /* AWS: one SMS publish carries at most 1,600 characters (split into parts on delivery) */
+        const char *sms = message_for(structured, "sms", msg);
+        size_t chars = 0;
+        for (const char *p = sms; p && *p; p++) chars += ((unsigned char)*p & 0xc0) != 0x80;
+        if (chars > 1600) {
+            json_decref(structured);
+            return perr(e, 400, "InvalidParameter", "Invalid parameter: Message Reason: SMS message must be less than 1600 characters");
         }
         pthread_rwlock_rdlock(&nb_sns_lock);
         bool out = json_object_get(json_object_get(kv, "optout"), in->phone) != NULL;
@@ -1503,7 +1579,10 @@ static int create_platform_application(nb_call *c)
     for (size_t i = 0; platform && i < NB_ARRAY_LEN(platforms); i++)
         if (!strcmp(platforms[i], platform)) ok = true;
     if (!ok) return e_param(c, "Invalid parameter: Platform Reason: %s is not supported", platform ? platform : "");
-    if (!name || !*name || strlen(name) > 256) return e_param(c, "Invalid parameter: Name");
+    /* 1 to 256 of A-Z a-z 0-9 _ - . (the name becomes part of the ARN) */
+    bool name_ok = name && *name && strlen(name) <= 256;
+    for (const char *p = name; name_ok && *p; p++) name_ok = isalnum((unsigned char)*p) || strchr("_-.", *p);
+    if (!name_ok) return e_param(c, "Invalid parameter: Name");
     char arn[400];
     snprintf(arn, sizeof(arn), "arn:aws:sns:%s:%s:app/%s/%s", nb_sns_region, c->who.account, platform, name);
     json_t *doc = json_pack("{s:s, s:s, s:s, s:O}", "Name", name, "Platform", platform, "Account", c->who.account, "Attributes",

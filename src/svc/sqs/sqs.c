@@ -154,7 +154,7 @@ static const struct attr_def {
     const char *values; /* A_ENUM: '|' separated */
 } attr_defs[] = {
     {"DelaySeconds", A_INT, 0, 900, false, NULL},
-    {"MaximumMessageSize", A_INT, 1024, 262144, false, NULL},
+    {"MaximumMessageSize", A_INT, 1024, NB_SQS_MAX_MESSAGE, false, NULL}, /* 1 MiB since August 2025 */
     {"MessageRetentionPeriod", A_INT, 60, 1209600, false, NULL},
     {"Policy", A_JSON, 0, 0, false, NULL},
     {"ReceiveMessageWaitTimeSeconds", A_INT, 0, 20, false, NULL},
@@ -188,9 +188,31 @@ static bool is_int(const char *s, long *v)
 }
 
 /* Validate one attribute as AWS does; self_arn: the queue's own ARN (a DLQ may not be itself). */
+/* Whether dlq's RedriveAllowPolicy lets the queue src_arn name it as its dead-letter queue:
+ * allowAll (the default), denyAll, or byQueue with src_arn among sourceQueueArns. */
+static bool redrive_allowed(sqs_queue *dlq, const char *src_arn)
+{
+    pthread_mutex_lock(&dlq->mu);
+    const char *text = json_string_value(json_object_get(dlq->attrs, "RedriveAllowPolicy"));
+    json_t *doc = text && *text ? json_loads(text, 0, NULL) : NULL;
+    pthread_mutex_unlock(&dlq->mu);
+    const char *perm = json_string_value(json_object_get(doc, "redrivePermission"));
+    bool ok = !perm || !strcmp(perm, "allowAll");
+    if (perm && !strcmp(perm, "byQueue")) {
+        size_t i;
+        json_t *a;
+        json_array_foreach(json_object_get(doc, "sourceQueueArns"), i, a) ok = ok || (json_is_string(a) && !strcmp(json_string_value(a), src_arn));
+    }
+    json_decref(doc);
+    return ok;
+}
+
 static int check_attr(nb_call *c, const char *name, const char *val, bool fifo, const char *self_arn)
 {
     const struct attr_def *d = attr_def(name);
+    if (d && !fifo && (!strcmp(name, "DeduplicationScope") || !strcmp(name, "FifoThroughputLimit")))
+        return sqs_error(c, 400, "InvalidAttributeName", "InvalidAttributeName",
+                         "You can specify the %s only when FifoQueue is set to true.", name);
     if (!d || (d->fifo_only && !fifo))
         return sqs_error(c, 400, "InvalidAttributeName", "InvalidAttributeName", "Unknown Attribute %s.", name);
     long v;
@@ -257,7 +279,16 @@ static int check_attr(nb_call *c, const char *name, const char *val, bool fifo, 
             long n = json_is_integer(mrc) ? (long)json_integer_value(mrc) : -1;
             if (json_is_string(mrc) && !is_int(json_string_value(mrc), &n)) n = -1;
             int rc = 0;
-            if (!arn)
+            const char *key;
+            json_t *kv;
+            bool extra = false;
+            json_object_foreach(doc, key, kv) extra = extra || (strcmp(key, "deadLetterTargetArn") && strcmp(key, "maxReceiveCount"));
+            if (extra)
+                rc = sqs_error(c, 400, "InvalidAttributeValue", "InvalidParameterValue",
+                               "Value %s for parameter RedrivePolicy is invalid. Reason: Only following attributes are "
+                               "supported: [deadLetterTargetArn, maxReceiveCount].",
+                               val);
+            else if (!arn)
                 rc = sqs_error(c, 400, "InvalidAttributeValue", "InvalidParameterValue",
                                "Value %s for parameter RedrivePolicy is invalid. Reason: Redrive policy does not "
                                "contain mandatory attribute: deadLetterTargetArn.",
@@ -284,6 +315,11 @@ static int check_attr(nb_call *c, const char *name, const char *val, bool fifo, 
                                    "Value %s for parameter RedrivePolicy is invalid. Reason: Dead-letter queue "
                                    "must be same type of queue as the source..",
                                    val);
+                else if (self_arn && !redrive_allowed(dlq, self_arn))
+                    rc = sqs_error(c, 400, "InvalidAttributeValue", "InvalidParameterValue",
+                                   "Value %s for parameter RedrivePolicy is invalid. Reason: The dead-letter queue's "
+                                   "RedriveAllowPolicy does not allow this queue as a source queue.",
+                                   val);
                 nb_sqs_queue_put(dlq);
             }
             json_decref(doc);
@@ -296,6 +332,30 @@ static int check_attr(nb_call *c, const char *name, const char *val, bool fifo, 
         break;
     }
     return 0;
+}
+
+/* The value an attribute is stored (and shown) as, once check_attr accepted it: AWS rewrites a
+ * RedrivePolicy as compact JSON with maxReceiveCount a number ("5" given -> 5); booleans are
+ * lower-cased. New reference. */
+static json_t *stored_attr(const char *name, const char *val)
+{
+    const struct attr_def *d = attr_def(name);
+    if (d && d->kind == A_BOOL) return json_string(strcasecmp(val, "true") ? "false" : "true");
+    if (!strcmp(name, "RedrivePolicy") && *val) {
+        json_t *doc = json_loads(val, 0, NULL);
+        json_t *mrc = json_object_get(doc, "maxReceiveCount");
+        long n = json_is_integer(mrc) ? (long)json_integer_value(mrc) : 0;
+        if (json_is_string(mrc)) is_int(json_string_value(mrc), &n);
+        json_t *norm = json_pack("{s:O?, s:I}", "deadLetterTargetArn", json_object_get(doc, "deadLetterTargetArn"),
+                                 "maxReceiveCount", (json_int_t)n);
+        json_decref(doc);
+        char *text = norm ? json_dumps(norm, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(norm);
+        json_t *out = json_string(text ? text : val);
+        free(text);
+        return out;
+    }
+    return json_string(val);
 }
 
 static void set_num(json_t *o, const char *k, long long v)
@@ -340,10 +400,25 @@ static json_t *all_attrs(sqs_queue *q)
             continue;
         json_object_set(o, k, v);
     }
-    if (json_object_get(q->attrs, "KmsMasterKeyId") && json_string_length(json_object_get(q->attrs, "KmsMasterKeyId")))
+    if (json_object_get(q->attrs, "KmsMasterKeyId") && json_string_length(json_object_get(q->attrs, "KmsMasterKeyId"))) {
         json_object_set_new(o, "SqsManagedSseEnabled", json_string("false"));
+        /* AWS shows the data key reuse period (default 5 minutes) of a KMS-encrypted queue */
+        if (!json_object_get(o, "KmsDataKeyReusePeriodSeconds"))
+            json_object_set_new(o, "KmsDataKeyReusePeriodSeconds", json_string("300"));
+    }
     pthread_mutex_unlock(&q->mu);
     return o;
+}
+
+/* One kind of server-side encryption at a time: a KMS key and SqsManagedSseEnabled=true in
+ * one request are refused (either alone switches the queue to that kind). */
+static int check_sse(nb_call *c, json_t *in)
+{
+    json_t *k = json_object_get(in, "KmsMasterKeyId"), *m = json_object_get(in, "SqsManagedSseEnabled");
+    if (json_string_length(k) && m && !strcasecmp(json_string_value(m), "true"))
+        return E_PARAM(c, "You can use one type of server-side encryption (SSE) at one time. You can either enable KMS "
+                          "SSE or SQS SSE.");
+    return 0;
 }
 
 /* High-throughput FIFO: FifoThroughputLimit perMessageGroupId is allowed only with
@@ -360,6 +435,8 @@ static int check_throughput(nb_call *c, json_t *in, json_t *cur)
                          "allowed only when the value for DeduplicationScope is messageGroup.");
     return 0;
 }
+
+static int check_tags(nb_call *c, json_t *tags);
 
 static bool printable_id(const char *s)
 {
@@ -403,13 +480,9 @@ static int create_queue(nb_call *c)
             json_object_set_new(attrs, k, json_string("true"));
             continue;
         }
-        if (attr_def(k)->kind == A_BOOL) {
-            json_object_set_new(attrs, k, json_string(strcasecmp(s, "true") ? "false" : "true"));
-            continue;
-        }
-        json_object_set(attrs, k, v);
+        json_object_set_new(attrs, k, stored_attr(k, s));
     }
-    if (fifo && check_throughput(c, attrs, NULL) < 0) {
+    if ((fifo && check_throughput(c, attrs, NULL) < 0) || check_sse(c, attrs) < 0) {
         json_decref(attrs);
         return -1;
     }
@@ -419,6 +492,11 @@ static int create_queue(nb_call *c)
         json_decref(attrs);
         json_decref(tags);
         return E_PARAM(c, "Too many tags added for queue %s.", name);
+    }
+    if (check_tags(c, tags) < 0) {
+        json_decref(attrs);
+        json_decref(tags);
+        return -1;
     }
     sqs_queue *q = NULL;
     json_t *attrs_copy = json_deep_copy(attrs);
@@ -563,7 +641,9 @@ static int get_queue_attributes(nb_call *c)
                          !strcmp(k, "ApproximateNumberOfMessagesNotVisible") ||
                          !strcmp(k, "ApproximateNumberOfMessagesDelayed") || !strcmp(k, "CreatedTimestamp") ||
                          !strcmp(k, "LastModifiedTimestamp") || !strcmp(k, "QueueArn");
-            if (!known || (attr_def(k) && attr_def(k)->fifo_only && !q->fifo)) {
+            /* a known name the queue has no value for (FifoQueue on a standard queue, an unset
+             * Policy) is left out, as AWS does; only unknown names are refused */
+            if (!known) {
                 json_decref(all);
                 json_decref(out);
                 nb_sqs_queue_put(q);
@@ -594,6 +674,7 @@ static int set_queue_attributes(nb_call *c)
     }
     pthread_mutex_lock(&q->mu);
     int bad = q->fifo ? check_throughput(c, in, q->attrs) : 0;
+    if (!bad) bad = check_sse(c, in);
     pthread_mutex_unlock(&q->mu);
     if (bad < 0) {
         nb_sqs_queue_put(q);
@@ -602,11 +683,12 @@ static int set_queue_attributes(nb_call *c)
     pthread_mutex_lock(&q->mu);
     json_object_foreach(in, k, v)
     {
-        const char *s = json_string_value(v);
-        if (attr_def(k)->kind == A_BOOL)
-            json_object_set_new(q->attrs, k, json_string(strcasecmp(s, "true") ? "false" : "true"));
-        else
-            json_object_set(q->attrs, k, v);
+        json_object_set_new(q->attrs, k, stored_attr(k, json_string_value(v)));
+        /* one kind of SSE at a time: enabling one turns the other off */
+        if (!strcmp(k, "SqsManagedSseEnabled") && !strcasecmp(json_string_value(v), "true"))
+            json_object_del(q->attrs, "KmsMasterKeyId");
+        if (!strcmp(k, "KmsMasterKeyId") && json_string_length(v))
+            json_object_set_new(q->attrs, "SqsManagedSseEnabled", json_string("false"));
     }
     q->modified = nb_clock_now();
     nb_sqs_queue_apply_attrs(q);
@@ -626,10 +708,11 @@ static int purge_queue(nb_call *c)
     if (!busy) q->purge_at_us = now;
     pthread_mutex_unlock(&q->mu);
     if (busy) {
-        const char *url = queue_url(c, q);
+        /* AWS names the queue (not its URL) */
+        const char *name = nb_arena_strdup(c->arena, q->name);
         nb_sqs_queue_put(q);
         return sqs_error(c, 403, "PurgeQueueInProgress", "AWS.SimpleQueueService.PurgeQueueInProgress",
-                         "Only one PurgeQueue operation on %s is allowed every 60 seconds.", url);
+                         "Only one PurgeQueue operation on %s is allowed every 60 seconds.", name);
     }
     int rc = nb_sqs_purge(q);
     nb_sqs_queue_put(q);
@@ -638,19 +721,43 @@ static int purge_queue(nb_call *c)
 
 /* ---------------------------------------------------------------- tags, permissions */
 
+/* Tag keys are 1 to 128 characters, values at most 256: 0, or the AWS error. */
+static int check_tags(nb_call *c, json_t *tags)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(tags, k, v)
+    {
+        size_t kl = strlen(k), vl = json_string_length(v);
+        if (kl < 1 || kl > 128) return E_PARAM(c, "Tag keys must be between 1 and 128 characters in length.");
+        if (vl > 256) return E_PARAM(c, "Tag values must be between 0 and 256 characters in length.");
+    }
+    return 0;
+}
+
 static int tag_queue(nb_call *c)
 {
     sqs_queue *q = need_queue(c, "sqs:TagQueue");
     if (!q) return -1;
+    json_t *in = json_object_get(c->input, "Tags");
+    int rc = !json_object_size(in) ? E_MISSING(c, "Tags") : check_tags(c, in);
+    if (rc) {
+        nb_sqs_queue_put(q);
+        return rc;
+    }
+    /* A refused request leaves the tags as they were. */
     pthread_mutex_lock(&q->mu);
-    json_object_update(q->tags, json_object_get(c->input, "Tags"));
-    bool too_many = json_object_size(q->tags) > 50;
+    json_t *merged = json_copy(q->tags);
+    json_object_update(merged, in);
+    bool too_many = json_object_size(merged) > 50;
+    if (!too_many) json_object_update(q->tags, in);
     pthread_mutex_unlock(&q->mu);
+    json_decref(merged);
     if (too_many) {
         nb_sqs_queue_put(q);
         return E_PARAM(c, "Too many tags added for queue %s.", q->name);
     }
-    int rc = nb_sqs_queue_save(q);
+    rc = nb_sqs_queue_save(q);
     nb_sqs_queue_put(q);
     return rc < 0 ? E_INTERNAL(c) : 0;
 }
@@ -660,9 +767,15 @@ static int untag_queue(nb_call *c)
     sqs_queue *q = need_queue(c, "sqs:UntagQueue");
     if (!q) return -1;
     size_t i;
-    json_t *k;
+    json_t *k, *keys = json_object_get(c->input, "TagKeys");
+    bool bad = !json_array_size(keys);
+    json_array_foreach(keys, i, k) bad = bad || !json_string_length(k) || json_string_length(k) > 128;
+    if (bad) {
+        nb_sqs_queue_put(q);
+        return E_PARAM(c, "Tag keys must be between 1 and 128 characters in length.");
+    }
     pthread_mutex_lock(&q->mu);
-    json_array_foreach(json_object_get(c->input, "TagKeys"), i, k) json_object_del(q->tags, json_string_value(k));
+    json_array_foreach(keys, i, k) json_object_del(q->tags, json_string_value(k));
     pthread_mutex_unlock(&q->mu);
     int rc = nb_sqs_queue_save(q);
     nb_sqs_queue_put(q);
@@ -687,9 +800,30 @@ static int add_permission(nb_call *c)
     if (!q) return -1;
     const char *label = nb_in_str(c, "Label");
     json_t *accounts = json_object_get(c->input, "AWSAccountIds"), *actions = json_object_get(c->input, "Actions");
-    if (!json_array_size(accounts) || !json_array_size(actions)) {
+    /* AWS's checks, in its order: actions present, accounts present, at most 7 actions, each
+     * one a caller may be granted (owner-only actions such as SetQueueAttributes are refused). */
+    static const char *const grantable[] = {"*", "ChangeMessageVisibility", "DeleteMessage", "GetQueueAttributes",
+                                            "GetQueueUrl", "ListDeadLetterSourceQueues", "PurgeQueue",
+                                            "ReceiveMessage", "SendMessage"};
+    int rc = 0;
+    if (!json_array_size(actions))
+        rc = E_MISSING(c, "Actions");
+    else if (!json_array_size(accounts))
+        rc = E_PARAM(c, "Value [] for parameter PrincipalId is invalid. Reason: Unable to verify.");
+    else if (json_array_size(actions) > 7)
+        rc = sqs_error(c, 403, "OverLimit", "OverLimit", "%zu Actions were found, maximum allowed is 7.",
+                       json_array_size(actions));
+    for (size_t k = 0; !rc && k < json_array_size(actions); k++) {
+        const char *a = json_string_value(json_array_get(actions, k));
+        bool ok = false;
+        for (size_t g = 0; a && g < NB_ARRAY_LEN(grantable); g++) ok = ok || !strcmp(a, grantable[g]);
+        if (!ok)
+            rc = E_PARAM(c, "Value SQS:%s for parameter ActionName is invalid. Reason: Only the queue owner is allowed to "
+                            "invoke this action.", a ? a : "");
+    }
+    if (rc) {
         nb_sqs_queue_put(q);
-        return E_MISSING(c, !json_array_size(accounts) ? "AWSAccountIds" : "Actions");
+        return rc;
     }
     pthread_mutex_lock(&q->mu);
     const char *cur = json_string_value(json_object_get(q->attrs, "Policy"));
@@ -719,6 +853,17 @@ static int add_permission(nb_call *c)
     json_t *x;
     json_array_foreach(accounts, i, x) json_array_append_new(princ, json_string(nb_arena_printf(c->arena, "arn:aws:iam::%s:root", json_string_value(x))));
     json_array_foreach(actions, i, x) json_array_append_new(acts, json_string(nb_arena_printf(c->arena, "SQS:%s", json_string_value(x))));
+    /* AWS writes a lone principal or action as a string, several as a list. */
+    if (json_array_size(princ) == 1) {
+        json_t *one = json_incref(json_array_get(princ, 0));
+        json_decref(princ);
+        princ = one;
+    }
+    if (json_array_size(acts) == 1) {
+        json_t *one = json_incref(json_array_get(acts, 0));
+        json_decref(acts);
+        acts = one;
+    }
     json_array_append_new(st, json_pack("{s:s, s:s, s:{s:o}, s:o, s:s}", "Sid", label, "Effect", "Allow", "Principal", "AWS",
                                         princ, "Action", acts, "Resource", q->arn));
     char *text = json_dumps(pol, JSON_COMPACT);
@@ -726,7 +871,7 @@ static int add_permission(nb_call *c)
     json_object_set_new(q->attrs, "Policy", json_string(text ? text : ""));
     free(text);
     pthread_mutex_unlock(&q->mu);
-    int rc = nb_sqs_queue_save(q);
+    rc = nb_sqs_queue_save(q);
     nb_sqs_queue_put(q);
     return rc < 0 ? E_INTERNAL(c) : 0;
 }
@@ -768,23 +913,60 @@ static int remove_permission(nb_call *c)
     return rc < 0 ? E_INTERNAL(c) : 0;
 }
 
+/* Paging as ListQueues: MaxResults 1..1000, NextToken = the last name given (base64); a
+ * token is only handed out when MaxResults was. */
 static int list_dead_letter_source_queues(nb_call *c)
 {
     sqs_queue *q = need_queue(c, "sqs:ListDeadLetterSourceQueues");
     if (!q) return -1;
-    size_t n;
+    json_int_t max = nb_in_int(c, "MaxResults", 0);
+    if (json_object_get(c->input, "MaxResults") && (max < 1 || max > 1000)) {
+        nb_sqs_queue_put(q);
+        return E_PARAM(c, "Value %lld for parameter MaxResults is invalid. Reason: MaxResults must be an integer "
+                          "between 1 and 1000.",
+                       (long long)max);
+    }
+    const char *token = nb_in_str(c, "NextToken");
+    char after[100] = "";
+    if (token) {
+        unsigned char raw[200];
+        size_t tl = strlen(token);
+        ssize_t tn = tl < 260 ? nb_base64_decode(token, tl, raw) : -1;
+        if (tn < 0 || tn >= (ssize_t)sizeof(after)) {
+            nb_sqs_queue_put(q);
+            return E_PARAM(c, "Invalid NextToken value.");
+        }
+        memcpy(after, raw, (size_t)tn);
+        after[tn] = 0;
+    }
+    size_t n, limit = max ? (size_t)max : 1000;
     sqs_queue **all = nb_sqs_queue_list(q->account, NULL, &n);
     json_t *urls = json_array();
+    const char *last = NULL;
+    bool more = false;
     for (size_t i = 0; all && i < n; i++) {
         pthread_mutex_lock(&all[i]->mu);
         bool src = !strcmp(all[i]->dlq_arn, q->arn);
         pthread_mutex_unlock(&all[i]->mu);
-        if (src) json_array_append_new(urls, json_string(queue_url(c, all[i])));
-        nb_sqs_queue_put(all[i]);
+        if (!src || (after[0] && strcmp(all[i]->name, after) <= 0)) continue;
+        if (json_array_size(urls) == limit) {
+            more = true;
+            break;
+        }
+        json_array_append_new(urls, json_string(queue_url(c, all[i])));
+        last = nb_arena_strdup(c->arena, all[i]->name);
     }
+    for (size_t i = 0; all && i < n; i++) nb_sqs_queue_put(all[i]);
     free(all);
     nb_sqs_queue_put(q);
     c->output = json_pack("{s:o}", "queueUrls", urls);
+    if (more && max && last) {
+        char *t = nb_arena_alloc(c->arena, nb_base64_encoded_len(strlen(last)) + 1);
+        if (t) {
+            nb_base64_encode((const unsigned char *)last, strlen(last), t);
+            json_object_set_new(c->output, "NextToken", json_string(t));
+        }
+    }
     return 0;
 }
 
@@ -856,12 +1038,11 @@ static int prepare(nb_call *c, sqs_queue *q, const send_in *in, sqs_send *out, s
             nb_hex(md, 32, hash);
             dedup = hash;
         }
-        if (strlen(dedup) > 128 || strlen(in->group) > 128)
-            FAIL("InvalidParameterValueException", "InvalidParameterValue",
-                 "Value %s for parameter %s is invalid. Reason: Must be at most 128 characters.",
-                 strlen(dedup) > 128 ? dedup : in->group, strlen(dedup) > 128 ? "MessageDeduplicationId" : "MessageGroupId");
-        /* Both may hold only alphanumeric and punctuation characters (no spaces, no controls). */
-        const char *bad = !printable_id(in->group) ? "MessageGroupId" : !printable_id(dedup) ? "MessageDeduplicationId" : NULL;
+        /* Both may hold 1 to 128 alphanumeric and punctuation characters (no spaces, no
+         * controls); AWS words a length and a character refusal alike. */
+        const char *bad = strlen(in->group) > 128 || !printable_id(in->group) ? "MessageGroupId"
+                          : strlen(dedup) > 128 || !printable_id(dedup)     ? "MessageDeduplicationId"
+                                                                            : NULL;
         if (bad)
             FAIL("InvalidParameterValueException", "InvalidParameterValue",
                  "Value %s for parameter %s is invalid. Reason: %s can only include alphanumeric and punctuation "
@@ -872,11 +1053,17 @@ static int prepare(nb_call *c, sqs_queue *q, const send_in *in, sqs_send *out, s
              "Value %s for parameter MessageDeduplicationId is invalid. Reason: The request includes a parameter "
              "that is not valid for this queue type.",
              in->dedup);
+    } else if (in->group && (!*in->group || strlen(in->group) > 128 || !printable_id(in->group))) {
+        /* standard queues take a MessageGroupId for fair queueing (AWS, July 2025), same rules */
+        FAIL("InvalidParameterValueException", "InvalidParameterValue",
+             "Value %s for parameter MessageGroupId is invalid. Reason: MessageGroupId can only include alphanumeric "
+             "and punctuation characters. 1 to 128 in length.",
+             in->group);
     }
     char *attrs_text = json_object_size(in->attrs) ? json_dumps(in->attrs, JSON_COMPACT) : NULL;
     char *sys_text = json_object_size(in->sys) ? json_dumps(in->sys, JSON_COMPACT) : NULL;
     const char *sender = c && c->who.user_id[0] ? c->who.user_id : "AIDAIT2UOQQY3AUEKVGXU";
-    sqs_msg *m = nb_sqs_msg_new(in->body, blen, attrs_text, sys_text, q->fifo ? in->group : NULL,
+    sqs_msg *m = nb_sqs_msg_new(in->body, blen, attrs_text, sys_text, in->group,
                                 q->fifo ? dedup : NULL, sender);
     free(attrs_text);
     free(sys_text);
@@ -990,10 +1177,10 @@ static int send_message_batch(nb_call *c)
         const char *b = json_string_value(json_object_get(e, "MessageBody"));
         total += (b ? strlen(b) : 0) + nb_sqs_attrs_size(json_object_get(e, "MessageAttributes"));
     }
-    if (total > 262144) {
+    if (total > NB_SQS_MAX_MESSAGE) {
         nb_sqs_queue_put(q);
         return sqs_error(c, 400, "BatchRequestTooLong", "AWS.SimpleQueueService.BatchRequestTooLong",
-                         "Batch requests cannot be longer than 262144 bytes. You have sent %zu bytes.", total);
+                         "Batch requests cannot be longer than %d bytes. You have sent %zu bytes.", NB_SQS_MAX_MESSAGE, total);
     }
     sqs_send s[10];
     size_t idx[10], ns = 0;
@@ -1077,8 +1264,9 @@ static json_t *message_doc(nb_call *c, sqs_queue *q, sqs_msg *m, json_t *sysname
         if (th) json_object_set_new(a, "AWSTraceHeader", json_string(th));
         json_decref(sa);
     }
+    /* standard queues too: a fair queue's tenant */
+    if (wants(sysnames, "MessageGroupId") && m->group) json_object_set_new(a, "MessageGroupId", json_string(m->group));
     if (q->fifo) {
-        if (wants(sysnames, "MessageGroupId") && m->group) json_object_set_new(a, "MessageGroupId", json_string(m->group));
         if (wants(sysnames, "MessageDeduplicationId") && m->dedup)
             json_object_set_new(a, "MessageDeduplicationId", json_string(m->dedup));
         if (wants(sysnames, "SequenceNumber")) json_object_set_new(a, "SequenceNumber", json_string(m->seqnum));
@@ -1103,6 +1291,8 @@ static json_t *message_doc(nb_call *c, sqs_queue *q, sqs_msg *m, json_t *sysname
     }
     return o;
 }
+
+static int receive_answer(nb_call *c, sqs_queue *q, sqs_msg **got, int n);
 
 static void receive_event(nb_call *c, enum nb_call_event ev)
 {
@@ -1142,10 +1332,17 @@ static int receive_message(nb_call *c)
         else if (wait < 0 || wait > 20)
             rc = E_PARAM(c, "Value %lld for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.",
                          (long long)wait);
+        const char *attempt = q->fifo ? nb_in_str(c, "ReceiveRequestAttemptId") : NULL;
+        if (!rc && attempt && (!*attempt || strlen(attempt) > 128 || !printable_id(attempt)))
+            rc = E_PARAM(c, "Value %s for parameter ReceiveRequestAttemptId is invalid. Reason: ReceiveRequestAttemptId can "
+                            "only include alphanumeric and punctuation characters. 1 to 128 in length.", attempt);
         if (rc) {
             nb_sqs_queue_put(q);
             return rc;
         }
+        sqs_msg *again[10];
+        int nagain = attempt ? nb_sqs_receive_retry(q, attempt, (int)vis, again) : 0;
+        if (nagain > 0) return receive_answer(c, q, again, nagain);
         if (wait > 0) {
             w = calloc(1, sizeof(*w));
             if (!w) {
@@ -1173,6 +1370,14 @@ static int receive_message(nb_call *c)
         nb_sqs_queue_put(q);
         return E_NOQUEUE(c);
     }
+    const char *attempt = q->fifo ? nb_in_str(c, "ReceiveRequestAttemptId") : NULL;
+    if (attempt && *attempt) nb_sqs_receive_record(q, attempt, got, n);
+    return receive_answer(c, q, got, n);
+}
+
+/* The answer of a receive: n message copies (freed here) and the queue reference (put). */
+static int receive_answer(nb_call *c, sqs_queue *q, sqs_msg **got, int n)
+{
     json_t *sysnames = json_array();
     json_array_extend(sysnames, json_object_get(c->input, "AttributeNames"));
     json_array_extend(sysnames, json_object_get(c->input, "MessageSystemAttributeNames"));
@@ -1273,6 +1478,15 @@ static int change_one(nb_call *c, sqs_queue *q, const char *handle, json_t *jt, 
     if (parse_handle(c, q, handle, &seq, &nonce, e) < 0) return -1;
     int rc = nb_sqs_change_visibility(q, seq, nonce, (int)t);
     if (rc == 0) return 0;
+    if (rc == 3) {
+        e->shape = "InvalidParameterValueException";
+        e->code = "InvalidParameterValue";
+        snprintf(e->msg, sizeof(e->msg),
+                 "Value %lld for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message "
+                 "is beyond the limit [43200 seconds]",
+                 (long long)t);
+        return -1;
+    }
     if (rc == 1 || rc == 2) {
         e->shape = "MessageNotInflight";
         e->code = "AWS.SimpleQueueService.MessageNotInflight";
@@ -1349,25 +1563,31 @@ static int start_message_move_task(nb_call *c)
         nb_sqs_queue_put(src);
         return -1;
     }
-    sqs_queue *dst = NULL;
+    /* AWS moves messages only out of a dead-letter queue (of some queue), by default back to
+     * the (first) queue that uses it as such. */
+    sqs_queue *dst = NULL, *origin = NULL;
+    size_t n;
+    sqs_queue **all = nb_sqs_queue_all(&n);
+    for (size_t i = 0; all && i < n; i++) {
+        pthread_mutex_lock(&all[i]->mu);
+        bool is_origin = !origin && !strcmp(all[i]->dlq_arn, src->arn);
+        pthread_mutex_unlock(&all[i]->mu);
+        if (is_origin) {
+            origin = all[i];
+            continue;
+        }
+        nb_sqs_queue_put(all[i]);
+    }
+    free(all);
+    if (!origin) {
+        nb_sqs_queue_put(src);
+        return E_PARAM(c, "Source queue must be configured as a Dead Letter Queue.");
+    }
     if (dst_arn && *dst_arn) {
         dst = nb_sqs_queue_by_arn(dst_arn);
+        nb_sqs_queue_put(origin);
     } else {
-        /* back to the (first) queue that uses src as its dead-letter queue */
-        size_t n;
-        sqs_queue **all = nb_sqs_queue_all(&n);
-        for (size_t i = 0; all && i < n; i++) {
-            if (!dst && !strcmp(all[i]->dlq_arn, src->arn)) {
-                dst = all[i];
-                continue;
-            }
-            nb_sqs_queue_put(all[i]);
-        }
-        free(all);
-        if (!dst) {
-            nb_sqs_queue_put(src);
-            return E_PARAM(c, "Source queue must be configured as a Dead Letter Queue.");
-        }
+        dst = origin;
     }
     if (!dst) {
         nb_sqs_queue_put(src);
@@ -1404,7 +1624,21 @@ static int start_message_move_task(nb_call *c)
 
 static int cancel_message_move_task(nb_call *c)
 {
-    /* Every task has completed by the time its Start call answered. */
+    /* Every task has completed by the time its Start call answered: a known handle is refused
+     * as no longer active; one we never issued is invalid or names no task. */
+    const char *h = nb_in_str(c, "TaskHandle");
+    size_t hl = h ? strlen(h) : 0;
+    unsigned char raw[300];
+    ssize_t rl = hl && hl < 400 ? nb_base64_decode(h, hl, raw) : -1;
+    json_t *doc = rl > 0 && rl < (ssize_t)sizeof(raw) ? json_loadb((const char *)raw, (size_t)rl, 0, NULL) : NULL;
+    bool valid = json_is_string(json_object_get(doc, "taskId")) && json_is_string(json_object_get(doc, "sourceArn"));
+    json_decref(doc);
+    if (!valid) return E_PARAM(c, "Value for parameter TaskHandle is invalid.");
+    bool known = false;
+    pthread_mutex_lock(&tasks_mu);
+    for (size_t i = 0; i < ntasks; i++) known = known || !strcmp(tasks[i].handle, h);
+    pthread_mutex_unlock(&tasks_mu);
+    if (!known) return sqs_error(c, 400, "ResourceNotFoundException", "ResourceNotFoundException", "Task does not exist.");
     return E_PARAM(c, "Only active tasks can be cancelled.");
 }
 
@@ -1422,7 +1656,8 @@ static int list_message_move_tasks(nb_call *c)
     for (size_t i = ntasks; i-- > 0 && (json_int_t)json_array_size(res) < max;) {
         move_task *t = &tasks[i];
         if (strcmp(t->source, src) != 0) continue;
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "TaskHandle", t->handle, "Status", "COMPLETED",
+        /* AWS gives a TaskHandle only for RUNNING tasks; these have all completed. */
+        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "Status", "COMPLETED",
                               "SourceArn", t->source, "DestinationArn", t->dest, "ApproximateNumberOfMessagesMoved",
                               (json_int_t)t->moved, "ApproximateNumberOfMessagesToMove", (json_int_t)t->moved,
                               "StartedTimestamp", (json_int_t)t->started_ms);

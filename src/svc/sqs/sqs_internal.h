@@ -30,6 +30,7 @@ typedef struct sqs_msg {
     int64_t sent_ms;
     int64_t visible_us; /* region time from which it may be received */
     int64_t first_recv_ms;
+    int64_t recv_us; /* region time of the receive that put it in flight (not persisted) */
     int receive_count;
     bool inflight; /* received, visibility timeout running */
     char *group, *dedup; /* FIFO */
@@ -68,6 +69,18 @@ typedef struct sqs_waiter {
     int64_t tick_ms;     /* when to look again (set when it is linked) */
 } sqs_waiter;
 
+/* A FIFO receive made with a ReceiveRequestAttemptId: a retry with the same id within 5
+ * minutes gets the same messages and receipt handles while none of them was deleted or had
+ * its visibility changed (AWS's documented retry contract). */
+typedef struct sqs_attempt {
+    char id[129];
+    int64_t expires_us; /* region time */
+    int n;
+    uint64_t seq[10];
+    uint32_t nonce[10];
+    int64_t visible_us[10]; /* as the receive left them: any change means modified */
+} sqs_attempt;
+
 typedef struct sqs_queue {
     int64_t id; /* row id */
     char account[13];
@@ -98,7 +111,13 @@ typedef struct sqs_queue {
     sqs_msgmap byseq;
     size_t count, inflight, delayed;
     sqs_dedup *dedup[64];
+    sqs_attempt attempts[16]; /* FIFO receive attempts, a ring */
+    unsigned next_attempt;
 } sqs_queue;
+
+/* AWS's ceiling (and default) for MaximumMessageSize and for a batch's total size: 1 MiB
+ * since August 2025 (256 KiB before). */
+#define NB_SQS_MAX_MESSAGE 1048576
 
 extern nb_db *nb_sqs_db;
 extern char nb_sqs_region[64];
@@ -153,6 +172,11 @@ int nb_sqs_enqueue(sqs_send *s, size_t n);
  * resumed later by whoever unlinks it. */
 #define NB_SQS_WAITING (-2)
 int nb_sqs_receive(sqs_queue *q, int max, int visibility, sqs_waiter *w, sqs_msg **out);
+/* FIFO ReceiveRequestAttemptId: the messages an unexpired earlier receive with this id got,
+ * if none was modified since (their visibility restarts at visibility seconds): count of
+ * copies in out, else 0. nb_sqs_receive_record remembers a receive's result under the id. */
+int nb_sqs_receive_retry(sqs_queue *q, const char *attempt, int visibility, sqs_msg **out);
+void nb_sqs_receive_record(sqs_queue *q, const char *attempt, sqs_msg *const *got, int n);
 /* The waiting call's event (loop thread): resume it if it is still linked and its deadline
  * passed, a message may be visible, or cancel; else re-arm its timer. */
 void nb_sqs_waiter_event(sqs_waiter *w, bool cancel);
@@ -162,7 +186,8 @@ char *nb_sqs_receipt(nb_arena *a, const sqs_queue *q, const sqs_msg *m);
 int nb_sqs_receipt_parse(const char *h, int64_t *qid, uint64_t *seq, uint32_t *nonce);
 /* 0 deleted (or already gone), -1 store failure. */
 int nb_sqs_delete(sqs_queue *q, uint64_t seq, uint32_t nonce);
-/* 0, 1 = not in flight (MessageNotInflight), 2 = no such message (invalid handle), -1 store. */
+/* 0, 1 = not in flight (MessageNotInflight), 2 = no such message (invalid handle), 3 = the
+ * timeout would end more than 12 hours after the receive, -1 store. */
 int nb_sqs_change_visibility(sqs_queue *q, uint64_t seq, uint32_t nonce, int timeout);
 int nb_sqs_purge(sqs_queue *q);
 /* Move every message of src into dst (StartMessageMoveTask); returns how many or -1. */

@@ -347,7 +347,7 @@ void nb_sqs_queue_apply_attrs(sqs_queue *q)
     q->retention = parse_int_attr(q->attrs, "MessageRetentionPeriod", 345600);
     q->delay = parse_int_attr(q->attrs, "DelaySeconds", 0);
     q->wait = parse_int_attr(q->attrs, "ReceiveMessageWaitTimeSeconds", 0);
-    q->max_size = parse_int_attr(q->attrs, "MaximumMessageSize", 262144);
+    q->max_size = parse_int_attr(q->attrs, "MaximumMessageSize", NB_SQS_MAX_MESSAGE);
     const char *cbd = json_string_value(json_object_get(q->attrs, "ContentBasedDeduplication"));
     q->content_dedup = cbd && !strcasecmp(cbd, "true");
     const char *ds = json_string_value(json_object_get(q->attrs, "DeduplicationScope"));
@@ -1052,6 +1052,7 @@ static void take(sqs_queue *q, sqs_msg *m, int visibility, int64_t now)
     m->inflight = true;
     m->receive_count++;
     if (!m->first_recv_ms) m->first_recv_ms = now / 1000;
+    m->recv_us = now;
     m->visible_us = now + (int64_t)visibility * 1000000;
     uint32_t r;
     nb_random(&r, sizeof(r));
@@ -1091,41 +1092,50 @@ static int collect_visible(sqs_queue *q, int max, int visibility, int64_t now, s
         }
         return got;
     }
-    /* FIFO: the first visible messages in send order whose group has none in flight. */
-    const char *blocked[64];
-    size_t nblocked = 0;
-    const char *taken_group = NULL;
-    for (sqs_msg *m = q->head, *next; m && got < max; m = next) {
-        next = m->next;
-        const char *g = m->group ? m->group : "";
-        bool is_blocked = false;
-        for (size_t i = 0; i < nblocked; i++)
-            if (!strcmp(blocked[i], g)) is_blocked = true;
-        if (is_blocked) continue;
-        if (m->visible_us > now) {
-            if (nblocked < NB_ARRAY_LEN(blocked))
-                blocked[nblocked++] = g;
-            else
-                break;
-            continue;
+    /* FIFO: the first visible messages in send order whose group has none in flight. AWS
+     * returns as many of one group as it can, then (room left) goes on to the next groups: a
+     * pass per group, each skipping the groups already served. */
+    const char *done[10];
+    size_t ndone = 0;
+    for (;;) {
+        const char *blocked[64];
+        size_t nblocked = 0;
+        const char *taken_group = NULL;
+        for (sqs_msg *m = q->head, *next; m && got < max; m = next) {
+            next = m->next;
+            const char *g = m->group ? m->group : "";
+            bool is_blocked = false;
+            for (size_t i = 0; i < nblocked; i++)
+                if (!strcmp(blocked[i], g)) is_blocked = true;
+            for (size_t i = 0; i < ndone; i++)
+                if (!strcmp(done[i], g)) is_blocked = true;
+            if (is_blocked) continue;
+            if (m->visible_us > now) {
+                if (nblocked < NB_ARRAY_LEN(blocked))
+                    blocked[nblocked++] = g;
+                else
+                    break;
+                continue;
+            }
+            if (m->sent_ms < expire_before_ms && *ndead < deadcap) {
+                detach(q, m);
+                dead[(*ndead)++] = m->seq;
+                free(m);
+                continue;
+            }
+            if (dlq_on && m->receive_count >= q->max_receive && *ndlq < (size_t)max) {
+                detach(q, m);
+                dlq[(*ndlq)++] = m;
+                continue;
+            }
+            if (taken_group && strcmp(taken_group, g) != 0) continue;
+            taken_group = g;
+            take(q, m, visibility, now);
+            out[got] = msg_copy(m);
+            if (out[got]) got++;
         }
-        if (m->sent_ms < expire_before_ms && *ndead < deadcap) {
-            detach(q, m);
-            dead[(*ndead)++] = m->seq;
-            free(m);
-            continue;
-        }
-        if (dlq_on && m->receive_count >= q->max_receive && *ndlq < (size_t)max) {
-            detach(q, m);
-            dlq[(*ndlq)++] = m;
-            continue;
-        }
-        /* AWS returns messages of one group per call when it can: stay on the first group. */
-        if (taken_group && strcmp(taken_group, g) != 0) continue;
-        taken_group = g;
-        take(q, m, visibility, now);
-        out[got] = msg_copy(m);
-        if (out[got]) got++;
+        if (!taken_group || got >= max || ndone == NB_ARRAY_LEN(done)) break;
+        done[ndone++] = taken_group;
     }
     return got;
 }
@@ -1207,6 +1217,54 @@ int nb_sqs_receive(sqs_queue *q, int max, int visibility, sqs_waiter *w, sqs_msg
     }
 }
 
+static sqs_attempt *attempt_find(sqs_queue *q, const char *id, int64_t now)
+{
+    for (size_t i = 0; i < NB_ARRAY_LEN(q->attempts); i++)
+        if (q->attempts[i].expires_us > now && !strcmp(q->attempts[i].id, id)) return &q->attempts[i];
+    return NULL;
+}
+
+int nb_sqs_receive_retry(sqs_queue *q, const char *attempt, int visibility, sqs_msg **out)
+{
+    int64_t now = nb_clock_now_us();
+    int got = 0;
+    struct lazy upd[10];
+    pthread_mutex_lock(&q->mu);
+    sqs_attempt *a = q->deleted ? NULL : attempt_find(q, attempt, now);
+    bool same = a && a->n > 0;
+    for (int i = 0; same && i < a->n; i++) {
+        sqs_msg *m = map_get(&q->byseq, a->seq[i]);
+        same = m && m->inflight && m->nonce == a->nonce[i] && m->visible_us == a->visible_us[i] && m->visible_us > now;
+    }
+    for (int i = 0; same && i < a->n; i++) {
+        sqs_msg *m = map_get(&q->byseq, a->seq[i]);
+        m->visible_us = a->visible_us[i] = now + (int64_t)visibility * 1000000;
+        upd[i] = (struct lazy){LZ_UPDATE, q->id, m->seq, m->visible_us, m->first_recv_ms, m->receive_count};
+        out[got] = msg_copy(m);
+        if (out[got]) got++;
+    }
+    pthread_mutex_unlock(&q->mu);
+    for (int i = 0; same && i < a->n; i++) lazy_push(&upd[i]);
+    return got;
+}
+
+void nb_sqs_receive_record(sqs_queue *q, const char *attempt, sqs_msg *const *got, int n)
+{
+    int64_t now = nb_clock_now_us();
+    pthread_mutex_lock(&q->mu);
+    sqs_attempt *a = attempt_find(q, attempt, now);
+    if (!a) a = &q->attempts[q->next_attempt++ % NB_ARRAY_LEN(q->attempts)];
+    snprintf(a->id, sizeof(a->id), "%s", attempt);
+    a->expires_us = now + 300 * 1000000ll;
+    a->n = n > 10 ? 10 : n;
+    for (int i = 0; i < a->n; i++) {
+        a->seq[i] = got[i]->seq;
+        a->nonce[i] = got[i]->nonce;
+        a->visible_us[i] = got[i]->visible_us;
+    }
+    pthread_mutex_unlock(&q->mu);
+}
+
 /* ---------------------------------------------------------------- receipts, delete, visibility */
 
 char *nb_sqs_receipt(nb_arena *a, const sqs_queue *q, const sqs_msg *m)
@@ -1266,6 +1324,11 @@ int nb_sqs_change_visibility(sqs_queue *q, uint64_t seq, uint32_t nonce, int tim
     if (!m->inflight || m->visible_us <= now) {
         pthread_mutex_unlock(&q->mu);
         return 1;
+    }
+    /* AWS: a message stays in flight at most 12 hours from the receive */
+    if (m->recv_us && now + (int64_t)timeout * 1000000 > m->recv_us + 43200 * 1000000ll) {
+        pthread_mutex_unlock(&q->mu);
+        return 3;
     }
     m->visible_us = now + (int64_t)timeout * 1000000;
     if (m->heap_idx >= 0) heap_fix(q, m);

@@ -36,7 +36,7 @@ def test_queue_lifecycle_and_attributes(sqs, nimbus):
     a = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert a["VisibilityTimeout"] == "45"
     assert a["QueueArn"] == "arn:aws:sqs:us-east-1:000000000000:orders"
-    assert a["MessageRetentionPeriod"] == "345600" and a["MaximumMessageSize"] == "262144"
+    assert a["MessageRetentionPeriod"] == "345600" and a["MaximumMessageSize"] == "1048576"  # 1 MiB since August 2025
     assert a["ApproximateNumberOfMessages"] == "0"
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"DelaySeconds": "5"})
     assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["DelaySeconds"])["Attributes"] == {"DelaySeconds": "5"}
@@ -305,7 +305,7 @@ def test_permissions_edit_the_queue_policy(sqs):
     import json
     pol = json.loads(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])
     assert pol["Statement"][0]["Sid"] == "l1"
-    assert pol["Statement"][0]["Action"] == ["SQS:SendMessage"]
+    assert pol["Statement"][0]["Action"] == "SQS:SendMessage"  # a lone action is a string, as AWS writes it
     with pytest.raises(ClientError):
         sqs.add_permission(QueueUrl=url, Label="l1", AWSAccountIds=["111122223333"], Actions=["SendMessage"])
     sqs.remove_permission(QueueUrl=url, Label="l1")
