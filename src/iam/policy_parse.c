@@ -3,8 +3,10 @@
  * then the document is compiled once so evaluation does no parsing. Also AWS's size quotas. */
 #include "iam/policy_int.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define IAM_CODE "MalformedPolicyDocument"
 #define RES_CODE "MalformedPolicy"
@@ -454,6 +456,126 @@ static bool check_date_value(const json_t *v)
     return nb_pol_parse_date(json_string_value(v), json_string_length(v), &ms);
 }
 
+/* An integer as the legacy parser reads one: optional sign, then digits; false when there is
+ * none or it passes +-2^63. */
+static bool legacy_int(const char *s, size_t n, int64_t *out)
+{
+    bool neg = false;
+    if (n && (s[0] == '+' || s[0] == '-')) {
+        neg = s[0] == '-';
+        s++;
+        n--;
+    }
+    if (n == 0) return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return false;
+        if (v > (UINT64_C(9223372036854775807) - (uint64_t)(s[i] - '0')) / 10) return false;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    *out = neg ? -(int64_t)v : (int64_t)v;
+    return true;
+}
+
+static bool legacy_int_in(const char *s, size_t n, int64_t lo, int64_t hi)
+{
+    int64_t v;
+    return legacy_int(s, n, &v) && v >= lo && v <= hi;
+}
+
+/* A Date* condition value of an IAM policy as IAM's legacy parser takes it (wider than the
+ * dates the evaluator compares: a year alone, "01T", Java's year range -292275054..292278993,
+ * epoch seconds up to 2^63-1); a value it takes but the evaluator cannot read never matches. */
+static bool legacy_date_ok(const char *s0, size_t n)
+{
+    char s[128];
+    if (n >= sizeof(s)) return false;
+    bool iso = false;
+    for (size_t i = 0; i < n; i++) {
+        s[i] = (char)tolower((unsigned char)s0[i]);
+        if (s[i] == 't' || s[i] == '-') iso = true;
+    }
+    s[n] = 0;
+    if (!iso) return legacy_int_in(s, n, 0, INT64_MAX);
+    char *t = strchr(s, 't');
+    size_t dn = t ? (size_t)(t - s) : n;
+    const char *d = s;
+    bool neg = dn > 0 && d[0] == '-';
+    if (neg) {
+        d++;
+        dn--;
+    }
+    /* date: year[-month[-day]] */
+    const char *part[4];
+    size_t pl[4];
+    int np = 0;
+    size_t start = 0;
+    for (size_t i = 0; i <= dn; i++) {
+        if (i == dn || d[i] == '-') {
+            if (np == 4) return false;
+            part[np] = d + start;
+            pl[np++] = i - start;
+            start = i + 1;
+        }
+    }
+    if (np > 3) return false;
+    int64_t year;
+    if (!legacy_int(part[0], pl[0], &year)) return false;
+    if (neg) year = -year;
+    if (year < -292275054 || year > 292278993) return false;
+    if (np > 1 && !legacy_int_in(part[1], pl[1], 1, 12)) return false;
+    if (np > 2 && !legacy_int_in(part[2], pl[2], 1, 31)) return false;
+    if (!t) return true;
+    /* time: [hh[:mm[:ss[.fraction][z|+hh|-hh]]]] (fields after the seconds, such as an
+     * offset's minutes, are not looked at, as IAM) */
+    const char *tp = t + 1;
+    const char *tf[3];
+    size_t tl[3];
+    int nt = 0;
+    start = 0;
+    size_t tn = strlen(tp);
+    for (size_t i = 0; i <= tn && nt < 3; i++) {
+        if (i == tn || tp[i] == ':') {
+            tf[nt] = tp + start;
+            tl[nt++] = i - start;
+            start = i + 1;
+        }
+    }
+    if (tl[0] > 0 && !legacy_int_in(tf[0], tl[0], 0, 23)) return false;
+    if (nt > 1 && !legacy_int_in(tf[1], tl[1], 0, 59)) return false;
+    if (nt > 2) {
+        /* the seconds field runs to the next ':' or the end */
+        const char *sec = tf[2];
+        size_t sl = tl[2];
+        const char *z = memchr(sec, 'z', sl);
+        const char *tz = NULL;
+        for (size_t i = 0; i < sl && !tz; i++)
+            if (sec[i] == '+' || sec[i] == '-') tz = sec + i;
+        if (z) {
+            if ((size_t)(z - sec) != sl - 1) return false;
+            sl = (size_t)(z - sec);
+        } else if (tz) {
+            const char *h = tz + 1;
+            size_t hl = sl - (size_t)(h - sec);
+            if (hl != 2 || !legacy_int_in(h, hl, 0, 23)) return false;
+            sl = (size_t)(tz - sec);
+        }
+        const char *dot = memchr(sec, '.', sl);
+        size_t wl = dot ? (size_t)(dot - sec) : sl;
+        if (!legacy_int_in(sec, wl, 0, 59)) return false;
+        if (dot && !legacy_int_in(dot + 1, sl - wl - 1, 0, 999999999)) return false;
+    }
+    return true;
+}
+
+/* A Date* condition value: IAM's legacy rules for identity policies, the evaluator's reading
+ * for resource policies. */
+static bool check_date_value_kind(const struct pstate *ps, const json_t *v)
+{
+    if (ps->res || !json_is_string(v)) return check_date_value(v);
+    return legacy_date_ok(json_string_value(v), json_string_length(v));
+}
+
 static bool has_var(struct pstate *ps, const json_t *v)
 {
     return ps->vars && json_is_string(v) && strstr(json_string_value(v), "${") != NULL;
@@ -481,7 +603,7 @@ static bool check_legacy(struct pstate *ps)
                 {
                     for (size_t j = 0; j < elem_count(val); j++) {
                         json_t *e1 = json_is_array(val) ? json_array_get(val, j) : val;
-                        if (!has_var(ps, e1) && !check_date_value(e1))
+                        if (!has_var(ps, e1) && !check_date_value_kind(ps, e1))
                             return ps->res
                                        ? fail(ps, "Invalid Condition value for %.*s", FRAG, opname)
                                        : fail(ps, "The policy failed legacy parsing");
