@@ -243,8 +243,7 @@ static int sc_tags_tx(nb_call *c, sqlite3 *h)
     json_decref(o.doc);
     if (!strncmp(c->op_name, "Tag", 3)) return iam_tags_add_kind(c, h, SC_TAGS, o.name);
     if (!strncmp(c->op_name, "Untag", 5)) return iam_tags_remove_kind(c, h, SC_TAGS, o.name);
-    c->output = json_pack("{s:o, s:b}", "Tags", iam_tags_out(h, IAM_ACCOUNT(c), SC_TAGS, o.name), "IsTruncated", 0);
-    return 0;
+    return iam_tags_page(c, iam_tags_out(h, IAM_ACCOUNT(c), SC_TAGS, o.name));
 }
 int iam_tag_server_certificate(nb_call *c) { return iam_write(c, sc_tags_tx); }
 int iam_untag_server_certificate(nb_call *c) { return iam_write(c, sc_tags_tx); }
@@ -464,8 +463,7 @@ static int mfa_tags_tx(nb_call *c, sqlite3 *h)
     json_decref(o.doc);
     if (!strncmp(c->op_name, "Tag", 3)) return iam_tags_add_kind(c, h, "mfa", o.name);
     if (!strncmp(c->op_name, "Untag", 5)) return iam_tags_remove_kind(c, h, "mfa", o.name);
-    c->output = json_pack("{s:o, s:b}", "Tags", iam_tags_out(h, IAM_ACCOUNT(c), "mfa", o.name), "IsTruncated", 0);
-    return 0;
+    return iam_tags_page(c, iam_tags_out(h, IAM_ACCOUNT(c), "mfa", o.name));
 }
 int iam_tag_mfa_device(nb_call *c) { return iam_write(c, mfa_tags_tx); }
 int iam_untag_mfa_device(nb_call *c) { return iam_write(c, mfa_tags_tx); }

@@ -241,6 +241,45 @@ int iam_page_in(nb_call *c, iam_page *p)
         if (off < 0) return iam_validation(c, "Invalid Marker.");
         p->offset = off;
     }
+    /* Every List* with a PathPrefix takes it in the model's pattern \u002F[\u0021-\u007F]*. */
+    const char *pp = nb_in_str(c, "PathPrefix");
+    if (pp) {
+        bool ok = pp[0] == '/';
+        for (const char *q = pp; ok && *q; q++)
+            ok = (unsigned char)*q >= 0x21 && (unsigned char)*q <= 0x7F;
+        if (!ok)
+            return iam_validation(c,
+                                  "1 validation error detected: Value '%s' at 'pathPrefix' failed to "
+                                  "satisfy constraint: Member must satisfy regular expression pattern: "
+                                  "\\u002F[\\u0021-\\u007F]*",
+                                  pp);
+        if (strlen(pp) > 512)
+            return iam_validation(c,
+                                  "1 validation error detected: Value '%s' at 'pathPrefix' failed to "
+                                  "satisfy constraint: Member must have length less than or equal to 512",
+                                  pp);
+    }
+    return 0;
+}
+
+int iam_check_tag_keys(nb_call *c)
+{
+    size_t i;
+    json_t *k;
+    json_array_foreach(json_object_get(c->input, "TagKeys"), i, k)
+    {
+        const char *v = json_string_value(k);
+        if (!v) continue;
+        if (strlen(v) > 128)
+            return iam_validation(c, "1 validation error detected: Value '%s' at 'tagKeys' failed to satisfy "
+                                     "constraint: Member must have length less than or equal to 128",
+                                  v);
+        if (!*v || !tag_chars_ok(v))
+            return iam_validation(c, "1 validation error detected: Value '%s' at 'tagKeys' failed to satisfy "
+                                     "constraint: Member must satisfy regular expression pattern: "
+                                     "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+",
+                                  v);
+    }
     return 0;
 }
 
@@ -286,6 +325,24 @@ json_t *iam_tags_out(sqlite3 *h, const char *account, const char *kind, const ch
         json_array_append_new(list, json_pack("{s:s, s:s}", "Key", nb_iq_text(st, 0), "Value", nb_iq_text(st, 1)));
     if (st) sqlite3_reset(st);
     return list;
+}
+
+int iam_tags_page(nb_call *c, json_t *tags)
+{
+    iam_page p;
+    if (iam_page_in(c, &p)) {
+        json_decref(tags);
+        return -1;
+    }
+    json_t *list = json_array();
+    size_t n = json_array_size(tags);
+    for (size_t i = (size_t)p.offset; i < n && (int64_t)(i - (size_t)p.offset) <= p.max; i++)
+        json_array_append(list, json_array_get(tags, i));
+    json_decref(tags);
+    size_t fetched = json_array_size(list);
+    c->output = json_pack("{s:o}", "Tags", list);
+    iam_page_out(c->output, &p, fetched, list);
+    return 0;
 }
 
 int iam_tags_put(sqlite3 *h, const char *account, const char *kind, const char *owner, json_t *tags)

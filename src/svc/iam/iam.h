@@ -43,6 +43,8 @@ int iam_check_policy(nb_call *c, const char *doc, enum nb_policy_kind kind,
 /* Tags input (list of {Key, Value}): at most 50 in all with existing, no aws: prefix, no
  * duplicate keys (case-insensitive). */
 int iam_check_tags(nb_call *c, json_t *tags, size_t existing);
+/* TagKeys of an Untag*: each 1..128 characters of the tag-key pattern (ValidationError). */
+int iam_check_tag_keys(nb_call *c);
 
 /* ---- the account the call acts in: the caller's ---- */
 #define IAM_ACCOUNT(c) ((c)->who.account)
@@ -65,6 +67,8 @@ json_t *iam_tags_out(sqlite3 *h, const char *account, const char *kind, const ch
 /* Tag/Untag* of roles, instance profiles and policies: Tags / TagKeys of the input. */
 int iam_tags_add_kind(nb_call *c, sqlite3 *h, const char *kind, const char *owner);
 int iam_tags_remove_kind(nb_call *c, sqlite3 *h, const char *kind, const char *owner);
+/* List*Tags output from all of an entity's tags (taken): MaxItems/Marker paging as IAM's. */
+int iam_tags_page(nb_call *c, json_t *tags);
 int iam_tags_put(sqlite3 *h, const char *account, const char *kind, const char *owner, json_t *tags);
 /* The row of a user/role/group/instance profile: NULL when none. Shapes as GetUser etc. */
 json_t *iam_user_json(nb_call *c, sqlite3 *h, const char *name, bool full);

@@ -394,9 +394,7 @@ static int list_policy_tags_tx(nb_call *c, sqlite3 *h)
 {
     pol_ref r;
     if (resolve(c, h, nb_in_str(c, "PolicyArn"), &r, false)) return -1;
-    c->output = json_pack("{s:o, s:b}", "Tags", r.aws ? json_array() : iam_tags_out(h, IAM_ACCOUNT(c), "policy", r.name),
-                          "IsTruncated", 0);
-    return 0;
+    return iam_tags_page(c, r.aws ? json_array() : iam_tags_out(h, IAM_ACCOUNT(c), "policy", r.name));
 }
 int iam_list_policy_tags(nb_call *c) { return iam_read(c, list_policy_tags_tx); }
 

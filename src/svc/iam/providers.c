@@ -221,8 +221,7 @@ static int provider_tags_tx(nb_call *c, sqlite3 *h)
     const char *kind = oidc ? OIDC_TAGS : "saml-provider";
     if (!strncmp(c->op_name, "Tag", 3)) return iam_tags_add_kind(c, h, kind, o.name);
     if (!strncmp(c->op_name, "Untag", 5)) return iam_tags_remove_kind(c, h, kind, o.name);
-    c->output = json_pack("{s:o, s:b}", "Tags", iam_tags_out(h, IAM_ACCOUNT(c), kind, o.name), "IsTruncated", 0);
-    return 0;
+    return iam_tags_page(c, iam_tags_out(h, IAM_ACCOUNT(c), kind, o.name));
 }
 int iam_tag_oidc_provider(nb_call *c) { return iam_write(c, provider_tags_tx); }
 int iam_untag_oidc_provider(nb_call *c) { return iam_write(c, provider_tags_tx); }

@@ -105,6 +105,7 @@ static int tags_add(nb_call *c, sqlite3 *h, const char *kind, const char *owner)
 
 static int tags_remove(nb_call *c, sqlite3 *h, const char *kind, const char *owner)
 {
+    if (iam_check_tag_keys(c)) return -1;
     size_t i;
     json_t *k;
     json_array_foreach(json_object_get(c->input, "TagKeys"), i, k)
@@ -213,6 +214,13 @@ static int delete_role_tx(nb_call *c, sqlite3 *h)
     char r[129];
     if (need_role(c, h, r)) return -1;
     const char *a = IAM_ACCOUNT(c);
+    /* Service-linked roles go only through DeleteServiceLinkedRole. */
+    if (nb_iq_int(h, 0, "SELECT COUNT(*) FROM roles WHERE account = ? AND name = ? AND path LIKE '/aws-service-role/%'",
+                  "ss", a, r))
+        return nb_call_error(c, 400, "UnmodifiableEntity",
+                             "Cannot perform the operation on the protected role '%s' - this role is only "
+                             "modifiable by AWS",
+                             r);
     if (nb_iq_int(h, 0, "SELECT COUNT(*) FROM profile_roles WHERE account = ? AND role = ?", "ss", a, r))
         return iam_conflict(c, "Cannot delete entity, must remove roles from instance profile first.");
     if (nb_iq_int(h, 0, "SELECT COUNT(*) FROM inline WHERE account = ? AND kind = 'role' AND owner = ?", "ss", a, r))
@@ -255,8 +263,7 @@ static int list_role_tags_tx(nb_call *c, sqlite3 *h)
 {
     char r[129];
     if (need_role(c, h, r)) return -1;
-    c->output = json_pack("{s:o, s:b}", "Tags", iam_tags_out(h, IAM_ACCOUNT(c), "role", r), "IsTruncated", 0);
-    return 0;
+    return iam_tags_page(c, iam_tags_out(h, IAM_ACCOUNT(c), "role", r));
 }
 int iam_list_role_tags(nb_call *c) { return iam_read(c, list_role_tags_tx); }
 
@@ -290,25 +297,67 @@ static int create_slr_tx(nb_call *c, sqlite3 *h)
     } known[] = {
         {"elasticloadbalancing.amazonaws.com", "ElasticLoadBalancing"},
         {"autoscaling.amazonaws.com", "AutoScaling"},
+        {"elasticbeanstalk.amazonaws.com", "ElasticBeanstalk"},
         {"rds.amazonaws.com", "RDS"},
         {"elasticache.amazonaws.com", "ElastiCache"},
         {"ecs.amazonaws.com", "ECS"},
+        {"eks.amazonaws.com", "AmazonEKS"},
         {"spot.amazonaws.com", "EC2Spot"},
+        {"spotfleet.amazonaws.com", "EC2SpotFleet"},
         {"events.amazonaws.com", "CloudWatchEvents"},
         {"acm.amazonaws.com", "CertificateManager"},
         {"elasticfilesystem.amazonaws.com", "AmazonElasticFileSystem"},
         {"inspector.amazonaws.com", "AmazonInspector"},
+        {"organizations.amazonaws.com", "Organizations"},
+        {"config.amazonaws.com", "Config"},
+        {"cloudtrail.amazonaws.com", "CloudTrail"},
+        {"support.amazonaws.com", "Support"},
+        {"trustedadvisor.amazonaws.com", "TrustedAdvisor"},
+        {"ssm.amazonaws.com", "AmazonSSM"},
+        {"guardduty.amazonaws.com", "AmazonGuardDuty"},
+        {"ecs.application-autoscaling.amazonaws.com", "ApplicationAutoScaling_ECSService"},
+        {"dynamodb.application-autoscaling.amazonaws.com", "ApplicationAutoScaling_DynamoDBTable"},
+        {"rds.application-autoscaling.amazonaws.com", "ApplicationAutoScaling_RDSCluster"},
+        {"ec2.application-autoscaling.amazonaws.com", "ApplicationAutoScaling_EC2SpotFleetRequest"},
+        {"lambda.application-autoscaling.amazonaws.com", "ApplicationAutoScaling_LambdaConcurrency"},
+        {"sagemaker.application-autoscaling.amazonaws.com", "ApplicationAutoScaling_SageMakerEndpoint"},
     };
     const char *svc = nb_in_str(c, "AWSServiceName"), *suffix = nb_in_str(c, "CustomSuffix");
-    if (!svc || !strstr(svc, ".amazonaws.com"))
+    if (!svc || !strstr(svc, ".amazonaws.com") || svc[0] == '.')
         return iam_invalid(c, "Invalid service name %s.", svc ? svc : "");
-    char base[96] = "";
+    char base[160] = "";
     for (size_t i = 0; i < NB_ARRAY_LEN(known); i++)
-        if (!strcmp(known[i].svc, svc)) snprintf(base, sizeof(base), "%s", known[i].name);
+        if (!strcasecmp(known[i].svc, svc)) snprintf(base, sizeof(base), "%s", known[i].name);
     if (!base[0]) {
-        size_t n = (size_t)(strchr(svc, '.') - svc);
-        snprintf(base, sizeof(base), "%.*s", (int)n, svc);
-        base[0] = (char)toupper((unsigned char)base[0]);
+        /* service.amazonaws.com -> Service; sub-thing.service.amazonaws.com -> Service_SubThing */
+        size_t n = (size_t)(strstr(svc, ".amazonaws.com") - svc);
+        const char *dot = memchr(svc, '.', n);
+        const char *s_name = dot ? dot + 1 : svc;
+        size_t s_len = n - (size_t)(s_name - svc);
+        size_t k = 0;
+        const char *svc_conv = NULL;
+        if (s_len == 23 && !strncmp(s_name, "application-autoscaling", s_len)) svc_conv = "ApplicationAutoScaling";
+        if (s_len == 11 && !strncmp(s_name, "autoscaling", s_len)) svc_conv = "AutoScaling";
+        if (s_len == 16 && !strncmp(s_name, "elasticbeanstalk", s_len)) svc_conv = "ElasticBeanstalk";
+        if (svc_conv) {
+            k = (size_t)snprintf(base, sizeof(base), "%s", svc_conv);
+        } else {
+            k = (size_t)snprintf(base, sizeof(base), "%.*s", (int)(s_len > 100 ? 100 : s_len), s_name);
+            base[0] = (char)toupper((unsigned char)base[0]);
+        }
+        if (dot && k + 2 < sizeof(base)) {
+            base[k++] = '_';
+            bool up = true;
+            for (const char *q = svc; q < dot && k + 1 < sizeof(base); q++) {
+                if (*q == '-') {
+                    up = true;
+                    continue;
+                }
+                base[k++] = up ? (char)toupper((unsigned char)*q) : *q;
+                up = false;
+            }
+            base[k] = 0;
+        }
     }
     char name[160], path[200], trust[400], cur[129];
     snprintf(name, sizeof(name), "AWSServiceRoleFor%s%s%s", base, suffix ? "_" : "", suffix ? suffix : "");
@@ -461,8 +510,7 @@ static int list_profile_tags_tx(nb_call *c, sqlite3 *h)
 {
     char p[129];
     if (need_profile(c, h, p)) return -1;
-    c->output = json_pack("{s:o, s:b}", "Tags", iam_tags_out(h, IAM_ACCOUNT(c), "instance-profile", p), "IsTruncated", 0);
-    return 0;
+    return iam_tags_page(c, iam_tags_out(h, IAM_ACCOUNT(c), "instance-profile", p));
 }
 int iam_list_instance_profile_tags(nb_call *c) { return iam_read(c, list_profile_tags_tx); }
 

@@ -227,6 +227,7 @@ static int untag_tx(nb_call *c, sqlite3 *h)
     char cur[129];
     const char *name = nb_in_str(c, "UserName");
     if (!iam_user_name(h, IAM_ACCOUNT(c), name, cur)) return iam_no_such(c, "The user with name %s cannot be found.", name);
+    if (iam_check_tag_keys(c)) return -1;
     size_t i;
     json_t *k;
     json_array_foreach(json_object_get(c->input, "TagKeys"), i, k)
@@ -244,8 +245,7 @@ static int list_tags_tx(nb_call *c, sqlite3 *h)
     char cur[129];
     const char *name = nb_in_str(c, "UserName");
     if (!iam_user_name(h, IAM_ACCOUNT(c), name, cur)) return iam_no_such(c, "The user with name %s cannot be found.", name);
-    c->output = json_pack("{s:o, s:b}", "Tags", iam_tags_out(h, IAM_ACCOUNT(c), "user", cur), "IsTruncated", 0);
-    return 0;
+    return iam_tags_page(c, iam_tags_out(h, IAM_ACCOUNT(c), "user", cur));
 }
 int iam_list_user_tags(nb_call *c) { return iam_read(c, list_tags_tx); }
 
