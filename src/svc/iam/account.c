@@ -263,6 +263,13 @@ static void iso_or(nb_buf *b, bool has, double t, const char *none)
 static int generate_report_tx(nb_call *c, sqlite3 *h)
 {
     const char *a = IAM_ACCOUNT(c);
+    /* AWS answers STARTED while no report younger than four hours exists (the report is ready
+     * at once here), COMPLETE afterwards; clients poll until COMPLETE. */
+    double prev = -1;
+    sqlite3_stmt *ps = nb_iq(h, "SELECT generated FROM reports WHERE account = ?", "s", a);
+    if (ps && sqlite3_step(ps) == SQLITE_ROW) prev = sqlite3_column_double(ps, 0);
+    if (ps) sqlite3_reset(ps);
+    bool fresh = prev >= 0 && nb_clock_now_f() - prev <= 4 * 3600;
     nb_buf b;
     nb_buf_init(&b);
     nb_buf_puts(&b, "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
@@ -344,8 +351,11 @@ static int generate_report_tx(nb_call *c, sqlite3 *h)
                         "sds", a, nb_clock_now_f(), b.data);
     nb_buf_free(&b);
     if (rc) return iam_db_error(c, h);
-    /* AWS answers STARTED the first time and COMPLETE once a report exists; ours is immediate. */
-    c->output = json_pack("{s:s, s:s}", "State", "COMPLETE", "Description", "");
+    if (fresh)
+        c->output = json_pack("{s:s}", "State", "COMPLETE");
+    else
+        c->output = json_pack("{s:s, s:s}", "State", "STARTED", "Description",
+                              "No report exists. Starting a new report generation task");
     return 0;
 }
 int iam_generate_credential_report(nb_call *c) { return iam_write(c, generate_report_tx); }
