@@ -122,6 +122,8 @@ static bool wanted(json_t *filter, const char *what)
 static int details_tx(nb_call *c, sqlite3 *h)
 {
     const char *a = IAM_ACCOUNT(c);
+    iam_page pg;
+    if (iam_page_in(c, &pg)) return -1;
     json_t *filter = json_object_get(c->input, "Filter");
     json_t *users = json_array(), *groups = json_array(), *roles = json_array(), *pols = json_array();
     size_t i;
@@ -239,8 +241,28 @@ static int details_tx(nb_call *c, sqlite3 *h)
                                 "IsDefaultVersion", 1, "CreateDate", NB_MANAGED_UPDATED));
         }
     }
-    c->output = json_pack("{s:o, s:o, s:o, s:o, s:b}", "UserDetailList", users, "GroupDetailList", groups,
-                          "RoleDetailList", roles, "Policies", pols, "IsTruncated", 0);
+    /* MaxItems counts the entries of the four lists together, in this order. */
+    json_t *lists[4] = {users, groups, roles, pols};
+    int64_t seen = 0, end = pg.offset + pg.max;
+    for (int l = 0; l < 4; l++) {
+        json_t *kept = json_array();
+        size_t j;
+        json_t *e;
+        json_array_foreach(lists[l], j, e)
+        {
+            if (seen >= pg.offset && seen < end) json_array_append(kept, e);
+            seen++;
+        }
+        json_array_clear(lists[l]);
+        json_array_extend(lists[l], kept);
+        json_decref(kept);
+    }
+    c->output = json_pack("{s:o, s:o, s:o, s:o}", "UserDetailList", users, "GroupDetailList", groups,
+                          "RoleDetailList", roles, "Policies", pols);
+    json_t *probe = json_array();
+    for (int64_t k = pg.offset; k < seen && k <= end; k++) json_array_append_new(probe, json_null());
+    iam_page_out(c->output, &pg, json_array_size(probe), probe);
+    json_decref(probe);
     return 0;
 }
 int iam_get_account_authorization_details(nb_call *c) { return iam_read(c, details_tx); }
