@@ -3,6 +3,7 @@
  * them), SSH public keys and X.509 signing certificates of users. All live in the objects
  * table (src/iam/identity.c). */
 #include "svc/iam/iam.h"
+#include "svc/iam/qrcode.h"
 
 #include <ctype.h>
 #include <openssl/core_names.h>
@@ -305,11 +306,25 @@ static int create_vmfa_tx(nb_call *c, sqlite3 *h)
     json_decref(o.doc);
     if (rc || (tags && iam_tags_put(h, IAM_ACCOUNT(c), "mfa", o.name, tags))) return iam_db_error(c, h);
     /* Base32StringSeed is a blob: its bytes are the base32 text, base64-encoded on the wire.
-     * QRCodePNG (the otpauth:// URI as a QR image) is not produced; the seed is all an
-     * authenticator needs. */
+     * QRCodePNG is the otpauth:// URI AWS encodes, as a QR code PNG (also a blob). */
     char b64[64];
     nb_base64_encode((const unsigned char *)seed, 32, b64);
     json_t *d = json_pack("{s:s, s:s}", "SerialNumber", o.name, "Base32StringSeed", b64);
+    char uri[512];
+    snprintf(uri, sizeof(uri),
+             "otpauth://totp/Amazon%%20Web%%20Services:%s@%s?secret=%s&issuer=Amazon%%20Web%%20Services", name,
+             IAM_ACCOUNT(c), seed);
+    size_t png_n = 0;
+    unsigned char *png = iam_qr_png(uri, &png_n);
+    if (png) {
+        char *enc = malloc(nb_base64_encoded_len(png_n) + 1);
+        if (enc) {
+            nb_base64_encode(png, png_n, enc);
+            json_object_set_new(d, "QRCodePNG", json_string(enc));
+            free(enc);
+        }
+        free(png);
+    }
     json_t *t = tags_or_null(h, c, "mfa", o.name);
     if (t) json_object_set_new(d, "Tags", t);
     c->output = json_pack("{s:o}", "VirtualMFADevice", d);

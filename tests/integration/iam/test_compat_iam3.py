@@ -189,3 +189,65 @@ def test_account_authorization_details_pages(iam):
     assert seen == ["gu0", "gu1", "gu2", "gg0", "gg1", "gg2", "gr0", "gr1", "gr2", "gp0", "gp1", "gp2"]
     whole = iam.get_account_authorization_details(Filter=["User"])
     assert whole["IsTruncated"] is False and len(whole["UserDetailList"]) == 3
+
+
+# ---- virtual MFA devices: QRCodePNG ----
+
+def png_pixels(png):
+    """(width, height, rows of 0/1 pixels) of a 1-bit grayscale PNG, checking every chunk's CRC."""
+    import struct
+    import zlib
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, ihdr = 8, b"", None
+    while pos < len(png):
+        n = struct.unpack(">I", png[pos:pos + 4])[0]
+        kind, body = png[pos + 4:pos + 8], png[pos + 8:pos + 8 + n]
+        assert struct.unpack(">I", png[pos + 8 + n:pos + 12 + n])[0] == zlib.crc32(kind + body)
+        if kind == b"IHDR":
+            ihdr = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    w, h, depth, color = ihdr[:4]
+    assert (depth, color) == (1, 0)
+    raw = zlib.decompress(idat)
+    rowb = (w + 7) // 8
+    assert len(raw) == h * (rowb + 1)
+    rows = []
+    for y in range(h):
+        line = raw[y * (rowb + 1) + 1:(y + 1) * (rowb + 1)]
+        rows.append([(line[x // 8] >> (7 - x % 8)) & 1 for x in range(w)])
+    return w, h, rows
+
+
+def test_virtual_mfa_device_qr_code_png(iam, tmp_path):
+    dev = iam.create_virtual_mfa_device(VirtualMFADeviceName="BobsMFADevice")["VirtualMFADevice"]
+    png = dev["QRCodePNG"]
+    seed = dev["Base32StringSeed"].decode()
+    w, h, rows = png_pixels(png)
+    assert w == h and w >= 21 * 4
+    # a QR code: the top-left finder pattern's dark ring inside a white quiet zone
+    assert rows[0][0] == 1 and rows[16][16] == 0 and rows[16 + 4 * 6][16 + 4 * 6] == 0
+    assert rows[16 + 4 * 1][16 + 4 * 1] == 1 and rows[16 + 4 * 3][16 + 4 * 3] == 0
+    import shutil
+    import subprocess
+    if shutil.which("zbarimg"):
+        f = tmp_path / "qr.png"
+        f.write_bytes(png)
+        out = subprocess.run(["zbarimg", "-q", "--raw", str(f)], capture_output=True, text=True).stdout.strip()
+        assert out == ("otpauth://totp/Amazon%%20Web%%20Services:BobsMFADevice@%s?secret=%s"
+                       "&issuer=Amazon%%20Web%%20Services" % (ACCOUNT, seed))
+    long_name = iam.create_virtual_mfa_device(VirtualMFADeviceName="m" * 226)["VirtualMFADevice"]
+    assert png_pixels(long_name["QRCodePNG"])[0] > w
+
+
+def test_cli_writes_the_qr_code_png(aws, tmp_path):
+    out = tmp_path / "QRCode.png"
+    aws("iam", "create-virtual-mfa-device", "--virtual-mfa-device-name", "CliMFA", "--outfile", str(out),
+        "--bootstrap-method", "QRCodePNG")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    seed = tmp_path / "seed.txt"
+    aws("iam", "create-virtual-mfa-device", "--virtual-mfa-device-name", "CliMFA2", "--outfile", str(seed),
+        "--bootstrap-method", "Base32StringSeed")
+    text = seed.read_text()
+    assert len(text) == 32 and set(text) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
