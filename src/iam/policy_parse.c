@@ -872,8 +872,10 @@ static bool check_semantics(struct pstate *ps)
                 json_t *val;
                 json_object_foreach(block, key, val)
                 {
+                    /* IAM takes any condition key in an identity policy ("a" included);
+                     * resource policies want service:key. */
                     const char *colon = strchr(key, ':');
-                    if (!colon || colon == key || !colon[1])
+                    if (ps->res && (!colon || colon == key || !colon[1]))
                         return fail(ps, "%s",
                                     MSG(ps,
                                         "Actions/Conditions must be prefaced by a "

@@ -251,3 +251,32 @@ def test_cli_writes_the_qr_code_png(aws, tmp_path):
         "--bootstrap-method", "Base32StringSeed")
     text = seed.read_text()
     assert len(text) == 32 and set(text) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+
+
+# ---- condition blocks IAM takes in identity policies ----
+
+@pytest.mark.parametrize("condition", [
+    {"DateGreaterThan": {"a": "01T"}},
+    {"x": {}, "y": {}},
+    {"StringEqualsIfExists": {"a": "asf"}},
+    {"ForAnyValue:StringEqualsIfExists": {"a": "asf"}},
+    {"ForAllValues:StringEquals": {"aws:TagKeys": "Department"}},
+    {"DateLessThan": {"a": "-292275054"}},
+    {"Null": {"a": True}},
+    {"Bool": {"a": "true"}},
+])
+def test_condition_keys_without_vendor_are_taken(iam, condition):
+    iam.create_policy(PolicyName="c", PolicyDocument=doc(
+        allow("s3:ListBucket", "arn:aws:s3:::example_bucket", Condition=condition)))
+
+
+@pytest.mark.parametrize("condition,message", [
+    ({"x": {"a": "b"}}, "Syntax errors in policy."),
+    ({"ForAnyValue::StringEqualsIfExists": {"a": "asf"}}, "Syntax errors in policy."),
+    ({"DateGreaterThan": {"a": "sdf"}}, "The policy failed legacy parsing"),
+])
+def test_condition_blocks_refused(iam, condition, message):
+    err = refused(iam.create_policy, PolicyName="c", PolicyDocument=doc(
+        allow("s3:ListBucket", "arn:aws:s3:::example_bucket", Condition=condition)),
+        code="MalformedPolicyDocument", status=400)
+    assert err["Message"] == message
