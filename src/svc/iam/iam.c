@@ -327,6 +327,17 @@ json_t *iam_tags_out(sqlite3 *h, const char *account, const char *kind, const ch
     return list;
 }
 
+int iam_role_protected(nb_call *c, sqlite3 *h, const char *role)
+{
+    if (!nb_iq_int(h, 0, "SELECT COUNT(*) FROM roles WHERE account = ? AND name = ? AND path LIKE '/aws-service-role/%'",
+                   "ss", IAM_ACCOUNT(c), role))
+        return 0;
+    return nb_call_error(c, 400, "UnmodifiableEntity",
+                         "Cannot perform the operation on the protected role '%s' - this role is only modifiable "
+                         "by AWS",
+                         role);
+}
+
 int iam_tags_page(nb_call *c, json_t *tags)
 {
     iam_page p;

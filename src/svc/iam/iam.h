@@ -75,6 +75,9 @@ json_t *iam_user_json(nb_call *c, sqlite3 *h, const char *name, bool full);
 json_t *iam_group_json(nb_call *c, sqlite3 *h, const char *name);
 json_t *iam_role_json(nb_call *c, sqlite3 *h, const char *name, bool full);
 json_t *iam_profile_json(nb_call *c, sqlite3 *h, const char *name);
+/* A service-linked role (path /aws-service-role/...): -1 with AWS's UnmodifiableEntity for the
+ * operations only AWS may do on it (delete, trust, permissions, boundary); 0 otherwise. */
+int iam_role_protected(nb_call *c, sqlite3 *h, const char *role);
 bool iam_user_exists(sqlite3 *h, const char *account, const char *name);
 /* Canonical stored name (the case the entity was created with) into out. */
 bool iam_user_name(sqlite3 *h, const char *account, const char *name, char out[129]);

@@ -413,7 +413,9 @@ static int put_inline_tx(nb_call *c, sqlite3 *h)
     const ent *e = cur_ent(c);
     char owner[129];
     const char *name = nb_in_str(c, "PolicyName"), *doc = nb_in_str(c, "PolicyDocument");
-    if (iam_check_name(c, name, 128, "policyName") || need_entity(c, h, e, owner)) return -1;
+    if (iam_check_name(c, name, 128, "policyName") || need_entity(c, h, e, owner) ||
+        (e == &ROLE && iam_role_protected(c, h, owner)))
+        return -1;
     /* The quota counts all inline policies of the owner together, minus the one replaced. */
     size_t used = 0;
     sqlite3_stmt *st = nb_iq(h, "SELECT doc FROM inline WHERE account = ? AND kind = ? AND owner = ? AND name <> ?",
@@ -454,7 +456,7 @@ static int delete_inline_tx(nb_call *c, sqlite3 *h)
     const ent *e = cur_ent(c);
     char owner[129];
     const char *name = nb_in_str(c, "PolicyName");
-    if (need_entity(c, h, e, owner)) return -1;
+    if (need_entity(c, h, e, owner) || (e == &ROLE && iam_role_protected(c, h, owner))) return -1;
     if (!nb_iq_int(h, 0, "SELECT COUNT(*) FROM inline WHERE account = ? AND kind = ? AND owner = ? AND name = ?", "ssss",
                    IAM_ACCOUNT(c), e->kind, owner, name))
         return iam_no_such(c, "The %s policy with name %s cannot be found.", e->label, name);
@@ -502,7 +504,9 @@ static int attach_tx(nb_call *c, sqlite3 *h)
     char owner[129];
     pol_ref r;
     const char *arn = nb_in_str(c, "PolicyArn");
-    if (need_entity(c, h, e, owner) || resolve(c, h, arn, &r, true)) return -1;
+    if (need_entity(c, h, e, owner) || (e == &ROLE && iam_role_protected(c, h, owner)) ||
+        resolve(c, h, arn, &r, true))
+        return -1;
     if (nb_iq_int(h, 0, "SELECT COUNT(*) FROM attached WHERE account = ? AND kind = ? AND owner = ? AND arn = ?", "ssss",
                   IAM_ACCOUNT(c), e->kind, owner, arn))
         return 0; /* attaching twice is not an error */
@@ -520,7 +524,7 @@ static int detach_tx(nb_call *c, sqlite3 *h)
     const ent *e = cur_ent(c);
     char owner[129];
     const char *arn = nb_in_str(c, "PolicyArn");
-    if (need_entity(c, h, e, owner)) return -1;
+    if (need_entity(c, h, e, owner) || (e == &ROLE && iam_role_protected(c, h, owner))) return -1;
     if (!arn_shape_ok(arn)) return iam_invalid(c, "ARN %s is not valid.", arn ? arn : "");
     if (!nb_iq_int(h, 0, "SELECT COUNT(*) FROM attached WHERE account = ? AND kind = ? AND owner = ? AND arn = ?",
                    "ssss", IAM_ACCOUNT(c), e->kind, owner, arn))

@@ -215,12 +215,7 @@ static int delete_role_tx(nb_call *c, sqlite3 *h)
     if (need_role(c, h, r)) return -1;
     const char *a = IAM_ACCOUNT(c);
     /* Service-linked roles go only through DeleteServiceLinkedRole. */
-    if (nb_iq_int(h, 0, "SELECT COUNT(*) FROM roles WHERE account = ? AND name = ? AND path LIKE '/aws-service-role/%'",
-                  "ss", a, r))
-        return nb_call_error(c, 400, "UnmodifiableEntity",
-                             "Cannot perform the operation on the protected role '%s' - this role is only "
-                             "modifiable by AWS",
-                             r);
+    if (iam_role_protected(c, h, r)) return -1;
     if (nb_iq_int(h, 0, "SELECT COUNT(*) FROM profile_roles WHERE account = ? AND role = ?", "ss", a, r))
         return iam_conflict(c, "Cannot delete entity, must remove roles from instance profile first.");
     if (nb_iq_int(h, 0, "SELECT COUNT(*) FROM inline WHERE account = ? AND kind = 'role' AND owner = ?", "ss", a, r))
@@ -238,7 +233,7 @@ static int update_trust_tx(nb_call *c, sqlite3 *h)
 {
     char r[129];
     const char *doc = nb_in_str(c, "PolicyDocument");
-    if (need_role(c, h, r) || check_trust(c, h, doc)) return -1;
+    if (need_role(c, h, r) || iam_role_protected(c, h, r) || check_trust(c, h, doc)) return -1;
     if (nb_iq_exec(h, "UPDATE roles SET trust = ? WHERE account = ? AND name = ?", "sss", doc, IAM_ACCOUNT(c), r))
         return iam_db_error(c, h);
     return 0;
@@ -271,7 +266,7 @@ static int put_role_boundary_tx(nb_call *c, sqlite3 *h)
 {
     char r[129];
     const char *arn = nb_in_str(c, "PermissionsBoundary");
-    if (need_role(c, h, r) || check_boundary(c, h, arn)) return -1;
+    if (need_role(c, h, r) || iam_role_protected(c, h, r) || check_boundary(c, h, arn)) return -1;
     if (nb_iq_exec(h, "UPDATE roles SET boundary = ? WHERE account = ? AND name = ?", "sss", arn, IAM_ACCOUNT(c), r))
         return iam_db_error(c, h);
     return 0;
@@ -281,7 +276,7 @@ int iam_put_role_boundary(nb_call *c) { return iam_write(c, put_role_boundary_tx
 static int delete_role_boundary_tx(nb_call *c, sqlite3 *h)
 {
     char r[129];
-    if (need_role(c, h, r)) return -1;
+    if (need_role(c, h, r) || iam_role_protected(c, h, r)) return -1;
     if (nb_iq_exec(h, "UPDATE roles SET boundary = NULL WHERE account = ? AND name = ?", "ss", IAM_ACCOUNT(c), r))
         return iam_db_error(c, h);
     return 0;

@@ -146,6 +146,18 @@ def test_service_linked_role_not_deleted_by_delete_role(iam):
     err = refused(iam.delete_role, RoleName=name, code="UnmodifiableEntity", status=400)
     assert name in err["Message"] and "protected role" in err["Message"]
     iam.get_role(RoleName=name)
+    pol = iam.create_policy(PolicyName="slrp", PolicyDocument=doc(allow("s3:*")))["Policy"]["Arn"]
+    for fn, kw in ((iam.update_assume_role_policy, {"PolicyDocument": TRUST}),
+                   (iam.put_role_policy, {"PolicyName": "p", "PolicyDocument": doc(allow("s3:*"))}),
+                   (iam.delete_role_policy, {"PolicyName": "p"}),
+                   (iam.attach_role_policy, {"PolicyArn": pol}),
+                   (iam.detach_role_policy, {"PolicyArn": pol}),
+                   (iam.put_role_permissions_boundary, {"PermissionsBoundary": pol}),
+                   (iam.delete_role_permissions_boundary, {})):
+        refused(fn, RoleName=name, code="UnmodifiableEntity", status=400, contains="protected role", **kw)
+    assert iam.list_role_policies(RoleName=name)["PolicyNames"] == []
+    assert iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"] == []
+    assert iam.update_role_description(RoleName=name, Description="mine")["Role"]["Description"] == "mine"
     iam.delete_service_linked_role(RoleName=name)
     refused(iam.get_role, RoleName=name, code="NoSuchEntity", status=404)
 
