@@ -119,6 +119,36 @@ static int tags_remove(nb_call *c, sqlite3 *h, const char *kind, const char *own
 
 /* ---- roles ---- */
 
+/* Role descriptions: [\p{L}\p{M}\p{Z}\p{S}\p{N}\p{P}]*, i.e. no control characters (C0, DEL,
+ * C1; tabs and newlines included), at most 1000 characters. */
+static int check_role_desc(nb_call *c, const char *d)
+{
+    if (!d) return 0;
+    bool bad = false;
+    size_t chars = 0;
+    for (const unsigned char *p = (const unsigned char *)d; *p; p++) {
+        if (*p < 0x20 || *p == 0x7F || (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)) bad = true;
+        if ((*p & 0xC0) != 0x80) chars++;
+    }
+    if (bad) {
+        /* echo the value without the characters that XML cannot carry */
+        char shown[1100];
+        size_t k = 0;
+        for (const unsigned char *p = (const unsigned char *)d; *p && k + 1 < sizeof(shown); p++)
+            shown[k++] = *p < 0x20 || *p == 0x7F ? ' ' : (char)*p;
+        shown[k] = 0;
+        return iam_validation(c, "1 validation error detected: Value '%s' at 'description' failed to satisfy "
+                                 "constraint: Member must satisfy regular expression pattern: "
+                                 "[\\p{L}\\p{M}\\p{Z}\\p{S}\\p{N}\\p{P}]*",
+                              shown);
+    }
+    if (chars > 1000)
+        return iam_validation(c, "1 validation error detected: Value '%.200s...' at 'description' failed to "
+                                 "satisfy constraint: Member must have length less than or equal to 1000",
+                              d);
+    return 0;
+}
+
 static int create_role_tx(nb_call *c, sqlite3 *h)
 {
     const char *name = nb_in_str(c, "RoleName"), *path = nb_in_str(c, "Path");
@@ -127,7 +157,8 @@ static int create_role_tx(nb_call *c, sqlite3 *h)
     json_int_t max = nb_in_int(c, "MaxSessionDuration", 3600);
     json_t *tags = json_object_get(c->input, "Tags");
     char cur[129];
-    if (iam_check_name(c, name, 64, "roleName") || iam_check_path(c, path, "path") || iam_check_tags(c, tags, 0))
+    if (iam_check_name(c, name, 64, "roleName") || iam_check_path(c, path, "path") || iam_check_tags(c, tags, 0) ||
+        check_role_desc(c, desc))
         return -1;
     if (max < 3600 || max > 43200)
         return iam_validation(c, "1 validation error detected: Value '%lld' at 'maxSessionDuration' failed to "
@@ -186,8 +217,8 @@ int iam_list_roles(nb_call *c) { return iam_read(c, list_roles_tx); }
 static int update_role_tx(nb_call *c, sqlite3 *h)
 {
     char r[129];
-    if (need_role(c, h, r)) return -1;
     const char *desc = nb_in_str(c, "Description");
+    if (need_role(c, h, r) || check_role_desc(c, desc)) return -1;
     json_t *max = json_object_get(c->input, "MaxSessionDuration");
     if (max) {
         json_int_t m = json_integer_value(max);
@@ -318,6 +349,7 @@ static int create_slr_tx(nb_call *c, sqlite3 *h)
         {"sagemaker.application-autoscaling.amazonaws.com", "ApplicationAutoScaling_SageMakerEndpoint"},
     };
     const char *svc = nb_in_str(c, "AWSServiceName"), *suffix = nb_in_str(c, "CustomSuffix");
+    if (check_role_desc(c, nb_in_str(c, "Description"))) return -1;
     if (!svc || !strstr(svc, ".amazonaws.com") || svc[0] == '.')
         return iam_invalid(c, "Invalid service name %s.", svc ? svc : "");
     char base[160] = "";

@@ -292,3 +292,18 @@ def test_condition_blocks_refused(iam, condition, message):
         allow("s3:ListBucket", "arn:aws:s3:::example_bucket", Condition=condition)),
         code="MalformedPolicyDocument", status=400)
     assert err["Message"] == message
+
+
+# ---- role descriptions: [\p{L}\p{M}\p{Z}\p{S}\p{N}\p{P}]* ----
+
+def test_role_description_pattern(iam):
+    for bad in ("tab\there", "line\nbreak", "bell\x07"):
+        err = refused(iam.create_role, RoleName="rd", AssumeRolePolicyDocument=TRUST, Description=bad,
+                      code="ValidationError", status=400)
+        assert "at 'description' failed to satisfy constraint" in err["Message"]
+    role = iam.create_role(RoleName="rd", AssumeRolePolicyDocument=TRUST,
+                           Description="Caf\u00e9 r\u00f4le \u4e2d\u6587 (test) #1 \u20ac")["Role"]
+    assert role["Description"] == "Caf\u00e9 r\u00f4le \u4e2d\u6587 (test) #1 \u20ac"
+    refused(iam.update_role, RoleName="rd", Description="x\ty", code="ValidationError")
+    refused(iam.update_role_description, RoleName="rd", Description="x\ny", code="ValidationError")
+    assert iam.get_role(RoleName="rd")["Role"]["Description"].startswith("Caf\u00e9")
