@@ -249,10 +249,38 @@ static int mfa_fn(sqlite3 *h, void *arg)
     return SQLITE_OK;
 }
 
+/* v (NULL: absent, fine) of min..max characters, each a word character or one of extra (extra
+ * NULL: digits only): else the model's ValidationError for member with pattern. */
+static int check_pattern(nb_call *c, const char *v, const char *member, const char *extra, const char *pattern,
+                         size_t min, size_t max)
+{
+    if (!v) return 0;
+    size_t n = strlen(v);
+    bool ok = true;
+    for (const char *p = v; *p && ok; p++)
+        ok = (*p >= '0' && *p <= '9') ||
+             (extra && (((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) || strchr(extra, *p)));
+    if (!ok)
+        return nb_call_error(c, 400, "ValidationError",
+                             "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member "
+                             "must satisfy regular expression pattern: %s",
+                             v, member, pattern);
+    if (n < min || n > max)
+        return nb_call_error(c, 400, "ValidationError",
+                             "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member "
+                             "must have length %s %s %zu",
+                             v, member, n < min ? "greater than or equal" : "less than or equal", "to",
+                             n < min ? min : max);
+    return 0;
+}
+
 /* 0 without MFA, 1 with a verified code, -1 refused. */
 static int check_mfa(nb_call *c)
 {
     const char *serial = nb_in_str(c, "SerialNumber"), *code = nb_in_str(c, "TokenCode");
+    if (check_pattern(c, serial, "serialNumber", "_+=/:,.@-", "[\\w+=/:,.@-]*", 9, 256) ||
+        check_pattern(c, code, "tokenCode", NULL, "[\\d]*", 6, 6))
+        return -1;
     if (!serial && !code) return 0;
     if (!serial || !code)
         return nb_call_error(c, 403, "AccessDenied",
@@ -363,6 +391,7 @@ static int assume_role(nb_call *c)
                              "1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy "
                              "constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
                              sname ? sname : "");
+    if (check_pattern(c, ext, "externalId", "_+=,.@:/-", "[\\w+=,.@:\\/-]*", 2, 1224)) return -1;
     if (src_id && !valid_session_name(src_id, 2, 64))
         return nb_call_error(c, 400, "ValidationError",
                              "1 validation error detected: Value '%s' at 'sourceIdentity' failed to satisfy "

@@ -307,3 +307,22 @@ def test_role_description_pattern(iam):
     refused(iam.update_role, RoleName="rd", Description="x\ty", code="ValidationError")
     refused(iam.update_role_description, RoleName="rd", Description="x\ny", code="ValidationError")
     assert iam.get_role(RoleName="rd")["Role"]["Description"].startswith("Caf\u00e9")
+
+
+# ---- STS: ExternalId, SerialNumber and TokenCode patterns ----
+
+def test_sts_parameter_patterns(iam, boto):
+    sts = boto("sts")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % ACCOUNT}, "Action": "sts:AssumeRole"}]})
+    arn = iam.create_role(RoleName="pat", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    err = refused(sts.assume_role, RoleArn=arn, RoleSessionName="s1", ExternalId="has spaces",
+                  code="ValidationError", status=400)
+    assert "'has spaces' at 'externalId'" in err["Message"]
+    sts.assume_role(RoleArn=arn, RoleSessionName="s1", ExternalId="a:b/c=d,e.f@g-h_i+j")
+    refused(sts.assume_role, RoleArn=arn, RoleSessionName="s1", SerialNumber="not a serial",
+            TokenCode="123456", code="ValidationError", contains="at 'serialNumber'")
+    refused(sts.get_session_token, SerialNumber="arn:aws:iam::%s:mfa/x" % ACCOUNT, TokenCode="12345a",
+            code="ValidationError", contains="at 'tokenCode'")
+    refused(sts.get_session_token, SerialNumber="arn:aws:iam::%s:mfa/x" % ACCOUNT, TokenCode="123456",
+            code="AccessDenied", status=403)
