@@ -635,8 +635,89 @@ static int decode_authorization_message(nb_call *c)
  * Unsigned, as in AWS. Nimbus stores SAML and OIDC providers (IAM) but cannot yet verify
  * assertions or tokens against them (that needs the IdP's keys), and a session granted
  * without that check would be a hole: both answer NotImplemented. */
+struct oidc_lookup {
+    const char *account, *issuer;
+    bool found;
+};
+
+static int oidc_fn(sqlite3 *h, void *arg)
+{
+    struct oidc_lookup *l = arg;
+    l->found = nb_iq_int(h, 0, "SELECT COUNT(*) FROM objects WHERE account = ? AND kind = 'oidc' AND name = ?", "ss",
+                         l->account, l->issuer) > 0;
+    return SQLITE_OK;
+}
+
+/* The iss claim of a JWT (header.payload.signature, base64url), into out; false when the token
+ * is no JWT. The signature is not checked here. */
+static bool jwt_issuer(const char *tok, char *out, size_t outn)
+{
+    const char *d1 = tok ? strchr(tok, '.') : NULL, *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+    if (!d1 || !d2 || d1 == tok || d2 == d1 + 1 || strchr(d2 + 1, '.')) return false;
+    size_t n = (size_t)(d2 - d1 - 1);
+    if (n > 16384) return false;
+    char *b = malloc(n + 4);
+    unsigned char *raw = malloc(n + 4);
+    bool ok = false;
+    if (b && raw) {
+        size_t k = 0;
+        for (const char *p = d1 + 1; p < d2; p++) b[k++] = *p == '-' ? '+' : *p == '_' ? '/' : *p;
+        while (k % 4) b[k++] = '=';
+        ssize_t rn = nb_base64_decode(b, k, raw);
+        json_t *claims = rn > 0 ? json_loadb((const char *)raw, (size_t)rn, 0, NULL) : NULL;
+        const char *iss = json_string_value(json_object_get(claims, "iss"));
+        if (iss) {
+            snprintf(out, outn, "%s", iss);
+            ok = true;
+        }
+        json_decref(claims);
+    }
+    free(b);
+    free(raw);
+    return ok;
+}
+
+/* AssumeRoleWithWebIdentity's checks before the token's signature (which needs the IdP's keys):
+ * the parameters, the token's shape and an OpenID Connect provider for its issuer in the role's
+ * account, with AWS's errors; 0 when all hold. */
+static int web_identity_precheck(nb_call *c)
+{
+    const char *role_arn = nb_in_str(c, "RoleArn"), *sname = nb_in_str(c, "RoleSessionName");
+    const char *tok = nb_in_str(c, "WebIdentityToken");
+    if (!valid_session_name(sname, 2, 64))
+        return nb_call_error(c, 400, "ValidationError",
+                             "1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy "
+                             "constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+                             sname ? sname : "");
+    char account[13] = "";
+    if (role_arn && !strncmp(role_arn, "arn:aws:iam::", 13) && strlen(role_arn) > 31 &&
+        !strncmp(role_arn + 25, ":role/", 6))
+        memcpy(account, role_arn + 13, 12);
+    else
+        return nb_call_error(c, 400, "ValidationError", "%s is invalid", role_arn ? role_arn : "RoleArn");
+    char iss[1024];
+    if (!jwt_issuer(tok, iss, sizeof(iss)))
+        return nb_call_error(c, 400, "InvalidIdentityToken",
+                             "The ID Token provided is not a valid JWT. (You may see this error if you sent an "
+                             "Access Token)");
+    /* providers are kept by URL without the scheme or a trailing slash */
+    char key[1024];
+    snprintf(key, sizeof(key), "%s", strncmp(iss, "https://", 8) ? iss : iss + 8);
+    size_t kl = strlen(key);
+    if (kl > 1 && key[kl - 1] == '/') key[kl - 1] = 0;
+    struct oidc_lookup l = {account, key, false};
+    nb_db *db = nb_identity_db();
+    if (!db || nb_db_read(db, oidc_fn, &l) != SQLITE_OK)
+        return nb_call_error(c, 503, "ServiceUnavailable", "The identity store is not available.");
+    if (!l.found)
+        return nb_call_error(c, 400, "InvalidIdentityToken", "No OpenIDConnect provider found in your account for %s",
+                             iss);
+    return 0;
+}
+
 static int assume_role_with_idp(nb_call *c)
 {
+    if (!strcmp(c->op_name, "AssumeRoleWithWebIdentity") && web_identity_precheck(c)) return -1;
     return nb_call_error(c, 501, "NotImplemented",
                          "The operation %s of service sts is not implemented by Nimbus yet: identity "
                          "provider tokens and assertions cannot be verified.",

@@ -314,7 +314,18 @@ def test_assume_role_with_idp_is_unsigned_and_not_implemented(nimbus, call):
             sts.assume_role_with_saml(RoleArn=role, PrincipalArn="arn:aws:iam::%s:saml-provider/x" % ACCOUNT,
                                       SAMLAssertion="x" * 10)
         else:
-            sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="s1", WebIdentityToken="x" * 10)
+            # a well-formed token of a registered provider: only its signature is left to check
+            import base64
+            import json
+
+            from conftest import client
+
+            def part(d):
+                return base64.urlsafe_b64encode(json.dumps(d).encode()).decode().rstrip("=")
+            client(nimbus, "iam").create_open_id_connect_provider(
+                Url="https://idp.example.com", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["a" * 40])
+            token = part({"alg": "RS256"}) + "." + part({"iss": "https://idp.example.com", "sub": "u"}) + ".c2ln"
+            sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="s1", WebIdentityToken=token)
     assert ei.value.response["Error"]["Code"] == "NotImplemented"
     assert ei.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
 

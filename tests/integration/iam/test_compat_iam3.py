@@ -326,3 +326,32 @@ def test_sts_parameter_patterns(iam, boto):
             code="ValidationError", contains="at 'tokenCode'")
     refused(sts.get_session_token, SerialNumber="arn:aws:iam::%s:mfa/x" % ACCOUNT, TokenCode="123456",
             code="AccessDenied", status=403)
+
+
+# ---- STS AssumeRoleWithWebIdentity: AWS's answers before the token's signature ----
+
+def test_web_identity_token_checks(nimbus, iam):
+    import base64
+
+    import boto3
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    def part(d):
+        return base64.urlsafe_b64encode(json.dumps(d).encode()).decode().rstrip("=")
+    sts = boto3.client("sts", endpoint_url=nimbus.endpoint, region_name="us-east-1",
+                       config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}))
+    role = "arn:aws:iam::%s:role/web" % ACCOUNT
+    token = part({"alg": "RS256"}) + "." + part({"iss": "https://token.example.org", "aud": "sts"}) + ".c2ln"
+    err = refused(sts.assume_role_with_web_identity, RoleArn=role, RoleSessionName="s1",
+                  WebIdentityToken="not-a-jwt-at-all", code="InvalidIdentityToken", status=400)
+    assert "not a valid JWT" in err["Message"]
+    err = refused(sts.assume_role_with_web_identity, RoleArn=role, RoleSessionName="s1", WebIdentityToken=token,
+                  code="InvalidIdentityToken", status=400)
+    assert err["Message"] == "No OpenIDConnect provider found in your account for https://token.example.org"
+    refused(sts.assume_role_with_web_identity, RoleArn=role, RoleSessionName="bad name", WebIdentityToken=token,
+            code="ValidationError", contains="roleSessionName")
+    iam.create_open_id_connect_provider(Url="https://token.example.org/", ClientIDList=["sts"],
+                                        ThumbprintList=["a" * 40])
+    refused(sts.assume_role_with_web_identity, RoleArn=role, RoleSessionName="s1", WebIdentityToken=token,
+            code="NotImplemented", status=501)
