@@ -625,9 +625,22 @@ static int resp_feed(thr *t, conn *c, const char *p, size_t n) {
     return IO_AGAIN;
 }
 
+/* Where the next recv lands in rbuf: inside a Content-Length body, at the body's own offset
+ * modulo 64, so that each body byte sits at the same cache-line offset as in the server's
+ * page-aligned file pages. The kernel's copy into the buffer (rep movsb on x86) runs several
+ * times faster when source and destination are mutually 64-byte aligned: with a buffer at a
+ * fixed address, that became a matter of the length of each server's response head (nginx's
+ * happened to suit a malloc'd buffer, Nimbus's did not), which says nothing about either
+ * server. Every server's body gets the aligned copy. */
+static size_t rbuf_skew(const conn *c) {
+    if (c->rs != RS_BODY_CL) return 0;
+    return (size_t)((64 - c->body_seen % 64) % 64);
+}
+
 static int conn_read(thr *t, conn *c) {
     for (;;) {
-        ssize_t n = recv(c->fd, t->rbuf, RBUF_LEN, 0);
+        size_t skew = rbuf_skew(c);
+        ssize_t n = recv(c->fd, t->rbuf + skew, RBUF_LEN, 0);
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) return IO_AGAIN;
@@ -640,7 +653,7 @@ static int conn_read(thr *t, conn *c) {
             }
             return IO_ERR;
         }
-        int r = resp_feed(t, c, t->rbuf, (size_t)n);
+        int r = resp_feed(t, c, t->rbuf + skew, (size_t)n);
         if (r != IO_AGAIN) return r;
     }
 }
@@ -880,7 +893,11 @@ static int run_load(void) {
         given += t->nconns;
         t->live = t->nconns;
         t->rng = 0x2545f4914f6cdd1dull * (uint64_t)(i + 1);
-        t->rbuf = nb_xmalloc(RBUF_LEN);
+        t->rbuf = aligned_alloc(4096, RBUF_LEN + 4096); /* + room for rbuf_skew */
+        if (!t->rbuf) {
+            fprintf(stderr, "loadgen: out of memory\n");
+            exit(2);
+        }
         if (pthread_create(&t->th, NULL, thr_main, t) != 0) {
             perror("loadgen: pthread_create");
             return 2;

@@ -405,7 +405,7 @@ int nb_s3_content_verify(int fd, const char *id, const unsigned char *crcs, size
 }
 
 /* A range being sent, checked block by block. The loop that sends it asks for the next
- * block (nb_s3_check_next). A worker may check ahead of it (nb_s3_check_ahead), a couple of
+ * block (nb_s3_check_next). A worker may check ahead of it (nb_s3_check_ahead), a few
  * blocks in front of the send, so that on a multi-core machine checking and sending run at
  * the same time; the loop never waits for that worker: a block not yet checked when its turn
  * comes is checked by the loop itself. */
@@ -505,10 +505,12 @@ void nb_s3_check_ahead(nb_s3_check *k, int fd, int64_t from, int64_t to)
         check_unref(k);
         return;
     }
-    /* Two blocks in front of the send: what was checked is still in the CPU's cache when
-     * the kernel and the client copy it (running further ahead read every byte from memory
-     * twice). */
-    const int64_t lead = 2 * (int64_t)NB_S3_BLOCK;
+    /* Up to 8 blocks in front of the send: far enough that the loop seldom catches up and
+     * checks a block itself (with 2, it often did, and each such block was read twice),
+     * near enough that what was checked is still in the last-level cache when the client's
+     * copy reads it. Measured over 1 GiB GETs: 2 blocks 0.39x nginx, 8 blocks 0.6x, 32 no
+     * better than 8. */
+    const int64_t lead = 8 * (int64_t)NB_S3_BLOCK;
     pthread_mutex_lock(&k->mu);
     if (k->done < from) k->done = from;
     while (!k->dropped && k->done < to) {

@@ -734,8 +734,8 @@ static int piece_decrypt(const piece *p, const nb_s3_sse *key, nb_s3_cipher *ci,
 }
 
 /* out_stream (on a worker): a clear piece is queued whole for sendfile, and each block is
- * checked just before it is sent (nb_resp_sendfile_checked), by this worker a couple of
- * blocks ahead of the loop or, when the worker lags, by the loop itself: the bytes the
+ * checked just before it is sent (nb_resp_sendfile_checked), by this worker a few blocks
+ * ahead of the loop or, when the worker lags, by the loop itself: the bytes the
  * kernel sends are the ones just checked (files never change after they are written), still
  * in the CPU's cache for the copy to the client. Encrypted pieces are read, checked,
  * decrypted and written block by block here. */
