@@ -748,3 +748,11 @@ int nb_iam_authorize(nb_call *c, const nb_op_def *def)
     }
     return nb_authz_check(c, &a);
 }
+
+json_t *nb_policy_one_or_list(json_t *arr)
+{
+    if (json_array_size(arr) != 1) return arr;
+    json_t *one = json_incref(json_array_get(arr, 0));
+    json_decref(arr);
+    return one;
+}

@@ -33,6 +33,9 @@ typedef struct nb_authz_check_args {
     bool skip_service_context;     /* do not call the service's authz_context hook */
 } nb_authz_check_args;
 int nb_authz_check(nb_call *c, const nb_authz_check_args *a);
+/* A policy element (Principal, Action ...) as AWS writes it: a lone value as itself, several
+ * as a list. Takes the reference to arr and returns one. */
+json_t *nb_policy_one_or_list(json_t *arr);
 
 /* The compiled policy set of a principal (users, role and federated sessions), cached until
  * the next IAM write. Reference counted: release what nb_authz_set_get returned. NULL when it

@@ -611,16 +611,8 @@ static int topic_permission(nb_call *c, bool add)
             json_array_foreach(json_object_get(c->input, "ActionName"), i, x)
                 json_array_append_new(acts, json_string(nb_arena_printf(c->arena, "SNS:%s", json_string_value(x))));
             /* AWS writes a lone principal or action as a string, several as a list. */
-            if (json_array_size(princ) == 1) {
-                json_t *one = json_incref(json_array_get(princ, 0));
-                json_decref(princ);
-                princ = one;
-            }
-            if (json_array_size(acts) == 1) {
-                json_t *one = json_incref(json_array_get(acts, 0));
-                json_decref(acts);
-                acts = one;
-            }
+            princ = nb_policy_one_or_list(princ);
+            acts = nb_policy_one_or_list(acts);
             json_array_append_new(st, json_pack("{s:s, s:s, s:{s:o}, s:o, s:s}", "Sid", label, "Effect", "Allow", "Principal",
                                                 "AWS", princ, "Action", acts, "Resource", t->arn));
         }

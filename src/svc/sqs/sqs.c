@@ -552,26 +552,45 @@ static int get_queue_url(nb_call *c)
     return 0;
 }
 
+/* MaxResults (0 when absent) and the queue name NextToken resumes after, for the paged
+ * lists; -1 with the error set. */
+static int page_args(nb_call *c, json_int_t *max, char after[100])
+{
+    *max = nb_in_int(c, "MaxResults", 0);
+    if (json_object_get(c->input, "MaxResults") && (*max < 1 || *max > 1000))
+        return E_PARAM(c, "Value %lld for parameter MaxResults is invalid. Reason: MaxResults must be an integer "
+                          "between 1 and 1000.",
+                       (long long)*max);
+    const char *token = nb_in_str(c, "NextToken");
+    after[0] = 0;
+    if (token) {
+        unsigned char raw[200];
+        size_t tl = strlen(token);
+        ssize_t n = tl < 260 ? nb_base64_decode(token, tl, raw) : -1;
+        if (n < 0 || n >= 100) return E_PARAM(c, "Invalid NextToken value.");
+        memcpy(after, raw, (size_t)n);
+        after[n] = 0;
+    }
+    return 0;
+}
+
+/* The NextToken that resumes a paged list after the queue named last. */
+static void page_token(nb_call *c, json_t *out, const char *last)
+{
+    char *t = nb_arena_alloc(c->arena, nb_base64_encoded_len(strlen(last)) + 1);
+    if (!t) return;
+    nb_base64_encode((const unsigned char *)last, strlen(last), t);
+    json_object_set_new(out, "NextToken", json_string(t));
+}
+
 static int list_queues(nb_call *c)
 {
     nb_authz_check_args a = {.action = "sqs:ListQueues",
                              .resource = nb_arena_printf(c->arena, "arn:aws:sqs:%s:%s:*", nb_sqs_region, c->who.account)};
     if (nb_authz_check(c, &a) < 0) return -1;
-    json_int_t max = nb_in_int(c, "MaxResults", 0);
-    if (json_object_get(c->input, "MaxResults") && (max < 1 || max > 1000))
-        return E_PARAM(c, "Value %lld for parameter MaxResults is invalid. Reason: MaxResults must be an integer "
-                          "between 1 and 1000.",
-                       (long long)max);
-    const char *token = nb_in_str(c, "NextToken");
-    char after[100] = "";
-    if (token) {
-        unsigned char raw[200];
-        size_t tl = strlen(token);
-        ssize_t n = tl < 260 ? nb_base64_decode(token, tl, raw) : -1;
-        if (n < 0 || n >= (ssize_t)sizeof(after)) return E_PARAM(c, "Invalid NextToken value.");
-        memcpy(after, raw, (size_t)n);
-        after[n] = 0;
-    }
+    json_int_t max;
+    char after[100];
+    if (page_args(c, &max, after)) return -1;
     size_t n;
     sqs_queue **v = nb_sqs_queue_list(c->who.account, nb_in_str(c, "QueueNamePrefix"), &n);
     if (!v) return E_INTERNAL(c);
@@ -593,13 +612,7 @@ static int list_queues(nb_call *c)
         json_object_set_new(out, "QueueUrls", urls);
     else
         json_decref(urls);
-    if (more && max && last) {
-        char *t = nb_arena_alloc(c->arena, nb_base64_encoded_len(strlen(last)) + 1);
-        if (t) {
-            nb_base64_encode((const unsigned char *)last, strlen(last), t);
-            json_object_set_new(out, "NextToken", json_string(t));
-        }
-    }
+    if (more && max && last) page_token(c, out, last);
     for (size_t i = 0; i < n; i++) nb_sqs_queue_put(v[i]);
     free(v);
     c->output = out;
@@ -854,16 +867,8 @@ static int add_permission(nb_call *c)
     json_array_foreach(accounts, i, x) json_array_append_new(princ, json_string(nb_arena_printf(c->arena, "arn:aws:iam::%s:root", json_string_value(x))));
     json_array_foreach(actions, i, x) json_array_append_new(acts, json_string(nb_arena_printf(c->arena, "SQS:%s", json_string_value(x))));
     /* AWS writes a lone principal or action as a string, several as a list. */
-    if (json_array_size(princ) == 1) {
-        json_t *one = json_incref(json_array_get(princ, 0));
-        json_decref(princ);
-        princ = one;
-    }
-    if (json_array_size(acts) == 1) {
-        json_t *one = json_incref(json_array_get(acts, 0));
-        json_decref(acts);
-        acts = one;
-    }
+    princ = nb_policy_one_or_list(princ);
+    acts = nb_policy_one_or_list(acts);
     json_array_append_new(st, json_pack("{s:s, s:s, s:{s:o}, s:o, s:s}", "Sid", label, "Effect", "Allow", "Principal", "AWS",
                                         princ, "Action", acts, "Resource", q->arn));
     char *text = json_dumps(pol, JSON_COMPACT);
@@ -919,25 +924,11 @@ static int list_dead_letter_source_queues(nb_call *c)
 {
     sqs_queue *q = need_queue(c, "sqs:ListDeadLetterSourceQueues");
     if (!q) return -1;
-    json_int_t max = nb_in_int(c, "MaxResults", 0);
-    if (json_object_get(c->input, "MaxResults") && (max < 1 || max > 1000)) {
+    json_int_t max;
+    char after[100];
+    if (page_args(c, &max, after)) {
         nb_sqs_queue_put(q);
-        return E_PARAM(c, "Value %lld for parameter MaxResults is invalid. Reason: MaxResults must be an integer "
-                          "between 1 and 1000.",
-                       (long long)max);
-    }
-    const char *token = nb_in_str(c, "NextToken");
-    char after[100] = "";
-    if (token) {
-        unsigned char raw[200];
-        size_t tl = strlen(token);
-        ssize_t tn = tl < 260 ? nb_base64_decode(token, tl, raw) : -1;
-        if (tn < 0 || tn >= (ssize_t)sizeof(after)) {
-            nb_sqs_queue_put(q);
-            return E_PARAM(c, "Invalid NextToken value.");
-        }
-        memcpy(after, raw, (size_t)tn);
-        after[tn] = 0;
+        return -1;
     }
     size_t n, limit = max ? (size_t)max : 1000;
     sqs_queue **all = nb_sqs_queue_list(q->account, NULL, &n);
@@ -960,13 +951,7 @@ static int list_dead_letter_source_queues(nb_call *c)
     free(all);
     nb_sqs_queue_put(q);
     c->output = json_pack("{s:o}", "queueUrls", urls);
-    if (more && max && last) {
-        char *t = nb_arena_alloc(c->arena, nb_base64_encoded_len(strlen(last)) + 1);
-        if (t) {
-            nb_base64_encode((const unsigned char *)last, strlen(last), t);
-            json_object_set_new(c->output, "NextToken", json_string(t));
-        }
-    }
+    if (more && max && last) page_token(c, c->output, last);
     return 0;
 }
 
