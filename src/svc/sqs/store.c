@@ -1063,29 +1063,50 @@ static void take(sqs_queue *q, sqs_msg *m, int visibility, int64_t now)
     }
 }
 
+/* Where a receive puts the messages it must not return. */
+typedef struct aside {
+    int64_t expire_before_ms; /* sent before this: past retention */
+    bool dlq_on;
+    size_t dlq_cap;
+    sqs_msg **dlq;
+    size_t *ndlq;
+    uint64_t *dead;
+    size_t *ndead, dead_cap;
+} aside;
+
+/* A message past retention goes to a->dead (to delete), one past maxReceiveCount to a->dlq
+ * (to move): true when m was taken out of the queue so. mu held. */
+static bool set_aside(sqs_queue *q, sqs_msg *m, const aside *a)
+{
+    if (m->sent_ms < a->expire_before_ms && *a->ndead < a->dead_cap) {
+        detach(q, m);
+        a->dead[(*a->ndead)++] = m->seq;
+        free(m);
+        return true;
+    }
+    if (a->dlq_on && m->receive_count >= q->max_receive && *a->ndlq < a->dlq_cap) {
+        detach(q, m);
+        a->dlq[(*a->ndlq)++] = m;
+        return true;
+    }
+    return false;
+}
+
 /* Collect what a receive takes (mu held). Messages past retention go to *dead (to delete),
  * messages past maxReceiveCount to *dlq (to move). */
 static int collect_visible(sqs_queue *q, int max, int visibility, int64_t now, sqs_msg **out, sqs_msg **dlq,
                            size_t *ndlq, uint64_t *dead, size_t *ndead, size_t deadcap)
 {
     int got = 0;
-    int64_t expire_before_ms = now / 1000 - (int64_t)q->retention * 1000;
     promote(q, now);
-    bool dlq_on = q->max_receive > 0 && q->dlq_arn[0] && strcmp(q->dlq_arn, q->arn) != 0;
+    aside a = {.expire_before_ms = now / 1000 - (int64_t)q->retention * 1000,
+               .dlq_on = q->max_receive > 0 && q->dlq_arn[0] && strcmp(q->dlq_arn, q->arn) != 0,
+               .dlq_cap = (size_t)max, .dlq = dlq, .ndlq = ndlq,
+               .dead = dead, .ndead = ndead, .dead_cap = deadcap};
     if (!q->fifo) {
         while (got < max && q->head) {
             sqs_msg *m = q->head;
-            if (m->sent_ms < expire_before_ms && *ndead < deadcap) {
-                detach(q, m);
-                dead[(*ndead)++] = m->seq;
-                free(m);
-                continue;
-            }
-            if (dlq_on && m->receive_count >= q->max_receive && *ndlq < (size_t)max) {
-                detach(q, m);
-                dlq[(*ndlq)++] = m;
-                continue;
-            }
+            if (set_aside(q, m, &a)) continue;
             take(q, m, visibility, now);
             out[got] = msg_copy(m);
             if (out[got]) got++;
@@ -1117,17 +1138,7 @@ static int collect_visible(sqs_queue *q, int max, int visibility, int64_t now, s
                     break;
                 continue;
             }
-            if (m->sent_ms < expire_before_ms && *ndead < deadcap) {
-                detach(q, m);
-                dead[(*ndead)++] = m->seq;
-                free(m);
-                continue;
-            }
-            if (dlq_on && m->receive_count >= q->max_receive && *ndlq < (size_t)max) {
-                detach(q, m);
-                dlq[(*ndlq)++] = m;
-                continue;
-            }
+            if (set_aside(q, m, &a)) continue;
             if (taken_group && strcmp(taken_group, g) != 0) continue;
             taken_group = g;
             take(q, m, visibility, now);
