@@ -582,7 +582,10 @@ static int check_scope(dctx *d)
     nb_sigv4_error se;
     memset(&se, 0, sizeof(se));
     if (d->s3) {
-        if (nb_sigv4_check_scope(a, region, "s3", true, &se) == 0) return 0;
+        /* S3 Express calls (CreateSession, directory buckets) are signed for s3express: they
+         * reach S3, which answers them NotImplemented */
+        const char *svc = strcmp(a->service, "s3express") == 0 ? NULL : "s3";
+        if (nb_sigv4_check_scope(a, region, svc, true, &se) == 0) return 0;
         nb_aws_error_set(&d->call.err, se.status, se.code, "%s", se.message);
         if (region && strcmp(a->region, region) != 0) {
             d->call.err.extra = json_pack("{s:s}", "Region", region);

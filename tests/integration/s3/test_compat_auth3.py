@@ -767,3 +767,15 @@ def test_any_region_is_served_by_default(nimbus, obj):
     assert client(nimbus, "sqs", region="eu-west-1").list_queues()["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert "Topics" in client(nimbus, "sns", region="ap-south-1").list_topics()
     assert client(nimbus, "sts", region="eu-west-1").get_caller_identity()["Account"] == "000000000000"
+
+
+def test_s3express_scope_reaches_s3(nimbus, obj):
+    """Current SDKs sign S3 Express calls (CreateSession for '--x-s3' directory buckets) for
+    the service s3express: they reach S3, which has no directory buckets, instead of being
+    refused as signed for the wrong service."""
+    for service, want in (("s3express", (501, "NotImplemented")),
+                          ("sqs", (400, "AuthorizationHeaderMalformed"))):
+        h = sign("GET", host(nimbus), "/" + obj, [("session", "")], {"x-amz-content-sha256": EMPTY},
+                 b"", service=service, payload_hash=EMPTY)
+        st, _, body = raw(nimbus, "GET", "/%s?session=" % obj, h)
+        assert (st, code(body)) == want, (service, body)
