@@ -161,12 +161,22 @@ def client(server, service, access_key="test", secret_key="test", token=None, re
 NOVALID = {"config_kw": {"parameter_validation": False}}
 
 
-def call_error(fn, **kw):
-    """(HTTP status, error code, message) of the ClientError fn(**kw) raises."""
+def error_of(fn, **kw):
+    """The Error dict (Code, Message ...) of the ClientError fn(**kw) raises."""
+    return client_error(fn, **kw)["Error"]
+
+
+def client_error(fn, **kw):
+    """The whole response of the ClientError fn(**kw) raises."""
     import botocore.exceptions
     with pytest.raises(botocore.exceptions.ClientError) as e:
         fn(**kw)
-    r = e.value.response
+    return e.value.response
+
+
+def call_error(fn, **kw):
+    """(HTTP status, error code, message) of the ClientError fn(**kw) raises."""
+    r = client_error(fn, **kw)
     return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"], r["Error"]["Message"]
 
 

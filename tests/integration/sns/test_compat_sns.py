@@ -1,20 +1,13 @@
 """SNS validation as AWS answers it: list tokens it did not issue, empty attribute values, FIFO
 group and deduplication id limits, and the FIFO-endpoint refusal text."""
 import pytest
-from botocore.exceptions import ClientError
 
-from conftest import client
+from conftest import client, error_of as err
 
 
 @pytest.fixture
 def sns(nimbus):
     return client(nimbus, "sns")
-
-
-def err(fn, **kw):
-    with pytest.raises(ClientError) as ei:
-        fn(**kw)
-    return ei.value.response["Error"]
 
 
 def test_list_tokens_not_issued_are_refused(sns):

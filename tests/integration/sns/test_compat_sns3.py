@@ -3,20 +3,13 @@ the field a Binary attribute must use, AddPermission's action scope and policy s
 import json
 
 import pytest
-from botocore.exceptions import ClientError
 
-from conftest import client
+from conftest import client, error_of as err
 
 
 @pytest.fixture
 def sns(nimbus):
     return client(nimbus, "sns")
-
-
-def err(fn, **kw):
-    with pytest.raises(ClientError) as ei:
-        fn(**kw)
-    return ei.value.response["Error"]
 
 
 def attr(value="v", data_type="String"):

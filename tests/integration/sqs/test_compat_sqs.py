@@ -3,21 +3,14 @@ high-throughput FIFO attribute validation."""
 import json
 
 import pytest
-from botocore.exceptions import ClientError
 
 import sqsutil
-from conftest import client
+from conftest import client, error_of as err
 
 
 @pytest.fixture
 def sqs(nimbus):
     return client(nimbus, "sqs")
-
-
-def err(fn, **kw):
-    with pytest.raises(ClientError) as ei:
-        fn(**kw)
-    return ei.value.response["Error"]
 
 
 def test_missing_queue_message_names_the_wsdl_in_the_query_api(sqs, nimbus):

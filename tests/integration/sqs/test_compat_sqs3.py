@@ -5,21 +5,14 @@ wording. Both wire protocols: Debian's boto3 speaks query, sqsutil.json_call spe
 import json
 
 import pytest
-from botocore.exceptions import ClientError
 
 import sqsutil
-from conftest import client
+from conftest import client, error_of as err
 
 
 @pytest.fixture
 def sqs(nimbus):
     return client(nimbus, "sqs")
-
-
-def err(fn, **kw):
-    with pytest.raises(ClientError) as ei:
-        fn(**kw)
-    return ei.value.response["Error"]
 
 
 def jerr(nimbus, op, params):
