@@ -458,11 +458,15 @@ static void check_unref(nb_s3_check *k)
 /* Check the block holding off; the end of that block, or -1 (logged). */
 static int64_t check_block_at(nb_s3_check *k, int fd, int64_t off)
 {
-    int64_t end = (off / NB_S3_BLOCK + 1) * NB_S3_BLOCK;
+    int64_t b = off / NB_S3_BLOCK, end = (b + 1) * NB_S3_BLOCK;
     if (end > k->size) end = k->size;
+    nb_s3_ident id;
+    bool known = nb_s3_ident_of(fd, &id) == 0 && id.size == k->size;
+    if (known && nb_s3_verified_has(fd, k->id, &id, b)) return end;
     if (nb_s3_content_verify(fd, k->id, k->crcs, k->crcs_len, k->size, off, end - off, NULL,
                              0) < 0)
         return -1;
+    if (known) nb_s3_verified_mark(k->id, &id, b);
     return end;
 }
 

@@ -101,6 +101,17 @@ void nb_s3_check_free(void *check);
  * returns at once when enough workers already do this. */
 void nb_s3_check_ref(nb_s3_check *k);
 void nb_s3_check_ahead(nb_s3_check *k, int fd, int64_t from, int64_t to);
+/* Blocks checked while in the page cache are not checked again while their pages stay
+ * there, the file is unchanged and the check is under a minute old (verified.c says why).
+ * nb_s3_ident_of reads what "unchanged" compares (fstat); take it before checking a block
+ * and mark the block with it after; nb_s3_verified_has answers for the file as it is now. */
+typedef struct {
+    uint64_t dev, ino;
+    int64_t size, ctime_s, ctime_ns, mtime_s, mtime_ns;
+} nb_s3_ident;
+int nb_s3_ident_of(int fd, nb_s3_ident *out);
+bool nb_s3_verified_has(int fd, const char *id, const nb_s3_ident *now, int64_t block);
+void nb_s3_verified_mark(const char *id, const nb_s3_ident *before, int64_t block);
 /* Read [off, off+len) into out, verifying the covering blocks (reads them whole into
  * scratch, >= NB_S3_BLOCK bytes). 0 / -1 as above. */
 int nb_s3_content_read(int fd, const char *id, const unsigned char *crcs, size_t crcs_len,
