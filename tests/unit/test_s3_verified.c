@@ -41,8 +41,8 @@ int main(void)
     CHECK(nb_s3_ident_of(fd, &before) == 0);
     CHECK(before.size == (int64_t)size);
     CHECK(!nb_s3_verified_has(fd, id, &before, 0)); /* never checked */
-    nb_s3_verified_mark(id, &before, 0);
-    nb_s3_verified_mark(id, &before, 2); /* the short last block */
+    nb_s3_verified_mark(id, &before, 0, 0);
+    nb_s3_verified_mark(id, &before, 2, 2); /* the short last block */
     CHECK(nb_s3_ident_of(fd, &now) == 0);
     CHECK(nb_s3_verified_has(fd, id, &now, 0));
     CHECK(nb_s3_verified_has(fd, id, &now, 2));
@@ -62,7 +62,7 @@ int main(void)
     CHECK(pread(fd, back, size, 0) == (ssize_t)size); /* read back in */
     free(back);
     CHECK(nb_s3_ident_of(fd, &now) == 0);
-    nb_s3_verified_mark(id, &now, 0);
+    nb_s3_verified_mark(id, &now, 0, INT64_MAX);
     CHECK(nb_s3_verified_has(fd, id, &now, 0));
 
     /* a write to the file (one byte, rewritten with the same value even) is a change */
@@ -72,7 +72,7 @@ int main(void)
     CHECK(nb_s3_ident_of(fd, &now) == 0);
     CHECK(!nb_s3_verified_has(fd, id, &now, 0));
     /* marked with what was read before the write: still a miss for the file as it is now */
-    nb_s3_verified_mark(id, &before, 0);
+    nb_s3_verified_mark(id, &before, 0, 0);
     CHECK(!nb_s3_verified_has(fd, id, &now, 0));
 
     free(data);

@@ -111,7 +111,8 @@ typedef struct {
 } nb_s3_ident;
 int nb_s3_ident_of(int fd, nb_s3_ident *out);
 bool nb_s3_verified_has(int fd, const char *id, const nb_s3_ident *now, int64_t block);
-void nb_s3_verified_mark(const char *id, const nb_s3_ident *before, int64_t block);
+/* Marks blocks [b0, b1] (b1 past the end: to the end). */
+void nb_s3_verified_mark(const char *id, const nb_s3_ident *before, int64_t b0, int64_t b1);
 /* Read [off, off+len) into out, verifying the covering blocks (reads them whole into
  * scratch, >= NB_S3_BLOCK bytes). 0 / -1 as above. */
 int nb_s3_content_read(int fd, const char *id, const unsigned char *crcs, size_t crcs_len,

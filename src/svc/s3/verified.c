@@ -11,7 +11,9 @@
  *     flipped-byte tests' included, changes them);
  *   - the check is less than FRESH_S seconds old, which bounds what a page evicted and
  *     read back between two residency looks could do.
- * Content files never change after they are written, so none of this is about our writes. */
+ * What a PUT writes is marked as checked too (nb_s3_writer_finish): its table was computed
+ * from the very bytes that went into the page cache. Content files never change after they
+ * are written, so none of this is about our own writes. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -128,11 +130,11 @@ bool nb_s3_verified_has(int fd, const char *id, const nb_s3_ident *now, int64_t 
     return len > 0 && resident(fd, off, len);
 }
 
-void nb_s3_verified_mark(const char *id, const nb_s3_ident *before, int64_t block)
+void nb_s3_verified_mark(const char *id, const nb_s3_ident *before, int64_t b0, int64_t b1)
 {
-    if (strlen(id) >= sizeof vfiles[0].id || block < 0) return;
     int64_t nblocks = (before->size + NB_S3_BLOCK - 1) / NB_S3_BLOCK;
-    if (block >= nblocks) return;
+    if (b1 >= nblocks) b1 = nblocks - 1;
+    if (strlen(id) >= sizeof vfiles[0].id || b0 < 0 || b0 > b1) return;
     int64_t now = mono_s();
     pthread_mutex_lock(&vmu);
     struct vfile *v = find(id);
@@ -158,7 +160,8 @@ void nb_s3_verified_mark(const char *id, const nb_s3_ident *before, int64_t bloc
         v->nblocks = nblocks;
         v->since = now;
     }
-    v->bits[block / 64] |= (uint64_t)1 << (block % 64);
+    for (int64_t b = b0; b <= b1; b++)
+        v->bits[b / 64] |= (uint64_t)1 << (b % 64);
     v->used = ++vtick;
     pthread_mutex_unlock(&vmu);
 }
