@@ -19,6 +19,23 @@ def blob_files(data_dir):
     return out
 
 
+def flip_byte(path, at, mask):
+    """Flip bits of one byte of a content file in place, as a damaged disk would."""
+    with open(path, "r+b") as f:
+        f.seek(at)
+        c = f.read(1)
+        f.seek(at)
+        f.write(bytes([c[0] ^ mask]))
+
+
+def read_or_none(s3, **kw):
+    """The body of a GET, or None when it was refused (a 500, or a connection cut short)."""
+    try:
+        return s3.get_object(**kw)["Body"].read()
+    except Exception:
+        return None
+
+
 def test_survives_kill9(nimbus_factory):
     srv = nimbus_factory()
     s3 = client(srv, "s3")
@@ -44,11 +61,7 @@ def test_flipped_byte_is_refused(nimbus_factory):
     body = b"precious data " * 10000
     s3.put_object(Bucket="integrity", Key="k", Body=body)
     (path,) = blob_files(srv.data_dir)
-    with open(path, "r+b") as f:
-        f.seek(500)
-        c = f.read(1)
-        f.seek(500)
-        f.write(bytes([c[0] ^ 0x01]))
+    flip_byte(path, 500, 0x01)
     with pytest.raises(ClientError) as e:
         s3.get_object(Bucket="integrity", Key="k")
     assert err(e) == (500, "InternalError")
@@ -97,16 +110,8 @@ def test_flipped_byte_large_object(nimbus_factory):
     body = os.urandom(12 * 1024 * 1024)
     s3.put_object(Bucket="integrity", Key="big", Body=body)
     (path,) = blob_files(srv.data_dir)
-    with open(path, "r+b") as f:
-        f.seek(11 * 1024 * 1024 + 5)
-        c = f.read(1)
-        f.seek(11 * 1024 * 1024 + 5)
-        f.write(bytes([c[0] ^ 0x80]))
-    got = None
-    try:
-        got = s3.get_object(Bucket="integrity", Key="big")["Body"].read()
-    except Exception:
-        pass  # a 500, or a connection cut short: both refuse the data
+    flip_byte(path, 11 * 1024 * 1024 + 5, 0x80)
+    got = read_or_none(s3, Bucket="integrity", Key="big")
     assert got is None or got != body and len(got) < len(body)
     # a range that avoids the damaged block is still served
     assert s3.get_object(Bucket="integrity", Key="big", Range="bytes=0-99")["Body"].read() == body[:100]
@@ -123,16 +128,8 @@ def test_flipped_byte_after_cached_reads(nimbus_factory):
     for _ in range(2):  # the second read finds the blocks checked
         assert s3.get_object(Bucket="integrity", Key="big")["Body"].read() == body
     (path,) = blob_files(srv.data_dir)
-    with open(path, "r+b") as f:
-        f.seek(3 * 1024 * 1024 + 77)
-        c = f.read(1)
-        f.seek(3 * 1024 * 1024 + 77)
-        f.write(bytes([c[0] ^ 0x01]))
-    got = None
-    try:
-        got = s3.get_object(Bucket="integrity", Key="big")["Body"].read()
-    except Exception:
-        pass  # a 500, or a connection cut short: both refuse the data
+    flip_byte(path, 3 * 1024 * 1024 + 77, 0x01)
+    got = read_or_none(s3, Bucket="integrity", Key="big")
     assert got is None or got != body and len(got) < len(body)
     assert "checksum mismatch in block 3" in srv.read_log()
 
@@ -147,11 +144,7 @@ def test_truncated_large_object(nimbus_factory):
     s3.put_object(Bucket="integrity", Key="big", Body=body)
     (path,) = blob_files(srv.data_dir)
     os.truncate(path, 6 * 1024 * 1024 + 7)
-    got = None
-    try:
-        got = s3.get_object(Bucket="integrity", Key="big")["Body"].read()
-    except Exception:
-        pass  # a 500, or a connection cut short: both refuse the data
+    got = read_or_none(s3, Bucket="integrity", Key="big")
     assert got is None or len(got) < len(body)
     assert "short read" in srv.read_log()
     # the intact part is still served, by the streaming path (5 MiB) and the in-memory one
@@ -181,17 +174,9 @@ def test_flipped_byte_ranges_and_parts(nimbus_factory):
     # flip one byte in block 7 of part 2 (bytes 16 MiB + 5 of the object)
     for path in blob_files(srv.data_dir):
         if os.path.getsize(path) == len(parts[1]):
-            with open(path, "r+b") as f:
-                f.seek(7 * mib + 5)
-                c = f.read(1)
-                f.seek(7 * mib + 5)
-                f.write(bytes([c[0] ^ 0x04]))
+            flip_byte(path, 7 * mib + 5, 0x04)
     for kw in ({"PartNumber": 2}, {"Range": "bytes=%d-%d" % (12 * mib, 18 * mib)}):
-        got = None
-        try:
-            got = s3.get_object(Bucket="integrity", Key="mp", **kw)["Body"].read()
-        except Exception:
-            pass
+        got = read_or_none(s3, Bucket="integrity", Key="mp", **kw)
         assert got is None or len(got) < 6 * mib
     assert "checksum mismatch" in srv.read_log()
     # part 1 and the head of part 2 are intact
