@@ -206,7 +206,10 @@ static json_t *request_grants(nb_call *c, const char *owner, const char *bucket_
     }
     if (acl) {
         json_t *g = canned(acl, owner, bucket_owner, object);
-        if (!g) nb_s3_malformed_xml(c); /* the model's enum refuses most earlier */
+        /* AWS: 400 InvalidArgument with an empty message, naming the header and value */
+        if (!g)
+            nb_s3_error(c, 400, "InvalidArgument", "", "ArgumentName", "x-amz-acl",
+                        "ArgumentValue", acl, NULL);
         return g;
     }
     if (any_grant) {

@@ -572,6 +572,34 @@ void nb_s3_website_request(nb_req *r, const char *bucket)
     nb_req_offload(r, website_work);
 }
 
+/* A path with a percent sign not followed by two hex digits ("%zz", a trailing "%4"): AWS
+ * answers 400 InvalidURI naming the URI, before it looks at the signature (which could not
+ * be checked against such a path anyway). */
+static bool bad_escape(nb_req *r, const char *path, size_t path_len)
+{
+    for (size_t i = 0; i < path_len; i++)
+        if (path[i] == '%' && (i + 2 >= path_len || !isxdigit((unsigned char)path[i + 1]) ||
+                               !isxdigit((unsigned char)path[i + 2])))
+            goto bad;
+    return false;
+bad:;
+    nb_buf b;
+    nb_buf_init(&b);
+    nb_buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InvalidURI</Code>"
+                    "<Message>Couldn't parse the specified URI.</Message><URI>");
+    nb_xml_escape(&b, r->path, r->path_len);
+    char host[80];
+    nb_host_id(r->request_id, host);
+    nb_buf_printf(&b, "</URI><RequestId>%s</RequestId><HostId>%s</HostId></Error>", r->request_id,
+                  host);
+    nb_header h[2] = {{"x-amz-request-id", 16, r->request_id, strlen(r->request_id)},
+                      {"x-amz-id-2", 10, host, strlen(host)}};
+    r->log_service = "s3";
+    nb_resp_simple(r, 400, "application/xml", b.data ? b.data : "", b.len, h, 2);
+    nb_buf_free(&b);
+    return true;
+}
+
 /* The service's raw-request hook (dispatcher): CORS preflights and website endpoints. */
 bool nb_s3_raw_request(nb_req *r, const char *path, size_t path_len, bool website_port)
 {
@@ -596,6 +624,7 @@ bool nb_s3_raw_request(nb_req *r, const char *path, size_t path_len, bool websit
         nb_s3_website_request(r, bucket);
         return true;
     }
+    if (bad_escape(r, path, path_len)) return true;
     if (!strcmp(r->method, "OPTIONS")) {
         nb_s3_cors_preflight(r, path, path_len);
         return true;
