@@ -98,6 +98,7 @@ typedef struct nb_s3_ingest {
     int64_t max_size;
     int64_t inline_max;        /* largest body kept inline (-1, the default: always a file) */
     const nb_s3_sse *sse;      /* encryption to apply, or NULL */
+    bool ck64;                 /* also a CRC64NVME (S3's default checksum), into ck64_b64 */
     /* out */
     bool is_inline;            /* no file: the stored bytes are data[0..size) (arena) */
     const void *data;
@@ -108,6 +109,7 @@ typedef struct nb_s3_ingest {
     unsigned char md5[16];
     char etag[33];
     char ck_b64[NB_CKSUM_MAX_B64];
+    char ck64_b64[NB_CKSUM_MAX_B64];
     unsigned char *crcs; /* arena */
     size_t crcs_len;
 } nb_s3_ingest;

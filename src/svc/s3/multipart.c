@@ -212,9 +212,13 @@ static int need_upload(nb_call *c, const char *bucket, const char *key, size_t k
     return rc ? nb_s3_store_error(c, rc, bucket, key) : 0;
 }
 
+/* The part's checksum kept for completion: the upload's algorithm's, or for an upload created
+ * without one the CRC64NVME S3 combines into the object's default checksum. */
 static int record_part(nb_call *c, const char *bucket, const char *key, size_t kn,
-                       const char *upload_id, int pn, const nb_s3_ingest *in, nb_s3_part *p)
+                       const nb_s3_upload *u, int pn, const nb_s3_ingest *in, nb_s3_part *p)
 {
+    const char *upload_id = u->upload_id;
+    const char *ck = u->checksum_algo ? in->ck_b64 : in->ck64_b64;
     memset(p, 0, sizeof *p);
     p->number = pn;
     p->size = in->size;
@@ -223,7 +227,7 @@ static int record_part(nb_call *c, const char *bucket, const char *key, size_t k
     p->blob = in->blob;
     p->crcs = in->crcs;
     p->crcs_len = in->crcs_len;
-    p->checksum = in->ck_b64[0] ? in->ck_b64 : NULL;
+    p->checksum = ck[0] ? ck : NULL;
     p->enc = in->enc_len ? in->enc : NULL;
     p->enc_len = in->enc_len;
     int rc = nb_s3_part_put(nb_s3_g, bucket, key, kn, upload_id, p);
@@ -271,13 +275,14 @@ int nb_s3_op_upload_part(nb_call *c)
                                            lower_algo(c, nb_cksum_name(in.ck_algo))),
                            NULL);
     if (in.ck_algo == NB_CKSUM_NONE) in.ck_algo = ua;
+    in.ck64 = ua == NB_CKSUM_NONE;
     in.max_size = MAX_PART;
     nb_s3_sse sse;
     if (part_sse(c, &u, &sse)) return -1;
     in.sse = &sse;
     if (nb_s3_ingest_body(c, &in)) return -1;
     nb_s3_part p;
-    if (record_part(c, bucket, key, kn, u.upload_id, pn, &in, &p)) return -1;
+    if (record_part(c, bucket, key, kn, &u, pn, &in, &p)) return -1;
     json_t *out = json_pack("{s:s}", "ETag", nb_s3_quote(c, in.etag));
     upload_sse_output(out, &u, &sse);
     const char *ckm = nb_s3_ck_member(in.ck_algo);
@@ -343,8 +348,9 @@ int nb_s3_op_upload_part_copy(nb_call *c)
                            NULL);
     nb_s3_ingest in;
     memset(&in, 0, sizeof in);
+    /* without an upload algorithm, the part's CRC64NVME for the object's default checksum */
     in.ck_algo = u.checksum_algo ? nb_cksum_algo_from_name(u.checksum_algo, strlen(u.checksum_algo))
-                                 : NB_CKSUM_NONE;
+                                 : NB_CKSUM_CRC64NVME;
     nb_s3_writer w;
     if (nb_s3_writer_start(nb_s3_store_content(nb_s3_g), &w, in.ck_algo, -1, &sse) < 0)
         return nb_s3_internal(c, "cannot create a content file");
@@ -372,8 +378,12 @@ int nb_s3_op_upload_part_copy(nb_call *c)
         return nb_s3_nomem(c);
     }
     if (ckn) nb_cksum_to_b64(ck, ckn, in.ck_b64);
+    if (!u.checksum_algo) {
+        memcpy(in.ck64_b64, in.ck_b64, sizeof in.ck64_b64);
+        in.ck_b64[0] = 0; /* not the client's to see: the upload asked for no checksum */
+    }
     nb_s3_part p;
-    if (record_part(c, bucket, key, kn, u.upload_id, pn, &in, &p)) return -1;
+    if (record_part(c, bucket, key, kn, &u, pn, &in, &p)) return -1;
     json_t *res = json_pack("{s:s,s:f}", "ETag", nb_s3_quote(c, in.etag), "LastModified",
                             (double)(int64_t)p.last_modified);
     const char *ckm = nb_s3_ck_member(in.ck_algo);
@@ -471,15 +481,19 @@ int nb_s3_op_complete_multipart_upload(nb_call *c)
     if (!chosen) return nb_s3_nomem(c);
     nb_md5_ctx md;
     nb_md5_init(&md);
+    /* An upload created without a checksum algorithm still gives the object S3's default
+     * checksum (AWS, since Dec 2024): a FULL_OBJECT CRC64NVME combined from its parts'
+     * (dflt). Parts stored before parts kept one have none: the object then has none. */
+    bool dflt = !u.checksum_algo;
     nb_cksum_algo ca = u.checksum_algo ? nb_cksum_algo_from_name(u.checksum_algo,
                                                                  strlen(u.checksum_algo))
-                                       : NB_CKSUM_NONE;
+                                       : NB_CKSUM_CRC64NVME;
     nb_cksum ck;
     bool ck_ok = ca != NB_CKSUM_NONE && nb_cksum_init(&ck, ca) == 0;
     /* FULL_OBJECT: the parts' CRCs combine into the CRC of the whole object (full_crc);
      * COMPOSITE: the checksum of the parts' raw checksums (ck) */
     const char *ctype = upload_ck_type(&u);
-    bool full = ctype && strcmp(ctype, "FULL_OBJECT") == 0, full_ok = full;
+    bool full = dflt || (ctype && strcmp(ctype, "FULL_OBJECT") == 0), full_ok = full;
     uint64_t full_crc = 0;
     const char *asked_type = nb_in_str(c, "ChecksumType");
     if (asked_type && (!ctype || strcmp(asked_type, ctype) != 0)) {
@@ -521,7 +535,7 @@ int nb_s3_op_complete_multipart_upload(nb_call *c)
         }
         /* An upload created with a checksum algorithm needs each part's checksum back, and
          * it must be the one the part was stored with (AWS). */
-        const char *ckm = ca != NB_CKSUM_NONE ? nb_s3_ck_member(ca) : NULL;
+        const char *ckm = !dflt && ca != NB_CKSUM_NONE ? nb_s3_ck_member(ca) : NULL;
         if (ckm && found->checksum) {
             const char *given = json_string_value(json_object_get(pj, ckm));
             if (!given && !full) { /* a FULL_OBJECT completion may leave them out */
@@ -602,7 +616,8 @@ int nb_s3_op_complete_multipart_upload(nb_call *c)
         if (given && strcmp(given, ckb) != 0) {
             rc = nb_s3_error(c, 400, "BadDigest",
                              nb_arena_printf(c->arena, "The %s you specified did not match the"
-                                             " calculated checksum.", lower_algo(c, u.checksum_algo)),
+                                             " calculated checksum.",
+                                             lower_algo(c, nb_cksum_name(ca))),
                              NULL);
             goto fail;
         }
@@ -660,7 +675,7 @@ int nb_s3_op_complete_multipart_upload(nb_call *c)
     if (ckb[0]) {
         json_object_set_new(out, nb_s3_ck_member(ca),
                             json_string(full ? ckb : nb_arena_printf(c->arena, "%s-%zu", ckb, n)));
-        json_object_set_new(out, "ChecksumType", json_string(ctype));
+        json_object_set_new(out, "ChecksumType", json_string(full ? "FULL_OBJECT" : ctype));
     }
     nb_s3_sse none = {0};
     upload_sse_output(out, &u, &none);

@@ -175,6 +175,10 @@ int nb_s3_ingest_body(nb_call *c, nb_s3_ingest *in)
     char *buf = stackbuf;
     size_t bufsize = sizeof stackbuf;
     int rc = 0;
+    /* the default checksum beside the client's own one (multipart parts of uploads created
+     * without an algorithm: S3 gives the object a FULL_OBJECT CRC64NVME) */
+    bool ck64 = in->ck64 && in->ck_algo != NB_CKSUM_CRC64NVME;
+    uint64_t crc64 = 0;
     for (;;) {
         ssize_t k = nb_call_read(c, buf, bufsize);
         if (k < 0) {
@@ -191,6 +195,7 @@ int nb_s3_ingest_body(nb_call *c, nb_s3_ingest *in)
                              "ProposedSize", sz, "MaxSizeAllowed", mx, NULL);
             break;
         }
+        if (ck64) crc64 = nb_crc64nvme(crc64, buf, (size_t)k);
         if (nb_s3_writer_write(&w, buf, (size_t)k) < 0) {
             rc = nb_s3_internal(c, "cannot write a content file");
             break;
@@ -232,6 +237,13 @@ int nb_s3_ingest_body(nb_call *c, nb_s3_ingest *in)
     nb_s3_writer_free(&w, false);
     if (!in->crcs) goto nomem;
     if (ckn) nb_cksum_to_b64(ck, ckn, in->ck_b64);
+    if (ck64) {
+        unsigned char raw[8];
+        for (int i = 0; i < 8; i++) raw[i] = (unsigned char)(crc64 >> (56 - 8 * i));
+        nb_cksum_to_b64(raw, 8, in->ck64_b64);
+    } else if (in->ck64) {
+        memcpy(in->ck64_b64, in->ck_b64, sizeof in->ck64_b64);
+    }
     if (in->md5_expect && memcmp(in->md5_expect, in->md5, 16) != 0) {
         char exp[32], got[32];
         nb_base64_encode(in->md5_expect, 16, exp);

@@ -169,3 +169,291 @@ def test_unknown_canned_acl_is_invalid_argument(s3, bucket):
     assert "Uploads" not in s3.list_multipart_uploads(Bucket=bucket)
     names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
     assert bucket + "-acl" not in names
+
+
+# ------------------------------------------------------------------ UploadPartCopy refusals
+
+
+def test_upload_part_copy_sse_c_source_and_destination(s3, bucket):
+    """UploadPartCopy reads an SSE-C source only with its key in the copy-source headers, and
+    writes into an SSE-C upload only with the upload's key (AWS's messages)."""
+    k1, k2 = b"k" * 32, b"j" * 32
+    s3.put_object(Bucket=bucket, Key="enc", Body=b"e" * 100, SSECustomerAlgorithm="AES256", SSECustomerKey=k1)
+    s3.put_object(Bucket=bucket, Key="plain", Body=b"p" * 100)
+    up = s3.create_multipart_upload(Bucket=bucket, Key="d")["UploadId"]
+    upc = s3.create_multipart_upload(Bucket=bucket, Key="dc", SSECustomerAlgorithm="AES256",
+                                     SSECustomerKey=k2)["UploadId"]
+
+    def copy(key, upload, src, **kw):
+        return s3.upload_part_copy(Bucket=bucket, Key=key, UploadId=upload, PartNumber=1,
+                                   CopySource={"Bucket": bucket, "Key": src}, **kw)
+    src_key = lambda k: {"CopySourceSSECustomerAlgorithm": "AES256", "CopySourceSSECustomerKey": k}  # noqa
+    dst_key = lambda k: {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": k}  # noqa
+    cases = [
+        (("d", up, "enc"), {}, 400, "InvalidRequest", "The object was stored using a form of Server Side"
+         " Encryption. The correct parameters must be provided to retrieve the object."),
+        (("d", up, "plain"), src_key(k1), 400, "InvalidRequest",
+         "The encryption parameters are not applicable to this object."),
+        (("dc", upc, "plain"), {}, 400, "InvalidRequest", "The multipart upload initiate requested"
+         " encryption. Subsequent part requests must include the appropriate encryption parameters."),
+        (("dc", upc, "plain"), dst_key(k1), 400, "InvalidRequest",
+         "The provided encryption parameters did not match the ones used originally."),
+        (("d", up, "plain"), dst_key(k1), 400, "InvalidRequest",
+         "The multipart upload initiate did not request encryption with customer-provided keys."),
+    ]
+    for args, kw, st, code, msg in cases:
+        with pytest.raises(ClientError) as e:
+            copy(*args, **kw)
+        assert err(e) == (st, code), args
+        assert e.value.response["Error"]["Message"] == msg
+    with pytest.raises(ClientError) as e:
+        copy("d", up, "enc", **src_key(k2))
+    assert err(e)[0] in (400, 403)
+    r = copy("dc", upc, "enc", **src_key(k1), **dst_key(k2))
+    assert r["SSECustomerKeyMD5"] == base64.b64encode(hashlib.md5(k2).digest()).decode()
+    s3.complete_multipart_upload(Bucket=bucket, Key="dc", UploadId=upc, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": r["CopyPartResult"]["ETag"]}]})
+    got = s3.get_object(Bucket=bucket, Key="dc", **dst_key(k2))["Body"].read()
+    assert got == b"e" * 100
+
+
+def test_upload_part_copy_ignores_lock_headers_default_retention_applies(s3):
+    """Object Lock settings of a multipart object come from CreateMultipartUpload or the
+    bucket's default retention: x-amz-object-lock-* headers on UploadPartCopy are no members
+    of it (ignored), nor does the copy source's retention carry over; and a copied part needs
+    no Content-MD5 (there is no body)."""
+    import uuid
+    b = "lk-" + uuid.uuid4().hex[:12]
+    s3.create_bucket(Bucket=b, ObjectLockEnabledForBucket=True)
+    s3.put_object_lock_configuration(Bucket=b, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}})
+    body = b"s" * 100
+    s3.put_object(Bucket=b, Key="src", Body=body, ContentMD5=base64.b64encode(hashlib.md5(body).digest()).decode(),
+                  ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate="2099-01-01T00:00:00Z")
+    up = s3.create_multipart_upload(Bucket=b, Key="d")["UploadId"]
+
+    def lock_headers(params, **kw):
+        params["headers"]["x-amz-object-lock-mode"] = "COMPLIANCE"
+        params["headers"]["x-amz-object-lock-retain-until-date"] = "2099-01-01T00:00:00Z"
+    s3.meta.events.register("before-call.s3.UploadPartCopy", lock_headers)
+    r = s3.upload_part_copy(Bucket=b, Key="d", UploadId=up, PartNumber=1, CopySource={"Bucket": b, "Key": "src"})
+    s3.complete_multipart_upload(Bucket=b, Key="d", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": r["CopyPartResult"]["ETag"]}]})
+    h = s3.head_object(Bucket=b, Key="d")
+    assert h["ObjectLockMode"] == "GOVERNANCE"
+    assert h["ObjectLockRetainUntilDate"].year < 2099
+
+
+# ------------------------------------------------------------------ multipart checksums
+
+PART = 5 * 1024 * 1024
+
+
+def _crc_table(poly, width):
+    t = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ poly if c & 1 else c >> 1
+        t.append(c)
+    return t
+
+
+_T32C = _crc_table(0x82F63B78, 32)
+_T64 = _crc_table(0x9A6C9329AC4BC9B5, 64)
+
+
+def crc32c(data):
+    c = 0xFFFFFFFF
+    for b in data:
+        c = _T32C[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+def crc64nvme(data):
+    c = 0xFFFFFFFFFFFFFFFF
+    for b in data:
+        c = _T64[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFFFFFFFFFF
+
+
+def raw_ck(algo, data):
+    import zlib
+    if algo == "CRC32":
+        return zlib.crc32(data).to_bytes(4, "big")
+    if algo == "CRC32C":
+        return crc32c(data).to_bytes(4, "big")
+    return crc64nvme(data).to_bytes(8, "big")
+
+
+def b64ck(algo, data):
+    return base64.b64encode(raw_ck(algo, data)).decode()
+
+
+# small inputs for the pure-Python CRCs: parts of 5 MiB made of few distinct bytes are slow to
+# checksum in Python, so the checksums of whole parts are computed once
+_CHUNKS = [b"\x01" * PART, b"tail-bytes"]
+_CK = {}
+
+
+def ck_of(algo, data):
+    key = (algo, len(data), data[:1])
+    if key not in _CK:
+        _CK[key] = raw_ck(algo, data)
+    return _CK[key]
+
+
+def with_header(s3, op, name, value):
+    def add(params, **kw):
+        params["headers"][name] = value
+    s3.meta.events.register("before-call.s3.%s" % op, add)
+    return lambda: s3.meta.events.unregister("before-call.s3.%s" % op, add)
+
+
+@pytest.mark.parametrize("algo,ctype", [("CRC32", "COMPOSITE"), ("CRC32C", "COMPOSITE"),
+                                        ("CRC32", "FULL_OBJECT"), ("CRC32C", "FULL_OBJECT"),
+                                        ("CRC64NVME", "FULL_OBJECT")])
+def test_multipart_checksum_types(s3, bucket, algo, ctype):
+    """CreateMultipartUpload with ChecksumAlgorithm and ChecksumType: parts verified with the
+    algorithm; the object's checksum is the checksum of the parts' checksums with "-<parts>"
+    (COMPOSITE) or the CRC of the whole object (FULL_OBJECT), on Complete, HEAD/GET with
+    ChecksumMode=ENABLED (x-amz-checksum-type), and GetObjectAttributes (without the suffix,
+    the parts' own checksums under ObjectParts)."""
+    undo = with_header(s3, "CreateMultipartUpload", "x-amz-checksum-type", ctype)
+    try:
+        up = s3.create_multipart_upload(Bucket=bucket, Key="m", ChecksumAlgorithm=algo)
+    finally:
+        undo()
+    assert up["ChecksumAlgorithm"] == algo
+    assert up["ResponseMetadata"]["HTTPHeaders"]["x-amz-checksum-type"] == ctype
+    member = "Checksum" + algo
+    parts = []
+    for n, data in enumerate(_CHUNKS, 1):
+        want = base64.b64encode(ck_of(algo, data)).decode()
+        # a wrong part checksum is refused
+        undo = with_header(s3, "UploadPart", "x-amz-checksum-" + algo.lower(),
+                           base64.b64encode(b"\0" * len(ck_of(algo, data))).decode())
+        try:
+            with pytest.raises(ClientError) as e:
+                s3.upload_part(Bucket=bucket, Key="m", UploadId=up["UploadId"], PartNumber=n, Body=data)
+            assert err(e) == (400, "BadDigest")
+        finally:
+            undo()
+        if algo == "CRC64NVME":  # not in botocore 1.29: the header as current SDKs send it
+            undo = with_header(s3, "UploadPart", "x-amz-checksum-crc64nvme", want)
+            try:
+                r = s3.upload_part(Bucket=bucket, Key="m", UploadId=up["UploadId"], PartNumber=n, Body=data)
+            finally:
+                undo()
+        else:
+            r = s3.upload_part(Bucket=bucket, Key="m", UploadId=up["UploadId"], PartNumber=n, Body=data,
+                               ChecksumAlgorithm=algo)
+        assert r["ResponseMetadata"]["HTTPHeaders"]["x-amz-checksum-" + algo.lower()] == want
+        parts.append({"PartNumber": n, "ETag": r["ETag"], member: want})
+    # botocore 1.29 has no ChecksumCRC64NVME member: a FULL_OBJECT completion may leave the
+    # part checksums out
+    sent = [{k: v for k, v in p.items() if k != "ChecksumCRC64NVME"} for p in parts]
+    whole = b"".join(_CHUNKS)
+    if ctype == "COMPOSITE":
+        value = base64.b64encode(raw_ck(algo, b"".join(ck_of(algo, d) for d in _CHUNKS))).decode()
+        shown = value + "-2"
+    else:
+        import zlib
+        if algo == "CRC32":
+            v = zlib.crc32(_CHUNKS[1], zlib.crc32(_CHUNKS[0])).to_bytes(4, "big")
+        else:
+            v = None  # computed by the server; checked against HEAD below
+        value = shown = base64.b64encode(v).decode() if v else None
+    # a part checksum that is not the stored one: InvalidPart
+    if algo != "CRC64NVME":
+        bad = [dict(parts[0], **{member: base64.b64encode(b"\1" * len(ck_of(algo, b"x"))).decode()}), parts[1]]
+        with pytest.raises(ClientError) as e:
+            s3.complete_multipart_upload(Bucket=bucket, Key="m", UploadId=up["UploadId"],
+                                         MultipartUpload={"Parts": bad})
+        assert err(e) == (400, "InvalidPart")
+    bodies = raw_body(s3, "CompleteMultipartUpload")
+    s3.complete_multipart_upload(Bucket=bucket, Key="m", UploadId=up["UploadId"],
+                                 MultipartUpload={"Parts": sent})
+    doc = ET.fromstring(bodies[-1])
+    h = s3.head_object(Bucket=bucket, Key="m", ChecksumMode="ENABLED")
+    hh = h["ResponseMetadata"]["HTTPHeaders"]
+    if shown is None:
+        shown = value = hh["x-amz-checksum-" + algo.lower()]
+    assert doc.findtext(NS + member) == shown
+    assert doc.findtext(NS + "ChecksumType") == ctype
+    assert hh["x-amz-checksum-" + algo.lower()] == shown
+    assert hh["x-amz-checksum-type"] == ctype
+    g = s3.get_object(Bucket=bucket, Key="m", ChecksumMode="ENABLED")
+    assert g["ResponseMetadata"]["HTTPHeaders"]["x-amz-checksum-type"] == ctype
+    assert g["Body"].read() == whole
+    # GetObjectAttributes, read raw (botocore 1.29 knows neither CRC64NVME nor ChecksumType)
+    bodies = raw_body(s3, "GetObjectAttributes")
+    s3.get_object_attributes(Bucket=bucket, Key="m", ObjectAttributes=["Checksum", "ObjectParts"])
+    doc = ET.fromstring(bodies[-1])
+    assert doc.findtext(NS + "Checksum/" + NS + member) == value
+    assert doc.findtext(NS + "Checksum/" + NS + "ChecksumType") == ctype
+    assert doc.findtext(NS + "ObjectParts/" + NS + "PartsCount") == "2"
+    assert [e.findtext(NS + member) for e in doc.iter(NS + "Part")] == [p[member] for p in parts]
+    # without ChecksumMode, no checksum
+    assert "x-amz-checksum-" + algo.lower() not in s3.head_object(Bucket=bucket, Key="m")["ResponseMetadata"]["HTTPHeaders"]
+
+
+def test_multipart_without_algorithm_gets_default_crc64nvme(s3, bucket):
+    """An upload created without a checksum algorithm, its parts sent with CRC32s as current
+    SDKs (botocore >= 1.36) send them and completed without part checksums: the object gets
+    S3's default, a FULL_OBJECT CRC64NVME of its bytes, on Complete, HEAD and
+    GetObjectAttributes. The parts' CRC32s are checked but not the upload's to give back."""
+    up = s3.create_multipart_upload(Bucket=bucket, Key="m")
+    assert "ChecksumAlgorithm" not in up
+    assert "x-amz-checksum-type" not in up["ResponseMetadata"]["HTTPHeaders"]
+    # part 1 copied from an object, part 2 sent with a CRC32 (as botocore 1.43 does)
+    s3.put_object(Bucket=bucket, Key="src", Body=_CHUNKS[0])
+    p1 = s3.upload_part_copy(Bucket=bucket, Key="m", UploadId=up["UploadId"], PartNumber=1,
+                             CopySource={"Bucket": bucket, "Key": "src"})
+    assert not [k for k in p1["CopyPartResult"] if k.startswith("Checksum")]
+    p2 = s3.upload_part(Bucket=bucket, Key="m", UploadId=up["UploadId"], PartNumber=2,
+                        Body=_CHUNKS[1], ChecksumAlgorithm="CRC32")
+    assert p2["ChecksumCRC32"] == b64ck("CRC32", _CHUNKS[1])
+    lp = s3.list_parts(Bucket=bucket, Key="m", UploadId=up["UploadId"])
+    assert "ChecksumAlgorithm" not in lp
+    parts = [{"PartNumber": 1, "ETag": p1["CopyPartResult"]["ETag"]}, {"PartNumber": 2, "ETag": p2["ETag"]}]
+    # the whole object's checksum, when given, is checked (a header: not in botocore 1.29)
+    undo = with_header(s3, "CompleteMultipartUpload", "x-amz-checksum-crc64nvme",
+                       base64.b64encode(b"\0" * 8).decode())
+    try:
+        with pytest.raises(ClientError) as e:
+            s3.complete_multipart_upload(Bucket=bucket, Key="m", UploadId=up["UploadId"],
+                                         MultipartUpload={"Parts": parts})
+        assert err(e) == (400, "BadDigest")
+    finally:
+        undo()
+    bodies = raw_body(s3, "CompleteMultipartUpload")
+    s3.complete_multipart_upload(Bucket=bucket, Key="m", UploadId=up["UploadId"],
+                                 MultipartUpload={"Parts": parts})
+    doc = ET.fromstring(bodies[-1])
+    value = doc.findtext(NS + "ChecksumCRC64NVME")
+    assert value and doc.findtext(NS + "ChecksumType") == "FULL_OBJECT"
+    h = s3.head_object(Bucket=bucket, Key="m", ChecksumMode="ENABLED")["ResponseMetadata"]["HTTPHeaders"]
+    assert h["x-amz-checksum-crc64nvme"] == value and "-" not in value
+    assert h["x-amz-checksum-type"] == "FULL_OBJECT"
+    bodies = raw_body(s3, "GetObjectAttributes")
+    s3.get_object_attributes(Bucket=bucket, Key="m", ObjectAttributes=["Checksum"])
+    doc = ET.fromstring(bodies[-1])
+    assert doc.findtext(NS + "Checksum/" + NS + "ChecksumCRC64NVME") == value
+    assert doc.findtext(NS + "Checksum/" + NS + "ChecksumType") == "FULL_OBJECT"
+    # the same bytes PUT whole get the same CRC64NVME (S3's default for a single PUT)
+    s3.put_object(Bucket=bucket, Key="whole", Body=b"".join(_CHUNKS))
+    h2 = s3.head_object(Bucket=bucket, Key="whole", ChecksumMode="ENABLED")["ResponseMetadata"]["HTTPHeaders"]
+    assert h2["x-amz-checksum-crc64nvme"] == value
+    # and a completion naming it is accepted
+    up = s3.create_multipart_upload(Bucket=bucket, Key="m2")
+    q = s3.upload_part(Bucket=bucket, Key="m2", UploadId=up["UploadId"], PartNumber=1, Body=_CHUNKS[1])
+    want = b64ck("CRC64NVME", _CHUNKS[1])
+    bodies = raw_body(s3, "CompleteMultipartUpload")
+    undo = with_header(s3, "CompleteMultipartUpload", "x-amz-checksum-crc64nvme", want)
+    try:
+        s3.complete_multipart_upload(Bucket=bucket, Key="m2", UploadId=up["UploadId"],
+                                     MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": q["ETag"]}]})
+    finally:
+        undo()
+    assert ET.fromstring(bodies[-1]).findtext(NS + "ChecksumCRC64NVME") == want
