@@ -25,7 +25,10 @@
 static json_t *grant_canon(const char *account, const char *perm)
 {
     char id[65];
-    nb_canonical_user_id(account, id);
+    nb_s3_canonical_id(account, id);
+    if (!strcmp(account, NB_S3_ANON_OWNER))
+        return json_pack("{s:{s:s,s:s},s:s}", "Grantee", "Type", "CanonicalUser", "ID", id,
+                         "Permission", perm);
     return json_pack("{s:{s:s,s:s,s:s},s:s}", "Grantee", "Type", "CanonicalUser", "ID", id,
                      "DisplayName", account, "Permission", perm);
 }
@@ -388,7 +391,13 @@ json_t *nb_s3_acl_statements(json_t *acl, const char *bucket, bool object, bool 
         if (!strcmp(type, "CanonicalUser")) {
             const char *id = json_string_value(json_object_get(ge, "ID"));
             if (!id) continue;
-            principal = json_pack("{s:s}", "CanonicalUser", id);
+            if (!strcmp(id, NB_S3_ANON_CANONICAL)) {
+                /* the anonymous user (the owner of what it wrote): unsigned callers only */
+                principal = json_string("*");
+                cond = json_pack("{s:{s:s}}", "Null", "aws:PrincipalArn", "true");
+            } else {
+                principal = json_pack("{s:s}", "CanonicalUser", id);
+            }
         } else {
             const char *uri = json_string_value(json_object_get(ge, "URI"));
             if (!uri) continue;
@@ -541,14 +550,17 @@ json_t *nb_s3_object_acl_statements_of(nb_call *c, const nb_s3_bcfg *cfg, const 
 
 const char *nb_s3_object_owner(nb_call *c, const nb_s3_bucket *b)
 {
-    if (c->who.type == NB_PRINCIPAL_ANONYMOUS || !c->who.account[0]) return b->account;
     const nb_s3_bcfg *cfg = nb_s3_bcfg_get(b->name);
     int own = cfg ? cfg->ownership : NB_S3_OWN_ENFORCED;
     nb_s3_bcfg_put(cfg);
     const char *acl = nb_in_str(c, "ACL");
     if (own == NB_S3_OWN_WRITER ||
-        (own == NB_S3_OWN_PREFERRED && !(acl && !strcmp(acl, "bucket-owner-full-control"))))
+        (own == NB_S3_OWN_PREFERRED && !(acl && !strcmp(acl, "bucket-owner-full-control")))) {
+        /* AWS: what an anonymous caller writes there is the anonymous user's (the bucket
+         * owner needs a grant of it to read it) */
+        if (c->who.type == NB_PRINCIPAL_ANONYMOUS || !c->who.account[0]) return NB_S3_ANON_OWNER;
         return nb_arena_strdup(c->arena, c->who.account);
+    }
     return b->account;
 }
 

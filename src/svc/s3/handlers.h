@@ -21,6 +21,13 @@ int nb_s3_internal(nb_call *c, const char *why);
 /* 503 SlowDown-free "out of memory" on the request path. */
 int nb_s3_nomem(nb_call *c);
 
+/* The owner stored for objects an anonymous caller wrote where the writer owns what it writes
+ * (ObjectWriter; BucketOwnerPreferred without bucket-owner-full-control): AWS's anonymous
+ * user, canonical id NB_S3_ANON_CANONICAL. Never an account id (those are 12 digits). */
+#define NB_S3_ANON_OWNER "anonymous"
+#define NB_S3_ANON_CANONICAL "65a011a29cdf8ec533ec3d1ccaae921c"
+
+/* The canonical user id of an account (or of NB_S3_ANON_OWNER). */
 void nb_s3_canonical_id(const char *account, char out[65]);
 json_t *nb_s3_owner_json(const char *account);
 

@@ -90,8 +90,10 @@ int nb_s3_op_create_multipart_upload(nb_call *c)
     if (nb_s3_build_attrs(c, &u.attrs) || nb_s3_storage_class(c, &sc) ||
         nb_s3_tags_from_header(c, nb_in_str(c, "Tagging"), &u.tags))
         return -1;
+    /* the object's owner is decided here, where the ACL asked for is (Object Ownership) */
+    u.owner = nb_s3_object_owner(c, &b);
     char *acl;
-    if (nb_s3_upload_acl(c, bucket, b.account, &acl) || (acl && stash(c, &u.attrs, ACL_MEMBER, acl)))
+    if (nb_s3_upload_acl(c, bucket, u.owner, &acl) || (acl && stash(c, &u.attrs, ACL_MEMBER, acl)))
         return -1;
     const char *alg = nb_in_str(c, "ChecksumAlgorithm");
     if (alg) {
@@ -129,7 +131,6 @@ int nb_s3_op_create_multipart_upload(nb_call *c)
     u.key = key;
     u.key_len = kn;
     u.initiated = nb_clock_now_f();
-    u.owner = b.account;
     u.storage_class = sc;
     int rc = nb_s3_upload_create(nb_s3_g, bucket, &u);
     if (rc) return nb_s3_store_error(c, rc, bucket, key);
@@ -634,7 +635,7 @@ int nb_s3_op_complete_multipart_upload(nb_call *c)
     o.last_modified = now;
     o.lock = lock;
     o.storage_class = u.storage_class;
-    o.owner = b.account;
+    o.owner = u.owner && *u.owner ? u.owner : b.account;
     const char *acl;
     o.attrs = u.attrs;
     unstash(c, &o.attrs, &acl);

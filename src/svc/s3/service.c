@@ -23,6 +23,10 @@ static char s3_domain[256] = "s3.localhost";
  * (iam/creds.h), so S3, ACL grantees and IAM all agree. out must hold 65 bytes. */
 void nb_s3_canonical_id(const char *account, char out[65])
 {
+    if (account && !strcmp(account, NB_S3_ANON_OWNER)) {
+        snprintf(out, 65, "%s", NB_S3_ANON_CANONICAL);
+        return;
+    }
     nb_canonical_user_id(account ? account : "", out);
 }
 
@@ -30,6 +34,8 @@ json_t *nb_s3_owner_json(const char *account)
 {
     char id[65];
     nb_s3_canonical_id(account, id);
+    /* AWS names the anonymous owner by its canonical id alone */
+    if (account && !strcmp(account, NB_S3_ANON_OWNER)) return json_pack("{s:s}", "ID", id);
     /* DisplayName: AWS shows the account's e-mail name; the account id is our stand-in. */
     return json_pack("{s:s,s:s}", "DisplayName", account && *account ? account : "anonymous",
                      "ID", id);

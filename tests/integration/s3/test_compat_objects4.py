@@ -457,3 +457,74 @@ def test_multipart_without_algorithm_gets_default_crc64nvme(s3, bucket):
     finally:
         undo()
     assert ET.fromstring(bodies[-1]).findtext(NS + "ChecksumCRC64NVME") == want
+
+
+# ------------------------------------------------------------------ anonymous writers
+
+ANON_ID = "65a011a29cdf8ec533ec3d1ccaae921c"
+
+
+def anon_client(server):
+    from botocore import UNSIGNED
+    from conftest import client
+    return client(server, "s3", config_kw={"signature_version": UNSIGNED})
+
+
+@pytest.mark.parametrize("ownership", ["ObjectWriter", "BucketOwnerPreferred"])
+def test_anonymous_upload_is_owned_by_the_anonymous_user(nimbus, s3, ownership):
+    """Under ObjectWriter (and BucketOwnerPreferred without bucket-owner-full-control) the
+    writer owns what it writes; for an anonymous writer (a public-write bucket ACL) that is
+    AWS's anonymous user (canonical id 65a011a2...): the bucket owner then cannot read the
+    object or its ACL without a grant, but may delete it. With bucket-owner-full-control
+    under BucketOwnerPreferred, and always under BucketOwnerEnforced, the bucket owner owns it."""
+    import uuid
+    name = "anon-" + uuid.uuid4().hex[:10]
+    s3.create_bucket(Bucket=name, ObjectOwnership=ownership)
+    s3.delete_public_access_block(Bucket=name)
+    s3.put_bucket_acl(Bucket=name, ACL="public-read-write")
+    owner_id = s3.get_bucket_acl(Bucket=name)["Owner"]["ID"]
+    a = anon_client(nimbus)
+    a.put_object(Bucket=name, Key="anon.txt", Body=b"from anon")
+    # multipart uploads follow the same rule
+    up = a.create_multipart_upload(Bucket=name, Key="anon-mp.txt")["UploadId"]
+    listed = s3.list_multipart_uploads(Bucket=name)["Uploads"]
+    assert listed[0]["Owner"]["ID"] == ANON_ID
+    p = a.upload_part(Bucket=name, Key="anon-mp.txt", UploadId=up, PartNumber=1, Body=b"mp")
+    a.complete_multipart_upload(Bucket=name, Key="anon-mp.txt", UploadId=up,
+                                MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": p["ETag"]}]})
+    a.put_object(Bucket=name, Key="granted.txt", Body=b"for owner", ACL="bucket-owner-full-control")
+    owners = {o["Key"]: o["Owner"]["ID"]
+              for o in s3.list_objects_v2(Bucket=name, FetchOwner=True)["Contents"]}
+    granted_owner = owner_id if ownership == "BucketOwnerPreferred" else ANON_ID
+    assert owners == {"anon.txt": ANON_ID, "anon-mp.txt": ANON_ID, "granted.txt": granted_owner}
+    v1 = s3.list_objects(Bucket=name)["Contents"]
+    assert {o["Key"]: o["Owner"]["ID"] for o in v1}["anon.txt"] == ANON_ID
+    # the anonymous owner reads what it owns; the bucket owner may not, nor read its ACL
+    assert a.get_object(Bucket=name, Key="anon.txt")["Body"].read() == b"from anon"
+    acl = a.get_object_acl(Bucket=name, Key="anon.txt")
+    assert acl["Owner"]["ID"] == ANON_ID
+    assert acl["Grants"] == [{"Grantee": {"Type": "CanonicalUser", "ID": ANON_ID}, "Permission": "FULL_CONTROL"}]
+    for key in ("anon.txt", "anon-mp.txt"):
+        for call in (lambda: s3.get_object(Bucket=name, Key=key), lambda: s3.get_object_acl(Bucket=name, Key=key)):
+            with pytest.raises(ClientError) as e:
+                call()
+            assert err(e) == (403, "AccessDenied")
+    # bucket-owner-full-control lets the bucket owner in, whoever owns it
+    assert s3.get_object(Bucket=name, Key="granted.txt")["Body"].read() == b"for owner"
+    # the bucket owner may still delete it
+    s3.delete_object(Bucket=name, Key="anon.txt")
+    assert "anon.txt" not in [o["Key"] for o in s3.list_objects_v2(Bucket=name)["Contents"]]
+
+
+def test_anonymous_upload_under_bucket_owner_enforced_is_the_bucket_owners(nimbus, s3, bucket):
+    """BucketOwnerEnforced (the default): a bucket policy lets anonymous callers write, and
+    the bucket owner owns and reads what they wrote."""
+    import json
+    s3.delete_public_access_block(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:PutObject",
+         "Resource": "arn:aws:s3:::%s/*" % bucket}]}))
+    anon_client(nimbus).put_object(Bucket=bucket, Key="k", Body=b"x")
+    owner_id = s3.get_bucket_acl(Bucket=bucket)["Owner"]["ID"]
+    assert s3.list_objects_v2(Bucket=bucket, FetchOwner=True)["Contents"][0]["Owner"]["ID"] == owner_id
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"x"
