@@ -178,6 +178,8 @@ int nb_s3_op_get_object_attributes(nb_call *c)
         const char *member = checksum_member(c, o.checksums);
         int last = 0;
         bool truncated = false;
+        /* AWS: the Part elements only for an object with a checksum (its parts have theirs);
+         * the count, markers and truncation regardless */
         for (int i = 0; o.parts && i < o.nparts; i++) {
             const nb_s3_part *p = &o.parts[i];
             if (p->number <= marker) continue;
@@ -196,7 +198,7 @@ int nb_s3_op_get_object_attributes(nb_call *c)
         json_object_set_new(op, "NextPartNumberMarker", json_integer(last));
         json_object_set_new(op, "MaxParts", json_integer(max));
         json_object_set_new(op, "IsTruncated", json_boolean(truncated));
-        if (json_array_size(parts))
+        if (json_array_size(parts) && member)
             json_object_set_new(op, "Parts", parts);
         else
             json_decref(parts);

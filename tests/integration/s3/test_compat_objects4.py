@@ -528,3 +528,48 @@ def test_anonymous_upload_under_bucket_owner_enforced_is_the_bucket_owners(nimbu
     owner_id = s3.get_bucket_acl(Bucket=bucket)["Owner"]["ID"]
     assert s3.list_objects_v2(Bucket=bucket, FetchOwner=True)["Contents"][0]["Owner"]["ID"] == owner_id
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"x"
+
+
+# ------------------------------------------------------------------ data from before defaults
+
+
+def test_multipart_data_from_before_default_checksums(nimbus_factory):
+    """Parts stored before parts kept a CRC64NVME (none, or the client's 4-byte CRC32 in an
+    upload without an algorithm) still complete, into an object without a checksum; such an
+    object's GetObjectAttributes has the part count but no Part elements (AWS: those need a
+    checksum). Made by editing the metadata as older versions left it."""
+    import os
+    import sqlite3
+    import uuid
+    from conftest import client
+    srv = nimbus_factory()
+    s3 = client(srv, "s3")
+    b = "old-" + uuid.uuid4().hex[:8]
+    s3.create_bucket(Bucket=b)
+    # an object completed the old way, and an upload with a part stored the old way (its
+    # client's CRC32 where a CRC64NVME is now; the other part has its CRC64NVME)
+    up = s3.create_multipart_upload(Bucket=b, Key="done")["UploadId"]
+    p = [s3.upload_part(Bucket=b, Key="done", UploadId=up, PartNumber=n, Body=d)
+         for n, d in ((1, _CHUNKS[0]), (2, b"x"))]
+    s3.complete_multipart_upload(Bucket=b, Key="done", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": n + 1, "ETag": q["ETag"]} for n, q in enumerate(p)]})
+    up2 = s3.create_multipart_upload(Bucket=b, Key="open")["UploadId"]
+    q1 = s3.upload_part(Bucket=b, Key="open", UploadId=up2, PartNumber=1, Body=_CHUNKS[0])
+    q2 = s3.upload_part(Bucket=b, Key="open", UploadId=up2, PartNumber=2, Body=b"y", ChecksumAlgorithm="CRC32")
+    srv.stop()
+    db = sqlite3.connect(os.path.join(srv.data_dir, "s3", "s3.db"))
+    db.execute("UPDATE objects SET checksums = NULL WHERE key = CAST('done' AS BLOB)")
+    db.execute("UPDATE object_parts SET checksum = NULL")
+    db.execute("UPDATE parts SET checksum = ? WHERE part_number = 2", (b64ck("CRC32", b"y"),))
+    db.commit()
+    db.close()
+    srv.start()
+    a = s3.get_object_attributes(Bucket=b, Key="done", ObjectAttributes=["ObjectParts", "Checksum"])
+    assert "Checksum" not in a
+    assert a["ObjectParts"]["TotalPartsCount"] == 2 and "Parts" not in a["ObjectParts"]
+    assert s3.get_object(Bucket=b, Key="done")["Body"].read() == _CHUNKS[0] + b"x"
+    s3.complete_multipart_upload(Bucket=b, Key="open", UploadId=up2, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": q1["ETag"]}, {"PartNumber": 2, "ETag": q2["ETag"]}]})
+    h = s3.head_object(Bucket=b, Key="open", ChecksumMode="ENABLED")["ResponseMetadata"]["HTTPHeaders"]
+    assert not [k for k in h if k.startswith("x-amz-checksum")]
+    assert s3.get_object(Bucket=b, Key="open")["Body"].read() == _CHUNKS[0] + b"y"
