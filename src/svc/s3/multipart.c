@@ -738,6 +738,10 @@ int nb_s3_op_list_parts(nb_call *c)
                                (json_int_t)ps[i].size);
         if (ps[i].checksum && nb_s3_ck_member(ca))
             json_object_set_new(pj, nb_s3_ck_member(ca), json_string(ps[i].checksum));
+        /* an upload without an algorithm: each part's default CRC64NVME (AWS documents it
+         * for ListParts); a part stored before kept the client's 4-byte CRC32: none */
+        else if (ps[i].checksum && ca == NB_CKSUM_NONE && strlen(ps[i].checksum) == 12)
+            json_object_set_new(pj, "ChecksumCRC64NVME", json_string(ps[i].checksum));
         json_array_append_new(arr, pj);
     }
     json_t *out = json_pack("{s:s,s:s%,s:s,s:i,s:I,s:b}", "Bucket", bucket, "Key", key, kn,
