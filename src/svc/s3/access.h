@@ -158,6 +158,9 @@ int nb_s3_authorize_source(nb_call *c, const char *bucket);
  * own resource: 0, or the refusal set on c (NoSuchBucket when the bucket is gone). */
 int nb_s3_authorize_object(nb_call *c, const char *bucket, const char *key, size_t key_len,
                            const char *action);
+/* The same for one version of the object (NULL = the current one): its ACL and owner. */
+int nb_s3_authorize_version(nb_call *c, const char *bucket, const char *key, size_t key_len,
+                            const char *version, const char *action);
 
 /* ---- service hooks (policy.c, website.c) ---- */
 const char *nb_s3_resource_policy(nb_call *c, const char **owner);

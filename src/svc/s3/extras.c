@@ -144,6 +144,11 @@ int nb_s3_op_get_object_attributes(nb_call *c)
         return -1;
     if (rc == NB_S3_NO_KEY && nb_s3_may_list(c, b.name)) return -1;
     if (rc) return nb_s3_store_error(c, rc, bucket, key);
+    /* AWS: s3:GetObjectAttributes (the dispatcher's check) and s3:GetObject as well
+     * (s3:GetObjectVersionAttributes and s3:GetObjectVersion with a version id) */
+    if (nb_s3_authorize_version(c, b.name, key, key_len, version,
+                                version ? "s3:GetObjectVersion" : "s3:GetObject"))
+        return -1;
     if (o.delete_marker) {
         nb_s3_add_header(c, "x-amz-delete-marker", "true");
         nb_s3_add_header(c, "x-amz-version-id", o.version_id);

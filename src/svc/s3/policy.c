@@ -813,6 +813,12 @@ int nb_s3_authorize_object(nb_call *c, const char *bucket, const char *key, size
     return authorize_object_v(c, bucket, key, key_len, NULL, action);
 }
 
+int nb_s3_authorize_version(nb_call *c, const char *bucket, const char *key, size_t key_len,
+                            const char *version, const char *action)
+{
+    return authorize_object_v(c, bucket, key, key_len, version, action);
+}
+
 /* The dispatcher authorized a copy's destination (s3:PutObject) only: check s3:GetObject
  * (s3:GetObjectVersion with a version id) on the source object the same way, in whatever
  * bucket it is. */

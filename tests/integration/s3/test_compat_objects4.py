@@ -577,3 +577,70 @@ def test_multipart_data_from_before_default_checksums(nimbus_factory):
     h = s3.head_object(Bucket=b, Key="open", ChecksumMode="ENABLED")["ResponseMetadata"]["HTTPHeaders"]
     assert not [k for k in h if k.startswith("x-amz-checksum")]
     assert s3.get_object(Bucket=b, Key="open")["Body"].read() == _CHUNKS[0] + b"y"
+
+
+# ------------------------------------------------------------------ GetObjectAttributes
+
+
+def test_get_object_attributes_needs_get_object_too(nimbus, boto, s3, bucket):
+    """AWS documents GetObjectAttributes as needing s3:GetObject and s3:GetObjectAttributes
+    (with a version id: s3:GetObjectVersion and s3:GetObjectVersionAttributes)."""
+    import json
+    from conftest import client
+    versioned(s3, bucket)
+    v1 = s3.put_object(Bucket=bucket, Key="k", Body=b"one")["VersionId"]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"two!")
+    iam = boto("iam")
+
+    def user(name, actions):
+        iam.create_user(UserName=name)
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": actions + ["s3:ListBucket"],
+                "Resource": ["arn:aws:s3:::%s" % bucket, "arn:aws:s3:::%s/*" % bucket]}]}))
+        k = iam.create_access_key(UserName=name)["AccessKey"]
+        return client(nimbus, "s3", access_key=k["AccessKeyId"], secret_key=k["SecretAccessKey"])
+    tag = bucket[-6:]
+    only_attrs = user("attrs-" + tag, ["s3:GetObjectAttributes", "s3:GetObjectVersionAttributes"])
+    both = user("both-" + tag, ["s3:GetObjectAttributes", "s3:GetObject"])
+    versions = user("vers-" + tag, ["s3:GetObjectVersionAttributes", "s3:GetObjectVersion"])
+    for c, kw in ((only_attrs, {}), (only_attrs, {"VersionId": v1}), (both, {"VersionId": v1}),
+                  (versions, {})):
+        with pytest.raises(ClientError) as e:
+            c.get_object_attributes(Bucket=bucket, Key="k", ObjectAttributes=["ObjectSize"], **kw)
+        assert err(e) == (403, "AccessDenied"), kw
+    assert both.get_object_attributes(Bucket=bucket, Key="k", ObjectAttributes=["ObjectSize"])["ObjectSize"] == 4
+    r = versions.get_object_attributes(Bucket=bucket, Key="k", VersionId=v1, ObjectAttributes=["ObjectSize"])
+    assert r["ObjectSize"] == 3 and r["VersionId"] == v1
+    # a missing key is still 404 for a caller that may list
+    with pytest.raises(ClientError) as e:
+        both.get_object_attributes(Bucket=bucket, Key="nope", ObjectAttributes=["ObjectSize"])
+    assert err(e) == (404, "NoSuchKey")
+
+
+def test_get_object_attributes_parts_paging(s3, bucket):
+    """ObjectParts pages with max-parts / part-number-marker: PartsCount is every part,
+    NextPartNumberMarker the last part listed, IsTruncated while parts remain."""
+    up = s3.create_multipart_upload(Bucket=bucket, Key="m", ChecksumAlgorithm="SHA256")["UploadId"]
+    parts = []
+    for n in (1, 2, 3):
+        body = (b"%d" % n) * (PART if n < 3 else 7)
+        r = s3.upload_part(Bucket=bucket, Key="m", UploadId=up, PartNumber=n, Body=body,
+                           ChecksumAlgorithm="SHA256")
+        parts.append({"PartNumber": n, "ETag": r["ETag"], "ChecksumSHA256": r["ChecksumSHA256"]})
+    s3.complete_multipart_upload(Bucket=bucket, Key="m", UploadId=up, MultipartUpload={"Parts": parts})
+    seen, marker = [], 0
+    while True:
+        a = s3.get_object_attributes(Bucket=bucket, Key="m", ObjectAttributes=["ObjectParts"],
+                                     MaxParts=2, PartNumberMarker=marker)["ObjectParts"]
+        assert a["TotalPartsCount"] == 3 and a["MaxParts"] == 2 and a["PartNumberMarker"] == marker
+        seen += [(p["PartNumber"], p["ChecksumSHA256"]) for p in a["Parts"]]
+        assert a["NextPartNumberMarker"] == a["Parts"][-1]["PartNumber"]
+        if not a["IsTruncated"]:
+            break
+        marker = a["NextPartNumberMarker"]
+    assert seen == [(p["PartNumber"], p["ChecksumSHA256"]) for p in parts]
+    # a single PUT has no ObjectParts
+    s3.put_object(Bucket=bucket, Key="one", Body=b"x")
+    a = s3.get_object_attributes(Bucket=bucket, Key="one", ObjectAttributes=["ObjectParts", "ETag"])
+    assert "ObjectParts" not in a and a["ETag"] == hashlib.md5(b"x").hexdigest()
