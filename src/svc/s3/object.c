@@ -294,6 +294,17 @@ int nb_s3_storage_class(nb_call *c, const char **out)
                        "StorageClassRequested", sc, NULL);
 }
 
+/* x-amz-website-redirect-location: a path or an http(s) URL (AWS's refusal otherwise). */
+static int check_redirect(nb_call *c, const char *v)
+{
+    if (v[0] == '/' || strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0) return 0;
+    return nb_s3_error(c, 400, "InvalidArgument",
+                       "The website redirect location must have a prefix of 'http://' or"
+                       " 'https://' or '/'",
+                       "ArgumentName", "x-amz-website-redirect-location", "ArgumentValue", v,
+                       NULL);
+}
+
 /* The stored attributes of a new object from the request: system headers, user metadata
  * (names lowercased, as S3 stores them), encryption. JSON text in the arena. */
 int nb_s3_build_attrs(nb_call *c, const char **out)
@@ -315,14 +326,9 @@ int nb_s3_build_attrs(nb_call *c, const char **out)
     for (size_t i = 0; i < NB_ARRAY_LEN(sys_members); i++) {
         const char *v = vals[i];
         if (!v) continue;
-        if (strcmp(sys_members[i], "WebsiteRedirectLocation") == 0 && v[0] != '/' &&
-            strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) {
+        if (strcmp(sys_members[i], "WebsiteRedirectLocation") == 0 && check_redirect(c, v)) {
             json_decref(a);
-            return nb_s3_error(c, 400, "InvalidArgument",
-                               "The website redirect location must have a prefix of 'http://' or"
-                               " 'https://' or '/'",
-                               "ArgumentName", "x-amz-website-redirect-location",
-                               "ArgumentValue", v, NULL);
+            return -1;
         }
         if (strcmp(sys_members[i], "ContentEncoding") == 0) {
             /* aws-chunked is framing, not the object's encoding: S3 drops it. */
@@ -1440,6 +1446,23 @@ int nb_s3_op_copy_object(nb_call *c)
                            NULL);
     const char *attrs = so.attrs, *tags = so.tags;
     if (replace && nb_s3_build_attrs(c, &attrs)) return -1;
+    if (!replace) {
+        /* AWS: the website redirect location is each object's own, never copied with the
+         * metadata; the copy has the one this request names, if any */
+        const char *redir = nb_in_str(c, "WebsiteRedirectLocation");
+        if (redir && check_redirect(c, redir)) return -1;
+        if (redir || (attrs && strstr(attrs, "\"WebsiteRedirectLocation\""))) {
+            json_t *a = attrs ? json_loads(attrs, 0, NULL) : NULL;
+            if (!a) a = json_object();
+            json_object_del(a, "WebsiteRedirectLocation");
+            if (redir) json_object_set_new(a, "WebsiteRedirectLocation", json_string(redir));
+            char *d = json_dumps(a, JSON_COMPACT);
+            json_decref(a);
+            attrs = d ? nb_arena_strdup(c->arena, d) : NULL;
+            free(d);
+            if (!attrs) return nb_s3_nomem(c);
+        }
+    }
     /* the copy is encrypted as this request (or the target bucket) says, not as its source */
     attrs = nb_s3_attrs_sse(c, attrs, &sse);
     if (!attrs) return nb_s3_nomem(c);

@@ -644,3 +644,35 @@ def test_get_object_attributes_parts_paging(s3, bucket):
     s3.put_object(Bucket=bucket, Key="one", Body=b"x")
     a = s3.get_object_attributes(Bucket=bucket, Key="one", ObjectAttributes=["ObjectParts", "ETag"])
     assert "ObjectParts" not in a and a["ETag"] == hashlib.md5(b"x").hexdigest()
+
+
+# ------------------------------------------------------------------ object headers
+
+
+def test_copy_does_not_carry_the_website_redirect_location(s3, bucket):
+    """AWS: x-amz-website-redirect-location is each object's own and is not copied with the
+    metadata (COPY or REPLACE); a copy has the one its request names. Other metadata is
+    copied as usual."""
+    s3.put_object(Bucket=bucket, Key="src", Body=b"x", WebsiteRedirectLocation="/to",
+                  ContentType="text/x-src", Metadata={"a": "1"})
+    assert s3.head_object(Bucket=bucket, Key="src")["WebsiteRedirectLocation"] == "/to"
+    src = {"Bucket": bucket, "Key": "src"}
+    s3.copy_object(Bucket=bucket, Key="c1", CopySource=src)
+    h = s3.head_object(Bucket=bucket, Key="c1")
+    assert "WebsiteRedirectLocation" not in h
+    assert h["ContentType"] == "text/x-src" and h["Metadata"] == {"a": "1"}
+    s3.copy_object(Bucket=bucket, Key="c2", CopySource=src, WebsiteRedirectLocation="https://example.com/x")
+    h = s3.head_object(Bucket=bucket, Key="c2")
+    assert h["WebsiteRedirectLocation"] == "https://example.com/x" and h["Metadata"] == {"a": "1"}
+    s3.copy_object(Bucket=bucket, Key="c3", CopySource=src, MetadataDirective="REPLACE",
+                   WebsiteRedirectLocation="/r3")
+    h = s3.head_object(Bucket=bucket, Key="c3")
+    assert h["WebsiteRedirectLocation"] == "/r3" and h["Metadata"] == {}
+    with pytest.raises(ClientError) as e:
+        s3.copy_object(Bucket=bucket, Key="c4", CopySource=src, WebsiteRedirectLocation="nowhere")
+    assert err(e) == (400, "InvalidArgument")
+    # copying an object onto itself with a new redirect location is a change
+    s3.copy_object(Bucket=bucket, Key="src", CopySource=src, WebsiteRedirectLocation="/moved")
+    h = s3.head_object(Bucket=bucket, Key="src")
+    assert h["WebsiteRedirectLocation"] == "/moved" and h["ContentType"] == "text/x-src"
+    assert s3.get_object(Bucket=bucket, Key="src")["Body"].read() == b"x"
