@@ -86,6 +86,10 @@ typedef struct lc_conf {
     lc_rule *rules;
     size_t n;
     bool has_tags, object_actions, upload_actions;
+    /* x-amz-transition-default-minimum-object-size: varies_by_storage_class (objects under
+     * 128 KiB still go to GLACIER and DEEP_ARCHIVE) rather than the default
+     * all_storage_classes_128K (they go nowhere unless a size filter says so) */
+    bool small_to_archive;
     lc_range *ranges; /* sorted and disjoint: the prefixes of the enabled object-action rules */
     size_t nranges;
 } lc_conf;
@@ -193,7 +197,9 @@ static int parse_filter(json_t *rule, lc_rule *r, perr *e)
     json_t *f = json_object_get(rule, "Filter");
     json_t *legacy = json_object_get(rule, "Prefix");
     r->gt = r->lt = -1;
-    if (f && legacy) return MALFORMED(e);
+    /* AWS's schema wants exactly one of them: a rule with neither is MalformedXML (it does
+     * not default to the whole bucket; Filter {} does) */
+    if ((f != NULL) == (legacy != NULL)) return MALFORMED(e);
     const char *prefix = NULL;
     if (legacy) {
         if (!json_is_string(legacy)) return MALFORMED(e);
@@ -233,6 +239,10 @@ static int parse_filter(json_t *rule, lc_rule *r, perr *e)
                                     "Duplicate Tag Keys are not allowed.");
             }
         }
+        /* And joins two or more predicates (AWS's LifecycleRuleAndOperator): a lone one
+         * belongs directly in Filter, and AWS refuses it inside And */
+        if (and && (p != NULL) + (r->gt >= 0) + (r->lt >= 0) + (int)r->ntags < 2)
+            return MALFORMED(e);
         if (r->gt >= 0 && r->lt >= 0 && r->gt >= r->lt)
             return fail(e, 400, "InvalidArgument",
                         "ObjectSizeGreaterThan must be less than ObjectSizeLessThan");
@@ -550,6 +560,22 @@ bad:
     return NULL;
 }
 
+#define MIN_SIZE_HDR "x-amz-transition-default-minimum-object-size"
+#define MIN_SIZE_DEFAULT "all_storage_classes_128K"
+#define MIN_SIZE_VARIES "varies_by_storage_class"
+
+/* The stored form: the Rules array, or {"Rules": [...], "TransitionDefaultMinimumObjectSize":
+ * "varies_by_storage_class"} when the bucket asked for that. Returns the Rules (borrowed from
+ * doc) and sets *varies. */
+static json_t *stored_rules(json_t *doc, bool *varies)
+{
+    *varies = false;
+    if (!json_is_object(doc)) return doc;
+    const char *m = json_string_value(json_object_get(doc, "TransitionDefaultMinimumObjectSize"));
+    *varies = m && strcmp(m, MIN_SIZE_VARIES) == 0;
+    return json_object_get(doc, "Rules");
+}
+
 /* ---------------------------------------------------------------- the cache */
 
 typedef struct lc_entry {
@@ -650,10 +676,13 @@ static int load_fn(sqlite3 *h, void *arg)
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(st, 0);
-        json_t *rules = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
+        json_t *doc = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
+        bool varies;
+        json_t *rules = stored_rules(doc, &varies);
         perr e;
         lc_conf *c = parse_rules(rules, false, &e);
-        json_decref(rules);
+        if (c) c->small_to_archive = varies;
+        json_decref(doc);
         if (!c) {
             nb_warn("s3: bucket %s: stored lifecycle rules do not parse: %s", name, e.msg);
             continue;
@@ -736,6 +765,32 @@ bool nb_s3_lc_expiry(const nb_s3_bucket *b, const nb_s3_object *o, double *when,
     return found;
 }
 
+void nb_s3_lc_abort_headers(nb_call *c, const nb_s3_bucket *b, const char *key, size_t key_len,
+                            double initiated)
+{
+    lc_conf *lc = cache_get(b->name, b->created);
+    if (!lc) return;
+    objview v = {key, key_len, 0, NULL, true}; /* abort rules filter on the prefix only */
+    const lc_rule *best = NULL;
+    double when = 0;
+    for (size_t i = 0; i < lc->n; i++) {
+        const lc_rule *r = &lc->rules[i];
+        if (!r->abort_days || !rule_matches(r, &v)) continue;
+        double t = nb_s3_lc_due(initiated, r->abort_days);
+        if (!best || t < when) {
+            best = r;
+            when = t;
+        }
+    }
+    if (best) {
+        char d[40];
+        nb_s3_http_date(when, d);
+        nb_s3_add_header(c, "x-amz-abort-date", d);
+        nb_s3_add_header(c, "x-amz-abort-rule-id", best->id);
+    }
+    conf_unref(lc);
+}
+
 /* ---------------------------------------------------------------- operations */
 
 static int need_md5(nb_call *c)
@@ -792,12 +847,26 @@ int nb_s3_op_put_bucket_lifecycle(nb_call *c)
     const char *bucket = nb_in_str(c, "Bucket");
     nb_s3_bucket b;
     if (nb_s3_need_bucket(c, bucket, &b) || need_md5(c)) return -1;
+    const char *min = nb_call_header(c, MIN_SIZE_HDR);
+    if (!min) min = MIN_SIZE_DEFAULT;
+    bool varies = strcmp(min, MIN_SIZE_VARIES) == 0;
+    if (!varies && strcmp(min, MIN_SIZE_DEFAULT) != 0)
+        return nb_s3_error(c, 400, "InvalidArgument",
+                           "Invalid value for the x-amz-transition-default-minimum-object-size"
+                           " header",
+                           "ArgumentName", MIN_SIZE_HDR, "ArgumentValue", min, NULL);
     json_t *conf = json_object_get(c->input, "LifecycleConfiguration");
     json_t *rules = json_object_get(conf, "Rules");
     perr e;
     lc_conf *lc = parse_rules(rules, true, &e);
     if (!lc) return nb_s3_error(c, e.status, e.code, e.msg, NULL);
-    char *text = json_dumps(rules, JSON_COMPACT);
+    lc->small_to_archive = varies;
+    /* the default keeps the plain array (what earlier versions stored) */
+    json_t *doc = varies ? json_pack("{s:O,s:s}", "Rules", rules,
+                                     "TransitionDefaultMinimumObjectSize", min)
+                         : json_incref(rules);
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
     put_lc_arg a = {bucket, b.created, text, false, false};
     int rc = text ? nb_db_write(nb_s3_store_db(nb_s3_g), put_lc_fn, &a) : SQLITE_NOMEM;
     free(text);
@@ -807,6 +876,7 @@ int nb_s3_op_put_bucket_lifecycle(nb_call *c)
                                      : nb_s3_internal(c, "cannot store the lifecycle rules");
     }
     cache_set(bucket, b.created, lc);
+    nb_s3_add_header(c, MIN_SIZE_HDR, min);
     c->output = json_object();
     return 0;
 }
@@ -838,13 +908,17 @@ int nb_s3_op_get_bucket_lifecycle(nb_call *c)
     get_lc_arg a = {bucket, b.created, NULL};
     if (nb_db_read(nb_s3_store_db(nb_s3_g), get_lc_fn, &a) != SQLITE_OK)
         return nb_s3_internal(c, "cannot read the lifecycle rules");
-    json_t *rules = a.rules ? json_loads(a.rules, 0, NULL) : NULL;
+    json_t *doc = a.rules ? json_loads(a.rules, 0, NULL) : NULL;
     free(a.rules);
-    if (!rules)
+    if (!doc)
         return nb_s3_error(c, 404, "NoSuchLifecycleConfiguration",
                            "The lifecycle configuration does not exist", "BucketName", bucket,
                            NULL);
-    c->output = json_pack("{s:o}", "Rules", rules);
+    bool varies;
+    json_t *rules = stored_rules(doc, &varies);
+    c->output = rules ? json_pack("{s:O}", "Rules", rules) : json_pack("{s:[]}", "Rules");
+    json_decref(doc);
+    nb_s3_add_header(c, MIN_SIZE_HDR, varies ? MIN_SIZE_VARIES : MIN_SIZE_DEFAULT);
     return 0;
 }
 
@@ -1292,12 +1366,16 @@ static const nb_s3_class *due_transition(const lc_conf *c, const objview *ov, co
         const lc_rule *r = &c->rules[i];
         int n = noncurrent ? r->nntr : r->ntr;
         if (!n || !rule_matches(r, ov)) continue;
-        /* AWS's default: objects under 128 KiB stay unless the filter says otherwise */
-        if (ov->size < SMALL_OBJECT && r->gt < 0) continue;
+        /* AWS's default since September 2024: objects under 128 KiB stay unless the rule's
+         * filter names a size (ObjectSizeGreaterThan or ObjectSizeLessThan); with
+         * varies_by_storage_class they may still go to the archive classes */
+        bool small = ov->size < SMALL_OBJECT && r->gt < 0 && r->lt < 0;
+        if (small && !c->small_to_archive) continue;
         const lc_trans *tr = noncurrent ? r->ntr_ : r->tr;
         for (int j = 0; j < n; j++) {
             double due = tr[j].days >= 0 ? nb_s3_lc_due(base, tr[j].days) : tr[j].date;
             if (now < due) continue;
+            if (small && !tr[j].cls->archive) continue;
             if (noncurrent && tr[j].newer && rank_nc <= tr[j].newer) continue;
             if (tr[j].cls->rank <= cur_rank) continue;
             if (!best || tr[j].cls->rank > best->rank) best = tr[j].cls;

@@ -48,6 +48,11 @@ void nb_s3_admin(nb_req *r);
 /* After a new version was committed (PUT, copy, multipart completion): x-amz-expiration of
  * the rule that will expire it, and the archiver is woken for archive classes. */
 void nb_s3_classes_written(nb_call *c, const nb_s3_bucket *b, const nb_s3_object *o);
+/* CreateMultipartUpload and ListParts: x-amz-abort-date / x-amz-abort-rule-id of the enabled
+ * AbortIncompleteMultipartUpload rule that will abort an upload of key initiated then (the
+ * earliest, when several match); nothing when none does. */
+void nb_s3_lc_abort_headers(nb_call *c, const nb_s3_bucket *b, const char *key, size_t key_len,
+                            double initiated);
 /* GET/HEAD of a resolved version, after the handler's own NB_CALL_OFFLOAD decisions (the
  * headers are added once): x-amz-expiration and x-amz-restore; GET of an archived version
  * without a completed restore fails with 403 InvalidObjectState (-1, c->err set). A completed

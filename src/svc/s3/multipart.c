@@ -139,6 +139,7 @@ int nb_s3_op_create_multipart_upload(nb_call *c)
     if (u.checksum_algo) json_object_set_new(out, "ChecksumAlgorithm", json_string(u.checksum_algo));
     if (ctype) json_object_set_new(out, "ChecksumType", json_string(ctype));
     nb_s3_sse_output(out, nb_in_str(c, "ServerSideEncryption"), &sse);
+    nb_s3_lc_abort_headers(c, &b, key, kn, u.initiated); /* lifecycle.h */
     c->output = out;
     return 0;
 }
@@ -761,6 +762,7 @@ int nb_s3_op_list_parts(nb_call *c)
         json_object_set_new(out, "ChecksumAlgorithm", json_string(u.checksum_algo));
         json_object_set_new(out, "ChecksumType", json_string(upload_ck_type(&u)));
     }
+    nb_s3_lc_abort_headers(c, &b, key, kn, u.initiated); /* lifecycle.h */
     c->output = out;
     return 0;
 }

@@ -1,0 +1,193 @@
+"""Lifecycle details audited against AWS's documentation: a rule needs a Filter or a Prefix, And
+joins two or more predicates, x-amz-transition-default-minimum-object-size (Sept 2024: objects
+under 128 KiB are not transitioned by default; varies_by_storage_class still sends them to the
+archive classes; a size filter overrides both), x-amz-abort-date / x-amz-abort-rule-id on
+CreateMultipartUpload and ListParts. Time moves with the region clock (POST /_nimbus/clock) and
+each check waits for the day's lifecycle pass to finish (GET /_nimbus/s3/lifecycle)."""
+import json
+import time
+import urllib.request
+
+import pytest
+from botocore.exceptions import ClientError
+
+from s3util import bucket, err, s3  # noqa: F401 (fixtures)
+
+HDR = "x-amz-transition-default-minimum-object-size"
+BIG = 200 * 1024
+
+
+def advance(nimbus, spec):
+    req = urllib.request.Request(nimbus.endpoint + "/_nimbus/clock",
+                                 data=json.dumps({"advance": spec}).encode(), method="POST")
+    with urllib.request.urlopen(req) as r:
+        return json.loads(r.read())
+
+
+def region_now(nimbus):
+    with urllib.request.urlopen(nimbus.endpoint + "/_nimbus/clock") as r:
+        return json.loads(r.read())["epoch"]
+
+
+def pass_done(nimbus, timeout=20):
+    """Wait until the lifecycle pass of the current region day has finished."""
+    day = int(region_now(nimbus)) // 86400
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with urllib.request.urlopen(nimbus.endpoint + "/_nimbus/s3/lifecycle") as r:
+            st = json.loads(r.read())
+        if not st["in_progress"] and st["done_day"] >= day:
+            return st
+        time.sleep(0.1)
+    raise AssertionError("the lifecycle pass of day %d did not finish" % day)
+
+
+def put_rules(s3, b, rules, min_size=None):
+    """PutBucketLifecycleConfiguration, with the 2024 header when min_size is given (botocore
+    1.29 does not model it): returns the response headers."""
+    def add(request, **kw):
+        request.headers[HDR] = min_size
+    if min_size is not None:
+        s3.meta.events.register("before-sign.s3.PutBucketLifecycleConfiguration", add)
+    try:
+        r = s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": rules})
+    finally:
+        if min_size is not None:
+            s3.meta.events.unregister("before-sign.s3.PutBucketLifecycleConfiguration", add)
+    return r["ResponseMetadata"]["HTTPHeaders"]
+
+
+def lc_error(s3, b, rules):
+    with pytest.raises(ClientError) as e:
+        put_rules(s3, b, rules)
+    return err(e) + (e.value.response["Error"]["Message"],)
+
+
+MALFORMED = "The XML you provided was not well-formed or did not validate against our published schema"
+
+
+def test_rule_needs_a_filter_or_a_prefix(s3, bucket):
+    # AWS: Filter is required when the rule has no Prefix; neither is not "the whole bucket"
+    assert lc_error(s3, bucket, [{"ID": "x", "Status": "Enabled", "Expiration": {"Days": 1}}]) == \
+        (400, "MalformedXML", MALFORMED)
+    # both at once is refused too
+    assert lc_error(s3, bucket, [{"ID": "x", "Status": "Enabled", "Prefix": "a", "Filter": {},
+                                  "Expiration": {"Days": 1}}])[:2] == (400, "MalformedXML")
+    put_rules(s3, bucket, [{"ID": "x", "Status": "Enabled", "Filter": {}, "Expiration": {"Days": 1}}])
+    put_rules(s3, bucket, [{"ID": "x", "Status": "Enabled", "Prefix": "", "Expiration": {"Days": 1}}])
+
+
+@pytest.mark.parametrize("and_", [{"Prefix": "a/"}, {"Tags": [{"Key": "k", "Value": "v"}]},
+                                  {"ObjectSizeGreaterThan": 10}])
+def test_and_with_one_predicate_is_malformed(s3, bucket, and_):
+    assert lc_error(s3, bucket, [{"ID": "x", "Status": "Enabled", "Filter": {"And": and_},
+                                  "Expiration": {"Days": 1}}])[:2] == (400, "MalformedXML")
+
+
+@pytest.mark.parametrize("and_", [
+    {"Prefix": "a/", "Tags": [{"Key": "k", "Value": "v"}]},
+    {"Tags": [{"Key": "k", "Value": "v"}, {"Key": "j", "Value": "w"}]},
+    {"ObjectSizeGreaterThan": 10, "ObjectSizeLessThan": 100},
+    {"Prefix": "", "ObjectSizeGreaterThan": 10}])
+def test_and_with_two_predicates(s3, bucket, and_):
+    put_rules(s3, bucket, [{"ID": "x", "Status": "Enabled", "Filter": {"And": and_},
+                            "Expiration": {"Days": 1}}])
+    got = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"][0]["Filter"]["And"]
+    assert got == and_ or (and_.get("Prefix") == "" and got.get("ObjectSizeGreaterThan") == 10)
+
+
+def test_minimum_object_size_header_round_trip(s3, bucket):
+    rule = [{"ID": "g", "Status": "Enabled", "Filter": {},
+             "Transitions": [{"Days": 1, "StorageClass": "GLACIER"}]}]
+    # the default is answered on PUT and GET
+    assert put_rules(s3, bucket, rule)[HDR] == "all_storage_classes_128K"
+    got = s3.get_bucket_lifecycle_configuration(Bucket=bucket)
+    assert got["ResponseMetadata"]["HTTPHeaders"][HDR] == "all_storage_classes_128K"
+    assert put_rules(s3, bucket, rule, "varies_by_storage_class")[HDR] == "varies_by_storage_class"
+    got = s3.get_bucket_lifecycle_configuration(Bucket=bucket)
+    assert got["ResponseMetadata"]["HTTPHeaders"][HDR] == "varies_by_storage_class"
+    assert got["Rules"][0]["Transitions"] == [{"Days": 1, "StorageClass": "GLACIER"}]
+    assert put_rules(s3, bucket, rule, "all_storage_classes_128K")[HDR] == "all_storage_classes_128K"
+    got = s3.get_bucket_lifecycle_configuration(Bucket=bucket)
+    assert got["ResponseMetadata"]["HTTPHeaders"][HDR] == "all_storage_classes_128K"
+    with pytest.raises(ClientError) as e:
+        put_rules(s3, bucket, rule, "64K")
+    assert err(e) == (400, "InvalidArgument")
+
+
+def classes(s3, b):
+    return {o["Key"]: o["StorageClass"] for o in s3.list_objects_v2(Bucket=b)["Contents"]}
+
+
+def test_small_objects_not_transitioned_by_default(nimbus, s3, bucket):
+    put_rules(s3, bucket, [
+        {"ID": "g", "Status": "Enabled", "Filter": {"Prefix": "g/"},
+         "Transitions": [{"Days": 1, "StorageClass": "GLACIER"}]},
+        {"ID": "ir", "Status": "Enabled", "Filter": {"Prefix": "ir/"},
+         "Transitions": [{"Days": 1, "StorageClass": "GLACIER_IR"}]},
+        # a size filter below 128 KiB lets small objects go (either bound)
+        {"ID": "lt", "Status": "Enabled", "Filter": {"And": {"Prefix": "lt/", "ObjectSizeLessThan": 4096}},
+         "Transitions": [{"Days": 1, "StorageClass": "GLACIER_IR"}]},
+        {"ID": "gt", "Status": "Enabled", "Filter": {"And": {"Prefix": "gt/", "ObjectSizeGreaterThan": 10}},
+         "Transitions": [{"Days": 1, "StorageClass": "GLACIER_IR"}]}])
+    for k in ("g/small", "ir/small", "lt/small", "gt/small"):
+        s3.put_object(Bucket=bucket, Key=k, Body=b"s" * 1000)
+    s3.put_object(Bucket=bucket, Key="g/big", Body=b"b" * BIG)
+    advance(nimbus, "3d")
+    pass_done(nimbus)
+    assert classes(s3, bucket) == {"g/big": "GLACIER", "g/small": "STANDARD",
+                                   "ir/small": "STANDARD", "lt/small": "GLACIER_IR",
+                                   "gt/small": "GLACIER_IR"}
+
+
+def test_varies_by_storage_class_sends_small_objects_to_archive_only(nimbus, s3, bucket):
+    put_rules(s3, bucket, [
+        {"ID": "g", "Status": "Enabled", "Filter": {"Prefix": "g/"},
+         "Transitions": [{"Days": 1, "StorageClass": "GLACIER"}]},
+        {"ID": "d", "Status": "Enabled", "Filter": {"Prefix": "d/"},
+         "Transitions": [{"Days": 1, "StorageClass": "DEEP_ARCHIVE"}]},
+        {"ID": "ir", "Status": "Enabled", "Filter": {"Prefix": "ir/"},
+         "Transitions": [{"Days": 1, "StorageClass": "GLACIER_IR"}]},
+        {"ID": "ia", "Status": "Enabled", "Filter": {"Prefix": "ia/"},
+         "Transitions": [{"Days": 30, "StorageClass": "STANDARD_IA"}]}],
+        min_size="varies_by_storage_class")
+    for k in ("g/small", "d/small", "ir/small", "ia/small"):
+        s3.put_object(Bucket=bucket, Key=k, Body=b"s" * 1000)
+    advance(nimbus, "32d")
+    pass_done(nimbus)
+    assert classes(s3, bucket) == {"g/small": "GLACIER", "d/small": "DEEP_ARCHIVE",
+                                   "ir/small": "STANDARD", "ia/small": "STANDARD"}
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="g/small")
+    assert err(e) == (403, "InvalidObjectState")
+
+
+def http_date(t):
+    return time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(t))
+
+
+def test_abort_date_on_create_and_list_parts(s3, bucket):
+    put_rules(s3, bucket, [
+        {"ID": "slow", "Status": "Enabled", "Filter": {"Prefix": "up/"},
+         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}},
+        {"ID": "fast", "Status": "Enabled", "Filter": {"Prefix": "up/fast/"},
+         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 2}},
+        {"ID": "off", "Status": "Disabled", "Filter": {"Prefix": "off/"},
+         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}])
+    r = s3.create_multipart_upload(Bucket=bucket, Key="up/a")
+    init = [u for u in s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
+            if u["UploadId"] == r["UploadId"]][0]["Initiated"].timestamp()
+    due = (int(init + 7 * 86400) // 86400 + 1) * 86400  # the midnight after initiation + 7 days
+    h = r["ResponseMetadata"]["HTTPHeaders"]
+    assert h["x-amz-abort-date"] == http_date(due) and r["AbortRuleId"] == "slow"
+    assert r["AbortDate"].timestamp() == due
+    parts = s3.list_parts(Bucket=bucket, Key="up/a", UploadId=r["UploadId"])
+    assert parts["AbortRuleId"] == "slow" and parts["AbortDate"].timestamp() == due
+    # the earliest of the matching rules
+    r = s3.create_multipart_upload(Bucket=bucket, Key="up/fast/b")
+    assert r["AbortRuleId"] == "fast"
+    # no enabled rule for the key: no headers
+    for key in ("off/c", "other"):
+        r = s3.create_multipart_upload(Bucket=bucket, Key=key)
+        assert "AbortDate" not in r and "AbortRuleId" not in r
+        assert "AbortRuleId" not in s3.list_parts(Bucket=bucket, Key=key, UploadId=r["UploadId"])
