@@ -24,6 +24,11 @@ SHAPES = {
     "PartitionDateSource": {"type": "string", "enum": ["EventTime", "DeliveryTime"]},
     "PartitionedPrefix": {"type": "structure", "members": {
         "PartitionDateSource": {"shape": "PartitionDateSource"}}},
+    "RestoreStatus": {"type": "structure", "members": {
+        "IsRestoreInProgress": {"shape": "IsRestoreInProgress"},
+        "RestoreExpiryDate": {"shape": "RestoreExpiryDate"}}},
+    "IsRestoreInProgress": {"type": "boolean"},
+    "RestoreExpiryDate": {"type": "timestamp"},
     "TargetObjectKeyFormat": {"type": "structure", "members": {
         "SimplePrefix": {"shape": "SimplePrefix", "locationName": "SimplePrefix"},
         "PartitionedPrefix": {"shape": "PartitionedPrefix", "locationName": "PartitionedPrefix"}}},
@@ -65,8 +70,10 @@ MEMBERS = {
     "Checksum": [(_CK64, {"shape": _CK64}, "ChecksumCRC32C"), (_CKT, {"shape": _CKT}, "ChecksumSHA256")],
     "ListPartsOutput": [(_CKT, {"shape": _CKT}, "ChecksumAlgorithm")],
     "MultipartUpload": [(_CKT, {"shape": _CKT}, "ChecksumAlgorithm")],
-    "Object": [(_CKT, {"shape": _CKT}, "ChecksumAlgorithm")],
-    "ObjectVersion": [(_CKT, {"shape": _CKT}, "ChecksumAlgorithm")],
+    "Object": [(_CKT, {"shape": _CKT}, "ChecksumAlgorithm"),
+               ("RestoreStatus", {"shape": "RestoreStatus"}, "Owner")],
+    "ObjectVersion": [(_CKT, {"shape": _CKT}, "ChecksumAlgorithm"),
+                      ("RestoreStatus", {"shape": "RestoreStatus"}, "Owner")],
     "ListBucketsRequest": [
         ("MaxBuckets", _query("MaxBuckets", "max-buckets"), None),
         ("ContinuationToken", _query("Token", "continuation-token"), None),

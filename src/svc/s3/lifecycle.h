@@ -59,6 +59,11 @@ void nb_s3_lc_abort_headers(nb_call *c, const nb_s3_bucket *b, const char *key, 
  * restore whose copy is not yet in place is put back here and *o re-read; on the loop thread
  * that returns NB_CALL_OFFLOAD (nothing added yet). Returns 0, -1 or NB_CALL_OFFLOAD. */
 int nb_s3_classes_read(nb_call *c, const nb_s3_bucket *b, nb_s3_object *o, bool get);
+/* Listings asked for x-amz-optional-object-attributes: RestoreStatus: the RestoreStatus of an
+ * archived version, read on h (the listing's read transaction): {IsRestoreInProgress} while a
+ * restore runs, with RestoreExpiryDate once its copy is readable; NULL when no restore was
+ * asked for or its copy expired (AWS then leaves the member out). */
+json_t *nb_s3_restore_status(sqlite3 *h, int64_t object_id);
 /* Copy sources (CopyObject, UploadPartCopy): an archived version must be restored first
  * (403 InvalidObjectState); *o is re-read if its restored copy was just put in place. */
 int nb_s3_classes_copy_source(nb_call *c, const char *bucket, nb_s3_object *o);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "svc/s3/handlers.h"
+#include "svc/s3/lifecycle.h"
 
 typedef struct lctx {
     nb_call *c;
@@ -21,6 +22,8 @@ typedef struct lctx {
     nb_s3_lresult r;
     const char *last_version; /* versions: version id of the last entry emitted */
     bool failed;
+    bool restore_status; /* x-amz-optional-object-attributes: RestoreStatus */
+    sqlite3 *h;          /* the listing's read connection */
 } lctx;
 
 /* A key or prefix as the response carries it: raw, or URL-encoded when asked. */
@@ -90,6 +93,10 @@ static int on_entry(void *ud, const char *k, size_t n, void *e)
     if (l->owner)
         json_object_set_new(j, "Owner", nb_s3_owner_json(o->owner && *o->owner ? o->owner
                                                                              : l->bucket_owner));
+    if (l->restore_status && !o->delete_marker && nb_s3_class_is_archive(o->storage_class)) {
+        json_t *rs = nb_s3_restore_status(l->h, o->id); /* restore.c */
+        if (rs) json_object_set_new(j, "RestoreStatus", rs);
+    }
     if (l->kind == 3) {
         json_array_append(l->all, j);
         nb_buf_putc(&l->marker_at, o->delete_marker ? 1 : 0);
@@ -111,6 +118,7 @@ static int on_prefix(void *ud, const char *p, size_t n)
 static int list_fn(sqlite3 *h, void *arg)
 {
     lctx *l = arg;
+    l->h = h;
     nb_s3_dbsrc *d = nb_s3_dbsrc_new(h, l->bucket, l->kind == 3, l->c->arena);
     if (!d) return SQLITE_NOMEM;
     nb_s3_lsrc src;
@@ -141,6 +149,19 @@ static int setup(nb_call *c, lctx *l, int kind)
         return nb_s3_error(c, 400, "InvalidArgument", "Invalid Encoding Method specified in Request",
                            "ArgumentName", "encoding-type", "ArgumentValue", enc, NULL);
     l->url = enc != NULL;
+    /* OptionalObjectAttributes (2023; not in botocore 1.29's model, so read as the header):
+     * a comma-separated list whose only member AWS defines is RestoreStatus */
+    const char *opt = nb_call_header(c, "x-amz-optional-object-attributes");
+    for (const char *p = opt; p && *p;) {
+        while (*p == ' ' || *p == ',') p++;
+        size_t n = strcspn(p, ", ");
+        if (n == 13 && strncmp(p, "RestoreStatus", 13) == 0) l->restore_status = true;
+        else if (n)
+            return nb_s3_error(c, 400, "InvalidArgument", "Invalid attribute name specified.",
+                               "ArgumentName", "x-amz-optional-object-attributes",
+                               "ArgumentValue", nb_arena_strndup(c->arena, p, n), NULL);
+        p += n;
+    }
     json_int_t max = nb_in_int(c, "MaxKeys", 1000);
     if (max < 0)
         return nb_s3_error(c, 400, "InvalidArgument",

@@ -71,6 +71,18 @@ static bool restore_header(const rstate *r, double now, char *out, size_t n)
     return true;
 }
 
+json_t *nb_s3_restore_status(sqlite3 *h, int64_t object_id)
+{
+    rstate r;
+    memset(&r, 0, sizeof r);
+    r.id = object_id;
+    if (rstate_fn(h, &r) != SQLITE_OK) return NULL;
+    double now = nb_clock_now_f();
+    if (!r.requested || r.expiry <= now) return NULL;
+    if (r.ready > now) return json_pack("{s:b}", "IsRestoreInProgress", true);
+    return json_pack("{s:b,s:f}", "IsRestoreInProgress", false, "RestoreExpiryDate", r.expiry);
+}
+
 /* ---------------------------------------------------------------- hooks */
 
 static void expiration_header(nb_call *c, const nb_s3_bucket *b, const nb_s3_object *o)

@@ -191,3 +191,60 @@ def test_abort_date_on_create_and_list_parts(s3, bucket):
         r = s3.create_multipart_upload(Bucket=bucket, Key=key)
         assert "AbortDate" not in r and "AbortRuleId" not in r
         assert "AbortRuleId" not in s3.list_parts(Bucket=bucket, Key=key, UploadId=r["UploadId"])
+
+
+def raw_listing(s3, op, header=None, **kw):
+    """The XML a listing answered (botocore 1.29 does not model RestoreStatus), sending
+    x-amz-optional-object-attributes when header is given."""
+    import xml.etree.ElementTree as ET
+    got = {}
+
+    def add(request, **_):
+        request.headers["x-amz-optional-object-attributes"] = header
+
+    def keep(http_response, **_):
+        got["xml"] = http_response.content
+
+    name = {"list_objects_v2": "ListObjectsV2", "list_objects": "ListObjects",
+            "list_object_versions": "ListObjectVersions"}[op]
+    if header is not None:
+        s3.meta.events.register("before-sign.s3.%s" % name, add)
+    s3.meta.events.register("after-call.s3.%s" % name, keep)
+    try:
+        getattr(s3, op)(**kw)
+    finally:
+        if header is not None:
+            s3.meta.events.unregister("before-sign.s3.%s" % name, add)
+        s3.meta.events.unregister("after-call.s3.%s" % name, keep)
+    ns = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+    out = {}
+    for entry in ET.fromstring(got["xml"]):
+        if entry.tag not in (ns + "Contents", ns + "Version"):
+            continue
+        rs = entry.find(ns + "RestoreStatus")
+        out[entry.find(ns + "Key").text] = None if rs is None else {
+            c.tag[len(ns):]: c.text for c in rs}
+    return out
+
+
+def test_list_restore_status(nimbus, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="cold", Body=b"c" * 100, StorageClass="GLACIER")
+    s3.put_object(Bucket=bucket, Key="deep", Body=b"d" * 100, StorageClass="DEEP_ARCHIVE")
+    s3.put_object(Bucket=bucket, Key="hot", Body=b"h")
+    none = {"cold": None, "deep": None, "hot": None}
+    # never restored: no RestoreStatus, asked or not
+    assert raw_listing(s3, "list_objects_v2", "RestoreStatus", Bucket=bucket) == none
+    s3.restore_object(Bucket=bucket, Key="cold", RestoreRequest={"Days": 1})  # Standard: 3-5 h
+    for op in ("list_objects_v2", "list_objects", "list_object_versions"):
+        assert raw_listing(s3, op, "RestoreStatus", Bucket=bucket) == \
+            {"cold": {"IsRestoreInProgress": "true"}, "deep": None, "hot": None}
+        assert raw_listing(s3, op, Bucket=bucket) == none  # only when asked
+    advance(nimbus, "6h")
+    st = raw_listing(s3, "list_objects_v2", "RestoreStatus", Bucket=bucket)["cold"]
+    expiry = s3.head_object(Bucket=bucket, Key="cold")["Restore"].split('expiry-date="')[1][:-1]
+    assert st["IsRestoreInProgress"] == "false"
+    assert time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.strptime(
+        st["RestoreExpiryDate"], "%Y-%m-%dT%H:%M:%S.000Z")) == expiry
+    with pytest.raises(ClientError) as e:
+        raw_listing(s3, "list_objects_v2", "Owner", Bucket=bucket)
+    assert err(e) == (400, "InvalidArgument")
