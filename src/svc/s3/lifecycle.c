@@ -1200,6 +1200,7 @@ typedef struct action {
     const nb_s3_class *to;
     bool done;     /* applied (after commit: events) */
     bool marker;   /* EXPIRE_CURRENT made a delete marker */
+    char marker_vid[33]; /* its version id: the event names the marker, as AWS's does */
 } action;
 
 typedef struct apply_arg {
@@ -1283,6 +1284,7 @@ static int expire_current(sqlite3 *h, apply_arg *a, action *ac, int versioning)
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) return rc;
     ac->done = ac->marker = true;
+    memcpy(ac->marker_vid, vid, sizeof vid);
     return SQLITE_OK;
 }
 
@@ -1447,8 +1449,8 @@ static void emit_events(const char *bucket, const action *acts, size_t n)
         const char *ev = a->kind == A_TRANSITION ? "s3:LifecycleTransition"
                          : a->marker             ? "s3:LifecycleExpiration:DeleteMarkerCreated"
                                                  : "s3:LifecycleExpiration:Delete";
-        nb_s3_event(bucket, ev, a->v->key, a->v->key_len, a->v->version_id, a->v->size,
-                    a->v->etag);
+        nb_s3_event(bucket, ev, a->v->key, a->v->key_len,
+                    a->marker ? a->marker_vid : a->v->version_id, a->v->size, a->v->etag);
         kick |= a->kind == A_TRANSITION && a->to->archive;
     }
     if (kick) nb_s3_archive_kick();

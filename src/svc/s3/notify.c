@@ -131,6 +131,15 @@ int nb_s3_op_put_notification(nb_call *c)
     int rc = 0;
     json_t *bad = json_array(); /* destinations that could not be validated */
     bool skip = nb_in_bool(c, "SkipDestinationValidation", false);
+    /* EventBridgeConfiguration sends every event to the account's default event bus; Nimbus
+     * has no EventBridge service to receive them, and storing it would promise events that
+     * never arrive */
+    if (json_object_get(in, "EventBridgeConfiguration")) {
+        json_decref(out);
+        json_decref(bad);
+        return nb_s3_error(c, 501, "NotImplemented",
+                           "EventBridge delivery of S3 events is not implemented", NULL);
+    }
     for (size_t l = 0; l < 3 && !rc; l++) {
         json_t *arr = json_object_get(in, lists[l][0]);
         if (!json_array_size(arr)) continue;
@@ -217,8 +226,6 @@ int nb_s3_op_put_notification(nb_call *c)
     }
     json_decref(bad);
     if (!rc) {
-        json_t *eb = json_object_get(in, "EventBridgeConfiguration");
-        if (eb) json_object_set_new(out, "EventBridgeConfiguration", json_object());
         rc = nb_s3_cfg_store(c, b.name, "notification", json_object_size(out) ? out : NULL);
         if (!rc) nb_s3_event_test(c, b.name, out); /* s3:TestEvent to each destination (events.c) */
     }

@@ -248,3 +248,45 @@ def test_list_restore_status(nimbus, s3, bucket):
     with pytest.raises(ClientError) as e:
         raw_listing(s3, "list_objects_v2", "Owner", Bucket=bucket)
     assert err(e) == (400, "InvalidArgument")
+
+
+# ---- event notifications of lifecycle actions
+
+from test_events import Dest, queue_for  # noqa: E402
+
+
+@pytest.fixture
+def dest(boto):
+    return Dest(boto)
+
+
+def test_lifecycle_events_name_the_marker_and_the_transition(nimbus, s3, bucket, dest):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    url = queue_for(s3, bucket, dest, events=["s3:LifecycleExpiration:*", "s3:LifecycleTransition"])
+    v = s3.put_object(Bucket=bucket, Key="tmp/x", Body=b"1")["VersionId"]
+    big = s3.put_object(Bucket=bucket, Key="arch/y", Body=b"y" * BIG)
+    put_rules(s3, bucket, [
+        {"ID": "exp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 1}},
+        {"ID": "tr", "Status": "Enabled", "Filter": {"Prefix": "arch/"},
+         "Transitions": [{"Days": 1, "StorageClass": "GLACIER_IR"}]}])
+    advance(nimbus, "3d")
+    pass_done(nimbus)
+    recs = {r["eventName"]: r for r in dest.records(url, 2, timeout=20)}
+    assert set(recs) == {"LifecycleExpiration:DeleteMarkerCreated", "LifecycleTransition"}
+    # the record carries the delete marker's version id (as ObjectRemoved:DeleteMarkerCreated does)
+    marker = s3.list_object_versions(Bucket=bucket, Prefix="tmp/")["DeleteMarkers"][0]["VersionId"]
+    o = recs["LifecycleExpiration:DeleteMarkerCreated"]["s3"]["object"]
+    assert o["key"] == "tmp/x" and o["versionId"] == marker != v
+    t = recs["LifecycleTransition"]
+    assert t["userIdentity"]["principalId"] == "s3.amazonaws.com"
+    assert t["s3"]["object"]["key"] == "arch/y" and t["s3"]["object"]["versionId"] == big["VersionId"]
+    assert t["s3"]["object"]["size"] == BIG and t["s3"]["object"]["eTag"] == big["ETag"].strip('"')
+
+
+def test_eventbridge_configuration_not_implemented(s3, bucket):
+    # no EventBridge service to deliver to: refused rather than stored and never honoured
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_notification_configuration(
+            Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}})
+    assert err(e) == (501, "NotImplemented")
+    assert "EventBridgeConfiguration" not in s3.get_bucket_notification_configuration(Bucket=bucket)
