@@ -290,3 +290,33 @@ def test_eventbridge_configuration_not_implemented(s3, bucket):
             Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}})
     assert err(e) == (501, "NotImplemented")
     assert "EventBridgeConfiguration" not in s3.get_bucket_notification_configuration(Bucket=bucket)
+
+
+def test_expired_object_delete_marker_flag(nimbus, s3, bucket, dest):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    url = queue_for(s3, bucket, dest, events=["s3:LifecycleExpiration:*"])
+    put_rules(s3, bucket, [
+        {"ID": "m", "Status": "Enabled", "Filter": {"Prefix": "m/"},
+         "Expiration": {"ExpiredObjectDeleteMarker": True},
+         "NoncurrentVersionExpiration": {"NoncurrentDays": 2}}])
+    s3.put_object(Bucket=bucket, Key="m/a", Body=b"1")
+    marker = s3.delete_object(Bucket=bucket, Key="m/a")["VersionId"]
+    s3.delete_object(Bucket=bucket, Key="m/lone")  # a marker with nothing under it
+    s3.delete_object(Bucket=bucket, Key="x/lone")  # outside the rule
+    advance(nimbus, "1d")
+    pass_done(nimbus)
+    # the lone marker goes; m/a's marker still has a noncurrent version under it
+    markers = lambda: sorted(m["Key"] for m in  # noqa: E731
+                             s3.list_object_versions(Bucket=bucket).get("DeleteMarkers", []))
+    assert markers() == ["m/a", "x/lone"]
+    advance(nimbus, "2d")
+    pass_done(nimbus)  # the noncurrent version expires ...
+    assert [v["Key"] for v in s3.list_object_versions(Bucket=bucket).get("Versions", [])] == []
+    advance(nimbus, "1d")
+    pass_done(nimbus)  # ... and then its marker is expired
+    assert markers() == ["x/lone"]
+    recs = dest.records(url, 3, timeout=20)
+    assert sorted((r["eventName"], r["s3"]["object"]["key"]) for r in recs) == [
+        ("LifecycleExpiration:Delete", "m/a"), ("LifecycleExpiration:Delete", "m/a"),
+        ("LifecycleExpiration:Delete", "m/lone")]
+    assert marker in [r["s3"]["object"].get("versionId") for r in recs]
