@@ -320,3 +320,31 @@ def test_expired_object_delete_marker_flag(nimbus, s3, bucket, dest):
         ("LifecycleExpiration:Delete", "m/a"), ("LifecycleExpiration:Delete", "m/a"),
         ("LifecycleExpiration:Delete", "m/lone")]
     assert marker in [r["s3"]["object"].get("versionId") for r in recs]
+
+
+def tr(*pairs):
+    return [{"Days": d, "StorageClass": c} for d, c in pairs]
+
+
+@pytest.mark.parametrize("transitions,ok", [
+    (tr((0, "GLACIER_IR")), True),                       # Days 0 is allowed outside the IA classes
+    (tr((0, "GLACIER")), True),
+    (tr((29, "STANDARD_IA")), False),                    # IA classes: at least 30 days
+    (tr((29, "ONEZONE_IA")), False),
+    (tr((30, "STANDARD_IA"), (60, "GLACIER_IR"), (150, "GLACIER"), (240, "DEEP_ARCHIVE")), True),
+    (tr((30, "STANDARD_IA"), (59, "GLACIER")), False),   # 30 days in IA before going further
+    (tr((30, "INTELLIGENT_TIERING"), (31, "GLACIER")), True),
+    (tr((90, "GLACIER"), (100, "GLACIER_IR")), False),   # down the waterfall only
+    (tr((90, "DEEP_ARCHIVE"), (100, "GLACIER")), False),
+    (tr((90, "GLACIER"), (90, "DEEP_ARCHIVE")), False),  # strictly later
+    (tr((30, "GLACIER"), (40, "GLACIER")), False),       # one transition per class
+])
+def test_transition_waterfall(s3, bucket, transitions, ok):
+    rules = [{"ID": "w", "Status": "Enabled", "Filter": {}, "Transitions": transitions}]
+    nc = [{"ID": "n", "Status": "Enabled", "Filter": {}, "NoncurrentVersionTransitions": [
+        {"NoncurrentDays": t["Days"], "StorageClass": t["StorageClass"]} for t in transitions]}]
+    for r in (rules, nc):
+        if ok:
+            put_rules(s3, bucket, r)
+        else:
+            assert lc_error(s3, bucket, r)[:2] in ((400, "InvalidArgument"), (400, "InvalidRequest"))
