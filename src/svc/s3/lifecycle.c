@@ -786,7 +786,26 @@ void nb_s3_lc_abort_headers(nb_call *c, const nb_s3_bucket *b, const char *key, 
         char d[40];
         nb_s3_http_date(when, d);
         nb_s3_add_header(c, "x-amz-abort-date", d);
-        nb_s3_add_header(c, "x-amz-abort-rule-id", best->id);
+        /* an ID may hold any XML character: control and non-ASCII bytes are %-encoded so
+         * the header stays one line of ASCII */
+        size_t n = strlen(best->id);
+        char *idv = nb_arena_alloc(c->arena, n * 3 + 1);
+        if (idv) {
+            static const char hx[] = "0123456789ABCDEF";
+            char *w = idv;
+            for (size_t i = 0; i < n; i++) {
+                unsigned char ch = (unsigned char)best->id[i];
+                if (ch < 0x20 || ch >= 0x7f || ch == '%') {
+                    *w++ = '%';
+                    *w++ = hx[ch >> 4];
+                    *w++ = hx[ch & 15];
+                } else {
+                    *w++ = (char)ch;
+                }
+            }
+            *w = 0;
+            nb_s3_add_header(c, "x-amz-abort-rule-id", idv);
+        }
     }
     conf_unref(lc);
 }

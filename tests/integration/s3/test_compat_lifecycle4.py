@@ -348,3 +348,12 @@ def test_transition_waterfall(s3, bucket, transitions, ok):
             put_rules(s3, bucket, r)
         else:
             assert lc_error(s3, bucket, r)[:2] in ((400, "InvalidArgument"), (400, "InvalidRequest"))
+
+
+def test_abort_rule_id_stays_one_header_line(s3, bucket):
+    # a rule ID may hold a line break (XML carries it): it must not split the response headers
+    put_rules(s3, bucket, [{"ID": "line\nbreak \u00e9", "Status": "Enabled", "Filter": {},
+                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}])
+    r = s3.create_multipart_upload(Bucket=bucket, Key="k")
+    assert r["AbortRuleId"] == "line%0Abreak %C3%A9"
+    assert "break" not in "".join(k for k in r["ResponseMetadata"]["HTTPHeaders"])
