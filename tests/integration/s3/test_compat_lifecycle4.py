@@ -357,3 +357,26 @@ def test_abort_rule_id_stays_one_header_line(s3, bucket):
     r = s3.create_multipart_upload(Bucket=bucket, Key="k")
     assert r["AbortRuleId"] == "line%0Abreak %C3%A9"
     assert "break" not in "".join(k for k in r["ResponseMetadata"]["HTTPHeaders"])
+
+
+def test_copy_object_storage_classes(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="src", Body=b"abc")
+    for c in ("STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
+              "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"):
+        s3.copy_object(Bucket=bucket, Key="c-" + c, CopySource={"Bucket": bucket, "Key": "src"},
+                       StorageClass=c)
+        assert s3.head_object(Bucket=bucket, Key="c-" + c).get("StorageClass") == \
+            (None if c == "STANDARD" else c)
+        if c in ("GLACIER", "DEEP_ARCHIVE"):
+            with pytest.raises(ClientError) as e:
+                s3.get_object(Bucket=bucket, Key="c-" + c)
+            assert err(e) == (403, "InvalidObjectState")
+        else:
+            assert s3.get_object(Bucket=bucket, Key="c-" + c)["Body"].read() == b"abc"
+    # classes of other bucket kinds (Outposts, Snow, directory buckets) and made-up ones
+    for bad in ("OUTPOSTS", "SNOW", "EXPRESS_ONEZONE", "glacier", "COLD"):
+        with pytest.raises(ClientError) as e:
+            s3.copy_object(Bucket=bucket, Key="bad", CopySource={"Bucket": bucket, "Key": "src"},
+                           StorageClass=bad)
+        assert err(e) == (400, "InvalidStorageClass")
+        assert e.value.response["Error"]["StorageClassRequested"] == bad
