@@ -191,15 +191,18 @@ static int parse_size(json_t *o, const char *name, int64_t *out, perr *e)
     return 0;
 }
 
-/* Filter (or the legacy rule-level Prefix) into r. */
-static int parse_filter(json_t *rule, lc_rule *r, perr *e)
+/* Filter (or the legacy rule-level Prefix) into r. strict: a request's rules; stored ones are
+ * read as they were accepted (earlier versions took a rule with neither Filter nor Prefix as
+ * the whole bucket, and And with one predicate), so a stored configuration keeps working. */
+static int parse_filter(json_t *rule, lc_rule *r, bool strict, perr *e)
 {
     json_t *f = json_object_get(rule, "Filter");
     json_t *legacy = json_object_get(rule, "Prefix");
     r->gt = r->lt = -1;
     /* AWS's schema wants exactly one of them: a rule with neither is MalformedXML (it does
      * not default to the whole bucket; Filter {} does) */
-    if ((f != NULL) == (legacy != NULL)) return MALFORMED(e);
+    if (f && legacy) return MALFORMED(e);
+    if (!f && !legacy && strict) return MALFORMED(e);
     const char *prefix = NULL;
     if (legacy) {
         if (!json_is_string(legacy)) return MALFORMED(e);
@@ -241,7 +244,7 @@ static int parse_filter(json_t *rule, lc_rule *r, perr *e)
         }
         /* And joins two or more predicates (AWS's LifecycleRuleAndOperator): a lone one
          * belongs directly in Filter, and AWS refuses it inside And */
-        if (and && (p != NULL) + (r->gt >= 0) + (r->lt >= 0) + (int)r->ntags < 2)
+        if (strict && and && (p != NULL) + (r->gt >= 0) + (r->lt >= 0) + (int)r->ntags < 2)
             return MALFORMED(e);
         if (r->gt >= 0 && r->lt >= 0 && r->gt >= r->lt)
             return fail(e, 400, "InvalidArgument",
@@ -352,7 +355,7 @@ static int parse_transitions(json_t *list, bool noncurrent, lc_rule *r, perr *e)
     return 0;
 }
 
-static int parse_rule(json_t *j, lc_rule *r, perr *e)
+static int parse_rule(json_t *j, lc_rule *r, bool strict, perr *e)
 {
     if (!json_is_object(j)) return MALFORMED(e);
     json_t *idj = json_object_get(j, "ID");
@@ -365,7 +368,7 @@ static int parse_rule(json_t *j, lc_rule *r, perr *e)
     if (!status || (strcmp(status, "Enabled") != 0 && strcmp(status, "Disabled") != 0))
         return MALFORMED(e);
     r->enabled = strcmp(status, "Enabled") == 0;
-    if (parse_filter(j, r, e)) return -1;
+    if (parse_filter(j, r, strict, e)) return -1;
     char fd[1100];
     filter_desc(r, fd, sizeof fd);
 
@@ -513,8 +516,8 @@ static void build_ranges(lc_conf *c)
     free(p);
 }
 
-/* Parse a Rules array. gen_ids: give rules without an ID a random one (and write it back into
- * the array), as AWS does. */
+/* Parse a Rules array. gen_ids: a request's rules: give rules without an ID a random one (and
+ * write it back into the array), as AWS does, and validate strictly (see parse_filter). */
 static lc_conf *parse_rules(json_t *rules, bool gen_ids, perr *e)
 {
     if (!json_is_array(rules) || json_array_size(rules) == 0) {
@@ -532,7 +535,7 @@ static lc_conf *parse_rules(json_t *rules, bool gen_ids, perr *e)
     for (size_t i = 0; i < n; i++) {
         json_t *j = json_array_get(rules, i);
         c->n = i + 1;
-        if (parse_rule(j, &c->rules[i], e)) goto bad;
+        if (parse_rule(j, &c->rules[i], gen_ids, e)) goto bad;
         lc_rule *r = &c->rules[i];
         if (!r->id[0] && gen_ids) {
             free(r->id);

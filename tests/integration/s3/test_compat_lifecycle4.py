@@ -380,3 +380,29 @@ def test_copy_object_storage_classes(s3, bucket):
                            StorageClass=bad)
         assert err(e) == (400, "InvalidStorageClass")
         assert e.value.response["Error"]["StorageClassRequested"] == bad
+
+
+def test_stored_rules_without_filter_still_apply(nimbus_factory):
+    # earlier versions accepted a rule with neither Filter nor Prefix (as the whole bucket); a
+    # data directory holding one keeps its rules after the stricter validation
+    import os
+    import sqlite3
+    from conftest import client
+    srv = nimbus_factory()
+    c = client(srv, "s3")
+    c.create_bucket(Bucket="old-rules")
+    put_rules(c, "old-rules", [{"ID": "old", "Status": "Enabled", "Filter": {},
+                                "Expiration": {"Days": 1}}])
+    srv.stop()
+    db = sqlite3.connect(os.path.join(srv.data_dir, "s3", "s3.db"))
+    try:
+        rules = json.loads(db.execute("SELECT rules FROM s3_lifecycle").fetchone()[0])
+        del rules[0]["Filter"]
+        db.execute("UPDATE s3_lifecycle SET rules=?", (json.dumps(rules),))
+        db.commit()
+    finally:
+        db.close()
+    srv.start()
+    c = client(srv, "s3")
+    assert 'rule-id="old"' in c.put_object(Bucket="old-rules", Key="k", Body=b"x")["Expiration"]
+    assert "Filter" not in c.get_bucket_lifecycle_configuration(Bucket="old-rules")["Rules"][0]
