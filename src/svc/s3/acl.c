@@ -15,6 +15,7 @@
 #include "iam/accounts.h"
 #include "iam/creds.h"
 #include "svc/s3/access.h"
+#include "svc/s3/events.h"
 
 #define ALL_USERS "http://acs.amazonaws.com/groups/global/AllUsers"
 #define AUTH_USERS "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
@@ -462,15 +463,16 @@ typedef struct oacl {
     const char *owner;
     bool found;
     bool delete_marker;
+    char vid[40]; /* the version's id (the ObjectAcl:Put event names it) */
 } oacl;
 
 static int oacl_read(sqlite3 *h, void *arg)
 {
     oacl *o = arg;
     sqlite3_stmt *st = nb_db_stmt(
-        h, o->version ? "SELECT o.id, o.owner, a.acl, o.delete_marker FROM objects o LEFT JOIN object_acls a ON "
+        h, o->version ? "SELECT o.id, o.owner, a.acl, o.delete_marker, o.version_id FROM objects o LEFT JOIN object_acls a ON "
                         "a.object_id = o.id WHERE o.bucket=? AND o.key=? AND o.version_id=?"
-                      : "SELECT o.id, o.owner, a.acl, o.delete_marker FROM objects o LEFT JOIN object_acls a ON "
+                      : "SELECT o.id, o.owner, a.acl, o.delete_marker, o.version_id FROM objects o LEFT JOIN object_acls a ON "
                         "a.object_id = o.id WHERE o.bucket=? AND o.key=? AND o.is_latest=1");
     if (!st) return SQLITE_ERROR;
     sqlite3_bind_text(st, 1, o->bucket, -1, SQLITE_STATIC);
@@ -484,6 +486,8 @@ static int oacl_read(sqlite3 *h, void *arg)
         const char *acl = (const char *)sqlite3_column_text(st, 2);
         o->acl = acl ? nb_arena_strdup(o->a, acl) : NULL;
         o->delete_marker = sqlite3_column_int(st, 3) != 0;
+        const char *vid = (const char *)sqlite3_column_text(st, 4);
+        snprintf(o->vid, sizeof o->vid, "%s", vid ? vid : "null");
         rc = SQLITE_OK;
     } else if (rc == SQLITE_DONE) {
         rc = SQLITE_OK;
@@ -761,6 +765,7 @@ int nb_s3_op_put_object_acl(nb_call *c)
     int rc = nb_db_write(nb_s3_store_db(nb_s3_g), oacl_write, &o);
     free(s);
     if (rc != SQLITE_OK) return nb_s3_internal(c, "cannot store object ACL");
+    nb_s3_event_call(c, "s3:ObjectAcl:Put", o.bucket, o.key, o.key_len, o.vid, -1, NULL);
     return 0;
 }
 

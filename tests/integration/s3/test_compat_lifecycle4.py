@@ -406,3 +406,19 @@ def test_stored_rules_without_filter_still_apply(nimbus_factory):
     c = client(srv, "s3")
     assert 'rule-id="old"' in c.put_object(Bucket="old-rules", Key="k", Body=b"x")["Expiration"]
     assert "Filter" not in c.get_bucket_lifecycle_configuration(Bucket="old-rules")["Rules"][0]
+
+
+def test_object_acl_put_event(s3, bucket, dest):
+    # s3:ObjectAcl:Put is accepted in configurations: PutObjectAcl delivers it
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={
+        "Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]})
+    url = queue_for(s3, bucket, dest, events=["s3:ObjectAcl:Put"])
+    v1 = s3.put_object(Bucket=bucket, Key="a b", Body=b"1")["VersionId"]
+    s3.put_object(Bucket=bucket, Key="a b", Body=b"2")
+    s3.put_object_acl(Bucket=bucket, Key="a b", VersionId=v1, ACL="private")
+    rec, = dest.records(url)
+    assert rec["eventName"] == "ObjectAcl:Put"
+    assert rec["s3"]["object"]["key"] == "a+b" and rec["s3"]["object"]["versionId"] == v1
+    assert rec["s3"]["configurationId"] == "cfg-1"
+    assert dest.empty(url)  # the PUTs made none
