@@ -37,8 +37,6 @@ def test_round_trip(s3, bucket, dests):
         "TopicConfigurations": [{"Id": "images", "TopicArn": topic, "Events": ["s3:ObjectCreated:*"],
                                  "Filter": filt("images/", ".jpg")}],
         "QueueConfigurations": [{"QueueArn": queue, "Events": ["s3:ObjectRemoved:Delete", "s3:ObjectRestore:Completed"]}],
-        "LambdaFunctionConfigurations": [{"LambdaFunctionArn": "arn:aws:lambda:us-east-1:000000000000:function:f",
-                                          "Events": ["s3:ObjectCreated:Put"], "Filter": filt("docs/")}],
     })
     out = s3.get_bucket_notification_configuration(Bucket=bucket)
     t = out["TopicConfigurations"][0]
@@ -47,10 +45,27 @@ def test_round_trip(s3, bucket, dests):
                                                  {"Name": "suffix", "Value": ".jpg"}]
     q = out["QueueConfigurations"][0]
     assert q["QueueArn"] == queue and len(q["Id"]) > 0  # AWS names unnamed configurations
-    assert out["LambdaFunctionConfigurations"][0]["Events"] == ["s3:ObjectCreated:Put"]
+    assert "LambdaFunctionConfigurations" not in out
     # an empty configuration turns notifications off
     s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={})
     assert "TopicConfigurations" not in s3.get_bucket_notification_configuration(Bucket=bucket)
+
+
+def test_lambda_destination_must_exist(s3, bucket):
+    """S3 validates a function destination; no Lambda function exists to validate, so it is
+    refused as AWS refuses a missing one, unless validation is skipped (then it is stored)."""
+    conf = {"LambdaFunctionConfigurations": [{
+        "LambdaFunctionArn": "arn:aws:lambda:us-east-1:000000000000:function:f",
+        "Events": ["s3:ObjectCreated:Put"], "Filter": filt("docs/")}]}
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=conf)
+    assert err(e) == (400, "InvalidArgument")
+    assert "Unable to validate the following destination configurations" in str(e.value)
+    assert "LambdaFunctionConfigurations" not in s3.get_bucket_notification_configuration(Bucket=bucket)
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=conf,
+                                             SkipDestinationValidation=True)
+    out = s3.get_bucket_notification_configuration(Bucket=bucket)
+    assert out["LambdaFunctionConfigurations"][0]["Events"] == ["s3:ObjectCreated:Put"]
 
 
 def test_unknown_event(s3, bucket, dests):
