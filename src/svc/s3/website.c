@@ -289,6 +289,18 @@ static int authorize(web *w, const char *key, size_t key_len)
     return rc;
 }
 
+/* AWS answers a missing key with 404 only when the (anonymous) reader may list the bucket;
+ * a site whose policy grants s3:GetObject alone answers 403 AccessDenied instead, so that
+ * readers can not tell which keys exist. 0 may list, -1 not. */
+static int may_list(web *w)
+{
+    nb_call c;
+    call_init(w, &c, "", 0, false);
+    int rc = nb_s3_may_list(&c, w->bucket);
+    call_free(&c);
+    return rc;
+}
+
 /* Look up the current version: 1 = exists, 0 = missing (or a delete marker), -1 = failure. */
 static int exists(web *w, const char *key, size_t key_len, nb_s3_object *o)
 {
@@ -429,7 +441,10 @@ static void fail(web *w, int status, const char *code, const char *msg, const ch
             nb_s3_object o;
             int ex = exists(w, ed, strlen(ed), &o);
             if (ex == 1 && serve(w, ed, strlen(ed), status, &e) == 0) return;
-            if (ex != 1) nb_aws_error_set(&e, 404, "NoSuchKey", "The specified key does not exist.");
+            if (ex != 1 && may_list(w) < 0)
+                nb_aws_error_set(&e, 403, "AccessDenied", "Access Denied");
+            else if (ex != 1)
+                nb_aws_error_set(&e, 404, "NoSuchKey", "The specified key does not exist.");
         } else {
             nb_aws_error_set(&e, 403, "AccessDenied", "Access Denied");
         }
@@ -507,7 +522,10 @@ static void website_work(nb_req *r)
                 goto out;
             }
         }
-        fail(w, 404, "NoSuchKey", "The specified key does not exist.", want, wn);
+        if (may_list(w) < 0)
+            fail(w, 403, "AccessDenied", "Access Denied", key, kn);
+        else
+            fail(w, 404, "NoSuchKey", "The specified key does not exist.", want, wn);
         goto out;
     }
     json_t *attrs = o.attrs ? json_loads(o.attrs, 0, NULL) : NULL;

@@ -38,7 +38,10 @@ def public_site(s3, name):
     s3.put_bucket_policy(Bucket=name, Policy=json.dumps({
         "Version": "2012-10-17",
         "Statement": [{"Sid": "PublicRead", "Effect": "Allow", "Principal": "*",
-                       "Action": "s3:GetObject", "Resource": "arn:aws:s3:::%s/*" % name}]}))
+                       "Action": "s3:GetObject", "Resource": "arn:aws:s3:::%s/*" % name},
+                      # missing keys are 404 (not 403) only for readers who may list
+                      {"Sid": "PublicList", "Effect": "Allow", "Principal": "*",
+                       "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::%s" % name}]}))
     s3.put_object(Bucket=name, Key="index.html", Body=b"<h1>home</h1>", ContentType="text/html")
     s3.put_object(Bucket=name, Key="docs/index.html", Body=b"<h1>docs</h1>", ContentType="text/html")
     s3.put_object(Bucket=name, Key="docs/page.html", Body=b"<p>page</p>", ContentType="text/html")

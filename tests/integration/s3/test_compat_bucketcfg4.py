@@ -1,0 +1,135 @@
+"""S3 bucket configurations checked against AWS's S3 API reference (fourth round): bucket policy
+validation (unknown S3 actions and condition keys, principals that do not exist, an empty
+statement list), the website endpoint's 403 for missing keys when the reader may not list, and
+the other differences found in the audit of the bucket-configuration APIs."""
+import json
+import urllib.request
+import uuid
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import client
+from s3util import bucket, err, s3  # noqa: F401 (fixtures)
+from test_website import curl
+
+
+def policy(*stmts):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(stmts)})
+
+
+def malformed(s3, bucket, doc):
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_policy(Bucket=bucket, Policy=doc)
+    assert err(e) == (400, "MalformedPolicy")
+    return e.value.response["Error"]["Message"]
+
+
+# ---------------------------------------------------------------- bucket policies
+
+def test_policy_refuses_actions_s3_does_not_have(s3, bucket):
+    res = "arn:aws:s3:::%s/*" % bucket
+    for action in ("s3:GetObjekt", "s3:PutBucketFoo", ["s3:GetObject", "s3:Nope"]):
+        doc = policy({"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": action,
+                      "Resource": res})
+        assert malformed(s3, bucket, doc) == "Policy has invalid action"
+    with pytest.raises(ClientError):
+        s3.get_bucket_policy(Bucket=bucket)
+    # real names in any case, and wildcards, are taken
+    for action in ("s3:getobject", "s3:Get*", "s3:*", "*", "s3:GetObjectVersionTagging",
+                   ["s3:PutObject", "s3:AbortMultipartUpload"]):
+        s3.put_bucket_policy(Bucket=bucket, Policy=policy(
+            {"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": action, "Resource": res}))
+
+
+def test_policy_refuses_unknown_s3_condition_keys(s3, bucket):
+    def doc(cond):
+        return policy({"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "s3:ListBucket",
+                       "Resource": "arn:aws:s3:::%s" % bucket, "Condition": cond})
+    assert malformed(s3, bucket, doc({"StringEquals": {"s3:prefixes": "home/"}})) == \
+        "Policy has an invalid condition key"
+    assert malformed(s3, bucket, doc({"StringLike": {"s3:ExistingObjectTag/": "x"}})) == \
+        "Policy has an invalid condition key"
+    for cond in ({"StringEquals": {"s3:prefix": "home/"}},
+                 {"NumericLessThanEquals": {"s3:max-keys": "10"}},
+                 {"StringEquals": {"S3:Delimiter": "/"}},
+                 {"StringEquals": {"s3:ExistingObjectTag/team": "a"}},
+                 {"StringEquals": {"aws:PrincipalOrgID": "o-abc"}},
+                 {"Bool": {"aws:SecureTransport": "true"}}):
+        s3.put_bucket_policy(Bucket=bucket, Policy=doc(cond))
+
+
+def test_policy_principals_must_exist(s3, nimbus, bucket):
+    res = "arn:aws:s3:::%s/*" % bucket
+
+    def doc(who):
+        return policy({"Effect": "Allow", "Principal": {"AWS": who}, "Action": "s3:GetObject", "Resource": res})
+    for who in ("arn:aws:iam::000000000000:user/nobody-here", "arn:aws:iam::000000000000:role/no-role",
+                "not-an-arn", ["arn:aws:iam::000000000000:root", "arn:aws:iam::000000000000:user/ghost"]):
+        assert malformed(s3, bucket, doc(who)) == "Invalid principal in policy"
+    iam = client(nimbus, "iam")
+    name = "pol-user-" + uuid.uuid4().hex[:6]
+    iam.create_user(UserName=name)
+    s3.put_bucket_policy(Bucket=bucket, Policy=doc("arn:aws:iam::000000000000:user/" + name))
+    # accounts, roots and users of accounts not served here are taken on trust
+    for who in ("111122223333", "arn:aws:iam::111122223333:root", "arn:aws:iam::111122223333:user/x"):
+        s3.put_bucket_policy(Bucket=bucket, Policy=doc(who))
+
+
+def test_policy_with_no_statements(s3, bucket):
+    assert malformed(s3, bucket, json.dumps({"Version": "2012-10-17", "Statement": []})) == \
+        "Could not parse the policy: Statement is empty!"
+    assert malformed(s3, bucket, json.dumps({"Version": "2012-10-17"})) == "Missing required field Statement"
+
+
+# ---------------------------------------------------------------- website endpoint
+
+def site_with(s3, actions):
+    name = "site4-" + uuid.uuid4().hex[:8]
+    s3.create_bucket(Bucket=name)
+    s3.delete_public_access_block(Bucket=name)
+    stmts = [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+              "Resource": "arn:aws:s3:::%s/*" % name}]
+    if "list" in actions:
+        stmts.append({"Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket",
+                      "Resource": "arn:aws:s3:::%s" % name})
+    s3.put_bucket_policy(Bucket=name, Policy=policy(*stmts))
+    s3.put_object(Bucket=name, Key="index.html", Body=b"home", ContentType="text/html")
+    s3.put_object(Bucket=name, Key="err.html", Body=b"oops", ContentType="text/html")
+    return name
+
+
+def test_website_missing_key_is_403_without_list_permission(s3, nimbus):
+    """AWS: a reader that may not list the bucket gets 403 AccessDenied for a missing key (and
+    the error document with that status), so the site does not tell which keys exist."""
+    name = site_with(s3, ())
+    s3.put_bucket_website(Bucket=name, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
+    host = name + ".s3-website.localhost"
+    st, h, body = curl(nimbus, "/missing.html", host)
+    assert st == 403 and b"<li>Code: AccessDenied</li>" in body
+    assert h["x-amz-error-code"] == "AccessDenied"
+    st, _, body = curl(nimbus, "/sub/", host)  # no sub/index.html
+    assert st == 403 and b"<li>Code: AccessDenied</li>" in body
+    assert curl(nimbus, "/", host)[:3:2] == (200, b"home")
+    # the error document comes with the 403, and routing rules see 403
+    s3.put_bucket_website(Bucket=name, WebsiteConfiguration={
+        "IndexDocument": {"Suffix": "index.html"}, "ErrorDocument": {"Key": "err.html"},
+        "RoutingRules": [{"Condition": {"KeyPrefixEquals": "app/", "HttpErrorCodeReturnedEquals": "403"},
+                          "Redirect": {"ReplaceKeyWith": "index.html", "HttpRedirectCode": "302"}}]})
+    st, _, body = curl(nimbus, "/missing.html", host)
+    assert (st, body) == (403, b"oops")
+    st, h, _ = curl(nimbus, "/app/route", host)
+    assert st == 302 and h["location"] == "http://%s/index.html" % host
+
+
+def test_website_missing_key_is_404_with_list_permission(s3, nimbus):
+    name = site_with(s3, ("list",))
+    s3.put_bucket_website(Bucket=name, WebsiteConfiguration={
+        "IndexDocument": {"Suffix": "index.html"}, "ErrorDocument": {"Key": "err.html"}})
+    host = name + ".s3-website.localhost"
+    st, _, body = curl(nimbus, "/missing.html", host)
+    assert (st, body) == (404, b"oops")
+    s3.delete_bucket_website(Bucket=name)
+    s3.put_bucket_website(Bucket=name, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
+    st, h, body = curl(nimbus, "/missing.html", host)
+    assert st == 404 and b"<li>Code: NoSuchKey</li>" in body and h["x-amz-error-code"] == "NoSuchKey"
