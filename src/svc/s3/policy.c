@@ -604,10 +604,21 @@ static int check_resources(nb_call *c, json_t *doc, const char *bucket)
     return rc;
 }
 
+/* AWS: Put/Get/DeleteBucketPolicy are for identities of the bucket owner's account only; a
+ * caller from elsewhere that a policy lets through gets 405 MethodNotAllowed (documented in
+ * each of the three operations). */
+static int owner_account_only(nb_call *c, const nb_s3_bucket *b)
+{
+    if (!strcmp(c->who.account, b->account)) return 0;
+    const char *m = c->http && c->http->method ? c->http->method : "";
+    return nb_s3_error(c, 405, "MethodNotAllowed",
+                       "The specified method is not allowed against this resource.", "Method", m, NULL);
+}
+
 int nb_s3_op_put_bucket_policy(nb_call *c)
 {
     nb_s3_bucket b;
-    if (nb_s3_cfg_bucket(c, &b)) return -1;
+    if (nb_s3_cfg_bucket(c, &b) || owner_account_only(c, &b)) return -1;
     const char *doc = nb_in_str(c, "Policy");
     size_t len = doc ? strlen(doc) : 0;
     size_t i = 0;
@@ -664,7 +675,7 @@ static int no_policy(nb_call *c, const char *bucket)
 int nb_s3_op_get_bucket_policy(nb_call *c)
 {
     nb_s3_bucket b;
-    if (nb_s3_cfg_bucket(c, &b)) return -1;
+    if (nb_s3_cfg_bucket(c, &b) || owner_account_only(c, &b)) return -1;
     const char *s = NULL;
     if (nb_s3_cfg_get(b.name, "policy", c->arena, &s)) return nb_s3_internal(c, "cannot read policy");
     if (!s) return no_policy(c, b.name);
@@ -675,7 +686,7 @@ int nb_s3_op_get_bucket_policy(nb_call *c)
 int nb_s3_op_delete_bucket_policy(nb_call *c)
 {
     nb_s3_bucket b;
-    if (nb_s3_cfg_bucket(c, &b)) return -1;
+    if (nb_s3_cfg_bucket(c, &b) || owner_account_only(c, &b)) return -1;
     int rc = nb_s3_cfg_set(b.name, "policy", NULL);
     if (rc) return nb_s3_store_error(c, rc, b.name, NULL);
     c->out_status = 204;

@@ -133,3 +133,36 @@ def test_website_missing_key_is_404_with_list_permission(s3, nimbus):
     s3.put_bucket_website(Bucket=name, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
     st, h, body = curl(nimbus, "/missing.html", host)
     assert st == 404 and b"<li>Code: NoSuchKey</li>" in body and h["x-amz-error-code"] == "NoSuchKey"
+
+
+def new_account(server):
+    req = urllib.request.Request(server.endpoint + "/_nimbus/accounts", method="POST",
+                                 data=json.dumps({"Email": "cfg4-%s@example.com" % uuid.uuid4().hex[:8]}).encode())
+    with urllib.request.urlopen(req) as r:
+        acct = json.loads(r.read())
+    return acct, client(server, "s3", access_key=acct["AccessKeyId"], secret_key=acct["SecretAccessKey"])
+
+
+def test_policy_operations_are_for_the_owner_account_only(s3, nimbus, bucket):
+    """AWS: another account allowed the bucket-policy actions still gets 405 MethodNotAllowed
+    from Get/Put/DeleteBucketPolicy; other reads it is allowed work."""
+    acct, other = new_account(nimbus)
+    doc = policy({"Effect": "Allow", "Principal": {"AWS": acct["AccountId"]},
+                  "Action": ["s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy",
+                             "s3:GetBucketPolicyStatus"],
+                  "Resource": "arn:aws:s3:::%s" % bucket})
+    s3.put_bucket_policy(Bucket=bucket, Policy=doc)
+    for method, call in (("GET", lambda: other.get_bucket_policy(Bucket=bucket)),
+                         ("PUT", lambda: other.put_bucket_policy(Bucket=bucket, Policy=doc)),
+                         ("DELETE", lambda: other.delete_bucket_policy(Bucket=bucket))):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert err(e) == (405, "MethodNotAllowed")
+        assert e.value.response["Error"]["Method"] == method
+    assert other.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"]["IsPublic"] is False
+    assert s3.get_bucket_policy(Bucket=bucket)["Policy"] == doc
+    # without the permission it is the usual 403
+    s3.delete_bucket_policy(Bucket=bucket)
+    with pytest.raises(ClientError) as e:
+        other.get_bucket_policy(Bucket=bucket)
+    assert err(e) == (403, "AccessDenied")
