@@ -18,6 +18,10 @@
 
 int nb_s3_request_payer_check(nb_call *c, const nb_s3_bcfg *cfg)
 {
+    /* AWS: "If you enable Requester Pays on a bucket, anonymous access to that bucket is not
+     * allowed": there is nobody to charge, whatever the request says. */
+    if (c->who.type == NB_PRINCIPAL_ANONYMOUS)
+        return nb_s3_error(c, 403, "AccessDenied", "Access Denied", NULL);
     const char *h = nb_call_header(c, "x-amz-request-payer");
     bool acknowledged = h && !strcasecmp(h, "requester");
     if (acknowledged) nb_s3_add_header(c, "x-amz-request-charged", "requester");

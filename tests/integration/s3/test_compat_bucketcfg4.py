@@ -3,6 +3,7 @@ validation (unknown S3 actions and condition keys, principals that do not exist,
 statement list), the website endpoint's 403 for missing keys when the reader may not list, and
 the other differences found in the audit of the bucket-configuration APIs."""
 import json
+import urllib.error
 import urllib.request
 import uuid
 
@@ -166,3 +167,23 @@ def test_policy_operations_are_for_the_owner_account_only(s3, nimbus, bucket):
     with pytest.raises(ClientError) as e:
         other.get_bucket_policy(Bucket=bucket)
     assert err(e) == (403, "AccessDenied")
+
+
+# ---------------------------------------------------------------- Requester Pays
+
+def test_requester_pays_refuses_anonymous_callers_even_when_they_accept_the_charge(s3, nimbus, bucket):
+    """AWS: anonymous access to a Requester Pays bucket is not allowed (nobody to charge)."""
+    s3.delete_public_access_block(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"data")
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy(
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::%s/*" % bucket}))
+    url = "%s/%s/k" % (nimbus.endpoint, bucket)
+    with urllib.request.urlopen(url) as r:
+        assert r.read() == b"data"
+    s3.put_bucket_request_payment(Bucket=bucket, RequestPaymentConfiguration={"Payer": "Requester"})
+    for headers in ({}, {"x-amz-request-payer": "requester"}):
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(urllib.request.Request(url, headers=headers))
+        assert e.value.code == 403 and b"<Code>AccessDenied</Code>" in e.value.read()
+    # signed callers of the owner's account are served as before
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"data"
