@@ -52,11 +52,21 @@ static bool value_fixed(const char *key, json_t *v)
     json_array_foreach(list, i, x)
     {
         const char *s = json_string_value(x);
-        if (!s || strchr(s, '*') || strchr(s, '?')) fixed = false;
-        /* A source IP range wider than /8 (e.g. 0.0.0.0/0) is public. */
-        if (s && !strcasecmp(key, "aws:sourceip")) {
+        /* a policy variable is no fixed value either */
+        if (!s || strstr(s, "${")) {
+            fixed = false;
+            continue;
+        }
+        /* aws:userid "AROLEID:*" (every session of one role) counts as fixed */
+        bool role_sessions = !strcasecmp(key, "aws:userid") && !strncmp(s, "AROA", 4) &&
+                             strlen(s) > 2 && !strcmp(s + strlen(s) - 2, ":*") &&
+                             !strpbrk(s, "?") && strchr(s, '*') == s + strlen(s) - 1;
+        if (!role_sessions && (strchr(s, '*') || strchr(s, '?'))) fixed = false;
+        /* A source IP range broader than /8 (IPv4) or /32 (IPv6), e.g. 0.0.0.0/1, is public. */
+        if (!strcasecmp(key, "aws:sourceip")) {
             const char *slash = strchr(s, '/');
-            if (slash && atoi(slash + 1) < 8) fixed = false;
+            int widest = strchr(s, ':') ? 32 : 8;
+            if (slash && atoi(slash + 1) < widest) fixed = false;
         }
     }
     json_decref(list);

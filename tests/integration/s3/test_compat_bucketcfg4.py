@@ -187,3 +187,42 @@ def test_requester_pays_refuses_anonymous_callers_even_when_they_accept_the_char
         assert e.value.code == 403 and b"<Code>AccessDenied</Code>" in e.value.read()
     # signed callers of the owner's account are served as before
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"data"
+
+
+# ---------------------------------------------------------------- GetBucketPolicyStatus
+
+@pytest.mark.parametrize("cond,public", [
+    ({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}, False),
+    ({"IpAddress": {"aws:SourceIp": "0.0.0.0/1"}}, True),
+    ({"IpAddress": {"aws:SourceIp": "2001:db8::/32"}}, False),
+    ({"IpAddress": {"aws:SourceIp": "2001:db8::/31"}}, True),
+    ({"IpAddress": {"aws:SourceIp": ["192.0.2.0/24", "::/0"]}}, True),
+    ({"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}, False),
+    ({"StringEquals": {"aws:PrincipalAccount": "111122223333"}}, False),
+    ({"StringLike": {"aws:PrincipalAccount": "1111*"}}, True),
+    ({"StringEquals": {"aws:PrincipalAccount": "${aws:username}"}}, True),
+    ({"StringLike": {"aws:userid": "AROAEXAMPLEROLEID:*"}}, False),
+    ({"StringLike": {"aws:userid": "*:alice"}}, True),
+    ({"StringNotEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}, True),
+    ({"StringEquals": {"s3:prefix": "home/"}}, True),
+])
+def test_policy_status_follows_the_meaning_of_public(s3, bucket, cond, public):
+    """S3 User Guide, "The meaning of public": a wildcard principal is public unless a condition
+    pins fixed values of the listed keys; source IP ranges broader than /8 (IPv4) or /32 (IPv6)
+    and policy variables pin nothing; aws:userid "AROLEID:*" does."""
+    s3.delete_public_access_block(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy(
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket",
+         "Resource": "arn:aws:s3:::%s" % bucket, "Condition": cond}))
+    assert s3.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"]["IsPublic"] is public
+    # BlockPublicPolicy refuses exactly the public ones
+    s3.delete_bucket_policy(Bucket=bucket)
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={"BlockPublicPolicy": True})
+    doc = policy({"Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket",
+                  "Resource": "arn:aws:s3:::%s" % bucket, "Condition": cond})
+    if public:
+        with pytest.raises(ClientError) as e:
+            s3.put_bucket_policy(Bucket=bucket, Policy=doc)
+        assert err(e) == (403, "AccessDenied")
+    else:
+        s3.put_bucket_policy(Bucket=bucket, Policy=doc)
