@@ -264,7 +264,9 @@ int nb_s3_op_put_bucket_tagging(nb_call *c)
     const char *tags;
     if (nb_s3_tags_from_input(c, set, false, &tags)) return -1;
     int rc = nb_s3_bucket_set_tags(nb_s3_g, name, tags ? tags : "[]");
-    return rc ? nb_s3_store_error(c, rc, name, NULL) : 0;
+    if (rc) return nb_s3_store_error(c, rc, name, NULL);
+    c->out_status = 204; /* AWS answers PutBucketTagging with 204 No Content */
+    return 0;
 }
 
 int nb_s3_op_delete_bucket_tagging(nb_call *c)

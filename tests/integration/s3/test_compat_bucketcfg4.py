@@ -10,7 +10,7 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import client
+from conftest import aws, client  # noqa: F401 (fixture)
 from s3util import bucket, err, s3  # noqa: F401 (fixtures)
 from test_website import curl
 
@@ -226,3 +226,18 @@ def test_policy_status_follows_the_meaning_of_public(s3, bucket, cond, public):
         assert err(e) == (403, "AccessDenied")
     else:
         s3.put_bucket_policy(Bucket=bucket, Policy=doc)
+
+
+# ---------------------------------------------------------------- status codes
+
+def test_put_bucket_tagging_answers_204(s3, bucket):
+    """AWS's PutBucketTagging answer is 204 No Content (its API reference's sample response)."""
+    r = s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "team", "Value": "a"}]})
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == [{"Key": "team", "Value": "a"}]
+    assert s3.delete_bucket_tagging(Bucket=bucket)["ResponseMetadata"]["HTTPStatusCode"] == 204
+
+
+def test_cli_put_bucket_tagging(nimbus, bucket, aws):
+    aws("s3api", "put-bucket-tagging", "--bucket", bucket, "--tagging", "TagSet=[{Key=k,Value=v}]")
+    assert aws("s3api", "get-bucket-tagging", "--bucket", bucket)["TagSet"] == [{"Key": "k", "Value": "v"}]
