@@ -241,3 +241,22 @@ def test_put_bucket_tagging_answers_204(s3, bucket):
 def test_cli_put_bucket_tagging(nimbus, bucket, aws):
     aws("s3api", "put-bucket-tagging", "--bucket", bucket, "--tagging", "TagSet=[{Key=k,Value=v}]")
     assert aws("s3api", "get-bucket-tagging", "--bucket", bucket)["TagSet"] == [{"Key": "k", "Value": "v"}]
+
+
+def test_policy_size_limit_is_20_kb(s3, bucket):
+    def doc(n):
+        base = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::%s/" % bucket}]}
+        short = len(json.dumps(base, separators=(",", ":")))
+        base["Statement"][0]["Resource"] += "k" * (n - short)
+        text = json.dumps(base, separators=(",", ":"))
+        assert len(text) == n
+        return text
+    s3.put_bucket_policy(Bucket=bucket, Policy=doc(20480))
+    assert len(s3.get_bucket_policy(Bucket=bucket)["Policy"]) == 20480
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_policy(Bucket=bucket, Policy=doc(20481))
+    assert err(e) == (400, "PolicyTooLarge")
+    assert e.value.response["Error"]["Message"] == "Policies must be less than 20 KB"
+    assert len(s3.get_bucket_policy(Bucket=bucket)["Policy"]) == 20480
