@@ -111,6 +111,12 @@ int nb_s3_object_written(nb_call *c, const char *bucket, const nb_s3_object *o);
  * and CompleteMultipartUpload gives it to the object with nb_s3_upload_acl_apply. */
 int nb_s3_upload_acl(nb_call *c, const char *bucket, const char *owner, char **out);
 void nb_s3_upload_acl_apply(const nb_s3_object *o, const char *acl);
+/* One grantee (type CanonicalUser / AmazonCustomerByEmail / Group, or the header forms id /
+ * emailAddress / uri) resolved and appended to grants as a stored ACL grant with permission
+ * perm; -1 with c->err as AWS refuses it (InvalidArgument "Invalid id", "Invalid group uri",
+ * UnresolvableGrantByEmailAddress). Worker threads. */
+int nb_s3_acl_grantee(nb_call *c, json_t *grants, const char *type, const char *value,
+                      const char *perm);
 /* Checks of ACL headers before a write (AccessControlListNotSupported, BlockPublicAcls). */
 int nb_s3_acl_precheck(nb_call *c, const nb_s3_bcfg *cfg);
 

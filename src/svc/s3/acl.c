@@ -129,6 +129,12 @@ static int add_grantee(nb_call *c, json_t *grants, const char *type, const char 
     return 0;
 }
 
+int nb_s3_acl_grantee(nb_call *c, json_t *grants, const char *type, const char *value,
+                      const char *perm)
+{
+    return add_grantee(c, grants, type, value, perm);
+}
+
 /* x-amz-grant-read: id="...", emailAddress="...", uri="..." */
 static int parse_grant_header(nb_call *c, json_t *grants, const char *h, const char *perm,
                               bool resolve)

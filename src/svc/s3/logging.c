@@ -22,10 +22,15 @@
 
 #include "core/clock.h"
 #include "core/sched.h"
+#include "iam/creds.h"
 #include "svc/s3/bucketcfg.h"
 #include "svc/s3/lifecycle.h"
 
 /* ---------------------------------------------------------------- configuration */
+
+/* Member of the stored LoggingEnabled document holding the TargetGrants resolved into ACL
+ * grants (what delivered log objects get); not part of GetBucketLogging's answer. */
+#define GRANTS_RESOLVED "_Grants"
 
 static int invalid_target(nb_call *c, const char *msg, const char *target)
 {
@@ -33,8 +38,10 @@ static int invalid_target(nb_call *c, const char *msg, const char *target)
                        NULL);
 }
 
-/* TargetGrants: grantees of the kinds S3 knows, permissions logging accepts. */
-static int check_grants(nb_call *c, json_t *grants)
+/* TargetGrants: grantees of the kinds S3 knows, permissions logging accepts, each resolved as
+ * an ACL grant is (an unknown canonical id, e-mail address or group is refused as AWS refuses it
+ * in an ACL) into *resolved: the grants the delivered log objects get. */
+static int check_grants(nb_call *c, json_t *grants, json_t *resolved)
 {
     size_t i;
     json_t *g;
@@ -51,11 +58,66 @@ static int check_grants(nb_call *c, json_t *grants)
                            : !strcmp(type, "AmazonCustomerByEmail") ? "EmailAddress"
                                                                     : NULL;
         if (!need) return nb_s3_malformed_xml(c);
-        if (!json_string_value(json_object_get(who, need)))
+        const char *value = json_string_value(json_object_get(who, need));
+        if (!value)
             return nb_s3_error(c, 400, "InvalidArgument",
                                nb_arena_printf(c->arena, "Invalid id: grantee of type %s needs %s",
                                                type, need),
                                NULL);
+        if (nb_s3_acl_grantee(c, resolved, type, value, perm)) return -1; /* acl.c */
+    }
+    return 0;
+}
+
+/* AWS's checks of the target bucket (and of the key format) for PutBucketLogging. */
+static int check_target(nb_call *c, const nb_s3_bucket *b, const char *target, bool has_grants,
+                        json_t *le)
+{
+    nb_s3_bucket t;
+    int rc = nb_s3_bucket_get(nb_s3_g, target, &t, NULL);
+    if (rc == NB_S3_NO_BUCKET)
+        return invalid_target(c, "The target bucket for logging does not exist", target);
+    if (rc) return nb_s3_store_error(c, rc, target, NULL);
+    if (strcmp(t.account, b->account) != 0)
+        return invalid_target(c,
+                              "The owner for the bucket to be logged and the target bucket must be"
+                              " the same.",
+                              target);
+    if (strcmp(t.region, b->region) != 0)
+        return invalid_target(c, "The target bucket for logging must be in the same region as the"
+                                 " source bucket.", target);
+    const nb_s3_bcfg *tc = nb_s3_bcfg_get(target);
+    bool enforced = tc && tc->ownership == NB_S3_OWN_ENFORCED;
+    bool payer = tc && tc->requester_pays;
+    nb_s3_bcfg_put(tc);
+    if (payer)
+        return invalid_target(c, "The target bucket for logging cannot have Requester Pays"
+                                 " enabled.", target);
+    /* AWS: a bucket with an Object Lock default retention period can not receive logs */
+    json_t *lock = NULL;
+    if (t.object_lock && nb_s3_cfg_load(c, target, "object_lock", &lock)) return -1;
+    bool retained = json_object_get(json_object_get(lock, "Rule"), "DefaultRetention") != NULL;
+    json_decref(lock);
+    if (retained)
+        return invalid_target(c, "The target bucket for logging cannot have an Object Lock default"
+                                 " retention period.", target);
+    /* AWS: buckets with the bucket owner enforced setting for Object Ownership don't support
+     * target grants (log objects belong to the target's owner, ACLs are off). */
+    if (has_grants && enforced)
+        return nb_s3_error(c, 400, "AccessControlListNotSupported",
+                           "The target bucket does not allow ACLs. Target grants are not supported"
+                           " for buckets with Object Ownership set to bucket owner enforced.",
+                           NULL);
+    json_t *fmt = json_object_get(le, "TargetObjectKeyFormat");
+    if (fmt) {
+        json_t *simple = json_object_get(fmt, "SimplePrefix");
+        json_t *part = json_object_get(fmt, "PartitionedPrefix");
+        const char *src = json_string_value(json_object_get(part, "PartitionDateSource"));
+        /* one of the two; PartitionDateSource EventTime or DeliveryTime */
+        if (!json_is_object(fmt) || (simple != NULL) == (part != NULL) ||
+            (part && !json_is_object(part)) ||
+            (src && strcmp(src, "EventTime") && strcmp(src, "DeliveryTime")))
+            return nb_s3_malformed_xml(c);
     }
     return 0;
 }
@@ -77,55 +139,25 @@ int nb_s3_op_put_bucket_logging(nb_call *c)
     if (!target || !json_is_string(prefix)) return nb_s3_malformed_xml(c);
     json_t *grants = json_object_get(le, "TargetGrants");
     if (grants && !json_is_array(grants)) return nb_s3_malformed_xml(c);
-    if (check_grants(c, grants)) return -1;
-    nb_s3_bucket t;
-    int rc = nb_s3_bucket_get(nb_s3_g, target, &t, NULL);
-    if (rc == NB_S3_NO_BUCKET)
-        return invalid_target(c, "The target bucket for logging does not exist", target);
-    if (rc) return nb_s3_store_error(c, rc, target, NULL);
-    if (strcmp(t.account, b.account) != 0)
-        return invalid_target(c,
-                              "The owner for the bucket to be logged and the target bucket must be"
-                              " the same.",
-                              target);
-    if (strcmp(t.region, b.region) != 0)
-        return invalid_target(c, "The target bucket for logging must be in the same region as the"
-                                 " source bucket.", target);
-    const nb_s3_bcfg *tc = nb_s3_bcfg_get(target);
-    bool enforced = tc && tc->ownership == NB_S3_OWN_ENFORCED;
-    bool payer = tc && tc->requester_pays;
-    nb_s3_bcfg_put(tc);
-    if (payer)
-        return invalid_target(c, "The target bucket for logging cannot have Requester Pays"
-                                 " enabled.", target);
-    /* AWS: a bucket with an Object Lock default retention period can not receive logs */
-    json_t *lock = NULL;
-    if (t.object_lock && nb_s3_cfg_load(c, target, "object_lock", &lock)) return -1;
-    bool retained = json_object_get(json_object_get(lock, "Rule"), "DefaultRetention") != NULL;
-    json_decref(lock);
-    if (retained)
-        return invalid_target(c, "The target bucket for logging cannot have an Object Lock default"
-                                 " retention period.", target);
-    /* AWS: buckets with the bucket owner enforced setting for Object Ownership don't support
-     * target grants (log objects belong to the target's owner, ACLs are off). */
-    if (json_array_size(grants) && enforced)
-        return nb_s3_error(c, 400, "AccessControlListNotSupported",
-                           "The target bucket does not allow ACLs. Target grants are not supported"
-                           " for buckets with Object Ownership set to bucket owner enforced.",
-                           NULL);
-    json_t *fmt = json_object_get(le, "TargetObjectKeyFormat");
-    if (fmt) {
-        json_t *simple = json_object_get(fmt, "SimplePrefix");
-        json_t *part = json_object_get(fmt, "PartitionedPrefix");
-        const char *src = json_string_value(json_object_get(part, "PartitionDateSource"));
-        /* one of the two; PartitionDateSource EventTime or DeliveryTime */
-        if (!json_is_object(fmt) || (simple != NULL) == (part != NULL) ||
-            (part && !json_is_object(part)) ||
-            (src && strcmp(src, "EventTime") && strcmp(src, "DeliveryTime")))
-            return nb_s3_malformed_xml(c);
+    json_t *resolved = json_array();
+    if (!resolved) return nb_s3_nomem(c);
+    if (check_grants(c, grants, resolved)) {
+        json_decref(resolved);
+        return -1;
+    }
+    int rc = check_target(c, &b, target, json_array_size(grants) > 0, le);
+    if (rc) {
+        json_decref(resolved);
+        return rc;
     }
     json_t *doc = json_pack("{s:s,s:O}", "TargetBucket", target, "TargetPrefix", prefix);
-    if (json_array_size(grants)) json_object_set(doc, "TargetGrants", grants);
+    json_t *fmt = json_object_get(le, "TargetObjectKeyFormat");
+    /* TargetGrants as sent (GetBucketLogging answers them so), and resolved for delivery */
+    if (json_array_size(grants)) {
+        json_object_set(doc, "TargetGrants", grants);
+        json_object_set(doc, GRANTS_RESOLVED, resolved);
+    }
+    json_decref(resolved);
     if (fmt) json_object_set(doc, "TargetObjectKeyFormat", fmt);
     rc = nb_s3_cfg_store(c, b.name, "logging", doc);
     json_decref(doc);
@@ -138,6 +170,7 @@ int nb_s3_op_get_bucket_logging(nb_call *c)
     if (nb_s3_cfg_bucket(c, &b)) return -1;
     json_t *d = NULL;
     if (nb_s3_cfg_load(c, b.name, "logging", &d)) return -1;
+    json_object_del(d, GRANTS_RESOLVED);
     /* logging off: an empty BucketLoggingStatus */
     c->output = d ? json_pack("{s:o}", "LoggingEnabled", d) : json_object();
     return 0;
@@ -509,8 +542,18 @@ static void queue_record(const nb_s3_bcfg *cfg, nb_buf *line, double t)
 
 /* ---------------------------------------------------------------- delivery */
 
+/* nb_s3_put_internal, the new version getting acl (a stored ACL document) when not NULL */
+static int put_internal(const char *bucket, const char *key, const void *data, size_t len,
+                        const char *content_type, const char *acl);
+
 int nb_s3_put_internal(const char *bucket, const char *key, const void *data, size_t len,
                        const char *content_type)
+{
+    return put_internal(bucket, key, data, len, content_type, NULL);
+}
+
+static int put_internal(const char *bucket, const char *key, const void *data, size_t len,
+                        const char *content_type, const char *acl)
 {
     nb_s3_bucket b;
     int rc = nb_s3_bucket_get(nb_s3_g, bucket, &b, NULL);
@@ -547,6 +590,7 @@ int nb_s3_put_internal(const char *bucket, const char *key, const void *data, si
     rc = attrs_s ? nb_s3_object_put(nb_s3_g, &p) : NB_S3_DBERR;
     nb_s3_writer_free(&w, rc != NB_S3_OK && !w.is_inline);
     free(attrs_s);
+    if (rc == NB_S3_OK && acl) nb_s3_upload_acl_apply(&o, acl); /* acl.c */
     if (rc == NB_S3_OK)
         nb_s3_event(bucket, "s3:ObjectCreated:Put", key, o.key_len, o.version_id, o.size, o.etag);
     return rc;
@@ -578,6 +622,30 @@ static char *log_key(const batch *b)
     return k;
 }
 
+/* The ACL of a batch's log object: the target owner's full control and the source's
+ * TargetGrants, as its logging configuration says now (NULL: the default ACL). */
+static char *target_acl(const batch *b)
+{
+    const nb_s3_bcfg *src = nb_s3_bcfg_get(b->source);
+    const nb_s3_bcfg *dst = src ? nb_s3_bcfg_get(b->target) : NULL;
+    json_t *grants = src ? json_object_get(src->logging, GRANTS_RESOLVED) : NULL;
+    const char *target = src ? json_string_value(json_object_get(src->logging, "TargetBucket")) : NULL;
+    char *out = NULL;
+    if (dst && json_array_size(grants) && target && !strcmp(target, b->target)) {
+        char id[65];
+        nb_canonical_user_id(dst->owner, id);
+        json_t *all = json_pack("[{s:{s:s,s:s,s:s},s:s}]", "Grantee", "Type", "CanonicalUser", "ID", id,
+                                "DisplayName", dst->owner, "Permission", "FULL_CONTROL");
+        json_array_extend(all, grants);
+        json_t *doc = json_pack("{s:s,s:o}", "Owner", dst->owner, "Grants", all);
+        out = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+        json_decref(doc);
+    }
+    nb_s3_bcfg_put(dst);
+    nb_s3_bcfg_put(src);
+    return out;
+}
+
 int nb_s3_logging_flush(void)
 {
     pthread_mutex_lock(&flush_mu);
@@ -590,9 +658,11 @@ int nb_s3_logging_flush(void)
         batch *b = list;
         list = b->next;
         char *key = log_key(b);
-        int rc = key && nb_s3_g ? nb_s3_put_internal(b->target, key, b->lines.data, b->lines.len,
-                                                     "text/plain")
+        char *acl = target_acl(b);
+        int rc = key && nb_s3_g ? put_internal(b->target, key, b->lines.data, b->lines.len,
+                                               "text/plain", acl)
                                 : NB_S3_DBERR;
+        free(acl);
         if (rc == NB_S3_OK)
             written++;
         else

@@ -260,3 +260,43 @@ def test_policy_size_limit_is_20_kb(s3, bucket):
     assert err(e) == (400, "PolicyTooLarge")
     assert e.value.response["Error"]["Message"] == "Policies must be less than 20 KB"
     assert len(s3.get_bucket_policy(Bucket=bucket)["Policy"]) == 20480
+
+
+# ---------------------------------------------------------------- server access logging
+
+def test_logging_target_grants_are_resolved_and_given_to_log_objects(s3, nimbus, bucket):
+    """TargetGrants name grantees as an ACL does: unknown ones are refused as in an ACL, and the
+    delivered log objects carry the grants (the target owner keeps full control)."""
+    from test_bucket_logging import wait_records
+    target = "lgt-" + uuid.uuid4().hex[:10]
+    s3.create_bucket(Bucket=target, ObjectOwnership="ObjectWriter")
+    acct, other = new_account(nimbus)
+
+    def put(grantee, perm="READ"):
+        s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={"LoggingEnabled": {
+            "TargetBucket": target, "TargetPrefix": "logs/",
+            "TargetGrants": [{"Grantee": grantee, "Permission": perm}]}})
+    for grantee, code in (({"Type": "CanonicalUser", "ID": "0" * 64}, "InvalidArgument"),
+                          ({"Type": "AmazonCustomerByEmail", "EmailAddress": "nobody@nowhere.example"},
+                           "UnresolvableGrantByEmailAddress"),
+                          ({"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/Nobody"},
+                           "InvalidArgument")):
+        with pytest.raises(ClientError) as e:
+            put(grantee)
+        assert err(e) == (400, code)
+    assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=bucket)
+    put({"Type": "AmazonCustomerByEmail", "EmailAddress": acct["Email"]})
+    got = s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]
+    assert got["TargetGrants"] == [{"Grantee": {"Type": "AmazonCustomerByEmail", "EmailAddress": acct["Email"]},
+                                    "Permission": "READ"}]
+    s3.put_object(Bucket=bucket, Key="logged", Body=b"x")
+    recs = wait_records(nimbus, s3, target, "logs/",
+                        lambda rs: any(r["operation"] == "REST.PUT.OBJECT" for r in rs))
+    assert any(r["operation"] == "REST.PUT.OBJECT" for r in recs)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=target, Prefix="logs/")["Contents"]]
+    acl = s3.get_object_acl(Bucket=target, Key=keys[0])
+    assert {"Grantee": {"Type": "CanonicalUser", "ID": acct["CanonicalUserId"],
+                        "DisplayName": acct["AccountId"]}, "Permission": "READ"} in acl["Grants"]
+    assert acl["Owner"]["ID"] == s3.list_buckets()["Owner"]["ID"]
+    # the grantee reads the log object through its grant
+    assert b"REST.PUT.OBJECT" in b"".join(other.get_object(Bucket=target, Key=k)["Body"].read() for k in keys)
