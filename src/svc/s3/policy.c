@@ -543,6 +543,25 @@ static bool actions_apply(json_t *st)
     return ok;
 }
 
+/* A CanonicalUser principal is a canonical user id: 64 hex digits (AWS refuses anything
+ * else as an invalid principal). */
+static bool canonical_ids_ok(json_t *principal)
+{
+    json_t *ids = json_object_get(principal, "CanonicalUser");
+    if (!ids) return true;
+    json_t *list = json_is_array(ids) ? json_incref(ids) : json_pack("[O]", ids);
+    bool ok = true;
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        const char *s = json_string_value(v);
+        if (!s || strlen(s) != 64 || strspn(s, "0123456789abcdefABCDEF") != 64) ok = false;
+    }
+    json_decref(list);
+    return ok;
+}
+
 /* Every Resource must name this bucket or objects in it (globs allowed). */
 static int check_resources(nb_call *c, json_t *doc, const char *bucket)
 {
@@ -583,6 +602,11 @@ static int check_resources(nb_call *c, json_t *doc, const char *bucket)
         }
         json_decref(list);
         if (rc) break;
+        if (!canonical_ids_ok(json_object_get(st, "Principal")) ||
+            !canonical_ids_ok(json_object_get(st, "NotPrincipal"))) {
+            rc = malformed_policy(c, "Invalid principal in policy");
+            break;
+        }
         const char *op;
         json_t *block;
         json_object_foreach(json_object_get(st, "Condition"), op, block)

@@ -300,3 +300,12 @@ def test_logging_target_grants_are_resolved_and_given_to_log_objects(s3, nimbus,
     assert acl["Owner"]["ID"] == s3.list_buckets()["Owner"]["ID"]
     # the grantee reads the log object through its grant
     assert b"REST.PUT.OBJECT" in b"".join(other.get_object(Bucket=target, Key=k)["Body"].read() for k in keys)
+
+
+def test_policy_canonical_user_principals_are_canonical_ids(s3, bucket):
+    def doc(cid):
+        return policy({"Effect": "Allow", "Principal": {"CanonicalUser": cid}, "Action": "s3:GetObject",
+                       "Resource": "arn:aws:s3:::%s/*" % bucket})
+    for cid in ("alice", "0" * 63, "z" * 64):
+        assert malformed(s3, bucket, doc(cid)) == "Invalid principal in policy"
+    s3.put_bucket_policy(Bucket=bucket, Policy=doc(s3.list_buckets()["Owner"]["ID"]))
