@@ -309,8 +309,9 @@ static int tags_check(nb_call *c, json_t *set, bool object)
             return tag_error(c, "The TagKey you have provided is invalid");
         if (utf8_chars(v) > 256 || (!object && !bucket_tag_chars(v)))
             return tag_error(c, "The TagValue you have provided is invalid");
-        if (strncmp(k, "aws:", 4) == 0)
-            return tag_error(c, "Your TagKey cannot be prefixed with aws:");
+        if (strncmp(k, "aws:", 4) == 0) /* AWS words the two differently */
+            return tag_error(c, object ? "Your TagKey cannot be prefixed with aws:"
+                                       : "System tags cannot be added/updated by requester");
         for (size_t j = 0; j < i; j++)
             if (strcmp(k, json_string_value(json_object_get(json_array_get(set, j), "Key"))) == 0)
                 return tag_error(c, "Cannot provide multiple Tags with the same key");

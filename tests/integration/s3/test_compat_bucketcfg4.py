@@ -309,3 +309,24 @@ def test_policy_canonical_user_principals_are_canonical_ids(s3, bucket):
     for cid in ("alice", "0" * 63, "z" * 64):
         assert malformed(s3, bucket, doc(cid)) == "Invalid principal in policy"
     s3.put_bucket_policy(Bucket=bucket, Policy=doc(s3.list_buckets()["Owner"]["ID"]))
+
+
+# ---------------------------------------------------------------- bucket tagging
+
+def test_bucket_tags_with_the_aws_prefix_are_system_tags(s3, bucket):
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "aws:cloudformation:stack-name",
+                                                                 "Value": "x"}]})
+    assert err(e) == (400, "InvalidTag")
+    assert e.value.response["Error"]["Message"] == "System tags cannot be added/updated by requester"
+    # objects word it their own way
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    with pytest.raises(ClientError) as e:
+        s3.put_object_tagging(Bucket=bucket, Key="k", Tagging={"TagSet": [{"Key": "aws:x", "Value": "1"}]})
+    assert err(e) == (400, "InvalidTag")
+    assert e.value.response["Error"]["Message"] == "Your TagKey cannot be prefixed with aws:"
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "k%d" % i, "Value": "v"} for i in range(51)]})
+    assert err(e) == (400, "InvalidTag")
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "k%d" % i, "Value": "v"} for i in range(50)]})
+    assert len(s3.get_bucket_tagging(Bucket=bucket)["TagSet"]) == 50
