@@ -263,7 +263,9 @@ int nb_s3_op_put_bucket_tagging(nb_call *c)
     if (!json_is_array(set)) return malformed(c);
     const char *tags;
     if (nb_s3_tags_from_input(c, set, false, &tags)) return -1;
-    int rc = nb_s3_bucket_set_tags(nb_s3_g, name, tags ? tags : "[]");
+    /* an empty TagSet leaves the bucket without tags: GetBucketTagging then answers
+     * NoSuchTagSet, as AWS does */
+    int rc = nb_s3_bucket_set_tags(nb_s3_g, name, json_array_size(set) ? tags : NULL);
     if (rc) return nb_s3_store_error(c, rc, name, NULL);
     c->out_status = 204; /* AWS answers PutBucketTagging with 204 No Content */
     return 0;

@@ -83,9 +83,11 @@ static int check_target(nb_call *c, const nb_s3_bucket *b, const char *target, b
                               "The owner for the bucket to be logged and the target bucket must be"
                               " the same.",
                               target);
+    /* AWS's code has the typo, and the message its trailing space */
     if (strcmp(t.region, b->region) != 0)
-        return invalid_target(c, "The target bucket for logging must be in the same region as the"
-                                 " source bucket.", target);
+        return nb_s3_error(c, 403, "CrossLocationLoggingProhibitted",
+                           "Cross S3 location logging not allowed. ", "TargetBucketLocation",
+                           t.region, NULL);
     const nb_s3_bcfg *tc = nb_s3_bcfg_get(target);
     bool enforced = tc && tc->ownership == NB_S3_OWN_ENFORCED;
     bool payer = tc && tc->requester_pays;

@@ -330,3 +330,30 @@ def test_bucket_tags_with_the_aws_prefix_are_system_tags(s3, bucket):
     assert err(e) == (400, "InvalidTag")
     s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "k%d" % i, "Value": "v"} for i in range(50)]})
     assert len(s3.get_bucket_tagging(Bucket=bucket)["TagSet"]) == 50
+
+
+def test_empty_tag_set_leaves_no_tags(s3, bucket):
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "a", "Value": "1"}]})
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": []})
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_tagging(Bucket=bucket)
+    assert err(e) == (404, "NoSuchTagSet")
+
+
+def test_logging_to_a_bucket_of_another_region_is_prohibited(nimbus_factory):
+    """A bucket made while the server served another region stays there: logging into it from
+    this region's buckets is AWS's 403 CrossLocationLoggingProhibitted (sic)."""
+    srv = nimbus_factory()
+    old = "lgr-" + uuid.uuid4().hex[:10]
+    client(srv, "s3").create_bucket(Bucket=old)
+    srv.stop()
+    srv2 = nimbus_factory(args=["--region", "eu-west-1"], data_dir=srv.data_dir)
+    s3c = client(srv2, "s3", region="eu-west-1")
+    src = "lgs-" + uuid.uuid4().hex[:10]
+    s3c.create_bucket(Bucket=src, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    with pytest.raises(ClientError) as e:
+        s3c.put_bucket_logging(Bucket=src, BucketLoggingStatus={"LoggingEnabled": {
+            "TargetBucket": old, "TargetPrefix": "logs/"}})
+    assert err(e) == (403, "CrossLocationLoggingProhibitted")
+    assert e.value.response["Error"]["TargetBucketLocation"] == "us-east-1"
+    assert "LoggingEnabled" not in s3c.get_bucket_logging(Bucket=src)
