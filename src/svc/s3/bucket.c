@@ -216,7 +216,9 @@ int nb_s3_op_put_bucket_versioning(nb_call *c)
     json_t *cfg = json_object_get(c->input, "VersioningConfiguration");
     const char *status = json_string_value(json_object_get(cfg, "Status"));
     int state;
-    if (!status) return malformed(c);
+    if (!status) /* AWS: a VersioningConfiguration without Status */
+        return nb_s3_error(c, 400, "IllegalVersioningConfigurationException",
+                           "The Versioning element must be specified", NULL);
     if (strcmp(status, "Enabled") == 0)
         state = NB_S3_VERSIONING_ENABLED;
     else if (strcmp(status, "Suspended") == 0)

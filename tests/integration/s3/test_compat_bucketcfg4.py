@@ -357,3 +357,22 @@ def test_logging_to_a_bucket_of_another_region_is_prohibited(nimbus_factory):
     assert err(e) == (403, "CrossLocationLoggingProhibitted")
     assert e.value.response["Error"]["TargetBucketLocation"] == "us-east-1"
     assert "LoggingEnabled" not in s3c.get_bucket_logging(Bucket=src)
+
+
+# ---------------------------------------------------------------- versioning
+
+def test_versioning_configuration_without_status(s3, bucket):
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={})
+    assert err(e) == (400, "IllegalVersioningConfigurationException")
+    assert e.value.response["Error"]["Message"] == "The Versioning element must be specified"
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "On"})
+    assert err(e) == (400, "MalformedXML")
+    assert "Status" not in s3.get_bucket_versioning(Bucket=bucket)
+    # MFA delete would need MFA devices for S3: refused as not implemented, never faked
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled", "MFADelete": "Enabled"},
+                                 MFA="arn:aws:iam::000000000000:mfa/root 123456")
+    assert err(e) == (501, "NotImplemented")
+    assert "Status" not in s3.get_bucket_versioning(Bucket=bucket)
