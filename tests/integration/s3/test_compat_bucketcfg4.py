@@ -376,3 +376,53 @@ def test_versioning_configuration_without_status(s3, bucket):
                                  MFA="arn:aws:iam::000000000000:mfa/root 123456")
     assert err(e) == (501, "NotImplemented")
     assert "Status" not in s3.get_bucket_versioning(Bucket=bucket)
+
+
+# ---------------------------------------------------------------- Block Public Access
+
+def account_block(server, acct, doc):
+    url = server.endpoint + "/_nimbus/s3/public-access-block/" + acct
+    if doc is None:
+        urllib.request.urlopen(urllib.request.Request(url, method="DELETE")).read()
+        return
+    req = urllib.request.Request(url, method="PUT", data=json.dumps(doc).encode())
+    with urllib.request.urlopen(req) as r:
+        return json.loads(r.read())
+
+
+def test_account_level_block_adds_to_the_bucket_level(s3, nimbus):
+    """The account-level block (s3control's, here at /_nimbus/s3/public-access-block/<account>)
+    applies on top of a bucket without its own: public policies and public ACLs are refused, and
+    public ACL grants already there are ignored."""
+    name = "pab4-" + uuid.uuid4().hex[:8]
+    s3.create_bucket(Bucket=name, ObjectOwnership="BucketOwnerPreferred")
+    s3.delete_public_access_block(Bucket=name)
+    public = policy({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                     "Resource": "arn:aws:s3:::%s/*" % name})
+    s3.put_object(Bucket=name, Key="open", Body=b"open", ACL="public-read")
+    anon_url = "%s/%s/open" % (nimbus.endpoint, name)
+    with urllib.request.urlopen(anon_url) as r:
+        assert r.read() == b"open"
+    try:
+        got = account_block(nimbus, "000000000000", {"BlockPublicPolicy": True, "BlockPublicAcls": True,
+                                                     "IgnorePublicAcls": True})
+        assert got["PublicAccessBlockConfiguration"] == {"BlockPublicAcls": True, "IgnorePublicAcls": True,
+                                                         "BlockPublicPolicy": True, "RestrictPublicBuckets": False}
+        with pytest.raises(ClientError) as e:
+            s3.put_bucket_policy(Bucket=name, Policy=public)
+        assert err(e) == (403, "AccessDenied")
+        with pytest.raises(ClientError) as e:
+            s3.put_object(Bucket=name, Key="k2", Body=b"x", ACL="public-read")
+        assert err(e) == (403, "AccessDenied")
+        with pytest.raises(urllib.error.HTTPError) as he:
+            urllib.request.urlopen(anon_url)
+        assert he.value.code == 403
+        # the bucket's own (absent) block is still absent: the account's is not copied into it
+        with pytest.raises(ClientError) as e:
+            s3.get_public_access_block(Bucket=name)
+        assert err(e) == (404, "NoSuchPublicAccessBlockConfiguration")
+    finally:
+        account_block(nimbus, "000000000000", None)
+    s3.put_bucket_policy(Bucket=name, Policy=public)
+    with urllib.request.urlopen(anon_url) as r:
+        assert r.read() == b"open"
