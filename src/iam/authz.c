@@ -46,6 +46,25 @@ const char *nb_authz_expand(nb_call *c, const char *tmpl)
                 *bar = 0;
             }
             const char *v = NULL;
+            char path[513];
+            if (name[0] == '@' && strchr(name, ':')) {
+                /* "{@kind:Member}": the path of the IAM entity that member names, as AWS puts
+                 * it in the entity's ARN (user/division_abc/NAME); for one that does not exist
+                 * yet (Create*), the request's Path; else "/". */
+                char *colon = strchr(name, ':');
+                *colon = 0;
+                const char *ename = nb_in_str(c, colon + 1);
+                if (!ename && self && c->who.type == NB_PRINCIPAL_USER) ename = c->who.name;
+                v = "/";
+                const char *req = nb_in_str(c, "Path");
+                if (ename && nb_identity_entity_path(c->who.account, name + 1, ename, path))
+                    v = path;
+                else if (req && req[0] == '/' && req[strlen(req) - 1] == '/')
+                    v = req;
+                nb_buf_puts(&b, v);
+                p = end + 1;
+                continue;
+            }
             if (!strcmp(name, "region"))
                 v = c->region;
             else if (!strcmp(name, "account"))

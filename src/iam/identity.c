@@ -516,6 +516,44 @@ json_t *nb_identity_entity_docs(sqlite3 *h, const char *account, const char *kin
     return out;
 }
 
+struct path_q {
+    const char *account, *kind, *name;
+    char *out;
+    bool found;
+};
+
+static int path_fn(sqlite3 *h, void *arg)
+{
+    struct path_q *q = arg;
+    const char *sql = NULL;
+    if (!strcmp(q->kind, "user"))
+        sql = "SELECT path FROM users WHERE account = ? AND name = ?";
+    else if (!strcmp(q->kind, "group"))
+        sql = "SELECT path FROM groups WHERE account = ? AND name = ?";
+    else if (!strcmp(q->kind, "role"))
+        sql = "SELECT path FROM roles WHERE account = ? AND name = ?";
+    else if (!strcmp(q->kind, "instance-profile"))
+        sql = "SELECT path FROM instance_profiles WHERE account = ? AND name = ?";
+    else if (!strcmp(q->kind, "server-certificate"))
+        sql = "SELECT path FROM objects WHERE account = ? AND kind = 'server-certificate' AND name = ?";
+    if (!sql) return SQLITE_OK;
+    sqlite3_stmt *st = nb_iq(h, sql, "ss", q->account, q->name);
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(q->out, 513, "%s", nb_iq_text(st, 0));
+        q->found = q->out[0] == '/';
+    }
+    if (st) sqlite3_reset(st);
+    return SQLITE_OK;
+}
+
+bool nb_identity_entity_path(const char *account, const char *kind, const char *name, char out[513])
+{
+    struct path_q q = {account, kind, name, out, false};
+    if (!db || !account || !name || !*name) return false;
+    nb_db_read(db, path_fn, &q);
+    return q.found;
+}
+
 /* ---- access key last use ---- */
 
 struct key_use {

@@ -692,15 +692,17 @@ static int iam_authz_context(nb_call *c, json_t *ctx)
  * ------------------------------------------------------------------------------------------- */
 
 #define A "arn:aws:iam::{account}:"
-#define USER A "user/{UserName}"
-#define USER_SELF A "user/{UserName|self}"
-#define GROUP A "group/{GroupName}"
-#define ROLE A "role/{RoleName}"
-#define PROFILE A "instance-profile/{InstanceProfileName}"
+/* "{@kind:Member}" is the entity's path ("/" or "/a/b/"): ARNs carry it, as AWS's do, so that
+ * policies on arn:aws:iam::*:user/division_abc/(anything) match. */
+#define USER A "user{@user:UserName}{UserName}"
+#define USER_SELF A "user{@user:UserName|self}{UserName|self}"
+#define GROUP A "group{@group:GroupName}{GroupName}"
+#define ROLE A "role{@role:RoleName}{RoleName}"
+#define PROFILE A "instance-profile{@instance-profile:InstanceProfileName}{InstanceProfileName}"
 #define POLICY "{PolicyArn}"
 #define OIDC "{OpenIDConnectProviderArn}"
 #define SAML "{SAMLProviderArn}"
-#define CERT A "server-certificate/{ServerCertificateName}"
+#define CERT A "server-certificate{@server-certificate:ServerCertificateName}{ServerCertificateName}"
 #define OP(name, fn, res) {name, iam_##fn, 0, NULL, res}
 
 static const nb_op_def ops[] = {
@@ -721,7 +723,7 @@ static const nb_op_def ops[] = {
     OP("GetLoginProfile", get_login_profile, USER),
     OP("UpdateLoginProfile", update_login_profile, USER),
     OP("DeleteLoginProfile", delete_login_profile, USER),
-    OP("ChangePassword", change_password, A "user/{UserName|self}"),
+    OP("ChangePassword", change_password, USER_SELF),
     OP("PutUserPermissionsBoundary", put_user_boundary, USER),
     OP("DeleteUserPermissionsBoundary", delete_user_boundary, USER),
     OP("CreateServiceSpecificCredential", create_service_specific_credential, USER),
