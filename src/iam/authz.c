@@ -22,6 +22,7 @@
 #include "iam/creds.h"
 #include "iam/iam_policy.h"
 #include "iam/identity.h"
+#include "iam/lastaccess.h"
 
 /* ---------------------------------------------------------------------------------------------
  * Template expansion
@@ -604,6 +605,22 @@ static int deny(nb_call *c, const char *action, const char *resource, const char
     return nb_call_error(c, 403, "AccessDenied", "%s", msg);
 }
 
+/* Service last-accessed data (IAM's GenerateServiceLastAccessedDetails): AWS counts every
+ * authenticated attempt, allowed or not, of IAM users and of roles (through their sessions). */
+static void record_attempt(const nb_call *c, const nb_authz_set *s, const char *action)
+{
+    char id[32];
+    if (c->who.type == NB_PRINCIPAL_USER) {
+        snprintf(id, sizeof(id), "%s", c->who.user_id);
+    } else if (c->who.type == NB_PRINCIPAL_ASSUMED_ROLE && s->role_arn) {
+        /* The session's user id is "AROA...:session-name": the role's id before the colon. */
+        snprintf(id, sizeof(id), "%.*s", (int)strcspn(c->who.user_id, ":"), c->who.user_id);
+    } else {
+        return;
+    }
+    nb_last_access_record(id, action, c->region);
+}
+
 int nb_authz_check(nb_call *c, const nb_authz_check_args *a)
 {
     const nb_principal *who = &c->who;
@@ -627,6 +644,7 @@ int nb_authz_check(nb_call *c, const nb_authz_check_args *a)
             nb_authz_set_release(s);
             return deny(c, a->action, a->resource, "because no identity-based policy allows the action");
         }
+        record_attempt(c, s, a->action);
     }
     /* Requests that add nothing of their own (no tags in the input, no extra keys, no service
      * keys) share this thread's context while the caller, peer and second are the same. */

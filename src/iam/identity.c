@@ -12,6 +12,7 @@
 
 #include "core/clock.h"
 #include "iam/creds.h"
+#include "iam/lastaccess.h"
 #include "iam/managed.h"
 
 /* Names are compared case-insensitively, as IAM does ("Bob" and "bob" are the same user).
@@ -398,6 +399,7 @@ int nb_identity_reset(void)
 {
     if (!db) return 0;
     nb_creds_remove_where(stored_key, NULL);
+    nb_last_access_clear();
     int rc = nb_db_wipe(db);
     if (rc == SQLITE_OK) rc = nb_db_write(db, seed_default, NULL);
     nb_identity_changed();

@@ -860,6 +860,11 @@ static const nb_op_def ops[] = {
     OP("UpdateAccountPasswordPolicy", update_password_policy, NULL),
     OP("DeleteAccountPasswordPolicy", delete_password_policy, NULL),
 
+    OP("ListPoliciesGrantingServiceAccess", list_policies_granting_service_access, NULL),
+    OP("GenerateServiceLastAccessedDetails", generate_service_last_accessed_details, "{Arn}"),
+    OP("GetServiceLastAccessedDetails", get_service_last_accessed_details, NULL),
+    OP("GetServiceLastAccessedDetailsWithEntities", get_service_last_accessed_details_with_entities, NULL),
+
     OP("SimulatePrincipalPolicy", simulate_principal_policy, "{PolicySourceArn}"),
     OP("SimulateCustomPolicy", simulate_custom_policy, NULL),
     OP("GetContextKeysForCustomPolicy", get_context_keys_for_custom_policy, NULL),

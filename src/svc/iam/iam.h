@@ -170,6 +170,9 @@ IAM_HANDLER(update_signing_certificate); IAM_HANDLER(delete_signing_certificate)
 IAM_HANDLER(create_service_specific_credential); IAM_HANDLER(list_service_specific_credentials);
 IAM_HANDLER(reset_service_specific_credential); IAM_HANDLER(update_service_specific_credential);
 IAM_HANDLER(delete_service_specific_credential);
+/* access.c */
+IAM_HANDLER(list_policies_granting_service_access); IAM_HANDLER(generate_service_last_accessed_details);
+IAM_HANDLER(get_service_last_accessed_details); IAM_HANDLER(get_service_last_accessed_details_with_entities);
 /* simulate.c */
 IAM_HANDLER(simulate_principal_policy); IAM_HANDLER(simulate_custom_policy);
 IAM_HANDLER(get_context_keys_for_custom_policy); IAM_HANDLER(get_context_keys_for_principal_policy);
