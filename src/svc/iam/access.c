@@ -463,21 +463,6 @@ static int load_job(nb_call *c, sqlite3 *h, iam_obj *o)
     return 0;
 }
 
-/* One page of list (borrowed) into out[key], with IsTruncated/Marker. */
-static int page_list(nb_call *c, json_t *out, const char *key, json_t *list)
-{
-    iam_page p;
-    if (iam_page_in(c, &p)) return -1;
-    json_t *page = json_array();
-    size_t n = json_array_size(list);
-    for (size_t i = (size_t)p.offset; i < n && (int64_t)(i - (size_t)p.offset) <= p.max; i++)
-        json_array_append(page, json_array_get(list, i));
-    size_t fetched = json_array_size(page);
-    json_object_set_new(out, key, page);
-    iam_page_out(out, &p, fetched, page);
-    return 0;
-}
-
 static json_t *job_head(const iam_obj *o)
 {
     double created = json_real_value(json_object_get(o->doc, "Created"));
@@ -491,7 +476,7 @@ static int get_details_tx(nb_call *c, sqlite3 *h)
     if (load_job(c, h, &o)) return -1;
     json_t *out = job_head(&o);
     json_object_set(out, "JobType", json_object_get(o.doc, "Granularity"));
-    int rc = page_list(c, out, "ServicesLastAccessed", json_object_get(o.doc, "Services"));
+    int rc = iam_page_list(c, out, "ServicesLastAccessed", json_object_get(o.doc, "Services"));
     json_decref(o.doc);
     if (rc) {
         json_decref(out);
@@ -510,7 +495,7 @@ static int get_entities_tx(nb_call *c, sqlite3 *h)
     json_t *list = json_object_get(json_object_get(o.doc, "Entities"), ns ? ns : "");
     json_t *out = job_head(&o);
     json_t *empty = json_array();
-    int rc = page_list(c, out, "EntityDetailsList", list ? list : empty);
+    int rc = iam_page_list(c, out, "EntityDetailsList", list ? list : empty);
     json_decref(empty);
     json_decref(o.doc);
     if (rc) {

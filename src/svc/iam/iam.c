@@ -356,6 +356,20 @@ int iam_tags_page(nb_call *c, json_t *tags)
     return 0;
 }
 
+int iam_page_list(nb_call *c, json_t *out, const char *key, json_t *all)
+{
+    iam_page p;
+    if (iam_page_in(c, &p)) return -1;
+    json_t *page = json_array();
+    size_t n = json_array_size(all);
+    for (size_t i = (size_t)p.offset; i < n && (int64_t)(i - (size_t)p.offset) <= p.max; i++)
+        json_array_append(page, json_array_get(all, i));
+    size_t fetched = json_array_size(page);
+    json_object_set_new(out, key, page);
+    iam_page_out(out, &p, fetched, page);
+    return 0;
+}
+
 int iam_tags_put(sqlite3 *h, const char *account, const char *kind, const char *owner, json_t *tags)
 {
     int64_t seq = nb_iq_int(h, 0, "SELECT MAX(seq) FROM tags WHERE account = ? AND kind = ? AND owner = ?",

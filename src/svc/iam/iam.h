@@ -59,6 +59,10 @@ int iam_page_in(nb_call *c, iam_page *p);
  * set IsTruncated and Marker on out. */
 void iam_page_out(json_t *out, const iam_page *p, size_t fetched, json_t *list);
 
+/* One page of all (a whole list, borrowed) into out[key], with IsTruncated and Marker; -1 with
+ * the error for a bad MaxItems/Marker. */
+int iam_page_list(nb_call *c, json_t *out, const char *key, json_t *all);
+
 /* ---- shapes ---- */
 char *iam_arn(nb_call *c, const char *type, const char *path, const char *name); /* arena */
 /* URL-encoded document, as IAM returns documents (botocore decodes them). New json string. */
