@@ -194,6 +194,7 @@ static EVP_PKEY *cert_key(const xmlNode *x509cert)
             EVP_PKEY_free(pk);
         X509_free(x);
         BIO_free(bio);
+        ERR_clear_error(); /* a bad certificate leaves errors queued on this thread */
     }
     nb_buf_free(&pem);
     return k;
