@@ -30,14 +30,17 @@ static const char *metadata(void)
 {
     static char md[4096];
     if (!md[0])
-        snprintf(md, sizeof(md),
-                 "<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" "
-                 "entityID=\"https://idp.example.com/saml\"><md:IDPSSODescriptor "
-                 "protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\"><md:KeyDescriptor "
-                 "use=\"signing\"><ds:KeyInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:X509Data>"
-                 "<ds:X509Certificate>%s</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
-                 "</md:IDPSSODescriptor></md:EntityDescriptor>",
-                 CERT);
+        snprintf(
+            md, sizeof(md),
+            "<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" "
+            "entityID=\"https://idp.example.com/saml\"><md:IDPSSODescriptor "
+            "protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\"><md:KeyDescriptor "
+            "use=\"signing\"><ds:KeyInfo "
+            "xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:X509Data>"
+            "<ds:X509Certificate>%s</ds:X509Certificate></ds:X509Data></ds:KeyInfo></"
+            "md:KeyDescriptor>"
+            "</md:IDPSSODescriptor></md:EntityDescriptor>",
+            CERT);
     return md;
 }
 
@@ -51,7 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *code = NULL;
     char msg[300];
     /* 2030-03-17: inside the seeds' validity window */
-    if (nb_saml_check(b64, metadata(), 1900000100.0, &s, &code, msg, sizeof(msg)) != 0 && (!code || !msg[0]))
+    if (nb_saml_check(b64, metadata(), 1900000100.0, &s, &code, msg, sizeof(msg)) != 0 &&
+        (!code || !msg[0]))
         abort(); /* a refusal always says why */
     nb_saml_free(&s);
     free(b64);

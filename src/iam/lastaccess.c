@@ -41,7 +41,8 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static size_t slot(const char *s)
 {
     size_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
     return h % BUCKETS;
 }
 
@@ -62,7 +63,8 @@ static struct entity *find(const char *id, bool create)
 
 void nb_last_access_record(const char *entity_id, const char *action, const char *region)
 {
-    if (!entity_id || !*entity_id || strlen(entity_id) >= 32 || !action || strlen(action) >= 128) return;
+    if (!entity_id || !*entity_id || strlen(entity_id) >= 32 || !action || strlen(action) >= 128)
+        return;
     double now = nb_clock_now_f();
     pthread_mutex_lock(&mu);
     struct entity *e = find(entity_id, true);
@@ -105,7 +107,8 @@ void nb_last_access_each(const char *entity_id, nb_last_access_fn fn, void *arg)
     struct use *copy = n ? malloc(n * sizeof(*copy)) : NULL;
     if (copy) memcpy(copy, e->uses, n * sizeof(*copy));
     pthread_mutex_unlock(&mu);
-    for (size_t i = 0; copy && i < n; i++) fn(arg, copy[i].action, copy[i].when, copy[i].region);
+    for (size_t i = 0; copy && i < n; i++)
+        fn(arg, copy[i].action, copy[i].when, copy[i].region);
     free(copy);
 }
 

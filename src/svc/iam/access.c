@@ -51,7 +51,8 @@ static bool glob(const char *p, size_t pn, const char *s)
     const char *s0 = s;
     size_t si = 0, sn = strlen(s0);
     while (si < sn) {
-        if (pi < pn && (p[pi] == '?' || tolower((unsigned char)p[pi]) == tolower((unsigned char)s0[si]))) {
+        if (pi < pn &&
+            (p[pi] == '?' || tolower((unsigned char)p[pi]) == tolower((unsigned char)s0[si]))) {
             pi++;
             si++;
         } else if (pi < pn && p[pi] == '*') {
@@ -64,7 +65,8 @@ static bool glob(const char *p, size_t pn, const char *s)
             return false;
         }
     }
-    while (pi < pn && p[pi] == '*') pi++;
+    while (pi < pn && p[pi] == '*')
+        pi++;
     return pi == pn;
 }
 
@@ -90,8 +92,9 @@ static bool statement_allows(json_t *st, const char *ns)
     const char *effect = json_string_value(json_object_get(st, "Effect"));
     if (!effect || strcmp(effect, "Allow") != 0) return false;
     json_t *act = json_object_get(st, "Action"), *not = json_object_get(st, "NotAction");
-    json_t *one = act ? act : not;
-    json_t *list = json_is_array(one) ? json_incref(one) : json_pack("[O]", one ? one : json_null());
+    json_t *one = act ? act : not ;
+    json_t *list =
+        json_is_array(one) ? json_incref(one) : json_pack("[O]", one ? one : json_null());
     bool reach = false, excluded = false;
     size_t i;
     json_t *v;
@@ -103,7 +106,7 @@ static bool statement_allows(json_t *st, const char *ns)
         if (!act && pattern_excludes_all(p, ns)) excluded = true;
     }
     json_decref(list);
-    return act ? reach : (not && !excluded);
+    return act ? reach : (not &&!excluded);
 }
 
 static bool doc_allows(const char *doc, const char *ns)
@@ -141,13 +144,15 @@ static int resolve(nb_call *c, sqlite3 *h, const char *arn, bool policies, struc
     snprintf(prefix, sizeof(prefix), "arn:aws:iam::%s:", IAM_ACCOUNT(c));
     size_t pl = strlen(prefix);
     bool aws_policy = policies && !strncmp(arn, "arn:aws:iam::aws:policy/", 24);
-    if (!aws_policy && strncmp(arn, prefix, pl) != 0) return iam_invalid(c, "ARN %s is not valid.", arn);
+    if (!aws_policy && strncmp(arn, prefix, pl) != 0)
+        return iam_invalid(c, "ARN %s is not valid.", arn);
     const char *rest = aws_policy ? arn + 17 : arn + pl;
     const char *slash = strchr(rest, '/'), *last = strrchr(rest, '/');
     if (!slash || !last[1]) return iam_invalid(c, "ARN %s is not valid.", arn);
     static const char *const kinds[] = {"user", "group", "role", "policy"};
     for (size_t i = 0; i < 4; i++)
-        if ((size_t)(slash - rest) == strlen(kinds[i]) && !strncmp(rest, kinds[i], strlen(kinds[i])))
+        if ((size_t)(slash - rest) == strlen(kinds[i]) &&
+            !strncmp(rest, kinds[i], strlen(kinds[i])))
             e->kind = kinds[i];
     if (!e->kind || (!policies && !strcmp(e->kind, "policy")))
         return iam_invalid(c, "ARN %s is not valid.", arn);
@@ -159,9 +164,11 @@ static int resolve(nb_call *c, sqlite3 *h, const char *arn, bool policies, struc
         snprintf(e->arn, sizeof(e->arn), "%s", arn);
         return 0;
     }
-    const char *sql = !strcmp(e->kind, "user")    ? "SELECT name, path, id FROM users WHERE account = ? AND name = ?"
-                      : !strcmp(e->kind, "group") ? "SELECT name, path, id FROM groups WHERE account = ? AND name = ?"
-                                                  : "SELECT name, path, id FROM roles WHERE account = ? AND name = ?";
+    const char *sql = !strcmp(e->kind, "user")
+                          ? "SELECT name, path, id FROM users WHERE account = ? AND name = ?"
+                      : !strcmp(e->kind, "group")
+                          ? "SELECT name, path, id FROM groups WHERE account = ? AND name = ?"
+                          : "SELECT name, path, id FROM roles WHERE account = ? AND name = ?";
     sqlite3_stmt *st = nb_iq(h, sql, "ss", IAM_ACCOUNT(c), e->name);
     bool found = st && sqlite3_step(st) == SQLITE_ROW && !strcmp(nb_iq_text(st, 1), e->path);
     if (found) {
@@ -179,23 +186,29 @@ static int resolve(nb_call *c, sqlite3 *h, const char *arn, bool policies, struc
  * ------------------------------------------------------------------------------------------- */
 
 /* Inline and attached policies of one owner that allow ns, appended to out. */
-static void owner_policies(nb_call *c, sqlite3 *h, const char *kind, const char *owner, const char *ns,
-                           json_t *out, json_t *seen_arns)
+static void owner_policies(nb_call *c, sqlite3 *h, const char *kind, const char *owner,
+                           const char *ns, json_t *out, json_t *seen_arns)
 {
-    sqlite3_stmt *st = nb_iq(h, "SELECT name, doc FROM inline WHERE account = ? AND kind = ? AND owner = ? ORDER BY name",
-                             "sss", IAM_ACCOUNT(c), kind, owner);
+    sqlite3_stmt *st = nb_iq(
+        h,
+        "SELECT name, doc FROM inline WHERE account = ? AND kind = ? AND owner = ? ORDER BY name",
+        "sss", IAM_ACCOUNT(c), kind, owner);
     char upper[8];
     snprintf(upper, sizeof(upper), "%s", kind);
-    for (char *p = upper; *p; p++) *p = (char)(*p - 'a' + 'A');
+    for (char *p = upper; *p; p++)
+        *p = (char)(*p - 'a' + 'A');
     while (st && sqlite3_step(st) == SQLITE_ROW)
         if (doc_allows(nb_iq_text(st, 1), ns))
-            json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s}", "PolicyName", nb_iq_text(st, 0), "PolicyType",
-                                                 "INLINE", "EntityType", upper, "EntityName", owner));
+            json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s}", "PolicyName",
+                                                 nb_iq_text(st, 0), "PolicyType", "INLINE",
+                                                 "EntityType", upper, "EntityName", owner));
     if (st) sqlite3_reset(st);
     json_t *arns = json_array();
-    st = nb_iq(h, "SELECT arn FROM attached WHERE account = ? AND kind = ? AND owner = ? ORDER BY arn", "sss",
-               IAM_ACCOUNT(c), kind, owner);
-    while (st && sqlite3_step(st) == SQLITE_ROW) json_array_append_new(arns, json_string(nb_iq_text(st, 0)));
+    st = nb_iq(h,
+               "SELECT arn FROM attached WHERE account = ? AND kind = ? AND owner = ? ORDER BY arn",
+               "sss", IAM_ACCOUNT(c), kind, owner);
+    while (st && sqlite3_step(st) == SQLITE_ROW)
+        json_array_append_new(arns, json_string(nb_iq_text(st, 0)));
     if (st) sqlite3_reset(st);
     size_t i;
     json_t *a;
@@ -206,8 +219,9 @@ static void owner_policies(nb_call *c, sqlite3 *h, const char *kind, const char 
         char *doc = nb_identity_policy_doc(h, arn);
         if (doc && doc_allows(doc, ns)) {
             json_object_set_new(seen_arns, arn, json_true());
-            json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "PolicyName", strrchr(arn, '/') + 1,
-                                                 "PolicyType", "MANAGED", "PolicyArn", arn));
+            json_array_append_new(out,
+                                  json_pack("{s:s, s:s, s:s}", "PolicyName", strrchr(arn, '/') + 1,
+                                            "PolicyType", "MANAGED", "PolicyArn", arn));
         }
         free(doc);
     }
@@ -224,9 +238,11 @@ static int granting_tx(nb_call *c, sqlite3 *h)
     if (resolve(c, h, arn ? arn : "", false, &e)) return -1;
     json_t *groups = json_array();
     if (!strcmp(e.kind, "user")) {
-        sqlite3_stmt *st = nb_iq(h, "SELECT grp FROM members WHERE account = ? AND user = ? ORDER BY grp", "ss",
-                                 IAM_ACCOUNT(c), e.name);
-        while (st && sqlite3_step(st) == SQLITE_ROW) json_array_append_new(groups, json_string(nb_iq_text(st, 0)));
+        sqlite3_stmt *st =
+            nb_iq(h, "SELECT grp FROM members WHERE account = ? AND user = ? ORDER BY grp", "ss",
+                  IAM_ACCOUNT(c), e.name);
+        while (st && sqlite3_step(st) == SQLITE_ROW)
+            json_array_append_new(groups, json_string(nb_iq_text(st, 0)));
         if (st) sqlite3_reset(st);
     }
     json_t *list = json_array();
@@ -247,16 +263,21 @@ static int granting_tx(nb_call *c, sqlite3 *h)
         owner_policies(c, h, e.kind, e.name, ns, pols, seen);
         size_t j;
         json_t *g;
-        json_array_foreach(groups, j, g) owner_policies(c, h, "group", json_string_value(g), ns, pols, seen);
+        json_array_foreach(groups, j, g)
+            owner_policies(c, h, "group", json_string_value(g), ns, pols, seen);
         json_decref(seen);
-        json_array_append_new(list, json_pack("{s:s, s:o}", "ServiceNamespace", ns, "Policies", pols));
+        json_array_append_new(list,
+                              json_pack("{s:s, s:o}", "ServiceNamespace", ns, "Policies", pols));
     }
     json_decref(groups);
     /* One page always: at most 200 namespaces (the model's limit) of an entity's policies. */
     c->output = json_pack("{s:o, s:b}", "PoliciesGrantingServiceAccess", list, "IsTruncated", 0);
     return 0;
 }
-int iam_list_policies_granting_service_access(nb_call *c) { return iam_read(c, granting_tx); }
+int iam_list_policies_granting_service_access(nb_call *c)
+{
+    return iam_read(c, granting_tx);
+}
 
 /* ---------------------------------------------------------------------------------------------
  * Service last-accessed reports
@@ -288,11 +309,13 @@ static void scan_fn(void *arg, const char *action, double when, const char *regi
         s->when = when;
         snprintf(s->region, sizeof(s->region), "%s", region);
     }
-    json_object_set_new(s->actions, action + nl + 1, json_pack("{s:f, s:s}", "when", when, "region", region));
+    json_object_set_new(s->actions, action + nl + 1,
+                        json_pack("{s:f, s:s}", "when", when, "region", region));
 }
 
-static void add_principals(nb_call *c, sqlite3 *h, const char *sql, const char *kind, const char *a1,
-                           const char *a2, json_t *seen, struct principal **list, size_t *n)
+static void add_principals(nb_call *c, sqlite3 *h, const char *sql, const char *kind,
+                           const char *a1, const char *a2, json_t *seen, struct principal **list,
+                           size_t *n)
 {
     sqlite3_stmt *st = a2 ? nb_iq(h, sql, "ss", a1, a2) : nb_iq(h, sql, "s", a1);
     while (st && sqlite3_step(st) == SQLITE_ROW) {
@@ -306,7 +329,8 @@ static void add_principals(nb_call *c, sqlite3 *h, const char *sql, const char *
         snprintf(p->name, sizeof(p->name), "%s", nb_iq_text(st, 0));
         snprintf(p->path, sizeof(p->path), "%s", nb_iq_text(st, 1));
         snprintf(p->id, sizeof(p->id), "%s", id);
-        snprintf(p->arn, sizeof(p->arn), "%s", iam_arn(c, !strcmp(kind, "USER") ? "user" : "role", p->path, p->name));
+        snprintf(p->arn, sizeof(p->arn), "%s",
+                 iam_arn(c, !strcmp(kind, "USER") ? "user" : "role", p->path, p->name));
         json_object_set_new(seen, id, json_true());
     }
     if (st) sqlite3_reset(st);
@@ -321,31 +345,37 @@ static struct principal *principals_of(nb_call *c, sqlite3 *h, const struct enti
     json_t *seen = json_object();
     const char *acct = IAM_ACCOUNT(c);
     if (!strcmp(e->kind, "user"))
-        add_principals(c, h, "SELECT name, path, id FROM users WHERE account = ? AND name = ?", "USER", acct, e->name,
-                       seen, &list, n);
-    else if (!strcmp(e->kind, "role"))
-        add_principals(c, h, "SELECT name, path, id FROM roles WHERE account = ? AND name = ?", "ROLE", acct, e->name,
-                       seen, &list, n);
-    else if (!strcmp(e->kind, "group"))
-        add_principals(c, h,
-                       "SELECT u.name, u.path, u.id FROM members m JOIN users u ON u.account = m.account AND "
-                       "u.name = m.user WHERE m.account = ? AND m.grp = ? ORDER BY u.name",
+        add_principals(c, h, "SELECT name, path, id FROM users WHERE account = ? AND name = ?",
                        "USER", acct, e->name, seen, &list, n);
+    else if (!strcmp(e->kind, "role"))
+        add_principals(c, h, "SELECT name, path, id FROM roles WHERE account = ? AND name = ?",
+                       "ROLE", acct, e->name, seen, &list, n);
+    else if (!strcmp(e->kind, "group"))
+        add_principals(
+            c, h,
+            "SELECT u.name, u.path, u.id FROM members m JOIN users u ON u.account = m.account AND "
+            "u.name = m.user WHERE m.account = ? AND m.grp = ? ORDER BY u.name",
+            "USER", acct, e->name, seen, &list, n);
     else {
         char *scoped = nb_arena_printf(c->arena, "%s", e->arn);
+        add_principals(
+            c, h,
+            "SELECT u.name, u.path, u.id FROM attached a JOIN users u ON u.account = a.account AND "
+            "u.name = a.owner WHERE a.kind = 'user' AND a.account = ? AND a.arn = ? ORDER BY "
+            "u.name",
+            "USER", acct, scoped, seen, &list, n);
         add_principals(c, h,
-                       "SELECT u.name, u.path, u.id FROM attached a JOIN users u ON u.account = a.account AND "
-                       "u.name = a.owner WHERE a.kind = 'user' AND a.account = ? AND a.arn = ? ORDER BY u.name",
-                       "USER", acct, scoped, seen, &list, n);
-        add_principals(c, h,
-                       "SELECT u.name, u.path, u.id FROM attached a JOIN members m ON m.account = a.account AND "
+                       "SELECT u.name, u.path, u.id FROM attached a JOIN members m ON m.account = "
+                       "a.account AND "
                        "m.grp = a.owner JOIN users u ON u.account = m.account AND u.name = m.user "
                        "WHERE a.kind = 'group' AND a.account = ? AND a.arn = ? ORDER BY u.name",
                        "USER", acct, scoped, seen, &list, n);
-        add_principals(c, h,
-                       "SELECT r.name, r.path, r.id FROM attached a JOIN roles r ON r.account = a.account AND "
-                       "r.name = a.owner WHERE a.kind = 'role' AND a.account = ? AND a.arn = ? ORDER BY r.name",
-                       "ROLE", acct, scoped, seen, &list, n);
+        add_principals(
+            c, h,
+            "SELECT r.name, r.path, r.id FROM attached a JOIN roles r ON r.account = a.account AND "
+            "r.name = a.owner WHERE a.kind = 'role' AND a.account = ? AND a.arn = ? ORDER BY "
+            "r.name",
+            "ROLE", acct, scoped, seen, &list, n);
     }
     json_decref(seen);
     return list;
@@ -394,8 +424,9 @@ static int generate_tx(nb_call *c, sqlite3 *h)
         for (size_t j = 0; j < np; j++) {
             struct scan s = {.ns = sv->ns, .actions = json_object()};
             nb_last_access_each(ps[j].id, scan_fn, &s);
-            json_t *info = json_pack("{s:s, s:s, s:s, s:s, s:s}", "Arn", ps[j].arn, "Name", ps[j].name, "Type",
-                                     ps[j].kind, "Id", ps[j].id, "Path", ps[j].path);
+            json_t *info =
+                json_pack("{s:s, s:s, s:s, s:s, s:s}", "Arn", ps[j].arn, "Name", ps[j].name, "Type",
+                          ps[j].kind, "Id", ps[j].id, "Path", ps[j].path);
             json_t *det = json_pack("{s:o}", "EntityInfo", info);
             if (s.when > 0) {
                 used++;
@@ -413,10 +444,12 @@ static int generate_tx(nb_call *c, sqlite3 *h)
             {
                 double w = json_real_value(json_object_get(u, "when"));
                 json_t *prev = json_object_get(tracked, act);
-                if (prev && json_real_value(json_object_get(prev, "LastAccessedTime")) >= w) continue;
+                if (prev && json_real_value(json_object_get(prev, "LastAccessedTime")) >= w)
+                    continue;
                 json_object_set_new(tracked, act,
-                                    json_pack("{s:s, s:s, s:f, s:O}", "ActionName", act, "LastAccessedEntity",
-                                              ps[j].arn, "LastAccessedTime", w, "LastAccessedRegion",
+                                    json_pack("{s:s, s:s, s:f, s:O}", "ActionName", act,
+                                              "LastAccessedEntity", ps[j].arn, "LastAccessedTime",
+                                              w, "LastAccessedRegion",
                                               json_object_get(u, "region")));
             }
             json_decref(s.actions);
@@ -445,15 +478,18 @@ static int generate_tx(nb_call *c, sqlite3 *h)
     snprintf(o.path, sizeof(o.path), "/");
     snprintf(o.id, sizeof(o.id), "%s", job);
     o.created = now;
-    o.doc = json_pack("{s:s, s:s, s:f, s:o, s:o}", "Arn", e.arn, "Granularity", gran, "Created", now, "Services",
-                      services, "Entities", entities);
+    o.doc = json_pack("{s:s, s:s, s:f, s:o, s:o}", "Arn", e.arn, "Granularity", gran, "Created",
+                      now, "Services", services, "Entities", entities);
     int rc = iam_obj_put(h, IAM_ACCOUNT(c), "access-report", &o);
     json_decref(o.doc);
     if (rc) return iam_db_error(c, h);
     c->output = json_pack("{s:s}", "JobId", job);
     return 0;
 }
-int iam_generate_service_last_accessed_details(nb_call *c) { return iam_write(c, generate_tx); }
+int iam_generate_service_last_accessed_details(nb_call *c)
+{
+    return iam_write(c, generate_tx);
+}
 
 static int load_job(nb_call *c, sqlite3 *h, iam_obj *o)
 {
@@ -485,7 +521,10 @@ static int get_details_tx(nb_call *c, sqlite3 *h)
     c->output = out;
     return 0;
 }
-int iam_get_service_last_accessed_details(nb_call *c) { return iam_read(c, get_details_tx); }
+int iam_get_service_last_accessed_details(nb_call *c)
+{
+    return iam_read(c, get_details_tx);
+}
 
 static int get_entities_tx(nb_call *c, sqlite3 *h)
 {
@@ -505,4 +544,7 @@ static int get_entities_tx(nb_call *c, sqlite3 *h)
     c->output = out;
     return 0;
 }
-int iam_get_service_last_accessed_details_with_entities(nb_call *c) { return iam_read(c, get_entities_tx); }
+int iam_get_service_last_accessed_details_with_entities(nb_call *c)
+{
+    return iam_read(c, get_entities_tx);
+}

@@ -40,8 +40,8 @@
 
 static bool is(const xmlNode *n, const char *ns, const char *name)
 {
-    return n && n->type == XML_ELEMENT_NODE && n->ns && n->ns->href && !strcmp((const char *)n->ns->href, ns) &&
-           !strcmp((const char *)n->name, name);
+    return n && n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
+           !strcmp((const char *)n->ns->href, ns) && !strcmp((const char *)n->name, name);
 }
 
 static xmlNode *child(const xmlNode *n, const char *ns, const char *name)
@@ -54,7 +54,8 @@ static xmlNode *child(const xmlNode *n, const char *ns, const char *name)
 static size_t count(const xmlNode *n, const char *ns, const char *name)
 {
     size_t c = 0;
-    for (xmlNode *k = n ? n->children : NULL; k; k = k->next) c += is(k, ns, name);
+    for (xmlNode *k = n ? n->children : NULL; k; k = k->next)
+        c += is(k, ns, name);
     return c;
 }
 
@@ -135,20 +136,22 @@ static int out_close(void *ctx)
 
 /* Exclusive C14N (1.0) of apex's subtree without exclude, into b. prefixes: the
  * InclusiveNamespaces PrefixList (space-separated), or "". */
-static bool c14n(xmlDoc *doc, const xmlNode *apex, const xmlNode *exclude, bool comments, const char *prefixes,
-                 nb_buf *b)
+static bool c14n(xmlDoc *doc, const xmlNode *apex, const xmlNode *exclude, bool comments,
+                 const char *prefixes, nb_buf *b)
 {
     struct vis v = {apex, exclude};
     char list[512];
     snprintf(list, sizeof(list), "%s", prefixes);
     xmlChar *incl[32];
     size_t ni = 0;
-    for (char *save = NULL, *t = strtok_r(list, " \t\r\n", &save); t && ni < 31; t = strtok_r(NULL, " \t\r\n", &save))
+    for (char *save = NULL, *t = strtok_r(list, " \t\r\n", &save); t && ni < 31;
+         t = strtok_r(NULL, " \t\r\n", &save))
         incl[ni++] = (xmlChar *)t;
     incl[ni] = NULL;
     xmlOutputBufferPtr out = xmlOutputBufferCreateIO(out_write, out_close, b, NULL);
     if (!out) return false;
-    int rc = xmlC14NExecute(doc, visible, &v, XML_C14N_EXCLUSIVE_1_0, ni ? incl : NULL, comments, out);
+    int rc =
+        xmlC14NExecute(doc, visible, &v, XML_C14N_EXCLUSIVE_1_0, ni ? incl : NULL, comments, out);
     xmlOutputBufferClose(out);
     return rc >= 0 && !b->oom;
 }
@@ -205,9 +208,12 @@ static size_t idp_keys(const char *metadata, EVP_PKEY **keys, size_t max)
 {
     size_t n = 0;
     if (!metadata || strstr(metadata, "<!DOCTYPE")) return 0;
-    xmlDoc *doc = xmlReadMemory(metadata, (int)strlen(metadata), NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+    xmlDoc *doc = xmlReadMemory(metadata, (int)strlen(metadata), NULL, NULL,
+                                XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
+                                    XML_PARSE_NOWARNING);
     xmlNode *root = xmlDocGetRootElement(doc);
-    xmlNode *idp = is(root, NS_MD, "EntityDescriptor") ? child(root, NS_MD, "IDPSSODescriptor") : NULL;
+    xmlNode *idp =
+        is(root, NS_MD, "EntityDescriptor") ? child(root, NS_MD, "IDPSSODescriptor") : NULL;
     for (xmlNode *kd = idp ? idp->children : NULL; kd && n < max; kd = kd->next) {
         if (!is(kd, NS_MD, "KeyDescriptor")) continue;
         char use[32];
@@ -241,11 +247,13 @@ static const EVP_MD *signature_md(const char *alg)
 }
 
 /* Verify the enveloped signature sig of element signed. NULL when it holds, else why not. */
-static const char *verify(xmlDoc *doc, const xmlNode *signed_el, const xmlNode *sig, EVP_PKEY **keys, size_t nkeys)
+static const char *verify(xmlDoc *doc, const xmlNode *signed_el, const xmlNode *sig,
+                          EVP_PKEY **keys, size_t nkeys)
 {
     char alg[256], uri[600], id[512], pl[512];
     xmlNode *si = child(sig, NS_DS, "SignedInfo");
-    xmlNode *cm = child(si, NS_DS, "CanonicalizationMethod"), *sm = child(si, NS_DS, "SignatureMethod");
+    xmlNode *cm = child(si, NS_DS, "CanonicalizationMethod"),
+            *sm = child(si, NS_DS, "SignatureMethod");
     if (!si || !cm || !sm || count(si, NS_DS, "Reference") != 1) return "malformed Signature";
     attr(cm, "Algorithm", alg, sizeof(alg));
     bool si_comments = !strcmp(alg, EXC_C14N_C);
@@ -259,7 +267,8 @@ static const char *verify(xmlDoc *doc, const xmlNode *signed_el, const xmlNode *
     xmlNode *ref = child(si, NS_DS, "Reference");
     attr(ref, "URI", uri, sizeof(uri));
     attr(signed_el, "ID", id, sizeof(id));
-    if (uri[0] != '#' || !id[0] || strcmp(uri + 1, id) != 0) return "the Reference does not name the signed element";
+    if (uri[0] != '#' || !id[0] || strcmp(uri + 1, id) != 0)
+        return "the Reference does not name the signed element";
     /* Transforms: the enveloped signature, then exclusive C14N (nothing else). */
     bool enveloped = false, exc = false, comments = false;
     pl[0] = 0;
@@ -334,14 +343,17 @@ static int fail(const char **code, const char *c, char *msg, size_t msgn, const 
 }
 
 /* Audience and validity: -1 (with the error) when the assertion is not for AWS now. */
-static int check_conditions(const xmlNode *as, double now, nb_saml *out, const char **code, char *msg, size_t msgn)
+static int check_conditions(const xmlNode *as, double now, nb_saml *out, const char **code,
+                            char *msg, size_t msgn)
 {
     xmlNode *cond = child(as, NS_A, "Conditions");
     double t;
     if (cond && parse_time(cond, "NotBefore", &t) && now < t)
-        return fail(code, "InvalidIdentityToken", msg, msgn, "The SAML assertion is not yet valid (NotBefore).");
+        return fail(code, "InvalidIdentityToken", msg, msgn,
+                    "The SAML assertion is not yet valid (NotBefore).");
     if (cond && parse_time(cond, "NotOnOrAfter", &t) && now >= t)
-        return fail(code, "ExpiredTokenException", msg, msgn, "The SAML assertion has expired (NotOnOrAfter).");
+        return fail(code, "ExpiredTokenException", msg, msgn,
+                    "The SAML assertion has expired (NotOnOrAfter).");
     bool aws = false;
     for (xmlNode *ar = cond ? cond->children : NULL; ar; ar = ar->next) {
         if (!is(ar, NS_A, "AudienceRestriction")) continue;
@@ -351,20 +363,27 @@ static int check_conditions(const xmlNode *as, double now, nb_saml *out, const c
             char v[512];
             text(a, v, sizeof(v));
             size_t vl = strlen(v);
-            if (!strcmp(v, "https://signin.aws.amazon.com/saml") || !strcmp(v, "urn:amazon:webservices") ||
-                (!strncmp(v, "https://", 8) && vl > 30 && !strcmp(v + vl - 30, ".signin.aws.amazon.com/saml")))
+            if (!strcmp(v, "https://signin.aws.amazon.com/saml") ||
+                !strcmp(v, "urn:amazon:webservices") ||
+                (!strncmp(v, "https://", 8) && vl > 30 &&
+                 !strcmp(v + vl - 30, ".signin.aws.amazon.com/saml")))
                 here = true;
         }
-        if (!here) return fail(code, "InvalidIdentityToken", msg, msgn,
-                               "The SAML assertion's audience is not https://signin.aws.amazon.com/saml.");
+        if (!here)
+            return fail(code, "InvalidIdentityToken", msg, msgn,
+                        "The SAML assertion's audience is not https://signin.aws.amazon.com/saml.");
         aws = true;
     }
-    if (!aws) return fail(code, "InvalidIdentityToken", msg, msgn,
-                          "The SAML assertion has no AudienceRestriction for https://signin.aws.amazon.com/saml.");
+    if (!aws)
+        return fail(code, "InvalidIdentityToken", msg, msgn,
+                    "The SAML assertion has no AudienceRestriction for "
+                    "https://signin.aws.amazon.com/saml.");
     /* Subject: NameID and a bearer confirmation still valid. */
     xmlNode *subj = child(as, NS_A, "Subject");
     xmlNode *nid = child(subj, NS_A, "NameID");
-    if (!nid) return fail(code, "InvalidIdentityToken", msg, msgn, "The SAML assertion has no Subject NameID.");
+    if (!nid)
+        return fail(code, "InvalidIdentityToken", msg, msgn,
+                    "The SAML assertion has no Subject NameID.");
     text(nid, out->subject, sizeof(out->subject));
     attr(nid, "Format", out->subject_format, sizeof(out->subject_format));
     bool confirmed = false;
@@ -382,7 +401,8 @@ static int check_conditions(const xmlNode *as, double now, nb_saml *out, const c
         confirmed = true;
     }
     if (!confirmed)
-        return fail(code, "InvalidIdentityToken", msg, msgn, "The SAML assertion has no bearer SubjectConfirmation.");
+        return fail(code, "InvalidIdentityToken", msg, msgn,
+                    "The SAML assertion has no bearer SubjectConfirmation.");
     xmlNode *authn = child(as, NS_A, "AuthnStatement");
     if (authn && parse_time(authn, "SessionNotOnOrAfter", &t)) out->session_not_on_or_after = t;
     return 0;
@@ -419,8 +439,8 @@ static void read_attributes(const xmlNode *as, nb_saml *out)
     }
 }
 
-int nb_saml_check(const char *b64, const char *metadata, double now, nb_saml *out, const char **code, char *msg,
-                  size_t msgn)
+int nb_saml_check(const char *b64, const char *metadata, double now, nb_saml *out,
+                  const char **code, char *msg, size_t msgn)
 {
     memset(out, 0, sizeof(*out));
     out->roles = json_array();
@@ -436,29 +456,36 @@ int nb_saml_check(const char *b64, const char *metadata, double now, nb_saml *ou
     free(clean);
     if (rn <= 0) {
         free(raw);
-        return fail(code, "InvalidIdentityToken", msg, msgn, "The SAML assertion is not valid base64.");
+        return fail(code, "InvalidIdentityToken", msg, msgn,
+                    "The SAML assertion is not valid base64.");
     }
     raw[rn] = 0;
     if (memmem(raw, (size_t)rn, "<!DOCTYPE", 9) || memmem(raw, (size_t)rn, "<!ENTITY", 8)) {
         free(raw);
-        return fail(code, "InvalidIdentityToken", msg, msgn, "The SAML response must not have a DOCTYPE.");
+        return fail(code, "InvalidIdentityToken", msg, msgn,
+                    "The SAML response must not have a DOCTYPE.");
     }
     EVP_PKEY *keys[8];
     size_t nkeys = idp_keys(metadata, keys, 8);
-    xmlDoc *doc = xmlReadMemory((const char *)raw, (int)rn, NULL, NULL, XML_PARSE_NONET);
+    /* NOERROR/NOWARNING: libxml2 would print every complaint about a caller's input on stderr */
+    xmlDoc *doc = xmlReadMemory((const char *)raw, (int)rn, NULL, NULL,
+                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     free(raw);
     int rc = -1;
     xmlNode *resp = xmlDocGetRootElement(doc);
     if (!doc || !is(resp, NS_P, "Response")) {
-        fail(code, "InvalidIdentityToken", msg, msgn, "The SAML assertion is not a SAML 2.0 Response.");
+        fail(code, "InvalidIdentityToken", msg, msgn,
+             "The SAML assertion is not a SAML 2.0 Response.");
         goto out;
     }
     if (count(resp, NS_A, "EncryptedAssertion")) {
-        fail(code, "NotImplemented", msg, msgn, "Encrypted SAML assertions are not implemented by Nimbus yet.");
+        fail(code, "NotImplemented", msg, msgn,
+             "Encrypted SAML assertions are not implemented by Nimbus yet.");
         goto out;
     }
     if (count(resp, NS_A, "Assertion") != 1) {
-        fail(code, "InvalidIdentityToken", msg, msgn, "The SAML response must hold exactly one Assertion.");
+        fail(code, "InvalidIdentityToken", msg, msgn,
+             "The SAML response must hold exactly one Assertion.");
         goto out;
     }
     xmlNode *as = child(resp, NS_A, "Assertion");
@@ -471,7 +498,8 @@ int nb_saml_check(const char *b64, const char *metadata, double now, nb_saml *ou
     }
     if (!nkeys) {
         fail(code, "InvalidIdentityToken", msg, msgn,
-             "The SAML provider's metadata has no RSA signing certificate to verify the response with.");
+             "The SAML provider's metadata has no RSA signing certificate to verify the response "
+             "with.");
         goto out;
     }
     /* The signature: on the Response (covering the assertion) or on the Assertion. */
@@ -486,7 +514,8 @@ int nb_saml_check(const char *b64, const char *metadata, double now, nb_saml *ou
         why = verify(doc, as, child(as, NS_DS, "Signature"), keys, nkeys);
     }
     if (!any || why) {
-        snprintf(msg, msgn, "Response signature invalid%s%s", why && any ? ": " : "", any && why ? why : "");
+        snprintf(msg, msgn, "Response signature invalid%s%s", why && any ? ": " : "",
+                 any && why ? why : "");
         *code = "InvalidIdentityToken";
         goto out;
     }
@@ -495,7 +524,8 @@ int nb_saml_check(const char *b64, const char *metadata, double now, nb_saml *ou
     read_attributes(as, out);
     rc = 0;
 out:
-    for (size_t i = 0; i < nkeys; i++) EVP_PKEY_free(keys[i]);
+    for (size_t i = 0; i < nkeys; i++)
+        EVP_PKEY_free(keys[i]);
     xmlFreeDoc(doc);
     return rc;
 }
