@@ -116,6 +116,52 @@ def saml_response(key, role_arn, provider_arn, session="alice@example.com", audi
     return base64.b64encode(resp.encode()).decode()
 
 
+def saml_response_signed_whole(key, role_arn, provider_arn, session="bob", now=None, tamper=None):
+    """A response whose signature is on the Response (covering the unsigned Assertion), as some
+    IdPs send. Written in canonical form except for xmlns:saml, declared once on the Response:
+    exclusive C14N leaves it off the Response (not used by it) and renders it on saml:Issuer and
+    saml:Assertion instead."""
+    now = time.time() if now is None else now
+    rid, aid = "_" + uuid.uuid4().hex, "_" + uuid.uuid4().hex
+    assertion = (f'<saml:Assertion ID="{aid}" IssueInstant="{ts(now)}" Version="2.0">'
+                 f'<saml:Issuer>{ISSUER}</saml:Issuer><saml:Subject><saml:NameID '
+                 f'Format="urn:oasis:names:tc:SAML:2.0:nameid-format:transient">t-123</saml:NameID>'
+                 f'<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">'
+                 f'<saml:SubjectConfirmationData NotOnOrAfter="{ts(now + 300)}" Recipient="{AWS_AUD}">'
+                 f'</saml:SubjectConfirmationData></saml:SubjectConfirmation></saml:Subject>'
+                 f'<saml:Conditions NotOnOrAfter="{ts(now + 300)}"><saml:AudienceRestriction>'
+                 f'<saml:Audience>{AWS_AUD}</saml:Audience></saml:AudienceRestriction></saml:Conditions>'
+                 f'<saml:AttributeStatement><saml:Attribute Name="{ATTR}Role"><saml:AttributeValue>'
+                 f'{provider_arn}, {role_arn}</saml:AttributeValue></saml:Attribute>'
+                 f'<saml:Attribute Name="{ATTR}RoleSessionName"><saml:AttributeValue>{session}'
+                 f'</saml:AttributeValue></saml:Attribute></saml:AttributeStatement></saml:Assertion>')
+    body = (f'\n  <saml:Issuer>{ISSUER}</saml:Issuer>@SIG@\n  <samlp:Status><samlp:StatusCode '
+            f'Value="urn:oasis:names:tc:SAML:2.0:status:Success"></samlp:StatusCode></samlp:Status>\n  '
+            f'{assertion}\n')
+    head = f'Destination="{AWS_AUD}" ID="{rid}" IssueInstant="{ts(now)}" Version="2.0"'
+    canon = (f'<samlp:Response xmlns:samlp="{NS_P}" {head}>' + body.replace("@SIG@", "")
+             .replace("<saml:Issuer>", f'<saml:Issuer xmlns:saml="{NS_A}">', 1)
+             .replace("<saml:Assertion ", f'<saml:Assertion xmlns:saml="{NS_A}" ') + "</samlp:Response>")
+    digest = base64.b64encode(hashlib.sha256(canon.encode()).digest()).decode()
+    signed_info = (f'<ds:SignedInfo xmlns:ds="{NS_DS}">'
+                   '<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#">'
+                   '</ds:CanonicalizationMethod>'
+                   '<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256">'
+                   '</ds:SignatureMethod>'
+                   f'<ds:Reference URI="#{rid}"><ds:Transforms>'
+                   f'<ds:Transform Algorithm="{NS_DS}enveloped-signature"></ds:Transform>'
+                   '<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"></ds:Transform>'
+                   '</ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256">'
+                   f'</ds:DigestMethod><ds:DigestValue>{digest}</ds:DigestValue></ds:Reference></ds:SignedInfo>')
+    sig = base64.b64encode(key.sign(signed_info.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
+    signature = f'<ds:Signature xmlns:ds="{NS_DS}">{signed_info}<ds:SignatureValue>{sig}</ds:SignatureValue></ds:Signature>'
+    wire = (f'<?xml version="1.0" encoding="UTF-8"?>\n<samlp:Response xmlns:samlp="{NS_P}" xmlns:saml="{NS_A}" '
+            f'{head}>' + body.replace("@SIG@", signature) + "</samlp:Response>")
+    if tamper:
+        wire = tamper(wire)
+    return base64.b64encode(wire.encode()).decode()
+
+
 def trust_saml(provider_arn, aud=AWS_AUD):
     return doc({"Effect": "Allow", "Principal": {"Federated": provider_arn}, "Action": "sts:AssumeRoleWithSAML",
                 "Condition": {"StringEquals": {"SAML:aud": aud}}})
@@ -260,3 +306,15 @@ def test_aws_cli_assume_role_with_saml(aws, setup):
               "--saml-assertion", saml_response(key, role, prov))
     assert out["AssumedRoleUser"]["Arn"].endswith(":assumed-role/SamlRole/alice@example.com")
     assert json.dumps(out["Credentials"]["AccessKeyId"]).startswith('"ASIA')
+
+
+def test_saml_signature_on_the_response(setup):
+    iam, sts, key, prov, role = setup
+    out = sts.assume_role_with_saml(RoleArn=role, PrincipalArn=prov,
+                                    SAMLAssertion=saml_response_signed_whole(key, role, prov))
+    assert out["AssumedRoleUser"]["Arn"].endswith(":assumed-role/SamlRole/bob")
+    assert out["Subject"] == "t-123" and out["SubjectType"] == "transient"
+    # The signature covers the assertion inside: changing it breaks the digest.
+    bad = saml_response_signed_whole(key, role, prov, tamper=lambda w: w.replace(">bob<", ">eve<"))
+    refused(sts.assume_role_with_saml, RoleArn=role, PrincipalArn=prov, SAMLAssertion=bad,
+            code="InvalidIdentityToken", contains="Response signature invalid")
