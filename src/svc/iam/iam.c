@@ -356,6 +356,23 @@ int iam_tags_page(nb_call *c, json_t *tags)
     return 0;
 }
 
+int iam_authorize_target(nb_call *c, const char *kind, const char *member, const char *new_member,
+                         const char *new_model_name, size_t max)
+{
+    if (c->who.type == NB_PRINCIPAL_ROOT) return 0;
+    const char *name = nb_in_str(c, member), *nn = nb_in_str(c, new_member), *np = nb_in_str(c, "NewPath");
+    if (!nn && !np) return 0;
+    /* the handler's own input errors first, as AWS validates before it authorizes */
+    if (iam_check_name(c, nn, max, new_model_name) || iam_check_path(c, np, "newPath")) return -1;
+    char path[513];
+    if (!name || !nb_identity_entity_path(IAM_ACCOUNT(c), kind, name, path)) return 0; /* NoSuchEntity next */
+    const char *arn = iam_arn(c, kind, np ? np : path, nn ? nn : name);
+    char action[80];
+    snprintf(action, sizeof(action), "iam:%s", c->op_name ? c->op_name : "");
+    nb_authz_check_args a = {.action = action, .resource = arn};
+    return nb_authz_check(c, &a);
+}
+
 int iam_page_list(nb_call *c, json_t *out, const char *key, json_t *all)
 {
     iam_page p;

@@ -86,3 +86,28 @@ def test_role_group_and_instance_profile_paths_in_authorization(nimbus, iam):
     assert f"arn:aws:iam::{ACCOUNT}:role/ops " in err["Message"]
     refused(mine.get_group, GroupName="admins", code="AccessDenied")
     refused(mine.get_instance_profile, InstanceProfileName="opsip", code="AccessDenied")
+
+
+def test_moving_or_renaming_needs_permission_on_the_target_too(nimbus, iam):
+    """AWS: renaming or moving a user or group needs the permission on both the source and the
+    target ARN."""
+    iam.create_user(UserName="mover", Path="/division_abc/")
+    iam.create_group(GroupName="grp", Path="/division_abc/")
+    keys = make_user(nimbus, iam, "abc-admin", inline=doc(
+        allow(["iam:UpdateUser", "iam:UpdateGroup"],
+              ["arn:aws:iam::*:user/division_abc/*", "arn:aws:iam::*:group/division_abc/*"])))
+    mine = as_user(nimbus, "iam", keys)
+    # Within the path: both ARNs allowed.
+    mine.update_user(UserName="mover", NewUserName="moved")
+    mine.update_user(UserName="moved", NewPath="/division_abc/sub/")
+    assert iam.get_user(UserName="moved")["User"]["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/division_abc/sub/moved"
+    # Out of the path: the target is refused, and nothing changed.
+    err = refused(mine.update_user, UserName="moved", NewPath="/division_xyz/", code="AccessDenied", status=403)
+    assert f"on resource: arn:aws:iam::{ACCOUNT}:user/division_xyz/moved " in err["Message"]
+    assert iam.get_user(UserName="moved")["User"]["Path"] == "/division_abc/sub/"
+    err = refused(mine.update_group, GroupName="grp", NewPath="/other/", code="AccessDenied")
+    assert f"arn:aws:iam::{ACCOUNT}:group/other/grp " in err["Message"]
+    mine.update_group(GroupName="grp", NewGroupName="grp2")
+    assert iam.get_group(GroupName="grp2")["Group"]["Path"] == "/division_abc/"
+    # Bad input is still a validation error, before any permission question.
+    refused(mine.update_user, UserName="moved", NewPath="nopath", code="ValidationError", status=400)
