@@ -41,6 +41,8 @@ static const struct svc_name {
     {"states", "AWS Step Functions", false},
 };
 
+#define MAX_REPORTS 1000
+
 /* ---- which services a policy allows ---- */
 
 /* Case-insensitive glob of * and ?, iterative with one backtrack point (linear in practice,
@@ -482,6 +484,14 @@ static int generate_tx(nb_call *c, sqlite3 *h)
                       now, "Services", services, "Entities", entities);
     int rc = iam_obj_put(h, IAM_ACCOUNT(c), "access-report", &o);
     json_decref(o.doc);
+    /* Bounded: the newest MAX_REPORTS jobs of an account are kept (older ones answer
+     * NoSuchEntity), so repeated Generate calls cannot grow the database without end. */
+    if (!rc)
+        rc = nb_iq_exec(h,
+                        "DELETE FROM objects WHERE account = ?1 AND kind = 'access-report' AND name NOT IN "
+                        "(SELECT name FROM objects WHERE account = ?1 AND kind = 'access-report' "
+                        "ORDER BY created DESC LIMIT ?2)",
+                        "si", IAM_ACCOUNT(c), (int64_t)MAX_REPORTS);
     if (rc) return iam_db_error(c, h);
     c->output = json_pack("{s:s}", "JobId", job);
     return 0;
