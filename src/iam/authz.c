@@ -99,6 +99,7 @@ struct nb_authz_set {
     nb_policy **session;
     size_t nsession;
     json_t *tags;       /* principal tags (object), for aws:PrincipalTag/ */
+    json_t *context;    /* STS sessions: condition keys of their own (saml:sub ...), or NULL */
     char *role_arn;     /* role sessions: arn:aws:iam::ACCT:role/path/name */
     char *user_name;    /* IAM users: aws:username */
     struct nb_authz_set *next; /* hash chain */
@@ -125,6 +126,7 @@ static void set_free(struct nb_authz_set *s)
     free(s->identity);
     free(s->session);
     json_decref(s->tags);
+    json_decref(s->context);
     free(s->role_arn);
     free(s->user_name);
     free(s->key);
@@ -172,6 +174,7 @@ struct load_ctx {
     json_t *docs;      /* entity docs */
     json_t *session;   /* array of session documents */
     json_t *stags;     /* session tags, override the entity's */
+    json_t *sctx;      /* session condition keys (sessions.context) */
     char *role_arn;
     bool found;
 };
@@ -213,7 +216,7 @@ static int load_fn(sqlite3 *h, void *arg)
      * policies and tags. */
     sqlite3_stmt *st = nb_iq(h,
                              "SELECT kind, account, role_name, role_arn, source_user, policy, "
-                             "policy_arns, tags FROM sessions WHERE id = ?",
+                             "policy_arns, tags, context FROM sessions WHERE id = ?",
                              "s", who->access_key);
     if (!st || sqlite3_step(st) != SQLITE_ROW) {
         if (st) sqlite3_reset(st);
@@ -228,6 +231,7 @@ static int load_fn(sqlite3 *h, void *arg)
     char *policy = sqlite3_column_type(st, 5) != SQLITE_NULL ? strdup(nb_iq_text(st, 5)) : NULL;
     char *parns = strdup(nb_iq_text(st, 6));
     l->stags = json_loads(nb_iq_text(st, 7), 0, NULL);
+    l->sctx = json_loads(nb_iq_text(st, 8), 0, NULL);
     sqlite3_reset(st);
     if (policy) json_array_append_new(l->session, json_string(policy));
     add_arn_docs(h, l->session, parns);
@@ -274,6 +278,7 @@ static struct nb_authz_set *build_set(const nb_principal *who, const char *key, 
         json_decref(l.docs);
         json_decref(l.session);
         json_decref(l.stags);
+        json_decref(l.sctx);
         free(l.role_arn);
         set_free(s);
         return NULL;
@@ -300,6 +305,7 @@ static struct nb_authz_set *build_set(const nb_principal *who, const char *key, 
         s->tags = json_object();
         json_object_update(s->tags, json_object_get(l.docs, "tags"));
         if (json_is_object(l.stags)) json_object_update(s->tags, l.stags);
+        if (json_is_object(l.sctx)) s->context = json_incref(l.sctx);
         if (who->type == NB_PRINCIPAL_USER) s->user_name = strdup(who->name);
         s->role_arn = l.role_arn;
         l.role_arn = NULL;
@@ -311,6 +317,7 @@ static struct nb_authz_set *build_set(const nb_principal *who, const char *key, 
     json_decref(l.docs);
     json_decref(l.session);
     json_decref(l.stags);
+    json_decref(l.sctx);
     free(l.role_arn);
     return s;
 }
@@ -500,6 +507,11 @@ static json_t *build_context(nb_call *c, const struct nb_authz_set *s)
             snprintf(key, sizeof(key), "aws:PrincipalTag/%s", k);
             ctx_set(ctx, key, json_string_value(v));
         }
+    }
+    if (s && s->context) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(s->context, k, v) ctx_set(ctx, k, json_string_value(v));
     }
     if (c->input) request_tags(ctx, c->input);
     return ctx;

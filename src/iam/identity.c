@@ -78,6 +78,9 @@ static const char *const migrations[] = {
     "CREATE INDEX objects_owner ON objects(account, kind, owner);",
     /* STS sessions obtained with an MFA code (aws:MultiFactorAuthPresent). */
     "ALTER TABLE sessions ADD COLUMN mfa INTEGER NOT NULL DEFAULT 0;",
+    /* Condition keys a session carries into every request (AssumeRoleWithSAML's saml:*), as a
+     * JSON object of key -> value. */
+    "ALTER TABLE sessions ADD COLUMN context TEXT;",
 };
 
 static nb_db *db;

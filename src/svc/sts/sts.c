@@ -45,6 +45,7 @@ typedef struct session {
     char *policy_arns; /* JSON array text, malloc'd or NULL */
     char *tags;        /* JSON object text, malloc'd or NULL */
     char *transitive;  /* JSON array text, malloc'd or NULL */
+    char *context;     /* JSON object of condition keys the session carries, malloc'd or NULL */
     const char *source_identity;
     bool chained;
     bool mfa; /* obtained with a verified MFA code */
@@ -62,12 +63,13 @@ static int store_fn(sqlite3 *h, void *arg)
     int rc = nb_iq_exec(h,
                         "INSERT INTO sessions(id, secret, token, account, kind, arn, user_id, name, role_arn, "
                         "role_name, source_user, policy, policy_arns, tags, transitive, source_identity, chained, "
-                        "issued, expires, mfa) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        "ssssssssssssssssiddi", s->key, s->secret, s->token, s->account, s->kind, s->arn,
+                        "issued, expires, mfa, context) "
+                        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "ssssssssssssssssiddis", s->key, s->secret, s->token, s->account, s->kind, s->arn,
                         s->user_id, s->name, s->role_arn[0] ? s->role_arn : NULL,
                         s->role_name[0] ? s->role_name : NULL, s->source_user[0] ? s->source_user : NULL,
                         s->policy, s->policy_arns, s->tags, s->transitive, s->source_identity,
-                        (int64_t)s->chained, s->issued, s->expires, (int64_t)s->mfa);
+                        (int64_t)s->chained, s->issued, s->expires, (int64_t)s->mfa, s->context);
     if (rc == SQLITE_OK && s->role_name[0])
         rc = nb_iq_exec(h, "UPDATE roles SET last_used = ?, last_region = 'us-east-1' WHERE account = ? AND name = ?",
                         "dss", s->issued, s->account, s->role_name);
@@ -126,6 +128,7 @@ static void free_session(session *s)
     free(s->policy_arns);
     free(s->tags);
     free(s->transitive);
+    free(s->context);
 }
 
 /* PackedPolicySize: AWS reports how much of the packed space the session policies and tags
@@ -956,6 +959,16 @@ static int assume_role_with_saml(nb_call *c)
     s.transitive = json_array_size(sa.transitive) ? json_dumps(sa.transitive, JSON_COMPACT) : NULL;
     s.source_identity = sa.source_identity[0] ? sa.source_identity : NULL;
     s.duration = d;
+    /* The saml:* keys stay with the session: permissions policies may use them too (AWS:
+     * "arn:aws:s3:::bucket/${saml:namequalifier}/${saml:sub}"). */
+    {
+        json_t *keep = json_object();
+        const char *k;
+        json_t *v;
+        json_object_foreach(ctx, k, v) if (!strncmp(k, "saml:", 5)) json_object_set(keep, k, v);
+        s.context = json_dumps(keep, JSON_COMPACT);
+        json_decref(keep);
+    }
     json_t *o = json_pack("{s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:s}", "AssumedRoleUser", "AssumedRoleId", s.user_id,
                           "Arn", s.arn, "Subject", sa.subject, "SubjectType", sub_type, "Issuer", sa.issuer,
                           "Audience", sa.recipient[0] ? sa.recipient : "https://signin.aws.amazon.com/saml",

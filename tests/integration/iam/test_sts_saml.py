@@ -318,3 +318,19 @@ def test_saml_signature_on_the_response(setup):
     bad = saml_response_signed_whole(key, role, prov, tamper=lambda w: w.replace(">bob<", ">eve<"))
     refused(sts.assume_role_with_saml, RoleArn=role, PrincipalArn=prov, SAMLAssertion=bad,
             code="InvalidIdentityToken", contains="Response signature invalid")
+
+
+def test_saml_keys_reach_the_sessions_permissions_policies(nimbus, setup):
+    """AWS's per-user folders: permissions policies of the role use ${saml:sub} (and the other
+    saml:* keys) for requests made with the session's credentials."""
+    iam, sts, key, prov, role = setup
+    iam.put_role_policy(RoleName="SamlRole", PolicyName="home", PolicyDocument=doc(
+        allow("s3:CreateBucket", "arn:aws:s3:::home-${saml:sub}"),
+        allow("sqs:ListQueues", Condition={"StringEquals": {"saml:iss": ISSUER}})))
+    c = sts.assume_role_with_saml(RoleArn=role, PrincipalArn=prov,
+                                  SAMLAssertion=saml_response(key, role, prov))["Credentials"]
+    keys, token = (c["AccessKeyId"], c["SecretAccessKey"]), c["SessionToken"]
+    s3 = as_user(nimbus, "s3", keys, token=token)
+    s3.create_bucket(Bucket="home-alice")
+    refused(s3.create_bucket, Bucket="home-bob", code="AccessDenied", status=403)
+    as_user(nimbus, "sqs", keys, token=token).list_queues()
