@@ -134,10 +134,10 @@ static int out_close(void *ctx)
     return 0;
 }
 
-/* Exclusive C14N (1.0) of apex's subtree without exclude, into b. prefixes: the
- * InclusiveNamespaces PrefixList (space-separated), or "". */
-static bool c14n(xmlDoc *doc, const xmlNode *apex, const xmlNode *exclude, bool comments,
-                 const char *prefixes, nb_buf *b)
+/* C14N 1.0 (exclusive, or inclusive when !exclusive) of apex's subtree without exclude, into
+ * b. prefixes: the exclusive InclusiveNamespaces PrefixList (space-separated), or "". */
+static bool c14n(xmlDoc *doc, const xmlNode *apex, const xmlNode *exclude, bool exclusive,
+                 bool comments, const char *prefixes, nb_buf *b)
 {
     struct vis v = {apex, exclude};
     char list[512];
@@ -150,8 +150,8 @@ static bool c14n(xmlDoc *doc, const xmlNode *apex, const xmlNode *exclude, bool 
     incl[ni] = NULL;
     xmlOutputBufferPtr out = xmlOutputBufferCreateIO(out_write, out_close, b, NULL);
     if (!out) return false;
-    int rc =
-        xmlC14NExecute(doc, visible, &v, XML_C14N_EXCLUSIVE_1_0, ni ? incl : NULL, comments, out);
+    int rc = xmlC14NExecute(doc, visible, &v, exclusive ? XML_C14N_EXCLUSIVE_1_0 : XML_C14N_1_0,
+                            exclusive && ni ? incl : NULL, comments, out);
     xmlOutputBufferClose(out);
     return rc >= 0 && !b->oom;
 }
@@ -286,7 +286,7 @@ static const char *verify(xmlDoc *doc, const xmlNode *signed_el, const xmlNode *
             return "unsupported Transform";
     }
     if (!enveloped) return "the signature is not enveloped";
-    (void)exc; /* without an explicit C14N transform, exclusive C14N is the SAML profile's */
+    /* Without a C14N transform, XMLDSig turns the node-set into octets with inclusive C14N. */
     attr(child(ref, NS_DS, "DigestMethod"), "Algorithm", alg, sizeof(alg));
     const EVP_MD *dmd = digest_md(alg);
     if (!dmd) return "unsupported DigestMethod";
@@ -301,12 +301,12 @@ static const char *verify(xmlDoc *doc, const xmlNode *signed_el, const xmlNode *
     unsigned int mdl = 0;
     if (!want || !sigv) {
         why = "malformed DigestValue or SignatureValue";
-    } else if (!c14n(doc, signed_el, sig, comments, pl, &body) ||
+    } else if (!c14n(doc, signed_el, sig, exc, comments, pl, &body) ||
                !EVP_Digest(body.data ? body.data : "", body.len, md, &mdl, dmd, NULL)) {
         why = "cannot canonicalize the signed element";
     } else if (mdl != dlen || CRYPTO_memcmp(md, want, mdl) != 0) {
         why = "digest mismatch";
-    } else if (!c14n(doc, si, NULL, si_comments, si_pl, &info)) {
+    } else if (!c14n(doc, si, NULL, true, si_comments, si_pl, &info)) {
         why = "cannot canonicalize SignedInfo";
     } else {
         why = "signature mismatch";
@@ -473,6 +473,10 @@ int nb_saml_check(const char *b64, const char *metadata, double now, nb_saml *ou
     free(raw);
     int rc = -1;
     xmlNode *resp = xmlDocGetRootElement(doc);
+    if (doc && (doc->intSubset || doc->extSubset)) { /* a DTD the byte check missed (UTF-16 ...) */
+        fail(code, "InvalidIdentityToken", msg, msgn, "The SAML response must not have a DOCTYPE.");
+        goto out;
+    }
     if (!doc || !is(resp, NS_P, "Response")) {
         fail(code, "InvalidIdentityToken", msg, msgn,
              "The SAML assertion is not a SAML 2.0 Response.");

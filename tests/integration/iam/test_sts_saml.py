@@ -55,7 +55,7 @@ def ts(t):
 
 
 def saml_response(key, role_arn, provider_arn, session="alice@example.com", audience=AWS_AUD, now=None,
-                  lifetime=300, extra_attrs="", tamper=None, session_not_on_or_after=None):
+                  lifetime=300, extra_attrs="", tamper=None, session_not_on_or_after=None, inclusive=False):
     """The base64 SAML response. The assertion is written in its exclusive-C14N form (sorted
     attributes, explicit end tags, its own xmlns:saml), digested and signed as such; the wire
     form then differs (namespace declared on the Response, self-closing empty elements, other
@@ -85,7 +85,14 @@ def saml_response(key, role_arn, provider_arn, session="alice@example.com", audi
              f'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef>'
              f'</saml:AuthnContext></saml:AuthnStatement>'
              f'<saml:AttributeStatement>{attrs}</saml:AttributeStatement></saml:Assertion>')
-    digest = base64.b64encode(hashlib.sha256(canon.replace("@SIG@", "").encode()).digest()).decode()
+    digested = canon.replace("@SIG@", "")
+    exc_transform = '<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"></ds:Transform>'
+    if inclusive:
+        # No C14N transform: XMLDSig's default, inclusive C14N, renders every namespace in
+        # scope on the apex (the Response's samlp too).
+        digested = digested.replace(f'xmlns:saml="{NS_A}"', f'xmlns:saml="{NS_A}" xmlns:samlp="{NS_P}"', 1)
+        exc_transform = ""
+    digest = base64.b64encode(hashlib.sha256(digested.encode()).digest()).decode()
     signed_info = (f'<ds:SignedInfo xmlns:ds="{NS_DS}">'
                    '<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#">'
                    '</ds:CanonicalizationMethod>'
@@ -93,7 +100,7 @@ def saml_response(key, role_arn, provider_arn, session="alice@example.com", audi
                    '</ds:SignatureMethod>'
                    f'<ds:Reference URI="#{aid}"><ds:Transforms>'
                    f'<ds:Transform Algorithm="{NS_DS}enveloped-signature"></ds:Transform>'
-                   '<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"></ds:Transform>'
+                   f'{exc_transform}'
                    '</ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256">'
                    f'</ds:DigestMethod><ds:DigestValue>{digest}</ds:DigestValue></ds:Reference></ds:SignedInfo>')
     sig = base64.b64encode(key.sign(signed_info.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
@@ -237,7 +244,14 @@ def test_saml_signature_must_hold(setup):
             SAMLAssertion=base64.b64encode(b"<notsaml/>").decode(), code="InvalidIdentityToken")
     refused(sts.assume_role_with_saml, RoleArn=role, PrincipalArn=prov,
             SAMLAssertion=base64.b64encode(b'<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>').decode(),
-            code="InvalidIdentityToken")
+            code="InvalidIdentityToken", contains="DOCTYPE")
+    # Also when the bytes do not show it (UTF-16): the parsed document's DTD is refused.
+    valid = base64.b64decode(saml_response(key, role, prov)).decode()
+    dtd = valid.replace('<?xml version="1.0" encoding="UTF-8"?>',
+                        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE samlp:Response [<!ENTITY a "b">]>')
+    refused(sts.assume_role_with_saml, RoleArn=role, PrincipalArn=prov,
+            SAMLAssertion=base64.b64encode(dtd.encode("utf-16")).decode(),
+            code="InvalidIdentityToken", contains="DOCTYPE")
 
 
 def test_saml_audience_and_expiry(nimbus, setup):
@@ -334,3 +348,10 @@ def test_saml_keys_reach_the_sessions_permissions_policies(nimbus, setup):
     s3.create_bucket(Bucket="home-alice")
     refused(s3.create_bucket, Bucket="home-bob", code="AccessDenied", status=403)
     as_user(nimbus, "sqs", keys, token=token).list_queues()
+
+
+def test_saml_reference_without_c14n_transform_uses_inclusive_c14n(setup):
+    iam, sts, key, prov, role = setup
+    out = sts.assume_role_with_saml(RoleArn=role, PrincipalArn=prov,
+                                    SAMLAssertion=saml_response(key, role, prov, inclusive=True))
+    assert out["AssumedRoleUser"]["Arn"].endswith("/alice@example.com")
