@@ -203,10 +203,12 @@ static EVP_PKEY *cert_key(const xmlNode *x509cert)
     return k;
 }
 
-/* Signing certificates of the metadata's IdP, as public keys (at most max). */
-static size_t idp_keys(const char *metadata, EVP_PKEY **keys, size_t max)
+/* Signing certificates of the metadata's IdP, as public keys (at most max), and its entityID. */
+static size_t idp_keys(const char *metadata, EVP_PKEY **keys, size_t max, char *entity_id,
+                       size_t idn)
 {
     size_t n = 0;
+    entity_id[0] = 0;
     if (!metadata || strstr(metadata, "<!DOCTYPE")) return 0;
     xmlDoc *doc = xmlReadMemory(metadata, (int)strlen(metadata), NULL, NULL,
                                 XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
@@ -214,6 +216,7 @@ static size_t idp_keys(const char *metadata, EVP_PKEY **keys, size_t max)
     xmlNode *root = xmlDocGetRootElement(doc);
     xmlNode *idp =
         is(root, NS_MD, "EntityDescriptor") ? child(root, NS_MD, "IDPSSODescriptor") : NULL;
+    if (idp) attr(root, "entityID", entity_id, idn);
     for (xmlNode *kd = idp ? idp->children : NULL; kd && n < max; kd = kd->next) {
         if (!is(kd, NS_MD, "KeyDescriptor")) continue;
         char use[32];
@@ -466,7 +469,8 @@ int nb_saml_check(const char *b64, const char *metadata, double now, nb_saml *ou
                     "The SAML response must not have a DOCTYPE.");
     }
     EVP_PKEY *keys[8];
-    size_t nkeys = idp_keys(metadata, keys, 8);
+    char entity_id[1024];
+    size_t nkeys = idp_keys(metadata, keys, 8, entity_id, sizeof(entity_id));
     /* NOERROR/NOWARNING: libxml2 would print every complaint about a caller's input on stderr */
     xmlDoc *doc = xmlReadMemory((const char *)raw, (int)rn, NULL, NULL,
                                 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
@@ -518,12 +522,17 @@ int nb_saml_check(const char *b64, const char *metadata, double now, nb_saml *ou
         why = verify(doc, as, child(as, NS_DS, "Signature"), keys, nkeys);
     }
     if (!any || why) {
-        snprintf(msg, msgn, "Response signature invalid%s%s", why && any ? ": " : "",
-                 any && why ? why : "");
-        *code = "InvalidIdentityToken";
+        /* AWS's words only; why it failed goes to the debug log */
+        nb_debug("sts: SAML response refused: %s", any ? why : "no signature");
+        fail(code, "InvalidIdentityToken", msg, msgn, "Response signature invalid");
         goto out;
     }
     text(child(as, NS_A, "Issuer"), out->issuer, sizeof(out->issuer));
+    if (!out->issuer[0]) text(child(resp, NS_A, "Issuer"), out->issuer, sizeof(out->issuer));
+    if (entity_id[0] && strcmp(out->issuer, entity_id) != 0) {
+        fail(code, "InvalidIdentityToken", msg, msgn, "Issuer not present in specified provider");
+        goto out;
+    }
     if (check_conditions(as, now, out, code, msg, msgn)) goto out;
     read_attributes(as, out);
     rc = 0;

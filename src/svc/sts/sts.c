@@ -805,8 +805,7 @@ static int assume_role_with_saml(nb_call *c)
         return nb_call_error(c, 503, "ServiceUnavailable", "The identity store is not available.");
     if (!pr.metadata || strcmp(paccount, account) != 0) {
         free(pr.metadata);
-        return nb_call_error(c, 400, "InvalidIdentityToken", "SAML provider %s does not exist in the role's account.",
-                             provider);
+        return nb_call_error(c, 400, "InvalidIdentityToken", "Specified provider doesn't exist");
     }
     nb_saml sa;
     const char *code = NULL;
@@ -833,14 +832,20 @@ static int assume_role_with_saml(nb_call *c)
         saml_denied(c);
         goto out;
     }
-    if (!valid_session_name(sa.session_name, 2, 64)) {
-        nb_call_error(c, 400, "InvalidIdentityToken",
-                      "The SAML assertion's RoleSessionName attribute is missing or invalid (2 to 64 characters "
-                      "of [\\w+=,.@-]).");
+    /* AWS's messages (IAM User Guide, "Troubleshooting SAML 2.0 federation") */
+    if (!sa.session_name[0]) {
+        nb_call_error(c, 400, "InvalidIdentityToken", "RoleSessionName is required in AuthnResponse");
         goto out;
     }
-    if (sa.source_identity[0] && !valid_session_name(sa.source_identity, 2, 64)) {
-        nb_call_error(c, 400, "InvalidIdentityToken", "The SAML assertion's SourceIdentity attribute is invalid.");
+    if (!valid_session_name(sa.session_name, 2, 64)) {
+        nb_call_error(c, 400, "InvalidIdentityToken",
+                      "RoleSessionName in AuthnResponse must match [a-zA-Z_0-9+=,.@-]{2,64}");
+        goto out;
+    }
+    if (sa.source_identity[0] &&
+        (!valid_session_name(sa.source_identity, 2, 64) || !strncasecmp(sa.source_identity, "aws:", 4))) {
+        nb_call_error(c, 400, "InvalidIdentityToken",
+                      "Source Identity must match [a-zA-Z_0-9+=,.@-]{2,64} and not begin with \"aws:\"");
         goto out;
     }
     struct role_row r = {.account = account, .name = name};

@@ -223,7 +223,7 @@ def test_saml_signature_must_hold(setup):
     bad = saml_response(key, role, prov, tamper=lambda w: w.replace("alice@example.com", "mallory"))
     err = refused(sts.assume_role_with_saml, RoleArn=role, PrincipalArn=prov, SAMLAssertion=bad,
                   code="InvalidIdentityToken", status=400)
-    assert "Response signature invalid" in err["Message"]
+    assert err["Message"] == "Response signature invalid"
     # Signed by another key than the metadata's certificate.
     other, _ = make_key_and_cert()
     refused(sts.assume_role_with_saml, RoleArn=role, PrincipalArn=prov,
@@ -290,11 +290,28 @@ def test_saml_role_attribute_and_trust_policy(setup):
             SAMLAssertion=saml_response(key, nofed, prov), code="AccessDenied")
     # An unknown provider.
     ghost = f"arn:aws:iam::{ACCOUNT}:saml-provider/Ghost"
-    refused(sts.assume_role_with_saml, RoleArn=role, PrincipalArn=ghost,
-            SAMLAssertion=saml_response(key, role, ghost), code="InvalidIdentityToken")
-    # No RoleSessionName attribute.
-    refused(sts.assume_role_with_saml, RoleArn=role, PrincipalArn=prov,
-            SAMLAssertion=saml_response(key, role, prov, session=""), code="InvalidIdentityToken")
+    err = refused(sts.assume_role_with_saml, RoleArn=role, PrincipalArn=ghost,
+                  SAMLAssertion=saml_response(key, role, ghost), code="InvalidIdentityToken")
+    assert err["Message"] == "Specified provider doesn't exist"
+    # RoleSessionName: required, and of AWS's pattern (AWS's troubleshooting messages).
+    err = refused(sts.assume_role_with_saml, RoleArn=role, PrincipalArn=prov,
+                  SAMLAssertion=saml_response(key, role, prov, session=""), code="InvalidIdentityToken")
+    assert err["Message"] == "RoleSessionName is required in AuthnResponse"
+    err = refused(sts.assume_role_with_saml, RoleArn=role, PrincipalArn=prov,
+                  SAMLAssertion=saml_response(key, role, prov, session="a b"), code="InvalidIdentityToken")
+    assert err["Message"] == "RoleSessionName in AuthnResponse must match [a-zA-Z_0-9+=,.@-]{2,64}"
+
+
+def test_saml_issuer_must_be_the_providers_entity_id(boto, idp):
+    iam, sts = boto("iam"), boto("sts")
+    key, cert = idp
+    prov = iam.create_saml_provider(Name="OtherIdP", SAMLMetadataDocument=metadata(cert).replace(
+        f'entityID="{ISSUER}"', 'entityID="https://other-idp.example.com"'))["SAMLProviderArn"]
+    iam.create_role(RoleName="R2", AssumeRolePolicyDocument=trust_saml(prov))
+    role = f"arn:aws:iam::{ACCOUNT}:role/R2"
+    err = refused(sts.assume_role_with_saml, RoleArn=role, PrincipalArn=prov,
+                  SAMLAssertion=saml_response(key, role, prov), code="InvalidIdentityToken", status=400)
+    assert err["Message"] == "Issuer not present in specified provider"
 
 
 def test_saml_session_tags_from_assertion(nimbus, setup):
