@@ -211,3 +211,28 @@ def test_list_entities_for_policy_pages_across_lists_and_counts_boundaries(iam):
     assert rest["PolicyUsers"] == [] and [r["RoleName"] for r in rest["PolicyRoles"]] == ["r"]
     assert rest["IsTruncated"] is False
     refused(iam.list_entities_for_policy, PolicyArn=arn, Marker="bogus", code="ValidationError", status=400)
+
+
+@pytest.mark.parametrize("document, message", [
+    ("{", "Syntax errors in policy."),
+    ('{"Version": "2012-10-17"}', "Syntax errors in policy."),
+    (doc({"Effect": "Allow", "Action": "s3:*"}), "Policy statement must contain resources."),
+    (doc({"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Principal": "*"}),
+     "Policy document should not specify a principal."),
+    (doc({"Effect": "Allow", "Action": "s3", "Resource": "*"}),
+     "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."),
+    (doc({"Effect": "Allow", "Action": "s3:*", "Resource": "bucket"}),
+     'Resource bucket must be in ARN format or "*".'),
+])
+def test_malformed_policy_document_messages(iam, document, message):
+    iam.create_user(UserName="m")
+    for call in (lambda: iam.create_policy(PolicyName="m", PolicyDocument=document),
+                 lambda: iam.put_user_policy(UserName="m", PolicyName="m", PolicyDocument=document)):
+        err = refused(call, code="MalformedPolicyDocument", status=400)
+        assert err["Message"] == message
+
+
+def test_trust_policy_needs_a_principal(iam):
+    err = refused(iam.create_role, RoleName="t", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Action": "sts:AssumeRole"}), code="MalformedPolicyDocument", status=400)
+    assert err["Message"] == "Missing required field Principal"
