@@ -63,7 +63,7 @@ void iam_page_out(json_t *out, const iam_page *p, size_t fetched, json_t *list);
  * the error for a bad MaxItems/Marker. */
 int iam_page_list(nb_call *c, json_t *out, const char *key, json_t *all);
 
-/* Renames and moves (UpdateUser, UpdateGroup): AWS requires the permission on the new ARN too
+/* Renames and moves (UpdateUser, UpdateGroup, UpdateServerCertificate): AWS requires the permission on the new ARN too
  * (NewPath and/or the new name member), besides the current one the dispatcher checked. 0, or
  * -1 with AccessDenied (or the new name/path's ValidationError). */
 int iam_authorize_target(nb_call *c, const char *kind, const char *member, const char *new_member,

@@ -111,3 +111,26 @@ def test_moving_or_renaming_needs_permission_on_the_target_too(nimbus, iam):
     assert iam.get_group(GroupName="grp2")["Group"]["Path"] == "/division_abc/"
     # Bad input is still a validation error, before any permission question.
     refused(mine.update_user, UserName="moved", NewPath="nopath", code="ValidationError", status=400)
+
+
+def test_server_certificate_path_in_authorization_and_moves(nimbus, iam, tmp_path):
+    import subprocess
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj",
+                    "/CN=example.com", "-keyout", str(tmp_path / "k.pem"), "-out", str(tmp_path / "c.pem")],
+                   check=True, capture_output=True)
+    meta = iam.upload_server_certificate(ServerCertificateName="web", Path="/cloudfront/",
+                                         CertificateBody=(tmp_path / "c.pem").read_text(),
+                                         PrivateKey=(tmp_path / "k.pem").read_text())["ServerCertificateMetadata"]
+    assert meta["Arn"] == f"arn:aws:iam::{ACCOUNT}:server-certificate/cloudfront/web"
+    keys = make_user(nimbus, iam, "cf-admin", inline=doc(
+        allow(["iam:GetServerCertificate", "iam:UpdateServerCertificate"],
+              "arn:aws:iam::*:server-certificate/cloudfront/*")))
+    mine = as_user(nimbus, "iam", keys)
+    assert mine.get_server_certificate(ServerCertificateName="web")["ServerCertificate"][
+        "ServerCertificateMetadata"]["Path"] == "/cloudfront/"
+    mine.update_server_certificate(ServerCertificateName="web", NewServerCertificateName="web2")
+    err = refused(mine.update_server_certificate, ServerCertificateName="web2", NewPath="/elb/",
+                  code="AccessDenied", status=403)
+    assert f"arn:aws:iam::{ACCOUNT}:server-certificate/elb/web2 " in err["Message"]
+    iam.update_server_certificate(ServerCertificateName="web2", NewPath="/elb/")
+    refused(mine.get_server_certificate, ServerCertificateName="web2", code="AccessDenied")
