@@ -85,6 +85,7 @@
       (const X509 *data, const EVP_MD *type, unsigned char *md, unsigned int *len),                \
       (data, type, md, len))                                                                       \
     F(const ASN1_TIME *, X509_get0_notAfter, (const X509 *x), (x))                                 \
+    F(EVP_PKEY *, X509_get_pubkey, (X509 * x), (x))                                                \
     F(long, BIO_ctrl, (BIO * b, int cmd, long larg, void *parg), (b, cmd, larg, parg))             \
     F(int, BIO_free, (BIO * a), (a))                                                               \
     F(BIO *, BIO_new, (const BIO_METHOD *type), (type))                                            \
@@ -121,6 +122,13 @@
        size_t tbslen),                                                                             \
       (c, sig, siglen, tbs, tbslen))                                                               \
     F(int, EVP_DigestSignInit,                                                                     \
+      (EVP_MD_CTX * c, EVP_PKEY_CTX * *pctx, const EVP_MD *type, ENGINE *e, EVP_PKEY *pkey),       \
+      (c, pctx, type, e, pkey))                                                                    \
+    F(int, EVP_DigestVerify,                                                                       \
+      (EVP_MD_CTX * c, const unsigned char *sig, size_t siglen, const unsigned char *tbs,          \
+       size_t tbslen),                                                                             \
+      (c, sig, siglen, tbs, tbslen))                                                               \
+    F(int, EVP_DigestVerifyInit,                                                                   \
       (EVP_MD_CTX * c, EVP_PKEY_CTX * *pctx, const EVP_MD *type, ENGINE *e, EVP_PKEY *pkey),       \
       (c, pctx, type, e, pkey))                                                                    \
     V(EVP_MD_CTX_free, (EVP_MD_CTX * c), (c))                                                      \

@@ -22,6 +22,7 @@
 #include "iam/creds.h"
 #include "iam/iam_policy.h"
 #include "iam/identity.h"
+#include "iam/lastaccess.h"
 
 /* ---------------------------------------------------------------------------------------------
  * Template expansion
@@ -46,6 +47,25 @@ const char *nb_authz_expand(nb_call *c, const char *tmpl)
                 *bar = 0;
             }
             const char *v = NULL;
+            char path[513];
+            if (name[0] == '@' && strchr(name, ':')) {
+                /* "{@kind:Member}": the path of the IAM entity that member names, as AWS puts
+                 * it in the entity's ARN (user/division_abc/NAME); for one that does not exist
+                 * yet (Create*), the request's Path; else "/". */
+                char *colon = strchr(name, ':');
+                *colon = 0;
+                const char *ename = nb_in_str(c, colon + 1);
+                if (!ename && self && c->who.type == NB_PRINCIPAL_USER) ename = c->who.name;
+                v = "/";
+                const char *req = nb_in_str(c, "Path");
+                if (ename && nb_identity_entity_path(c->who.account, name + 1, ename, path))
+                    v = path;
+                else if (req && req[0] == '/' && req[strlen(req) - 1] == '/')
+                    v = req;
+                nb_buf_puts(&b, v);
+                p = end + 1;
+                continue;
+            }
             if (!strcmp(name, "region"))
                 v = c->region;
             else if (!strcmp(name, "account"))
@@ -79,6 +99,7 @@ struct nb_authz_set {
     nb_policy **session;
     size_t nsession;
     json_t *tags;       /* principal tags (object), for aws:PrincipalTag/ */
+    json_t *context;    /* STS sessions: condition keys of their own (saml:sub ...), or NULL */
     char *role_arn;     /* role sessions: arn:aws:iam::ACCT:role/path/name */
     char *user_name;    /* IAM users: aws:username */
     struct nb_authz_set *next; /* hash chain */
@@ -105,6 +126,7 @@ static void set_free(struct nb_authz_set *s)
     free(s->identity);
     free(s->session);
     json_decref(s->tags);
+    json_decref(s->context);
     free(s->role_arn);
     free(s->user_name);
     free(s->key);
@@ -152,6 +174,7 @@ struct load_ctx {
     json_t *docs;      /* entity docs */
     json_t *session;   /* array of session documents */
     json_t *stags;     /* session tags, override the entity's */
+    json_t *sctx;      /* session condition keys (sessions.context) */
     char *role_arn;
     bool found;
 };
@@ -193,7 +216,7 @@ static int load_fn(sqlite3 *h, void *arg)
      * policies and tags. */
     sqlite3_stmt *st = nb_iq(h,
                              "SELECT kind, account, role_name, role_arn, source_user, policy, "
-                             "policy_arns, tags FROM sessions WHERE id = ?",
+                             "policy_arns, tags, context FROM sessions WHERE id = ?",
                              "s", who->access_key);
     if (!st || sqlite3_step(st) != SQLITE_ROW) {
         if (st) sqlite3_reset(st);
@@ -208,6 +231,7 @@ static int load_fn(sqlite3 *h, void *arg)
     char *policy = sqlite3_column_type(st, 5) != SQLITE_NULL ? strdup(nb_iq_text(st, 5)) : NULL;
     char *parns = strdup(nb_iq_text(st, 6));
     l->stags = json_loads(nb_iq_text(st, 7), 0, NULL);
+    l->sctx = json_loads(nb_iq_text(st, 8), 0, NULL);
     sqlite3_reset(st);
     if (policy) json_array_append_new(l->session, json_string(policy));
     add_arn_docs(h, l->session, parns);
@@ -254,6 +278,7 @@ static struct nb_authz_set *build_set(const nb_principal *who, const char *key, 
         json_decref(l.docs);
         json_decref(l.session);
         json_decref(l.stags);
+        json_decref(l.sctx);
         free(l.role_arn);
         set_free(s);
         return NULL;
@@ -280,6 +305,7 @@ static struct nb_authz_set *build_set(const nb_principal *who, const char *key, 
         s->tags = json_object();
         json_object_update(s->tags, json_object_get(l.docs, "tags"));
         if (json_is_object(l.stags)) json_object_update(s->tags, l.stags);
+        if (json_is_object(l.sctx)) s->context = json_incref(l.sctx);
         if (who->type == NB_PRINCIPAL_USER) s->user_name = strdup(who->name);
         s->role_arn = l.role_arn;
         l.role_arn = NULL;
@@ -291,6 +317,7 @@ static struct nb_authz_set *build_set(const nb_principal *who, const char *key, 
     json_decref(l.docs);
     json_decref(l.session);
     json_decref(l.stags);
+    json_decref(l.sctx);
     free(l.role_arn);
     return s;
 }
@@ -481,6 +508,11 @@ static json_t *build_context(nb_call *c, const struct nb_authz_set *s)
             ctx_set(ctx, key, json_string_value(v));
         }
     }
+    if (s && s->context) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(s->context, k, v) ctx_set(ctx, k, json_string_value(v));
+    }
     if (c->input) request_tags(ctx, c->input);
     return ctx;
 }
@@ -585,6 +617,22 @@ static int deny(nb_call *c, const char *action, const char *resource, const char
     return nb_call_error(c, 403, "AccessDenied", "%s", msg);
 }
 
+/* Service last-accessed data (IAM's GenerateServiceLastAccessedDetails): AWS counts every
+ * authenticated attempt, allowed or not, of IAM users and of roles (through their sessions). */
+static void record_attempt(const nb_call *c, const nb_authz_set *s, const char *action)
+{
+    char id[32];
+    if (c->who.type == NB_PRINCIPAL_USER) {
+        snprintf(id, sizeof(id), "%s", c->who.user_id);
+    } else if (c->who.type == NB_PRINCIPAL_ASSUMED_ROLE && s->role_arn) {
+        /* The session's user id is "AROA...:session-name": the role's id before the colon. */
+        snprintf(id, sizeof(id), "%.*s", (int)strcspn(c->who.user_id, ":"), c->who.user_id);
+    } else {
+        return;
+    }
+    nb_last_access_record(id, action, c->region);
+}
+
 int nb_authz_check(nb_call *c, const nb_authz_check_args *a)
 {
     const nb_principal *who = &c->who;
@@ -608,6 +656,7 @@ int nb_authz_check(nb_call *c, const nb_authz_check_args *a)
             nb_authz_set_release(s);
             return deny(c, a->action, a->resource, "because no identity-based policy allows the action");
         }
+        record_attempt(c, s, a->action);
     }
     /* Requests that add nothing of their own (no tags in the input, no extra keys, no service
      * keys) share this thread's context while the caller, peer and second are the same. */

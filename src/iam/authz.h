@@ -10,7 +10,9 @@
 /* Expand an op table resource template: "{Member}" is replaced by that input member (string),
  * "{region}" and "{account}" by the call's region and caller account, "{Member|self}" by the
  * member or, when absent, the calling IAM user's name (IAM operations that default to the
- * caller). An absent member leaves its place empty ("arn:aws:iam::1:user/" for ListUsers).
+ * caller), "{@kind:Member}" (also "|self") by the path of the IAM entity of that kind ("user",
+ * "group", "role", "instance-profile", "server-certificate") the member names, or the request's
+ * Path when it does not exist yet, or "/". An absent member leaves its place empty ("arn:aws:iam::1:user/" for ListUsers).
  * Result in the call's arena (NULL when out of memory). */
 const char *nb_authz_expand(nb_call *c, const char *tmpl);
 

@@ -12,6 +12,7 @@
 
 #include "core/clock.h"
 #include "iam/creds.h"
+#include "iam/lastaccess.h"
 #include "iam/managed.h"
 
 /* Names are compared case-insensitively, as IAM does ("Bob" and "bob" are the same user).
@@ -77,6 +78,9 @@ static const char *const migrations[] = {
     "CREATE INDEX objects_owner ON objects(account, kind, owner);",
     /* STS sessions obtained with an MFA code (aws:MultiFactorAuthPresent). */
     "ALTER TABLE sessions ADD COLUMN mfa INTEGER NOT NULL DEFAULT 0;",
+    /* Condition keys a session carries into every request (AssumeRoleWithSAML's saml:*), as a
+     * JSON object of key -> value. */
+    "ALTER TABLE sessions ADD COLUMN context TEXT;",
 };
 
 static nb_db *db;
@@ -398,6 +402,7 @@ int nb_identity_reset(void)
 {
     if (!db) return 0;
     nb_creds_remove_where(stored_key, NULL);
+    nb_last_access_clear();
     int rc = nb_db_wipe(db);
     if (rc == SQLITE_OK) rc = nb_db_write(db, seed_default, NULL);
     nb_identity_changed();
@@ -514,6 +519,44 @@ json_t *nb_identity_entity_docs(sqlite3 *h, const char *account, const char *kin
     }
     if (strcmp(kind, "group") != 0) json_object_set_new(out, "tags", nb_identity_tags(h, account, kind, canon));
     return out;
+}
+
+struct path_q {
+    const char *account, *kind, *name;
+    char *out;
+    bool found;
+};
+
+static int path_fn(sqlite3 *h, void *arg)
+{
+    struct path_q *q = arg;
+    const char *sql = NULL;
+    if (!strcmp(q->kind, "user"))
+        sql = "SELECT path FROM users WHERE account = ? AND name = ?";
+    else if (!strcmp(q->kind, "group"))
+        sql = "SELECT path FROM groups WHERE account = ? AND name = ?";
+    else if (!strcmp(q->kind, "role"))
+        sql = "SELECT path FROM roles WHERE account = ? AND name = ?";
+    else if (!strcmp(q->kind, "instance-profile"))
+        sql = "SELECT path FROM instance_profiles WHERE account = ? AND name = ?";
+    else if (!strcmp(q->kind, "server-certificate"))
+        sql = "SELECT path FROM objects WHERE account = ? AND kind = 'server-certificate' AND name = ?";
+    if (!sql) return SQLITE_OK;
+    sqlite3_stmt *st = nb_iq(h, sql, "ss", q->account, q->name);
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(q->out, 513, "%s", nb_iq_text(st, 0));
+        q->found = q->out[0] == '/';
+    }
+    if (st) sqlite3_reset(st);
+    return SQLITE_OK;
+}
+
+bool nb_identity_entity_path(const char *account, const char *kind, const char *name, char out[513])
+{
+    struct path_q q = {account, kind, name, out, false};
+    if (!db || !account || !name || !*name) return false;
+    nb_db_read(db, path_fn, &q);
+    return q.found;
 }
 
 /* ---- access key last use ---- */

@@ -73,6 +73,11 @@ json_t *nb_identity_tags(sqlite3 *h, const char *account, const char *kind, cons
  * entity does not exist. */
 json_t *nb_identity_entity_docs(sqlite3 *h, const char *account, const char *kind, const char *name);
 
+/* The path ("/" or "/a/b/") of an IAM entity by name (kind "user", "group", "role",
+ * "instance-profile", "server-certificate"), for the resource ARNs of authorization: false
+ * when there is no such entity (or no database). */
+bool nb_identity_entity_path(const char *account, const char *kind, const char *name, char out[513]);
+
 /* ---- access key last use (kept in memory: one hash update per request, no write) ---- */
 void nb_identity_key_used(const char *key, const char *service, const char *region);
 /* 0 and the last use of key, or -1 if never used since start. svc/region hold 64 bytes. */

@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/c14n.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <libxml/xmlIO.h>
 
 #include "core/nb.h"
 
@@ -17,6 +19,11 @@ static struct {
     xmlChar *(*get_content)(const xmlNode *);
     xmlChar *(*list_get_string)(xmlDocPtr, const xmlNode *, int);
     void (*init_parser)(void);
+    /* optional: only XML signatures need them (NULL: their forwarders fail soft) */
+    int (*c14n)(xmlDocPtr, xmlC14NIsVisibleCallback, void *, int, xmlChar **, int, xmlOutputBufferPtr);
+    xmlOutputBufferPtr (*out_create_io)(xmlOutputWriteCallback, xmlOutputCloseCallback, void *,
+                                        xmlCharEncodingHandlerPtr);
+    int (*out_close)(xmlOutputBufferPtr);
     bool ok;
 } api;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -35,6 +42,9 @@ static void load(void)
     *(void **)&api.get_content = dlsym(h, "xmlNodeGetContent");
     *(void **)&api.list_get_string = dlsym(h, "xmlNodeListGetString");
     *(void **)&api.init_parser = dlsym(h, "xmlInitParser");
+    *(void **)&api.c14n = dlsym(h, "xmlC14NExecute");
+    *(void **)&api.out_create_io = dlsym(h, "xmlOutputBufferCreateIO");
+    *(void **)&api.out_close = dlsym(h, "xmlOutputBufferClose");
     api.ok = api.read_memory && api.free_doc && api.root && api.get_content &&
              api.list_get_string && api.init_parser;
     if (!api.ok) {
@@ -74,6 +84,25 @@ xmlChar *nb_xml_node_get_content(const xmlNode *cur)
 xmlChar *nb_xml_node_list_get_string(xmlDocPtr doc, const xmlNode *list, int inLine)
 {
     return nb_xml_available() ? api.list_get_string(doc, list, inLine) : NULL;
+}
+
+int nb_xml_c14n_execute(xmlDocPtr doc, xmlC14NIsVisibleCallback visible, void *ud, int mode,
+                        xmlChar **inclusive_ns_prefixes, int with_comments, xmlOutputBufferPtr buf)
+{
+    if (!nb_xml_available() || !api.c14n) return -1;
+    return api.c14n(doc, visible, ud, mode, inclusive_ns_prefixes, with_comments, buf);
+}
+
+xmlOutputBufferPtr nb_xml_output_buffer_create_io(xmlOutputWriteCallback w, xmlOutputCloseCallback c,
+                                                  void *ctx, xmlCharEncodingHandlerPtr enc)
+{
+    if (!nb_xml_available() || !api.out_create_io || !api.c14n || !api.out_close) return NULL;
+    return api.out_create_io(w, c, ctx, enc);
+}
+
+int nb_xml_output_buffer_close(xmlOutputBufferPtr out)
+{
+    return out && nb_xml_available() && api.out_close ? api.out_close(out) : -1;
 }
 
 void nb_xml_init_parser(void) { (void)nb_xml_available(); }

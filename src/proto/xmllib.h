@@ -26,6 +26,19 @@ void nb_xml_init_parser(void);
 void nb_xml_free(void *p);
 int nb_xml_strcmp(const xmlChar *a, const xmlChar *b);
 
+/* Canonical XML (libxml/c14n.h) and the output buffer it writes to: XML signatures (STS's
+ * AssumeRoleWithSAML). Include libxml/c14n.h before this header to use them. */
+#ifdef __XML_C14N_H__
+int nb_xml_c14n_execute(xmlDocPtr doc, xmlC14NIsVisibleCallback visible, void *ud, int mode,
+                        xmlChar **inclusive_ns_prefixes, int with_comments, xmlOutputBufferPtr buf);
+xmlOutputBufferPtr nb_xml_output_buffer_create_io(xmlOutputWriteCallback w, xmlOutputCloseCallback c,
+                                                  void *ctx, xmlCharEncodingHandlerPtr enc);
+int nb_xml_output_buffer_close(xmlOutputBufferPtr out);
+#define xmlC14NExecute nb_xml_c14n_execute
+#define xmlOutputBufferCreateIO nb_xml_output_buffer_create_io
+#define xmlOutputBufferClose nb_xml_output_buffer_close
+#endif
+
 #undef xmlFree
 #define xmlReadMemory nb_xml_read_memory
 #define xmlFreeDoc nb_xml_free_doc

@@ -445,9 +445,15 @@ int iam_delete_account_alias(nb_call *c) { return iam_write(c, delete_alias_tx);
 
 static int list_aliases_tx(nb_call *c, sqlite3 *h)
 {
-    c->output = json_pack("{s:o, s:b}", "AccountAliases",
-                          names_of(h, "SELECT alias FROM accounts WHERE id = ? AND alias IS NOT NULL", IAM_ACCOUNT(c)),
-                          "IsTruncated", 0);
+    json_t *all = names_of(h, "SELECT alias FROM accounts WHERE id = ? AND alias IS NOT NULL", IAM_ACCOUNT(c));
+    json_t *out = json_object();
+    int rc = iam_page_list(c, out, "AccountAliases", all);
+    json_decref(all);
+    if (rc) {
+        json_decref(out);
+        return -1;
+    }
+    c->output = out;
     return 0;
 }
 int iam_list_account_aliases(nb_call *c) { return iam_read(c, list_aliases_tx); }

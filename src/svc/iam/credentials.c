@@ -222,7 +222,13 @@ static int update_sc_tx(nb_call *c, sqlite3 *h)
     json_decref(o.doc);
     return rc;
 }
-int iam_update_server_certificate(nb_call *c) { return iam_write(c, update_sc_tx); }
+int iam_update_server_certificate(nb_call *c)
+{
+    if (iam_authorize_target(c, "server-certificate", "ServerCertificateName", "NewServerCertificateName",
+                             "newServerCertificateName", 128))
+        return -1;
+    return iam_write(c, update_sc_tx);
+}
 
 static int delete_sc_tx(nb_call *c, sqlite3 *h)
 {

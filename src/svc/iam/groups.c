@@ -112,7 +112,11 @@ static int update_group_tx(nb_call *c, sqlite3 *h)
     }
     return 0;
 }
-int iam_update_group(nb_call *c) { return iam_write(c, update_group_tx); }
+int iam_update_group(nb_call *c)
+{
+    if (iam_authorize_target(c, "group", "GroupName", "NewGroupName", "newGroupName", 128)) return -1;
+    return iam_write(c, update_group_tx);
+}
 
 static int delete_group_tx(nb_call *c, sqlite3 *h)
 {

@@ -356,6 +356,37 @@ int iam_tags_page(nb_call *c, json_t *tags)
     return 0;
 }
 
+int iam_authorize_target(nb_call *c, const char *kind, const char *member, const char *new_member,
+                         const char *new_model_name, size_t max)
+{
+    if (c->who.type == NB_PRINCIPAL_ROOT) return 0;
+    const char *name = nb_in_str(c, member), *nn = nb_in_str(c, new_member), *np = nb_in_str(c, "NewPath");
+    if (!nn && !np) return 0;
+    /* the handler's own input errors first, as AWS validates before it authorizes */
+    if (iam_check_name(c, nn, max, new_model_name) || iam_check_path(c, np, "newPath")) return -1;
+    char path[513];
+    if (!name || !nb_identity_entity_path(IAM_ACCOUNT(c), kind, name, path)) return 0; /* NoSuchEntity next */
+    const char *arn = iam_arn(c, kind, np ? np : path, nn ? nn : name);
+    char action[80];
+    snprintf(action, sizeof(action), "iam:%s", c->op_name ? c->op_name : "");
+    nb_authz_check_args a = {.action = action, .resource = arn};
+    return nb_authz_check(c, &a);
+}
+
+int iam_page_list(nb_call *c, json_t *out, const char *key, json_t *all)
+{
+    iam_page p;
+    if (iam_page_in(c, &p)) return -1;
+    json_t *page = json_array();
+    size_t n = json_array_size(all);
+    for (size_t i = (size_t)p.offset; i < n && (int64_t)(i - (size_t)p.offset) <= p.max; i++)
+        json_array_append(page, json_array_get(all, i));
+    size_t fetched = json_array_size(page);
+    json_object_set_new(out, key, page);
+    iam_page_out(out, &p, fetched, page);
+    return 0;
+}
+
 int iam_tags_put(sqlite3 *h, const char *account, const char *kind, const char *owner, json_t *tags)
 {
     int64_t seq = nb_iq_int(h, 0, "SELECT MAX(seq) FROM tags WHERE account = ? AND kind = ? AND owner = ?",
@@ -692,15 +723,17 @@ static int iam_authz_context(nb_call *c, json_t *ctx)
  * ------------------------------------------------------------------------------------------- */
 
 #define A "arn:aws:iam::{account}:"
-#define USER A "user/{UserName}"
-#define USER_SELF A "user/{UserName|self}"
-#define GROUP A "group/{GroupName}"
-#define ROLE A "role/{RoleName}"
-#define PROFILE A "instance-profile/{InstanceProfileName}"
+/* "{@kind:Member}" is the entity's path ("/" or "/a/b/"): ARNs carry it, as AWS's do, so that
+ * policies on arn:aws:iam::*:user/division_abc/(anything) match. */
+#define USER A "user{@user:UserName}{UserName}"
+#define USER_SELF A "user{@user:UserName|self}{UserName|self}"
+#define GROUP A "group{@group:GroupName}{GroupName}"
+#define ROLE A "role{@role:RoleName}{RoleName}"
+#define PROFILE A "instance-profile{@instance-profile:InstanceProfileName}{InstanceProfileName}"
 #define POLICY "{PolicyArn}"
 #define OIDC "{OpenIDConnectProviderArn}"
 #define SAML "{SAMLProviderArn}"
-#define CERT A "server-certificate/{ServerCertificateName}"
+#define CERT A "server-certificate{@server-certificate:ServerCertificateName}{ServerCertificateName}"
 #define OP(name, fn, res) {name, iam_##fn, 0, NULL, res}
 
 static const nb_op_def ops[] = {
@@ -721,7 +754,7 @@ static const nb_op_def ops[] = {
     OP("GetLoginProfile", get_login_profile, USER),
     OP("UpdateLoginProfile", update_login_profile, USER),
     OP("DeleteLoginProfile", delete_login_profile, USER),
-    OP("ChangePassword", change_password, A "user/{UserName|self}"),
+    OP("ChangePassword", change_password, USER_SELF),
     OP("PutUserPermissionsBoundary", put_user_boundary, USER),
     OP("DeleteUserPermissionsBoundary", delete_user_boundary, USER),
     OP("CreateServiceSpecificCredential", create_service_specific_credential, USER),
@@ -857,6 +890,11 @@ static const nb_op_def ops[] = {
     OP("GetAccountPasswordPolicy", get_password_policy, NULL),
     OP("UpdateAccountPasswordPolicy", update_password_policy, NULL),
     OP("DeleteAccountPasswordPolicy", delete_password_policy, NULL),
+
+    OP("ListPoliciesGrantingServiceAccess", list_policies_granting_service_access, NULL),
+    OP("GenerateServiceLastAccessedDetails", generate_service_last_accessed_details, "{Arn}"),
+    OP("GetServiceLastAccessedDetails", get_service_last_accessed_details, NULL),
+    OP("GetServiceLastAccessedDetailsWithEntities", get_service_last_accessed_details_with_entities, NULL),
 
     OP("SimulatePrincipalPolicy", simulate_principal_policy, "{PolicySourceArn}"),
     OP("SimulateCustomPolicy", simulate_custom_policy, NULL),

@@ -59,6 +59,16 @@ int iam_page_in(nb_call *c, iam_page *p);
  * set IsTruncated and Marker on out. */
 void iam_page_out(json_t *out, const iam_page *p, size_t fetched, json_t *list);
 
+/* One page of all (a whole list, borrowed) into out[key], with IsTruncated and Marker; -1 with
+ * the error for a bad MaxItems/Marker. */
+int iam_page_list(nb_call *c, json_t *out, const char *key, json_t *all);
+
+/* Renames and moves (UpdateUser, UpdateGroup, UpdateServerCertificate): AWS requires the permission on the new ARN too
+ * (NewPath and/or the new name member), besides the current one the dispatcher checked. 0, or
+ * -1 with AccessDenied (or the new name/path's ValidationError). */
+int iam_authorize_target(nb_call *c, const char *kind, const char *member, const char *new_member,
+                         const char *new_model_name, size_t max);
+
 /* ---- shapes ---- */
 char *iam_arn(nb_call *c, const char *type, const char *path, const char *name); /* arena */
 /* URL-encoded document, as IAM returns documents (botocore decodes them). New json string. */
@@ -170,6 +180,9 @@ IAM_HANDLER(update_signing_certificate); IAM_HANDLER(delete_signing_certificate)
 IAM_HANDLER(create_service_specific_credential); IAM_HANDLER(list_service_specific_credentials);
 IAM_HANDLER(reset_service_specific_credential); IAM_HANDLER(update_service_specific_credential);
 IAM_HANDLER(delete_service_specific_credential);
+/* access.c */
+IAM_HANDLER(list_policies_granting_service_access); IAM_HANDLER(generate_service_last_accessed_details);
+IAM_HANDLER(get_service_last_accessed_details); IAM_HANDLER(get_service_last_accessed_details_with_entities);
 /* simulate.c */
 IAM_HANDLER(simulate_principal_policy); IAM_HANDLER(simulate_custom_policy);
 IAM_HANDLER(get_context_keys_for_custom_policy); IAM_HANDLER(get_context_keys_for_principal_policy);

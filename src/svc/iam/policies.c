@@ -604,19 +604,55 @@ static int entities_tx(nb_call *c, sqlite3 *h)
                                                         nb_iq_text(st, 1)));
             if (st) sqlite3_reset(st);
         }
+        /* Without PolicyUsageFilter both uses are listed (AWS: "If it is not included, all
+         * policies are returned"), an entity using the policy both ways once. */
         if ((bound || !usage) && i != 1) {
             snprintf(sql, sizeof(sql), "SELECT name, id FROM %s WHERE account = ? AND boundary = ? ORDER BY name",
                      k[i].table);
             sqlite3_stmt *st = nb_iq(h, sql, "ss", IAM_ACCOUNT(c), arn);
-            while (st && sqlite3_step(st) == SQLITE_ROW)
-                if (bound)
+            while (st && sqlite3_step(st) == SQLITE_ROW) {
+                bool dup = false;
+                size_t j;
+                json_t *e;
+                json_array_foreach(out[i], j, e) if (!strcmp(json_string_value(json_object_get(e, k[i].id_m)),
+                                                             nb_iq_text(st, 1))) dup = true;
+                if (!dup)
                     json_array_append_new(out[i], json_pack("{s:s, s:s}", k[i].name_m, nb_iq_text(st, 0), k[i].id_m,
                                                             nb_iq_text(st, 1)));
+            }
             if (st) sqlite3_reset(st);
         }
     }
-    c->output = json_pack("{s:o, s:o, s:o, s:b}", "PolicyUsers", users, "PolicyGroups", groups, "PolicyRoles", roles,
-                          "IsTruncated", 0);
+    /* MaxItems counts the three lists together (users, then groups, then roles), as AWS pages. */
+    iam_page pg;
+    if (iam_page_in(c, &pg)) {
+        json_decref(users);
+        json_decref(groups);
+        json_decref(roles);
+        return -1;
+    }
+    json_t *pages[3] = {json_array(), json_array(), json_array()};
+    size_t seen = 0, taken = 0;
+    for (size_t i = 0; i < 3; i++) {
+        size_t j;
+        json_t *e;
+        json_array_foreach(out[i], j, e)
+        {
+            if ((int64_t)seen++ < pg.offset) continue;
+            if ((int64_t)taken++ < pg.max) json_array_append(pages[i], e);
+        }
+    }
+    json_decref(users);
+    json_decref(groups);
+    json_decref(roles);
+    c->output = json_pack("{s:o, s:o, s:o}", "PolicyUsers", pages[0], "PolicyGroups", pages[1], "PolicyRoles",
+                          pages[2]);
+    /* taken counts every entity from the marker on: a scratch list of at most max+1 of them tells
+     * iam_page_out whether there is more (nothing past the page was added to the lists). */
+    json_t *scratch = json_array();
+    for (size_t i = 0; i < taken && i <= (size_t)pg.max; i++) json_array_append_new(scratch, json_null());
+    iam_page_out(c->output, &pg, json_array_size(scratch), scratch);
+    json_decref(scratch);
     return 0;
 }
 int iam_list_entities_for_policy(nb_call *c) { return iam_read(c, entities_tx); }

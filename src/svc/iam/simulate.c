@@ -167,7 +167,15 @@ static int run(nb_call *c, sim *s)
     free_list(id, nid);
     free_list(bnd, nb);
     nb_policy_free(rp);
-    c->output = json_pack("{s:o, s:b}", "EvaluationResults", results, "IsTruncated", 0);
+    /* MaxItems/Marker page the results (one per action and resource), as AWS does. */
+    json_t *out = json_object();
+    int rc = iam_page_list(c, out, "EvaluationResults", results);
+    json_decref(results);
+    if (rc) {
+        json_decref(out);
+        return -1;
+    }
+    c->output = out;
     return 0;
 }
 

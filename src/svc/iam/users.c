@@ -160,7 +160,11 @@ static int update_user_tx(nb_call *c, sqlite3 *h)
     refresh_user_keys(h, IAM_ACCOUNT(c), final);
     return 0;
 }
-int iam_update_user(nb_call *c) { return iam_write(c, update_user_tx); }
+int iam_update_user(nb_call *c)
+{
+    if (iam_authorize_target(c, "user", "UserName", "NewUserName", "newUserName", 64)) return -1;
+    return iam_write(c, update_user_tx);
+}
 
 static int delete_user_tx(nb_call *c, sqlite3 *h)
 {

@@ -3,8 +3,9 @@
  * evaluator, external id, session policies, session tags, duration limits, role chaining) and
  * GetFederationToken. Sessions are stored in the identity database, registered in the
  * credential store, and expire on the region clock (the dispatcher checks the expiry and the
- * session token on every request). AssumeRoleWithSAML/WebIdentity and
- * DecodeAuthorizationMessage answer NotImplemented. */
+ * session token on every request). AssumeRoleWithSAML checks the IdP's signed assertion
+ * (saml.c) and the role's trust policy; AssumeRoleWithWebIdentity answers NotImplemented after
+ * the checks that need no IdP keys. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -14,6 +15,9 @@
 #include "iam/iam_policy.h"
 #include "iam/identity.h"
 #include "svc/service.h"
+#include "svc/sts/saml.h"
+
+#include <openssl/evp.h>
 
 /* GetCallerIdentity: always allowed, even with an explicit deny (as in AWS). */
 static int get_caller_identity(nb_call *c)
@@ -41,6 +45,7 @@ typedef struct session {
     char *policy_arns; /* JSON array text, malloc'd or NULL */
     char *tags;        /* JSON object text, malloc'd or NULL */
     char *transitive;  /* JSON array text, malloc'd or NULL */
+    char *context;     /* JSON object of condition keys the session carries, malloc'd or NULL */
     const char *source_identity;
     bool chained;
     bool mfa; /* obtained with a verified MFA code */
@@ -58,12 +63,13 @@ static int store_fn(sqlite3 *h, void *arg)
     int rc = nb_iq_exec(h,
                         "INSERT INTO sessions(id, secret, token, account, kind, arn, user_id, name, role_arn, "
                         "role_name, source_user, policy, policy_arns, tags, transitive, source_identity, chained, "
-                        "issued, expires, mfa) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        "ssssssssssssssssiddi", s->key, s->secret, s->token, s->account, s->kind, s->arn,
+                        "issued, expires, mfa, context) "
+                        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "ssssssssssssssssiddis", s->key, s->secret, s->token, s->account, s->kind, s->arn,
                         s->user_id, s->name, s->role_arn[0] ? s->role_arn : NULL,
                         s->role_name[0] ? s->role_name : NULL, s->source_user[0] ? s->source_user : NULL,
                         s->policy, s->policy_arns, s->tags, s->transitive, s->source_identity,
-                        (int64_t)s->chained, s->issued, s->expires, (int64_t)s->mfa);
+                        (int64_t)s->chained, s->issued, s->expires, (int64_t)s->mfa, s->context);
     if (rc == SQLITE_OK && s->role_name[0])
         rc = nb_iq_exec(h, "UPDATE roles SET last_used = ?, last_region = 'us-east-1' WHERE account = ? AND name = ?",
                         "dss", s->issued, s->account, s->role_name);
@@ -122,6 +128,7 @@ static void free_session(session *s)
     free(s->policy_arns);
     free(s->tags);
     free(s->transitive);
+    free(s->context);
 }
 
 /* PackedPolicySize: AWS reports how much of the packed space the session policies and tags
@@ -632,9 +639,9 @@ static int decode_authorization_message(nb_call *c)
 }
 
 /* ---- AssumeRoleWithSAML / AssumeRoleWithWebIdentity ----
- * Unsigned, as in AWS. Nimbus stores SAML and OIDC providers (IAM) but cannot yet verify
- * assertions or tokens against them (that needs the IdP's keys), and a session granted
- * without that check would be a hole: both answer NotImplemented. */
+ * Unsigned, as in AWS. OIDC tokens cannot be verified yet (that needs the IdP's JWKS, fetched
+ * over the network), and a session granted without that check would be a hole:
+ * AssumeRoleWithWebIdentity answers NotImplemented. */
 struct oidc_lookup {
     const char *account, *issuer;
     bool found;
@@ -715,12 +722,281 @@ static int web_identity_precheck(nb_call *c)
     return 0;
 }
 
-static int assume_role_with_idp(nb_call *c)
+/* ---- AssumeRoleWithSAML ----
+ * The response is checked against the SAML provider's metadata (saml.c): signature by one of
+ * its signing certificates, audience https://signin.aws.amazon.com/saml, validity window on the
+ * region clock. Then, as AWS: the assertion's Role attribute must pair RoleArn with
+ * PrincipalArn, and the role's trust policy must allow sts:AssumeRoleWithSAML to that provider
+ * (Federated principal) with the saml:* condition keys of the assertion. */
+struct saml_provider_row {
+    const char *account, *name;
+    char *metadata; /* malloc'd, NULL when there is no such provider */
+};
+
+static int saml_provider_fn(sqlite3 *h, void *arg)
 {
-    if (!strcmp(c->op_name, "AssumeRoleWithWebIdentity") && web_identity_precheck(c)) return -1;
+    struct saml_provider_row *r = arg;
+    sqlite3_stmt *st = nb_iq(h,
+                             "SELECT json_extract(doc, '$.SAMLMetadataDocument') FROM objects WHERE account = ? AND "
+                             "kind = 'saml' AND name = ?",
+                             "ss", r->account, r->name);
+    if (st && sqlite3_step(st) == SQLITE_ROW) r->metadata = strdup(nb_iq_text(st, 0));
+    if (st) sqlite3_reset(st);
+    return SQLITE_OK;
+}
+
+/* Does one Role attribute value ("role-arn,provider-arn", either order) pair role and provider? */
+static bool role_pair(const char *v, const char *role, const char *provider)
+{
+    const char *comma = v ? strchr(v, ',') : NULL;
+    if (!comma) return false;
+    char a[1024], b[1024];
+    const char *p = v;
+    while (*p == ' ') p++;
+    size_t al = (size_t)(comma - p);
+    while (al && p[al - 1] == ' ') al--;
+    snprintf(a, sizeof(a), "%.*s", (int)al, p);
+    p = comma + 1;
+    while (*p == ' ') p++;
+    snprintf(b, sizeof(b), "%s", p);
+    size_t bl = strlen(b);
+    while (bl && b[bl - 1] == ' ') b[--bl] = 0;
+    return (!strcmp(a, role) && !strcmp(b, provider)) || (!strcmp(a, provider) && !strcmp(b, role));
+}
+
+static int saml_denied(nb_call *c)
+{
+    return nb_call_error(c, 403, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithSAML");
+}
+
+static int assume_role_with_saml(nb_call *c)
+{
+    const char *role_arn = nb_in_str(c, "RoleArn"), *provider = nb_in_str(c, "PrincipalArn");
+    const char *assertion = nb_in_str(c, "SAMLAssertion");
+    char account[13] = "", path[520] = "/", name[130] = "", pname[130] = "";
+    if (role_arn && !strncmp(role_arn, "arn:aws:iam::", 13) && strlen(role_arn) > 31 &&
+        !strncmp(role_arn + 25, ":role/", 6)) {
+        memcpy(account, role_arn + 13, 12);
+        const char *rest = role_arn + 30, *slash = strrchr(rest, '/');
+        snprintf(name, sizeof(name), "%s", slash + 1);
+        snprintf(path, sizeof(path), "%.*s", (int)(slash - rest + 1), rest);
+    } else {
+        return nb_call_error(c, 400, "ValidationError", "%s is invalid", role_arn ? role_arn : "RoleArn");
+    }
+    if (!provider || strncmp(provider, "arn:aws:iam::", 13) != 0 || strlen(provider) < 41 ||
+        strncmp(provider + 25, ":saml-provider/", 15) != 0 || strchr(provider + 40, '/'))
+        return nb_call_error(c, 400, "ValidationError", "%s is invalid", provider ? provider : "PrincipalArn");
+    snprintf(pname, sizeof(pname), "%s", provider + 40);
+    json_int_t d = nb_in_int(c, "DurationSeconds", 3600);
+    if (d < 900)
+        return nb_call_error(c, 400, "ValidationError",
+                             "1 validation error detected: Value '%lld' at 'durationSeconds' failed to satisfy "
+                             "constraint: Member must have value greater than or equal to 900",
+                             (long long)d);
+    nb_db *db = nb_identity_db();
+    if (!db) return nb_call_error(c, 503, "ServiceUnavailable", "The identity store is not available.");
+    /* The provider must be in the role's account (a role trusts its own account's providers). */
+    struct saml_provider_row pr = {.name = pname};
+    char paccount[13];
+    memcpy(paccount, provider + 13, 12);
+    paccount[12] = 0;
+    pr.account = paccount;
+    if (nb_db_read(db, saml_provider_fn, &pr) != SQLITE_OK)
+        return nb_call_error(c, 503, "ServiceUnavailable", "The identity store is not available.");
+    if (!pr.metadata || strcmp(paccount, account) != 0) {
+        free(pr.metadata);
+        return nb_call_error(c, 400, "InvalidIdentityToken", "Specified provider doesn't exist");
+    }
+    nb_saml sa;
+    const char *code = NULL;
+    char msg[300];
+    double now = nb_clock_now_f();
+    int vr = nb_saml_check(assertion, pr.metadata, now, &sa, &code, msg, sizeof(msg));
+    free(pr.metadata);
+    if (vr) {
+        nb_saml_free(&sa);
+        return nb_call_error(c, !strcmp(code, "NotImplemented") ? 501 : 400, code, "%s", msg);
+    }
+    int rc = -1;
+    json_t *arns = NULL, *ctx = NULL;
+    nb_policy *trust = NULL;
+    session s;
+    memset(&s, 0, sizeof(s));
+    bool paired = false;
+    {
+        size_t i;
+        json_t *v;
+        json_array_foreach(sa.roles, i, v) if (role_pair(json_string_value(v), role_arn, provider)) paired = true;
+    }
+    if (!paired) {
+        saml_denied(c);
+        goto out;
+    }
+    /* AWS's messages (IAM User Guide, "Troubleshooting SAML 2.0 federation") */
+    if (!sa.session_name[0]) {
+        nb_call_error(c, 400, "InvalidIdentityToken", "RoleSessionName is required in AuthnResponse");
+        goto out;
+    }
+    if (!valid_session_name(sa.session_name, 2, 64)) {
+        nb_call_error(c, 400, "InvalidIdentityToken",
+                      "RoleSessionName in AuthnResponse must match [a-zA-Z_0-9+=,.@-]{2,64}");
+        goto out;
+    }
+    if (sa.source_identity[0] &&
+        (!valid_session_name(sa.source_identity, 2, 64) || !strncasecmp(sa.source_identity, "aws:", 4))) {
+        nb_call_error(c, 400, "InvalidIdentityToken",
+                      "Source Identity must match [a-zA-Z_0-9+=,.@-]{2,64} and not begin with \"aws:\"");
+        goto out;
+    }
+    struct role_row r = {.account = account, .name = name};
+    if (nb_db_read(db, role_fn, &r) != SQLITE_OK) {
+        nb_call_error(c, 503, "ServiceUnavailable", "The identity store is not available.");
+        goto out;
+    }
+    if (!r.found || strcmp(r.path, path) != 0) {
+        saml_denied(c);
+        goto out;
+    }
+    if (d > r.max_session) {
+        nb_call_error(c, 400, "ValidationError",
+                      "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.");
+        goto out;
+    }
+    /* The session ends at DurationSeconds or the assertion's SessionNotOnOrAfter, the sooner. */
+    if (sa.session_not_on_or_after > 0) {
+        double left = sa.session_not_on_or_after - now;
+        if (left < 1) {
+            nb_call_error(c, 400, "ExpiredTokenException", "The SAML assertion's SessionNotOnOrAfter has passed.");
+            goto out;
+        }
+        if (left < (double)d) d = (json_int_t)left;
+    }
+    if (session_policies(c, &s, &arns)) goto out;
+    if (json_object_size(sa.tags) > 50) {
+        nb_call_error(c, 400, "InvalidIdentityToken", "The SAML assertion carries more than 50 session tags.");
+        goto out;
+    }
+    json_int_t pct = 0;
+    json_t *taglist = json_array();
+    {
+        const char *k;
+        json_t *v;
+        json_object_foreach(sa.tags, k, v) json_array_append_new(taglist, json_pack("{s:s, s:O}", "Key", k, "Value", v));
+    }
+    bool packed = s.policy || json_array_size(arns) || json_object_size(sa.tags);
+    int pk = packed ? packed_size(c, s.policy, arns, taglist, &pct) : 0;
+    json_decref(taglist);
+    if (pk) goto out;
+
+    /* NameQualifier: BASE64(SHA1(issuer + account + "/" + provider name)), as AWS documents. */
+    char nq[64] = "";
+    {
+        nb_buf b;
+        nb_buf_init(&b);
+        nb_buf_printf(&b, "%s%s/%s", sa.issuer, account, pname);
+        unsigned char md[20];
+        unsigned int ml = 0;
+        if (b.data && EVP_Digest(b.data, b.len, md, &ml, EVP_sha1(), NULL)) nb_base64_encode(md, ml, nq);
+        nb_buf_free(&b);
+    }
+    const char *fmt = sa.subject_format;
+    const char *sub_type = !fmt[0] ? "unspecified"
+                           : !strcmp(fmt, "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent") ? "persistent"
+                           : !strcmp(fmt, "urn:oasis:names:tc:SAML:2.0:nameid-format:transient")  ? "transient"
+                           : !strcmp(fmt, "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified") ? "unspecified"
+                                                                                                   : fmt;
+    char docv[200];
+    snprintf(docv, sizeof(docv), "%s/%s", account, pname);
+    ctx = json_object();
+    nb_authz_context_set(ctx, "saml:aud", sa.recipient);
+    nb_authz_context_set(ctx, "saml:iss", sa.issuer);
+    nb_authz_context_set(ctx, "saml:sub", sa.subject);
+    nb_authz_context_set(ctx, "saml:sub_type", sub_type);
+    nb_authz_context_set(ctx, "saml:namequalifier", nq);
+    nb_authz_context_set(ctx, "saml:doc", docv);
+    nb_authz_context_set(ctx, "sts:RoleSessionName", sa.session_name);
+    if (sa.source_identity[0]) nb_authz_context_set(ctx, "sts:SourceIdentity", sa.source_identity);
+    {
+        const char *k;
+        json_t *v;
+        json_object_foreach(sa.tags, k, v)
+        {
+            char key[300];
+            snprintf(key, sizeof(key), "aws:RequestTag/%s", k);
+            nb_authz_context_set(ctx, key, json_string_value(v));
+            nb_authz_context_add(ctx, "aws:TagKeys", k);
+        }
+        size_t i;
+        json_t *t;
+        json_array_foreach(sa.transitive, i, t) nb_authz_context_add(ctx, "sts:TransitiveTagKeys", json_string_value(t));
+    }
+    nb_policy_error pe;
+    memset(&pe, 0, sizeof(pe));
+    trust = nb_policy_parse(r.trust, strlen(r.trust), NB_POLICY_TRUST, &pe);
+    nb_authz_request req = {.action = "sts:AssumeRoleWithSAML",
+                            .resource = role_arn,
+                            .principal_type = NB_POL_WEB_IDENTITY,
+                            .principal_arn = provider,
+                            .resource_account = account,
+                            .context = ctx};
+    bool allowed = trust && nb_policy_evaluate(trust, &req, NULL) == NB_DECISION_ALLOW;
+    if (allowed && json_object_size(sa.tags)) {
+        req.action = "sts:TagSession";
+        allowed = nb_policy_evaluate(trust, &req, NULL) == NB_DECISION_ALLOW;
+    }
+    if (allowed && sa.source_identity[0]) {
+        req.action = "sts:SetSourceIdentity";
+        allowed = nb_policy_evaluate(trust, &req, NULL) == NB_DECISION_ALLOW;
+    }
+    if (!allowed) {
+        saml_denied(c);
+        goto out;
+    }
+
+    s.kind = "role";
+    snprintf(s.account, sizeof(s.account), "%s", account);
+    snprintf(s.arn, sizeof(s.arn), "arn:aws:sts::%s:assumed-role/%s/%s", account, name, sa.session_name);
+    snprintf(s.user_id, sizeof(s.user_id), "%s:%s", r.id, sa.session_name);
+    snprintf(s.name, sizeof(s.name), "%s", sa.session_name);
+    snprintf(s.role_arn, sizeof(s.role_arn), "%s", role_arn);
+    snprintf(s.role_name, sizeof(s.role_name), "%s", name);
+    s.tags = json_object_size(sa.tags) ? json_dumps(sa.tags, JSON_COMPACT) : NULL;
+    s.transitive = json_array_size(sa.transitive) ? json_dumps(sa.transitive, JSON_COMPACT) : NULL;
+    s.source_identity = sa.source_identity[0] ? sa.source_identity : NULL;
+    s.duration = d;
+    /* The saml:* keys stay with the session: permissions policies may use them too (AWS:
+     * "arn:aws:s3:::bucket/${saml:namequalifier}/${saml:sub}"). */
+    {
+        json_t *keep = json_object();
+        const char *k;
+        json_t *v;
+        json_object_foreach(ctx, k, v) if (!strncmp(k, "saml:", 5)) json_object_set(keep, k, v);
+        s.context = json_dumps(keep, JSON_COMPACT);
+        json_decref(keep);
+    }
+    json_t *o = json_pack("{s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:s}", "AssumedRoleUser", "AssumedRoleId", s.user_id,
+                          "Arn", s.arn, "Subject", sa.subject, "SubjectType", sub_type, "Issuer", sa.issuer,
+                          "Audience", sa.recipient[0] ? sa.recipient : "https://signin.aws.amazon.com/saml",
+                          "NameQualifier", nq);
+    if (packed) json_object_set_new(o, "PackedPolicySize", json_integer(pct));
+    if (s.source_identity) json_object_set_new(o, "SourceIdentity", json_string(s.source_identity));
+    rc = issue(c, &s, o);
+    if (rc) json_decref(o);
+out:
+    nb_policy_free(trust);
+    json_decref(ctx);
+    json_decref(arns);
+    free_session(&s);
+    nb_saml_free(&sa);
+    return rc;
+}
+
+static int assume_role_with_web_identity(nb_call *c)
+{
+    if (web_identity_precheck(c)) return -1;
     return nb_call_error(c, 501, "NotImplemented",
-                         "The operation %s of service sts is not implemented by Nimbus yet: identity "
-                         "provider tokens and assertions cannot be verified.",
+                         "The operation %s of service sts is not implemented by Nimbus yet: web identity tokens "
+                         "cannot be verified.",
                          c->op_name);
 }
 
@@ -732,8 +1008,9 @@ static const nb_op_def ops[] = {
     {"GetFederationToken", get_federation_token, 0, NULL, "arn:aws:sts::{account}:federated-user/{Name}"},
     {"GetAccessKeyInfo", get_access_key_info, NB_OP_INLINE, NULL, NULL},
     {"DecodeAuthorizationMessage", decode_authorization_message, NB_OP_INLINE, NULL, NULL},
-    {"AssumeRoleWithSAML", assume_role_with_idp, NB_OP_INLINE | NB_OP_NO_AUTHZ | NB_OP_ANONYMOUS, NULL, NULL},
-    {"AssumeRoleWithWebIdentity", assume_role_with_idp, NB_OP_INLINE | NB_OP_NO_AUTHZ | NB_OP_ANONYMOUS, NULL, NULL},
+    /* Unsigned, as in AWS: the assertion is the credential. Not inline: RSA and C14N work. */
+    {"AssumeRoleWithSAML", assume_role_with_saml, NB_OP_NO_AUTHZ | NB_OP_ANONYMOUS, NULL, NULL},
+    {"AssumeRoleWithWebIdentity", assume_role_with_web_identity, NB_OP_INLINE | NB_OP_NO_AUTHZ | NB_OP_ANONYMOUS, NULL, NULL},
 };
 
 const nb_service nb_svc_sts = {

@@ -300,8 +300,9 @@ def test_common_aws_managed_policies_attach(iam, arn):
 
 @pytest.mark.parametrize("call", ["saml", "web"])
 def test_assume_role_with_idp_is_unsigned_and_not_implemented(nimbus, call):
-    """botocore sends these unsigned; AWS accepts that. Nimbus cannot verify IdP tokens yet and
-    says so instead of answering MissingAuthenticationToken or granting a session."""
+    """botocore sends these unsigned; AWS accepts that. Nimbus cannot verify OIDC tokens yet and
+    says so instead of answering MissingAuthenticationToken or granting a session; SAML
+    assertions are verified and an unknown provider refused."""
     import boto3
     from botocore import UNSIGNED
     from botocore.config import Config
@@ -326,6 +327,11 @@ def test_assume_role_with_idp_is_unsigned_and_not_implemented(nimbus, call):
                 Url="https://idp.example.com", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["a" * 40])
             token = part({"alg": "RS256"}) + "." + part({"iss": "https://idp.example.com", "sub": "u"}) + ".c2ln"
             sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="s1", WebIdentityToken=token)
+    if call == "saml":
+        # Verified now (test_sts_saml.py): unsigned is accepted, the unknown provider is not.
+        assert ei.value.response["Error"]["Code"] == "InvalidIdentityToken"
+        assert ei.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        return
     assert ei.value.response["Error"]["Code"] == "NotImplemented"
     assert ei.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
 
