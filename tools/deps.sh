@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential pkg-config libhttp-parser-dev libjansson-dev libxml2-dev libsqlite3-dev
 libssl-dev zlib1g-dev python3 python3-botocore python3-boto3 python3-pytest python3-pytest-xdist awscli clang
-libclang-rt-14-dev s3cmd rclone curl openssl"
+libclang-rt-14-dev s3cmd rclone curl openssl python3-cryptography"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
