@@ -505,6 +505,12 @@ static int create_queue(nb_call *c)
         json_decref(attrs_copy);
         return E_INTERNAL(c);
     }
+    if (rc == 2) {
+        json_decref(attrs_copy);
+        return sqs_error(c, 400, "QueueDeletedRecently", "AWS.SimpleQueueService.QueueDeletedRecently",
+                         "You must wait 60 seconds after deleting a queue before you can create another with the "
+                         "same name.");
+    }
     if (rc == 1) {
         /* Exists: the same attributes are fine (AWS answers the URL); a different value for
          * one is QueueAlreadyExists. */
@@ -1539,6 +1545,16 @@ static pthread_mutex_t tasks_mu = PTHREAD_MUTEX_INITIALIZER;
 static int start_message_move_task(nb_call *c)
 {
     const char *src_arn = nb_in_str(c, "SourceArn"), *dst_arn = nb_in_str(c, "DestinationArn");
+    /* AWS's bounds: 1 to 500 messages per second when given */
+    json_int_t rate = nb_in_int(c, "MaxNumberOfMessagesPerSecond", 0);
+    if (json_object_get(c->input, "MaxNumberOfMessagesPerSecond") && (rate < 1 || rate > 500))
+        return E_PARAM(c, "Value %lld for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: You must enter "
+                          "a number that's between 1 and 500.",
+                       (long long)rate);
+    if (dst_arn && src_arn && !strcmp(dst_arn, src_arn))
+        return E_PARAM(c, "Value %s for parameter DestinationArn is invalid. Reason: The source queue and the "
+                          "destination queue can't be the same.",
+                       dst_arn);
     sqs_queue *src = nb_sqs_queue_by_arn(src_arn);
     if (!src)
         return sqs_error(c, 400, "ResourceNotFoundException", "ResourceNotFoundException",
@@ -1592,7 +1608,7 @@ static int start_message_move_task(nb_call *c)
     snprintf(t.dest, sizeof(t.dest), "%s", dst->arn);
     t.moved = moved < 0 ? 0 : moved;
     t.started_ms = nb_clock_now_us() / 1000;
-    t.rate = (int)nb_in_int(c, "MaxNumberOfMessagesPerSecond", 0);
+    t.rate = (int)rate;
     pthread_mutex_lock(&tasks_mu);
     if (ntasks == NB_ARRAY_LEN(tasks)) {
         memmove(tasks, tasks + 1, sizeof(tasks) - sizeof(tasks[0]));
@@ -1631,6 +1647,10 @@ static int list_message_move_tasks(nb_call *c)
 {
     const char *src = nb_in_str(c, "SourceArn");
     json_int_t max = nb_in_int(c, "MaxResults", 1);
+    if (max < 1 || max > 10)
+        return E_PARAM(c, "Value %lld for parameter MaxResults is invalid. Reason: You must enter a number that's "
+                          "between 1 and 10.",
+                       (long long)max);
     sqs_queue *q = nb_sqs_queue_by_arn(src);
     if (!q)
         return sqs_error(c, 400, "ResourceNotFoundException", "ResourceNotFoundException",

@@ -132,7 +132,8 @@ sqs_queue *nb_sqs_queue_get(const char *account, const char *name);
 sqs_queue *nb_sqs_queue_by_arn(const char *arn);
 void nb_sqs_queue_put(sqs_queue *q);
 /* Create: 0 and *out (referenced); 1 when it exists already (*out referenced, attrs not
- * applied); -1 on store failure. attrs/tags are stolen. */
+ * applied); 2 when a queue of that name was deleted less than 60 s (region time) ago;
+ * -1 on store failure. attrs/tags are stolen. */
 int nb_sqs_queue_create(const char *account, const char *name, json_t *attrs, json_t *tags,
                         sqs_queue **out);
 int nb_sqs_queue_delete(sqs_queue *q);

@@ -75,6 +75,45 @@ static void dir_remove(sqs_queue *q)
         }
 }
 
+/* Names deleted in the last 60 s of region time (AWS refuses to re-create one sooner:
+ * QueueDeletedRecently). A short list under dir_lock; entries older than that are dropped as
+ * the list is walked. Kept in memory only: a restart forgets them. */
+typedef struct deleted_name {
+    struct deleted_name *next;
+    char account[13];
+    char name[81];
+    int64_t at_us;
+} deleted_name;
+static deleted_name *recently_deleted;
+#define NB_SQS_RECREATE_DELAY_US (60 * 1000000LL)
+
+/* Whether account/name was deleted less than 60 s ago (dir_lock held for writing). */
+static bool deleted_recently(const char *account, const char *name, int64_t now)
+{
+    bool found = false;
+    for (deleted_name **pp = &recently_deleted; *pp;) {
+        deleted_name *d = *pp;
+        /* a clock moved back keeps the entry (now < at_us) until it is 60 s past again */
+        if (now - d->at_us >= NB_SQS_RECREATE_DELAY_US) {
+            *pp = d->next;
+            free(d);
+            continue;
+        }
+        if (!strcmp(d->name, name) && !strcmp(d->account, account)) found = true;
+        pp = &d->next;
+    }
+    return found;
+}
+
+static void deleted_forget_all(void)
+{
+    while (recently_deleted) {
+        deleted_name *d = recently_deleted;
+        recently_deleted = d->next;
+        free(d);
+    }
+}
+
 /* ---------------------------------------------------------------- messages */
 
 sqs_msg *nb_sqs_msg_new(const char *body, size_t body_len, const char *attrs, const char *sys_attrs,
@@ -539,6 +578,13 @@ int nb_sqs_queue_create(const char *account, const char *name, json_t *attrs, js
         *out = q;
         return 1;
     }
+    if (deleted_recently(account, name, nb_clock_now_us())) {
+        pthread_rwlock_unlock(&dir_lock);
+        json_decref(attrs);
+        json_decref(tags);
+        *out = NULL;
+        return 2;
+    }
     q = queue_alloc(account, name);
     if (!q) {
         pthread_rwlock_unlock(&dir_lock);
@@ -625,6 +671,14 @@ int nb_sqs_queue_delete(sqs_queue *q)
         return -1;
     }
     dir_remove(q);
+    deleted_name *d = calloc(1, sizeof(*d));
+    if (d) { /* without memory the name is simply free at once */
+        snprintf(d->account, sizeof(d->account), "%s", q->account);
+        snprintf(d->name, sizeof(d->name), "%s", q->name);
+        d->at_us = nb_clock_now_us();
+        d->next = recently_deleted;
+        recently_deleted = d;
+    }
     pthread_mutex_lock(&q->mu);
     q->deleted = true;
     wake(q, -1); /* long pollers leave */
@@ -1651,6 +1705,7 @@ static void drop_all(void)
         buckets[b] = NULL;
     }
     nqueues = 0;
+    deleted_forget_all();
     pthread_rwlock_unlock(&dir_lock);
 }
 

@@ -1,0 +1,122 @@
+"""SQS against the API reference, in both wire protocols (Debian's boto3 speaks query,
+sqsutil.json_call speaks JSON as current SDKs do): a deleted queue's name stays taken for 60 s of
+region time (QueueDeletedRecently), message move task bounds and the messages they move."""
+import json
+
+import pytest
+
+import sqsutil
+from conftest import client, error_of as err
+
+
+@pytest.fixture
+def sqs(nimbus):
+    return client(nimbus, "sqs")
+
+
+def jcall(nimbus, op, params):
+    status, headers, body = sqsutil.json_call(nimbus, op, params)
+    return status, headers, body
+
+
+def jerr(nimbus, op, params):
+    """(status, __type, query code, message) of a JSON-protocol call that must fail."""
+    status, headers, body = sqsutil.json_call(nimbus, op, params)
+    assert status >= 400, body
+    return status, body.get("__type"), headers["x-amzn-query-error"].split(";")[0], body.get("message")
+
+
+RECENT = "You must wait 60 seconds after deleting a queue before you can create another with the same name."
+
+
+def test_recreating_a_deleted_queue_within_60_seconds_is_refused_query(sqs, nimbus):
+    url = sqs.create_queue(QueueName="recycled")["QueueUrl"]
+    sqs.delete_queue(QueueUrl=url)
+    e = err(sqs.create_queue, QueueName="recycled")
+    assert (e["Code"], e["Message"]) == ("AWS.SimpleQueueService.QueueDeletedRecently", RECENT)
+    # other names (and the same name in FIFO form) are free
+    sqs.create_queue(QueueName="recycled-other")
+    sqsutil.advance(nimbus, "59s")
+    assert err(sqs.create_queue, QueueName="recycled")["Code"] == "AWS.SimpleQueueService.QueueDeletedRecently"
+    sqsutil.advance(nimbus, "2s")
+    url2 = sqs.create_queue(QueueName="recycled")["QueueUrl"]
+    assert url2 == url
+    # the new queue is empty and usable
+    sqs.send_message(QueueUrl=url2, MessageBody="fresh")
+    assert sqs.receive_message(QueueUrl=url2)["Messages"][0]["Body"] == "fresh"
+
+
+def test_recreating_a_deleted_queue_within_60_seconds_is_refused_json(nimbus):
+    status, _, body = jcall(nimbus, "CreateQueue", {"QueueName": "recycled.fifo", "Attributes": {"FifoQueue": "true"}})
+    assert status == 200
+    url = body["QueueUrl"]
+    assert jcall(nimbus, "DeleteQueue", {"QueueUrl": url})[0] == 200
+    assert jerr(nimbus, "CreateQueue", {"QueueName": "recycled.fifo", "Attributes": {"FifoQueue": "true"}}) == (
+        400, "com.amazonaws.sqs#QueueDeletedRecently", "AWS.SimpleQueueService.QueueDeletedRecently", RECENT)
+    # GetQueueUrl does not find it meanwhile
+    assert jerr(nimbus, "GetQueueUrl", {"QueueName": "recycled.fifo"})[2] == "AWS.SimpleQueueService.NonExistentQueue"
+    sqsutil.advance(nimbus, "60s")
+    status, _, body = jcall(nimbus, "CreateQueue", {"QueueName": "recycled.fifo", "Attributes": {"FifoQueue": "true"}})
+    assert status == 200 and body["QueueUrl"] == url
+
+
+def test_reset_forgets_recently_deleted_names(sqs, nimbus):
+    import urllib.request
+    url = sqs.create_queue(QueueName="reset-me")["QueueUrl"]
+    sqs.delete_queue(QueueUrl=url)
+    req = urllib.request.Request(nimbus.endpoint + "/_nimbus/reset", data=b"", method="POST")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.status == 200
+    sqs.create_queue(QueueName="reset-me")
+
+
+def _dlq_pair(sqs, name):
+    dlq = sqs.create_queue(QueueName=name + "-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    src = sqs.create_queue(QueueName=name, Attributes={"RedrivePolicy": json.dumps(
+        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})})["QueueUrl"]
+    src_arn = sqs.get_queue_attributes(QueueUrl=src, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return src, src_arn, dlq, dlq_arn
+
+
+def test_message_move_task_bounds(sqs, nimbus):
+    _, _, _, dlq_arn = _dlq_pair(sqs, "bounds")
+    for rate in (0, 501):
+        status, typ, code, msg = jerr(nimbus, "StartMessageMoveTask",
+                                      {"SourceArn": dlq_arn, "MaxNumberOfMessagesPerSecond": rate})
+        assert (status, code) == (400, "InvalidParameterValue") and "MaxNumberOfMessagesPerSecond" in msg
+    status, typ, code, msg = jerr(nimbus, "StartMessageMoveTask", {"SourceArn": dlq_arn, "DestinationArn": dlq_arn})
+    assert (status, code) == (400, "InvalidParameterValue") and "DestinationArn" in msg
+    for mx in (0, 11):
+        status, typ, code, msg = jerr(nimbus, "ListMessageMoveTasks", {"SourceArn": dlq_arn, "MaxResults": mx})
+        assert (status, code) == (400, "InvalidParameterValue") and "MaxResults" in msg
+    # nothing refused was recorded as a task
+    status, _, body = jcall(nimbus, "ListMessageMoveTasks", {"SourceArn": dlq_arn, "MaxResults": 10})
+    assert status == 200 and body["Results"] == []
+
+
+def test_message_move_task_moves_dead_letters_back_to_their_source(sqs, nimbus):
+    src, src_arn, dlq, dlq_arn = _dlq_pair(sqs, "mover")
+    for i in range(3):
+        sqs.send_message(QueueUrl=src, MessageBody="m%d" % i,
+                         MessageAttributes={"k": {"DataType": "String", "StringValue": "v%d" % i}})
+    got = sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10, VisibilityTimeout=0)["Messages"]
+    assert len(got) == 3
+    ids = sorted(m["MessageId"] for m in got)
+    # past maxReceiveCount: the next receive moves them to the dead-letter queue
+    assert "Messages" not in sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10)
+    assert sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])[
+        "Attributes"]["ApproximateNumberOfMessages"] == "3"
+    status, _, body = jcall(nimbus, "StartMessageMoveTask", {"SourceArn": dlq_arn, "MaxNumberOfMessagesPerSecond": 50})
+    assert status == 200 and body["TaskHandle"]
+    assert sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])[
+        "Attributes"]["ApproximateNumberOfMessages"] == "0"
+    back = sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10, MessageAttributeNames=["All"])["Messages"]
+    assert sorted(m["MessageId"] for m in back) == ids
+    assert sorted(m["Body"] for m in back) == ["m0", "m1", "m2"]
+    assert sorted(m["MessageAttributes"]["k"]["StringValue"] for m in back) == ["v0", "v1", "v2"]
+    status, _, body = jcall(nimbus, "ListMessageMoveTasks", {"SourceArn": dlq_arn, "MaxResults": 10})
+    assert status == 200
+    [task] = body["Results"]
+    assert task["Status"] == "COMPLETED" and task["SourceArn"] == dlq_arn and task["DestinationArn"] == src_arn
+    assert task["ApproximateNumberOfMessagesMoved"] == 3 and task["MaxNumberOfMessagesPerSecond"] == 50
