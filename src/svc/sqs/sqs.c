@@ -1478,6 +1478,13 @@ static int change_one(nb_call *c, sqs_queue *q, const char *handle, json_t *jt, 
                  (long long)t);
         return -1;
     }
+    if (rc == 4) {
+        /* AWS, once the message was received again: the old handle has expired */
+        e->shape = e->code = "ReceiptHandleIsInvalid";
+        snprintf(e->msg, sizeof(e->msg),
+                 "Value %.400s for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.", handle);
+        return -1;
+    }
     if (rc == 1 || rc == 2) {
         e->shape = "MessageNotInflight";
         e->code = "AWS.SimpleQueueService.MessageNotInflight";

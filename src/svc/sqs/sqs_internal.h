@@ -188,7 +188,8 @@ int nb_sqs_receipt_parse(const char *h, int64_t *qid, uint64_t *seq, uint32_t *n
 /* 0 deleted (or already gone), -1 store failure. */
 int nb_sqs_delete(sqs_queue *q, uint64_t seq, uint32_t nonce);
 /* 0, 1 = not in flight (MessageNotInflight), 2 = no such message (invalid handle), 3 = the
- * timeout would end more than 12 hours after the receive, -1 store. */
+ * timeout would end more than 12 hours after the receive, 4 = the handle is of an earlier
+ * receive (expired), -1 store. */
 int nb_sqs_change_visibility(sqs_queue *q, uint64_t seq, uint32_t nonce, int timeout);
 int nb_sqs_purge(sqs_queue *q);
 /* Move every message of src into dst (StartMessageMoveTask); returns how many or -1. */

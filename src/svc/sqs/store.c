@@ -1386,6 +1386,11 @@ int nb_sqs_change_visibility(sqs_queue *q, uint64_t seq, uint32_t nonce, int tim
         pthread_mutex_unlock(&q->mu);
         return 2;
     }
+    /* a handle of an earlier receive must not move the current receiver's timeout */
+    if (m->nonce != nonce) {
+        pthread_mutex_unlock(&q->mu);
+        return 4;
+    }
     if (!m->inflight || m->visible_us <= now) {
         pthread_mutex_unlock(&q->mu);
         return 1;

@@ -120,3 +120,67 @@ def test_message_move_task_moves_dead_letters_back_to_their_source(sqs, nimbus):
     [task] = body["Results"]
     assert task["Status"] == "COMPLETED" and task["SourceArn"] == dlq_arn and task["DestinationArn"] == src_arn
     assert task["ApproximateNumberOfMessagesMoved"] == 3 and task["MaxNumberOfMessagesPerSecond"] == 50
+
+
+@pytest.mark.parametrize("fifo", [False, True])
+def test_visibility_change_with_the_handle_of_an_earlier_receive(sqs, nimbus, fifo):
+    if fifo:
+        url = sqs.create_queue(QueueName="stale.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g", MessageDeduplicationId="d")
+    else:
+        url = sqs.create_queue(QueueName="stale")["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="x")
+    old = sqs.receive_message(QueueUrl=url, VisibilityTimeout=5)["Messages"][0]["ReceiptHandle"]
+    sqsutil.advance(nimbus, "6s")
+    # expired, not received again: not in flight
+    e = err(sqs.change_message_visibility, QueueUrl=url, ReceiptHandle=old, VisibilityTimeout=30)
+    assert e["Code"] == "AWS.SimpleQueueService.MessageNotInflight"
+    new = sqs.receive_message(QueueUrl=url, VisibilityTimeout=30)["Messages"][0]["ReceiptHandle"]
+    # received again: the old handle has expired and must not shorten the new receive
+    e = err(sqs.change_message_visibility, QueueUrl=url, ReceiptHandle=old, VisibilityTimeout=0)
+    assert (e["Code"], e["Message"]) == ("ReceiptHandleIsInvalid", "Value %s for parameter ReceiptHandle is invalid. "
+                                         "Reason: The receipt handle has expired." % old)
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)
+    status, _, body = jcall(nimbus, "ChangeMessageVisibilityBatch", {"QueueUrl": url, "Entries": [
+        {"Id": "old", "ReceiptHandle": old, "VisibilityTimeout": 0},
+        {"Id": "new", "ReceiptHandle": new, "VisibilityTimeout": 60}]})
+    assert status == 200 and [s["Id"] for s in body["Successful"]] == ["new"]
+    assert [(f["Id"], f["Code"], f["SenderFault"]) for f in body["Failed"]] == [("old", "ReceiptHandleIsInvalid", True)]
+    assert jerr(nimbus, "ChangeMessageVisibility", {"QueueUrl": url, "ReceiptHandle": old, "VisibilityTimeout": 0})[
+        1:3] == ("com.amazonaws.sqs#ReceiptHandleIsInvalid", "ReceiptHandleIsInvalid")
+    # the current handle still works
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=new, VisibilityTimeout=0)
+    assert sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"] == "x"
+
+
+@pytest.mark.parametrize("value, ok", [
+    ("1", True), ("-1.5", True), ("+3", True), (".5", True), ("1e126", True), ("1e-128", True),
+    ("1." + "1" * 37, True), ("1" + "0" * 126, True),
+    ("1e127", False), ("1e-129", False), ("1." + "1" * 38, False), ("inf", False), ("NaN", False),
+    (" 1", False), ("0x10", False), ("1.5e", False)])
+def test_number_attributes_are_decimals_within_aws_range(sqs, nimbus, value, ok):
+    url = sqs.create_queue(QueueName="numbers")["QueueUrl"]
+    attrs = {"n": {"DataType": "Number", "StringValue": value}}
+    if ok:
+        sqs.send_message(QueueUrl=url, MessageBody="x", MessageAttributes=attrs)
+        return
+    e = err(sqs.send_message, QueueUrl=url, MessageBody="x", MessageAttributes=attrs)
+    assert (e["Code"], e["Message"]) == ("InvalidParameterValue",
+                                         "Can't cast the value of message (user) attribute 'n' to a number.")
+    status, typ, code, _ = jerr(nimbus, "SendMessage", {"QueueUrl": url, "MessageBody": "x", "MessageAttributes": attrs})
+    assert (status, code) == (400, "InvalidParameterValue")
+
+
+def test_empty_binary_attribute_is_refused(sqs, nimbus):
+    url = sqs.create_queue(QueueName="binaries")["QueueUrl"]
+    msg = "The message attribute 'b' must contain non-empty message attribute value for message attribute type 'Binary'."
+    e = err(sqs.send_message, QueueUrl=url, MessageBody="x", MessageAttributes={"b": {"DataType": "Binary",
+                                                                                       "BinaryValue": b""}})
+    assert (e["Code"], e["Message"]) == ("InvalidParameterValue", msg)
+    assert jerr(nimbus, "SendMessage", {"QueueUrl": url, "MessageBody": "x", "MessageAttributes": {
+        "b": {"DataType": "Binary", "BinaryValue": ""}}})[2:] == ("InvalidParameterValue", msg)
+    r = sqs.send_message_batch(QueueUrl=url, Entries=[
+        {"Id": "empty", "MessageBody": "x", "MessageAttributes": {"b": {"DataType": "Binary", "BinaryValue": b""}}},
+        {"Id": "full", "MessageBody": "x", "MessageAttributes": {"b": {"DataType": "Binary", "BinaryValue": b"\0"}}}])
+    assert [s["Id"] for s in r["Successful"]] == ["full"]
+    assert [(f["Id"], f["Code"]) for f in r["Failed"]] == [("empty", "InvalidParameterValue")]
