@@ -214,14 +214,23 @@ static int64_t retry_delay_s(json_t *p, int k)
     return lo + (int64_t)llround((hi - lo) * f);
 }
 
+/* A FIFO topic's group and deduplication ids go with its messages to FIFO queues only: a
+ * standard queue (which AWS lets subscribe to a FIFO topic) refuses a deduplication id. */
+static bool to_fifo_queue(const char *queue_arn)
+{
+    bool fifo = false;
+    return nb_sqs_queue_exists(queue_arn, &fifo) && fifo;
+}
+
 static void redrive(void *arg)
 {
     sns_out *o = arg;
     if (o->dlq_arn) {
         char *body = o->raw ? strdup(o->message) : nb_sns_envelope(o);
+        bool fifo = o->group && to_fifo_queue(o->dlq_arn);
         nb_sqs_message_in m = {.queue_arn = o->dlq_arn, .body = body, .body_len = body ? strlen(body) : 0,
-                               .attributes = o->raw ? o->attrs : NULL, .group_id = o->group, .dedup_id = o->dedup,
-                               .delay_seconds = -1};
+                               .attributes = o->raw ? o->attrs : NULL, .group_id = fifo ? o->group : NULL,
+                               .dedup_id = fifo ? o->dedup : NULL, .delay_seconds = -1};
         int rc = body ? nb_sqs_send_internal(&m, NULL) : -ENOMEM;
         if (rc) nb_warn("sns: cannot move message %s of %s to its dead-letter queue %s (%d)", o->message_id, o->sub_arn,
                         o->dlq_arn, rc);
@@ -501,10 +510,11 @@ void nb_sns_deliver_sqs(sns_out **out, size_t n)
     for (size_t i = 0; i < n; i++) {
         sns_out *o = out[i];
         bodies[i] = o->raw ? strdup(o->message) : nb_sns_envelope(o);
+        bool fifo = o->group && to_fifo_queue(o->endpoint);
         m[i] = (nb_sqs_message_in){.queue_arn = o->endpoint, .body = bodies[i] ? bodies[i] : "",
                                    .body_len = bodies[i] ? strlen(bodies[i]) : 0, .attributes = o->raw ? o->attrs : NULL,
-                                   .group_id = o->group, .dedup_id = o->dedup, .sender_id = "AIDAIT2UOQQY3AUEKVGXU",
-                                   .delay_seconds = -1};
+                                   .group_id = fifo ? o->group : NULL, .dedup_id = fifo ? o->dedup : NULL,
+                                   .sender_id = "AIDAIT2UOQQY3AUEKVGXU", .delay_seconds = -1};
     }
     nb_sqs_send_batch_internal(m, n, res);
     for (size_t i = 0; i < n; i++) {

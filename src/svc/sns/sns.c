@@ -1240,10 +1240,8 @@ static int check_attrs(json_t *attrs, pub_err *e)
             return perr(e, 400, "ParameterValueInvalid", "The message attribute '%s' must contain non-empty message attribute value for message attribute type '%s'.",
                         k, type);
         if (!strncmp(type, "Number", 6)) {
-            char *end;
-            const char *s = json_string_value(sv);
-            strtod(s, &end);
-            if (end == s || *end)
+            /* AWS: up to 38 digits of precision, 10^-128 to 10^+126 */
+            if (!nb_sqs_number_valid(json_string_value(sv)))
                 return perr(e, 400, "ParameterValueInvalid", "Could not cast message attribute '%s' value to number.", k);
         }
         if (!strcmp(type, "String.Array")) {
@@ -1575,6 +1573,15 @@ static int create_platform_application(nb_call *c)
     bool name_ok = name && *name && strlen(name) <= 256;
     for (const char *p = name; name_ok && *p; p++) name_ok = isalnum((unsigned char)*p) || strchr("_-.", *p);
     if (!name_ok) return e_param(c, "Invalid parameter: Name");
+    /* Every platform needs its credential; all but FCM/GCM also a principal (APNS certificate
+     * or signing key id, ADM client id, Baidu API key, WNS package SID). */
+    json_t *in_attrs = json_object_get(c->input, "Attributes");
+    const char *need = !json_string_length(json_object_get(in_attrs, "PlatformCredential")) ? "PlatformCredential"
+                       : strcmp(platform, "GCM") && strcmp(platform, "MPNS") &&
+                               !json_string_length(json_object_get(in_attrs, "PlatformPrincipal"))
+                           ? "PlatformPrincipal"
+                           : NULL;
+    if (need) return e_param(c, "Invalid parameter: Attributes Reason: %s attribute is required for %s", need, platform);
     char arn[400];
     snprintf(arn, sizeof(arn), "arn:aws:sns:%s:%s:app/%s/%s", nb_sns_region, c->who.account, platform, name);
     json_t *doc = json_pack("{s:s, s:s, s:s, s:O}", "Name", name, "Platform", platform, "Account", c->who.account, "Attributes",
@@ -1744,8 +1751,46 @@ static int list_endpoints_by_platform_application(nb_call *c)
 
 /* ---------------------------------------------------------------- SMS */
 
+/* SetSMSAttributes' attributes and AWS's rules for their values: 0, or the error. */
+static int check_sms_attr(nb_call *c, const char *k, const char *v)
+{
+    size_t n = strlen(v);
+    if (!strcmp(k, "DefaultSMSType")) {
+        if (strcmp(v, "Promotional") && strcmp(v, "Transactional"))
+            return e_param(c, "Invalid parameter: DefaultSMSType Reason: %s is not one of Promotional, Transactional", v);
+    } else if (!strcmp(k, "MonthlySpendLimit")) {
+        if (!n || strspn(v, "0123456789") != n)
+            return e_param(c, "Invalid parameter: MonthlySpendLimit Reason: %s is not a whole number of US dollars", v);
+    } else if (!strcmp(k, "DeliveryStatusSuccessSamplingRate")) {
+        if (!n || n > 3 || strspn(v, "0123456789") != n || atoi(v) > 100)
+            return e_param(c, "Invalid parameter: DeliveryStatusSuccessSamplingRate Reason: %s is not from 0 to 100", v);
+    } else if (!strcmp(k, "DefaultSenderID")) {
+        /* 1 to 11 letters and digits, at least one letter */
+        bool ok = n >= 1 && n <= 11, letter = false;
+        for (const char *p = v; ok && *p; p++) {
+            ok = isalnum((unsigned char)*p);
+            letter = letter || isalpha((unsigned char)*p);
+        }
+        if (!ok || !letter)
+            return e_param(c, "Invalid parameter: DefaultSenderID Reason: must be 1 to 11 alphanumeric characters, at "
+                              "least one of them a letter");
+    } else if (!strcmp(k, "DeliveryStatusIAMRole")) {
+        if (n && strncmp(v, "arn:aws:iam::", 13))
+            return e_param(c, "Invalid parameter: DeliveryStatusIAMRole Reason: %s is not an IAM role ARN", v);
+    } else if (strcmp(k, "UsageReportS3Bucket")) {
+        return e_param(c, "Invalid parameter: %s Reason: not a valid SMS attribute", k);
+    }
+    return 0;
+}
+
 static int set_sms_attributes(nb_call *c)
 {
+    const char *ak;
+    json_t *av;
+    json_object_foreach(json_object_get(c->input, "attributes"), ak, av)
+    {
+        if (check_sms_attr(c, ak, json_string_value(av) ? json_string_value(av) : "") < 0) return -1;
+    }
     char key[40];
     snprintf(key, sizeof(key), "sms:%s", c->who.account);
     pthread_rwlock_wrlock(&nb_sns_lock);

@@ -141,7 +141,7 @@ static bool valid_name(const char *s)
 /* A Number attribute as AWS accepts it: a decimal (sign, digits, fraction, exponent; no
  * "inf", "nan", hex or spaces, which strtod would take) of at most 38 significant digits and
  * a magnitude from 10^-128 to 10^+126. */
-static bool number_ok(const char *s)
+bool nb_sqs_number_valid(const char *s)
 {
     const char *p = s;
     if (*p == '+' || *p == '-') p++;
@@ -248,7 +248,7 @@ int nb_sqs_attrs_validate(json_t *attrs, bool system, char *msg, size_t msgn)
                 return -1;
             }
             if (is_num) {
-                if (!number_ok(json_string_value(sv))) {
+                if (!nb_sqs_number_valid(json_string_value(sv))) {
                     snprintf(msg, msgn, "Can't cast the value of message (user) attribute '%s' to a number.", key);
                     return -1;
                 }

@@ -1,0 +1,141 @@
+"""SNS against the API reference: FIFO topics delivering to FIFO and standard SQS queues, SQS
+subscriptions redriven to their dead-letter queue when the queue is gone, raw delivery with a
+MessageBody-scope filter policy, message attribute and SMS attribute validation, platform
+application credentials."""
+import hashlib
+import json
+
+import pytest
+
+from conftest import client, error_of as err
+
+
+@pytest.fixture
+def sns(nimbus):
+    return client(nimbus, "sns")
+
+
+@pytest.fixture
+def sqs(nimbus):
+    return client(nimbus, "sqs")
+
+
+def arn_of(sqs, url):
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def test_fifo_topic_delivers_in_order_to_fifo_and_standard_queues(sns, sqs):
+    topic = sns.create_topic(Name="orders.fifo", Attributes={"FifoTopic": "true",
+                                                             "ContentBasedDeduplication": "true"})["TopicArn"]
+    fq = sqs.create_queue(QueueName="orders-q.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    sq = sqs.create_queue(QueueName="orders-std")["QueueUrl"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn_of(sqs, fq), Attributes={"RawMessageDelivery": "true"})
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn_of(sqs, sq))
+    seqs = [sns.publish(TopicArn=topic, Message="m%d" % i, MessageGroupId="g1")["SequenceNumber"] for i in range(4)]
+    assert seqs == sorted(seqs, key=int) and len(set(seqs)) == 4
+    # a duplicate within 5 minutes is the first message again and is not delivered twice
+    again = sns.publish(TopicArn=topic, Message="m0", MessageGroupId="g1")
+    assert again["SequenceNumber"] == seqs[0]
+    got = []
+    while True:
+        r = sqs.receive_message(QueueUrl=fq, MaxNumberOfMessages=10, AttributeNames=["All"])
+        if "Messages" not in r:
+            break
+        for m in r["Messages"]:
+            got.append(m)
+            sqs.delete_message(QueueUrl=fq, ReceiptHandle=m["ReceiptHandle"])
+    assert [m["Body"] for m in got] == ["m0", "m1", "m2", "m3"]
+    for m in got:
+        assert m["Attributes"]["MessageGroupId"] == "g1"
+        # content-based deduplication: the SHA-256 of the body
+        assert m["Attributes"]["MessageDeduplicationId"] == hashlib.sha256(m["Body"].encode()).hexdigest()
+    # the standard queue gets every message too (it has no group or deduplication of its own)
+    bodies = []
+    for _ in range(4):
+        r = sqs.receive_message(QueueUrl=sq, MaxNumberOfMessages=10, AttributeNames=["All"])
+        for m in r.get("Messages", []):
+            env = json.loads(m["Body"])
+            bodies.append((env["Message"], env["SequenceNumber"]))
+            assert "MessageGroupId" not in m["Attributes"]
+            sqs.delete_message(QueueUrl=sq, ReceiptHandle=m["ReceiptHandle"])
+    assert sorted(bodies) == sorted(zip(["m0", "m1", "m2", "m3"], seqs))
+
+
+def test_sqs_subscription_redrives_to_its_dead_letter_queue_when_the_queue_is_gone(sns, sqs):
+    topic = sns.create_topic(Name="alerts")["TopicArn"]
+    q = sqs.create_queue(QueueName="alerts-q")["QueueUrl"]
+    dlq = sqs.create_queue(QueueName="alerts-dlq")["QueueUrl"]
+    sub = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn_of(sqs, q), ReturnSubscriptionArn=True,
+                        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": arn_of(sqs, dlq)})})[
+        "SubscriptionArn"]
+    sns.publish(TopicArn=topic, Message="delivered")
+    assert sqs.receive_message(QueueUrl=q)["Messages"][0]["Body"].find("delivered") > 0
+    sqs.delete_queue(QueueUrl=q)
+    mid = sns.publish(TopicArn=topic, Message="undeliverable", Subject="s",
+                      MessageAttributes={"k": {"DataType": "String", "StringValue": "v"}})["MessageId"]
+    [m] = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)["Messages"]
+    env = json.loads(m["Body"])
+    assert (env["Type"], env["MessageId"], env["Message"], env["Subject"], env["TopicArn"]) == (
+        "Notification", mid, "undeliverable", "s", topic)
+    assert env["MessageAttributes"] == {"k": {"Type": "String", "Value": "v"}}
+    assert env["UnsubscribeURL"].endswith(sub.replace(":", "%3A"))
+
+
+def test_raw_delivery_with_a_message_body_filter(sns, sqs):
+    topic = sns.create_topic(Name="shipments")["TopicArn"]
+    q = sqs.create_queue(QueueName="shipments-q")["QueueUrl"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn_of(sqs, q), Attributes={
+        "RawMessageDelivery": "true", "FilterPolicyScope": "MessageBody",
+        "FilterPolicy": json.dumps({"status": ["shipped"], "weight": [{"numeric": [">", 10]}]})})
+    sns.publish(TopicArn=topic, Message=json.dumps({"status": "shipped", "weight": 5}))
+    sns.publish(TopicArn=topic, Message=json.dumps({"status": "pending", "weight": 50}))
+    sns.publish(TopicArn=topic, Message="not json at all")
+    match = json.dumps({"status": "shipped", "weight": 50, "id": 7})
+    # attributes do not take part in a body-scope filter, and ride along as SQS attributes
+    sns.publish(TopicArn=topic, Message=match, MessageAttributes={"status": {"DataType": "String",
+                                                                             "StringValue": "nope"}})
+    [m] = sqs.receive_message(QueueUrl=q, MaxNumberOfMessages=10, MessageAttributeNames=["All"])["Messages"]
+    assert m["Body"] == match
+    assert m["MessageAttributes"] == {"status": {"DataType": "String", "StringValue": "nope"}}
+
+
+@pytest.mark.parametrize("value", ["1e127", "1e-129", "inf", "NaN", "0x10", "1." + "1" * 38])
+def test_number_attributes_outside_aws_range_are_refused(sns, value):
+    topic = sns.create_topic(Name="numbers")["TopicArn"]
+    e = err(sns.publish, TopicArn=topic, Message="x", MessageAttributes={"n": {"DataType": "Number",
+                                                                              "StringValue": value}})
+    assert (e["Code"], e["Message"]) == ("ParameterValueInvalid", "Could not cast message attribute 'n' value to number.")
+    r = sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=[
+        {"Id": "bad", "Message": "x", "MessageAttributes": {"n": {"DataType": "Number", "StringValue": value}}},
+        {"Id": "good", "Message": "x", "MessageAttributes": {"n": {"DataType": "Number", "StringValue": "-1.5e3"}}}])
+    assert [s["Id"] for s in r["Successful"]] == ["good"]
+    assert [(f["Id"], f["Code"]) for f in r["Failed"]] == [("bad", "ParameterValueInvalid")]
+
+
+def test_sms_attributes_are_validated(sns):
+    sns.set_sms_attributes(attributes={"DefaultSMSType": "Transactional", "MonthlySpendLimit": "5",
+                                       "DefaultSenderID": "Nimbus1", "DeliveryStatusSuccessSamplingRate": "50"})
+    for attrs, name in [({"DefaultSMSType": "Bogus"}, "DefaultSMSType"), ({"Unknown": "x"}, "Unknown"),
+                        ({"MonthlySpendLimit": "-1"}, "MonthlySpendLimit"),
+                        ({"DeliveryStatusSuccessSamplingRate": "101"}, "DeliveryStatusSuccessSamplingRate"),
+                        ({"DefaultSenderID": "has space"}, "DefaultSenderID")]:
+        e = err(sns.set_sms_attributes, attributes=attrs)
+        assert e["Code"] == "InvalidParameter" and name in e["Message"], (attrs, e)
+    # nothing refused was stored
+    assert sns.get_sms_attributes()["attributes"] == {"DefaultSMSType": "Transactional", "MonthlySpendLimit": "5",
+                                                      "DefaultSenderID": "Nimbus1",
+                                                      "DeliveryStatusSuccessSamplingRate": "50"}
+    assert sns.get_sms_attributes(attributes=["DefaultSMSType"])["attributes"] == {"DefaultSMSType": "Transactional"}
+
+
+def test_platform_applications_need_credentials(sns):
+    e = err(sns.create_platform_application, Name="nocred", Platform="GCM", Attributes={"Foo": "bar"})
+    assert e["Code"] == "InvalidParameter" and "PlatformCredential" in e["Message"]
+    e = err(sns.create_platform_application, Name="nocert", Platform="APNS", Attributes={"PlatformCredential": "key"})
+    assert e["Code"] == "InvalidParameter" and "PlatformPrincipal" in e["Message"]
+    assert sns.list_platform_applications()["PlatformApplications"] == []
+    arn = sns.create_platform_application(Name="ok", Platform="GCM", Attributes={"PlatformCredential": "key"})[
+        "PlatformApplicationArn"]
+    assert arn.endswith(":app/GCM/ok")
+    # the credential is never shown back
+    assert "PlatformCredential" not in sns.get_platform_application_attributes(PlatformApplicationArn=arn)["Attributes"]
