@@ -292,6 +292,11 @@ static int check_topic_attr(nb_call *c, const char *k, const char *v, bool fifo)
         return e_param(c, "Invalid parameter: Attributes Reason: Content-based deduplication can only be set for FIFO topics");
     if (!strcmp(k, "FifoTopic") && (strcasecmp(v, "true") == 0) != fifo)
         return e_param(c, "Invalid parameter: Attributes Reason: FifoTopic: Invalid value [%s]", v);
+    /* high-throughput FIFO topics: Topic (default) or MessageGroup, FIFO topics only */
+    if (!strcmp(k, "FifoThroughputScope") && !fifo)
+        return e_param(c, "Invalid parameter: Attributes Reason: FifoThroughputScope can only be set for FIFO topics");
+    if (!strcmp(k, "FifoThroughputScope") && strcmp(v, "Topic") && strcmp(v, "MessageGroup"))
+        return e_param(c, "Invalid parameter: Attributes Reason: FifoThroughputScope: Invalid value [%s]. Must be Topic or MessageGroup.", v);
     /* AWS: PassThrough (default) or Active, the latter on standard topics only */
     if (!strcmp(k, "TracingConfig") && strcmp(v, "PassThrough") && strcmp(v, "Active"))
         return e_param(c, "Invalid parameter: Attributes Reason: TracingConfig: Invalid value [%s]. Must be PassThrough or Active.", v);
@@ -319,6 +324,8 @@ static const char *default_delivery_policy =
     "\"disableSubscriptionOverrides\":false,\"defaultRequestPolicy\":{\"headerContentType\":\"text/plain; "
     "charset=UTF-8\"}}}";
 
+static int check_dpp(nb_call *c, const char *p);
+
 static int create_topic(nb_call *c)
 {
     const char *name = nb_in_str(c, "Name");
@@ -336,6 +343,8 @@ static int create_topic(nb_call *c)
     const char *k;
     json_t *v;
     json_object_foreach(in, k, v) if (check_topic_attr(c, k, json_string_value(v), fifo) < 0) return -1;
+    const char *in_dpp = nb_in_str(c, "DataProtectionPolicy");
+    if (in_dpp && *in_dpp && check_dpp(c, in_dpp) < 0) return -1;
     char arn[300];
     snprintf(arn, sizeof(arn), "arn:aws:sns:%s:%s:%s", nb_sns_region, c->who.account, name);
     json_t *tags = json_object();
@@ -399,8 +408,7 @@ static int create_topic(nb_call *c)
         else
             json_object_set(t->attrs, k, v);
     }
-    const char *dpp = nb_in_str(c, "DataProtectionPolicy");
-    if (dpp) t->dpp = strdup(dpp);
+    if (in_dpp && *in_dpp) t->dpp = strdup(in_dpp);
     if (save_topic(t) < 0) {
         pthread_rwlock_unlock(&nb_sns_lock);
         topic_free(t);
@@ -637,13 +645,37 @@ static int remove_permission(nb_call *c) { return topic_permission(c, false); }
 
 /* ---------------------------------------------------------------- data protection, tags */
 
+/* A data protection policy as AWS documents it: a JSON object with a Name, Version 2021-06-01
+ * and a non-empty Statement list whose statements name DataIdentifier (a list) and Operation
+ * (an object), at most 30 KiB. 0, or the error. */
+static int check_dpp(nb_call *c, const char *p)
+{
+    if (strlen(p) > 30720) return e_param(c, "Invalid parameter: DataProtectionPolicy Reason: longer than 30720 characters");
+    json_t *d = json_loads(p, 0, NULL);
+    const char *why = NULL;
+    if (!json_is_object(d)) why = "Failed to parse JSON";
+    else if (!json_is_string(json_object_get(d, "Name"))) why = "Name is required";
+    else if (!json_is_string(json_object_get(d, "Version")) ||
+             strcmp(json_string_value(json_object_get(d, "Version")), "2021-06-01"))
+        why = "Version must be 2021-06-01";
+    else if (!json_array_size(json_object_get(d, "Statement"))) why = "Statement must be a non-empty list";
+    size_t i;
+    json_t *st;
+    json_array_foreach(why ? NULL : json_object_get(d, "Statement"), i, st)
+    {
+        if (!why && (!json_is_object(st) || !json_array_size(json_object_get(st, "DataIdentifier")) ||
+                     !json_is_object(json_object_get(st, "Operation"))))
+            why = "every Statement needs a DataIdentifier list and an Operation";
+    }
+    json_decref(d);
+    return why ? e_param(c, "Invalid parameter: DataProtectionPolicy Reason: %s", why) : 0;
+}
+
 static int put_data_protection_policy(nb_call *c)
 {
     const char *arn = nb_in_str(c, "ResourceArn"), *p = nb_in_str(c, "DataProtectionPolicy");
-    json_t *d = p ? json_loads(p, 0, NULL) : NULL;
-    bool ok = json_is_object(d);
-    json_decref(d);
-    if (!ok) return e_param(c, "Invalid parameter: DataProtectionPolicy Reason: Failed to parse JSON");
+    if (!p) p = "";
+    if (*p && check_dpp(c, p) < 0) return -1; /* "" removes the policy */
     pthread_rwlock_wrlock(&nb_sns_lock);
     sns_topic *t = topic_find(arn);
     if (!t) {
@@ -651,7 +683,7 @@ static int put_data_protection_policy(nb_call *c)
         return E_NOTOPIC(c);
     }
     free(t->dpp);
-    t->dpp = strdup(p);
+    t->dpp = *p ? strdup(p) : NULL;
     int rc = save_topic(t);
     pthread_rwlock_unlock(&nb_sns_lock);
     return rc < 0 ? E_INTERNAL(c) : 0;

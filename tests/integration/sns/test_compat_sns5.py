@@ -139,3 +139,48 @@ def test_platform_applications_need_credentials(sns):
     assert arn.endswith(":app/GCM/ok")
     # the credential is never shown back
     assert "PlatformCredential" not in sns.get_platform_application_attributes(PlatformApplicationArn=arn)["Attributes"]
+
+
+DPP = {"Name": "block-ssn", "Description": "", "Version": "2021-06-01", "Statement": [
+    {"Sid": "deny", "DataDirection": "Inbound", "Principal": ["*"],
+     "DataIdentifier": ["arn:aws:dataprotection::aws:data-identifier/UsSocialSecurityNumber"],
+     "Operation": {"Deny": {}}}]}
+
+
+def test_data_protection_policies_are_stored_and_validated(sns):
+    topic = sns.create_topic(Name="guarded")["TopicArn"]
+    assert sns.get_data_protection_policy(ResourceArn=topic).get("DataProtectionPolicy", "") == ""
+    sns.put_data_protection_policy(ResourceArn=topic, DataProtectionPolicy=json.dumps(DPP))
+    assert json.loads(sns.get_data_protection_policy(ResourceArn=topic)["DataProtectionPolicy"]) == DPP
+    for bad, why in [("not json", "Failed to parse JSON"), ("{}", "Name"),
+                     (dict(DPP, Version="2012-10-17"), "Version"), (dict(DPP, Statement=[]), "Statement"),
+                     (dict(DPP, Statement=[{"Sid": "x"}]), "DataIdentifier")]:
+        text = bad if isinstance(bad, str) else json.dumps(bad)
+        e = err(sns.put_data_protection_policy, ResourceArn=topic, DataProtectionPolicy=text)
+        assert e["Code"] == "InvalidParameter" and why in e["Message"], (bad, e)
+        e = err(sns.create_topic, Name="guarded2", DataProtectionPolicy=text)
+        assert e["Code"] == "InvalidParameter", (bad, e)
+    # the refused ones changed nothing
+    assert json.loads(sns.get_data_protection_policy(ResourceArn=topic)["DataProtectionPolicy"]) == DPP
+    t2 = sns.create_topic(Name="guarded2", DataProtectionPolicy=json.dumps(DPP))["TopicArn"]
+    assert json.loads(sns.get_data_protection_policy(ResourceArn=t2)["DataProtectionPolicy"]) == DPP
+    # an empty policy removes it
+    sns.put_data_protection_policy(ResourceArn=topic, DataProtectionPolicy="")
+    assert sns.get_data_protection_policy(ResourceArn=topic).get("DataProtectionPolicy", "") == ""
+    e = err(sns.get_data_protection_policy, ResourceArn=topic + "-none")
+    assert e["Code"] == "NotFound"
+
+
+def test_fifo_throughput_scope(sns):
+    fifo = sns.create_topic(Name="fast.fifo", Attributes={"FifoTopic": "true",
+                                                          "FifoThroughputScope": "MessageGroup"})["TopicArn"]
+    assert sns.get_topic_attributes(TopicArn=fifo)["Attributes"]["FifoThroughputScope"] == "MessageGroup"
+    sns.set_topic_attributes(TopicArn=fifo, AttributeName="FifoThroughputScope", AttributeValue="Topic")
+    assert sns.get_topic_attributes(TopicArn=fifo)["Attributes"]["FifoThroughputScope"] == "Topic"
+    e = err(sns.set_topic_attributes, TopicArn=fifo, AttributeName="FifoThroughputScope", AttributeValue="Queue")
+    assert e["Code"] == "InvalidParameter" and "FifoThroughputScope" in e["Message"]
+    std = sns.create_topic(Name="slow")["TopicArn"]
+    e = err(sns.set_topic_attributes, TopicArn=std, AttributeName="FifoThroughputScope", AttributeValue="Topic")
+    assert e["Code"] == "InvalidParameter" and "FIFO" in e["Message"]
+    e = err(sns.create_topic, Name="slow2", Attributes={"FifoThroughputScope": "Topic"})
+    assert e["Code"] == "InvalidParameter"
