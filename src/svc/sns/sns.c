@@ -270,6 +270,71 @@ static const char *const topic_settable[] = {
     "FirehoseSuccessFeedbackRoleArn", "FirehoseSuccessFeedbackSampleRate", "FirehoseFailureFeedbackRoleArn",
 };
 
+/* One retry policy (a subscription's healthyRetryPolicy, a topic's defaultHealthyRetryPolicy)
+ * within AWS's bounds: numRetries 0..100, minDelayTarget 1..maxDelayTarget, maxDelayTarget
+ * ..3600, the phase counts non-negative and together at most numRetries, a known
+ * backoffFunction. NULL, or why not (static or in buf). */
+static const char *retry_policy_problem(json_t *p, const char *name, char *buf, size_t n)
+{
+    if (!p) return NULL;
+    if (!json_is_object(p)) return snprintf(buf, n, "%s must be an object", name), buf;
+    static const char *const ints[] = {"numRetries", "numNoDelayRetries", "numMinDelayRetries",
+                                       "numMaxDelayRetries", "minDelayTarget", "maxDelayTarget"};
+    json_int_t v[6] = {3, 0, 0, 0, 20, 20};
+    for (size_t i = 0; i < NB_ARRAY_LEN(ints); i++) {
+        json_t *x = json_object_get(p, ints[i]);
+        if (!x) continue;
+        if (!json_is_integer(x) || json_integer_value(x) < 0)
+            return snprintf(buf, n, "%s.%s must be a non-negative integer", name, ints[i]), buf;
+        v[i] = json_integer_value(x);
+    }
+    if (v[0] > 100) return snprintf(buf, n, "%s.numRetries must be less than or equal to 100", name), buf;
+    if (v[4] < 1) return snprintf(buf, n, "%s.minDelayTarget must be greater than 0", name), buf;
+    if (v[5] > 3600) return snprintf(buf, n, "%s.maxDelayTarget must be less than or equal to 3600", name), buf;
+    if (v[4] > v[5])
+        return snprintf(buf, n, "%s.minDelayTarget must be less than or equal to maxDelayTarget", name), buf;
+    if (v[1] + v[2] + v[3] > v[0])
+        return snprintf(buf, n, "%s: numNoDelayRetries + numMinDelayRetries + numMaxDelayRetries must be less than or "
+                                "equal to numRetries", name), buf;
+    json_t *fn = json_object_get(p, "backoffFunction");
+    const char *f = json_string_value(fn);
+    if (fn && (!f || (strcmp(f, "linear") && strcmp(f, "arithmetic") && strcmp(f, "geometric") &&
+                      strcmp(f, "exponential"))))
+        return snprintf(buf, n, "%s.backoffFunction must be one of linear, arithmetic, geometric, exponential", name), buf;
+    return NULL;
+}
+
+static const char *throttle_problem(json_t *p, const char *name, char *buf, size_t n)
+{
+    if (!p) return NULL;
+    json_t *m = json_object_get(p, "maxReceivesPerSecond");
+    if (!json_is_object(p) || (m && (!json_is_integer(m) || json_integer_value(m) < 1)))
+        return snprintf(buf, n, "%s.maxReceivesPerSecond must be an integer greater than 0", name), buf;
+    return NULL;
+}
+
+/* A DeliveryPolicy as AWS checks it: a topic's {"http": {"defaultHealthyRetryPolicy",
+ * "defaultThrottlePolicy", "disableSubscriptionOverrides", "defaultRequestPolicy"}} or a
+ * subscription's {"healthyRetryPolicy", "throttlePolicy", "requestPolicy"}. NULL when fine,
+ * else the reason (in buf). */
+static const char *delivery_policy_problem(json_t *d, bool topic, char *buf, size_t n)
+{
+    if (!json_is_object(d)) return "failed to parse JSON";
+    if (topic) {
+        json_t *h = json_object_get(d, "http");
+        if (!h) return NULL;
+        if (!json_is_object(h)) return "http must be an object";
+        const char *why = retry_policy_problem(json_object_get(h, "defaultHealthyRetryPolicy"),
+                                               "defaultHealthyRetryPolicy", buf, n);
+        if (!why) why = throttle_problem(json_object_get(h, "defaultThrottlePolicy"), "defaultThrottlePolicy", buf, n);
+        json_t *dso = json_object_get(h, "disableSubscriptionOverrides");
+        if (!why && dso && !json_is_boolean(dso)) why = "disableSubscriptionOverrides must be true or false";
+        return why;
+    }
+    const char *why = retry_policy_problem(json_object_get(d, "healthyRetryPolicy"), "healthyRetryPolicy", buf, n);
+    return why ? why : throttle_problem(json_object_get(d, "throttlePolicy"), "throttlePolicy", buf, n);
+}
+
 static int check_topic_attr(nb_call *c, const char *k, const char *v, bool fifo)
 {
     bool known = false;
@@ -280,8 +345,11 @@ static int check_topic_attr(nb_call *c, const char *k, const char *v, bool fifo)
     if ((!strcmp(k, "Policy") || !strcmp(k, "DeliveryPolicy")) && *v) {
         json_t *d = json_loads(v, 0, NULL);
         bool ok = json_is_object(d);
+        char buf[300];
+        const char *why = ok && !strcmp(k, "DeliveryPolicy") ? delivery_policy_problem(d, true, buf, sizeof(buf)) : NULL;
         json_decref(d);
         if (!ok) return e_param(c, "Invalid parameter: Attributes Reason: %s: failed to parse JSON", k);
+        if (why) return e_param(c, "Invalid parameter: DeliveryPolicy: %s", why);
     }
     if (!strcmp(k, "SignatureVersion") && strcmp(v, "1") && strcmp(v, "2"))
         return e_param(c, "Invalid parameter: Attributes Reason: SignatureVersion: Invalid value [%s]. Must be 1 or 2.", v);
@@ -767,9 +835,11 @@ static int list_tags_for_resource(nb_call *c)
 static const char *const sub_settable[] = {"DeliveryPolicy", "FilterPolicy", "FilterPolicyScope", "RawMessageDelivery",
                                            "RedrivePolicy", "SubscriptionRoleArn", "ReplayPolicy"};
 
-/* subscribe: the Subscribe call (AWS then words value errors "Attributes Reason: ..."; a
+/* topic_arn: the subscription's topic (its FIFO-ness decides the dead-letter queue's type).
+ * subscribe: the Subscribe call (AWS then words value errors "Attributes Reason: ..."; a
  * SetSubscriptionAttributes call names the attribute right after "Invalid parameter: "). */
-static int check_sub_attr(nb_call *c, const char *k, const char *v, const char *protocol, json_t *attrs, bool subscribe)
+static int check_sub_attr(nb_call *c, const char *k, const char *v, const char *protocol, json_t *attrs, bool subscribe,
+                          const char *topic_arn)
 {
     const char *pre = subscribe ? "Attributes Reason: " : "";
     bool known = false;
@@ -799,22 +869,31 @@ static int check_sub_attr(nb_call *c, const char *k, const char *v, const char *
         json_t *d = json_loads(v, 0, NULL);
         const char *arn = json_string_value(json_object_get(d, "deadLetterTargetArn"));
         int rc = 0;
+        bool dlq_fifo = false;
+        size_t tl = topic_arn ? strlen(topic_arn) : 0;
+        bool topic_fifo = tl > 5 && !strcmp(topic_arn + tl - 5, ".fifo");
         if (!json_is_object(d))
             rc = e_param(c, "Invalid parameter: RedrivePolicy: failed to parse JSON");
         else if (!arn)
             rc = e_param(c, "Invalid parameter: RedrivePolicy: deadLetterTargetArn is missing");
         else if (strncmp(arn, "arn:aws:sqs:", 12) != 0)
             rc = e_param(c, "Invalid parameter: RedrivePolicy: deadLetterTargetArn is an invalid arn");
-        else if (!nb_sqs_queue_exists(arn, NULL))
+        else if (!nb_sqs_queue_exists(arn, &dlq_fifo))
             rc = e_param(c, "Invalid parameter: RedrivePolicy: deadLetterTargetArn does not exist");
+        else if (topic_fifo != dlq_fifo)
+            /* AWS: a FIFO topic's subscriptions redrive to FIFO queues, a standard topic's to
+             * standard ones */
+            rc = e_param(c, "Invalid parameter: RedrivePolicy: must use a %s queue as DLQ for a %s topic subscription",
+                         topic_fifo ? "FIFO" : "standard", topic_fifo ? "FIFO" : "standard");
         json_decref(d);
         return rc;
     }
     if (!strcmp(k, "DeliveryPolicy") && *v) {
         json_t *d = json_loads(v, 0, NULL);
-        bool ok = json_is_object(d);
+        char buf[300];
+        const char *why = delivery_policy_problem(d, false, buf, sizeof(buf));
         json_decref(d);
-        if (!ok) return e_param(c, "Invalid parameter: DeliveryPolicy: failed to parse JSON");
+        if (why) return e_param(c, "Invalid parameter: DeliveryPolicy: %s", why);
     }
     return 0;
 }
@@ -907,7 +986,7 @@ static int subscribe(nb_call *c)
     }
     const char *k;
     json_t *v;
-    json_object_foreach(in, k, v) if (check_sub_attr(c, k, json_string_value(v), proto, in, true) < 0) return -1;
+    json_object_foreach(in, k, v) if (check_sub_attr(c, k, json_string_value(v), proto, in, true, arn) < 0) return -1;
     pthread_rwlock_wrlock(&nb_sns_lock);
     sns_topic *t = topic_find(arn);
     int rc = 0;
@@ -1146,7 +1225,7 @@ static int set_subscription_attributes(nb_call *c)
         pthread_rwlock_unlock(&nb_sns_lock);
         return E_NOSUB(c);
     }
-    if (check_sub_attr(c, k, v, s->protocol, s->attrs, false) < 0) {
+    if (check_sub_attr(c, k, v, s->protocol, s->attrs, false, s->topic_arn) < 0) {
         pthread_rwlock_unlock(&nb_sns_lock);
         return -1;
     }

@@ -184,3 +184,53 @@ def test_fifo_throughput_scope(sns):
     assert e["Code"] == "InvalidParameter" and "FIFO" in e["Message"]
     e = err(sns.create_topic, Name="slow2", Attributes={"FifoThroughputScope": "Topic"})
     assert e["Code"] == "InvalidParameter"
+
+
+def test_subscription_dead_letter_queue_matches_the_topic_type(sns, sqs):
+    std = sns.create_topic(Name="dlq-std")["TopicArn"]
+    fifo = sns.create_topic(Name="dlq-fifo.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+    sq = arn_of(sqs, sqs.create_queue(QueueName="dlq-std-q")["QueueUrl"])
+    fq = arn_of(sqs, sqs.create_queue(QueueName="dlq-fifo-q.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"])
+    for topic, endpoint, dlq in [(std, sq, fq), (fifo, fq, sq)]:
+        e = err(sns.subscribe, TopicArn=topic, Protocol="sqs", Endpoint=endpoint,
+                Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq})})
+        assert e["Code"] == "InvalidParameter" and "RedrivePolicy" in e["Message"], e
+        sub = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=endpoint, ReturnSubscriptionArn=True)[
+            "SubscriptionArn"]
+        e = err(sns.set_subscription_attributes, SubscriptionArn=sub, AttributeName="RedrivePolicy",
+                AttributeValue=json.dumps({"deadLetterTargetArn": dlq}))
+        assert e["Code"] == "InvalidParameter" and "RedrivePolicy" in e["Message"], e
+        good = fq if topic == fifo else sq
+        sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="RedrivePolicy",
+                                        AttributeValue=json.dumps({"deadLetterTargetArn": good}))
+        assert json.loads(sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]["RedrivePolicy"]) == {
+            "deadLetterTargetArn": good}
+
+
+@pytest.mark.parametrize("policy, what", [
+    ({"numRetries": 101}, "numRetries"), ({"numRetries": -1}, "numRetries"),
+    ({"minDelayTarget": 0, "maxDelayTarget": 5}, "minDelayTarget"),
+    ({"minDelayTarget": 30, "maxDelayTarget": 20}, "minDelayTarget"),
+    ({"minDelayTarget": 1, "maxDelayTarget": 3601}, "maxDelayTarget"),
+    ({"numRetries": 2, "numNoDelayRetries": 2, "numMinDelayRetries": 1}, "numRetries"),
+    ({"backoffFunction": "quadratic"}, "backoffFunction"), ({"numRetries": "3"}, "numRetries")])
+def test_delivery_policies_are_checked_against_aws_bounds(sns, policy, what):
+    topic = sns.create_topic(Name="policed")["TopicArn"]
+    sub = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint="http://127.0.0.1:9/",
+                        ReturnSubscriptionArn=True)["SubscriptionArn"]
+    e = err(sns.set_subscription_attributes, SubscriptionArn=sub, AttributeName="DeliveryPolicy",
+            AttributeValue=json.dumps({"healthyRetryPolicy": policy}))
+    assert e["Code"] == "InvalidParameter" and "DeliveryPolicy" in e["Message"] and what in e["Message"], e
+    e = err(sns.set_topic_attributes, TopicArn=topic, AttributeName="DeliveryPolicy",
+            AttributeValue=json.dumps({"http": {"defaultHealthyRetryPolicy": policy}}))
+    assert e["Code"] == "InvalidParameter" and what in e["Message"], e
+    # within the bounds they are taken
+    ok = {"numRetries": 5, "numNoDelayRetries": 1, "minDelayTarget": 1, "maxDelayTarget": 3600,
+          "backoffFunction": "exponential"}
+    sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="DeliveryPolicy",
+                                    AttributeValue=json.dumps({"healthyRetryPolicy": ok}))
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="DeliveryPolicy",
+                             AttributeValue=json.dumps({"http": {"defaultHealthyRetryPolicy": ok,
+                                                                 "disableSubscriptionOverrides": False}}))
+    attrs = sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
+    assert json.loads(attrs["DeliveryPolicy"]) == {"healthyRetryPolicy": ok}
