@@ -194,6 +194,9 @@ int nb_sqs_change_visibility(sqs_queue *q, uint64_t seq, uint32_t nonce, int tim
 int nb_sqs_purge(sqs_queue *q);
 /* Move every message of src into dst (StartMessageMoveTask); returns how many or -1. */
 long nb_sqs_move_all(sqs_queue *src, sqs_queue *dst);
+/* Move up to max of src's oldest visible messages into dst (a rate-limited move task's step);
+ * returns how many or -1. */
+long nb_sqs_move_some(sqs_queue *src, sqs_queue *dst, long max);
 /* Approximate counts (visible, in flight, delayed). */
 void nb_sqs_counts(sqs_queue *q, size_t *visible, size_t *inflight, size_t *delayed);
 /* Drop messages past their retention period (the sweeper, on the region clock). */

@@ -1498,6 +1498,67 @@ long nb_sqs_move_all(sqs_queue *src, sqs_queue *dst)
     return rc == 0 ? (long)n : -1;
 }
 
+long nb_sqs_move_some(sqs_queue *src, sqs_queue *dst, long max)
+{
+    if (max <= 0) return 0;
+    int64_t now = nb_clock_now_us();
+    sqs_msg **v = calloc((size_t)max, sizeof(*v));
+    sqs_send *s = calloc((size_t)max, sizeof(*s));
+    uint64_t *seqs = calloc((size_t)max, sizeof(*seqs));
+    if (!v || !s || !seqs) {
+        free(v);
+        free(s);
+        free(seqs);
+        return -1;
+    }
+    size_t n = 0;
+    pthread_mutex_lock(&src->mu);
+    promote(src, now);
+    /* the oldest visible ones: a standard queue's ready list holds only those, a FIFO
+     * queue's list every message in order (in-flight ones stay) */
+    for (sqs_msg *m = src->head, *nx; m && n < (size_t)max; m = nx) {
+        nx = m->next;
+        if (m->visible_us > now) continue;
+        detach(src, m);
+        seqs[n] = m->seq;
+        v[n++] = m;
+    }
+    pthread_mutex_unlock(&src->mu);
+    /* nb_sqs_enqueue frees what it cannot store: keep a copy of each to put back */
+    for (size_t i = 0; i < n; i++) {
+        sqs_msg *keep = msg_copy(v[i]);
+        v[i]->inflight = false;
+        v[i]->heap_idx = -1;
+        v[i]->receive_count = 0;
+        v[i]->first_recv_ms = 0;
+        s[i] = (sqs_send){.q = dst, .m = v[i], .move = true};
+        v[i] = keep;
+    }
+    int rc = n ? nb_sqs_enqueue(s, n) : 0;
+    size_t moved = 0, back = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0 && s[i].rc == 0) {
+            seqs[moved++] = seqs[i];
+            free(v[i]);
+        } else if (v[i]) {
+            v[back++] = v[i];
+        }
+    }
+    if (back) {
+        pthread_mutex_lock(&src->mu);
+        for (size_t i = 0; i < back; i++) place(src, v[i], nb_clock_now_us());
+        pthread_mutex_unlock(&src->mu);
+    }
+    if (moved) {
+        struct recv_job j = {.qid = src->id, .dels = seqs, .ndels = moved};
+        nb_db_write(nb_sqs_db, recv_fn, &j);
+    }
+    free(v);
+    free(s);
+    free(seqs);
+    return rc < 0 && !moved ? -1 : (long)moved;
+}
+
 void nb_sqs_counts(sqs_queue *q, size_t *visible, size_t *inflight, size_t *delayed)
 {
     int64_t now = nb_clock_now_us();

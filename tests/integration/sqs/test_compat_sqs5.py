@@ -184,3 +184,79 @@ def test_empty_binary_attribute_is_refused(sqs, nimbus):
         {"Id": "full", "MessageBody": "x", "MessageAttributes": {"b": {"DataType": "Binary", "BinaryValue": b"\0"}}}])
     assert [s["Id"] for s in r["Successful"]] == ["full"]
     assert [(f["Id"], f["Code"]) for f in r["Failed"]] == [("empty", "InvalidParameterValue")]
+
+
+def _dead_letters(sqs, name, n):
+    src, src_arn, dlq, dlq_arn = _dlq_pair(sqs, name)
+    sqs.send_message_batch(QueueUrl=src, Entries=[{"Id": str(i), "MessageBody": "m%d" % i} for i in range(n)])
+    while sum(len(sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", []))
+              for _ in range(1)):
+        pass
+    assert _count(sqs, dlq) == n
+    return src, src_arn, dlq, dlq_arn
+
+
+def _count(sqs, url):
+    return int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
+        "Attributes"]["ApproximateNumberOfMessages"])
+
+
+def _tasks(nimbus, arn):
+    status, _, body = jcall(nimbus, "ListMessageMoveTasks", {"SourceArn": arn, "MaxResults": 10})
+    assert status == 200, body
+    return body["Results"]
+
+
+def _wait_for(pred, what):
+    import time
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def test_rate_limited_move_task_runs_on_the_region_clock(sqs, nimbus):
+    src, src_arn, dlq, dlq_arn = _dead_letters(sqs, "paced", 7)
+    status, _, body = jcall(nimbus, "StartMessageMoveTask", {"SourceArn": dlq_arn, "MaxNumberOfMessagesPerSecond": 2})
+    assert status == 200
+    handle = body["TaskHandle"]
+    [task] = _tasks(nimbus, dlq_arn)
+    # the first second's share moved before Start answered (later seconds may have begun since)
+    assert task["ApproximateNumberOfMessagesToMove"] == 7 and task["ApproximateNumberOfMessagesMoved"] >= 2
+    if task["Status"] == "RUNNING":
+        assert task["TaskHandle"] == handle
+    # one running task per source
+    if task["Status"] == "RUNNING":
+        assert jerr(nimbus, "StartMessageMoveTask", {"SourceArn": dlq_arn})[2] == "InvalidParameterValue"
+    sqsutil.advance(nimbus, "10s")
+    done = _wait_for(lambda: [t for t in _tasks(nimbus, dlq_arn) if t["Status"] == "COMPLETED"], "completion")
+    assert done[0]["ApproximateNumberOfMessagesMoved"] == 7 and "TaskHandle" not in done[0]
+    assert _count(sqs, dlq) == 0 and _count(sqs, src) == 7
+    # a finished task cannot be cancelled
+    assert jerr(nimbus, "CancelMessageMoveTask", {"TaskHandle": handle})[2:] == (
+        "InvalidParameterValue", "Only active tasks can be cancelled.")
+
+
+def test_cancelled_move_task_stops_moving(sqs, nimbus):
+    src, src_arn, dlq, dlq_arn = _dead_letters(sqs, "halted", 10)
+    status, _, body = jcall(nimbus, "StartMessageMoveTask", {"SourceArn": dlq_arn, "MaxNumberOfMessagesPerSecond": 1})
+    assert status == 200
+    status, _, cancelled = jcall(nimbus, "CancelMessageMoveTask", {"TaskHandle": body["TaskHandle"]})
+    assert status == 200, cancelled
+    moved = cancelled["ApproximateNumberOfMessagesMoved"]
+    assert 1 <= moved < 10
+    [task] = _tasks(nimbus, dlq_arn)
+    assert task["Status"] == "CANCELLED" and task["ApproximateNumberOfMessagesMoved"] == moved
+    sqsutil.advance(nimbus, "30s")
+    # nothing moves any more; what moved is in the source, the rest still in the dead-letter queue
+    assert _count(sqs, src) == moved and _count(sqs, dlq) == 10 - moved
+    [task] = _tasks(nimbus, dlq_arn)
+    assert task["Status"] == "CANCELLED" and task["ApproximateNumberOfMessagesMoved"] == moved
+    # a new task may start now, and finishes the job
+    status, _, body = jcall(nimbus, "StartMessageMoveTask", {"SourceArn": dlq_arn})
+    assert status == 200
+    assert _count(sqs, src) == 10 and _count(sqs, dlq) == 0
+    assert [t["Status"] for t in _tasks(nimbus, dlq_arn)] == ["COMPLETED", "CANCELLED"]
