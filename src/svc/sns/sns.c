@@ -2005,17 +2005,40 @@ static int sandbox_change(nb_call *c, int what)
         s = json_object();
         json_object_set_new(kv, key, s);
     }
+    /* The sandbox list: phone -> status; a pending number's one-time password (sent as an SMS,
+     * which lands among the recorded deliveries) under "otp:" + phone. */
+    char otp_key[64], otp[7] = "";
+    snprintf(otp_key, sizeof(otp_key), "otp:%s", p);
     int rc = 0;
     if (what == 0) {
+        uint32_t r;
+        nb_random(&r, sizeof(r));
+        snprintf(otp, sizeof(otp), "%06u", (unsigned)(r % 1000000));
         json_object_set_new(s, p, json_string("Pending"));
+        json_object_set_new(s, otp_key, json_string(otp));
     } else if (what == 1) {
-        if (!json_object_get(s, p)) rc = nb_call_error(c, 404, "ResourceNotFound", "Phone number does not exist");
-        else json_object_set_new(s, p, json_string("Verified"));
+        const char *want = json_string_value(json_object_get(s, otp_key));
+        const char *got = nb_in_str(c, "OneTimePassword");
+        if (!json_object_get(s, p))
+            rc = nb_call_error(c, 404, "ResourceNotFound", "Phone number does not exist");
+        else if (want && (!got || strcmp(want, got)))
+            rc = nb_call_error(c, 400, "VerificationException", "Invalid one-time password.");
+        else {
+            json_object_set_new(s, p, json_string("Verified"));
+            json_object_del(s, otp_key);
+        }
     } else {
         json_object_del(s, p);
+        json_object_del(s, otp_key);
     }
     if (!rc && save_kv(key) < 0) rc = E_INTERNAL(c);
     pthread_rwlock_unlock(&nb_sns_lock);
+    if (!rc && otp[0]) {
+        char id[37], text[120];
+        nb_uuid4(id);
+        snprintf(text, sizeof(text), "Your Amazon SNS verification code is: %s", otp);
+        nb_sns_record("sms", p, NULL, id, text, NULL);
+    }
     if (!rc) c->output = json_object();
     return rc;
 }
@@ -2032,7 +2055,7 @@ static int list_sms_sandbox_phone_numbers(nb_call *c)
     pthread_rwlock_rdlock(&nb_sns_lock);
     const char *k;
     json_t *v;
-    json_object_foreach(json_object_get(kv, key), k, v)
+    json_object_foreach(json_object_get(kv, key), k, v) if (strncmp(k, "otp:", 4))
         json_array_append_new(arr, json_pack("{s:s, s:O}", "PhoneNumber", k, "Status", v));
     pthread_rwlock_unlock(&nb_sns_lock);
     c->output = json_pack("{s:o}", "PhoneNumbers", arr);

@@ -234,3 +234,24 @@ def test_delivery_policies_are_checked_against_aws_bounds(sns, policy, what):
                                                                  "disableSubscriptionOverrides": False}}))
     attrs = sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
     assert json.loads(attrs["DeliveryPolicy"]) == {"healthyRetryPolicy": ok}
+
+
+def test_sms_sandbox_numbers_are_verified_with_the_code_sent_to_them(sns, nimbus):
+    from snsutil import admin_get
+    phone = "+15555550123"
+    sns.create_sms_sandbox_phone_number(PhoneNumber=phone)
+    assert sns.list_sms_sandbox_phone_numbers()["PhoneNumbers"] == [{"PhoneNumber": phone, "Status": "Pending"}]
+    sms = [m for m in admin_get(nimbus, "/_nimbus/sns/messages?protocol=sms")["messages"] if m["endpoint"] == phone]
+    assert len(sms) == 1
+    code = sms[0]["message"].rsplit(" ", 1)[1]
+    assert len(code) == 6 and code.isdigit()
+    wrong = "000000" if code != "000000" else "111111"
+    e = err(sns.verify_sms_sandbox_phone_number, PhoneNumber=phone, OneTimePassword=wrong)
+    assert e["Code"] == "VerificationException"
+    assert sns.list_sms_sandbox_phone_numbers()["PhoneNumbers"][0]["Status"] == "Pending"
+    sns.verify_sms_sandbox_phone_number(PhoneNumber=phone, OneTimePassword=code)
+    assert sns.list_sms_sandbox_phone_numbers()["PhoneNumbers"] == [{"PhoneNumber": phone, "Status": "Verified"}]
+    e = err(sns.verify_sms_sandbox_phone_number, PhoneNumber="+15555550199", OneTimePassword=code)
+    assert e["Code"] == "ResourceNotFound"
+    sns.delete_sms_sandbox_phone_number(PhoneNumber=phone)
+    assert sns.list_sms_sandbox_phone_numbers()["PhoneNumbers"] == []
