@@ -74,6 +74,10 @@ typedef struct sns_out {
     char *dlq_arn;    /* subscription RedrivePolicy deadLetterTargetArn, or NULL */
     json_t *policy;   /* healthyRetryPolicy in effect, owned */
     int attempt;
+    /* queued HTTP/S or email deliveries sit in one list until freed, so that those still
+     * waiting for a retry when the server stops are freed too (deliver.c) */
+    struct sns_out *qprev, *qnext;
+    bool queued;
 } sns_out;
 
 void nb_sns_out_free(sns_out *o);
