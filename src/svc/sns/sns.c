@@ -1672,6 +1672,39 @@ static json_t *public_attrs(json_t *attrs)
     return a;
 }
 
+/* The attributes AWS knows for platform applications and endpoints: 0, or the error naming
+ * the first unknown one (or a bad value). */
+static int check_push_attrs(nb_call *c, json_t *attrs, bool endpoint)
+{
+    static const char *const app_names[] = {"PlatformCredential", "PlatformPrincipal", "EventEndpointCreated",
+                                            "EventEndpointDeleted", "EventEndpointUpdated", "EventDeliveryFailure",
+                                            "SuccessFeedbackRoleArn", "FailureFeedbackRoleArn",
+                                            "SuccessFeedbackSampleRate", "ApplePlatformTeamID",
+                                            "ApplePlatformBundleID", "AuthenticationMethod"};
+    static const char *const ep_names[] = {"CustomUserData", "Enabled", "Token"};
+    const char *const *names = endpoint ? ep_names : app_names;
+    size_t nnames = endpoint ? NB_ARRAY_LEN(ep_names) : NB_ARRAY_LEN(app_names);
+    const char *k;
+    json_t *v;
+    json_object_foreach(attrs, k, v)
+    {
+        bool known = false;
+        for (size_t i = 0; i < nnames; i++) known = known || !strcmp(names[i], k);
+        if (!known) return e_param(c, "Invalid parameter: Attributes Reason: Invalid attribute name: %s", k);
+        const char *sv = json_string_value(v);
+        if (!strcmp(k, "Enabled") && (!sv || (strcasecmp(sv, "true") && strcasecmp(sv, "false"))))
+            return e_param(c, "Invalid parameter: Attributes Reason: Enabled must be true or false");
+        if (!strcmp(k, "Token") && !json_string_length(v))
+            return e_param(c, "Invalid parameter: Attributes Reason: Token cannot be empty");
+        if (!strcmp(k, "SuccessFeedbackSampleRate") &&
+            (!sv || !*sv || strspn(sv, "0123456789") != strlen(sv) || strlen(sv) > 3 || atoi(sv) > 100))
+            return e_param(c, "Invalid parameter: Attributes Reason: SuccessFeedbackSampleRate must be from 0 to 100");
+        if (!strncmp(k, "Event", 5) && sv && *sv && !arn_well_formed(sv, false))
+            return e_param(c, "Invalid parameter: Attributes Reason: %s must be a topic ARN", k);
+    }
+    return 0;
+}
+
 static int create_platform_application(nb_call *c)
 {
     const char *name = nb_in_str(c, "Name"), *platform = nb_in_str(c, "Platform");
@@ -1687,6 +1720,7 @@ static int create_platform_application(nb_call *c)
     /* Every platform needs its credential; all but FCM/GCM also a principal (APNS certificate
      * or signing key id, ADM client id, Baidu API key, WNS package SID). */
     json_t *in_attrs = json_object_get(c->input, "Attributes");
+    if (check_push_attrs(c, in_attrs, false) < 0) return -1;
     const char *need = !json_string_length(json_object_get(in_attrs, "PlatformCredential")) ? "PlatformCredential"
                        : strcmp(platform, "GCM") && strcmp(platform, "MPNS") &&
                                !json_string_length(json_object_get(in_attrs, "PlatformPrincipal"))
@@ -1720,6 +1754,7 @@ static int get_platform_application_attributes(nb_call *c)
 static int set_platform_application_attributes(nb_call *c)
 {
     const char *arn = nb_in_str(c, "PlatformApplicationArn");
+    if (check_push_attrs(c, json_object_get(c->input, "Attributes"), false) < 0) return -1;
     pthread_rwlock_wrlock(&nb_sns_lock);
     json_t *a = json_object_get(apps, arn);
     int rc = 0;
@@ -1765,6 +1800,8 @@ static int create_platform_endpoint(nb_call *c)
     const char *app = nb_in_str(c, "PlatformApplicationArn"), *token = nb_in_str(c, "Token");
     const char *cud = nb_in_str(c, "CustomUserData");
     json_t *in = json_object_get(c->input, "Attributes");
+    if (!token || !*token) return e_param(c, "Invalid parameter: Token Reason: cannot be empty");
+    if (check_push_attrs(c, in, true) < 0) return -1;
     pthread_rwlock_wrlock(&nb_sns_lock);
     json_t *a = json_object_get(apps, app);
     int rc = 0;
@@ -1819,6 +1856,7 @@ static int get_endpoint_attributes(nb_call *c)
 static int set_endpoint_attributes(nb_call *c)
 {
     const char *arn = nb_in_str(c, "EndpointArn");
+    if (check_push_attrs(c, json_object_get(c->input, "Attributes"), true) < 0) return -1;
     pthread_rwlock_wrlock(&nb_sns_lock);
     json_t *e = json_object_get(endpoints, arn);
     int rc = 0;

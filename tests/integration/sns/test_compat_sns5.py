@@ -129,7 +129,7 @@ def test_sms_attributes_are_validated(sns):
 
 
 def test_platform_applications_need_credentials(sns):
-    e = err(sns.create_platform_application, Name="nocred", Platform="GCM", Attributes={"Foo": "bar"})
+    e = err(sns.create_platform_application, Name="nocred", Platform="GCM", Attributes={"PlatformPrincipal": "p"})
     assert e["Code"] == "InvalidParameter" and "PlatformCredential" in e["Message"]
     e = err(sns.create_platform_application, Name="nocert", Platform="APNS", Attributes={"PlatformCredential": "key"})
     assert e["Code"] == "InvalidParameter" and "PlatformPrincipal" in e["Message"]
@@ -255,3 +255,29 @@ def test_sms_sandbox_numbers_are_verified_with_the_code_sent_to_them(sns, nimbus
     assert e["Code"] == "ResourceNotFound"
     sns.delete_sms_sandbox_phone_number(PhoneNumber=phone)
     assert sns.list_sms_sandbox_phone_numbers()["PhoneNumbers"] == []
+
+
+def test_platform_and_endpoint_attributes_are_validated(sns):
+    app = sns.create_platform_application(Name="attrs", Platform="GCM", Attributes={"PlatformCredential": "k"})[
+        "PlatformApplicationArn"]
+    e = err(sns.set_platform_application_attributes, PlatformApplicationArn=app, Attributes={"Bogus": "1"})
+    assert e["Code"] == "InvalidParameter" and "Bogus" in e["Message"]
+    e = err(sns.set_platform_application_attributes, PlatformApplicationArn=app,
+            Attributes={"SuccessFeedbackSampleRate": "101"})
+    assert e["Code"] == "InvalidParameter" and "SuccessFeedbackSampleRate" in e["Message"]
+    e = err(sns.create_platform_application, Name="attrs2", Platform="GCM",
+            Attributes={"PlatformCredential": "k", "EventEndpointCreated": "not-an-arn"})
+    assert e["Code"] == "InvalidParameter" and "EventEndpointCreated" in e["Message"]
+    sns.set_platform_application_attributes(PlatformApplicationArn=app, Attributes={
+        "SuccessFeedbackSampleRate": "50", "EventEndpointCreated": "arn:aws:sns:us-east-1:000000000000:events"})
+    attrs = sns.get_platform_application_attributes(PlatformApplicationArn=app)["Attributes"]
+    assert attrs["SuccessFeedbackSampleRate"] == "50" and "Bogus" not in attrs
+    e = err(sns.create_platform_endpoint, PlatformApplicationArn=app, Token="")
+    assert e["Code"] == "InvalidParameter" and "Token" in e["Message"]
+    e = err(sns.create_platform_endpoint, PlatformApplicationArn=app, Token="t", Attributes={"Colour": "red"})
+    assert e["Code"] == "InvalidParameter" and "Colour" in e["Message"]
+    ep = sns.create_platform_endpoint(PlatformApplicationArn=app, Token="t")["EndpointArn"]
+    for attrs, what in [({"Enabled": "maybe"}, "Enabled"), ({"Token": ""}, "Token"), ({"Colour": "red"}, "Colour")]:
+        e = err(sns.set_endpoint_attributes, EndpointArn=ep, Attributes=attrs)
+        assert e["Code"] == "InvalidParameter" and what in e["Message"], (attrs, e)
+    assert sns.get_endpoint_attributes(EndpointArn=ep)["Attributes"] == {"Token": "t", "Enabled": "true"}
