@@ -109,7 +109,8 @@ static int save_sub(sns_sub *s)
     char *a = dumps(s->attrs);
     int rc = dbx("INSERT OR REPLACE INTO subs(arn, topic_arn, owner, protocol, endpoint, attrs, confirmed, token, base)"
                  " VALUES(?,?,?,?,?,?,?,?,?)",
-                 "ssssssiss", s->arn, s->topic_arn, s->owner, s->protocol, s->endpoint, a, (int64_t)s->confirmed,
+                 "ssssssiss", s->arn, s->topic_arn, s->owner, s->protocol, s->endpoint, a,
+                 (int64_t)(s->confirmed | s->auth_confirmed << 1 | s->auth_unsub << 2),
                  s->token, s->base);
     free(a);
     return rc;
@@ -1043,7 +1044,7 @@ static int subscribe(nb_call *c)
     }
     sub_apply(s);
     bool needs_confirm = !strcmp(proto, "http") || !strcmp(proto, "https") || !strncmp(proto, "email", 5);
-    s->confirmed = !needs_confirm;
+    s->confirmed = s->auth_confirmed = !needs_confirm;
     nb_random_hex(s->token, 128);
     if (save_sub(s) < 0 || topic_add_sub(t, s) < 0) {
         sub_free(s);
@@ -1061,7 +1062,8 @@ out:
     return rc;
 }
 
-int nb_sns_confirm(const char *topic_arn, const char *token, char *sub_arn_out, size_t n)
+int nb_sns_confirm(const char *topic_arn, const char *token, bool authenticated, bool auth_unsub, char *sub_arn_out,
+                   size_t n)
 {
     pthread_rwlock_wrlock(&nb_sns_lock);
     sns_topic *t = topic_find(topic_arn);
@@ -1073,8 +1075,11 @@ int nb_sns_confirm(const char *topic_arn, const char *token, char *sub_arn_out, 
         sns_sub *s = t->subs[i];
         if (!strcmp(s->token, token)) {
             int rc = 0;
-            if (!s->confirmed) {
+            /* a later signed confirmation may still turn authentication on */
+            if (!s->confirmed || (authenticated && (!s->auth_confirmed || (auth_unsub && !s->auth_unsub)))) {
                 s->confirmed = true;
+                s->auth_confirmed = s->auth_confirmed || authenticated;
+                s->auth_unsub = s->auth_unsub || (authenticated && auth_unsub);
                 rc = save_sub(s);
             }
             snprintf(sub_arn_out, n, "%s", s->arn);
@@ -1089,7 +1094,9 @@ int nb_sns_confirm(const char *topic_arn, const char *token, char *sub_arn_out, 
 static int confirm_subscription(nb_call *c)
 {
     char arn[400];
-    int rc = nb_sns_confirm(nb_in_str(c, "TopicArn"), nb_in_str(c, "Token"), arn, sizeof(arn));
+    const char *aou = nb_in_str(c, "AuthenticateOnUnsubscribe");
+    int rc = nb_sns_confirm(nb_in_str(c, "TopicArn"), nb_in_str(c, "Token"), true, aou && !strcasecmp(aou, "true"), arn,
+                            sizeof(arn));
     if (rc == -ENOENT) return E_NOTOPIC(c);
     if (rc == -EINVAL) return e_param(c, "Invalid token");
     if (rc < 0) return E_INTERNAL(c);
@@ -1097,7 +1104,7 @@ static int confirm_subscription(nb_call *c)
     return 0;
 }
 
-int nb_sns_unsubscribe_arn(const char *sub_arn)
+int nb_sns_unsubscribe_arn(const char *sub_arn, bool authenticated)
 {
     pthread_rwlock_wrlock(&nb_sns_lock);
     sns_topic *t = NULL;
@@ -1105,6 +1112,10 @@ int nb_sns_unsubscribe_arn(const char *sub_arn)
     if (!s) {
         pthread_rwlock_unlock(&nb_sns_lock);
         return -ENOENT;
+    }
+    if (s->auth_unsub && !authenticated) {
+        pthread_rwlock_unlock(&nb_sns_lock);
+        return -EACCES;
     }
     if (dbx("DELETE FROM subs WHERE arn = ?", "s", sub_arn) < 0) {
         pthread_rwlock_unlock(&nb_sns_lock);
@@ -1126,7 +1137,7 @@ static int unsubscribe(nb_call *c)
 {
     /* Idempotent, as AWS: a well-formed ARN naming no subscription (any more) succeeds. */
     const char *arn = nb_in_str(c, "SubscriptionArn");
-    int rc = nb_sns_unsubscribe_arn(arn);
+    int rc = nb_sns_unsubscribe_arn(arn, true);
     if (rc == -ENOENT) return arn_well_formed(arn, true) ? 0 : E_NOSUB(c);
     return rc < 0 ? E_INTERNAL(c) : 0;
 }
@@ -1195,7 +1206,7 @@ static int get_subscription_attributes(nb_call *c)
     }
     json_t *a = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "SubscriptionArn", s->arn, "TopicArn", s->topic_arn,
                           "Owner", s->owner, "Protocol", s->protocol, "Endpoint", s->endpoint,
-                          "ConfirmationWasAuthenticated", s->confirmed ? "true" : "false", "PendingConfirmation",
+                          "ConfirmationWasAuthenticated", s->confirmed && s->auth_confirmed ? "true" : "false", "PendingConfirmation",
                           s->confirmed ? "false" : "true", "RawMessageDelivery", s->raw ? "true" : "false");
     json_t *edp = effective_delivery_policy(t);
     json_t *h = json_object_get(json_object_get(edp, "http"), "defaultHealthyRetryPolicy");
@@ -2177,7 +2188,7 @@ static void xml_reply(nb_req *r, int status, const char *action, const char *inn
 static void admin_confirm(nb_req *r)
 {
     char arn[400];
-    int rc = nb_sns_confirm(nb_req_query_arg(r, "TopicArn"), nb_req_query_arg(r, "Token"), arn, sizeof(arn));
+    int rc = nb_sns_confirm(nb_req_query_arg(r, "TopicArn"), nb_req_query_arg(r, "Token"), false, false, arn, sizeof(arn));
     if (rc < 0) {
         const char *body = rc == -ENOENT ? "<ErrorResponse><Error><Type>Sender</Type><Code>NotFound</Code><Message>Topic does not exist</Message></Error></ErrorResponse>"
                                          : "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>Invalid token</Message></Error></ErrorResponse>";
@@ -2195,10 +2206,16 @@ static void admin_confirm(nb_req *r)
 
 static void admin_unsubscribe(nb_req *r)
 {
-    int rc = nb_sns_unsubscribe_arn(nb_req_query_arg(r, "SubscriptionArn"));
+    int rc = nb_sns_unsubscribe_arn(nb_req_query_arg(r, "SubscriptionArn"), false);
     if (rc == -ENOENT) {
         const char *body = "<ErrorResponse><Error><Type>Sender</Type><Code>NotFound</Code><Message>Subscription does not exist</Message></Error></ErrorResponse>";
         nb_resp_simple(r, 404, "text/xml", body, strlen(body), NULL, 0);
+        return;
+    }
+    if (rc == -EACCES) { /* confirmed with AuthenticateOnUnsubscribe: a signed Unsubscribe only */
+        const char *body = "<ErrorResponse><Error><Type>Sender</Type><Code>AuthorizationError</Code><Message>This "
+                           "subscription requires an authenticated Unsubscribe request</Message></Error></ErrorResponse>";
+        nb_resp_simple(r, 403, "text/xml", body, strlen(body), NULL, 0);
         return;
     }
     xml_reply(r, rc < 0 ? 500 : 200, "Unsubscribe", NULL);
@@ -2360,7 +2377,13 @@ static int load_fn(sqlite3 *h, void *arg)
         s->endpoint = strdup((const char *)sqlite3_column_text(st, 4));
         s->attrs = json_loads((const char *)sqlite3_column_text(st, 5), 0, NULL);
         if (!s->attrs) s->attrs = json_object();
-        s->confirmed = sqlite3_column_int(st, 6) != 0;
+        int flags = sqlite3_column_int(st, 6);
+        s->confirmed = flags & 1;
+        s->auth_confirmed = flags & 2;
+        s->auth_unsub = flags & 4;
+        /* rows from before the flags: a protocol without a handshake was confirmed by AWS itself */
+        if (s->confirmed && strcmp(s->protocol, "http") && strcmp(s->protocol, "https") && strncmp(s->protocol, "email", 5))
+            s->auth_confirmed = true;
         snprintf(s->token, sizeof(s->token), "%s", sqlite3_column_text(st, 7) ? (const char *)sqlite3_column_text(st, 7) : "");
         snprintf(s->base, sizeof(s->base), "%s", sqlite3_column_text(st, 8) ? (const char *)sqlite3_column_text(st, 8) : "");
         sub_apply(s);

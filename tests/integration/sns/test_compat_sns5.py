@@ -281,3 +281,55 @@ def test_platform_and_endpoint_attributes_are_validated(sns):
         e = err(sns.set_endpoint_attributes, EndpointArn=ep, Attributes=attrs)
         assert e["Code"] == "InvalidParameter" and what in e["Message"], (attrs, e)
     assert sns.get_endpoint_attributes(EndpointArn=ep)["Attributes"] == {"Token": "t", "Enabled": "true"}
+
+
+@pytest.fixture
+def endpoint():
+    from snsutil import Endpoint
+    eps = []
+
+    def make(**kw):
+        e = Endpoint(**kw)
+        eps.append(e)
+        return e
+
+    yield make
+    for e in eps:
+        e.close()
+
+
+def _confirmation(ep):
+    assert ep.wait(lambda: any(r["headers"].get("x-amz-sns-message-type") == "SubscriptionConfirmation"
+                               for r in ep.received))
+    return [r["json"] for r in ep.received if r["headers"].get("x-amz-sns-message-type") == "SubscriptionConfirmation"][-1]
+
+
+def test_authenticate_on_unsubscribe(sns, endpoint):
+    import urllib.error
+    import urllib.request
+    topic = sns.create_topic(Name="guarded-subs")["TopicArn"]
+    # confirmed through the SubscribeURL: not authenticated
+    ep1 = endpoint(auto_confirm=False)
+    sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=ep1.url)
+    with urllib.request.urlopen(_confirmation(ep1)["SubscribeURL"], timeout=10) as r:
+        sub1 = r.read().decode().split("<SubscriptionArn>")[1].split("</SubscriptionArn>")[0]
+    assert sns.get_subscription_attributes(SubscriptionArn=sub1)["Attributes"]["ConfirmationWasAuthenticated"] == "false"
+    # confirmed by a signed call that asks for authenticated unsubscribes
+    ep2 = endpoint(auto_confirm=False)
+    sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=ep2.url)
+    sub2 = sns.confirm_subscription(TopicArn=topic, Token=_confirmation(ep2)["Token"],
+                                    AuthenticateOnUnsubscribe="true")["SubscriptionArn"]
+    assert sns.get_subscription_attributes(SubscriptionArn=sub2)["Attributes"]["ConfirmationWasAuthenticated"] == "true"
+    sns.publish(TopicArn=topic, Message="hello")
+    assert ep2.wait(lambda: ep2.notifications())
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(ep2.notifications()[0]["json"]["UnsubscribeURL"], timeout=10)
+    assert e.value.code == 403 and b"AuthorizationError" in e.value.read()
+    arns = [s["SubscriptionArn"] for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]]
+    assert sub2 in arns
+    # the link still works for the other one; a signed Unsubscribe works for both
+    assert ep1.wait(lambda: ep1.notifications())
+    with urllib.request.urlopen(ep1.notifications()[0]["json"]["UnsubscribeURL"], timeout=10) as r:
+        assert b"UnsubscribeResponse" in r.read()
+    sns.unsubscribe(SubscriptionArn=sub2)
+    assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
