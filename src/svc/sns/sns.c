@@ -361,6 +361,24 @@ static int check_topic_attr(nb_call *c, const char *k, const char *v, bool fifo)
         return e_param(c, "Invalid parameter: Attributes Reason: Content-based deduplication can only be set for FIFO topics");
     if (!strcmp(k, "FifoTopic") && (strcasecmp(v, "true") == 0) != fifo)
         return e_param(c, "Invalid parameter: Attributes Reason: FifoTopic: Invalid value [%s]", v);
+    /* message archiving: FIFO topics only, {"MessageRetentionPeriod": 1..365 days}; "" or
+     * "{}" turns it off */
+    if (!strcmp(k, "ArchivePolicy") && *v) {
+        if (!fifo) return e_param(c, "Invalid parameter: Attributes Reason: ArchivePolicy can only be set for FIFO topics");
+        json_t *d = json_loads(v, 0, NULL);
+        json_t *mrp = json_object_get(d, "MessageRetentionPeriod");
+        long days = json_is_integer(mrp) ? (long)json_integer_value(mrp) : -1;
+        if (json_is_string(mrp)) {
+            const char *ds = json_string_value(mrp);
+            days = *ds && strspn(ds, "0123456789") == strlen(ds) && strlen(ds) < 6 ? atol(ds) : -1;
+        }
+        bool empty = json_is_object(d) && json_object_size(d) == 0;
+        bool ok = empty || (json_is_object(d) && json_object_size(d) == 1 && days >= 1 && days <= 365);
+        json_decref(d);
+        if (!ok)
+            return e_param(c, "Invalid parameter: Attributes Reason: ArchivePolicy: MessageRetentionPeriod must be a "
+                              "number of days from 1 to 365");
+    }
     /* high-throughput FIFO topics: Topic (default) or MessageGroup, FIFO topics only */
     if (!strcmp(k, "FifoThroughputScope") && !fifo)
         return e_param(c, "Invalid parameter: Attributes Reason: FifoThroughputScope can only be set for FIFO topics");

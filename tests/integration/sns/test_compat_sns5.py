@@ -333,3 +333,21 @@ def test_authenticate_on_unsubscribe(sns, endpoint):
         assert b"UnsubscribeResponse" in r.read()
     sns.unsubscribe(SubscriptionArn=sub2)
     assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
+
+
+def test_archive_policy_is_for_fifo_topics_within_365_days(sns):
+    fifo = sns.create_topic(Name="archived.fifo", Attributes={
+        "FifoTopic": "true", "ArchivePolicy": json.dumps({"MessageRetentionPeriod": "30"})})["TopicArn"]
+    assert json.loads(sns.get_topic_attributes(TopicArn=fifo)["Attributes"]["ArchivePolicy"]) == {
+        "MessageRetentionPeriod": "30"}
+    for bad in [{"MessageRetentionPeriod": "0"}, {"MessageRetentionPeriod": "366"}, {"MessageRetentionPeriod": "x"},
+                {"Other": "1"}, "not json"]:
+        text = bad if isinstance(bad, str) else json.dumps(bad)
+        e = err(sns.set_topic_attributes, TopicArn=fifo, AttributeName="ArchivePolicy", AttributeValue=text)
+        assert e["Code"] == "InvalidParameter" and "ArchivePolicy" in e["Message"], (bad, e)
+    sns.set_topic_attributes(TopicArn=fifo, AttributeName="ArchivePolicy",
+                             AttributeValue=json.dumps({"MessageRetentionPeriod": 365}))
+    std = sns.create_topic(Name="unarchived")["TopicArn"]
+    e = err(sns.set_topic_attributes, TopicArn=std, AttributeName="ArchivePolicy",
+            AttributeValue=json.dumps({"MessageRetentionPeriod": "30"}))
+    assert e["Code"] == "InvalidParameter" and "FIFO" in e["Message"]
