@@ -16,6 +16,7 @@
 #include "core/config.h"
 #include "core/hash.h"
 #include "iam/authz.h"
+#include "iam/policy.h"
 #include "svc/sns/sns_internal.h"
 #include "svc/sqs/sqs.h"
 
@@ -351,6 +352,13 @@ static int check_topic_attr(nb_call *c, const char *k, const char *v, bool fifo)
         json_decref(d);
         if (!ok) return e_param(c, "Invalid parameter: Attributes Reason: %s: failed to parse JSON", k);
         if (why) return e_param(c, "Invalid parameter: DeliveryPolicy: %s", why);
+        if (!strcmp(k, "Policy")) {
+            /* a resource policy AWS would take (AWS: "Invalid parameter: Policy Error: ...") */
+            nb_policy_error pe = {0};
+            nb_policy *pol = nb_policy_parse(v, strlen(v), NB_POLICY_RESOURCE, &pe);
+            if (!pol) return e_param(c, "Invalid parameter: Policy Error: %s", pe.message[0] ? pe.message : "null");
+            nb_policy_free(pol);
+        }
     }
     if (!strcmp(k, "SignatureVersion") && strcmp(v, "1") && strcmp(v, "2"))
         return e_param(c, "Invalid parameter: Attributes Reason: SignatureVersion: Invalid value [%s]. Must be 1 or 2.", v);

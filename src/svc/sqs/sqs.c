@@ -18,6 +18,7 @@
 #include "core/hash.h"
 #include "core/sched.h"
 #include "iam/authz.h"
+#include "iam/policy.h"
 #include "svc/sqs/sqs_internal.h"
 
 /* ---------------------------------------------------------------- errors */
@@ -252,6 +253,16 @@ static int check_attr(nb_call *c, const char *name, const char *val, bool fifo, 
             json_decref(doc);
             return sqs_error(c, 400, "InvalidAttributeValue", "InvalidAttributeValue",
                              "Invalid value for the parameter %s.", name);
+        }
+        if (!strcmp(name, "Policy")) {
+            /* a resource policy AWS would take: statements, principals, actions ... */
+            json_decref(doc);
+            nb_policy *pol = nb_policy_parse(val, strlen(val), NB_POLICY_RESOURCE, NULL);
+            if (!pol)
+                return sqs_error(c, 400, "InvalidAttributeValue", "InvalidAttributeValue",
+                                 "Invalid value for the parameter Policy.");
+            nb_policy_free(pol);
+            return 0;
         }
         if (!strcmp(name, "RedriveAllowPolicy")) {
             /* redrivePermission allowAll (default) | denyAll | byQueue; byQueue names 1..10

@@ -351,3 +351,15 @@ def test_archive_policy_is_for_fifo_topics_within_365_days(sns):
     e = err(sns.set_topic_attributes, TopicArn=std, AttributeName="ArchivePolicy",
             AttributeValue=json.dumps({"MessageRetentionPeriod": "30"}))
     assert e["Code"] == "InvalidParameter" and "FIFO" in e["Message"]
+
+
+def test_topic_policy_must_be_a_resource_policy(sns):
+    topic = sns.create_topic(Name="policed-topic")["TopicArn"]
+    default = sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"]
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=default)
+    for bad, why in [({"Version": "2012-10-17"}, "Statement"),
+                     ({"Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": topic}]}, "Principal")]:
+        e = err(sns.set_topic_attributes, TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(bad))
+        assert e["Code"] == "InvalidParameter" and e["Message"].startswith("Invalid parameter: Policy Error: ") \
+            and why in e["Message"], e
+    assert sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"] == default

@@ -260,3 +260,20 @@ def test_cancelled_move_task_stops_moving(sqs, nimbus):
     assert status == 200
     assert _count(sqs, src) == 10 and _count(sqs, dlq) == 0
     assert [t["Status"] for t in _tasks(nimbus, dlq_arn)] == ["COMPLETED", "CANCELLED"]
+
+
+def test_queue_policy_must_be_a_resource_policy(sqs, nimbus):
+    url = sqs.create_queue(QueueName="policed")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    good = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "sns", "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
+        "Resource": arn, "Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:sns:us-east-1:000000000000:t"}}}]}
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(good)})
+    for bad in [{"Version": "2012-10-17"}, {"Statement": [{"Effect": "Maybe", "Principal": "*", "Action": "sqs:*"}]},
+                {"Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": arn}]}]:
+        e = err(sqs.set_queue_attributes, QueueUrl=url, Attributes={"Policy": json.dumps(bad)})
+        assert (e["Code"], e["Message"]) == ("InvalidAttributeValue", "Invalid value for the parameter Policy."), bad
+        assert jerr(nimbus, "CreateQueue", {"QueueName": "policed2", "Attributes": {"Policy": json.dumps(bad)}})[
+            2] == "InvalidAttributeValue"
+    # the refused ones left the policy alone
+    assert json.loads(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"]) == good
