@@ -882,6 +882,13 @@ static int check_sub_attr(nb_call *c, const char *k, const char *v, const char *
             return e_param(c, "Invalid parameter: %sDelivery protocol [%s] does not support raw message delivery.", pre,
                            protocol);
     }
+    if (!strcmp(k, "SubscriptionRoleArn")) {
+        if (protocol && strcmp(protocol, "firehose"))
+            return e_param(c, "Invalid parameter: %sDelivery protocol [%s] does not support SubscriptionRoleArn.", pre,
+                           protocol);
+        if (strncmp(v, "arn:aws:iam::", 13) || !strstr(v, ":role/"))
+            return e_param(c, "Invalid parameter: %sSubscriptionRoleArn: Invalid value [%s]. Must be an IAM role ARN.", pre, v);
+    }
     if (!strcmp(k, "FilterPolicyScope") && strcmp(v, "MessageAttributes") && strcmp(v, "MessageBody"))
         return e_param(c, "Invalid parameter: %sFilterPolicyScope: Invalid value [%s]. Please use either MessageBody or MessageAttributes",
                        pre, v);
@@ -1006,6 +1013,14 @@ static int subscribe(nb_call *c)
     if (!strcmp(proto, "sms") && !valid_phone(ep)) return e_param(c, "Invalid parameter: Invalid SMS endpoint: %s", ep);
     if (!strcmp(proto, "lambda") && strncmp(ep, "arn:aws:lambda:", 15)) return e_param(c, "Invalid parameter: Lambda endpoint ARN");
     if (!strcmp(proto, "application") && strncmp(ep, "arn:aws:sns:", 12)) return e_param(c, "Invalid parameter: Application endpoint ARN");
+    if (!strcmp(proto, "firehose")) {
+        /* AWS: a delivery stream ARN, and the role SNS writes to it with */
+        if (strncmp(ep, "arn:aws:firehose:", 17) || !strstr(ep, ":deliverystream/"))
+            return e_param(c, "Invalid parameter: Firehose endpoint ARN");
+        if (!json_string_length(json_object_get(in, "SubscriptionRoleArn")))
+            return e_param(c, "Invalid parameter: Attributes Reason: SubscriptionRoleArn is required for firehose "
+                              "subscriptions");
+    }
     bool qfifo = false;
     if (!strcmp(proto, "sqs")) {
         if (strncmp(ep, "arn:aws:sqs:", 12)) return e_param(c, "Invalid parameter: SQS endpoint ARN");

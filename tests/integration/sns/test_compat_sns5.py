@@ -363,3 +363,27 @@ def test_topic_policy_must_be_a_resource_policy(sns):
         assert e["Code"] == "InvalidParameter" and e["Message"].startswith("Invalid parameter: Policy Error: ") \
             and why in e["Message"], e
     assert sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"] == default
+
+
+def test_firehose_subscriptions_need_a_stream_and_a_role(sns, nimbus):
+    from snsutil import admin_get
+    topic = sns.create_topic(Name="to-firehose")["TopicArn"]
+    stream = "arn:aws:firehose:us-east-1:000000000000:deliverystream/s"
+    role = "arn:aws:iam::000000000000:role/sns-firehose"
+    e = err(sns.subscribe, TopicArn=topic, Protocol="firehose", Endpoint=stream)
+    assert e["Code"] == "InvalidParameter" and "SubscriptionRoleArn" in e["Message"]
+    e = err(sns.subscribe, TopicArn=topic, Protocol="firehose", Endpoint="arn:aws:s3:::bucket",
+            Attributes={"SubscriptionRoleArn": role})
+    assert e["Code"] == "InvalidParameter" and "Firehose" in e["Message"]
+    e = err(sns.subscribe, TopicArn=topic, Protocol="firehose", Endpoint=stream,
+            Attributes={"SubscriptionRoleArn": "not-a-role"})
+    assert e["Code"] == "InvalidParameter" and "SubscriptionRoleArn" in e["Message"]
+    e = err(sns.subscribe, TopicArn=topic, Protocol="sqs", Endpoint="arn:aws:sqs:us-east-1:000000000000:q",
+            Attributes={"SubscriptionRoleArn": role})
+    assert e["Code"] == "InvalidParameter" and "SubscriptionRoleArn" in e["Message"]
+    sub = sns.subscribe(TopicArn=topic, Protocol="firehose", Endpoint=stream, Attributes={"SubscriptionRoleArn": role},
+                        ReturnSubscriptionArn=True)["SubscriptionArn"]
+    assert sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]["SubscriptionRoleArn"] == role
+    sns.publish(TopicArn=topic, Message="to the stream")
+    rec = admin_get(nimbus, "/_nimbus/sns/messages?protocol=firehose")["messages"]
+    assert [(r["endpoint"], r["message"]) for r in rec] == [(stream, "to the stream")]
