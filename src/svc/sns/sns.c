@@ -1408,12 +1408,22 @@ static int check_attrs(json_t *attrs, pub_err *e)
                 return perr(e, 400, "ParameterValueInvalid", "Could not cast message attribute '%s' value to number.", k);
         }
         if (!strcmp(type, "String.Array")) {
-            json_t *arr = json_loads(json_string_value(sv), 0, NULL);
-            bool ok = json_is_array(arr);
+            json_t *arr = json_loads(json_string_value(sv), JSON_DECODE_ANY, NULL);
+            bool ok = json_is_array(arr), flat = true;
+            size_t ai;
+            json_t *av;
+            /* AWS: the values are strings, numbers, true, false or null (no nested arrays or
+             * objects) */
+            json_array_foreach(arr, ai, av) flat = flat && !json_is_array(av) && !json_is_object(av);
             json_decref(arr);
             if (!ok)
                 return perr(e, 400, "ParameterValueInvalid",
                             "Invalid parameter: MessageAttributes: String.Array value for '%s' must be a JSON array", k);
+            if (!flat)
+                return perr(e, 400, "ParameterValueInvalid",
+                            "Invalid parameter: MessageAttributes: String.Array value for '%s' may only hold strings, "
+                            "numbers, true, false and null",
+                            k);
         }
     }
     return 0;

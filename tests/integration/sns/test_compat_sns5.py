@@ -387,3 +387,20 @@ def test_firehose_subscriptions_need_a_stream_and_a_role(sns, nimbus):
     sns.publish(TopicArn=topic, Message="to the stream")
     rec = admin_get(nimbus, "/_nimbus/sns/messages?protocol=firehose")["messages"]
     assert [(r["endpoint"], r["message"]) for r in rec] == [(stream, "to the stream")]
+
+
+@pytest.mark.parametrize("value, ok", [('["a", 1, 2.5, true, false, null]', True), ("[]", True),
+                                       ('[["nested"]]', False), ('[{"x": 1}]', False), ('{"x": 1}', False),
+                                       ('"a"', False), ("[1,", False)])
+def test_string_array_attributes_hold_flat_values(sns, sqs, value, ok):
+    topic = sns.create_topic(Name="arrays")["TopicArn"]
+    attrs = {"tags": {"DataType": "String.Array", "StringValue": value}}
+    if ok:
+        q = sqs.create_queue(QueueName="arrays-q")["QueueUrl"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn_of(sqs, q), Attributes={"RawMessageDelivery": "true"})
+        sns.publish(TopicArn=topic, Message="m", MessageAttributes=attrs)
+        [m] = sqs.receive_message(QueueUrl=q, MessageAttributeNames=["All"])["Messages"]
+        assert m["MessageAttributes"]["tags"] == {"DataType": "String.Array", "StringValue": value}
+        return
+    e = err(sns.publish, TopicArn=topic, Message="m", MessageAttributes=attrs)
+    assert e["Code"] == "ParameterValueInvalid" and "String.Array" in e["Message"]
