@@ -1567,12 +1567,27 @@ as_topic:;
             dedup = hash;
         }
         int64_t now = nb_clock_now_us();
-        json_t *d = json_object_get(t->dedup, dedup);
+        /* FifoThroughputScope MessageGroup: deduplication within each message group */
+        const char *scope = json_string_value(json_object_get(t->attrs, "FifoThroughputScope"));
+        const char *dkey = dedup;
+        char *scoped = NULL;
+        if (scope && !strcmp(scope, "MessageGroup")) {
+            size_t gl = strlen(in->group), dl = strlen(dedup);
+            scoped = malloc(gl + dl + 2);
+            if (scoped) {
+                memcpy(scoped, in->group, gl);
+                scoped[gl] = '\n';
+                memcpy(scoped + gl + 1, dedup, dl + 1);
+                dkey = scoped;
+            }
+        }
+        json_t *d = json_object_get(t->dedup, dkey);
         if (d && json_integer_value(json_array_get(d, 1)) > now) {
             snprintf(msg_id, 37, "%s", json_string_value(json_array_get(d, 0)));
             snprintf(seqnum, 24, "%s", json_string_value(json_array_get(d, 2)));
             pthread_rwlock_unlock(&nb_sns_lock);
             json_decref(structured);
+            free(scoped);
             return 0;
         }
         snprintf(seqnum, 24, "%llu", 10000000000000000000ull + (unsigned long long)++t->seq);
@@ -1581,7 +1596,8 @@ as_topic:;
             json_t *v, *tmp;
             json_object_foreach_safe(t->dedup, tmp, k, v) if (json_integer_value(json_array_get(v, 1)) <= now) json_object_del(t->dedup, k);
         }
-        json_object_set_new(t->dedup, dedup, json_pack("[s, I, s]", msg_id, (json_int_t)(now + DEDUP_US), seqnum));
+        json_object_set_new(t->dedup, dkey, json_pack("[s, I, s]", msg_id, (json_int_t)(now + DEDUP_US), seqnum));
+        free(scoped);
     } else if (in->group) {
         pthread_rwlock_unlock(&nb_sns_lock);
         json_decref(structured);

@@ -404,3 +404,23 @@ def test_string_array_attributes_hold_flat_values(sns, sqs, value, ok):
         return
     e = err(sns.publish, TopicArn=topic, Message="m", MessageAttributes=attrs)
     assert e["Code"] == "ParameterValueInvalid" and "String.Array" in e["Message"]
+
+
+def test_message_group_throughput_scope_deduplicates_per_group(sns, sqs):
+    scoped = sns.create_topic(Name="per-group.fifo", Attributes={"FifoTopic": "true",
+                                                                 "FifoThroughputScope": "MessageGroup"})["TopicArn"]
+    q = sqs.create_queue(QueueName="per-group-q.fifo", Attributes={
+        "FifoQueue": "true", "DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"})[
+        "QueueUrl"]
+    sns.subscribe(TopicArn=scoped, Protocol="sqs", Endpoint=arn_of(sqs, q), Attributes={"RawMessageDelivery": "true"})
+    a = sns.publish(TopicArn=scoped, Message="a", MessageGroupId="g1", MessageDeduplicationId="same")["MessageId"]
+    b = sns.publish(TopicArn=scoped, Message="b", MessageGroupId="g2", MessageDeduplicationId="same")["MessageId"]
+    again = sns.publish(TopicArn=scoped, Message="c", MessageGroupId="g1", MessageDeduplicationId="same")["MessageId"]
+    assert a != b and again == a
+    got = sqs.receive_message(QueueUrl=q, MaxNumberOfMessages=10)["Messages"]
+    assert sorted(m["Body"] for m in got) == ["a", "b"]
+    # the default scope is the whole topic
+    whole = sns.create_topic(Name="whole.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+    a = sns.publish(TopicArn=whole, Message="a", MessageGroupId="g1", MessageDeduplicationId="same")["MessageId"]
+    b = sns.publish(TopicArn=whole, Message="b", MessageGroupId="g2", MessageDeduplicationId="same")["MessageId"]
+    assert a == b
