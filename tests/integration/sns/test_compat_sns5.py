@@ -424,3 +424,34 @@ def test_message_group_throughput_scope_deduplicates_per_group(sns, sqs):
     a = sns.publish(TopicArn=whole, Message="a", MessageGroupId="g1", MessageDeduplicationId="same")["MessageId"]
     b = sns.publish(TopicArn=whole, Message="b", MessageGroupId="g2", MessageDeduplicationId="same")["MessageId"]
     assert a == b
+
+
+def test_publish_batch_errors(sns):
+    topic = sns.create_topic(Name="batched")["TopicArn"]
+    fifo = sns.create_topic(Name="batched.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+    one = [{"Id": "a", "Message": "x"}]
+    cases = [([], "EmptyBatchRequest"),
+             ([{"Id": str(i), "Message": "x"} for i in range(11)], "TooManyEntriesInBatchRequest"),
+             ([{"Id": "a", "Message": "x"}, {"Id": "a", "Message": "y"}], "BatchEntryIdsNotDistinct"),
+             ([{"Id": "a.b", "Message": "x"}], "InvalidBatchEntryId"),
+             ([{"Id": "x" * 81, "Message": "x"}], "InvalidBatchEntryId"),
+             ([{"Id": "a", "Message": "x" * 200000}, {"Id": "b", "Message": "x" * 70000}], "BatchRequestTooLong")]
+    for entries, code in cases:
+        assert err(sns.publish_batch, TopicArn=topic, PublishBatchRequestEntries=entries)["Code"] == code, code
+    assert err(sns.publish_batch, TopicArn=topic + "-none", PublishBatchRequestEntries=one)["Code"] == "NotFound"
+    r = sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=[
+        {"Id": "ok", "Message": "fine"}, {"Id": "empty", "Message": ""},
+        {"Id": "grouped", "Message": "x", "MessageGroupId": "g"},
+        {"Id": "badattr", "Message": "x", "MessageAttributes": {"n": {"DataType": "Number", "StringValue": "NaN"}}}])
+    assert [s["Id"] for s in r["Successful"]] == ["ok"]
+    assert {f["Id"]: (f["Code"], f["SenderFault"]) for f in r["Failed"]} == {
+        "empty": ("InvalidParameter", True), "grouped": ("InvalidParameter", True),
+        "badattr": ("ParameterValueInvalid", True)}
+    r = sns.publish_batch(TopicArn=fifo, PublishBatchRequestEntries=[
+        {"Id": "nogroup", "Message": "x", "MessageDeduplicationId": "d0"},
+        {"Id": "first", "Message": "x", "MessageGroupId": "g", "MessageDeduplicationId": "d1"},
+        {"Id": "dup", "Message": "y", "MessageGroupId": "g", "MessageDeduplicationId": "d1"}])
+    ok = {s["Id"]: s for s in r["Successful"]}
+    assert set(ok) == {"first", "dup"} and ok["first"]["MessageId"] == ok["dup"]["MessageId"]
+    assert ok["first"]["SequenceNumber"] == ok["dup"]["SequenceNumber"]
+    assert [(f["Id"], f["Code"]) for f in r["Failed"]] == [("nogroup", "InvalidParameter")]
