@@ -1718,6 +1718,14 @@ static int start_message_move_task(nb_call *c)
         return sqs_error(c, 400, "ResourceNotFoundException", "ResourceNotFoundException",
                          "The resource that you specified for the DestinationArn parameter doesn't exist.");
     }
+    if (dst->fifo != src->fifo) { /* a FIFO message needs its group, a standard queue has none */
+        bool fifo = src->fifo;
+        nb_sqs_queue_put(src);
+        nb_sqs_queue_put(dst);
+        return E_PARAM(c, "Value %s for parameter DestinationArn is invalid. Reason: The destination queue must be a "
+                          "%s queue, as the source queue is.",
+                       dst_arn, fifo ? "FIFO" : "standard");
+    }
     move_task t;
     memset(&t, 0, sizeof(t));
     char raw[400];

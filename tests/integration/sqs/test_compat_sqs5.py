@@ -90,6 +90,11 @@ def test_message_move_task_bounds(sqs, nimbus):
     for mx in (0, 11):
         status, typ, code, msg = jerr(nimbus, "ListMessageMoveTasks", {"SourceArn": dlq_arn, "MaxResults": mx})
         assert (status, code) == (400, "InvalidParameterValue") and "MaxResults" in msg
+    # a standard dead-letter queue's messages cannot go to a FIFO queue
+    fifo = sqs.create_queue(QueueName="bounds-f.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    fifo_arn = sqs.get_queue_attributes(QueueUrl=fifo, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    status, typ, code, msg = jerr(nimbus, "StartMessageMoveTask", {"SourceArn": dlq_arn, "DestinationArn": fifo_arn})
+    assert (status, code) == (400, "InvalidParameterValue") and "must be a standard queue" in msg
     # nothing refused was recorded as a task
     status, _, body = jcall(nimbus, "ListMessageMoveTasks", {"SourceArn": dlq_arn, "MaxResults": 10})
     assert status == 200 and body["Results"] == []
