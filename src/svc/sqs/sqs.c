@@ -1260,10 +1260,13 @@ static json_t *message_doc(nb_call *c, sqs_queue *q, sqs_msg *m, json_t *sysname
     if (wants(sysnames, "SentTimestamp")) set_num(a, "SentTimestamp", m->sent_ms);
     if (wants(sysnames, "ApproximateReceiveCount")) set_num(a, "ApproximateReceiveCount", m->receive_count);
     if (wants(sysnames, "ApproximateFirstReceiveTimestamp")) set_num(a, "ApproximateFirstReceiveTimestamp", m->first_recv_ms);
-    if (m->sys_attrs && wants(sysnames, "AWSTraceHeader")) {
+    if (m->sys_attrs && (wants(sysnames, "AWSTraceHeader") || wants(sysnames, "DeadLetterQueueSourceArn"))) {
         json_t *sa = json_loads(m->sys_attrs, 0, NULL);
-        const char *th = json_string_value(json_object_get(json_object_get(sa, "AWSTraceHeader"), "StringValue"));
-        if (th) json_object_set_new(a, "AWSTraceHeader", json_string(th));
+        static const char *const names[] = {"AWSTraceHeader", "DeadLetterQueueSourceArn"};
+        for (size_t i = 0; i < NB_ARRAY_LEN(names); i++) {
+            const char *v = json_string_value(json_object_get(json_object_get(sa, names[i]), "StringValue"));
+            if (v && wants(sysnames, names[i])) json_object_set_new(a, names[i], json_string(v));
+        }
         json_decref(sa);
     }
     /* standard queues too: a fair queue's tenant */

@@ -1205,6 +1205,39 @@ static int collect_visible(sqs_queue *q, int max, int visibility, int64_t now, s
     return got;
 }
 
+/* m as it enters a dead-letter queue: the DeadLetterQueueSourceArn system attribute names the
+ * queue it came from (kept with the other system attributes; MD5OfMessageSystemAttributes, an
+ * answer of the send, is not recomputed). Frees m and returns the new message (m itself if
+ * memory is short). */
+static sqs_msg *with_dlq_source(sqs_msg *m, const char *src_arn)
+{
+    json_t *sys = m->sys_attrs ? json_loads(m->sys_attrs, 0, NULL) : NULL;
+    if (!json_is_object(sys)) {
+        json_decref(sys);
+        sys = json_object();
+    }
+    json_object_set_new(sys, "DeadLetterQueueSourceArn",
+                        json_pack("{s:s, s:s}", "DataType", "String", "StringValue", src_arn));
+    char *text = json_dumps(sys, JSON_COMPACT);
+    json_decref(sys);
+    sqs_msg *c = text ? nb_sqs_msg_new(m->body, m->body_len, m->attrs, text, m->group, m->dedup, m->sender) : NULL;
+    free(text);
+    if (!c) return m;
+    c->seq = m->seq;
+    memcpy(c->id, m->id, sizeof(c->id));
+    memcpy(c->md5_body, m->md5_body, 33);
+    memcpy(c->md5_attrs, m->md5_attrs, 33);
+    memcpy(c->md5_sys, m->md5_sys, 33);
+    memcpy(c->seqnum, m->seqnum, sizeof(c->seqnum));
+    c->sent_ms = m->sent_ms;
+    c->visible_us = m->visible_us;
+    c->first_recv_ms = m->first_recv_ms;
+    c->receive_count = m->receive_count;
+    c->nonce = m->nonce;
+    free(m);
+    return c;
+}
+
 static void move_to_dlq(sqs_queue *q, sqs_msg **dlq, size_t n)
 {
     sqs_queue *d = nb_sqs_queue_by_arn(q->dlq_arn);
@@ -1227,6 +1260,7 @@ static void move_to_dlq(sqs_queue *q, sqs_msg **dlq, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         seqs[i] = dlq[i]->seq;
+        dlq[i] = with_dlq_source(dlq[i], q->arn);
         dlq[i]->inflight = false;
         dlq[i]->heap_idx = -1;
         dlq[i]->receive_count = 0;

@@ -282,3 +282,24 @@ def test_queue_policy_must_be_a_resource_policy(sqs, nimbus):
             2] == "InvalidAttributeValue"
     # the refused ones left the policy alone
     assert json.loads(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"]) == good
+
+
+def test_dead_letters_name_their_source_queue(sqs, nimbus):
+    src, src_arn, dlq, dlq_arn = _dlq_pair(sqs, "origin")
+    trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"
+    sqs.send_message(QueueUrl=src, MessageBody="lost", MessageSystemAttributes={
+        "AWSTraceHeader": {"DataType": "String", "StringValue": trace}})
+    sqs.receive_message(QueueUrl=src, VisibilityTimeout=0)
+    assert "Messages" not in sqs.receive_message(QueueUrl=src)
+    [m] = sqs.receive_message(QueueUrl=dlq, AttributeNames=["All"], VisibilityTimeout=0)["Messages"]
+    assert m["Attributes"]["DeadLetterQueueSourceArn"] == src_arn and m["Attributes"]["AWSTraceHeader"] == trace
+    status, _, body = jcall(nimbus, "ReceiveMessage", {"QueueUrl": dlq, "VisibilityTimeout": 0,
+                                                       "MessageSystemAttributeNames": ["DeadLetterQueueSourceArn"]})
+    assert status == 200 and body["Messages"][0]["Attributes"] == {"DeadLetterQueueSourceArn": src_arn}
+    # only asked for: other names leave it out
+    status, _, body = jcall(nimbus, "ReceiveMessage", {"QueueUrl": dlq, "MessageSystemAttributeNames": ["SenderId"]})
+    assert "DeadLetterQueueSourceArn" not in body["Messages"][0]["Attributes"]
+    # a message sent straight to a queue has none
+    sqs.send_message(QueueUrl=src, MessageBody="fresh")
+    [m] = sqs.receive_message(QueueUrl=src, AttributeNames=["All"])["Messages"]
+    assert "DeadLetterQueueSourceArn" not in m["Attributes"]
