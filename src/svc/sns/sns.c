@@ -1453,6 +1453,29 @@ static const char *message_for(json_t *structured, const char *protocol, const c
 
 #define DEDUP_US (300 * 1000000LL)
 
+/* FIFO topics deliver in sequence-number order: a publish takes a ticket with its sequence
+ * number (under nb_sns_lock) and delivers when its turn comes, so that two publishers never
+ * reach a queue in the other order. One line for every FIFO topic: their deliveries are
+ * short SQS writes. */
+static pthread_mutex_t fifo_turn_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t fifo_turn_cv = PTHREAD_COND_INITIALIZER;
+static uint64_t fifo_next_ticket, fifo_serving; /* next_ticket: nb_sns_lock held for writing */
+
+static void fifo_turn_wait(uint64_t ticket)
+{
+    pthread_mutex_lock(&fifo_turn_mu);
+    while (fifo_serving != ticket) pthread_cond_wait(&fifo_turn_cv, &fifo_turn_mu);
+    pthread_mutex_unlock(&fifo_turn_mu);
+}
+
+static void fifo_turn_done(void)
+{
+    pthread_mutex_lock(&fifo_turn_mu);
+    fifo_serving++;
+    pthread_cond_broadcast(&fifo_turn_cv);
+    pthread_mutex_unlock(&fifo_turn_mu);
+}
+
 /* Publish one message; fills msg_id (and seqnum for FIFO topics). */
 static int publish_core(const pub_in *in, const char *account, char msg_id[37], char seqnum[24], pub_err *e)
 {
@@ -1636,9 +1659,13 @@ as_topic:;
         else
             other[nother++] = o;
     }
+    bool fifo = t->fifo;
+    uint64_t ticket = fifo ? fifo_next_ticket++ : 0;
     pthread_rwlock_unlock(&nb_sns_lock);
     json_decref(structured);
+    if (fifo) fifo_turn_wait(ticket);
     nb_sns_deliver_sqs(sqs, nsqs);
+    if (fifo) fifo_turn_done();
     for (size_t i = 0; i < nother; i++) nb_sns_deliver_async(other[i]);
     free(sqs);
     free(other);

@@ -455,3 +455,37 @@ def test_publish_batch_errors(sns):
     assert set(ok) == {"first", "dup"} and ok["first"]["MessageId"] == ok["dup"]["MessageId"]
     assert ok["first"]["SequenceNumber"] == ok["dup"]["SequenceNumber"]
     assert [(f["Id"], f["Code"]) for f in r["Failed"]] == [("nogroup", "InvalidParameter")]
+
+
+def test_concurrent_fifo_publishes_reach_the_queue_in_sequence_order(sns, sqs, nimbus):
+    import threading
+    topic = sns.create_topic(Name="busy.fifo", Attributes={"FifoTopic": "true",
+                                                           "ContentBasedDeduplication": "true"})["TopicArn"]
+    q = sqs.create_queue(QueueName="busy-q.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn_of(sqs, q), Attributes={"RawMessageDelivery": "true"})
+    published = []
+    lock = threading.Lock()
+
+    def worker(k):
+        c = client(nimbus, "sns")
+        for i in range(20):
+            body = "w%d-%d" % (k, i)
+            seq = c.publish(TopicArn=topic, Message=body, MessageGroupId="one")["SequenceNumber"]
+            with lock:
+                published.append((int(seq), body))
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    received = []
+    while True:
+        r = sqs.receive_message(QueueUrl=q, MaxNumberOfMessages=10)
+        if "Messages" not in r:
+            break
+        for m in r["Messages"]:
+            received.append(m["Body"])
+        sqs.delete_message_batch(QueueUrl=q, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                                                      for i, m in enumerate(r["Messages"])])
+    assert received == [body for _, body in sorted(published)]
