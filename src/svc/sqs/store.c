@@ -671,6 +671,7 @@ int nb_sqs_queue_delete(sqs_queue *q)
         return -1;
     }
     dir_remove(q);
+    (void)deleted_recently("", "", nb_clock_now_us()); /* drops what has expired: the list stays short */
     deleted_name *d = calloc(1, sizeof(*d));
     if (d) { /* without memory the name is simply free at once */
         snprintf(d->account, sizeof(d->account), "%s", q->account);
