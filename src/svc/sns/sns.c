@@ -882,6 +882,10 @@ static int check_sub_attr(nb_call *c, const char *k, const char *v, const char *
             return e_param(c, "Invalid parameter: %sDelivery protocol [%s] does not support raw message delivery.", pre,
                            protocol);
     }
+    /* A replay policy starts redelivering archived messages at once; there is no archive to
+     * replay from yet, so accepting one would be a success that does nothing. */
+    if (!strcmp(k, "ReplayPolicy") && *v)
+        return nb_call_error(c, 501, "NotImplemented", "Message replay (ReplayPolicy) is not implemented.");
     if (!strcmp(k, "SubscriptionRoleArn")) {
         if (protocol && strcmp(protocol, "firehose"))
             return e_param(c, "Invalid parameter: %sDelivery protocol [%s] does not support SubscriptionRoleArn.", pre,

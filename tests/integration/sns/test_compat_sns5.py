@@ -489,3 +489,20 @@ def test_concurrent_fifo_publishes_reach_the_queue_in_sequence_order(sns, sqs, n
         sqs.delete_message_batch(QueueUrl=q, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
                                                       for i, m in enumerate(r["Messages"])])
     assert received == [body for _, body in sorted(published)]
+
+
+def test_replay_policy_is_not_implemented(sns, sqs, nimbus):
+    from conftest import call_error
+    topic = sns.create_topic(Name="replayed.fifo", Attributes={
+        "FifoTopic": "true", "ArchivePolicy": json.dumps({"MessageRetentionPeriod": "7"})})["TopicArn"]
+    q = arn_of(sqs, sqs.create_queue(QueueName="replayed-q.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"])
+    replay = json.dumps({"PointType": "Timestamp", "StartingPoint": "2026-01-01T00:00:00Z"})
+    status, code, _ = call_error(sns.subscribe, TopicArn=topic, Protocol="sqs", Endpoint=q,
+                                 Attributes={"ReplayPolicy": replay})
+    assert (status, code) == (501, "NotImplemented")
+    assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
+    sub = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=q, ReturnSubscriptionArn=True)["SubscriptionArn"]
+    status, code, _ = call_error(sns.set_subscription_attributes, SubscriptionArn=sub, AttributeName="ReplayPolicy",
+                                 AttributeValue=replay)
+    assert (status, code) == (501, "NotImplemented")
+    assert "ReplayPolicy" not in sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
