@@ -36,11 +36,56 @@ void nb_sns_deliver_init(void)
     mkdir(mb, 0755);
 }
 
-void nb_sns_deliver_shutdown(void) {}
+/* Deliveries handed to the scheduler or the HTTP client (nb_sns_deliver_async) until freed. */
+static pthread_mutex_t queued_mu = PTHREAD_MUTEX_INITIALIZER;
+static sns_out *queued_head;
+
+static void queued_add(sns_out *o)
+{
+    pthread_mutex_lock(&queued_mu);
+    o->qprev = NULL;
+    o->qnext = queued_head;
+    if (queued_head) queued_head->qprev = o;
+    queued_head = o;
+    o->queued = true;
+    pthread_mutex_unlock(&queued_mu);
+}
+
+static void queued_del(sns_out *o)
+{
+    pthread_mutex_lock(&queued_mu);
+    if (o->queued) {
+        if (o->qprev) o->qprev->qnext = o->qnext;
+        else queued_head = o->qnext;
+        if (o->qnext) o->qnext->qprev = o->qprev;
+        o->queued = false;
+    }
+    pthread_mutex_unlock(&queued_mu);
+}
+
+/* Called once the scheduler and the HTTP client have stopped (main.c stops them before the
+ * services): what still waits for a retry is dropped, as README's "Not yet" says, and freed. */
+void nb_sns_deliver_shutdown(void)
+{
+    pthread_mutex_lock(&queued_mu);
+    sns_out *o = queued_head;
+    queued_head = NULL;
+    pthread_mutex_unlock(&queued_mu);
+    size_t n = 0;
+    while (o) {
+        sns_out *next = o->qnext;
+        o->queued = false;
+        nb_sns_out_free(o);
+        o = next;
+        n++;
+    }
+    if (n) nb_info("sns: %zu queued deliveries dropped at shutdown", n);
+}
 
 void nb_sns_out_free(sns_out *o)
 {
     if (!o) return;
+    queued_del(o);
     free(o->sub_arn);
     free(o->topic_arn);
     free(o->protocol);
@@ -214,14 +259,23 @@ static int64_t retry_delay_s(json_t *p, int k)
     return lo + (int64_t)llround((hi - lo) * f);
 }
 
+/* A FIFO topic's group and deduplication ids go with its messages to FIFO queues only: a
+ * standard queue (which AWS lets subscribe to a FIFO topic) refuses a deduplication id. */
+static bool to_fifo_queue(const char *queue_arn)
+{
+    bool fifo = false;
+    return nb_sqs_queue_exists(queue_arn, &fifo) && fifo;
+}
+
 static void redrive(void *arg)
 {
     sns_out *o = arg;
     if (o->dlq_arn) {
         char *body = o->raw ? strdup(o->message) : nb_sns_envelope(o);
+        bool fifo = o->group && to_fifo_queue(o->dlq_arn);
         nb_sqs_message_in m = {.queue_arn = o->dlq_arn, .body = body, .body_len = body ? strlen(body) : 0,
-                               .attributes = o->raw ? o->attrs : NULL, .group_id = o->group, .dedup_id = o->dedup,
-                               .delay_seconds = -1};
+                               .attributes = o->raw ? o->attrs : NULL, .group_id = fifo ? o->group : NULL,
+                               .dedup_id = fifo ? o->dedup : NULL, .delay_seconds = -1};
         int rc = body ? nb_sqs_send_internal(&m, NULL) : -ENOMEM;
         if (rc) nb_warn("sns: cannot move message %s of %s to its dead-letter queue %s (%d)", o->message_id, o->sub_arn,
                         o->dlq_arn, rc);
@@ -476,8 +530,10 @@ void nb_sns_deliver_async(sns_out *o)
     const char *p = o->protocol;
     if (!strcmp(p, "http") || !strcmp(p, "https")) {
         o->attempt = 0;
+        queued_add(o);
         nb_sched_at(nb_clock_now_us(), http_attempt, o);
     } else if (!strcmp(p, "email") || !strcmp(p, "email-json")) {
+        queued_add(o);
         nb_sched_at(nb_clock_now_us(), email_send, o);
     } else {
         nb_sns_record(p, o->endpoint, o->topic_arn, o->message_id, o->message, o->subject);
@@ -501,10 +557,11 @@ void nb_sns_deliver_sqs(sns_out **out, size_t n)
     for (size_t i = 0; i < n; i++) {
         sns_out *o = out[i];
         bodies[i] = o->raw ? strdup(o->message) : nb_sns_envelope(o);
+        bool fifo = o->group && to_fifo_queue(o->endpoint);
         m[i] = (nb_sqs_message_in){.queue_arn = o->endpoint, .body = bodies[i] ? bodies[i] : "",
                                    .body_len = bodies[i] ? strlen(bodies[i]) : 0, .attributes = o->raw ? o->attrs : NULL,
-                                   .group_id = o->group, .dedup_id = o->dedup, .sender_id = "AIDAIT2UOQQY3AUEKVGXU",
-                                   .delay_seconds = -1};
+                                   .group_id = fifo ? o->group : NULL, .dedup_id = fifo ? o->dedup : NULL,
+                                   .sender_id = "AIDAIT2UOQQY3AUEKVGXU", .delay_seconds = -1};
     }
     nb_sqs_send_batch_internal(m, n, res);
     for (size_t i = 0; i < n; i++) {

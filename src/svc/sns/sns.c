@@ -16,6 +16,7 @@
 #include "core/config.h"
 #include "core/hash.h"
 #include "iam/authz.h"
+#include "iam/policy.h"
 #include "svc/sns/sns_internal.h"
 #include "svc/sqs/sqs.h"
 
@@ -109,7 +110,8 @@ static int save_sub(sns_sub *s)
     char *a = dumps(s->attrs);
     int rc = dbx("INSERT OR REPLACE INTO subs(arn, topic_arn, owner, protocol, endpoint, attrs, confirmed, token, base)"
                  " VALUES(?,?,?,?,?,?,?,?,?)",
-                 "ssssssiss", s->arn, s->topic_arn, s->owner, s->protocol, s->endpoint, a, (int64_t)s->confirmed,
+                 "ssssssiss", s->arn, s->topic_arn, s->owner, s->protocol, s->endpoint, a,
+                 (int64_t)(s->confirmed | s->auth_confirmed << 1 | s->auth_unsub << 2),
                  s->token, s->base);
     free(a);
     return rc;
@@ -270,6 +272,71 @@ static const char *const topic_settable[] = {
     "FirehoseSuccessFeedbackRoleArn", "FirehoseSuccessFeedbackSampleRate", "FirehoseFailureFeedbackRoleArn",
 };
 
+/* One retry policy (a subscription's healthyRetryPolicy, a topic's defaultHealthyRetryPolicy)
+ * within AWS's bounds: numRetries 0..100, minDelayTarget 1..maxDelayTarget, maxDelayTarget
+ * ..3600, the phase counts non-negative and together at most numRetries, a known
+ * backoffFunction. NULL, or why not (static or in buf). */
+static const char *retry_policy_problem(json_t *p, const char *name, char *buf, size_t n)
+{
+    if (!p) return NULL;
+    if (!json_is_object(p)) return snprintf(buf, n, "%s must be an object", name), buf;
+    static const char *const ints[] = {"numRetries", "numNoDelayRetries", "numMinDelayRetries",
+                                       "numMaxDelayRetries", "minDelayTarget", "maxDelayTarget"};
+    json_int_t v[6] = {3, 0, 0, 0, 20, 20};
+    for (size_t i = 0; i < NB_ARRAY_LEN(ints); i++) {
+        json_t *x = json_object_get(p, ints[i]);
+        if (!x) continue;
+        if (!json_is_integer(x) || json_integer_value(x) < 0)
+            return snprintf(buf, n, "%s.%s must be a non-negative integer", name, ints[i]), buf;
+        v[i] = json_integer_value(x);
+    }
+    if (v[0] > 100) return snprintf(buf, n, "%s.numRetries must be less than or equal to 100", name), buf;
+    if (v[4] < 1) return snprintf(buf, n, "%s.minDelayTarget must be greater than 0", name), buf;
+    if (v[5] > 3600) return snprintf(buf, n, "%s.maxDelayTarget must be less than or equal to 3600", name), buf;
+    if (v[4] > v[5])
+        return snprintf(buf, n, "%s.minDelayTarget must be less than or equal to maxDelayTarget", name), buf;
+    if (v[1] + v[2] + v[3] > v[0])
+        return snprintf(buf, n, "%s: numNoDelayRetries + numMinDelayRetries + numMaxDelayRetries must be less than or "
+                                "equal to numRetries", name), buf;
+    json_t *fn = json_object_get(p, "backoffFunction");
+    const char *f = json_string_value(fn);
+    if (fn && (!f || (strcmp(f, "linear") && strcmp(f, "arithmetic") && strcmp(f, "geometric") &&
+                      strcmp(f, "exponential"))))
+        return snprintf(buf, n, "%s.backoffFunction must be one of linear, arithmetic, geometric, exponential", name), buf;
+    return NULL;
+}
+
+static const char *throttle_problem(json_t *p, const char *name, char *buf, size_t n)
+{
+    if (!p) return NULL;
+    json_t *m = json_object_get(p, "maxReceivesPerSecond");
+    if (!json_is_object(p) || (m && (!json_is_integer(m) || json_integer_value(m) < 1)))
+        return snprintf(buf, n, "%s.maxReceivesPerSecond must be an integer greater than 0", name), buf;
+    return NULL;
+}
+
+/* A DeliveryPolicy as AWS checks it: a topic's {"http": {"defaultHealthyRetryPolicy",
+ * "defaultThrottlePolicy", "disableSubscriptionOverrides", "defaultRequestPolicy"}} or a
+ * subscription's {"healthyRetryPolicy", "throttlePolicy", "requestPolicy"}. NULL when fine,
+ * else the reason (in buf). */
+static const char *delivery_policy_problem(json_t *d, bool topic, char *buf, size_t n)
+{
+    if (!json_is_object(d)) return "failed to parse JSON";
+    if (topic) {
+        json_t *h = json_object_get(d, "http");
+        if (!h) return NULL;
+        if (!json_is_object(h)) return "http must be an object";
+        const char *why = retry_policy_problem(json_object_get(h, "defaultHealthyRetryPolicy"),
+                                               "defaultHealthyRetryPolicy", buf, n);
+        if (!why) why = throttle_problem(json_object_get(h, "defaultThrottlePolicy"), "defaultThrottlePolicy", buf, n);
+        json_t *dso = json_object_get(h, "disableSubscriptionOverrides");
+        if (!why && dso && !json_is_boolean(dso)) why = "disableSubscriptionOverrides must be true or false";
+        return why;
+    }
+    const char *why = retry_policy_problem(json_object_get(d, "healthyRetryPolicy"), "healthyRetryPolicy", buf, n);
+    return why ? why : throttle_problem(json_object_get(d, "throttlePolicy"), "throttlePolicy", buf, n);
+}
+
 static int check_topic_attr(nb_call *c, const char *k, const char *v, bool fifo)
 {
     bool known = false;
@@ -280,8 +347,18 @@ static int check_topic_attr(nb_call *c, const char *k, const char *v, bool fifo)
     if ((!strcmp(k, "Policy") || !strcmp(k, "DeliveryPolicy")) && *v) {
         json_t *d = json_loads(v, 0, NULL);
         bool ok = json_is_object(d);
+        char buf[300];
+        const char *why = ok && !strcmp(k, "DeliveryPolicy") ? delivery_policy_problem(d, true, buf, sizeof(buf)) : NULL;
         json_decref(d);
         if (!ok) return e_param(c, "Invalid parameter: Attributes Reason: %s: failed to parse JSON", k);
+        if (why) return e_param(c, "Invalid parameter: DeliveryPolicy: %s", why);
+        if (!strcmp(k, "Policy")) {
+            /* a resource policy AWS would take (AWS: "Invalid parameter: Policy Error: ...") */
+            nb_policy_error pe = {0};
+            nb_policy *pol = nb_policy_parse(v, strlen(v), NB_POLICY_RESOURCE, &pe);
+            if (!pol) return e_param(c, "Invalid parameter: Policy Error: %s", pe.message[0] ? pe.message : "null");
+            nb_policy_free(pol);
+        }
     }
     if (!strcmp(k, "SignatureVersion") && strcmp(v, "1") && strcmp(v, "2"))
         return e_param(c, "Invalid parameter: Attributes Reason: SignatureVersion: Invalid value [%s]. Must be 1 or 2.", v);
@@ -292,6 +369,29 @@ static int check_topic_attr(nb_call *c, const char *k, const char *v, bool fifo)
         return e_param(c, "Invalid parameter: Attributes Reason: Content-based deduplication can only be set for FIFO topics");
     if (!strcmp(k, "FifoTopic") && (strcasecmp(v, "true") == 0) != fifo)
         return e_param(c, "Invalid parameter: Attributes Reason: FifoTopic: Invalid value [%s]", v);
+    /* message archiving: FIFO topics only, {"MessageRetentionPeriod": 1..365 days}; "" or
+     * "{}" turns it off */
+    if (!strcmp(k, "ArchivePolicy") && *v) {
+        if (!fifo) return e_param(c, "Invalid parameter: Attributes Reason: ArchivePolicy can only be set for FIFO topics");
+        json_t *d = json_loads(v, 0, NULL);
+        json_t *mrp = json_object_get(d, "MessageRetentionPeriod");
+        long days = json_is_integer(mrp) ? (long)json_integer_value(mrp) : -1;
+        if (json_is_string(mrp)) {
+            const char *ds = json_string_value(mrp);
+            days = *ds && strspn(ds, "0123456789") == strlen(ds) && strlen(ds) < 6 ? atol(ds) : -1;
+        }
+        bool empty = json_is_object(d) && json_object_size(d) == 0;
+        bool ok = empty || (json_is_object(d) && json_object_size(d) == 1 && days >= 1 && days <= 365);
+        json_decref(d);
+        if (!ok)
+            return e_param(c, "Invalid parameter: Attributes Reason: ArchivePolicy: MessageRetentionPeriod must be a "
+                              "number of days from 1 to 365");
+    }
+    /* high-throughput FIFO topics: Topic (default) or MessageGroup, FIFO topics only */
+    if (!strcmp(k, "FifoThroughputScope") && !fifo)
+        return e_param(c, "Invalid parameter: Attributes Reason: FifoThroughputScope can only be set for FIFO topics");
+    if (!strcmp(k, "FifoThroughputScope") && strcmp(v, "Topic") && strcmp(v, "MessageGroup"))
+        return e_param(c, "Invalid parameter: Attributes Reason: FifoThroughputScope: Invalid value [%s]. Must be Topic or MessageGroup.", v);
     /* AWS: PassThrough (default) or Active, the latter on standard topics only */
     if (!strcmp(k, "TracingConfig") && strcmp(v, "PassThrough") && strcmp(v, "Active"))
         return e_param(c, "Invalid parameter: Attributes Reason: TracingConfig: Invalid value [%s]. Must be PassThrough or Active.", v);
@@ -319,6 +419,8 @@ static const char *default_delivery_policy =
     "\"disableSubscriptionOverrides\":false,\"defaultRequestPolicy\":{\"headerContentType\":\"text/plain; "
     "charset=UTF-8\"}}}";
 
+static int check_dpp(nb_call *c, const char *p);
+
 static int create_topic(nb_call *c)
 {
     const char *name = nb_in_str(c, "Name");
@@ -336,6 +438,8 @@ static int create_topic(nb_call *c)
     const char *k;
     json_t *v;
     json_object_foreach(in, k, v) if (check_topic_attr(c, k, json_string_value(v), fifo) < 0) return -1;
+    const char *in_dpp = nb_in_str(c, "DataProtectionPolicy");
+    if (in_dpp && *in_dpp && check_dpp(c, in_dpp) < 0) return -1;
     char arn[300];
     snprintf(arn, sizeof(arn), "arn:aws:sns:%s:%s:%s", nb_sns_region, c->who.account, name);
     json_t *tags = json_object();
@@ -399,8 +503,7 @@ static int create_topic(nb_call *c)
         else
             json_object_set(t->attrs, k, v);
     }
-    const char *dpp = nb_in_str(c, "DataProtectionPolicy");
-    if (dpp) t->dpp = strdup(dpp);
+    if (in_dpp && *in_dpp) t->dpp = strdup(in_dpp);
     if (save_topic(t) < 0) {
         pthread_rwlock_unlock(&nb_sns_lock);
         topic_free(t);
@@ -637,13 +740,37 @@ static int remove_permission(nb_call *c) { return topic_permission(c, false); }
 
 /* ---------------------------------------------------------------- data protection, tags */
 
+/* A data protection policy as AWS documents it: a JSON object with a Name, Version 2021-06-01
+ * and a non-empty Statement list whose statements name DataIdentifier (a list) and Operation
+ * (an object), at most 30 KiB. 0, or the error. */
+static int check_dpp(nb_call *c, const char *p)
+{
+    if (strlen(p) > 30720) return e_param(c, "Invalid parameter: DataProtectionPolicy Reason: longer than 30720 characters");
+    json_t *d = json_loads(p, 0, NULL);
+    const char *why = NULL;
+    if (!json_is_object(d)) why = "Failed to parse JSON";
+    else if (!json_is_string(json_object_get(d, "Name"))) why = "Name is required";
+    else if (!json_is_string(json_object_get(d, "Version")) ||
+             strcmp(json_string_value(json_object_get(d, "Version")), "2021-06-01"))
+        why = "Version must be 2021-06-01";
+    else if (!json_array_size(json_object_get(d, "Statement"))) why = "Statement must be a non-empty list";
+    size_t i;
+    json_t *st;
+    json_array_foreach(why ? NULL : json_object_get(d, "Statement"), i, st)
+    {
+        if (!why && (!json_is_object(st) || !json_array_size(json_object_get(st, "DataIdentifier")) ||
+                     !json_is_object(json_object_get(st, "Operation"))))
+            why = "every Statement needs a DataIdentifier list and an Operation";
+    }
+    json_decref(d);
+    return why ? e_param(c, "Invalid parameter: DataProtectionPolicy Reason: %s", why) : 0;
+}
+
 static int put_data_protection_policy(nb_call *c)
 {
     const char *arn = nb_in_str(c, "ResourceArn"), *p = nb_in_str(c, "DataProtectionPolicy");
-    json_t *d = p ? json_loads(p, 0, NULL) : NULL;
-    bool ok = json_is_object(d);
-    json_decref(d);
-    if (!ok) return e_param(c, "Invalid parameter: DataProtectionPolicy Reason: Failed to parse JSON");
+    if (!p) p = "";
+    if (*p && check_dpp(c, p) < 0) return -1; /* "" removes the policy */
     pthread_rwlock_wrlock(&nb_sns_lock);
     sns_topic *t = topic_find(arn);
     if (!t) {
@@ -651,7 +778,7 @@ static int put_data_protection_policy(nb_call *c)
         return E_NOTOPIC(c);
     }
     free(t->dpp);
-    t->dpp = strdup(p);
+    t->dpp = *p ? strdup(p) : NULL;
     int rc = save_topic(t);
     pthread_rwlock_unlock(&nb_sns_lock);
     return rc < 0 ? E_INTERNAL(c) : 0;
@@ -735,9 +862,11 @@ static int list_tags_for_resource(nb_call *c)
 static const char *const sub_settable[] = {"DeliveryPolicy", "FilterPolicy", "FilterPolicyScope", "RawMessageDelivery",
                                            "RedrivePolicy", "SubscriptionRoleArn", "ReplayPolicy"};
 
-/* subscribe: the Subscribe call (AWS then words value errors "Attributes Reason: ..."; a
+/* topic_arn: the subscription's topic (its FIFO-ness decides the dead-letter queue's type).
+ * subscribe: the Subscribe call (AWS then words value errors "Attributes Reason: ..."; a
  * SetSubscriptionAttributes call names the attribute right after "Invalid parameter: "). */
-static int check_sub_attr(nb_call *c, const char *k, const char *v, const char *protocol, json_t *attrs, bool subscribe)
+static int check_sub_attr(nb_call *c, const char *k, const char *v, const char *protocol, json_t *attrs, bool subscribe,
+                          const char *topic_arn)
 {
     const char *pre = subscribe ? "Attributes Reason: " : "";
     bool known = false;
@@ -753,6 +882,17 @@ static int check_sub_attr(nb_call *c, const char *k, const char *v, const char *
             return e_param(c, "Invalid parameter: %sDelivery protocol [%s] does not support raw message delivery.", pre,
                            protocol);
     }
+    /* A replay policy starts redelivering archived messages at once; there is no archive to
+     * replay from yet, so accepting one would be a success that does nothing. */
+    if (!strcmp(k, "ReplayPolicy") && *v)
+        return nb_call_error(c, 501, "NotImplemented", "Message replay (ReplayPolicy) is not implemented.");
+    if (!strcmp(k, "SubscriptionRoleArn")) {
+        if (protocol && strcmp(protocol, "firehose"))
+            return e_param(c, "Invalid parameter: %sDelivery protocol [%s] does not support SubscriptionRoleArn.", pre,
+                           protocol);
+        if (strncmp(v, "arn:aws:iam::", 13) || !strstr(v, ":role/"))
+            return e_param(c, "Invalid parameter: %sSubscriptionRoleArn: Invalid value [%s]. Must be an IAM role ARN.", pre, v);
+    }
     if (!strcmp(k, "FilterPolicyScope") && strcmp(v, "MessageAttributes") && strcmp(v, "MessageBody"))
         return e_param(c, "Invalid parameter: %sFilterPolicyScope: Invalid value [%s]. Please use either MessageBody or MessageAttributes",
                        pre, v);
@@ -767,22 +907,31 @@ static int check_sub_attr(nb_call *c, const char *k, const char *v, const char *
         json_t *d = json_loads(v, 0, NULL);
         const char *arn = json_string_value(json_object_get(d, "deadLetterTargetArn"));
         int rc = 0;
+        bool dlq_fifo = false;
+        size_t tl = topic_arn ? strlen(topic_arn) : 0;
+        bool topic_fifo = tl > 5 && !strcmp(topic_arn + tl - 5, ".fifo");
         if (!json_is_object(d))
             rc = e_param(c, "Invalid parameter: RedrivePolicy: failed to parse JSON");
         else if (!arn)
             rc = e_param(c, "Invalid parameter: RedrivePolicy: deadLetterTargetArn is missing");
         else if (strncmp(arn, "arn:aws:sqs:", 12) != 0)
             rc = e_param(c, "Invalid parameter: RedrivePolicy: deadLetterTargetArn is an invalid arn");
-        else if (!nb_sqs_queue_exists(arn, NULL))
+        else if (!nb_sqs_queue_exists(arn, &dlq_fifo))
             rc = e_param(c, "Invalid parameter: RedrivePolicy: deadLetterTargetArn does not exist");
+        else if (topic_fifo != dlq_fifo)
+            /* AWS: a FIFO topic's subscriptions redrive to FIFO queues, a standard topic's to
+             * standard ones */
+            rc = e_param(c, "Invalid parameter: RedrivePolicy: must use a %s queue as DLQ for a %s topic subscription",
+                         topic_fifo ? "FIFO" : "standard", topic_fifo ? "FIFO" : "standard");
         json_decref(d);
         return rc;
     }
     if (!strcmp(k, "DeliveryPolicy") && *v) {
         json_t *d = json_loads(v, 0, NULL);
-        bool ok = json_is_object(d);
+        char buf[300];
+        const char *why = delivery_policy_problem(d, false, buf, sizeof(buf));
         json_decref(d);
-        if (!ok) return e_param(c, "Invalid parameter: DeliveryPolicy: failed to parse JSON");
+        if (why) return e_param(c, "Invalid parameter: DeliveryPolicy: %s", why);
     }
     return 0;
 }
@@ -868,6 +1017,14 @@ static int subscribe(nb_call *c)
     if (!strcmp(proto, "sms") && !valid_phone(ep)) return e_param(c, "Invalid parameter: Invalid SMS endpoint: %s", ep);
     if (!strcmp(proto, "lambda") && strncmp(ep, "arn:aws:lambda:", 15)) return e_param(c, "Invalid parameter: Lambda endpoint ARN");
     if (!strcmp(proto, "application") && strncmp(ep, "arn:aws:sns:", 12)) return e_param(c, "Invalid parameter: Application endpoint ARN");
+    if (!strcmp(proto, "firehose")) {
+        /* AWS: a delivery stream ARN, and the role SNS writes to it with */
+        if (strncmp(ep, "arn:aws:firehose:", 17) || !strstr(ep, ":deliverystream/"))
+            return e_param(c, "Invalid parameter: Firehose endpoint ARN");
+        if (!json_string_length(json_object_get(in, "SubscriptionRoleArn")))
+            return e_param(c, "Invalid parameter: Attributes Reason: SubscriptionRoleArn is required for firehose "
+                              "subscriptions");
+    }
     bool qfifo = false;
     if (!strcmp(proto, "sqs")) {
         if (strncmp(ep, "arn:aws:sqs:", 12)) return e_param(c, "Invalid parameter: SQS endpoint ARN");
@@ -875,7 +1032,7 @@ static int subscribe(nb_call *c)
     }
     const char *k;
     json_t *v;
-    json_object_foreach(in, k, v) if (check_sub_attr(c, k, json_string_value(v), proto, in, true) < 0) return -1;
+    json_object_foreach(in, k, v) if (check_sub_attr(c, k, json_string_value(v), proto, in, true, arn) < 0) return -1;
     pthread_rwlock_wrlock(&nb_sns_lock);
     sns_topic *t = topic_find(arn);
     int rc = 0;
@@ -932,7 +1089,7 @@ static int subscribe(nb_call *c)
     }
     sub_apply(s);
     bool needs_confirm = !strcmp(proto, "http") || !strcmp(proto, "https") || !strncmp(proto, "email", 5);
-    s->confirmed = !needs_confirm;
+    s->confirmed = s->auth_confirmed = !needs_confirm;
     nb_random_hex(s->token, 128);
     if (save_sub(s) < 0 || topic_add_sub(t, s) < 0) {
         sub_free(s);
@@ -950,7 +1107,8 @@ out:
     return rc;
 }
 
-int nb_sns_confirm(const char *topic_arn, const char *token, char *sub_arn_out, size_t n)
+int nb_sns_confirm(const char *topic_arn, const char *token, bool authenticated, bool auth_unsub, char *sub_arn_out,
+                   size_t n)
 {
     pthread_rwlock_wrlock(&nb_sns_lock);
     sns_topic *t = topic_find(topic_arn);
@@ -962,8 +1120,11 @@ int nb_sns_confirm(const char *topic_arn, const char *token, char *sub_arn_out, 
         sns_sub *s = t->subs[i];
         if (!strcmp(s->token, token)) {
             int rc = 0;
-            if (!s->confirmed) {
+            /* a later signed confirmation may still turn authentication on */
+            if (!s->confirmed || (authenticated && (!s->auth_confirmed || (auth_unsub && !s->auth_unsub)))) {
                 s->confirmed = true;
+                s->auth_confirmed = s->auth_confirmed || authenticated;
+                s->auth_unsub = s->auth_unsub || (authenticated && auth_unsub);
                 rc = save_sub(s);
             }
             snprintf(sub_arn_out, n, "%s", s->arn);
@@ -978,7 +1139,9 @@ int nb_sns_confirm(const char *topic_arn, const char *token, char *sub_arn_out, 
 static int confirm_subscription(nb_call *c)
 {
     char arn[400];
-    int rc = nb_sns_confirm(nb_in_str(c, "TopicArn"), nb_in_str(c, "Token"), arn, sizeof(arn));
+    const char *aou = nb_in_str(c, "AuthenticateOnUnsubscribe");
+    int rc = nb_sns_confirm(nb_in_str(c, "TopicArn"), nb_in_str(c, "Token"), true, aou && !strcasecmp(aou, "true"), arn,
+                            sizeof(arn));
     if (rc == -ENOENT) return E_NOTOPIC(c);
     if (rc == -EINVAL) return e_param(c, "Invalid token");
     if (rc < 0) return E_INTERNAL(c);
@@ -986,7 +1149,7 @@ static int confirm_subscription(nb_call *c)
     return 0;
 }
 
-int nb_sns_unsubscribe_arn(const char *sub_arn)
+int nb_sns_unsubscribe_arn(const char *sub_arn, bool authenticated)
 {
     pthread_rwlock_wrlock(&nb_sns_lock);
     sns_topic *t = NULL;
@@ -994,6 +1157,10 @@ int nb_sns_unsubscribe_arn(const char *sub_arn)
     if (!s) {
         pthread_rwlock_unlock(&nb_sns_lock);
         return -ENOENT;
+    }
+    if (s->auth_unsub && !authenticated) {
+        pthread_rwlock_unlock(&nb_sns_lock);
+        return -EACCES;
     }
     if (dbx("DELETE FROM subs WHERE arn = ?", "s", sub_arn) < 0) {
         pthread_rwlock_unlock(&nb_sns_lock);
@@ -1015,7 +1182,7 @@ static int unsubscribe(nb_call *c)
 {
     /* Idempotent, as AWS: a well-formed ARN naming no subscription (any more) succeeds. */
     const char *arn = nb_in_str(c, "SubscriptionArn");
-    int rc = nb_sns_unsubscribe_arn(arn);
+    int rc = nb_sns_unsubscribe_arn(arn, true);
     if (rc == -ENOENT) return arn_well_formed(arn, true) ? 0 : E_NOSUB(c);
     return rc < 0 ? E_INTERNAL(c) : 0;
 }
@@ -1084,7 +1251,7 @@ static int get_subscription_attributes(nb_call *c)
     }
     json_t *a = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "SubscriptionArn", s->arn, "TopicArn", s->topic_arn,
                           "Owner", s->owner, "Protocol", s->protocol, "Endpoint", s->endpoint,
-                          "ConfirmationWasAuthenticated", s->confirmed ? "true" : "false", "PendingConfirmation",
+                          "ConfirmationWasAuthenticated", s->confirmed && s->auth_confirmed ? "true" : "false", "PendingConfirmation",
                           s->confirmed ? "false" : "true", "RawMessageDelivery", s->raw ? "true" : "false");
     json_t *edp = effective_delivery_policy(t);
     json_t *h = json_object_get(json_object_get(edp, "http"), "defaultHealthyRetryPolicy");
@@ -1114,7 +1281,7 @@ static int set_subscription_attributes(nb_call *c)
         pthread_rwlock_unlock(&nb_sns_lock);
         return E_NOSUB(c);
     }
-    if (check_sub_attr(c, k, v, s->protocol, s->attrs, false) < 0) {
+    if (check_sub_attr(c, k, v, s->protocol, s->attrs, false, s->topic_arn) < 0) {
         pthread_rwlock_unlock(&nb_sns_lock);
         return -1;
     }
@@ -1240,19 +1407,27 @@ static int check_attrs(json_t *attrs, pub_err *e)
             return perr(e, 400, "ParameterValueInvalid", "The message attribute '%s' must contain non-empty message attribute value for message attribute type '%s'.",
                         k, type);
         if (!strncmp(type, "Number", 6)) {
-            char *end;
-            const char *s = json_string_value(sv);
-            strtod(s, &end);
-            if (end == s || *end)
+            /* AWS: up to 38 digits of precision, 10^-128 to 10^+126 */
+            if (!nb_sqs_number_valid(json_string_value(sv)))
                 return perr(e, 400, "ParameterValueInvalid", "Could not cast message attribute '%s' value to number.", k);
         }
         if (!strcmp(type, "String.Array")) {
-            json_t *arr = json_loads(json_string_value(sv), 0, NULL);
-            bool ok = json_is_array(arr);
+            json_t *arr = json_loads(json_string_value(sv), JSON_DECODE_ANY, NULL);
+            bool ok = json_is_array(arr), flat = true;
+            size_t ai;
+            json_t *av;
+            /* AWS: the values are strings, numbers, true, false or null (no nested arrays or
+             * objects) */
+            json_array_foreach(arr, ai, av) flat = flat && !json_is_array(av) && !json_is_object(av);
             json_decref(arr);
             if (!ok)
                 return perr(e, 400, "ParameterValueInvalid",
                             "Invalid parameter: MessageAttributes: String.Array value for '%s' must be a JSON array", k);
+            if (!flat)
+                return perr(e, 400, "ParameterValueInvalid",
+                            "Invalid parameter: MessageAttributes: String.Array value for '%s' may only hold strings, "
+                            "numbers, true, false and null",
+                            k);
         }
     }
     return 0;
@@ -1281,6 +1456,29 @@ static const char *message_for(json_t *structured, const char *protocol, const c
 }
 
 #define DEDUP_US (300 * 1000000LL)
+
+/* FIFO topics deliver in sequence-number order: a publish takes a ticket with its sequence
+ * number (under nb_sns_lock) and delivers when its turn comes, so that two publishers never
+ * reach a queue in the other order. One line for every FIFO topic: their deliveries are
+ * short SQS writes. */
+static pthread_mutex_t fifo_turn_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t fifo_turn_cv = PTHREAD_COND_INITIALIZER;
+static uint64_t fifo_next_ticket, fifo_serving; /* next_ticket: nb_sns_lock held for writing */
+
+static void fifo_turn_wait(uint64_t ticket)
+{
+    pthread_mutex_lock(&fifo_turn_mu);
+    while (fifo_serving != ticket) pthread_cond_wait(&fifo_turn_cv, &fifo_turn_mu);
+    pthread_mutex_unlock(&fifo_turn_mu);
+}
+
+static void fifo_turn_done(void)
+{
+    pthread_mutex_lock(&fifo_turn_mu);
+    fifo_serving++;
+    pthread_cond_broadcast(&fifo_turn_cv);
+    pthread_mutex_unlock(&fifo_turn_mu);
+}
 
 /* Publish one message; fills msg_id (and seqnum for FIFO topics). */
 static int publish_core(const pub_in *in, const char *account, char msg_id[37], char seqnum[24], pub_err *e)
@@ -1396,12 +1594,27 @@ as_topic:;
             dedup = hash;
         }
         int64_t now = nb_clock_now_us();
-        json_t *d = json_object_get(t->dedup, dedup);
+        /* FifoThroughputScope MessageGroup: deduplication within each message group */
+        const char *scope = json_string_value(json_object_get(t->attrs, "FifoThroughputScope"));
+        const char *dkey = dedup;
+        char *scoped = NULL;
+        if (scope && !strcmp(scope, "MessageGroup")) {
+            size_t gl = strlen(in->group), dl = strlen(dedup);
+            scoped = malloc(gl + dl + 2);
+            if (scoped) {
+                memcpy(scoped, in->group, gl);
+                scoped[gl] = '\n';
+                memcpy(scoped + gl + 1, dedup, dl + 1);
+                dkey = scoped;
+            }
+        }
+        json_t *d = json_object_get(t->dedup, dkey);
         if (d && json_integer_value(json_array_get(d, 1)) > now) {
             snprintf(msg_id, 37, "%s", json_string_value(json_array_get(d, 0)));
             snprintf(seqnum, 24, "%s", json_string_value(json_array_get(d, 2)));
             pthread_rwlock_unlock(&nb_sns_lock);
             json_decref(structured);
+            free(scoped);
             return 0;
         }
         snprintf(seqnum, 24, "%llu", 10000000000000000000ull + (unsigned long long)++t->seq);
@@ -1410,7 +1623,8 @@ as_topic:;
             json_t *v, *tmp;
             json_object_foreach_safe(t->dedup, tmp, k, v) if (json_integer_value(json_array_get(v, 1)) <= now) json_object_del(t->dedup, k);
         }
-        json_object_set_new(t->dedup, dedup, json_pack("[s, I, s]", msg_id, (json_int_t)(now + DEDUP_US), seqnum));
+        json_object_set_new(t->dedup, dkey, json_pack("[s, I, s]", msg_id, (json_int_t)(now + DEDUP_US), seqnum));
+        free(scoped);
     } else if (in->group) {
         pthread_rwlock_unlock(&nb_sns_lock);
         json_decref(structured);
@@ -1449,9 +1663,13 @@ as_topic:;
         else
             other[nother++] = o;
     }
+    bool fifo = t->fifo;
+    uint64_t ticket = fifo ? fifo_next_ticket++ : 0;
     pthread_rwlock_unlock(&nb_sns_lock);
     json_decref(structured);
+    if (fifo) fifo_turn_wait(ticket);
     nb_sns_deliver_sqs(sqs, nsqs);
+    if (fifo) fifo_turn_done();
     for (size_t i = 0; i < nother; i++) nb_sns_deliver_async(other[i]);
     free(sqs);
     free(other);
@@ -1563,6 +1781,39 @@ static json_t *public_attrs(json_t *attrs)
     return a;
 }
 
+/* The attributes AWS knows for platform applications and endpoints: 0, or the error naming
+ * the first unknown one (or a bad value). */
+static int check_push_attrs(nb_call *c, json_t *attrs, bool endpoint)
+{
+    static const char *const app_names[] = {"PlatformCredential", "PlatformPrincipal", "EventEndpointCreated",
+                                            "EventEndpointDeleted", "EventEndpointUpdated", "EventDeliveryFailure",
+                                            "SuccessFeedbackRoleArn", "FailureFeedbackRoleArn",
+                                            "SuccessFeedbackSampleRate", "ApplePlatformTeamID",
+                                            "ApplePlatformBundleID", "AuthenticationMethod"};
+    static const char *const ep_names[] = {"CustomUserData", "Enabled", "Token"};
+    const char *const *names = endpoint ? ep_names : app_names;
+    size_t nnames = endpoint ? NB_ARRAY_LEN(ep_names) : NB_ARRAY_LEN(app_names);
+    const char *k;
+    json_t *v;
+    json_object_foreach(attrs, k, v)
+    {
+        bool known = false;
+        for (size_t i = 0; i < nnames; i++) known = known || !strcmp(names[i], k);
+        if (!known) return e_param(c, "Invalid parameter: Attributes Reason: Invalid attribute name: %s", k);
+        const char *sv = json_string_value(v);
+        if (!strcmp(k, "Enabled") && (!sv || (strcasecmp(sv, "true") && strcasecmp(sv, "false"))))
+            return e_param(c, "Invalid parameter: Attributes Reason: Enabled must be true or false");
+        if (!strcmp(k, "Token") && !json_string_length(v))
+            return e_param(c, "Invalid parameter: Attributes Reason: Token cannot be empty");
+        if (!strcmp(k, "SuccessFeedbackSampleRate") &&
+            (!sv || !*sv || strspn(sv, "0123456789") != strlen(sv) || strlen(sv) > 3 || atoi(sv) > 100))
+            return e_param(c, "Invalid parameter: Attributes Reason: SuccessFeedbackSampleRate must be from 0 to 100");
+        if (!strncmp(k, "Event", 5) && sv && *sv && !arn_well_formed(sv, false))
+            return e_param(c, "Invalid parameter: Attributes Reason: %s must be a topic ARN", k);
+    }
+    return 0;
+}
+
 static int create_platform_application(nb_call *c)
 {
     const char *name = nb_in_str(c, "Name"), *platform = nb_in_str(c, "Platform");
@@ -1575,6 +1826,16 @@ static int create_platform_application(nb_call *c)
     bool name_ok = name && *name && strlen(name) <= 256;
     for (const char *p = name; name_ok && *p; p++) name_ok = isalnum((unsigned char)*p) || strchr("_-.", *p);
     if (!name_ok) return e_param(c, "Invalid parameter: Name");
+    /* Every platform needs its credential; all but FCM/GCM also a principal (APNS certificate
+     * or signing key id, ADM client id, Baidu API key, WNS package SID). */
+    json_t *in_attrs = json_object_get(c->input, "Attributes");
+    if (check_push_attrs(c, in_attrs, false) < 0) return -1;
+    const char *need = !json_string_length(json_object_get(in_attrs, "PlatformCredential")) ? "PlatformCredential"
+                       : strcmp(platform, "GCM") && strcmp(platform, "MPNS") &&
+                               !json_string_length(json_object_get(in_attrs, "PlatformPrincipal"))
+                           ? "PlatformPrincipal"
+                           : NULL;
+    if (need) return e_param(c, "Invalid parameter: Attributes Reason: %s attribute is required for %s", need, platform);
     char arn[400];
     snprintf(arn, sizeof(arn), "arn:aws:sns:%s:%s:app/%s/%s", nb_sns_region, c->who.account, platform, name);
     json_t *doc = json_pack("{s:s, s:s, s:s, s:O}", "Name", name, "Platform", platform, "Account", c->who.account, "Attributes",
@@ -1602,6 +1863,7 @@ static int get_platform_application_attributes(nb_call *c)
 static int set_platform_application_attributes(nb_call *c)
 {
     const char *arn = nb_in_str(c, "PlatformApplicationArn");
+    if (check_push_attrs(c, json_object_get(c->input, "Attributes"), false) < 0) return -1;
     pthread_rwlock_wrlock(&nb_sns_lock);
     json_t *a = json_object_get(apps, arn);
     int rc = 0;
@@ -1647,6 +1909,8 @@ static int create_platform_endpoint(nb_call *c)
     const char *app = nb_in_str(c, "PlatformApplicationArn"), *token = nb_in_str(c, "Token");
     const char *cud = nb_in_str(c, "CustomUserData");
     json_t *in = json_object_get(c->input, "Attributes");
+    if (!token || !*token) return e_param(c, "Invalid parameter: Token Reason: cannot be empty");
+    if (check_push_attrs(c, in, true) < 0) return -1;
     pthread_rwlock_wrlock(&nb_sns_lock);
     json_t *a = json_object_get(apps, app);
     int rc = 0;
@@ -1701,6 +1965,7 @@ static int get_endpoint_attributes(nb_call *c)
 static int set_endpoint_attributes(nb_call *c)
 {
     const char *arn = nb_in_str(c, "EndpointArn");
+    if (check_push_attrs(c, json_object_get(c->input, "Attributes"), true) < 0) return -1;
     pthread_rwlock_wrlock(&nb_sns_lock);
     json_t *e = json_object_get(endpoints, arn);
     int rc = 0;
@@ -1744,8 +2009,46 @@ static int list_endpoints_by_platform_application(nb_call *c)
 
 /* ---------------------------------------------------------------- SMS */
 
+/* SetSMSAttributes' attributes and AWS's rules for their values: 0, or the error. */
+static int check_sms_attr(nb_call *c, const char *k, const char *v)
+{
+    size_t n = strlen(v);
+    if (!strcmp(k, "DefaultSMSType")) {
+        if (strcmp(v, "Promotional") && strcmp(v, "Transactional"))
+            return e_param(c, "Invalid parameter: DefaultSMSType Reason: %s is not one of Promotional, Transactional", v);
+    } else if (!strcmp(k, "MonthlySpendLimit")) {
+        if (!n || strspn(v, "0123456789") != n)
+            return e_param(c, "Invalid parameter: MonthlySpendLimit Reason: %s is not a whole number of US dollars", v);
+    } else if (!strcmp(k, "DeliveryStatusSuccessSamplingRate")) {
+        if (!n || n > 3 || strspn(v, "0123456789") != n || atoi(v) > 100)
+            return e_param(c, "Invalid parameter: DeliveryStatusSuccessSamplingRate Reason: %s is not from 0 to 100", v);
+    } else if (!strcmp(k, "DefaultSenderID")) {
+        /* 1 to 11 letters and digits, at least one letter */
+        bool ok = n >= 1 && n <= 11, letter = false;
+        for (const char *p = v; ok && *p; p++) {
+            ok = isalnum((unsigned char)*p);
+            letter = letter || isalpha((unsigned char)*p);
+        }
+        if (!ok || !letter)
+            return e_param(c, "Invalid parameter: DefaultSenderID Reason: must be 1 to 11 alphanumeric characters, at "
+                              "least one of them a letter");
+    } else if (!strcmp(k, "DeliveryStatusIAMRole")) {
+        if (n && strncmp(v, "arn:aws:iam::", 13))
+            return e_param(c, "Invalid parameter: DeliveryStatusIAMRole Reason: %s is not an IAM role ARN", v);
+    } else if (strcmp(k, "UsageReportS3Bucket")) {
+        return e_param(c, "Invalid parameter: %s Reason: not a valid SMS attribute", k);
+    }
+    return 0;
+}
+
 static int set_sms_attributes(nb_call *c)
 {
+    const char *ak;
+    json_t *av;
+    json_object_foreach(json_object_get(c->input, "attributes"), ak, av)
+    {
+        if (check_sms_attr(c, ak, json_string_value(av) ? json_string_value(av) : "") < 0) return -1;
+    }
     char key[40];
     snprintf(key, sizeof(key), "sms:%s", c->who.account);
     pthread_rwlock_wrlock(&nb_sns_lock);
@@ -1849,17 +2152,40 @@ static int sandbox_change(nb_call *c, int what)
         s = json_object();
         json_object_set_new(kv, key, s);
     }
+    /* The sandbox list: phone -> status; a pending number's one-time password (sent as an SMS,
+     * which lands among the recorded deliveries) under "otp:" + phone. */
+    char otp_key[64], otp[7] = "";
+    snprintf(otp_key, sizeof(otp_key), "otp:%s", p);
     int rc = 0;
     if (what == 0) {
+        uint32_t r;
+        nb_random(&r, sizeof(r));
+        snprintf(otp, sizeof(otp), "%06u", (unsigned)(r % 1000000));
         json_object_set_new(s, p, json_string("Pending"));
+        json_object_set_new(s, otp_key, json_string(otp));
     } else if (what == 1) {
-        if (!json_object_get(s, p)) rc = nb_call_error(c, 404, "ResourceNotFound", "Phone number does not exist");
-        else json_object_set_new(s, p, json_string("Verified"));
+        const char *want = json_string_value(json_object_get(s, otp_key));
+        const char *got = nb_in_str(c, "OneTimePassword");
+        if (!json_object_get(s, p))
+            rc = nb_call_error(c, 404, "ResourceNotFound", "Phone number does not exist");
+        else if (want && (!got || strcmp(want, got)))
+            rc = nb_call_error(c, 400, "VerificationException", "Invalid one-time password.");
+        else {
+            json_object_set_new(s, p, json_string("Verified"));
+            json_object_del(s, otp_key);
+        }
     } else {
         json_object_del(s, p);
+        json_object_del(s, otp_key);
     }
     if (!rc && save_kv(key) < 0) rc = E_INTERNAL(c);
     pthread_rwlock_unlock(&nb_sns_lock);
+    if (!rc && otp[0]) {
+        char id[37], text[120];
+        nb_uuid4(id);
+        snprintf(text, sizeof(text), "Your Amazon SNS verification code is: %s", otp);
+        nb_sns_record("sms", p, NULL, id, text, NULL);
+    }
     if (!rc) c->output = json_object();
     return rc;
 }
@@ -1876,7 +2202,7 @@ static int list_sms_sandbox_phone_numbers(nb_call *c)
     pthread_rwlock_rdlock(&nb_sns_lock);
     const char *k;
     json_t *v;
-    json_object_foreach(json_object_get(kv, key), k, v)
+    json_object_foreach(json_object_get(kv, key), k, v) if (strncmp(k, "otp:", 4))
         json_array_append_new(arr, json_pack("{s:s, s:O}", "PhoneNumber", k, "Status", v));
     pthread_rwlock_unlock(&nb_sns_lock);
     c->output = json_pack("{s:o}", "PhoneNumbers", arr);
@@ -1960,7 +2286,7 @@ static void xml_reply(nb_req *r, int status, const char *action, const char *inn
 static void admin_confirm(nb_req *r)
 {
     char arn[400];
-    int rc = nb_sns_confirm(nb_req_query_arg(r, "TopicArn"), nb_req_query_arg(r, "Token"), arn, sizeof(arn));
+    int rc = nb_sns_confirm(nb_req_query_arg(r, "TopicArn"), nb_req_query_arg(r, "Token"), false, false, arn, sizeof(arn));
     if (rc < 0) {
         const char *body = rc == -ENOENT ? "<ErrorResponse><Error><Type>Sender</Type><Code>NotFound</Code><Message>Topic does not exist</Message></Error></ErrorResponse>"
                                          : "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>Invalid token</Message></Error></ErrorResponse>";
@@ -1978,10 +2304,16 @@ static void admin_confirm(nb_req *r)
 
 static void admin_unsubscribe(nb_req *r)
 {
-    int rc = nb_sns_unsubscribe_arn(nb_req_query_arg(r, "SubscriptionArn"));
+    int rc = nb_sns_unsubscribe_arn(nb_req_query_arg(r, "SubscriptionArn"), false);
     if (rc == -ENOENT) {
         const char *body = "<ErrorResponse><Error><Type>Sender</Type><Code>NotFound</Code><Message>Subscription does not exist</Message></Error></ErrorResponse>";
         nb_resp_simple(r, 404, "text/xml", body, strlen(body), NULL, 0);
+        return;
+    }
+    if (rc == -EACCES) { /* confirmed with AuthenticateOnUnsubscribe: a signed Unsubscribe only */
+        const char *body = "<ErrorResponse><Error><Type>Sender</Type><Code>AuthorizationError</Code><Message>This "
+                           "subscription requires an authenticated Unsubscribe request</Message></Error></ErrorResponse>";
+        nb_resp_simple(r, 403, "text/xml", body, strlen(body), NULL, 0);
         return;
     }
     xml_reply(r, rc < 0 ? 500 : 200, "Unsubscribe", NULL);
@@ -2143,7 +2475,13 @@ static int load_fn(sqlite3 *h, void *arg)
         s->endpoint = strdup((const char *)sqlite3_column_text(st, 4));
         s->attrs = json_loads((const char *)sqlite3_column_text(st, 5), 0, NULL);
         if (!s->attrs) s->attrs = json_object();
-        s->confirmed = sqlite3_column_int(st, 6) != 0;
+        int flags = sqlite3_column_int(st, 6);
+        s->confirmed = flags & 1;
+        s->auth_confirmed = flags & 2;
+        s->auth_unsub = flags & 4;
+        /* rows from before the flags: a protocol without a handshake was confirmed by AWS itself */
+        if (s->confirmed && strcmp(s->protocol, "http") && strcmp(s->protocol, "https") && strncmp(s->protocol, "email", 5))
+            s->auth_confirmed = true;
         snprintf(s->token, sizeof(s->token), "%s", sqlite3_column_text(st, 7) ? (const char *)sqlite3_column_text(st, 7) : "");
         snprintf(s->base, sizeof(s->base), "%s", sqlite3_column_text(st, 8) ? (const char *)sqlite3_column_text(st, 8) : "");
         sub_apply(s);

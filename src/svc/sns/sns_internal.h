@@ -21,6 +21,10 @@ typedef struct sns_sub {
     char *endpoint;
     json_t *attrs; /* settable attributes, name -> string */
     bool confirmed;
+    /* confirmed by a signed ConfirmSubscription call (or needing no confirmation): AWS's
+     * ConfirmationWasAuthenticated; auth_unsub: that call asked AuthenticateOnUnsubscribe, so
+     * the UnsubscribeURL no longer works. Kept as bits 1 and 2 of the confirmed column. */
+    bool auth_confirmed, auth_unsub;
     char token[130];
     char base[300]; /* http://host:port of the Subscribe request: for the URLs we hand out */
     nb_sns_filter *filter;
@@ -74,6 +78,10 @@ typedef struct sns_out {
     char *dlq_arn;    /* subscription RedrivePolicy deadLetterTargetArn, or NULL */
     json_t *policy;   /* healthyRetryPolicy in effect, owned */
     int attempt;
+    /* queued HTTP/S or email deliveries sit in one list until freed, so that those still
+     * waiting for a retry when the server stops are freed too (deliver.c) */
+    struct sns_out *qprev, *qnext;
+    bool queued;
 } sns_out;
 
 void nb_sns_out_free(sns_out *o);
@@ -95,7 +103,12 @@ void nb_sns_deliver_init(void);
 void nb_sns_deliver_shutdown(void);
 
 /* sns.c helpers for deliver.c and the admin routes */
-int nb_sns_confirm(const char *topic_arn, const char *token, char *sub_arn_out, size_t n);
-int nb_sns_unsubscribe_arn(const char *sub_arn);
+/* authenticated: a signed ConfirmSubscription call (not the SubscribeURL), which may ask
+ * auth_unsub (AuthenticateOnUnsubscribe). */
+int nb_sns_confirm(const char *topic_arn, const char *token, bool authenticated, bool auth_unsub, char *sub_arn_out,
+                   size_t n);
+/* authenticated: a signed Unsubscribe call; else (the UnsubscribeURL) -EACCES for a
+ * subscription confirmed with AuthenticateOnUnsubscribe. */
+int nb_sns_unsubscribe_arn(const char *sub_arn, bool authenticated);
 
 #endif

@@ -138,6 +138,52 @@ static bool valid_name(const char *s)
     return true;
 }
 
+/* A Number attribute as AWS accepts it: a decimal (sign, digits, fraction, exponent; no
+ * "inf", "nan", hex or spaces, which strtod would take) of at most 38 significant digits and
+ * a magnitude from 10^-128 to 10^+126. */
+bool nb_sqs_number_valid(const char *s)
+{
+    const char *p = s;
+    if (*p == '+' || *p == '-') p++;
+    int digits = 0, sig = 0, trailing = 0;
+    long int_digits = 0, frac_pos = 0, first_int = -1, first_frac = -1;
+    bool dot = false;
+    for (; (*p >= '0' && *p <= '9') || (*p == '.' && !dot); p++) {
+        if (*p == '.') {
+            dot = true;
+            continue;
+        }
+        digits++;
+        if (dot) frac_pos++;
+        else int_digits++;
+        if (*p != '0' && first_int < 0 && first_frac < 0) {
+            if (dot) first_frac = frac_pos;
+            else first_int = int_digits;
+        }
+        if (first_int >= 0 || first_frac >= 0) {
+            sig++;
+            trailing = *p == '0' ? trailing + 1 : 0;
+        }
+    }
+    if (!digits) return false;
+    long exp = 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        bool neg = *p == '-';
+        if (*p == '+' || *p == '-') p++;
+        if (*p < '0' || *p > '9') return false;
+        for (; *p >= '0' && *p <= '9'; p++)
+            if (exp < 100000) exp = exp * 10 + (*p - '0');
+        if (neg) exp = -exp;
+    }
+    if (*p) return false;
+    if (!sig) return true; /* zero */
+    if (sig - trailing > 38) return false;
+    /* decimal exponent of the leading significant digit */
+    long lead = (first_int >= 0 ? int_digits - first_int : -first_frac) + exp;
+    return lead >= -128 && lead <= 126;
+}
+
 int nb_sqs_attrs_validate(json_t *attrs, bool system, char *msg, size_t msgn)
 {
     size_t n = json_object_size(attrs);
@@ -186,7 +232,7 @@ int nb_sqs_attrs_validate(json_t *attrs, bool system, char *msg, size_t msgn)
             return -1;
         }
         if (is_bin) {
-            if (!json_is_string(bv)) {
+            if (!json_is_string(bv) || !json_string_length(bv)) {
                 snprintf(msg, msgn,
                          json_is_string(sv) ? "The message attribute '%s' with type 'Binary' must use field 'Binary'."
                                             : "The message attribute '%s' must contain non-empty message attribute value for message attribute type 'Binary'.",
@@ -202,10 +248,7 @@ int nb_sqs_attrs_validate(json_t *attrs, bool system, char *msg, size_t msgn)
                 return -1;
             }
             if (is_num) {
-                const char *s = json_string_value(sv);
-                char *end;
-                strtod(s, &end);
-                if (end == s || *end) {
+                if (!nb_sqs_number_valid(json_string_value(sv))) {
                     snprintf(msg, msgn, "Can't cast the value of message (user) attribute '%s' to a number.", key);
                     return -1;
                 }

@@ -18,6 +18,7 @@
 #include "core/hash.h"
 #include "core/sched.h"
 #include "iam/authz.h"
+#include "iam/policy.h"
 #include "svc/sqs/sqs_internal.h"
 
 /* ---------------------------------------------------------------- errors */
@@ -252,6 +253,16 @@ static int check_attr(nb_call *c, const char *name, const char *val, bool fifo, 
             json_decref(doc);
             return sqs_error(c, 400, "InvalidAttributeValue", "InvalidAttributeValue",
                              "Invalid value for the parameter %s.", name);
+        }
+        if (!strcmp(name, "Policy")) {
+            /* a resource policy AWS would take: statements, principals, actions ... */
+            json_decref(doc);
+            nb_policy *pol = nb_policy_parse(val, strlen(val), NB_POLICY_RESOURCE, NULL);
+            if (!pol)
+                return sqs_error(c, 400, "InvalidAttributeValue", "InvalidAttributeValue",
+                                 "Invalid value for the parameter Policy.");
+            nb_policy_free(pol);
+            return 0;
         }
         if (!strcmp(name, "RedriveAllowPolicy")) {
             /* redrivePermission allowAll (default) | denyAll | byQueue; byQueue names 1..10
@@ -504,6 +515,12 @@ static int create_queue(nb_call *c)
     if (rc < 0) {
         json_decref(attrs_copy);
         return E_INTERNAL(c);
+    }
+    if (rc == 2) {
+        json_decref(attrs_copy);
+        return sqs_error(c, 400, "QueueDeletedRecently", "AWS.SimpleQueueService.QueueDeletedRecently",
+                         "You must wait 60 seconds after deleting a queue before you can create another with the "
+                         "same name.");
     }
     if (rc == 1) {
         /* Exists: the same attributes are fine (AWS answers the URL); a different value for
@@ -1243,10 +1260,13 @@ static json_t *message_doc(nb_call *c, sqs_queue *q, sqs_msg *m, json_t *sysname
     if (wants(sysnames, "SentTimestamp")) set_num(a, "SentTimestamp", m->sent_ms);
     if (wants(sysnames, "ApproximateReceiveCount")) set_num(a, "ApproximateReceiveCount", m->receive_count);
     if (wants(sysnames, "ApproximateFirstReceiveTimestamp")) set_num(a, "ApproximateFirstReceiveTimestamp", m->first_recv_ms);
-    if (m->sys_attrs && wants(sysnames, "AWSTraceHeader")) {
+    if (m->sys_attrs && (wants(sysnames, "AWSTraceHeader") || wants(sysnames, "DeadLetterQueueSourceArn"))) {
         json_t *sa = json_loads(m->sys_attrs, 0, NULL);
-        const char *th = json_string_value(json_object_get(json_object_get(sa, "AWSTraceHeader"), "StringValue"));
-        if (th) json_object_set_new(a, "AWSTraceHeader", json_string(th));
+        static const char *const names[] = {"AWSTraceHeader", "DeadLetterQueueSourceArn"};
+        for (size_t i = 0; i < NB_ARRAY_LEN(names); i++) {
+            const char *v = json_string_value(json_object_get(json_object_get(sa, names[i]), "StringValue"));
+            if (v && wants(sysnames, names[i])) json_object_set_new(a, names[i], json_string(v));
+        }
         json_decref(sa);
     }
     /* standard queues too: a fair queue's tenant */
@@ -1472,6 +1492,13 @@ static int change_one(nb_call *c, sqs_queue *q, const char *handle, json_t *jt, 
                  (long long)t);
         return -1;
     }
+    if (rc == 4) {
+        /* AWS, once the message was received again: the old handle has expired */
+        e->shape = e->code = "ReceiptHandleIsInvalid";
+        snprintf(e->msg, sizeof(e->msg),
+                 "Value %.400s for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.", handle);
+        return -1;
+    }
     if (rc == 1 || rc == 2) {
         e->shape = "MessageNotInflight";
         e->code = "AWS.SimpleQueueService.MessageNotInflight";
@@ -1523,22 +1550,137 @@ static int change_message_visibility_batch(nb_call *c)
 
 /* ---------------------------------------------------------------- message move tasks */
 
-/* Tasks run to completion inside StartMessageMoveTask (moving is one durable write); the
- * list keeps the last few per source for ListMessageMoveTasks. */
+/* A move task takes a dead-letter queue's messages back to their source (or to
+ * DestinationArn). Without MaxNumberOfMessagesPerSecond it completes inside
+ * StartMessageMoveTask (one durable write). With one, it moves that many messages per second
+ * of region time: the first second's share before Start answers, the rest in scheduler steps,
+ * until it has moved as many as the queue held at the start (or the queue is empty); it can be
+ * cancelled meanwhile. One running task per source queue. The list keeps the last 32 tasks. */
 typedef struct move_task {
     char handle[200];
     char source[160], dest[160];
-    long moved;
+    const char *status; /* RUNNING, COMPLETED, CANCELLED, FAILED */
+    char failure[120];
+    long moved, to_move;
     int64_t started_ms;
-    int rate;
+    int rate;          /* messages per second; 0 = all at once */
+    uint64_t timer;    /* RUNNING: the next step */
+    char *step_arg;    /* RUNNING: the step's argument (a copy of handle), owned by the step */
 } move_task;
 static move_task tasks[32];
 static size_t ntasks;
 static pthread_mutex_t tasks_mu = PTHREAD_MUTEX_INITIALIZER;
 
+static move_task *task_find(const char *handle) /* tasks_mu held */
+{
+    for (size_t i = 0; handle && i < ntasks; i++)
+        if (!strcmp(tasks[i].handle, handle)) return &tasks[i];
+    return NULL;
+}
+
+static void move_step(void *arg);
+
+/* Move one second's share of a running task and plan the next step (any thread but a loop:
+ * the move writes to the store). */
+static void move_run(const char *handle)
+{
+    pthread_mutex_lock(&tasks_mu);
+    move_task *t = task_find(handle);
+    if (!t || strcmp(t->status, "RUNNING")) {
+        pthread_mutex_unlock(&tasks_mu);
+        return;
+    }
+    char src_arn[160], dst_arn[160];
+    memcpy(src_arn, t->source, sizeof(src_arn));
+    memcpy(dst_arn, t->dest, sizeof(dst_arn));
+    /* rate messages for every second of region time begun since the start: a clock advanced
+     * by 10 s lets the task catch up at once */
+    long due = (long)((nb_clock_now_us() / 1000 - t->started_ms) / 1000 + 1) * t->rate;
+    long share = (due < t->to_move ? due : t->to_move) - t->moved;
+    pthread_mutex_unlock(&tasks_mu);
+    sqs_queue *src = nb_sqs_queue_by_arn(src_arn), *dst = nb_sqs_queue_by_arn(dst_arn);
+    long moved = src && dst ? nb_sqs_move_some(src, dst, share) : 0;
+    size_t left = 0, inflight, delayed;
+    if (src) nb_sqs_counts(src, &left, &inflight, &delayed);
+    pthread_mutex_lock(&tasks_mu);
+    t = task_find(handle);
+    if (t) {
+        if (moved > 0) t->moved += moved;
+        if (strcmp(t->status, "RUNNING")) {
+            /* cancelled while this step ran */
+        } else if (!src || !dst || moved < 0) {
+            t->status = "FAILED";
+            snprintf(t->failure, sizeof(t->failure), "%s",
+                     !src ? "AWS.SimpleQueueService.NonExistentQueue: the source queue was deleted"
+                     : !dst ? "AWS.SimpleQueueService.NonExistentQueue: the destination queue was deleted"
+                            : "InternalError: the messages could not be moved");
+        } else if (t->moved >= t->to_move || left == 0) {
+            t->status = "COMPLETED";
+        } else {
+            char *a = strdup(handle);
+            t->step_arg = a;
+            t->timer = a ? nb_sched_at(nb_clock_now_us() + 1000000, move_step, a) : 0;
+            if (!t->timer) {
+                free(a);
+                t->step_arg = NULL;
+                t->status = "FAILED";
+                snprintf(t->failure, sizeof(t->failure), "InternalError: the task could not be scheduled");
+            }
+        }
+    }
+    pthread_mutex_unlock(&tasks_mu);
+    nb_sqs_queue_put(src);
+    nb_sqs_queue_put(dst);
+}
+
+static void move_step(void *arg)
+{
+    char *handle = arg;
+    pthread_mutex_lock(&tasks_mu);
+    move_task *t = task_find(handle);
+    if (t && t->step_arg == handle) t->step_arg = NULL, t->timer = 0;
+    pthread_mutex_unlock(&tasks_mu);
+    move_run(handle);
+    free(handle);
+}
+
+/* Stop every running task's timer (shutdown, reset); forget the tasks if forget. */
+static void tasks_stop(bool forget)
+{
+    uint64_t timers[NB_ARRAY_LEN(tasks)];
+    char *args[NB_ARRAY_LEN(tasks)];
+    size_t n = 0;
+    pthread_mutex_lock(&tasks_mu);
+    for (size_t i = 0; i < ntasks; i++) {
+        move_task *t = &tasks[i];
+        if (t->timer) {
+            timers[n] = t->timer;
+            args[n++] = t->step_arg;
+        }
+        t->timer = 0;
+        t->step_arg = NULL;
+        if (!strcmp(t->status, "RUNNING")) t->status = "CANCELLED"; /* a running step plans no next one */
+    }
+    if (forget) ntasks = 0;
+    pthread_mutex_unlock(&tasks_mu);
+    /* outside the lock: a step that is running takes it, and frees its own argument */
+    for (size_t i = 0; i < n; i++)
+        if (nb_sched_cancel_sync(timers[i])) free(args[i]);
+}
+
 static int start_message_move_task(nb_call *c)
 {
     const char *src_arn = nb_in_str(c, "SourceArn"), *dst_arn = nb_in_str(c, "DestinationArn");
+    /* AWS's bounds: 1 to 500 messages per second when given */
+    json_int_t rate = nb_in_int(c, "MaxNumberOfMessagesPerSecond", 0);
+    if (json_object_get(c->input, "MaxNumberOfMessagesPerSecond") && (rate < 1 || rate > 500))
+        return E_PARAM(c, "Value %lld for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: You must enter "
+                          "a number that's between 1 and 500.",
+                       (long long)rate);
+    if (dst_arn && src_arn && !strcmp(dst_arn, src_arn))
+        return E_PARAM(c, "Value %s for parameter DestinationArn is invalid. Reason: The source queue and the "
+                          "destination queue can't be the same.",
+                       dst_arn);
     sqs_queue *src = nb_sqs_queue_by_arn(src_arn);
     if (!src)
         return sqs_error(c, 400, "ResourceNotFoundException", "ResourceNotFoundException",
@@ -1579,7 +1721,14 @@ static int start_message_move_task(nb_call *c)
         return sqs_error(c, 400, "ResourceNotFoundException", "ResourceNotFoundException",
                          "The resource that you specified for the DestinationArn parameter doesn't exist.");
     }
-    long moved = nb_sqs_move_all(src, dst);
+    if (dst->fifo != src->fifo) { /* a FIFO message needs its group, a standard queue has none */
+        bool fifo = src->fifo;
+        nb_sqs_queue_put(src);
+        nb_sqs_queue_put(dst);
+        return E_PARAM(c, "Value %s for parameter DestinationArn is invalid. Reason: The destination queue must be a "
+                          "%s queue, as the source queue is.",
+                       dst_arn, fifo ? "FIFO" : "standard");
+    }
     move_task t;
     memset(&t, 0, sizeof(t));
     char raw[400];
@@ -1590,27 +1739,57 @@ static int start_message_move_task(nb_call *c)
     else snprintf(t.handle, sizeof(t.handle), "%s", id);
     snprintf(t.source, sizeof(t.source), "%s", src->arn);
     snprintf(t.dest, sizeof(t.dest), "%s", dst->arn);
-    t.moved = moved < 0 ? 0 : moved;
     t.started_ms = nb_clock_now_us() / 1000;
-    t.rate = (int)nb_in_int(c, "MaxNumberOfMessagesPerSecond", 0);
+    t.rate = (int)rate;
+    size_t visible, inflight, delayed;
+    nb_sqs_counts(src, &visible, &inflight, &delayed);
+    t.to_move = (long)visible;
+    t.status = "RUNNING";
     pthread_mutex_lock(&tasks_mu);
-    if (ntasks == NB_ARRAY_LEN(tasks)) {
-        memmove(tasks, tasks + 1, sizeof(tasks) - sizeof(tasks[0]));
-        ntasks--;
+    bool busy = false;
+    for (size_t i = 0; i < ntasks; i++) busy = busy || (!strcmp(tasks[i].source, t.source) && !strcmp(tasks[i].status, "RUNNING"));
+    /* make room: the oldest finished task goes */
+    size_t victim = ntasks;
+    for (size_t i = 0; ntasks == NB_ARRAY_LEN(tasks) && i < ntasks && victim == ntasks; i++)
+        if (strcmp(tasks[i].status, "RUNNING")) victim = i;
+    bool full = ntasks == NB_ARRAY_LEN(tasks) && victim == ntasks;
+    if (!busy && !full) {
+        if (ntasks == NB_ARRAY_LEN(tasks)) {
+            memmove(&tasks[victim], &tasks[victim + 1], (ntasks - victim - 1) * sizeof(tasks[0]));
+            ntasks--;
+        }
+        tasks[ntasks++] = t;
     }
-    tasks[ntasks++] = t;
     pthread_mutex_unlock(&tasks_mu);
+    if (busy || full) {
+        nb_sqs_queue_put(src);
+        nb_sqs_queue_put(dst);
+        return busy ? E_PARAM(c, "There is already a task running. Only one active task is allowed for a source queue "
+                                 "arn at a given time.")
+                    : sqs_error(c, 403, "OverLimit", "OverLimit", "Too many message move tasks are running.");
+    }
+    long moved = 0;
+    if (!rate) {
+        moved = nb_sqs_move_all(src, dst);
+        pthread_mutex_lock(&tasks_mu);
+        move_task *mt = task_find(t.handle);
+        if (mt) {
+            mt->moved = mt->to_move = moved < 0 ? 0 : moved;
+            mt->status = moved < 0 ? "FAILED" : "COMPLETED";
+            if (moved < 0) snprintf(mt->failure, sizeof(mt->failure), "InternalError: the messages could not be moved");
+        }
+        pthread_mutex_unlock(&tasks_mu);
+    }
     nb_sqs_queue_put(src);
     nb_sqs_queue_put(dst);
     if (moved < 0) return E_INTERNAL(c);
+    if (rate) move_run(t.handle); /* the first second's share, before answering */
     c->output = json_pack("{s:s}", "TaskHandle", t.handle);
     return 0;
 }
 
 static int cancel_message_move_task(nb_call *c)
 {
-    /* Every task has completed by the time its Start call answered: a known handle is refused
-     * as no longer active; one we never issued is invalid or names no task. */
     const char *h = nb_in_str(c, "TaskHandle");
     size_t hl = h ? strlen(h) : 0;
     unsigned char raw[300];
@@ -1619,18 +1798,32 @@ static int cancel_message_move_task(nb_call *c)
     bool valid = json_is_string(json_object_get(doc, "taskId")) && json_is_string(json_object_get(doc, "sourceArn"));
     json_decref(doc);
     if (!valid) return E_PARAM(c, "Value for parameter TaskHandle is invalid.");
-    bool known = false;
     pthread_mutex_lock(&tasks_mu);
-    for (size_t i = 0; i < ntasks; i++) known = known || !strcmp(tasks[i].handle, h);
+    move_task *t = task_find(h);
+    bool known = t != NULL, running = t && !strcmp(t->status, "RUNNING");
+    long moved = 0;
+    if (running) {
+        t->status = "CANCELLED";
+        if (t->timer && nb_sched_cancel(t->timer)) free(t->step_arg);
+        t->timer = 0;
+        t->step_arg = NULL;
+        moved = t->moved;
+    }
     pthread_mutex_unlock(&tasks_mu);
     if (!known) return sqs_error(c, 400, "ResourceNotFoundException", "ResourceNotFoundException", "Task does not exist.");
-    return E_PARAM(c, "Only active tasks can be cancelled.");
+    if (!running) return E_PARAM(c, "Only active tasks can be cancelled.");
+    c->output = json_pack("{s:I}", "ApproximateNumberOfMessagesMoved", (json_int_t)moved);
+    return 0;
 }
 
 static int list_message_move_tasks(nb_call *c)
 {
     const char *src = nb_in_str(c, "SourceArn");
     json_int_t max = nb_in_int(c, "MaxResults", 1);
+    if (max < 1 || max > 10)
+        return E_PARAM(c, "Value %lld for parameter MaxResults is invalid. Reason: You must enter a number that's "
+                          "between 1 and 10.",
+                       (long long)max);
     sqs_queue *q = nb_sqs_queue_by_arn(src);
     if (!q)
         return sqs_error(c, 400, "ResourceNotFoundException", "ResourceNotFoundException",
@@ -1641,11 +1834,13 @@ static int list_message_move_tasks(nb_call *c)
     for (size_t i = ntasks; i-- > 0 && (json_int_t)json_array_size(res) < max;) {
         move_task *t = &tasks[i];
         if (strcmp(t->source, src) != 0) continue;
-        /* AWS gives a TaskHandle only for RUNNING tasks; these have all completed. */
-        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "Status", "COMPLETED",
+        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "Status", t->status,
                               "SourceArn", t->source, "DestinationArn", t->dest, "ApproximateNumberOfMessagesMoved",
-                              (json_int_t)t->moved, "ApproximateNumberOfMessagesToMove", (json_int_t)t->moved,
+                              (json_int_t)t->moved, "ApproximateNumberOfMessagesToMove", (json_int_t)t->to_move,
                               "StartedTimestamp", (json_int_t)t->started_ms);
+        /* AWS gives a TaskHandle only for RUNNING tasks */
+        if (!strcmp(t->status, "RUNNING")) json_object_set_new(o, "TaskHandle", json_string(t->handle));
+        if (t->failure[0]) json_object_set_new(o, "FailureReason", json_string(t->failure));
         if (t->rate) json_object_set_new(o, "MaxNumberOfMessagesPerSecond", json_integer(t->rate));
         json_array_append_new(res, o);
     }
@@ -1787,12 +1982,17 @@ static int sqs_init(const nb_svc_env *env, char **err)
 
 static void sqs_shutdown(void)
 {
+    tasks_stop(false);
     if (sweeper) nb_sched_cancel_sync(sweeper);
     sweeper = 0;
     nb_sqs_store_close();
 }
 
-static int sqs_reset(void) { return nb_sqs_store_reset(); }
+static int sqs_reset(void)
+{
+    tasks_stop(true);
+    return nb_sqs_store_reset();
+}
 
 #define OP(name, fn) {name, fn, NB_OP_NO_AUTHZ, NULL, NULL}
 static const nb_op_def ops[] = {

@@ -35,5 +35,8 @@ int nb_sqs_send_batch_internal(const nb_sqs_message_in *m, size_t n, int *result
 int nb_sqs_send_simple(const char *queue_arn, const char *body);
 /* Does the queue exist? *fifo (may be NULL) tells whether it is a FIFO queue. */
 bool nb_sqs_queue_exists(const char *queue_arn, bool *fifo);
+/* Whether s is a Number message attribute value as AWS takes it (SQS and SNS alike): a decimal
+ * of at most 38 significant digits from 10^-128 to 10^+126 in magnitude. */
+bool nb_sqs_number_valid(const char *s);
 
 #endif

@@ -132,7 +132,8 @@ sqs_queue *nb_sqs_queue_get(const char *account, const char *name);
 sqs_queue *nb_sqs_queue_by_arn(const char *arn);
 void nb_sqs_queue_put(sqs_queue *q);
 /* Create: 0 and *out (referenced); 1 when it exists already (*out referenced, attrs not
- * applied); -1 on store failure. attrs/tags are stolen. */
+ * applied); 2 when a queue of that name was deleted less than 60 s (region time) ago;
+ * -1 on store failure. attrs/tags are stolen. */
 int nb_sqs_queue_create(const char *account, const char *name, json_t *attrs, json_t *tags,
                         sqs_queue **out);
 int nb_sqs_queue_delete(sqs_queue *q);
@@ -187,11 +188,15 @@ int nb_sqs_receipt_parse(const char *h, int64_t *qid, uint64_t *seq, uint32_t *n
 /* 0 deleted (or already gone), -1 store failure. */
 int nb_sqs_delete(sqs_queue *q, uint64_t seq, uint32_t nonce);
 /* 0, 1 = not in flight (MessageNotInflight), 2 = no such message (invalid handle), 3 = the
- * timeout would end more than 12 hours after the receive, -1 store. */
+ * timeout would end more than 12 hours after the receive, 4 = the handle is of an earlier
+ * receive (expired), -1 store. */
 int nb_sqs_change_visibility(sqs_queue *q, uint64_t seq, uint32_t nonce, int timeout);
 int nb_sqs_purge(sqs_queue *q);
 /* Move every message of src into dst (StartMessageMoveTask); returns how many or -1. */
 long nb_sqs_move_all(sqs_queue *src, sqs_queue *dst);
+/* Move up to max of src's oldest visible messages into dst (a rate-limited move task's step);
+ * returns how many or -1. */
+long nb_sqs_move_some(sqs_queue *src, sqs_queue *dst, long max);
 /* Approximate counts (visible, in flight, delayed). */
 void nb_sqs_counts(sqs_queue *q, size_t *visible, size_t *inflight, size_t *delayed);
 /* Drop messages past their retention period (the sweeper, on the region clock). */

@@ -75,6 +75,45 @@ static void dir_remove(sqs_queue *q)
         }
 }
 
+/* Names deleted in the last 60 s of region time (AWS refuses to re-create one sooner:
+ * QueueDeletedRecently). A short list under dir_lock; entries older than that are dropped as
+ * the list is walked. Kept in memory only: a restart forgets them. */
+typedef struct deleted_name {
+    struct deleted_name *next;
+    char account[13];
+    char name[81];
+    int64_t at_us;
+} deleted_name;
+static deleted_name *recently_deleted;
+#define NB_SQS_RECREATE_DELAY_US (60 * 1000000LL)
+
+/* Whether account/name was deleted less than 60 s ago (dir_lock held for writing). */
+static bool deleted_recently(const char *account, const char *name, int64_t now)
+{
+    bool found = false;
+    for (deleted_name **pp = &recently_deleted; *pp;) {
+        deleted_name *d = *pp;
+        /* a clock moved back keeps the entry (now < at_us) until it is 60 s past again */
+        if (now - d->at_us >= NB_SQS_RECREATE_DELAY_US) {
+            *pp = d->next;
+            free(d);
+            continue;
+        }
+        if (!strcmp(d->name, name) && !strcmp(d->account, account)) found = true;
+        pp = &d->next;
+    }
+    return found;
+}
+
+static void deleted_forget_all(void)
+{
+    while (recently_deleted) {
+        deleted_name *d = recently_deleted;
+        recently_deleted = d->next;
+        free(d);
+    }
+}
+
 /* ---------------------------------------------------------------- messages */
 
 sqs_msg *nb_sqs_msg_new(const char *body, size_t body_len, const char *attrs, const char *sys_attrs,
@@ -539,6 +578,13 @@ int nb_sqs_queue_create(const char *account, const char *name, json_t *attrs, js
         *out = q;
         return 1;
     }
+    if (deleted_recently(account, name, nb_clock_now_us())) {
+        pthread_rwlock_unlock(&dir_lock);
+        json_decref(attrs);
+        json_decref(tags);
+        *out = NULL;
+        return 2;
+    }
     q = queue_alloc(account, name);
     if (!q) {
         pthread_rwlock_unlock(&dir_lock);
@@ -625,6 +671,15 @@ int nb_sqs_queue_delete(sqs_queue *q)
         return -1;
     }
     dir_remove(q);
+    (void)deleted_recently("", "", nb_clock_now_us()); /* drops what has expired: the list stays short */
+    deleted_name *d = calloc(1, sizeof(*d));
+    if (d) { /* without memory the name is simply free at once */
+        snprintf(d->account, sizeof(d->account), "%s", q->account);
+        snprintf(d->name, sizeof(d->name), "%s", q->name);
+        d->at_us = nb_clock_now_us();
+        d->next = recently_deleted;
+        recently_deleted = d;
+    }
     pthread_mutex_lock(&q->mu);
     q->deleted = true;
     wake(q, -1); /* long pollers leave */
@@ -1151,6 +1206,39 @@ static int collect_visible(sqs_queue *q, int max, int visibility, int64_t now, s
     return got;
 }
 
+/* m as it enters a dead-letter queue: the DeadLetterQueueSourceArn system attribute names the
+ * queue it came from (kept with the other system attributes; MD5OfMessageSystemAttributes, an
+ * answer of the send, is not recomputed). Frees m and returns the new message (m itself if
+ * memory is short). */
+static sqs_msg *with_dlq_source(sqs_msg *m, const char *src_arn)
+{
+    json_t *sys = m->sys_attrs ? json_loads(m->sys_attrs, 0, NULL) : NULL;
+    if (!json_is_object(sys)) {
+        json_decref(sys);
+        sys = json_object();
+    }
+    json_object_set_new(sys, "DeadLetterQueueSourceArn",
+                        json_pack("{s:s, s:s}", "DataType", "String", "StringValue", src_arn));
+    char *text = json_dumps(sys, JSON_COMPACT);
+    json_decref(sys);
+    sqs_msg *c = text ? nb_sqs_msg_new(m->body, m->body_len, m->attrs, text, m->group, m->dedup, m->sender) : NULL;
+    free(text);
+    if (!c) return m;
+    c->seq = m->seq;
+    memcpy(c->id, m->id, sizeof(c->id));
+    memcpy(c->md5_body, m->md5_body, 33);
+    memcpy(c->md5_attrs, m->md5_attrs, 33);
+    memcpy(c->md5_sys, m->md5_sys, 33);
+    memcpy(c->seqnum, m->seqnum, sizeof(c->seqnum));
+    c->sent_ms = m->sent_ms;
+    c->visible_us = m->visible_us;
+    c->first_recv_ms = m->first_recv_ms;
+    c->receive_count = m->receive_count;
+    c->nonce = m->nonce;
+    free(m);
+    return c;
+}
+
 static void move_to_dlq(sqs_queue *q, sqs_msg **dlq, size_t n)
 {
     sqs_queue *d = nb_sqs_queue_by_arn(q->dlq_arn);
@@ -1173,6 +1261,7 @@ static void move_to_dlq(sqs_queue *q, sqs_msg **dlq, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         seqs[i] = dlq[i]->seq;
+        dlq[i] = with_dlq_source(dlq[i], q->arn);
         dlq[i]->inflight = false;
         dlq[i]->heap_idx = -1;
         dlq[i]->receive_count = 0;
@@ -1332,6 +1421,11 @@ int nb_sqs_change_visibility(sqs_queue *q, uint64_t seq, uint32_t nonce, int tim
         pthread_mutex_unlock(&q->mu);
         return 2;
     }
+    /* a handle of an earlier receive must not move the current receiver's timeout */
+    if (m->nonce != nonce) {
+        pthread_mutex_unlock(&q->mu);
+        return 4;
+    }
     if (!m->inflight || m->visible_us <= now) {
         pthread_mutex_unlock(&q->mu);
         return 1;
@@ -1437,6 +1531,67 @@ long nb_sqs_move_all(sqs_queue *src, sqs_queue *dst)
     free(v);
     if (rc == 0) nb_db_write(nb_sqs_db, purge_fn, &j);
     return rc == 0 ? (long)n : -1;
+}
+
+long nb_sqs_move_some(sqs_queue *src, sqs_queue *dst, long max)
+{
+    if (max <= 0) return 0;
+    int64_t now = nb_clock_now_us();
+    sqs_msg **v = calloc((size_t)max, sizeof(*v));
+    sqs_send *s = calloc((size_t)max, sizeof(*s));
+    uint64_t *seqs = calloc((size_t)max, sizeof(*seqs));
+    if (!v || !s || !seqs) {
+        free(v);
+        free(s);
+        free(seqs);
+        return -1;
+    }
+    size_t n = 0;
+    pthread_mutex_lock(&src->mu);
+    promote(src, now);
+    /* the oldest visible ones: a standard queue's ready list holds only those, a FIFO
+     * queue's list every message in order (in-flight ones stay) */
+    for (sqs_msg *m = src->head, *nx; m && n < (size_t)max; m = nx) {
+        nx = m->next;
+        if (m->visible_us > now) continue;
+        detach(src, m);
+        seqs[n] = m->seq;
+        v[n++] = m;
+    }
+    pthread_mutex_unlock(&src->mu);
+    /* nb_sqs_enqueue frees what it cannot store: keep a copy of each to put back */
+    for (size_t i = 0; i < n; i++) {
+        sqs_msg *keep = msg_copy(v[i]);
+        v[i]->inflight = false;
+        v[i]->heap_idx = -1;
+        v[i]->receive_count = 0;
+        v[i]->first_recv_ms = 0;
+        s[i] = (sqs_send){.q = dst, .m = v[i], .move = true};
+        v[i] = keep;
+    }
+    int rc = n ? nb_sqs_enqueue(s, n) : 0;
+    size_t moved = 0, back = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0 && s[i].rc == 0) {
+            seqs[moved++] = seqs[i];
+            free(v[i]);
+        } else if (v[i]) {
+            v[back++] = v[i];
+        }
+    }
+    if (back) {
+        pthread_mutex_lock(&src->mu);
+        for (size_t i = 0; i < back; i++) place(src, v[i], nb_clock_now_us());
+        pthread_mutex_unlock(&src->mu);
+    }
+    if (moved) {
+        struct recv_job j = {.qid = src->id, .dels = seqs, .ndels = moved};
+        nb_db_write(nb_sqs_db, recv_fn, &j);
+    }
+    free(v);
+    free(s);
+    free(seqs);
+    return rc < 0 && !moved ? -1 : (long)moved;
 }
 
 void nb_sqs_counts(sqs_queue *q, size_t *visible, size_t *inflight, size_t *delayed)
@@ -1651,6 +1806,7 @@ static void drop_all(void)
         buckets[b] = NULL;
     }
     nqueues = 0;
+    deleted_forget_all();
     pthread_rwlock_unlock(&dir_lock);
 }
 
