@@ -234,7 +234,18 @@ static json_t *q_struct(struct qctx *q, const struct nb_shape *s, const struct q
         char buf[128];
         const char *pn = param_name(q, mb, buf, sizeof(buf));
         const struct qnode *k = kid(n, pn, strlen(pn));
-        if (!k) continue;
+        if (!k) {
+            /* botocore sends an empty flattened list under the member's own name ("Entries="),
+             * not its items' name: that is the empty list, not a missing parameter. */
+            const char *own = nb_mstr(m, mb->name);
+            const struct qnode *e = nb_member_shape(m, mb)->type == NB_TYPE_LIST &&
+                                            strcmp(own, pn) != 0
+                                        ? kid(n, own, strlen(own))
+                                        : NULL;
+            json_t *arr = e && e->val && e->vlen == 0 && e->nkids == 0 ? json_array() : NULL;
+            if (arr) json_object_set_new_nocheck(obj, own, arr);
+            continue;
+        }
         json_t *v = q_value(q, mb, k, pn, depth + 1);
         if (!v) {
             if (q->p->e->code[0]) {

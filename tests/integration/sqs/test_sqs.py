@@ -273,8 +273,15 @@ def test_batches(sqs):
     r = sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": "x%d" % i, "ReceiptHandle": m["ReceiptHandle"]}
                                                         for i, m in enumerate(msgs)])
     assert len(r["Successful"]) == 2
-    # (an empty list is not sent at all by the query protocol: the model's required-member check
-    # answers first; the JSON test covers EmptyBatchRequest)
+    # botocore sends an empty list as "Entries=" (the member's name, not its items'): that is
+    # an empty batch, not a missing parameter
+    for call, what in [(sqs.send_message_batch, "SendMessageBatchRequestEntry"),
+                       (sqs.delete_message_batch, "DeleteMessageBatchRequestEntry"),
+                       (sqs.change_message_visibility_batch, "ChangeMessageVisibilityBatchRequestEntry")]:
+        with pytest.raises(ClientError) as e:
+            call(QueueUrl=url, Entries=[])
+        assert code(e) == "AWS.SimpleQueueService.EmptyBatchRequest"
+        assert e.value.response["Error"]["Message"] == "There should be at least one %s in the request." % what
     for entries, err in [([{"Id": str(i), "MessageBody": "x"} for i in range(11)],
                           "AWS.SimpleQueueService.TooManyEntriesInBatchRequest"),
                          ([{"Id": "same", "MessageBody": "x"}, {"Id": "same", "MessageBody": "y"}],
