@@ -10,6 +10,7 @@ import urllib.parse
 
 from conftest import client
 from toolutil import AWKWARD, Aws, advance_clock, anon_get, make_tree, read_tree
+from toolutil import vhost_proxy  # noqa: F401 (fixture)
 
 MiB = 1 << 20
 # Each aws run costs a second or more of CPU: setup and checks go through boto3 instead.
@@ -172,3 +173,31 @@ def test_glacier_skip_then_restore(nimbus, tmp_path):
     aws("s3", "cp", "--no-progress", "--recursive", "--force-glacier-transfer", "s3://cold/g",
         str(down))
     assert read_tree(down) == {"a.txt": b"frozen", "b.txt": b"warm"}
+
+
+def test_virtual_hosted_style(nimbus, tmp_path, vhost_proxy):
+    # addressing_style = virtual: the bucket goes in the host name, reached through the proxy
+    aws = Aws(nimbus, tmp_path, endpoint="http://localhost:%d" % nimbus.port)
+    (tmp_path / "aws-config").write_text(
+        "[default]\ns3 =\n    addressing_style = virtual\n    multipart_threshold = 5MB\n"
+        "    multipart_chunksize = 5MB\n")
+    aws.env["HTTP_PROXY"] = "http://127.0.0.1:%d" % vhost_proxy.port
+    s3 = client(nimbus, "s3")
+    s3.create_bucket(Bucket="vhost-cli")
+    src = tmp_path / "src"
+    files = make_tree(src)
+    big = src / "big.bin"
+    big.write_bytes(os.urandom(6 * MiB))
+    files["big.bin"] = big.read_bytes()
+    aws("s3", "sync", "--no-progress", str(src), "s3://vhost-cli/t")
+    assert ("PUT", "vhost-cli.localhost:%d" % nimbus.port) in vhost_proxy.requests
+    assert s3.head_object(Bucket="vhost-cli", Key="t/big.bin")["ETag"].endswith('-2"')
+    aws("s3", "sync", "--no-progress", "s3://vhost-cli/t",
+        "s3://vhost-cli/copy")
+    for k, data in files.items():
+        assert s3.get_object(Bucket="vhost-cli", Key="copy/" + k)["Body"].read() == data
+    url = aws("s3", "presign", "s3://vhost-cli/copy/" + AWKWARD[7],
+              "--expires-in", "60").stdout.strip()
+    assert url.startswith("http://vhost-cli.localhost:%d/copy/" % nimbus.port)
+    assert anon_get(url, proxy="http://127.0.0.1:%d" % vhost_proxy.port) == (
+        200, files[AWKWARD[7]])

@@ -2,7 +2,7 @@
 AccessControlListNotSupported on a bucket that enforces its owner), modify, bucket policy,
 lifecycle (setlifecycle/getlifecycle/expire), CORS, website, requester pays, access logging,
 multipart listings (multipart/listmp/abortmp), restore on the region clock, get --continue,
-storage classes; and virtual-hosted-style addressing (the bucket in the host name, AWS's
+storage classes, --continue-put, event notifications; and virtual-hosted-style addressing (the bucket in the host name, AWS's
 default) through a forward proxy: put/sync/signurl/rb --recursive."""
 import hashlib
 import json
@@ -160,13 +160,21 @@ def test_s3cmd_multipart_restore_continue(nimbus, tmp_path):
     s3cmd("abortmp", "s3://%s/%s" % (b, key), up)
     assert s3.list_multipart_uploads(Bucket=b).get("Uploads", []) == []
 
-    # an upload in 5 MiB parts, the md5 s3cmd keeps for it, get --continue of its tail
+    # an upload in 5 MiB parts resumed by --continue-put: it finds the pending upload, keeps
+    # the part already there (ListParts: same size and MD5) and sends the rest
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(6 * MiB))
-    s3cmd("put", "--multipart-chunk-size-mb=5", str(big), "s3://%s/big.bin" % b)
+    up = s3.create_multipart_upload(Bucket=b, Key="big.bin")["UploadId"]
+    s3.upload_part(Bucket=b, Key="big.bin", UploadId=up, PartNumber=1,
+                   Body=big.read_bytes()[:5 * MiB])
+    r = s3cmd("put", "--continue-put", "--multipart-chunk-size-mb=5", str(big),
+              "s3://%s/big.bin" % b)
+    assert "part 1, skipping" in r.stderr
     assert s3.head_object(Bucket=b, Key="big.bin")["ETag"].endswith('-2"')
+    assert s3.list_multipart_uploads(Bucket=b).get("Uploads", []) == []
+    # (the upload began without s3cmd's md5 attribute: info shows the multipart ETag)
     info = s3cmd("info", "s3://%s/big.bin" % b).stdout
-    assert "MD5 sum:   " + hashlib.md5(big.read_bytes()).hexdigest() in info
+    assert "File size: %d" % (6 * MiB) in info and "-2\n" in info
     part = tmp_path / "part.bin"
     part.write_bytes(big.read_bytes()[:1000000])
     s3cmd("get", "--continue", "s3://%s/big.bin" % b, str(part))
@@ -193,6 +201,33 @@ def test_s3cmd_multipart_restore_continue(nimbus, tmp_path):
     assert s3cmd("du", "s3://" + b).stdout.split()[:2] == [str(total), "3"]
     la = s3cmd("la").stdout
     assert "s3://%s/enc.txt" % b in la and "s3://%s/big.bin" % b in la
+
+    # event notifications to an SQS queue: set (a test event first), delivered, deleted
+    sqs = client(nimbus, "sqs")
+    q = sqs.create_queue(QueueName="s3cmd-events")["QueueUrl"]
+    (tmp_path / "notif.xml").write_text(
+        "<NotificationConfiguration><QueueConfiguration><Id>q1</Id><Filter><S3Key><FilterRule>"
+        "<Name>prefix</Name><Value>in/</Value></FilterRule></S3Key></Filter>"
+        "<Queue>arn:aws:sqs:us-east-1:000000000000:s3cmd-events</Queue>"
+        "<Event>s3:ObjectCreated:*</Event></QueueConfiguration></NotificationConfiguration>")
+    s3cmd("setnotification", str(tmp_path / "notif.xml"), "s3://" + b)
+    conf = s3.get_bucket_notification_configuration(Bucket=b)["QueueConfigurations"]
+    assert [(c["Id"], c["Events"]) for c in conf] == [("q1", ["s3:ObjectCreated:*"])]
+    assert "<Value>in/</Value>" in s3cmd("getnotification", "s3://" + b).stdout
+    s3cmd("put", str(f), "s3://%s/in/new.txt" % b)
+    s3cmd("put", str(f), "s3://%s/out/skip.txt" % b)
+    bodies = []
+    while True:
+        got = sqs.receive_message(QueueUrl=q, MaxNumberOfMessages=10).get("Messages", [])
+        if not got:
+            break
+        bodies += [json.loads(m["Body"]) for m in got]
+    assert [x.get("Event") for x in bodies if "Event" in x] == ["s3:TestEvent"]
+    recs = [r for x in bodies for r in x.get("Records", [])]
+    assert [(r["eventName"], r["s3"]["object"]["key"]) for r in recs] == [
+        ("ObjectCreated:Put", "in/new.txt")]
+    s3cmd("delnotification", "s3://" + b)
+    assert "QueueConfigurations" not in s3.get_bucket_notification_configuration(Bucket=b)
 
 
 @pytest.mark.parametrize("sigv2", [False, True], ids=["v4", "v2"])

@@ -60,8 +60,8 @@ def run(cmd, env, check=True, input=None, text=True):
 class Aws:
     """The aws CLI with its own config file (s3 transfer settings go there)."""
 
-    def __init__(self, server, tmp):
-        self.server = server
+    def __init__(self, server, tmp, endpoint=None):
+        self.endpoint = endpoint or server.endpoint
         self.env = clean_env(tmp)
         self.env.update({"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
                          "AWS_DEFAULT_REGION": "us-east-1", "AWS_PAGER": "",
@@ -73,7 +73,7 @@ class Aws:
         run([AWS_BIN, "configure", "set", name, value], self.env)
 
     def __call__(self, *args, check=True, input=None, text=True):
-        return run([AWS_BIN, "--endpoint-url", self.server.endpoint, "--output", "json"]
+        return run([AWS_BIN, "--endpoint-url", self.endpoint, "--output", "json"]
                    + list(args), self.env, check=check, input=input, text=text)
 
     def json(self, *args):
