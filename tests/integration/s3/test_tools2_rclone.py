@@ -140,6 +140,13 @@ def test_rclone_versions_and_pending_uploads(nimbus, tmp_path):
     rclone("backend", "cleanup", "-o", "max-age=0s", "nb:rc-ver")
     assert s3.list_multipart_uploads(Bucket="rc-ver").get("Uploads", []) == []
 
+    # purge of a versioned bucket deletes every version by id, then the bucket
+    f.write_bytes(b"third\n")
+    rclone("copyto", str(f), "nb:rc-ver/v.txt")
+    assert len(s3.list_object_versions(Bucket="rc-ver")["Versions"]) == 2
+    rclone("purge", "nb:rc-ver")
+    assert s3.list_buckets()["Buckets"] == []
+
 
 def test_rclone_virtual_hosted(nimbus, tmp_path, vhost_proxy):
     s3 = client(nimbus, "s3")

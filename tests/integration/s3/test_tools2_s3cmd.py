@@ -238,6 +238,15 @@ def test_s3cmd_multipart_restore_continue(nimbus, tmp_path):
     s3cmd("delnotification", "s3://" + b)
     assert "QueueConfigurations" not in s3.get_bucket_notification_configuration(Bucket=b)
 
+    # rb --recursive on a versioned bucket: the deletes leave delete markers and older
+    # versions, so the bucket is not empty (AWS's message says so)
+    s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+    s3cmd("put", str(f), "s3://%s/versioned.txt" % b)
+    r = s3cmd("rb", "--recursive", "--force", "s3://" + b, check=False)
+    assert r.returncode != 0 and "You must delete all versions in the bucket" in r.stderr
+    assert s3.list_objects_v2(Bucket=b)["KeyCount"] == 0
+    assert s3.list_object_versions(Bucket=b)["DeleteMarkers"]
+
 
 @pytest.mark.parametrize("sigv2", [False, True], ids=["v4", "v2"])
 def test_s3cmd_virtual_hosted(nimbus, tmp_path, vhost_proxy, sigv2):
