@@ -108,7 +108,8 @@ def test_sync_modes_awkward_names(nimbus, tmp_path):
     lines = out.splitlines()
     assert "PRE dir with space/" in [ln.strip() for ln in lines]
     assert any(ln.endswith(" two  spaces.txt") for ln in lines)
-    out = aws("s3", "ls", "--recursive", "--human-readable", "--summarize", "s3://sync-a/t/dir ").stdout
+    out = aws("s3", "ls", "--recursive", "--human-readable", "--summarize",
+              "s3://sync-a/t/dir ").stdout
     assert "t/dir with space/\u65e5\u672c.txt" in out and "Total Objects: 1" in out
 
 
