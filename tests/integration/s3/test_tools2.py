@@ -123,13 +123,19 @@ def test_stdio_ssec_presign(nimbus, tmp_path):
     h = s3.head_object(Bucket="stdio", Key="in.txt")
     assert h["ContentType"] == "text/x-stdin" and h["ContentLength"] == 11
 
-    # SSE-C: up, a copy re-keyed to SSE-C and one decrypted to plain, down
+    # SSE-C over the multipart threshold: parts up with the key, ranged GETs down, a copy
+    # re-keyed to SSE-C and one decrypted to plain with UploadPartCopy
+    (tmp_path / "aws-config").write_text(
+        "[default]\ns3 =\n    multipart_threshold = 5MB\n    multipart_chunksize = 5MB\n")
     key = "0123456789abcdef0123456789abcdef"
     f = tmp_path / "secret.bin"
-    f.write_bytes(os.urandom(3000))
+    f.write_bytes(os.urandom(6 * MiB))
     ssec = ["--sse-c", "AES256", "--sse-c-key", key]
     aws("s3", "cp", "--no-progress", str(f), "s3://stdio/sc.bin", *ssec)
-    assert aws("s3", "cp", "s3://stdio/sc.bin", "-", *ssec, text=False).stdout == f.read_bytes()
+    assert s3.head_object(Bucket="stdio", Key="sc.bin", SSECustomerAlgorithm="AES256",
+                          SSECustomerKey=key)["ETag"].endswith('-2"')
+    aws("s3", "cp", "--no-progress", "s3://stdio/sc.bin", str(tmp_path / "sc.back"), *ssec)
+    assert (tmp_path / "sc.back").read_bytes() == f.read_bytes()
     src_key = ["--sse-c-copy-source", "AES256", "--sse-c-copy-source-key", key]
     aws("s3", "cp", "--no-progress", "s3://stdio/sc.bin", "s3://stdio/sc2.bin", *ssec, *src_key)
     aws("s3", "cp", "--no-progress", "s3://stdio/sc.bin", "s3://stdio/plain.bin", *src_key)
@@ -138,6 +144,8 @@ def test_stdio_ssec_presign(nimbus, tmp_path):
                               SSECustomerKey=key)["SSECustomerAlgorithm"] == "AES256"
         assert s3.get_object(Bucket="stdio", Key=k, SSECustomerAlgorithm="AES256",
                              SSECustomerKey=key)["Body"].read() == f.read_bytes()
+    plain = s3.head_object(Bucket="stdio", Key="plain.bin")
+    assert "SSECustomerAlgorithm" not in plain and plain["ETag"].endswith('-2"')
     assert s3.get_object(Bucket="stdio", Key="plain.bin")["Body"].read() == f.read_bytes()
 
     # presign: the expiry asked for is in the URL, and the URL reads the object
