@@ -66,6 +66,11 @@ def test_sync_modes_awkward_names(nimbus, tmp_path):
     s3 = client(nimbus, "s3")
     src = tmp_path / "src"
     files = make_tree(src)
+    # an hour old: the CLI compares a local mtime with LastModified, which is whole seconds,
+    # so a file written in the second of its upload would look newer than its copy
+    past = time.time() - 3600
+    for k in files:
+        os.utime(src / k, (past, past))
     s3.create_bucket(Bucket="sync-a")
     s3.create_bucket(Bucket="sync-b")
     aws("s3", "sync", "--no-progress", str(src), "s3://sync-a/t")
