@@ -126,6 +126,22 @@ def test_rclone_versions_and_pending_uploads(nimbus, tmp_path):
     assert vers["v.txt"]["Size"] == 7 and vers[old_v[0]]["Size"] == 4
     assert rclone("cat", "--s3-versions", "nb:rc-ver/" + old_v[0]).stdout == "one\n"
     assert rclone("cat", "--s3-versions", "nb:rc-ver/" + old_gone[0]).stdout == "second\n"
+    # an old version copied back server-side (x-amz-copy-source ...?versionId=), whole and in
+    # parts (UploadPartCopy of a version)
+    rclone("copyto", "--s3-versions", "nb:rc-ver/" + old_v[0], "nb:rc-ver/restored.txt")
+    assert s3.get_object(Bucket="rc-ver", Key="restored.txt")["Body"].read() == b"one\n"
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(6 * MiB))
+    rclone("copyto", "--s3-upload-cutoff", "5M", "--s3-chunk-size", "5M", str(big),
+           "nb:rc-ver/big.bin")
+    s3.put_object(Bucket="rc-ver", Key="big.bin", Body=b"small now")
+    old_big = [p for p in lsjson(rclone, "--s3-versions", "nb:rc-ver") if p.startswith("big-v")]
+    rclone("copyto", "--s3-versions", "--s3-copy-cutoff", "5M", "nb:rc-ver/" + old_big[0],
+           "nb:rc-ver/big-restored.bin")
+    got = s3.get_object(Bucket="rc-ver", Key="big-restored.bin")
+    assert got["ETag"].endswith('-2"') and got["Body"].read() == big.read_bytes()
+    for k in ("restored.txt", "big.bin", "big-restored.bin"):
+        s3.delete_object(Bucket="rc-ver", Key=k)
     # cleanup-hidden deletes every non-current version (and the delete marker)
     rclone("backend", "cleanup-hidden", "nb:rc-ver")
     assert sorted(lsjson(rclone, "--s3-versions", "nb:rc-ver")) == ["v.txt"]
