@@ -137,6 +137,8 @@ typedef struct nb_reqi {
     int last_cb; /* 0 none/url, 1 field, 2 value */
     size_t header_bytes;
     int err_kind; /* enum nb_core_err: why parsing was refused (limits, Transfer-Encoding) */
+    bool cl_seen, cl_differ; /* Content-Length repeated: its first value, and any other */
+    uint64_t cl_first;
     bool headers_done, dispatched, finished, draining;
     size_t drained;
     int64_t t_start_us;

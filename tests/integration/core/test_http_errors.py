@@ -83,7 +83,11 @@ UNPARSABLE = {
     "negative_length": b"PUT /b/k HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
     "overflowing_length": b"PUT /b/k HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n",
     "duplicate_length": b"PUT /b/k HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
-    "duplicate_equal_length": b"PUT /b/k HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc",
+    "duplicate_length_third": b"PUT /b/k HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\ncontent-length: 3\r\n"
+                              b"Content-Length: 4\r\n\r\nabcd",
+    "duplicate_equal_length_and_chunked": b"PUT /b/k HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                                          b"Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                          b"3\r\nabc\r\n0\r\n\r\n",
     "length_and_chunked": b"PUT /b/k HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
                           b"Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
 }
@@ -94,6 +98,20 @@ def test_unparsable_requests_get_s3_bad_request(nimbus, name):
     status, headers, body = exchange(nimbus, UNPARSABLE[name])
     assert_s3_error(status, headers, body, 400, "BadRequest", PARSE_MSG)
     assert headers.get("connection") == "close"
+
+
+def test_repeated_equal_content_length_is_one_value(nimbus):
+    """RFC 9112 6.3: Content-Length repeated with one value is that value. Go clients that sign
+    their own lowercase header send two (rclone --s3-use-presigned-request), and S3 takes them."""
+    s3 = client(nimbus, "s3")
+    s3.create_bucket(Bucket="cl-dup")
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": "cl-dup", "Key": "k"})
+    target = url.split(str(nimbus.port), 1)[1].encode()
+    req = (b"PUT " + target + b" HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: 3\r\n"
+           b"content-length: 3\r\nConnection: close\r\n\r\nabc" % nimbus.port)
+    status, _, body = exchange(nimbus, req)
+    assert status == 200, body
+    assert s3.get_object(Bucket="cl-dup", Key="k")["Body"].read() == b"abc"
 
 
 def test_each_refusal_names_its_own_request_id(nimbus):

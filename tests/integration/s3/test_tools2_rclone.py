@@ -188,9 +188,6 @@ def test_rclone_virtual_hosted(nimbus, tmp_path, vhost_proxy):
     assert s3.list_buckets()["Buckets"] == []
 
 
-@pytest.mark.xfail(strict=True, reason="src/http (http_parser 2.9) rejects a repeated "
-                   "Content-Length even when the values agree; RFC 9112 6.3 lets a server "
-                   "merge them, and AWS does")
 def test_rclone_presigned_put(nimbus, tmp_path):
     # --s3-use-presigned-request (what rclone before 1.59 always did for single-part uploads)
     # sends "content-length" twice, Go's own header and rclone's signed one, with one value
