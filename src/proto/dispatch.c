@@ -533,6 +533,16 @@ static int authenticate_v2(dctx *d, nb_cred *cred)
             if (!rt) rt = nb_req_header(r, "date", NULL);
             x = json_pack("{s:s,s:s,s:s}", "RequestTime", rt ? rt : "", "ServerTime", now,
                           "MaxAllowedSkewMilliseconds", "900000");
+        } else if (a->presigned && !strcmp(se.message, "Request has expired")) {
+            /* as S3 answers an expired SigV2 URL: when it expired, and the time now */
+            char exp[32], now[32];
+            time_t te = (time_t)a->expires, tn = (time_t)(nb_wall_us() / 1000000);
+            struct tm tm;
+            gmtime_r(&te, &tm);
+            strftime(exp, sizeof(exp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+            gmtime_r(&tn, &tm);
+            strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+            x = json_pack("{s:s,s:s}", "Expires", exp, "ServerTime", now);
         }
         d->call.err.extra = x;
         free(sts);

@@ -1,6 +1,8 @@
 """S3's legacy signature version 2: Debian's boto3 makes SigV2 presigned URLs by default, and
 older tools sign headers with "AWS AKID:signature"."""
 import http.client
+import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -43,7 +45,16 @@ def test_presigned_v2_get_put_and_expiry(nimbus, s3v2):
     old = s3.generate_presigned_url("get_object", Params={"Bucket": "sigv2-bucket", "Key": "p"}, ExpiresIn=-5)
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(old)
-    assert e.value.code == 403 and b"AccessDenied" in e.value.read()
+    body = e.value.read().decode()
+    assert e.value.code == 403 and "<Code>AccessDenied</Code>" in body
+    assert "<Message>Request has expired</Message>" in body
+    # when it expired and the server's time, as S3 says them (ISO 8601, UTC)
+    expires = re.search(r"<Expires>([^<]*)</Expires>", body).group(1)
+    server = re.search(r"<ServerTime>([^<]*)</ServerTime>", body).group(1)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", expires)
+    assert expires < server
+    q = urllib.parse.parse_qs(urllib.parse.urlsplit(old).query)
+    assert expires == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(q["Expires"][0])))
     bad = get.replace("Signature=", "Signature=x")
     st, body = raw(bad)
     assert st == 403 and b"SignatureDoesNotMatch" in body
