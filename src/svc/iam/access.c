@@ -516,20 +516,26 @@ static json_t *job_head(const iam_obj *o)
                      "JobCompletionDate", created);
 }
 
-static int get_details_tx(nb_call *c, sqlite3 *h)
+/* Answer out with a page of list under key, and drop the job's document. */
+static int answer_page(nb_call *c, iam_obj *o, json_t *out, const char *key, json_t *list)
 {
-    iam_obj o;
-    if (load_job(c, h, &o)) return -1;
-    json_t *out = job_head(&o);
-    json_object_set(out, "JobType", json_object_get(o.doc, "Granularity"));
-    int rc = iam_page_list(c, out, "ServicesLastAccessed", json_object_get(o.doc, "Services"));
-    json_decref(o.doc);
+    int rc = iam_page_list(c, out, key, list);
+    json_decref(o->doc);
     if (rc) {
         json_decref(out);
         return -1;
     }
     c->output = out;
     return 0;
+}
+
+static int get_details_tx(nb_call *c, sqlite3 *h)
+{
+    iam_obj o;
+    if (load_job(c, h, &o)) return -1;
+    json_t *out = job_head(&o);
+    json_object_set(out, "JobType", json_object_get(o.doc, "Granularity"));
+    return answer_page(c, &o, out, "ServicesLastAccessed", json_object_get(o.doc, "Services"));
 }
 int iam_get_service_last_accessed_details(nb_call *c)
 {
@@ -544,15 +550,9 @@ static int get_entities_tx(nb_call *c, sqlite3 *h)
     json_t *list = json_object_get(json_object_get(o.doc, "Entities"), ns ? ns : "");
     json_t *out = job_head(&o);
     json_t *empty = json_array();
-    int rc = iam_page_list(c, out, "EntityDetailsList", list ? list : empty);
+    int rc = answer_page(c, &o, out, "EntityDetailsList", list ? list : empty);
     json_decref(empty);
-    json_decref(o.doc);
-    if (rc) {
-        json_decref(out);
-        return -1;
-    }
-    c->output = out;
-    return 0;
+    return rc;
 }
 int iam_get_service_last_accessed_details_with_entities(nb_call *c)
 {

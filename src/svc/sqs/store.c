@@ -148,10 +148,10 @@ sqs_msg *nb_sqs_msg_new(const char *body, size_t body_len, const char *attrs, co
 
 void nb_sqs_msg_free(sqs_msg *m) { free(m); }
 
-/* A copy for a receiver, taken under the queue lock, used after it is released. */
-static sqs_msg *msg_copy(const sqs_msg *m)
+/* A copy of m with system attributes sys (JSON text). */
+static sqs_msg *msg_copy_sys(const sqs_msg *m, const char *sys)
 {
-    sqs_msg *c = nb_sqs_msg_new(m->body, m->body_len, m->attrs, m->sys_attrs, m->group, m->dedup, m->sender);
+    sqs_msg *c = nb_sqs_msg_new(m->body, m->body_len, m->attrs, sys, m->group, m->dedup, m->sender);
     if (!c) return NULL;
     c->seq = m->seq;
     memcpy(c->id, m->id, sizeof(c->id));
@@ -165,6 +165,12 @@ static sqs_msg *msg_copy(const sqs_msg *m)
     c->receive_count = m->receive_count;
     c->nonce = m->nonce;
     return c;
+}
+
+/* A copy for a receiver, taken under the queue lock, used after it is released. */
+static sqs_msg *msg_copy(const sqs_msg *m)
+{
+    return msg_copy_sys(m, m->sys_attrs);
 }
 
 /* seq -> message map */
@@ -1221,20 +1227,9 @@ static sqs_msg *with_dlq_source(sqs_msg *m, const char *src_arn)
                         json_pack("{s:s, s:s}", "DataType", "String", "StringValue", src_arn));
     char *text = json_dumps(sys, JSON_COMPACT);
     json_decref(sys);
-    sqs_msg *c = text ? nb_sqs_msg_new(m->body, m->body_len, m->attrs, text, m->group, m->dedup, m->sender) : NULL;
+    sqs_msg *c = text ? msg_copy_sys(m, text) : NULL;
     free(text);
     if (!c) return m;
-    c->seq = m->seq;
-    memcpy(c->id, m->id, sizeof(c->id));
-    memcpy(c->md5_body, m->md5_body, 33);
-    memcpy(c->md5_attrs, m->md5_attrs, 33);
-    memcpy(c->md5_sys, m->md5_sys, 33);
-    memcpy(c->seqnum, m->seqnum, sizeof(c->seqnum));
-    c->sent_ms = m->sent_ms;
-    c->visible_us = m->visible_us;
-    c->first_recv_ms = m->first_recv_ms;
-    c->receive_count = m->receive_count;
-    c->nonce = m->nonce;
     free(m);
     return c;
 }

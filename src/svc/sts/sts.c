@@ -282,6 +282,21 @@ static int check_pattern(nb_call *c, const char *v, const char *member, const ch
 }
 
 /* 0 without MFA, 1 with a verified code, -1 refused. */
+/* arn:aws:iam::<account>:role/<path...>/<name> into its parts; -1 (answered) if it is not one. */
+static int split_role_arn(nb_call *c, const char *role_arn, char account[13], char path[520],
+                          char name[130])
+{
+    if (!role_arn || strncmp(role_arn, "arn:aws:iam::", 13) != 0 || strlen(role_arn) <= 31 ||
+        strncmp(role_arn + 25, ":role/", 6) != 0)
+        return nb_call_error(c, 400, "ValidationError", "%s is invalid", role_arn ? role_arn : "RoleArn");
+    memcpy(account, role_arn + 13, 12);
+    account[12] = 0;
+    const char *rest = role_arn + 30, *slash = strrchr(rest, '/');
+    snprintf(name, 130, "%s", slash + 1);
+    snprintf(path, 520, "%.*s", (int)(slash - rest + 1), rest);
+    return 0;
+}
+
 static int check_mfa(nb_call *c)
 {
     const char *serial = nb_in_str(c, "SerialNumber"), *code = nb_in_str(c, "TokenCode");
@@ -404,17 +419,8 @@ static int assume_role(nb_call *c)
                              "1 validation error detected: Value '%s' at 'sourceIdentity' failed to satisfy "
                              "constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
                              src_id);
-    /* arn:aws:iam::<account>:role/<path...>/<name> */
     char account[13] = "", path[520] = "/", name[130] = "";
-    if (role_arn && !strncmp(role_arn, "arn:aws:iam::", 13) && strlen(role_arn) > 31 &&
-        !strncmp(role_arn + 25, ":role/", 6)) {
-        memcpy(account, role_arn + 13, 12);
-        const char *rest = role_arn + 30, *slash = strrchr(rest, '/');
-        snprintf(name, sizeof(name), "%s", slash + 1);
-        snprintf(path, sizeof(path), "%.*s", (int)(slash - rest + 1), rest);
-    } else {
-        return nb_call_error(c, 400, "ValidationError", "%s is invalid", role_arn ? role_arn : "RoleArn");
-    }
+    if (split_role_arn(c, role_arn, account, path, name)) return -1;
     int mfa = check_mfa(c);
     if (mfa < 0) return -1;
     nb_db *db = nb_identity_db();
@@ -774,15 +780,7 @@ static int assume_role_with_saml(nb_call *c)
     const char *role_arn = nb_in_str(c, "RoleArn"), *provider = nb_in_str(c, "PrincipalArn");
     const char *assertion = nb_in_str(c, "SAMLAssertion");
     char account[13] = "", path[520] = "/", name[130] = "", pname[130] = "";
-    if (role_arn && !strncmp(role_arn, "arn:aws:iam::", 13) && strlen(role_arn) > 31 &&
-        !strncmp(role_arn + 25, ":role/", 6)) {
-        memcpy(account, role_arn + 13, 12);
-        const char *rest = role_arn + 30, *slash = strrchr(rest, '/');
-        snprintf(name, sizeof(name), "%s", slash + 1);
-        snprintf(path, sizeof(path), "%.*s", (int)(slash - rest + 1), rest);
-    } else {
-        return nb_call_error(c, 400, "ValidationError", "%s is invalid", role_arn ? role_arn : "RoleArn");
-    }
+    if (split_role_arn(c, role_arn, account, path, name)) return -1;
     if (!provider || strncmp(provider, "arn:aws:iam::", 13) != 0 || strlen(provider) < 41 ||
         strncmp(provider + 25, ":saml-provider/", 15) != 0 || strchr(provider + 40, '/'))
         return nb_call_error(c, 400, "ValidationError", "%s is invalid", provider ? provider : "PrincipalArn");

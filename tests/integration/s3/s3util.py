@@ -21,3 +21,30 @@ def err(exc):
     """(HTTP status, error code) of a botocore ClientError."""
     r = exc.value.response
     return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"]
+
+
+def signed_raw(server, method, path, headers=None, body=b""):
+    """A SigV4-signed request sent exactly as given (the path as written, escapes and all, in
+    upper-case hex where the server re-encodes it): (status, lower-cased headers, body)."""
+    import hashlib
+    import http.client
+
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    h = dict(headers or {})
+    h["x-amz-content-sha256"] = hashlib.sha256(body).hexdigest()
+    if method in ("PUT", "POST"):
+        h["Content-Length"] = str(len(body))
+    r = AWSRequest(method=method, url=server.endpoint + path, data=body, headers=h)
+    S3SigV4Auth(Credentials("test", "test"), "s3", "us-east-1").add_auth(r)
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=30)
+    conn.putrequest(method, path, skip_host=False, skip_accept_encoding=True)
+    for k, v in r.headers.items():
+        conn.putheader(k, v)
+    conn.endheaders(body or None)
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data

@@ -5,38 +5,17 @@ checksums (COMPOSITE and FULL_OBJECT, as current SDKs send them), the owner of a
 uploads under ObjectWriter, and GetObjectAttributes / GET headers."""
 import base64
 import hashlib
-import http.client
 import xml.etree.ElementTree as ET
 
 import pytest
-from botocore.auth import S3SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from s3util import bucket, err, s3  # noqa: F401 (fixtures)
+from s3util import bucket, err, s3, signed_raw  # noqa: F401 (fixtures)
 
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 
 
-def raw(server, method, path, headers=None, body=b""):
-    """A SigV4-signed request sent exactly as given (path as written, escapes and all):
-    (status, lower-cased headers, body)."""
-    h = dict(headers or {})
-    h["x-amz-content-sha256"] = hashlib.sha256(body).hexdigest()
-    if method in ("PUT", "POST"):
-        h["Content-Length"] = str(len(body))
-    r = AWSRequest(method=method, url=server.endpoint + path, data=body, headers=h)
-    S3SigV4Auth(Credentials("test", "test"), "s3", "us-east-1").add_auth(r)
-    conn = http.client.HTTPConnection(server.host, server.port, timeout=30)
-    conn.putrequest(method, path, skip_host=False, skip_accept_encoding=True)
-    for k, v in r.headers.items():
-        conn.putheader(k, v)
-    conn.endheaders(body or None)
-    resp = conn.getresponse()
-    data = resp.read()
-    conn.close()
-    return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
+raw = signed_raw
 
 
 def raw_body(client, op):

@@ -9,6 +9,7 @@ import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -115,3 +116,18 @@ def admin_get(server, path):
 
 def mailbox(server, to=None):
     return admin_get(server, "/_nimbus/sns/mailbox" + ("?to=" + to if to else ""))["messages"]
+
+
+@pytest.fixture
+def endpoint():
+    """make(**kw) starts an Endpoint (closed at the end of the test)."""
+    eps = []
+
+    def make(**kw):
+        e = Endpoint(**kw)
+        eps.append(e)
+        return e
+
+    yield make
+    for e in eps:
+        e.close()

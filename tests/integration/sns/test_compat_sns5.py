@@ -8,6 +8,7 @@ import json
 import pytest
 
 from conftest import client, error_of as err
+from snsutil import endpoint  # noqa: F401 (fixture)
 
 
 @pytest.fixture
@@ -281,21 +282,6 @@ def test_platform_and_endpoint_attributes_are_validated(sns):
         e = err(sns.set_endpoint_attributes, EndpointArn=ep, Attributes=attrs)
         assert e["Code"] == "InvalidParameter" and what in e["Message"], (attrs, e)
     assert sns.get_endpoint_attributes(EndpointArn=ep)["Attributes"] == {"Token": "t", "Enabled": "true"}
-
-
-@pytest.fixture
-def endpoint():
-    from snsutil import Endpoint
-    eps = []
-
-    def make(**kw):
-        e = Endpoint(**kw)
-        eps.append(e)
-        return e
-
-    yield make
-    for e in eps:
-        e.close()
 
 
 def _confirmation(ep):

@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import client, run_aws
-from snsutil import Endpoint, admin_get, advance, mailbox, verify
+from snsutil import Endpoint, admin_get, advance, endpoint, mailbox, verify  # noqa: F401 (fixture)
 
 
 @pytest.fixture
@@ -22,20 +22,6 @@ def sns(nimbus):
 @pytest.fixture
 def sqs(nimbus):
     return client(nimbus, "sqs")
-
-
-@pytest.fixture
-def endpoint():
-    eps = []
-
-    def make(**kw):
-        e = Endpoint(**kw)
-        eps.append(e)
-        return e
-
-    yield make
-    for e in eps:
-        e.close()
 
 
 def code(e):
