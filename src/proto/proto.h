@@ -124,6 +124,11 @@ typedef struct nb_wire_resp {
  * <requestId>). A streaming payload member is not written: the caller sends that body. */
 int nb_proto_serialize(const nb_model *m, const nb_op *op, json_t *output,
                        const char *request_id, nb_arena *a, nb_wire_resp *out);
+/* XML: an item of a flattened list may name its own element with this key (a string), for
+ * the responses whose elements of different names come in one sequence: S3's
+ * ListObjectVersions interleaves <Version> and <DeleteMarker>, which the model has as two
+ * lists. The item is written with the list's member shape; the key is not written. */
+#define NB_XML_ELEMENT_KEY "__xml_element"
 
 /* Encode an error. m may be NULL when the service is unknown; then `protocol` decides the
  * format ("query", "json", "rest-xml", ... or NULL: XML <ErrorResponse>). */

@@ -181,7 +181,11 @@ static void x_value(struct ser *z, const struct nb_member *mb, json_t *v, const 
         if (mb->flags & NB_MF_FLATTENED) {
             /* repeated elements, named by the list member's locationName if it has one */
             const char *iname = lm->wire ? nb_mstr(m, lm->wire) : name;
-            json_array_foreach(v, i, x) x_value(z, lm, x, iname, depth + 1);
+            json_array_foreach(v, i, x)
+            {
+                const char *own = json_string_value(json_object_get(x, NB_XML_ELEMENT_KEY));
+                x_value(z, lm, x, own ? own : iname, depth + 1);
+            }
             return;
         }
         const char *iname = lm->wire ? nb_mstr(m, lm->wire) : "member";

@@ -16,9 +16,8 @@ typedef struct lctx {
     const char *bucket_owner; /* Owner of entries stored without one (delete markers) */
     nb_s3_lparams p;
     const char *vmarker; /* versions: version-id-marker */
-    json_t *contents, *prefixes, *versions, *markers;
-    json_t *all;          /* versions: every entry in listing order (key, then newest first) */
-    nb_buf marker_at;     /* versions: one byte per entry of `all`, 1 = a delete marker */
+    json_t *contents, *prefixes;
+    json_t *versions; /* versions and delete markers in listing order (key, then newest first) */
     nb_s3_lresult r;
     const char *last_version; /* versions: version id of the last entry emitted */
     bool failed;
@@ -98,9 +97,10 @@ static int on_entry(void *ud, const char *k, size_t n, void *e)
         if (rs) json_object_set_new(j, "RestoreStatus", rs);
     }
     if (l->kind == 3) {
-        json_array_append(l->all, j);
-        nb_buf_putc(&l->marker_at, o->delete_marker ? 1 : 0);
-        json_array_append_new(o->delete_marker ? l->markers : l->versions, j);
+        /* AWS interleaves <Version> and <DeleteMarker>; the model has two lists, so markers
+         * go in Versions naming their own element (the serializer's NB_XML_ELEMENT_KEY) */
+        if (o->delete_marker) json_object_set_new(j, NB_XML_ELEMENT_KEY, json_string("DeleteMarker"));
+        json_array_append_new(l->versions, j);
         l->last_version = nb_arena_strdup(l->c->arena, o->version_id);
     } else {
         json_array_append_new(l->contents, j);
@@ -181,9 +181,6 @@ static int setup(nb_call *c, lctx *l, int kind)
     l->contents = json_array();
     l->prefixes = json_array();
     l->versions = json_array();
-    l->markers = json_array();
-    l->all = json_array();
-    nb_buf_init(&l->marker_at);
     return 0;
 }
 
@@ -192,9 +189,6 @@ static void free_ctx(lctx *l)
     json_decref(l->contents);
     json_decref(l->prefixes);
     json_decref(l->versions);
-    json_decref(l->markers);
-    json_decref(l->all);
-    nb_buf_free(&l->marker_at);
 }
 
 static int run(nb_call *c, lctx *l)
@@ -308,67 +302,6 @@ int nb_s3_op_list_objects_v2(nb_call *c)
     return 0;
 }
 
-/* AWS lists <Version> and <DeleteMarker> elements interleaved in one sequence (by key, then
- * newest first), while the model, and so the serializer, has them as two lists written one
- * after the other. So a listing holding both is serialized with every entry under Versions,
- * and the elements of the delete markers are renamed in that text, which becomes the body
- * (the output document still gives the headers). Keys and values are XML-escaped, so
- * "<Version>" and "</Version>" occur in the text only as these elements' tags. */
-static int interleave(nb_call *c, lctx *l)
-{
-    json_t *doc = json_copy(c->output);
-    if (!doc) return nb_s3_nomem(c);
-    json_object_set(doc, "Versions", l->all);
-    json_object_del(doc, "DeleteMarkers");
-    nb_wire_resp w;
-    memset(&w, 0, sizeof w);
-    int rc = nb_proto_serialize(c->model, c->op, doc, c->request_id, c->arena, &w);
-    json_decref(doc);
-    if (rc < 0 || !w.body.data) {
-        nb_buf_free(&w.body);
-        return nb_s3_internal(c, "cannot serialize a version listing");
-    }
-    nb_buf b;
-    nb_buf_init(&b);
-    const char *p = w.body.data, *end = w.body.data + w.body.len;
-    size_t i = 0, n = l->marker_at.len;
-    bool inside_marker = false;
-    while (p < end) {
-        const char *open = memmem(p, (size_t)(end - p), "<Version>", 9);
-        const char *close = memmem(p, (size_t)(end - p), "</Version>", 10);
-        const char *t = open && (!close || open < close) ? open : close;
-        if (!t) {
-            nb_buf_append(&b, p, (size_t)(end - p));
-            break;
-        }
-        nb_buf_append(&b, p, (size_t)(t - p));
-        if (t == open) {
-            inside_marker = i < n && l->marker_at.data[i++];
-            nb_buf_puts(&b, inside_marker ? "<DeleteMarker>" : "<Version>");
-            p = t + 9;
-        } else {
-            nb_buf_puts(&b, inside_marker ? "</DeleteMarker>" : "</Version>");
-            inside_marker = false;
-            p = t + 10;
-        }
-    }
-    nb_buf_free(&w.body);
-    if (b.oom || i != n) {
-        nb_buf_free(&b);
-        return nb_s3_internal(c, "cannot serialize a version listing");
-    }
-    char *body = nb_arena_alloc(c->arena, b.len ? b.len : 1);
-    if (!body) {
-        nb_buf_free(&b);
-        return nb_s3_nomem(c);
-    }
-    memcpy(body, b.data, b.len);
-    c->out_body = body;
-    c->out_body_len = b.len;
-    nb_buf_free(&b);
-    return 0;
-}
-
 int nb_s3_op_list_object_versions(nb_call *c)
 {
     lctx l;
@@ -408,9 +341,7 @@ int nb_s3_op_list_object_versions(nb_call *c)
             json_object_set_new(out, "NextVersionIdMarker", json_string(l.last_version));
     }
     if (json_array_size(l.versions)) json_object_set(out, "Versions", l.versions);
-    if (json_array_size(l.markers)) json_object_set(out, "DeleteMarkers", l.markers);
     c->output = out;
-    int rc = json_array_size(l.markers) && json_array_size(l.versions) ? interleave(c, &l) : 0;
     free_ctx(&l);
-    return rc;
+    return 0;
 }
