@@ -2283,14 +2283,31 @@ static void xml_reply(nb_req *r, int status, const char *action, const char *inn
     nb_buf_free(&b);
 }
 
+/* An error answer in SNS's query form (through the protocol layer's writer), for the
+ * subscription links, which are not API calls. */
+static void error_reply(nb_req *r, int status, const char *code, const char *msg)
+{
+    nb_aws_error e = {.status = status, .sender_fault = true};
+    snprintf(e.code, sizeof e.code, "%s", code);
+    snprintf(e.message, sizeof e.message, "%s", msg);
+    if (!r->request_id[0]) nb_uuid4(r->request_id);
+    nb_wire_resp w;
+    if (nb_proto_serialize_error(NULL, "query", &e, r->request_id, NULL, r->arena, &w) < 0) {
+        nb_buf_free(&w.body);
+        nb_resp_aws_error(r, status, code, msg);
+        return;
+    }
+    nb_resp_simple(r, w.status, NULL, w.body.data, w.body.len, w.headers, w.nheaders);
+    nb_buf_free(&w.body);
+}
+
 static void admin_confirm(nb_req *r)
 {
     char arn[400];
     int rc = nb_sns_confirm(nb_req_query_arg(r, "TopicArn"), nb_req_query_arg(r, "Token"), false, false, arn, sizeof(arn));
     if (rc < 0) {
-        const char *body = rc == -ENOENT ? "<ErrorResponse><Error><Type>Sender</Type><Code>NotFound</Code><Message>Topic does not exist</Message></Error></ErrorResponse>"
-                                         : "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>Invalid token</Message></Error></ErrorResponse>";
-        nb_resp_simple(r, rc == -ENOENT ? 404 : 400, "text/xml", body, strlen(body), NULL, 0);
+        if (rc == -ENOENT) error_reply(r, 404, "NotFound", "Topic does not exist");
+        else error_reply(r, 400, "InvalidParameter", "Invalid token");
         return;
     }
     nb_buf b;
@@ -2306,14 +2323,12 @@ static void admin_unsubscribe(nb_req *r)
 {
     int rc = nb_sns_unsubscribe_arn(nb_req_query_arg(r, "SubscriptionArn"), false);
     if (rc == -ENOENT) {
-        const char *body = "<ErrorResponse><Error><Type>Sender</Type><Code>NotFound</Code><Message>Subscription does not exist</Message></Error></ErrorResponse>";
-        nb_resp_simple(r, 404, "text/xml", body, strlen(body), NULL, 0);
+        error_reply(r, 404, "NotFound", "Subscription does not exist");
         return;
     }
     if (rc == -EACCES) { /* confirmed with AuthenticateOnUnsubscribe: a signed Unsubscribe only */
-        const char *body = "<ErrorResponse><Error><Type>Sender</Type><Code>AuthorizationError</Code><Message>This "
-                           "subscription requires an authenticated Unsubscribe request</Message></Error></ErrorResponse>";
-        nb_resp_simple(r, 403, "text/xml", body, strlen(body), NULL, 0);
+        error_reply(r, 403, "AuthorizationError",
+                    "This subscription requires an authenticated Unsubscribe request");
         return;
     }
     xml_reply(r, rc < 0 ? 500 : 200, "Unsubscribe", NULL);

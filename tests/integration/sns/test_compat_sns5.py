@@ -319,6 +319,16 @@ def test_authenticate_on_unsubscribe(sns, endpoint):
         assert b"UnsubscribeResponse" in r.read()
     sns.unsubscribe(SubscriptionArn=sub2)
     assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
+    # the links answer errors in SNS's query form: a link to a gone subscription, a bad token
+    unsub = ep1.notifications()[0]["json"]["UnsubscribeURL"]
+    sub_url = _confirmation(ep1)["SubscribeURL"]
+    bad_token = sub_url.split("Token=")[0] + "Token=nonsense"
+    for url, status, code in [(unsub, 404, "NotFound"), (bad_token, 400, "InvalidParameter")]:
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(url, timeout=10)
+        body = e.value.read().decode()
+        assert e.value.code == status and "<Type>Sender</Type><Code>%s</Code>" % code in body, body
+        assert body.startswith("<ErrorResponse") and "<RequestId>" in body
 
 
 def test_archive_policy_is_for_fifo_topics_within_365_days(sns):
