@@ -139,6 +139,8 @@ typedef struct nb_reqi {
     int err_kind; /* enum nb_core_err: why parsing was refused (limits, Transfer-Encoding) */
     bool cl_seen, cl_differ; /* Content-Length repeated: its first value, and any other */
     uint64_t cl_first;
+    size_t cl_cleared;       /* 1 + index of the field that looked like a repeat, 0 none */
+    bool cl_undo_seen, cl_undo_differ; /* the state before it, if its name goes on */
     bool headers_done, dispatched, finished, draining;
     size_t drained;
     int64_t t_start_us;

@@ -1081,6 +1081,7 @@ static int on_header_field(http_parser *p, const char *at, size_t n)
 {
     nb_reqi *ri = ((nb_conn *)p->data)->req;
     if (count_header_bytes(ri, n + (ri->last_cb != 1 ? 4 : 0))) return -1;
+    bool more = ri->last_cb == 1; /* another piece of the same name (split across reads) */
     if (ri->last_cb != 1) { /* a new header starts; close the previous piece */
         if (hb_append(ri, "", 1)) return -1;
         if (ri->nho >= nb_http_lim.max_headers) {
@@ -1104,7 +1105,16 @@ static int on_header_field(http_parser *p, const char *at, size_t n)
     /* Content-Length repeated with the same value (Go clients signing their own header send
      * two) is one value (RFC 9112 6.3); http_parser refuses any repeat, so it is told the
      * value is new, and the values are compared here (and at the end of the headers). */
+    if (more && ri->cl_cleared == ri->nho) { /* "Content-Length" went on: another header */
+        p->flags |= F_CONTENTLENGTH;
+        ri->cl_seen = ri->cl_undo_seen;
+        ri->cl_differ = ri->cl_undo_differ;
+        ri->cl_cleared = 0;
+    }
     if ((p->flags & F_CONTENTLENGTH) && nb_mem_ieq(ri->hb + h->no, h->nl, "content-length", 14)) {
+        ri->cl_undo_seen = ri->cl_seen;
+        ri->cl_undo_differ = ri->cl_differ;
+        ri->cl_cleared = ri->nho;
         if (!ri->cl_seen) ri->cl_first = p->content_length;
         else if (p->content_length != ri->cl_first) ri->cl_differ = true;
         ri->cl_seen = true;

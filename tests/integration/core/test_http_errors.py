@@ -114,6 +114,22 @@ def test_repeated_equal_content_length_is_one_value(nimbus):
     assert s3.get_object(Bucket="cl-dup", Key="k")["Body"].read() == b"abc"
 
 
+def test_header_named_like_content_length_split_across_reads(nimbus):
+    """A header whose name starts with "Content-Length" after a real one, arriving in two reads
+    split right after those letters, is another header, not a repeated Content-Length."""
+    import time
+    s = connect(nimbus)
+    try:
+        s.sendall(b"PUT /cl-split/k HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length")
+        time.sleep(0.3)
+        s.sendall(b"-Extra: 4\r\nConnection: close\r\n\r\nabc")
+        raw = read_all(s)
+    finally:
+        s.close()
+    status = int(raw.split(b" ", 2)[1])
+    assert status == 404 and b"<Code>NoSuchBucket</Code>" in raw, raw  # S3's answer, not a parse error
+
+
 def test_each_refusal_names_its_own_request_id(nimbus):
     ids = set()
     for _ in range(3):
